@@ -1,0 +1,68 @@
+"""Reference policies: every environment's heuristics and its oracle, by name.
+
+>>> import gymnasium as gym
+>>> import opsgym.envs
+>>> from opsgym.baselines import make_policy
+>>> env = gym.make("opsgym/LoadBalancing-v0")
+>>> policy = make_policy(env, "least_connections", seed=0)
+
+The name ``"oracle"`` is each environment's privileged reference (it reads the
+simulator, not the observation); ``"random"`` is the uniform policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import gymnasium as gym
+
+from opsgym.agents.protocol import Policy
+from opsgym.baselines import load_balancing
+from opsgym.envs.load_balancing import LoadBalancingEnv
+
+PolicyFactory = Callable[..., Policy]
+
+_POLICIES: dict[type[gym.Env], dict[str, PolicyFactory]] = {
+    LoadBalancingEnv: load_balancing.POLICIES,
+}
+
+
+def policy_names(env: gym.Env) -> list[str]:
+    """The names of the reference policies that can run on ``env`` as configured.
+
+    A policy that needs what this configuration hides (queue lengths in a feedback-only
+    load balancer, say) refuses to be built, and is left out.
+    """
+    names = []
+    for name, factory in _policies_for(env).items():
+        try:
+            factory(env, 0)
+        except ValueError:
+            continue
+        names.append(name)
+    return names
+
+
+def make_policy(env: gym.Env, name: str, seed: int | None = None) -> Policy:
+    """Build the reference policy ``name`` for ``env``.
+
+    Raises:
+        ValueError: ``name`` is not a policy of this environment; the message lists them.
+    """
+    policies = _policies_for(env)
+    if name not in policies:
+        raise ValueError(
+            f"unknown policy {name!r} for {_env_name(env)}; choose from {sorted(policies)}"
+        )
+    return policies[name](env, seed)
+
+
+def _policies_for(env: gym.Env) -> dict[str, PolicyFactory]:
+    for env_class, policies in _POLICIES.items():
+        if isinstance(env.unwrapped, env_class):
+            return policies
+    raise ValueError(f"no reference policies are defined for {_env_name(env)}")
+
+
+def _env_name(env: gym.Env) -> str:
+    return env.spec.id if env.spec is not None else type(env.unwrapped).__name__

@@ -1,0 +1,28 @@
+"""Reference policies that fit every environment."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class RandomPolicy:
+    """Uniformly random actions: the 0 of every normalized score.
+
+    Args:
+        env: the environment whose ``Discrete`` action space is sampled.
+        seed: the seed of the policy's own random generator.
+    """
+
+    def __init__(self, env, seed: int | None = None) -> None:
+        self.n_actions = int(env.action_space.n)
+        self.rng = np.random.default_rng(seed)
+
+    def act(self, observation) -> int:
+        return int(self.rng.integers(self.n_actions))
+
+
+def argmin_random_tie(values, rng: np.random.Generator) -> int:
+    """The index of the smallest value, ties broken uniformly at random."""
+    best = min(values)
+    ties = [i for i, value in enumerate(values) if value == best]
+    return ties[0] if len(ties) == 1 else ties[int(rng.integers(len(ties)))]

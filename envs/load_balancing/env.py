@@ -1,0 +1,322 @@
+"""The Gymnasium environment around :mod:`opsgym.envs.load_balancing.simulator`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from opsgym.envs.core import validation
+from opsgym.envs.core.arrivals import poisson_arrival_times
+from opsgym.envs.load_balancing.simulator import LoadBalancerSimulator, job_sizes
+
+MODES = ("full", "feedback")
+SIZE_DISTRIBUTIONS = ("exponential", "pareto")
+DRIFTS = ("none", "slowdown", "failures")
+
+
+class LoadBalancingEnv(gym.Env[np.ndarray, int]):
+    """Dispatch each arriving request to one of N heterogeneous, failure-prone backends.
+
+    ## Description
+
+    A load balancer sits in front of N first-come-first-served backends that differ in
+    speed and reliability. Requests arrive as a Poisson process (optionally modulated
+    over time) at a load given as a fraction of the backends' total capacity; each
+    request carries a size, known on arrival, drawn from an exponential or a heavy-tailed
+    Pareto distribution with mean 1 work unit. A backend of rate mu serves a request of
+    size s in s / mu seconds. Each step is one arrival: the agent picks the backend, the
+    request's response time (waiting plus service, exact under FCFS) is charged at once,
+    and the clock moves to the next arrival. A backend answers a request with an error
+    with its own probability (a failed request still occupies the backend, as a request
+    that reaches a broken handler does). By default the fastest backend is also the least
+    reliable, so neither speed nor reliability alone decides.
+
+    With `drift="slowdown"` or `drift="failures"` one backend, drawn at reset, degrades
+    abruptly at a random step in the middle half of the episode: its rate is multiplied
+    by `drift_factor`, or its failure probability becomes `drift_failure_prob`. Policies
+    are not told; they must notice.
+
+    In `mode="feedback"` the agent sees only what a balancer learns from responses (each
+    backend's recent latency and error rate), the setting of learning load balancers that
+    cannot see queues. The feedback is delayed as in reality: a backend's recent latency
+    changes only when its responses come back.
+
+    ## Action Space
+
+    `Discrete(N)`: the index of the backend that serves the arriving request.
+
+    ## Observation Space
+
+    A float32 `Box` in [0, 1]. Unbounded quantities x are squashed by x / (x + scale),
+    which keeps their order: `scale` is 1 request for queue lengths, 1 work unit (the mean)
+    for sizes, and the mean service time `N / sum(service_rates)` seconds for times.
+
+    With `mode="full"`, shape `(4N + 1,)`:
+
+    | Num | Observation | Min | Max |
+    |-----|-------------|-----|-----|
+    | 0 .. N-1 | requests at each backend (waiting or in service), squashed | 0 | 1 |
+    | N .. 2N-1 | work left at each backend [s], squashed | 0 | 1 |
+    | 2N .. 3N-1 | recent response time of each backend [s] (EWMA over its answers), squashed | 0 | 1 |
+    | 3N .. 4N-1 | recent error rate of each backend (EWMA over its answers) | 0 | 1 |
+    | 4N | size of the arriving request [work units], squashed | 0 | 1 |
+
+    With `mode="feedback"`, shape `(2N,)`: the recent response times then the recent
+    error rates, as at indices 2N .. 4N-1 above.
+
+    ## Rewards
+
+    `reward = -(latency_weight * response_time + error_weight * failed)`, with the
+    response time in seconds. The components are in `info["rewards"]`: `latency` (minus
+    the response time [s]) and `error` (-1 for a failed request, else 0). With the
+    defaults, a failure costs as much as 0.25 s of latency (a client timeout and retry).
+
+    ## Starting State
+
+    All backends are idle and their recent latency and error rate are 0; the first request
+    arrives after an exponential gap. Workload draws (arrival times, sizes, failure
+    draws, the drift event) all come from the seed given to `reset`.
+
+    ## Episode End
+
+    1. Truncation: `episode_length` requests have been dispatched.
+
+    The environment never terminates: load balancing is a continuing task. On the last
+    step `info["episode_metrics"]` holds the episode's mean, p50, p95 and p99 response
+    time [ms] and its error rate.
+
+    ## Arguments
+
+    | Parameter | Type | Default | Description |
+    |-----------|------|---------|-------------|
+    | `service_rates` | list[float] | `[100, 80, 60, 40, 20]` | each backend's rate [work units/s]; their number sets N |
+    | `failure_probs` | list[float] | `[0.05, 0.01, 0.01, 0.002, 0.002]` | each backend's error probability per request |
+    | `load` | float | `0.85` | mean arrival rate as a fraction of `sum(service_rates)` |
+    | `allow_overload` | bool | `False` | accept `load >= 1` (queues then grow without bound) |
+    | `size_distribution` | str | `"exponential"` | `"exponential"` or `"pareto"` job sizes, mean 1 |
+    | `pareto_shape` | float | `1.5` | shape of the Pareto sizes, > 1 |
+    | `arrival_amplitude` | float | `0.0` | relative depth of a sinusoidal modulation of the arrival rate, in [0, 1) |
+    | `arrival_period` | float | `2.0` | period of that modulation [s] |
+    | `mode` | str | `"full"` | `"full"` or `"feedback"` observations |
+    | `episode_length` | int | `1000` | requests per episode |
+    | `drift` | str | `"none"` | `"none"`, `"slowdown"` or `"failures"` |
+    | `drift_factor` | float | `0.25` | rate multiplier of the degraded backend, in (0, 1] |
+    | `drift_failure_prob` | float | `0.5` | failure probability of the degraded backend |
+    | `latency_weight` | float | `1.0` | reward weight of the response time [1/s] |
+    | `error_weight` | float | `0.25` | reward weight of a failed request [s of latency] |
+    | `feedback_smoothing` | float | `0.1` | weight of the newest answer in the recent latency and error rate |
+
+    >>> import gymnasium as gym
+    >>> import opsgym.envs
+    >>> env = gym.make("opsgym/LoadBalancing-v0", load=0.9, size_distribution="pareto")
+    >>> observation, info = env.reset(seed=0)
+    >>> observation.shape
+    (21,)
+
+    ## Version History
+
+    * v0: Initial release.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        service_rates: Sequence[float] = (100.0, 80.0, 60.0, 40.0, 20.0),
+        failure_probs: Sequence[float] = (0.05, 0.01, 0.01, 0.002, 0.002),
+        load: float = 0.85,
+        allow_overload: bool = False,
+        size_distribution: str = "exponential",
+        pareto_shape: float = 1.5,
+        arrival_amplitude: float = 0.0,
+        arrival_period: float = 2.0,
+        mode: str = "full",
+        episode_length: int = 1000,
+        drift: str = "none",
+        drift_factor: float = 0.25,
+        drift_failure_prob: float = 0.5,
+        latency_weight: float = 1.0,
+        error_weight: float = 0.25,
+        feedback_smoothing: float = 0.1,
+        render_mode: str | None = None,
+    ) -> None:
+        rates = validation.sequence("service_rates", service_rates, validation.positive)
+        probs = validation.sequence(
+            "failure_probs", failure_probs, validation.probability, length=len(rates)
+        )
+        if allow_overload:
+            self.load = validation.positive("load", load)
+        else:
+            self.load = validation.in_range("load", load, 0.0, 1.0, open_low=True, open_high=True)
+        self.size_distribution = validation.choice(
+            "size_distribution", size_distribution, SIZE_DISTRIBUTIONS
+        )
+        self.pareto_shape = validation.in_range(
+            "pareto_shape", pareto_shape, 1.0, 1e6, open_low=True
+        )
+        self.arrival_amplitude = validation.in_range(
+            "arrival_amplitude", arrival_amplitude, 0.0, 1.0, open_high=True
+        )
+        self.arrival_period = validation.positive("arrival_period", arrival_period)  # [s]
+        self.mode = validation.choice("mode", mode, MODES)
+        self.episode_length = validation.integer("episode_length", episode_length, minimum=1)
+        self.drift = validation.choice("drift", drift, DRIFTS)
+        self.drift_factor = validation.in_range(
+            "drift_factor", drift_factor, 0.0, 1.0, open_low=True
+        )
+        self.drift_failure_prob = validation.probability("drift_failure_prob", drift_failure_prob)
+        self.latency_weight = validation.non_negative("latency_weight", latency_weight)
+        self.error_weight = validation.non_negative("error_weight", error_weight)
+        smoothing = validation.in_range(
+            "feedback_smoothing", feedback_smoothing, 0.0, 1.0, open_low=True
+        )
+        if render_mode is not None:
+            validation.choice("render_mode", render_mode, self.metadata["render_modes"])
+        self.render_mode = render_mode
+
+        self.service_rates = rates
+        self.failure_probs = probs
+        self.n_backends = len(rates)
+        self.arrival_rate = self.load * sum(rates)  # [requests/s]
+        self.time_scale = self.n_backends / sum(rates)  # mean service time [s]
+        self.simulator = LoadBalancerSimulator(rates, probs, smoothing)
+
+        n = self.n_backends
+        self.action_space = spaces.Discrete(n)
+        size = 4 * n + 1 if self.mode == "full" else 2 * n
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
+
+        # the episode's workload, drawn at reset; plain lists because step reads one item
+        self._arrival_times: list[float] = []
+        self._sizes: list[float] = []
+        self._failure_draws: list[float] = []
+        self._response_times = np.zeros(self.episode_length)
+        self._failed = np.zeros(self.episode_length, dtype=bool)
+        self._step = 0
+        self._drift_step = -1
+        self._drift_backend = -1
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        rng = self.np_random
+        count = self.episode_length
+        phase = rng.uniform(0.0, 2.0 * np.pi) if self.arrival_amplitude > 0 else 0.0
+        self._arrival_times = poisson_arrival_times(
+            rng,
+            count,
+            self.arrival_rate,
+            amplitude=self.arrival_amplitude,
+            period=self.arrival_period,
+            phase=phase,
+        ).tolist()
+        self._sizes = job_sizes(rng, count, self.size_distribution, self.pareto_shape).tolist()
+        self._failure_draws = rng.random(count).tolist()
+        if self.drift == "none":
+            self._drift_step, self._drift_backend = -1, -1
+        else:
+            self._drift_step = int(rng.integers(count // 4, max(count // 4 + 1, 3 * count // 4)))
+            self._drift_backend = int(rng.integers(self.n_backends))
+
+        self.simulator.reset()
+        self.simulator.advance_to(self._arrival_times[0])
+        self._step = 0
+        return self._observation(), {}
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        backend = validation.action_index(action, self.n_backends)
+        k = self._step
+        if k >= self.episode_length:
+            raise RuntimeError("step() called after the episode ended; call reset() first")
+        if k == self._drift_step:
+            self._apply_drift()
+
+        sim = self.simulator
+        response_time, failed = sim.dispatch(backend, self._sizes[k], self._failure_draws[k])
+        self._response_times[k] = response_time
+        self._failed[k] = failed
+        rewards = {"latency": -response_time, "error": -1.0 if failed else 0.0}
+        reward = self.latency_weight * rewards["latency"] + self.error_weight * rewards["error"]
+        info: dict[str, Any] = {
+            "response_time": response_time,
+            "backend": backend,
+            "failed": failed,
+            "rewards": rewards,
+        }
+
+        self._step = k + 1
+        truncated = self._step == self.episode_length
+        if truncated:
+            info["episode_metrics"] = self.episode_metrics()
+        else:
+            sim.advance_to(self._arrival_times[self._step])
+        return self._observation(), reward, False, truncated, info
+
+    def observation_fields(self) -> dict[str, slice]:
+        """Where each per-backend feature sits in the observation, by name."""
+        n = self.n_backends
+        if self.mode == "feedback":
+            return {"latency": slice(0, n), "error_rate": slice(n, 2 * n)}
+        return {
+            "queue_length": slice(0, n),
+            "work_left": slice(n, 2 * n),
+            "latency": slice(2 * n, 3 * n),
+            "error_rate": slice(3 * n, 4 * n),
+            "size": slice(4 * n, 4 * n + 1),
+        }
+
+    @property
+    def next_request_size(self) -> float:
+        """The size of the request waiting to be dispatched [work units]; 0 after the end."""
+        return self._sizes[self._step] if self._step < self.episode_length else 0.0
+
+    def episode_metrics(self) -> dict[str, float]:
+        """Latency percentiles [ms] and error rate over the requests dispatched so far."""
+        if self._step == 0:
+            return {}
+        latencies_ms = 1000.0 * self._response_times[: self._step]
+        p50, p95, p99 = np.percentile(latencies_ms, [50, 95, 99])
+        return {
+            "mean_latency_ms": float(latencies_ms.mean()),
+            "p50_latency_ms": float(p50),
+            "p95_latency_ms": float(p95),
+            "p99_latency_ms": float(p99),
+            "error_rate": float(self._failed[: self._step].mean()),
+        }
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        sim = self.simulator
+        lines = [f"t={sim.now:.3f}s request {self._step}/{self.episode_length}"]
+        for i, (queue, work) in enumerate(zip(sim.queue_lengths(), sim.work_left())):
+            lines.append(
+                f"  backend {i}: rate {sim.rates[i]:g}/s, p_fail {sim.failure_probs[i]:g}, "
+                f"{queue} in system, {1000 * work:.1f} ms of work"
+            )
+        return "\n".join(lines)
+
+    def _apply_drift(self) -> None:
+        i = self._drift_backend
+        if self.drift == "slowdown":
+            self.simulator.rates[i] = self.service_rates[i] * self.drift_factor
+        else:
+            self.simulator.failure_probs[i] = self.drift_failure_prob
+
+    def _observation(self) -> np.ndarray:
+        sim = self.simulator
+        scale = self.time_scale
+        latency = [x / (x + scale) for x in sim.latency_ewma]
+        if self.mode == "feedback":
+            return np.array(latency + sim.error_ewma, dtype=np.float32)
+        queues = [q / (q + 1.0) for q in sim.queue_lengths()]
+        work = [w / (w + scale) for w in sim.work_left()]
+        size = self.next_request_size
+        return np.array(
+            queues + work + latency + sim.error_ewma + [size / (size + 1.0)], dtype=np.float32
+        )

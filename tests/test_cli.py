@@ -1,0 +1,93 @@
+"""The ``opsgym`` command line, run as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from opsgym.envs import opsgym_ids
+from opsgym.train.cli import main
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "opsgym.train.cli", *args], capture_output=True, text=True
+    )
+
+
+def test_list_names_every_registered_id_with_a_description(capsys):
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == opsgym_ids()
+    assert all(len(line.split()) > 2 for line in lines)
+
+
+def test_evaluate_prints_a_table_of_domain_metrics():
+    result = run_cli(
+        "evaluate",
+        "--env",
+        "opsgym/LoadBalancing-v0",
+        "--policy",
+        "round_robin",
+        "oracle",
+        "--episodes",
+        "3",
+        "--seed",
+        "1",
+        "--env-arg",
+        "episode_length=200",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "mean_latency_ms" in result.stdout or "mean latency" in result.stdout.lower()
+    assert "round_robin" in result.stdout and "oracle" in result.stdout
+
+
+def test_evaluate_json_is_deterministic(capsys):
+    args = [
+        "evaluate",
+        "--env",
+        "opsgym/LoadBalancing-v0",
+        "--policy",
+        "least_connections",
+        "--episodes",
+        "2",
+        "--env-arg",
+        "episode_length=100",
+        "--json",
+    ]
+    main(args)
+    first = json.loads(capsys.readouterr().out)
+    main(args)
+    assert json.loads(capsys.readouterr().out) == first
+    metrics = first["policies"]["least_connections"]
+    assert set(metrics) >= {"mean_latency_ms", "p99_latency_ms", "error_rate", "return"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["evaluate", "--env", "opsgym/Nope-v0"], "opsgym/LoadBalancing-v0"),
+        (["evaluate", "--env", "opsgym/LoadBalancing-v0", "--policy", "magic"], "round_robin"),
+        (["evaluate", "--env", "opsgym/LoadBalancing-v0", "--env-arg", "lod=0.5"], "lod"),
+        (["evaluate", "--env", "opsgym/LoadBalancing-v0", "--env-arg", "load=2"], "load"),
+        (["evaluate", "--env", "opsgym/LoadBalancing-v0", "--env-arg", "load"], "KEY=VALUE"),
+    ],
+)
+def test_bad_input_gets_a_message_naming_it(capsys, args, message):
+    assert main(args) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"opsgym {args[0]}: error:") and message in error
+
+
+def test_throughput_prints_a_ratio_to_cartpole(capsys):
+    assert (
+        main(["throughput", "--env", "opsgym/LoadBalancing-v0", "--steps", "300", "--rounds", "1"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "CartPole-v1" in out
+    assert re.search(r"LoadBalancing-v0 .*\d+\.\d\dx", out)

@@ -1,0 +1,1 @@
+"""The shared scripts: evaluate, throughput, and the ``opsgym`` command line."""

@@ -1,0 +1,174 @@
+"""The ``opsgym`` command line: one subcommand per job, arguments declared once."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from opsgym.envs import opsgym_ids
+
+
+def parse_assignments(pairs: Sequence[str], flag: str) -> dict:
+    """Turn ``["load=0.9", "mode=feedback"]`` into keyword arguments.
+
+    Values are read as JSON where they parse (numbers, lists, booleans) and kept as
+    strings otherwise.
+    """
+    kwargs = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"{flag} expects KEY=VALUE, got {pair!r}")
+        try:
+            kwargs[key] = json.loads(value)
+        except json.JSONDecodeError:
+            kwargs[key] = value
+    return kwargs
+
+
+def _summary_line(env_id: str) -> str:
+    import gymnasium as gym
+    from gymnasium.envs.registration import load_env_creator
+
+    doc = load_env_creator(gym.spec(env_id).entry_point).__doc__ or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+def cmd_list(args: argparse.Namespace) -> None:
+    ids = opsgym_ids()
+    width = max(len(env_id) for env_id in ids)
+    for env_id in ids:
+        print(f"{env_id.ljust(width)}  {_summary_line(env_id)}")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from opsgym.train.evaluate import evaluate_policies, evaluation_table
+
+    env_kwargs = parse_assignments(args.env_arg, "--env-arg")
+    evaluations = evaluate_policies(
+        args.env, args.policy, episodes=args.episodes, seed=args.seed, env_kwargs=env_kwargs
+    )
+    if args.json:
+        payload = {
+            "env": args.env,
+            "env_kwargs": env_kwargs,
+            "episodes": args.episodes,
+            "seed": args.seed,
+            "policies": {
+                e.policy: {name: {"mean": m, "ci95": h} for name, (m, h) in e.summary().items()}
+                for e in evaluations
+            },
+        }
+        print(json.dumps(payload, indent=2, allow_nan=True))
+        return
+    config = ", ".join(f"{k}={v!r}" for k, v in env_kwargs.items()) or "default configuration"
+    print(f"{args.env} ({config}): {args.episodes} episodes per policy, seed {args.seed}")
+    print("mean ± half-width of the 95% confidence interval over episodes\n")
+    print(evaluation_table(evaluations))
+
+
+def cmd_throughput(args: argparse.Namespace) -> None:
+    from opsgym.train.table import markdown_table
+    from opsgym.train.throughput import REFERENCE_ID, compare
+
+    env_kwargs = parse_assignments(args.env_arg, "--env-arg")
+    ids = opsgym_ids() if args.env == "all" else [args.env]
+    rows = []
+    for env_id in ids:
+        result = compare(env_id, steps=args.steps, rounds=args.rounds, env_kwargs=env_kwargs)
+        rows.append(
+            [
+                env_id,
+                f"{result['env_steps_per_second']:,.0f}",
+                f"{result['reference_steps_per_second']:,.0f}",
+                f"{result['step_ratio']:.2f}x",
+                f"{result['env_resets_per_second']:,.0f}",
+                f"{result['reference_resets_per_second']:,.0f}",
+                f"{result['reset_ratio']:.2f}x",
+            ]
+        )
+    print(
+        f"steps and resets per second through gymnasium.make, median of {args.rounds} rounds "
+        f"interleaved with {REFERENCE_ID} in this process\n"
+    )
+    headers = [
+        "env",
+        "steps/s",
+        f"{REFERENCE_ID} steps/s",
+        "step ratio",
+        "resets/s",
+        f"{REFERENCE_ID} resets/s",
+        "reset ratio",
+    ]
+    print(markdown_table(headers, rows))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="opsgym",
+        description="Gymnasium environments for infrastructure control: list, evaluate, measure.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    listing = commands.add_parser("list", help="every registered environment id")
+    listing.set_defaults(run=cmd_list)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="run reference policies and tabulate the domain metrics"
+    )
+    evaluate.add_argument(
+        "--env", required=True, help="environment id, e.g. opsgym/LoadBalancing-v0"
+    )
+    evaluate.add_argument(
+        "--policy",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="heuristic or oracle names (default: every reference policy of the env)",
+    )
+    evaluate.add_argument("--episodes", type=int, default=10, help="episodes per policy")
+    evaluate.add_argument("--seed", type=int, default=0, help="base seed of the evaluation")
+    evaluate.add_argument(
+        "--env-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="environment constructor argument, value as JSON (repeatable)",
+    )
+    evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    evaluate.set_defaults(run=cmd_evaluate)
+
+    throughput = commands.add_parser(
+        "throughput", help="env steps per second, as a ratio to CartPole-v1"
+    )
+    throughput.add_argument("--env", default="all", help="environment id, or 'all'")
+    throughput.add_argument("--steps", type=int, default=20_000, help="steps per round")
+    throughput.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
+    throughput.add_argument(
+        "--env-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="environment constructor argument, value as JSON (repeatable)",
+    )
+    throughput.set_defaults(run=cmd_throughput)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "episodes", 1) < 1:
+        parser.error(f"--episodes must be >= 1, got {args.episodes}")
+    try:
+        args.run(args)
+    except (ValueError, TypeError) as error:
+        print(f"opsgym {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

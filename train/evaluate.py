@@ -1,0 +1,69 @@
+"""Evaluate reference policies on an environment and tabulate their domain metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from opsgym.baselines import make_policy, policy_names
+from opsgym.train.runner import EpisodeResult, evaluation_seeds, make_env, run_episode
+from opsgym.train.stats import mean_interval
+from opsgym.train.table import format_interval, markdown_table
+
+
+@dataclass
+class Evaluation:
+    """One policy's episodes on one environment configuration."""
+
+    policy: str
+    episodes: list[EpisodeResult]
+
+    def summary(self) -> dict[str, tuple[float, float]]:
+        """Mean and 95% interval half-width of the return and of every domain metric."""
+        columns = {"return": [e.episode_return for e in self.episodes]}
+        for episode in self.episodes:
+            for name, value in episode.metrics.items():
+                columns.setdefault(name, []).append(value)
+        return {name: mean_interval(values) for name, values in columns.items()}
+
+
+def evaluate_policies(
+    env_id: str,
+    policies: list[str] | None = None,
+    episodes: int = 10,
+    seed: int = 0,
+    env_kwargs: dict | None = None,
+) -> list[Evaluation]:
+    """Run each named reference policy for ``episodes`` evaluation episodes.
+
+    Every policy sees the same episode seeds, so the workloads (arrivals, sizes,
+    failures) are identical across policies: differences are the policies' own.
+
+    Args:
+        env_id: a registered opsgym id.
+        policies: the names to evaluate; ``None`` means every reference policy of the env.
+        episodes: the number of episodes per policy.
+        seed: the base seed of the evaluation episodes and of the policies' generators.
+        env_kwargs: constructor arguments of the environment.
+    """
+    env = make_env(env_id, env_kwargs)
+    names = policy_names(env) if policies is None else policies
+    seeds = evaluation_seeds(seed, episodes)
+    results = []
+    for name in names:
+        policy = make_policy(env, name, seed=seed)
+        results.append(Evaluation(name, [run_episode(env, policy, s) for s in seeds]))
+    env.close()
+    return results
+
+
+def evaluation_table(evaluations: list[Evaluation]) -> str:
+    """A Markdown table: one row per policy, the return then each metric, mean ± 95% CI."""
+    summaries = [(e.policy, e.summary()) for e in evaluations]
+    columns: list[str] = []
+    for _, summary in summaries:
+        columns += [name for name in summary if name not in columns]
+    rows = [
+        [policy] + [format_interval(*summary[c]) if c in summary else "" for c in columns]
+        for policy, summary in summaries
+    ]
+    return markdown_table(["policy", *columns], rows)

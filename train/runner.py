@@ -1,0 +1,67 @@
+"""Running a policy through episodes: the one evaluation path every policy shares."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+
+import gymnasium as gym
+from gymnasium.envs.registration import load_env_creator
+
+from opsgym.agents.protocol import Policy
+from opsgym.envs import opsgym_ids
+
+# Evaluation seeds live far from the small integers used for training, so a policy is
+# never evaluated on an episode it trained on.
+EVALUATION_SEED_OFFSET = 1_000_000
+
+
+def evaluation_seeds(seed: int, episodes: int) -> list[int]:
+    """The episode seeds of an evaluation with base ``seed``: disjoint from training seeds."""
+    return [EVALUATION_SEED_OFFSET + seed * 10_000 + i for i in range(episodes)]
+
+
+@dataclass
+class EpisodeResult:
+    """What one episode produced: its return, its length and the env's domain metrics."""
+
+    episode_return: float
+    length: int
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def run_episode(env: gym.Env, policy: Policy, seed: int) -> EpisodeResult:
+    """Run ``policy`` for one episode of ``env`` seeded with ``seed``.
+
+    The domain metrics are the ``info["episode_metrics"]`` the env reports on its last
+    step.
+    """
+    observation, info = env.reset(seed=seed)
+    total, length = 0.0, 0
+    while True:
+        observation, reward, terminated, truncated, info = env.step(policy.act(observation))
+        total += float(reward)
+        length += 1
+        if terminated or truncated:
+            return EpisodeResult(total, length, dict(info.get("episode_metrics", {})))
+
+
+def make_env(env_id: str, env_kwargs: dict | None = None) -> gym.Env:
+    """``gymnasium.make`` an opsgym id, with errors that list what would have been valid.
+
+    Raises:
+        ValueError: the id is not a registered opsgym environment, or a keyword is not
+            one of the environment's arguments.
+    """
+    ids = opsgym_ids()
+    if env_id not in ids:
+        raise ValueError(f"unknown environment {env_id!r}; choose from {ids}")
+    env_kwargs = dict(env_kwargs or {})
+    env_class = load_env_creator(gym.spec(env_id).entry_point)
+    accepted = set(inspect.signature(env_class).parameters)
+    unknown = sorted(set(env_kwargs) - accepted)
+    if unknown:
+        raise ValueError(
+            f"unknown argument(s) {unknown} for {env_id}; its arguments are {sorted(accepted)}"
+        )
+    return gym.make(env_id, **env_kwargs)
