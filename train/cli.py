@@ -45,14 +45,28 @@ def cmd_list(args: argparse.Namespace) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from opsgym.train.evaluate import evaluate_policies, evaluation_table
+    from opsgym.train.run_folder import read_config
 
     env_kwargs = parse_assignments(args.env_arg, "--env-arg")
+    env_id = args.env
+    if args.model:
+        trained = read_config(args.model[0])
+        env_id = env_id or trained["env_id"]
+        if not args.env_arg:
+            env_kwargs = trained.get("env_kwargs", {})
+    if env_id is None:
+        raise ValueError("--env is required unless --model gives a run folder")
     evaluations = evaluate_policies(
-        args.env, args.policy, episodes=args.episodes, seed=args.seed, env_kwargs=env_kwargs
+        env_id,
+        args.policy,
+        episodes=args.episodes,
+        seed=args.seed,
+        env_kwargs=env_kwargs,
+        runs=args.model or (),
     )
     if args.json:
         payload = {
-            "env": args.env,
+            "env": env_id,
             "env_kwargs": env_kwargs,
             "episodes": args.episodes,
             "seed": args.seed,
@@ -64,9 +78,37 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         print(json.dumps(payload, indent=2, allow_nan=True))
         return
     config = ", ".join(f"{k}={v!r}" for k, v in env_kwargs.items()) or "default configuration"
-    print(f"{args.env} ({config}): {args.episodes} episodes per policy, seed {args.seed}")
+    print(f"{env_id} ({config}): {args.episodes} episodes per policy, seed {args.seed}")
     print("mean ± half-width of the 95% confidence interval over episodes\n")
     print(evaluation_table(evaluations))
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from opsgym.train.training import TrainSettings, train
+
+    settings = TrainSettings(
+        env_id=args.env,
+        agent=args.agent,
+        seed=args.seed,
+        timesteps=args.timesteps,
+        n_envs=args.n_envs,
+        config_file=args.config,
+        overrides=parse_assignments(args.set, "--set"),
+        env_kwargs=parse_assignments(args.env_arg, "--env-arg"),
+        eval_every=args.eval_every,
+        eval_episodes=args.eval_episodes,
+        out=args.out,
+        tensorboard=args.tensorboard,
+        progress=not args.quiet,
+    )
+    path = train(settings)
+    print(f"run folder: {path}")
+
+
+def cmd_plot(args: argparse.Namespace) -> None:
+    from opsgym.train.plot import plot_learning_curves
+
+    print(f"wrote {plot_learning_curves(args.runs, args.out, args.metric)}")
 
 
 def cmd_throughput(args: argparse.Namespace) -> None:
@@ -105,6 +147,16 @@ def cmd_throughput(args: argparse.Namespace) -> None:
     print(markdown_table(headers, rows))
 
 
+def _add_env_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--env-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="environment constructor argument, value as JSON (repeatable)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="opsgym",
@@ -116,10 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(run=cmd_list)
 
     evaluate = commands.add_parser(
-        "evaluate", help="run reference policies and tabulate the domain metrics"
+        "evaluate", help="run policies on evaluation seeds and tabulate the domain metrics"
     )
     evaluate.add_argument(
-        "--env", required=True, help="environment id, e.g. opsgym/LoadBalancing-v0"
+        "--env", default=None, help="environment id, e.g. opsgym/LoadBalancing-v0"
     )
     evaluate.add_argument(
         "--policy",
@@ -128,17 +180,63 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="heuristic or oracle names (default: every reference policy of the env)",
     )
+    evaluate.add_argument(
+        "--model",
+        nargs="+",
+        default=None,
+        metavar="RUN",
+        help="run folders written by 'opsgym train' (SB3 models or hand-written agents)",
+    )
     evaluate.add_argument("--episodes", type=int, default=10, help="episodes per policy")
     evaluate.add_argument("--seed", type=int, default=0, help="base seed of the evaluation")
-    evaluate.add_argument(
-        "--env-arg",
+    _add_env_arg(evaluate)
+    evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    evaluate.set_defaults(run=cmd_evaluate)
+
+    training = commands.add_parser(
+        "train", help="train an SB3 algorithm or a hand-written agent into a run folder"
+    )
+    training.add_argument("--env", required=True, help="environment id")
+    training.add_argument("--agent", required=True, help="ppo, a2c, dqn, ... or an agent name")
+    training.add_argument(
+        "--timesteps", type=int, default=None, help="environment steps (default: from config)"
+    )
+    training.add_argument("--seed", type=int, default=0, help="training seed")
+    training.add_argument(
+        "--n-envs", type=int, default=None, help="parallel environments (default: from config)"
+    )
+    training.add_argument(
+        "--config", default=None, metavar="FILE", help="rl-zoo3-format YAML instead of ours"
+    )
+    training.add_argument(
+        "--set",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="environment constructor argument, value as JSON (repeatable)",
+        help="override a hyperparameter, value as JSON (repeatable)",
     )
-    evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    evaluate.set_defaults(run=cmd_evaluate)
+    _add_env_arg(training)
+    training.add_argument(
+        "--eval-every",
+        type=int,
+        default=10_000,
+        help="steps between evaluations (0: only at the end)",
+    )
+    training.add_argument("--eval-episodes", type=int, default=5, help="episodes per evaluation")
+    training.add_argument("--out", default="runs", help="folder that holds the run folders")
+    training.add_argument(
+        "--tensorboard", action="store_true", help="also log to TensorBoard (SB3 agents)"
+    )
+    training.add_argument("--quiet", action="store_true", help="no progress bar")
+    training.set_defaults(run=cmd_train)
+
+    plot = commands.add_parser("plot", help="learning curves of run folders, as PNG")
+    plot.add_argument("runs", nargs="+", metavar="RUN", help="run folders")
+    plot.add_argument("--out", default="learning_curves.png", help="PNG file to write")
+    plot.add_argument(
+        "--metric", nargs="+", default=None, help="metrics to plot (default: return and one)"
+    )
+    plot.set_defaults(run=cmd_plot)
 
     throughput = commands.add_parser(
         "throughput", help="env steps per second, as a ratio to CartPole-v1"
@@ -146,13 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     throughput.add_argument("--env", default="all", help="environment id, or 'all'")
     throughput.add_argument("--steps", type=int, default=20_000, help="steps per round")
     throughput.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
-    throughput.add_argument(
-        "--env-arg",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="environment constructor argument, value as JSON (repeatable)",
-    )
+    _add_env_arg(throughput)
     throughput.set_defaults(run=cmd_throughput)
     return parser
 
@@ -160,10 +252,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "episodes", 1) < 1:
-        parser.error(f"--episodes must be >= 1, got {args.episodes}")
+    for flag in ("episodes", "timesteps", "n_envs", "eval_episodes", "steps", "rounds"):
+        value = getattr(args, flag, None)
+        if value is not None and value < 1:
+            parser.error(f"--{flag.replace('_', '-')} must be >= 1, got {value}")
     try:
         args.run(args)
+    except KeyboardInterrupt:
+        print(f"opsgym {args.command}: interrupted", file=sys.stderr)
+        return 130
     except (ValueError, TypeError) as error:
         print(f"opsgym {args.command}: error: {error}", file=sys.stderr)
         return 2

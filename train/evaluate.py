@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from opsgym.baselines import make_policy, policy_names
+from opsgym.train.checkpoints import load_trained_policy
 from opsgym.train.runner import EpisodeResult, evaluation_seeds, make_env, run_episode
 from opsgym.train.stats import mean_interval
 from opsgym.train.table import format_interval, markdown_table
@@ -32,26 +35,32 @@ def evaluate_policies(
     episodes: int = 10,
     seed: int = 0,
     env_kwargs: dict | None = None,
+    runs: Sequence[str | Path] = (),
 ) -> list[Evaluation]:
-    """Run each named reference policy for ``episodes`` evaluation episodes.
+    """Run each named reference policy and each trained run for ``episodes`` episodes.
 
     Every policy sees the same episode seeds, so the workloads (arrivals, sizes,
-    failures) are identical across policies: differences are the policies' own.
+    failures) are identical across policies: differences are the policies' own. The
+    seeds are evaluation seeds, which training never uses.
 
     Args:
         env_id: a registered opsgym id.
-        policies: the names to evaluate; ``None`` means every reference policy of the env.
+        policies: reference policy names; ``None`` means every reference policy of the
+            env, unless ``runs`` are given.
         episodes: the number of episodes per policy.
         seed: the base seed of the evaluation episodes and of the policies' generators.
         env_kwargs: constructor arguments of the environment.
+        runs: run folders written by ``opsgym train``.
     """
     env = make_env(env_id, env_kwargs)
-    names = policy_names(env) if policies is None else policies
+    if policies is None:
+        policies = [] if runs else policy_names(env)
+    named = [(name, make_policy(env, name, seed=seed)) for name in policies]
+    named += [load_trained_policy(path, env) for path in runs]
     seeds = evaluation_seeds(seed, episodes)
-    results = []
-    for name in names:
-        policy = make_policy(env, name, seed=seed)
-        results.append(Evaluation(name, [run_episode(env, policy, s) for s in seeds]))
+    results = [
+        Evaluation(name, [run_episode(env, policy, s) for s in seeds]) for name, policy in named
+    ]
     env.close()
     return results
 

@@ -81,6 +81,18 @@ def choice(name: str, value: object, choices: Sequence[str]) -> str:
     return str(value)
 
 
+def render_mode(value: object, supported: Sequence[str]) -> str | None:
+    """Return ``value`` if it is None or a supported render mode, else raise ``TypeError``.
+
+    ``TypeError`` rather than ``ValueError`` because that is how SB3's ``make_vec_env``
+    and rl-zoo3 learn that an environment does not render as they ask ("rgb_array"): they
+    retry without a render mode.
+    """
+    if value is not None and value not in supported:
+        raise TypeError(f"render_mode must be None or one of {list(supported)}, got {value!r}")
+    return value
+
+
 def sequence(name: str, values: object, check, *, length: int | None = None) -> tuple:
     """Check every element of a non-empty sequence with ``check(element_name, element)``.
 

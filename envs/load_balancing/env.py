@@ -174,9 +174,7 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
         smoothing = validation.in_range(
             "feedback_smoothing", feedback_smoothing, 0.0, 1.0, open_low=True
         )
-        if render_mode is not None:
-            validation.choice("render_mode", render_mode, self.metadata["render_modes"])
-        self.render_mode = render_mode
+        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
 
         self.service_rates = rates
         self.failure_probs = probs

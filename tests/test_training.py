@@ -1,0 +1,216 @@
+"""``opsgym train``, ``evaluate --model`` and ``plot`` end to end, and SB3 on opsgym."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from opsgym.baselines import sb3
+from opsgym.train.cli import main
+from opsgym.train.evaluate import evaluate_policies
+from opsgym.train.run_folder import read_config, read_evaluations
+from opsgym.train.training import TrainSettings, train
+
+LB = "opsgym/LoadBalancing-v0"
+SMALL = {"episode_length": 200}
+
+
+def tiny_run(tmp_path: Path, agent: str = "ppo", seed: int = 0, **overrides) -> Path:
+    settings = TrainSettings(
+        env_id=LB,
+        agent=agent,
+        seed=seed,
+        timesteps=1024,
+        n_envs=2,
+        overrides={"n_steps": 128, "batch_size": 64, "n_epochs": 2, **overrides}
+        if agent == "ppo"
+        else overrides,
+        env_kwargs=SMALL,
+        eval_every=512,
+        eval_episodes=2,
+        out=str(tmp_path),
+        progress=False,
+    )
+    return train(settings)
+
+
+def test_train_cli_writes_a_complete_run_folder(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "opsgym.train.cli",
+            "train",
+            "--env",
+            LB,
+            "--agent",
+            "a2c",
+            "--timesteps",
+            "400",
+            "--n-envs",
+            "2",
+            "--seed",
+            "3",
+            "--eval-every",
+            "200",
+            "--eval-episodes",
+            "1",
+            "--env-arg",
+            "episode_length=100",
+            "--out",
+            str(tmp_path),
+            "--set",
+            "n_steps=8",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    (run,) = tmp_path.iterdir()
+    assert run.name.startswith("opsgym-LoadBalancing-v0__a2c__seed3__")
+    config = read_config(run)
+    assert config["status"] == "finished" and config["steps_done"] >= 400
+    assert config["hyperparams"]["n_steps"] == 8 and config["env_kwargs"] == {"episode_length": 100}
+    assert config["opsgym_version"] == "0.1.0"
+    assert "--agent a2c" in (run / "command.txt").read_text()
+    rows = read_evaluations(run)
+    assert [row["step"] for row in rows][:2] == [200.0, 400.0]
+    assert {"return", "mean_latency_ms", "p99_latency_ms"} <= set(rows[0])
+    assert (run / "model.zip").is_file()
+
+
+def test_same_seed_same_model_and_save_load_evaluates_the_same(tmp_path):
+    first = tiny_run(tmp_path / "a", seed=7)
+    second = tiny_run(tmp_path / "b", seed=7)
+    assert _without_wall_time(first) == _without_wall_time(second)
+    reloaded = evaluate_policies(LB, [], episodes=2, seed=7, env_kwargs=SMALL, runs=[first])
+    recorded = read_config(first)["last_evaluation"]
+    assert reloaded[0].summary()["return"][0] == pytest.approx(recorded["return"], rel=1e-12)
+
+
+def _without_wall_time(run: Path) -> list[dict]:
+    return [{k: v for k, v in row.items() if k != "wall_time_s"} for row in read_evaluations(run)]
+
+
+def test_evaluate_model_rejects_another_environment_and_corrupt_files(tmp_path, capsys):
+    run = tiny_run(tmp_path)
+    assert main(["evaluate", "--env", LB, "--model", str(run), "--env-arg", "mode=feedback"]) == 2
+    assert "observation space" in capsys.readouterr().err
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "env_id": "opsgym/Other-v0"}))
+    assert main(["evaluate", "--env", LB, "--model", str(run)]) == 2
+    assert "trained on opsgym/Other-v0" in capsys.readouterr().err
+    (run / "config.json").write_text(json.dumps(config))
+    (run / "model.zip").write_bytes(b"not a zip")
+    assert main(["evaluate", "--env", LB, "--model", str(run)]) == 2
+    assert "cannot load a ppo model" in capsys.readouterr().err
+    assert main(["evaluate", "--env", LB, "--model", str(tmp_path / "missing")]) == 2
+    assert "not a run folder" in capsys.readouterr().err
+
+
+def test_train_refuses_heuristics_and_unknown_agents(capsys):
+    assert main(["train", "--env", LB, "--agent", "round_robin"]) == 2
+    assert "nothing to train" in capsys.readouterr().err
+    assert main(["train", "--env", LB, "--agent", "alphazero"]) == 2
+    assert "ppo" in capsys.readouterr().err
+
+
+def test_hyperparams_follow_rl_zoo3_conventions():
+    block = sb3.load_hyperparams("ppo", LB)
+    run, model = sb3.split_hyperparams(block)
+    assert run["n_timesteps"] > 0 and model["policy"] == "MlpPolicy"
+    schedule = model["learning_rate"]
+    assert schedule(1.0) == pytest.approx(1e-3) and schedule(0.5) == pytest.approx(5e-4)
+    assert sb3.load_hyperparams("dqn", "opsgym/Unlisted-v0")["policy"] == "MlpPolicy"
+    with pytest.raises(ValueError, match="learning_rate"):
+        sb3.split_hyperparams({"learning_rate": "cosine_1e-3"})
+    with pytest.raises(ValueError, match="unknown SB3 algorithm"):
+        sb3.load_hyperparams("trpo", LB)
+
+
+def test_short_ppo_run_beats_random(tmp_path):
+    run = train(
+        TrainSettings(
+            env_id=LB,
+            agent="ppo",
+            timesteps=20_000,
+            env_kwargs=SMALL,
+            eval_every=0,
+            eval_episodes=5,
+            out=str(tmp_path),
+            progress=False,
+        )
+    )
+    results = evaluate_policies(LB, ["random"], episodes=5, env_kwargs=SMALL, runs=[run])
+    random_return, ppo_return = (r.summary()["return"][0] for r in results)
+    assert ppo_return > 0.5 * random_return  # returns are negative: at least twice as good
+
+
+def test_plot_writes_a_png_of_learning_curves(tmp_path):
+    pytest.importorskip("matplotlib")
+    runs = [tiny_run(tmp_path / str(seed), seed=seed) for seed in (0, 1)]
+    out = tmp_path / "curves.png"
+    assert (
+        main(["plot", *map(str, runs), "--out", str(out), "--metric", "return", "mean_latency_ms"])
+        == 0
+    )
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["plot", str(runs[0]), "--out", str(out), "--metric", "hit_ratio"]) == 2
+
+
+def test_observation_normalizer_round_trips_through_npz(tmp_path):
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    venv = VecNormalize(make_vec_env(LB, n_envs=1, env_kwargs={"render_mode": None, **SMALL}))
+    venv.reset()
+    for _ in range(50):
+        venv.step(np.array([0]))
+    sb3.save_observation_statistics(venv, tmp_path / "stats.npz")
+    loaded = sb3.ObservationNormalizer.load(tmp_path / "stats.npz")
+    live = sb3.ObservationNormalizer.from_vec_normalize(venv)
+    observation = venv.get_original_obs()[0]
+    assert np.array_equal(loaded(observation), live(observation))
+    assert np.allclose(loaded(observation), venv.normalize_obs(observation), atol=1e-6)
+
+
+def test_rl_zoo3_trains_an_opsgym_env_with_our_yaml(tmp_path):
+    pytest.importorskip("rl_zoo3")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rl_zoo3.train",
+            "--algo",
+            "ppo",
+            "--env",
+            LB,
+            "--gym-packages",
+            "opsgym.envs",
+            "--conf-file",
+            str(sb3.hyperparams_path("ppo")),
+            "-n",
+            "1024",
+            "--seed",
+            "1",
+            "--eval-freq",
+            "-1",
+            "--log-folder",
+            str(tmp_path),
+            "--env-kwargs",
+            "episode_length:200",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (
+        tmp_path / "ppo" / "opsgym-LoadBalancing-v0_1" / "opsgym-LoadBalancing-v0.zip"
+    ).is_file()

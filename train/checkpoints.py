@@ -1,0 +1,45 @@
+"""Load what ``opsgym train`` saved as a policy, with errors that say what is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gymnasium as gym
+
+from opsgym.agents.protocol import Policy
+from opsgym.baselines import sb3
+from opsgym.train.run_folder import read_config
+from opsgym.train.training import MODEL_FILE, NORMALIZER_FILE
+
+
+def load_trained_policy(run_path: str | Path, env: gym.Env) -> tuple[str, Policy]:
+    """The policy saved in a run folder, ready to act in ``env``, and its display name.
+
+    Raises:
+        ValueError: not a run folder, a corrupt or missing model, a model trained on
+            another environment or with another observation space.
+    """
+    run_path = Path(run_path)
+    config = read_config(run_path)
+    env_id = env.spec.id if env.spec is not None else None
+    if config["env_id"] != env_id:
+        raise ValueError(f"{run_path} was trained on {config['env_id']}, not on {env_id}")
+    label = f"{config['agent']} (seed {config['seed']})"
+    if config.get("kind") == "sb3":
+        model = sb3.load_model(config["agent"], run_path / MODEL_FILE)
+        _check_space("observation", model.observation_space, env.observation_space, run_path)
+        _check_space("action", model.action_space, env.action_space, run_path)
+        normalizer_file = run_path / NORMALIZER_FILE
+        normalizer = None
+        if normalizer_file.is_file():
+            normalizer = sb3.ObservationNormalizer.load(normalizer_file)
+        return label, sb3.SB3Policy(model, env=env, normalizer=normalizer)
+    raise ValueError(f"{run_path}: unknown run kind {config.get('kind')!r}")
+
+
+def _check_space(what: str, saved: gym.Space, current: gym.Space, path: Path) -> None:
+    if saved != current:
+        raise ValueError(
+            f"{path} was trained with {what} space {saved}, but this environment has {current} "
+            "(different constructor arguments?)"
+        )

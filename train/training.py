@@ -1,0 +1,206 @@
+"""``opsgym train``: train an SB3 algorithm or a hand-written agent into a run folder.
+
+Both kinds share the run folder, the periodic evaluation on evaluation seeds (which
+training never uses) and the progress bar; Ctrl-C stops training and still saves what
+has been learned.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.vec_env import VecNormalize
+from tqdm import tqdm
+
+from opsgym.agents.protocol import Policy
+from opsgym.baselines import policy_names, sb3
+from opsgym.train.run_folder import RunFolder
+from opsgym.train.runner import evaluation_seeds, make_env, run_episode
+
+MODEL_FILE = "model.zip"
+NORMALIZER_FILE = "vecnormalize.npz"
+
+
+@dataclass
+class TrainSettings:
+    """What one training run needs; ``overrides`` replace hyperparameters by key."""
+
+    env_id: str
+    agent: str
+    seed: int = 0
+    timesteps: int | None = None
+    n_envs: int | None = None
+    config_file: str | None = None
+    overrides: dict = field(default_factory=dict)
+    env_kwargs: dict = field(default_factory=dict)
+    eval_every: int = 10_000
+    eval_episodes: int = 5
+    out: str = "runs"
+    tensorboard: bool = False
+    progress: bool = True
+
+
+class PeriodicEvaluator:
+    """Evaluates a policy on fixed evaluation seeds and appends a row to the run folder."""
+
+    def __init__(self, settings: TrainSettings, run: RunFolder) -> None:
+        self.env = make_env(settings.env_id, settings.env_kwargs)
+        self.seeds = evaluation_seeds(settings.seed, settings.eval_episodes)
+        self.run = run
+        self.started = time.perf_counter()
+        self.last: dict[str, float] = {}
+
+    def __call__(self, policy: Policy, step: int) -> dict[str, float]:
+        episodes = [run_episode(self.env, policy, seed) for seed in self.seeds]
+        row = {"step": float(step), "wall_time_s": time.perf_counter() - self.started}
+        row["return"] = float(np.mean([e.episode_return for e in episodes]))
+        for name in episodes[0].metrics:
+            row[name] = float(np.mean([e.metrics[name] for e in episodes]))
+        self.run.record_evaluation(row)
+        self.last = row
+        return row
+
+
+class ProgressBar:
+    """A tqdm bar over environment steps showing the recent training episode return."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.bar = tqdm(total=total, unit="step", disable=not enabled, dynamic_ncols=True)
+        self.returns: deque[float] = deque(maxlen=20)
+
+    def advance(self, steps: int, finished_returns=()) -> None:
+        self.returns.extend(finished_returns)
+        self.bar.update(steps)
+        if self.returns and self.bar.n % 1000 < steps:
+            self.bar.set_postfix(episode_return=f"{np.mean(self.returns):.4g}", refresh=False)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def train(settings: TrainSettings) -> Path:
+    """Run one training described by ``settings``; return its run folder."""
+    if settings.agent in sb3.ALGORITHMS:
+        return train_sb3(settings)
+    env = make_env(settings.env_id, settings.env_kwargs)
+    if settings.agent in policy_names(env):
+        raise ValueError(
+            f"{settings.agent!r} is a reference policy of {settings.env_id}: it has nothing "
+            f"to train; evaluate it with 'opsgym evaluate --policy {settings.agent}'"
+        )
+    raise ValueError(
+        f"unknown agent {settings.agent!r}; trainable agents are {sb3.algorithm_names()}"
+    )
+
+
+def train_sb3(settings: TrainSettings) -> Path:
+    """Train an SB3 algorithm with its rl-zoo3 hyperparameters for ``settings.env_id``."""
+    block = sb3.load_hyperparams(settings.agent, settings.env_id, settings.config_file)
+    block.update(settings.overrides)
+    run_settings, model_kwargs = sb3.split_hyperparams(block)
+    timesteps = int(settings.timesteps or run_settings.get("n_timesteps", 100_000))
+    n_envs = int(settings.n_envs or run_settings.get("n_envs", 1))
+    env_kwargs = {**run_settings.get("env_kwargs", {}), **settings.env_kwargs}
+    make_env(settings.env_id, env_kwargs).close()  # validates the id and the arguments
+
+    run = RunFolder(
+        settings.out,
+        {
+            "kind": "sb3",
+            "env_id": settings.env_id,
+            "agent": settings.agent,
+            "seed": settings.seed,
+            "timesteps": timesteps,
+            "n_envs": n_envs,
+            "env_kwargs": env_kwargs,
+            "hyperparams": block,
+            "eval_every": settings.eval_every,
+            "eval_episodes": settings.eval_episodes,
+        },
+    )
+    torch.set_num_threads(1)  # small MLPs: threads cost more than they give
+    # render_mode=None: make_vec_env otherwise asks every env for "rgb_array"
+    venv = make_vec_env(
+        settings.env_id,
+        n_envs=n_envs,
+        seed=settings.seed,
+        env_kwargs={"render_mode": None, **env_kwargs},
+    )
+    normalization = sb3.normalize_kwargs(run_settings, model_kwargs)
+    if normalization is not None:
+        venv = VecNormalize(venv, **normalization)
+    policy_name = model_kwargs.pop("policy", "MlpPolicy")
+    tensorboard_log = str(run.path / "tensorboard") if settings.tensorboard else None
+    try:
+        model = sb3.ALGORITHMS[settings.agent](
+            policy_name,
+            venv,
+            seed=settings.seed,
+            device="cpu",
+            verbose=0,
+            tensorboard_log=tensorboard_log,
+            **model_kwargs,
+        )
+    except TypeError as error:
+        raise ValueError(f"bad hyperparameters for {settings.agent}: {error}") from error
+
+    evaluator = PeriodicEvaluator(settings, run)
+    callback = _SB3Callback(evaluator, settings, timesteps)
+    status = "finished"
+    started = time.perf_counter()
+    try:
+        model.learn(total_timesteps=timesteps, callback=callback)
+    except KeyboardInterrupt:
+        status = "interrupted"
+    finally:
+        callback.progress.close()
+    elapsed = time.perf_counter() - started
+    model.save(run.path / MODEL_FILE)
+    if isinstance(venv, VecNormalize) and venv.norm_obs:
+        sb3.save_observation_statistics(venv, run.path / NORMALIZER_FILE)
+    if status == "finished":
+        evaluator(_current_sb3_policy(model), model.num_timesteps)
+    run.finish(
+        status,
+        steps_done=int(model.num_timesteps),
+        train_seconds=elapsed,
+        steps_per_second=model.num_timesteps / max(elapsed, 1e-9),
+        last_evaluation=evaluator.last,
+    )
+    venv.close()
+    return run.path
+
+
+def _current_sb3_policy(model) -> sb3.SB3Policy:
+    venv = model.get_env()
+    normalizer = None
+    if isinstance(venv, VecNormalize) and venv.norm_obs:
+        normalizer = sb3.ObservationNormalizer.from_vec_normalize(venv)
+    return sb3.SB3Policy(model, normalizer=normalizer)
+
+
+class _SB3Callback(BaseCallback):
+    """Drives the progress bar and the periodic evaluation from inside ``model.learn``."""
+
+    def __init__(self, evaluator: PeriodicEvaluator, settings: TrainSettings, total: int):
+        super().__init__()
+        self.evaluator = evaluator
+        self.eval_every = settings.eval_every
+        self.progress = ProgressBar(total, settings.progress)
+        self.next_evaluation = settings.eval_every
+
+    def _on_step(self) -> bool:
+        infos = self.locals.get("infos", ())
+        finished = [info["episode"]["r"] for info in infos if "episode" in info]
+        self.progress.advance(self.training_env.num_envs, finished)
+        if self.eval_every > 0 and self.num_timesteps >= self.next_evaluation:
+            self.evaluator(_current_sb3_policy(self.model), self.num_timesteps)
+            self.next_evaluation += self.eval_every
+        return True
