@@ -1,5 +1,6 @@
 #!/bin/sh
 # opsgym's quick start. Each command creates ./.venv and installs what it needs first.
+#   ./dev.sh benchmark [ARGS]  the quick benchmark: every policy on every environment
 #   ./dev.sh evaluate [ARGS]   evaluate the load balancer's heuristics and its oracle
 #   ./dev.sh test [ARGS]       run the test suite (ARGS go to pytest)
 #   ./dev.sh setup             only create the environment
@@ -26,6 +27,10 @@ setup() {
 command="${1:-}"
 [ $# -gt 0 ] && shift
 case "$command" in
+    benchmark)
+        setup
+        exec "$venv/bin/opsgym" benchmark --quick --out "results/quick-$(date -u +%Y%m%d-%H%M%S)" "$@"
+        ;;
     evaluate)
         setup
         exec "$venv/bin/opsgym" evaluate --env opsgym/LoadBalancing-v0 --episodes 20 "$@"
@@ -38,7 +43,7 @@ case "$command" in
         setup
         ;;
     *)
-        echo "usage: ./dev.sh evaluate|test|setup [ARGS]" >&2
+        echo "usage: ./dev.sh benchmark|evaluate|test|setup [ARGS]" >&2
         exit 2
         ;;
 esac

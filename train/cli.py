@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -103,6 +104,61 @@ def cmd_train(args: argparse.Namespace) -> None:
     )
     path = train(settings)
     print(f"run folder: {path}")
+
+
+def cmd_benchmark(args: argparse.Namespace) -> None:
+    import time
+
+    from opsgym.train.benchmark import FULL, QUICK, BenchmarkPlan, run_benchmark
+    from opsgym.train.benchmark_summary import write_summary
+
+    preset = QUICK if args.quick else FULL
+    unknown = sorted(set(args.envs or ()) - set(opsgym_ids()))
+    if unknown:
+        raise ValueError(f"unknown environments {unknown}; choose from {opsgym_ids()}")
+    plan = BenchmarkPlan(
+        envs=tuple(args.envs or opsgym_ids()),
+        policies=tuple(args.policies) if args.policies else None,
+        seeds=args.seeds or preset["seeds"],
+        budget=args.budget or preset["budget"],
+        episodes=args.episodes or preset["episodes"],
+        sb3_algorithms=tuple(args.sb3 or preset["sb3_algorithms"]),
+    )
+    jobs = args.jobs or os.cpu_count() or 1
+    header = (
+        f"# opsgym benchmark{' (quick)' if args.quick else ''}\n\n"
+        f"{plan.seeds} seeds, {plan.episodes} evaluation episodes per seed, learners trained "
+        f"for {plan.budget:,} steps per seed (SB3: {', '.join(plan.sb3_algorithms)}). "
+        "Normalized score: random 0, oracle (or the best heuristic) 1, per seed; "
+        "mean and IQM over seeds with 95% bootstrap intervals. Learners are evaluated "
+        "frozen on evaluation seeds they never trained on.\n\n"
+    )
+    started = time.perf_counter()
+
+    def report(record: dict, finished: int, total: int) -> None:
+        status = "ok" if record["status"] == "ok" else f"FAILED ({record['error']})"
+        print(
+            f"[{finished}/{total}] {record['key']} {record['wall_seconds']:.1f}s {status}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    records = run_benchmark(
+        plan,
+        args.out,
+        jobs=jobs,
+        backend=args.backend,
+        address=args.address,
+        resume=args.resume,
+        on_record=report,
+    )
+    elapsed = time.perf_counter() - started
+    text = write_summary(records, args.out, header)
+    print(text)
+    print(
+        f"\n{len(records)} trials in {args.out}/trials.jsonl; this run took {elapsed:.0f} s "
+        f"on {jobs} worker(s). Summary: {args.out}/summary.md, summary.csv, *.png"
+    )
 
 
 def cmd_plot(args: argparse.Namespace) -> None:
@@ -230,6 +286,39 @@ def build_parser() -> argparse.ArgumentParser:
     training.add_argument("--quiet", action="store_true", help="no progress bar")
     training.set_defaults(run=cmd_train)
 
+    benchmark = commands.add_parser(
+        "benchmark", help="every policy on every environment, with intervals over seeds"
+    )
+    benchmark.add_argument("--envs", nargs="+", default=None, help="ids (default: all)")
+    benchmark.add_argument(
+        "--policies", nargs="+", default=None, help="policy names (default: all)"
+    )
+    benchmark.add_argument("--seeds", type=int, default=None, help="seeds per policy")
+    benchmark.add_argument("--budget", type=int, default=None, help="training steps per learner")
+    benchmark.add_argument(
+        "--episodes", type=int, default=None, help="evaluation episodes per seed"
+    )
+    benchmark.add_argument(
+        "--sb3", nargs="+", default=None, metavar="ALGO", help="SB3 algorithms to include"
+    )
+    benchmark.add_argument(
+        "--quick",
+        action="store_true",
+        help="small budgets and few seeds: minutes on a laptop (stated in the output)",
+    )
+    benchmark.add_argument(
+        "--jobs", type=int, default=None, help="parallel trials (default: cores)"
+    )
+    benchmark.add_argument("--backend", choices=["local", "ray"], default="local")
+    benchmark.add_argument(
+        "--address", default=None, help="Ray cluster address ('auto' joins a running one)"
+    )
+    benchmark.add_argument("--out", default="results/benchmark", help="results folder")
+    benchmark.add_argument(
+        "--resume", action="store_true", help="skip the trials already in the results folder"
+    )
+    benchmark.set_defaults(run=cmd_benchmark)
+
     plot = commands.add_parser("plot", help="learning curves of run folders, as PNG")
     plot.add_argument("runs", nargs="+", metavar="RUN", help="run folders")
     plot.add_argument("--out", default="learning_curves.png", help="PNG file to write")
@@ -252,7 +341,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    for flag in ("episodes", "timesteps", "n_envs", "eval_episodes", "steps", "rounds"):
+    for flag in (
+        "episodes",
+        "timesteps",
+        "n_envs",
+        "eval_episodes",
+        "steps",
+        "rounds",
+        "seeds",
+        "budget",
+        "jobs",
+    ):
         value = getattr(args, flag, None)
         if value is not None and value < 1:
             parser.error(f"--{flag.replace('_', '-')} must be >= 1, got {value}")

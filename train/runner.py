@@ -30,16 +30,21 @@ class EpisodeResult:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
-def run_episode(env: gym.Env, policy: Policy, seed: int) -> EpisodeResult:
+def run_episode(env: gym.Env, policy: Policy, seed: int, learn: bool = False) -> EpisodeResult:
     """Run ``policy`` for one episode of ``env`` seeded with ``seed``.
 
-    The domain metrics are the ``info["episode_metrics"]`` the env reports on its last
-    step.
+    With ``learn=True`` the policy's ``update`` sees every transition, as an online
+    learner in production keeps learning while it serves. The domain metrics are the
+    ``info["episode_metrics"]`` the env reports on its last step.
     """
     observation, info = env.reset(seed=seed)
     total, length = 0.0, 0
     while True:
-        observation, reward, terminated, truncated, info = env.step(policy.act(observation))
+        action = policy.act(observation)
+        next_observation, reward, terminated, truncated, info = env.step(action)
+        if learn:
+            policy.update(observation, action, float(reward), next_observation, terminated)
+        observation = next_observation
         total += float(reward)
         length += 1
         if terminated or truncated:

@@ -1,0 +1,140 @@
+"""``opsgym benchmark``: resumable, fault tolerant, normalized by construction."""
+
+from __future__ import annotations
+
+import math
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from opsgym.train import benchmark
+from opsgym.train.benchmark import BenchmarkPlan, read_trials, run_benchmark
+from opsgym.train.benchmark_summary import bootstrap_interval, iqm, summarize, write_summary
+from opsgym.train.cli import main
+
+LB = "opsgym/LoadBalancing-v0"
+PLAN = BenchmarkPlan(
+    envs=(LB,),
+    policies=("random", "round_robin", "least_connections", "oracle"),
+    seeds=3,
+    budget=0,
+    episodes=2,
+    sb3_algorithms=(),
+)
+
+
+def test_normalized_scores_are_zero_for_random_and_one_for_the_oracle(tmp_path):
+    records = run_benchmark(PLAN, tmp_path)
+    assert len(records) == 12 and all(r["status"] == "ok" for r in records)
+    results, failed = summarize(records)
+    assert not failed
+    by_name = {r.policy: r for r in results}
+    assert by_name["random"].normalized.mean == 0.0
+    assert by_name["oracle"].normalized.mean == 1.0
+    assert by_name["oracle"].normalized.mean_ci == (1.0, 1.0)  # constant: no NaN
+    assert 0.0 < by_name["least_connections"].normalized.mean <= 1.0
+    assert [r.policy for r in results][0] == "random"
+
+
+def test_results_are_kept_unless_resumed(tmp_path):
+    run_benchmark(PLAN, tmp_path)
+    with pytest.raises(ValueError, match="--resume"):
+        run_benchmark(PLAN, tmp_path)
+    assert len(run_benchmark(PLAN, tmp_path, resume=True)) == 12  # nothing rerun
+
+
+def test_a_failing_policy_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
+    real = benchmark.make_policy
+
+    def broken(env, name, seed=None):
+        if name == "round_robin":
+            raise RuntimeError("backend table corrupted")
+        return real(env, name, seed=seed)
+
+    monkeypatch.setattr(benchmark, "make_policy", broken)
+    records = run_benchmark(PLAN, tmp_path)
+    failures = [r for r in records if r["status"] == "error"]
+    assert len(failures) == 3 and "backend table corrupted" in failures[0]["error"]
+    text = write_summary(records, tmp_path)
+    assert "Failed trials" in text and "round_robin" in text
+    assert (tmp_path / "summary.csv").read_text().count("least_connections") > 0
+
+
+def test_killed_then_resumed_gives_the_same_summary(tmp_path):
+    args = [
+        "benchmark",
+        "--envs",
+        LB,
+        "--policies",
+        "random",
+        "oracle",
+        "ppo",
+        "--seeds",
+        "3",
+        "--episodes",
+        "2",
+        "--jobs",
+        "1",
+        "--sb3",
+        "ppo",
+        "--budget",
+        "1024",
+    ]
+    whole = tmp_path / "whole"
+    assert main([*args, "--out", str(whole)]) == 0
+
+    killed = tmp_path / "killed"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "opsgym.train.cli", *args, "--out", str(killed)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while len(read_trials(killed / "trials.jsonl")) < 7 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert 7 <= len(read_trials(killed / "trials.jsonl")) < 9  # killed during PPO training
+    with (killed / "trials.jsonl").open("a") as handle:
+        handle.write('{"key": "torn')  # as if the crash came in the middle of a write
+    assert main([*args, "--out", str(killed), "--resume"]) == 0
+    assert len(read_trials(killed / "trials.jsonl")) == 9
+    assert _table(killed) == _table(whole)
+
+
+def _table(folder) -> str:
+    text = (folder / "summary.md").read_text()
+    # the train-seconds column differs from run to run; everything else must not
+    return "\n".join(line.rsplit("|", 2)[0] for line in text.splitlines() if line.startswith("|"))
+
+
+def test_bootstrap_interval_handles_constant_and_tiny_samples():
+    assert bootstrap_interval([0.7, 0.7, 0.7]) == (0.7, 0.7)
+    assert all(math.isnan(x) for x in bootstrap_interval([0.3]))
+    low, high = bootstrap_interval(np.arange(20.0))
+    assert low < 9.5 < high
+    assert iqm(np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 100.0])) == pytest.approx(3.5)
+
+
+def test_unknown_names_are_listed(capsys):
+    assert main(["benchmark", "--envs", "opsgym/Nope-v0"]) == 2
+    assert LB in capsys.readouterr().err
+    assert main(["benchmark", "--envs", LB, "--policies", "magic"]) == 2
+    assert "least_connections" in capsys.readouterr().err
+
+
+def test_ray_backend_writes_the_same_results(tmp_path):
+    pytest.importorskip("ray")
+    plan = BenchmarkPlan(
+        envs=(LB,), policies=("random", "oracle"), seeds=2, budget=0, episodes=1, sb3_algorithms=()
+    )
+    local = run_benchmark(plan, tmp_path / "local")
+    remote = run_benchmark(plan, tmp_path / "ray", backend="ray", jobs=2)
+    key = lambda r: r["key"]  # noqa: E731
+    assert [r["returns"] for r in sorted(remote, key=key)] == [
+        r["returns"] for r in sorted(local, key=key)
+    ]

@@ -1,0 +1,248 @@
+"""``opsgym benchmark``: every policy on every environment, seed by seed, resumable.
+
+A *trial* is one policy on one environment configuration with one seed. Reference
+policies (random, heuristics, oracle) are only evaluated; learners first train for the
+budget on training seeds, then are evaluated. Within one seed every policy meets the
+same evaluation episodes (seeds from :func:`opsgym.train.runner.evaluation_seeds`),
+which training never uses, so per-seed scores can be normalized between random and the
+oracle of the same episodes.
+
+Every finished trial is appended to ``trials.jsonl`` at once, as one line written by one
+``write`` call and flushed to disk; a torn last line left by a crash is ignored on
+reading. ``--resume`` skips trials already recorded, and summaries are always
+recomputed from the whole file, so an interrupted sweep loses nothing it finished.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from opsgym.baselines import make_policy, policy_names
+from opsgym.train.checkpoints import load_trained_policy
+from opsgym.train.run_folder import read_evaluations
+from opsgym.train.runner import evaluation_seeds, make_env, run_episode
+from opsgym.train.training import TrainSettings, train
+
+TRIALS_FILE = "trials.jsonl"
+REFERENCE, TRAINED = "reference", "trained"
+
+
+@dataclass(frozen=True)
+class BenchmarkPlan:
+    """What a sweep runs: environments, policies, seeds and budgets."""
+
+    envs: tuple[str, ...]
+    policies: tuple[str, ...] | None  # None: every policy of each environment
+    seeds: int
+    budget: int  # training steps per learner and seed
+    episodes: int  # evaluation episodes per trial
+    sb3_algorithms: tuple[str, ...]
+
+
+QUICK = {"seeds": 3, "budget": 20_000, "episodes": 3, "sb3_algorithms": ("ppo",)}
+FULL = {"seeds": 10, "budget": 200_000, "episodes": 10, "sb3_algorithms": ("ppo", "a2c", "dqn")}
+
+
+@dataclass(frozen=True)
+class Trial:
+    env_id: str
+    policy: str
+    kind: str  # REFERENCE or TRAINED
+    seed: int
+    budget: int
+    episodes: int
+    env_kwargs: dict = field(default_factory=dict, hash=False, compare=False)
+    scenario: str = "default"
+
+    @property
+    def key(self) -> str:
+        return f"{self.env_id}|{self.scenario}|{self.policy}|{self.seed}"
+
+
+def plan_trials(plan: BenchmarkPlan) -> list[Trial]:
+    """The trials of ``plan``, in a fixed order (environment, policy, seed).
+
+    Raises:
+        ValueError: a requested policy exists on none of the environments.
+    """
+    trials, known = [], set()
+    for env_id in plan.envs:
+        env = make_env(env_id)
+        references = policy_names(env)
+        env.close()
+        available = references + list(plan.sb3_algorithms)
+        known.update(available)
+        names = available if plan.policies is None else plan.policies
+        for name in (n for n in names if n in available):
+            kind = REFERENCE if name in references else TRAINED
+            for seed in range(plan.seeds):
+                trials.append(Trial(env_id, name, kind, seed, plan.budget, plan.episodes))
+    unknown = sorted(set(plan.policies or ()) - known)
+    if unknown:
+        raise ValueError(f"unknown policies {unknown}; choose from {sorted(known)}")
+    return trials
+
+
+def run_trial(trial: Trial, runs_dir: str) -> dict:
+    """Run one trial and return its record; errors are recorded, not raised."""
+    record = asdict(trial) | {"key": trial.key}
+    started = time.perf_counter()
+    try:
+        record |= _train_and_evaluate(trial, runs_dir)
+        record["status"] = "ok"
+    except Exception as error:  # a failing policy is reported, the sweep goes on
+        record["status"] = "error"
+        record["error"] = f"{type(error).__name__}: {error}"
+        record["traceback"] = traceback.format_exc(limit=6)
+    record["wall_seconds"] = time.perf_counter() - started
+    return record
+
+
+def _train_and_evaluate(trial: Trial, runs_dir: str) -> dict:
+    import opsgym.envs  # noqa: F401  (a Ray or pool worker must register the ids itself)
+
+    env = make_env(trial.env_id, trial.env_kwargs)
+    result: dict = {"train_seconds": 0.0, "train_steps": 0, "curve": []}
+    if trial.kind == REFERENCE:
+        policy = make_policy(env, trial.policy, seed=trial.seed)
+    else:
+        started = time.perf_counter()
+        run = train(
+            TrainSettings(
+                env_id=trial.env_id,
+                agent=trial.policy,
+                seed=trial.seed,
+                timesteps=trial.budget,
+                env_kwargs=trial.env_kwargs,
+                eval_every=max(trial.budget // 5, 1),
+                eval_episodes=2,
+                out=runs_dir,
+                progress=False,
+            )
+        )
+        result["train_seconds"] = time.perf_counter() - started
+        result["train_steps"] = trial.budget
+        result["curve"] = [(row["step"], row["return"]) for row in read_evaluations(run)]
+        result["run_folder"] = str(run)
+        _, policy = load_trained_policy(run, env)
+    episodes = [run_episode(env, policy, s) for s in evaluation_seeds(trial.seed, trial.episodes)]
+    env.close()
+    result["returns"] = [e.episode_return for e in episodes]
+    result["metrics"] = {name: [e.metrics[name] for e in episodes] for name in episodes[0].metrics}
+    return result
+
+
+def read_trials(path: str | Path) -> list[dict]:
+    """The records of ``trials.jsonl``; a torn last line (a crash mid-write) is skipped."""
+    file = Path(path)
+    if not file.is_file():
+        return []
+    records = []
+    lines = file.read_text().splitlines()
+    for number, line in enumerate(lines, start=1):
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            if number != len(lines):
+                raise ValueError(f"{file}:{number}: corrupt trial record") from None
+    return records
+
+
+def _drop_torn_tail(path: Path) -> None:
+    """Cut a last line that a crash left without its newline, so appends stay valid."""
+    if not path.is_file():
+        return
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with path.open("r+b") as handle:
+            handle.truncate(data.rfind(b"\n") + 1)
+
+
+def append_trial(path: Path, record: dict) -> None:
+    """Append one record as one line, in one write, flushed to disk."""
+    data = (json.dumps(record) + "\n").encode()
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(descriptor, data)
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def run_benchmark(
+    plan: BenchmarkPlan,
+    out: str | Path,
+    jobs: int = 1,
+    backend: str = "local",
+    address: str | None = None,
+    resume: bool = False,
+    on_record: Callable[[dict, int, int], None] | None = None,
+) -> list[dict]:
+    """Run every trial of ``plan`` not yet in ``out/trials.jsonl``; return all records.
+
+    Raises:
+        ValueError: ``out`` already holds results and ``resume`` is false.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    trials_file = out / TRIALS_FILE
+    _drop_torn_tail(trials_file)
+    done = {r["key"] for r in read_trials(trials_file) if r.get("status") == "ok"}
+    if done and not resume:
+        raise ValueError(f"{trials_file} already holds results: pass --resume or a new --out")
+    pending = [t for t in plan_trials(plan) if t.key not in done]
+    runs_dir = str(out / "runs")
+    execute = _run_on_ray if backend == "ray" else _run_locally
+    total = len(pending)
+    try:
+        for finished, record in enumerate(execute(pending, runs_dir, jobs, address), start=1):
+            append_trial(trials_file, record)
+            if on_record is not None:
+                on_record(record, finished, total)
+    except KeyboardInterrupt:
+        pass  # everything finished so far is on disk; the summary is computed from it
+    return read_trials(trials_file)
+
+
+def _run_locally(trials: list[Trial], runs_dir: str, jobs: int, address) -> Iterator[dict]:
+    if jobs <= 1:
+        for trial in trials:
+            yield run_trial(trial, runs_dir)
+        return
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_quiet_worker) as pool:
+        futures: set[Future] = {pool.submit(run_trial, t, runs_dir) for t in trials}
+        try:
+            while futures:
+                finished, futures = wait(futures, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    yield future.result()
+        except KeyboardInterrupt:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def _quiet_worker() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _run_on_ray(trials: list[Trial], runs_dir: str, jobs: int, address) -> Iterable[dict]:
+    try:
+        import ray
+    except ImportError as error:
+        raise ValueError("--backend ray needs Ray: pip install 'opsgym[ray]'") from error
+    ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
+    remote_trial = ray.remote(num_cpus=1)(run_trial)
+    pending = [remote_trial.remote(t, runs_dir) for t in trials]
+    while pending:
+        finished, pending = ray.wait(pending, num_returns=1)
+        yield ray.get(finished[0])

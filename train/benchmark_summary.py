@@ -1,0 +1,318 @@
+"""Statistics, tables and plots of a benchmark, recomputed from its trial records.
+
+Per seed, a policy's score is its mean return over that seed's evaluation episodes.
+The normalized score maps the same seed's random policy to 0 and its ceiling to 1: the
+oracle where the environment has one, else the best reference policy of that seed.
+Across seeds each quantity is reported as its mean and interquartile mean (IQM, the
+robust aggregate recommended by Agarwal et al., "Deep RL at the Edge of the Statistical
+Precipice", NeurIPS 2021), each with a 95% percentile-bootstrap interval from
+``scipy.stats.bootstrap``.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+from opsgym.train.benchmark import REFERENCE
+from opsgym.train.table import format_number, markdown_table
+
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 0
+FEW_SEEDS = 5
+
+
+def iqm(values: np.ndarray, axis: int = -1) -> np.ndarray:
+    """The mean of the middle 50% of the values."""
+    return stats.trim_mean(values, 0.25, axis=axis)
+
+
+def bootstrap_interval(values, statistic=np.mean) -> tuple[float, float]:
+    """The 95% percentile-bootstrap interval of ``statistic`` over ``values``.
+
+    A constant sample has no spread to resample (scipy returns NaN for it): its
+    interval is the value itself. A single value has no interval (NaN, NaN).
+    """
+    sample = np.asarray(values, dtype=float)
+    if sample.size < 2:
+        return math.nan, math.nan
+    if np.all(sample == sample[0]):
+        return float(sample[0]), float(sample[0])
+    result = stats.bootstrap(
+        (sample,),
+        lambda x, axis: statistic(x, axis=axis),
+        confidence_level=0.95,
+        n_resamples=BOOTSTRAP_RESAMPLES,
+        method="percentile",
+        rng=np.random.default_rng(BOOTSTRAP_SEED),
+    )
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+@dataclass
+class Aggregate:
+    """Mean and IQM over seeds, each with its 95% bootstrap interval."""
+
+    mean: float
+    mean_ci: tuple[float, float]
+    iqm: float
+    iqm_ci: tuple[float, float]
+    n: int
+
+    @classmethod
+    def of(cls, values) -> Aggregate:
+        sample = np.asarray(values, dtype=float)
+        return cls(
+            float(sample.mean()),
+            bootstrap_interval(sample, np.mean),
+            float(iqm(sample)),
+            bootstrap_interval(sample, iqm),
+            int(sample.size),
+        )
+
+
+@dataclass
+class PolicyResult:
+    env_id: str
+    scenario: str
+    policy: str
+    kind: str
+    score: Aggregate
+    normalized: Aggregate | None
+    metrics: dict[str, Aggregate]
+    train_seconds: float
+    train_steps: int
+
+
+def summarize(records: list[dict]) -> tuple[list[PolicyResult], list[dict]]:
+    """Aggregate successful trial records; also return the failed ones."""
+    ok = [r for r in records if r.get("status") == "ok"]
+    failed = [r for r in records if r.get("status") != "ok"]
+    by_config: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for record in ok:
+        by_config[(record["env_id"], record["scenario"])].append(record)
+    results = []
+    for (env_id, scenario), group in sorted(by_config.items()):
+        score = {(r["policy"], r["seed"]): float(np.mean(r["returns"])) for r in group}
+        floor, ceiling = _anchors(group, score)
+        policies = sorted({r["policy"] for r in group}, key=lambda p: _order(group, p))
+        for policy in policies:
+            mine = sorted((r for r in group if r["policy"] == policy), key=lambda r: r["seed"])
+            seeds = [r["seed"] for r in mine]
+            normalized = [
+                (score[(policy, s)] - floor[s]) / (ceiling[s] - floor[s])
+                for s in seeds
+                if s in floor and s in ceiling and ceiling[s] != floor[s]
+            ]
+            metric_names = list(mine[0]["metrics"])
+            results.append(
+                PolicyResult(
+                    env_id=env_id,
+                    scenario=scenario,
+                    policy=policy,
+                    kind=mine[0]["kind"],
+                    score=Aggregate.of([score[(policy, s)] for s in seeds]),
+                    normalized=Aggregate.of(normalized) if normalized else None,
+                    metrics={
+                        name: Aggregate.of([np.mean(r["metrics"][name]) for r in mine])
+                        for name in metric_names
+                    },
+                    train_seconds=float(np.mean([r["train_seconds"] for r in mine])),
+                    train_steps=int(mine[0]["train_steps"]),
+                )
+            )
+    return results, failed
+
+
+def _anchors(group: list[dict], score: dict) -> tuple[dict[int, float], dict[int, float]]:
+    """Per seed, the score of random (0) and of the ceiling (1)."""
+    floor = {s: v for (p, s), v in score.items() if p == "random"}
+    ceiling = {s: v for (p, s), v in score.items() if p == "oracle"}
+    if not ceiling:  # no oracle: the best reference policy of each seed
+        for record in group:
+            if record["kind"] == REFERENCE and record["policy"] != "random":
+                s, value = record["seed"], score[(record["policy"], record["seed"])]
+                ceiling[s] = max(ceiling.get(s, -math.inf), value)
+    return floor, ceiling
+
+
+def _order(group: list[dict], policy: str) -> tuple[int, int]:
+    """Random first, then reference policies, the oracle, then learners; else run order."""
+    kinds = {r["policy"]: r["kind"] for r in group}
+    rank = 0 if policy == "random" else 2 if policy == "oracle" else 1
+    if kinds[policy] != REFERENCE:
+        rank = 3
+    first = min(i for i, r in enumerate(group) if r["policy"] == policy)
+    return rank, first
+
+
+def _interval(low: float, high: float) -> str:
+    if math.isnan(low):
+        return ""
+    return f" [{format_number(low)}, {format_number(high)}]"
+
+
+def _cell(aggregate: Aggregate | None, use_iqm: bool = False) -> str:
+    if aggregate is None:
+        return "n/a"
+    if use_iqm:
+        return format_number(aggregate.iqm) + _interval(*aggregate.iqm_ci)
+    return format_number(aggregate.mean) + _interval(*aggregate.mean_ci)
+
+
+def summary_tables(results: list[PolicyResult], max_metrics: int = 3) -> str:
+    """One Markdown table per environment configuration."""
+    sections = []
+    by_config: dict[tuple[str, str], list[PolicyResult]] = defaultdict(list)
+    for result in results:
+        by_config[(result.env_id, result.scenario)].append(result)
+    for (env_id, scenario), group in by_config.items():
+        metric_names = list(group[0].metrics)[:max_metrics]
+        headers = ["policy", "kind", "normalized (mean)", "normalized (IQM)", "return"]
+        headers += metric_names + ["train s"]
+        rows = []
+        for r in group:
+            kind = "trained" if r.kind != REFERENCE else "reference"
+            rows.append(
+                [
+                    r.policy,
+                    kind,
+                    _cell(r.normalized),
+                    _cell(r.normalized, use_iqm=True),
+                    _cell(r.score),
+                ]
+                + [_cell(r.metrics.get(m)) for m in metric_names]
+                + [f"{r.train_seconds:.0f}" if r.train_steps else "-"]
+            )
+        title = env_id if scenario == "default" else f"{env_id} ({scenario})"
+        seeds = max(r.score.n for r in group)
+        note = (
+            f"{seeds} seeds: intervals are wide; policies whose intervals overlap are not "
+            "ranked by this run."
+            if seeds < FEW_SEEDS
+            else f"{seeds} seeds."
+        )
+        sections.append(f"### {title}\n\n{note}\n\n{markdown_table(headers, rows)}")
+    return "\n\n".join(sections)
+
+
+def write_summary(records: list[dict], out: str | Path, header: str = "") -> str:
+    """Write ``summary.md``, ``summary.csv`` and the plots; return the Markdown."""
+    out = Path(out)
+    results, failed = summarize(records)
+    text = header + summary_tables(results)
+    if failed:
+        text += "\n\n### Failed trials\n\n" + "\n".join(
+            f"- {r['key']}: {r.get('error', 'unknown error')}" for r in failed
+        )
+    (out / "summary.md").write_text(text + "\n")
+    _write_csv(results, out / "summary.csv")
+    _plot(results, records, out)
+    return text
+
+
+def _write_csv(results: list[PolicyResult], path: Path) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            [
+                "env_id",
+                "scenario",
+                "policy",
+                "kind",
+                "quantity",
+                "n",
+                "mean",
+                "mean_low",
+                "mean_high",
+                "iqm",
+                "iqm_low",
+                "iqm_high",
+                "train_seconds",
+                "train_steps",
+            ]
+        )
+        for r in results:
+            quantities = {"return": r.score, **r.metrics}
+            if r.normalized is not None:
+                quantities["normalized_score"] = r.normalized
+            for name, a in quantities.items():
+                writer.writerow(
+                    [
+                        r.env_id,
+                        r.scenario,
+                        r.policy,
+                        r.kind,
+                        name,
+                        a.n,
+                        a.mean,
+                        *a.mean_ci,
+                        a.iqm,
+                        *a.iqm_ci,
+                        r.train_seconds,
+                        r.train_steps,
+                    ]
+                )
+
+
+def _plot(results: list[PolicyResult], records: list[dict], out: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return  # plots are optional: opsgym[plot]
+    configs = sorted({(r.env_id, r.scenario) for r in results})
+    if not configs:
+        return
+    figure, axes = plt.subplots(
+        len(configs), 1, figsize=(7, 0.45 * len(results) + 1.2 * len(configs)), squeeze=False
+    )
+    for axis, config in zip(axes[:, 0], configs):
+        group = [r for r in results if (r.env_id, r.scenario) == config and r.normalized]
+        names = [r.policy for r in group]
+        means = [r.normalized.iqm for r in group]
+        low = [max(0.0, r.normalized.iqm - r.normalized.iqm_ci[0]) for r in group]
+        high = [max(0.0, r.normalized.iqm_ci[1] - r.normalized.iqm) for r in group]
+        low = [0.0 if math.isnan(v) else v for v in low]
+        high = [0.0 if math.isnan(v) else v for v in high]
+        axis.barh(names, means, xerr=[low, high], color="tab:blue", alpha=0.7)
+        axis.axvline(0.0, color="grey", lw=0.8)
+        axis.axvline(1.0, color="black", lw=0.8, ls="--")
+        axis.set_title(config[0] if config[1] == "default" else f"{config[0]} ({config[1]})")
+        axis.set_xlabel("normalized score, IQM with 95% bootstrap interval (random 0, ceiling 1)")
+    figure.tight_layout()
+    figure.savefig(out / "normalized_scores.png", dpi=110)
+    plt.close(figure)
+
+    curves = [r for r in records if r.get("status") == "ok" and r.get("curve")]
+    if not curves:
+        return
+    envs = sorted({r["env_id"] for r in curves})
+    figure, axes = plt.subplots(1, len(envs), figsize=(5 * len(envs), 3.5), squeeze=False)
+    for axis, env_id in zip(axes[0], envs):
+        by_policy: dict[str, list] = defaultdict(list)
+        for r in curves:
+            if r["env_id"] == env_id:
+                by_policy[r["policy"]].append(r["curve"])
+        for policy, runs in sorted(by_policy.items()):
+            length = min(len(c) for c in runs)
+            steps = [runs[0][i][0] for i in range(length)]
+            values = np.array([[c[i][1] for i in range(length)] for c in runs])
+            axis.plot(steps, values.mean(axis=0), label=f"{policy} ({len(runs)} seeds)")
+            if len(runs) > 1:
+                axis.fill_between(steps, values.min(axis=0), values.max(axis=0), alpha=0.2)
+        axis.set_title(env_id)
+        axis.set_xlabel("training steps")
+        axis.set_ylabel("evaluation return")
+        axis.legend(fontsize="small")
+    figure.tight_layout()
+    figure.savefig(out / "learning_curves.png", dpi=110)
+    plt.close(figure)
