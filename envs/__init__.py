@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from gymnasium.envs.registration import register, registry
 
+from opsgym.envs.scenarios import register_scenario
+
 
 def _register(env_id: str, entry_point: str, **kwargs) -> None:
     # Re-importing (e.g. after importlib.reload) must not re-register: gymnasium warns.
@@ -24,6 +26,31 @@ def _register(env_id: str, entry_point: str, **kwargs) -> None:
 # ----------------------------------------------------------------------------------------
 
 _register("opsgym/LoadBalancing-v0", "opsgym.envs.load_balancing:LoadBalancingEnv")
+register_scenario(
+    "opsgym/LoadBalancing-v0",
+    "drift-slowdown",
+    "a backend slows to a quarter of its rate mid-episode, unannounced",
+    drift="slowdown",
+)
+register_scenario(
+    "opsgym/LoadBalancing-v0",
+    "drift-failures",
+    "a backend starts failing half its requests mid-episode, unannounced",
+    drift="failures",
+)
+register_scenario(
+    "opsgym/LoadBalancing-v0",
+    "heavy-tail",
+    "Pareto(1.5) job sizes (infinite variance) at load 0.9, as in the Park benchmark",
+    size_distribution="pareto",
+    load=0.9,
+)
+register_scenario(
+    "opsgym/LoadBalancing-v0",
+    "feedback-only",
+    "only response latencies and errors are observed, as by a learning load balancer",
+    mode="feedback",
+)
 
 
 def opsgym_ids() -> list[str]:

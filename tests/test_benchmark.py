@@ -24,6 +24,7 @@ PLAN = BenchmarkPlan(
     budget=0,
     episodes=2,
     sb3_algorithms=(),
+    scenarios=("default",),
 )
 
 
@@ -83,6 +84,8 @@ def test_killed_then_resumed_gives_the_same_summary(tmp_path):
         "ppo",
         "--budget",
         "1024",
+        "--scenarios",
+        "default",
     ]
     whole = tmp_path / "whole"
     assert main([*args, "--out", str(whole)]) == 0
@@ -138,3 +141,32 @@ def test_ray_backend_writes_the_same_results(tmp_path):
     assert [r["returns"] for r in sorted(remote, key=key)] == [
         r["returns"] for r in sorted(local, key=key)
     ]
+
+
+def test_scenarios_run_next_to_the_default_configuration():
+    plan = BenchmarkPlan(
+        envs=(LB,),
+        policies=None,
+        seeds=1,
+        budget=0,
+        episodes=1,
+        sb3_algorithms=(),
+        scenarios=("default", "feedback-only"),
+    )
+    trials = benchmark.plan_trials(plan)
+    feedback = [t for t in trials if t.scenario == "feedback-only"]
+    assert feedback and all(t.env_kwargs == {"mode": "feedback"} for t in feedback)
+    assert "least_connections" not in {t.policy for t in feedback}  # it needs queues
+    assert "least_connections" in {t.policy for t in trials if t.scenario == "default"}
+    with pytest.raises(ValueError, match="drift-slowdown"):
+        benchmark.plan_trials(
+            BenchmarkPlan(
+                envs=(LB,),
+                policies=None,
+                seeds=1,
+                budget=0,
+                episodes=1,
+                sb3_algorithms=(),
+                scenarios=("nope",),
+            )
+        )

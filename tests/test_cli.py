@@ -22,8 +22,10 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 def test_list_names_every_registered_id_with_a_description(capsys):
     assert main(["list"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == opsgym_ids()
+    ids = [line.split()[0] for line in lines if not line.startswith(" ")]
+    assert ids == opsgym_ids()
     assert all(len(line.split()) > 2 for line in lines)
+    assert any("scenario drift-slowdown:" in line for line in lines)
 
 
 def test_evaluate_prints_a_table_of_domain_metrics():

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from opsgym.baselines import make_policy, policy_names
+from opsgym.envs.scenarios import scenarios
 from opsgym.train.checkpoints import load_trained_policy
 from opsgym.train.run_folder import read_evaluations
 from opsgym.train.runner import evaluation_seeds, make_env, run_episode
@@ -44,6 +45,7 @@ class BenchmarkPlan:
     budget: int  # training steps per learner and seed
     episodes: int  # evaluation episodes per trial
     sb3_algorithms: tuple[str, ...]
+    scenarios: tuple[str, ...] | None = None  # besides "default"; None: every scenario
 
 
 QUICK = {"seeds": 3, "budget": 20_000, "episodes": 3, "sb3_algorithms": ("ppo",)}
@@ -67,26 +69,48 @@ class Trial:
 
 
 def plan_trials(plan: BenchmarkPlan) -> list[Trial]:
-    """The trials of ``plan``, in a fixed order (environment, policy, seed).
+    """The trials of ``plan``, in a fixed order (environment, scenario, policy, seed).
 
     Raises:
-        ValueError: a requested policy exists on none of the environments.
+        ValueError: a requested policy or scenario exists on none of the environments.
     """
-    trials, known = [], set()
+    trials, known_policies, known_scenarios = [], set(), {"default"}
     for env_id in plan.envs:
-        env = make_env(env_id)
-        references = policy_names(env)
-        env.close()
-        available = references + list(plan.sb3_algorithms)
-        known.update(available)
-        names = available if plan.policies is None else plan.policies
-        for name in (n for n in names if n in available):
-            kind = REFERENCE if name in references else TRAINED
-            for seed in range(plan.seeds):
-                trials.append(Trial(env_id, name, kind, seed, plan.budget, plan.episodes))
-    unknown = sorted(set(plan.policies or ()) - known)
+        configs = {"default": {}}
+        for name, scenario in scenarios(env_id).items():
+            known_scenarios.add(name)
+            if plan.scenarios is None or name in plan.scenarios:
+                configs[name] = scenario.env_kwargs
+        if plan.scenarios is not None and "default" not in plan.scenarios:
+            del configs["default"]
+        for scenario, env_kwargs in configs.items():
+            env = make_env(env_id, env_kwargs)
+            references = policy_names(env)
+            env.close()
+            available = references + list(plan.sb3_algorithms)
+            known_policies.update(available)
+            names = available if plan.policies is None else plan.policies
+            for name in (n for n in names if n in available):
+                kind = REFERENCE if name in references else TRAINED
+                for seed in range(plan.seeds):
+                    trials.append(
+                        Trial(
+                            env_id,
+                            name,
+                            kind,
+                            seed,
+                            plan.budget,
+                            plan.episodes,
+                            env_kwargs,
+                            scenario,
+                        )
+                    )
+    unknown = sorted(set(plan.policies or ()) - known_policies)
     if unknown:
-        raise ValueError(f"unknown policies {unknown}; choose from {sorted(known)}")
+        raise ValueError(f"unknown policies {unknown}; choose from {sorted(known_policies)}")
+    unknown = sorted(set(plan.scenarios or ()) - known_scenarios)
+    if unknown:
+        raise ValueError(f"unknown scenarios {unknown}; choose from {sorted(known_scenarios)}")
     return trials
 
 

@@ -38,10 +38,14 @@ def _summary_line(env_id: str) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> None:
+    from opsgym.envs.scenarios import scenarios
+
     ids = opsgym_ids()
     width = max(len(env_id) for env_id in ids)
     for env_id in ids:
         print(f"{env_id.ljust(width)}  {_summary_line(env_id)}")
+        for scenario in scenarios(env_id).values():
+            print(f"{'':{width}}    scenario {scenario.name}: {scenario.description}")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
@@ -123,6 +127,7 @@ def cmd_benchmark(args: argparse.Namespace) -> None:
         budget=args.budget or preset["budget"],
         episodes=args.episodes or preset["episodes"],
         sb3_algorithms=tuple(args.sb3 or preset["sb3_algorithms"]),
+        scenarios=tuple(args.scenarios) if args.scenarios else None,
     )
     jobs = args.jobs or os.cpu_count() or 1
     header = (
@@ -292,6 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
     benchmark.add_argument("--envs", nargs="+", default=None, help="ids (default: all)")
     benchmark.add_argument(
         "--policies", nargs="+", default=None, help="policy names (default: all)"
+    )
+    benchmark.add_argument(
+        "--scenarios",
+        nargs="+",
+        default=None,
+        help="configurations to run: 'default' and scenario names (default: all of them)",
     )
     benchmark.add_argument("--seeds", type=int, default=None, help="seeds per policy")
     benchmark.add_argument("--budget", type=int, default=None, help="training steps per learner")
