@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.logger import Logger
+from stable_baselines3.common.logger import configure as configure_logger
 from stable_baselines3.common.vec_env import VecNormalize
 from tqdm import tqdm
 
@@ -137,19 +139,17 @@ def train_sb3(settings: TrainSettings) -> Path:
     if normalization is not None:
         venv = VecNormalize(venv, **normalization)
     policy_name = model_kwargs.pop("policy", "MlpPolicy")
-    tensorboard_log = str(run.path / "tensorboard") if settings.tensorboard else None
     try:
         model = sb3.ALGORITHMS[settings.agent](
-            policy_name,
-            venv,
-            seed=settings.seed,
-            device="cpu",
-            verbose=0,
-            tensorboard_log=tensorboard_log,
-            **model_kwargs,
+            policy_name, venv, seed=settings.seed, device="cpu", verbose=0, **model_kwargs
         )
     except TypeError as error:
         raise ValueError(f"bad hyperparameters for {settings.agent}: {error}") from error
+    # SB3's default logger leaves a folder in /tmp per run; log only where asked
+    if settings.tensorboard:
+        model.set_logger(configure_logger(str(run.path / "tensorboard"), ["tensorboard"]))
+    else:
+        model.set_logger(Logger(folder=None, output_formats=[]))
 
     evaluator = PeriodicEvaluator(settings, run)
     callback = _SB3Callback(evaluator, settings, timesteps)
