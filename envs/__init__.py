@@ -52,6 +52,12 @@ register_scenario(
     mode="feedback",
 )
 
+# ----------------------------------------------------------------------------------------
+# Caching
+# ----------------------------------------------------------------------------------------
+
+_register("opsgym/Caching-v0", "opsgym.envs.caching:CachingEnv")
+
 
 def opsgym_ids() -> list[str]:
     """Every registered opsgym environment id, sorted."""

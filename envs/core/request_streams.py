@@ -1,0 +1,106 @@
+"""Seeded synthetic object-request streams: Zipf popularity and the patterns that break caches.
+
+Objects of the catalog are integers ``0 .. catalog - 1``, object ``r`` having popularity
+rank ``r`` (0 the most popular) unless the popular set drifts. The patterns that are not
+popularity (scans, periodic loops, one-hit wonders) use ids from ``catalog`` up, so they
+never collide with the catalog.
+
+Every function takes its ``numpy.random.Generator`` from the caller and returns an int64
+array of object ids, one per request.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def zipf_cdf(catalog: int, exponent: float) -> np.ndarray:
+    """The cumulative distribution of ranks under Zipf's law, p(r) ~ 1 / (r + 1)^exponent."""
+    weights = np.arange(1, catalog + 1, dtype=np.float64) ** -exponent
+    cdf = np.cumsum(weights)
+    return cdf / cdf[-1]
+
+
+def zipf_probabilities(catalog: int, exponent: float) -> np.ndarray:
+    """The Zipf popularity of each rank, ``p(r) = (r + 1)^-exponent / H(catalog, exponent)``."""
+    weights = np.arange(1, catalog + 1, dtype=np.float64) ** -exponent
+    return weights / weights.sum()
+
+
+def zipf_requests(rng: np.random.Generator, count: int, cdf: np.ndarray) -> np.ndarray:
+    """Draw ``count`` independent requests (the independent reference model) from ``cdf``.
+
+    Args:
+        rng: the generator every draw comes from.
+        count: the number of requests.
+        cdf: the cumulative popularity of ranks, as from :func:`zipf_cdf`.
+    """
+    ranks = np.searchsorted(cdf, rng.random(count), side="right")
+    return np.minimum(ranks, len(cdf) - 1).astype(np.int64)
+
+
+def drift(ranks: np.ndarray, catalog: int, period: int, shift: int) -> np.ndarray:
+    """Shift the popular set by ``shift`` objects every ``period`` requests.
+
+    Request ``i`` of rank ``r`` asks for object ``(r + shift * (i // period)) % catalog``:
+    after each period the objects that were most popular fall out of favour and others,
+    never requested before, take their place.
+    """
+    phase = np.arange(len(ranks), dtype=np.int64) // period
+    return (ranks + shift * phase) % catalog
+
+
+def add_scans(ids: np.ndarray, every: int, length: int, first_id: int) -> np.ndarray:
+    """Replace a run of ``length`` requests every ``every`` requests by a scan.
+
+    A scan asks for ``length`` distinct objects never requested before nor after (ids from
+    ``first_id`` up), as a backup or a full table scan does: it flushes a recency-based
+    cache of everything useful.
+    """
+    ids = ids.copy()
+    positions = np.arange(len(ids))
+    in_scan = (positions % every) >= every - length
+    ids[in_scan] = first_id + np.arange(int(in_scan.sum()), dtype=np.int64)
+    return ids
+
+
+def add_loop(
+    rng: np.random.Generator, ids: np.ndarray, fraction: float, size: int, first_id: int
+) -> np.ndarray:
+    """Send a ``fraction`` of the requests round a loop of ``size`` objects, in order.
+
+    Periodic access: each loop object comes back every ``size / fraction`` requests on
+    average. A loop longer than the cache defeats LRU and FIFO entirely (every loop
+    request misses) while an optimal cache keeps part of it.
+    """
+    ids = ids.copy()
+    chosen = rng.random(len(ids)) < fraction
+    ids[chosen] = first_id + np.arange(int(chosen.sum()), dtype=np.int64) % size
+    return ids
+
+
+def add_one_hit_wonders(
+    rng: np.random.Generator, ids: np.ndarray, fraction: float, first_id: int
+) -> np.ndarray:
+    """Replace a ``fraction`` of the requests by objects requested exactly once.
+
+    One-hit wonders are a large share of CDN and web traffic (Maggs and Sitaraman, 2015);
+    admitting them only pushes out useful objects.
+    """
+    ids = ids.copy()
+    chosen = rng.random(len(ids)) < fraction
+    ids[chosen] = first_id + np.arange(int(chosen.sum()), dtype=np.int64)
+    return ids
+
+
+def object_sizes(
+    rng: np.random.Generator, ids: np.ndarray, median: float, sigma: float
+) -> np.ndarray:
+    """Give each distinct object a lognormal size [bytes] and return the size per request.
+
+    Web object sizes are heavy-tailed and close to lognormal (Breslau et al., INFOCOM 1999);
+    every request of one object has that object's size.
+    """
+    unique, inverse = np.unique(ids, return_inverse=True)
+    per_object = np.maximum(1, np.rint(median * rng.lognormal(0.0, sigma, len(unique))))
+    return per_object.astype(np.int64)[inverse]
