@@ -224,7 +224,7 @@ class CachingEnv(gym.Env[np.ndarray, int]):
         self._unit_sizes = self.workload.config.size_distribution == "unit" and (
             self.workload.trace is None or self.workload.trace.sizes is None
         )
-        self._mean_size = sum(self._sizes) / len(self._sizes)
+        self._mean_size = 1.0 if self._unit_sizes else sum(self._sizes) / len(self._sizes)
         self._next_use = None
         self._decisions = self._bypasses = 0
         sim = self.simulator
@@ -314,29 +314,32 @@ class CachingEnv(gym.Env[np.ndarray, int]):
         if not sim.pending:
             return np.zeros(self.observation_space.shape, dtype=np.float32)
         now = sim.now
-        time_scale, size_scale = self._time_scale, self._size_scale
-        log1p, decay = math.log1p, sim.decay
+        time_scale, size_scale, log1p = self._time_scale, self._size_scale, math.log1p
         last_seen, inserted, count, size_of = sim.last_seen, sim.inserted, sim.count, sim.size_of
-        values = []
-        for x in sim.candidates:
-            last = last_seen[x]
-            values += (
-                log1p(now - last) * time_scale,
-                log1p(decay(count[x], last)) * time_scale,
-                log1p(now - inserted[x]) * time_scale,
-                log1p(size_of[x]) * size_scale,
-            )
         x = self._ids[now]
+        if self.count_half_life == 0:
+            counts = [count[c] for c in sim.candidates]
+            past = sim.seen_count.get(x, 0)
+        else:
+            counts = [sim.decay(count[c], last_seen[c]) for c in sim.candidates]
+            past = sim.decay(sim.seen_count[x], last_seen[x]) if x in last_seen else 0.0
+        values = []
+        for c, requests in zip(sim.candidates, counts):
+            values += (
+                log1p(now - last_seen[c]) * time_scale,
+                log1p(requests) * time_scale,
+                log1p(now - inserted[c]) * time_scale,
+                log1p(size_of[c]) * size_scale,
+            )
         size = self._sizes[now]
-        past = decay(sim.seen_count[x], last_seen[x]) if x in last_seen else 0.0
         values += (
             log1p(past) * time_scale,
             log1p(size) * size_scale,
             (size - (self.capacity - sim.used)) / self.capacity,
         )
-        observation = np.array(values, dtype=np.float32)
-        np.clip(observation, 0.0, 1.0, out=observation)
-        return observation
+        # every value is in [0, 1] by construction: times and counts < episode_length,
+        # sizes of admissible objects <= capacity
+        return np.array(values, dtype=np.float32)
 
 
 def _below(name: str, value: object, limit: int) -> int:

@@ -131,10 +131,19 @@ class DecisionCache:
     def _open_decision(self) -> None:
         members = self.members
         k = self.n_candidates
-        if len(members) > k:
-            self.candidates = self.rng.sample(members, k)
+        n = len(members)
+        if n > k:
+            # k distinct draws by rejection: cheaper than random.sample for k << n, and
+            # still uniform over the k-subsets
+            draw = self.rng.random
+            chosen: list = []
+            while len(chosen) < k:
+                x = members[int(draw() * n)]
+                if x not in chosen:
+                    chosen.append(x)
+            self.candidates = chosen
         else:
-            self.candidates = [members[j % len(members)] for j in range(k)]
+            self.candidates = [members[j % n] for j in range(k)]
         self.pending = True
 
     def _touch(self, x, i: int, cached: bool) -> None:

@@ -45,8 +45,10 @@ class Workload:
     def __init__(self, config: WorkloadConfig, trace: Trace | None = None) -> None:
         self.config = config
         self.trace = trace
-        self.cdf = (
-            request_streams.zipf_cdf(config.catalog_size, config.zipf_exponent)
+        self.popularity = (
+            request_streams.alias_table(
+                request_streams.zipf_probabilities(config.catalog_size, config.zipf_exponent)
+            )
             if config.workload in SYNTHETIC
             else None
         )
@@ -82,7 +84,7 @@ class Workload:
     def _synthetic(self, rng: np.random.Generator) -> np.ndarray:
         config = self.config
         count, catalog = config.episode_length, config.catalog_size
-        ids = request_streams.zipf_requests(rng, count, self.cdf)
+        ids = request_streams.zipf_requests(rng, count, self.popularity)
         if config.workload == "drift":
             return request_streams.drift(ids, catalog, config.drift_period, config.drift_shift)
         if config.workload == "scan":

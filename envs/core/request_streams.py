@@ -14,29 +14,51 @@ from __future__ import annotations
 import numpy as np
 
 
-def zipf_cdf(catalog: int, exponent: float) -> np.ndarray:
-    """The cumulative distribution of ranks under Zipf's law, p(r) ~ 1 / (r + 1)^exponent."""
-    weights = np.arange(1, catalog + 1, dtype=np.float64) ** -exponent
-    cdf = np.cumsum(weights)
-    return cdf / cdf[-1]
-
-
 def zipf_probabilities(catalog: int, exponent: float) -> np.ndarray:
     """The Zipf popularity of each rank, ``p(r) = (r + 1)^-exponent / H(catalog, exponent)``."""
     weights = np.arange(1, catalog + 1, dtype=np.float64) ** -exponent
     return weights / weights.sum()
 
 
-def zipf_requests(rng: np.random.Generator, count: int, cdf: np.ndarray) -> np.ndarray:
-    """Draw ``count`` independent requests (the independent reference model) from ``cdf``.
+def alias_table(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias table of a discrete distribution, built by Vose's method (1991).
+
+    Sampling then costs O(1) per draw whatever the catalog size: pick a column uniformly,
+    keep it with its ``keep`` probability, else take its ``alias``.
+
+    Returns:
+        ``keep`` (float64) and ``alias`` (int64), one entry per outcome.
+    """
+    n = len(probabilities)
+    scaled = (np.asarray(probabilities, dtype=np.float64) * n).tolist()
+    keep = [1.0] * n
+    alias = list(range(n))
+    small = [i for i, p in enumerate(scaled) if p < 1.0]
+    large = [i for i, p in enumerate(scaled) if p >= 1.0]
+    while small and large:
+        low, high = small.pop(), large.pop()
+        keep[low] = scaled[low]
+        alias[low] = high
+        scaled[high] -= 1.0 - scaled[low]
+        (small if scaled[high] < 1.0 else large).append(high)
+    return np.array(keep), np.array(alias, dtype=np.int64)
+
+
+def zipf_requests(
+    rng: np.random.Generator, count: int, table: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """Draw ``count`` independent requests (the independent reference model).
 
     Args:
         rng: the generator every draw comes from.
         count: the number of requests.
-        cdf: the cumulative popularity of ranks, as from :func:`zipf_cdf`.
+        table: the alias table of the popularity, from :func:`alias_table`.
     """
-    ranks = np.searchsorted(cdf, rng.random(count), side="right")
-    return np.minimum(ranks, len(cdf) - 1).astype(np.int64)
+    keep, alias = table
+    scaled = rng.random(count) * len(keep)
+    column = scaled.astype(np.int64)
+    # the fractional part is a uniform draw independent of the column
+    return np.where(scaled - column < keep[column], column, alias[column])
 
 
 def drift(ranks: np.ndarray, catalog: int, period: int, shift: int) -> np.ndarray:
