@@ -154,7 +154,7 @@ class DecisionCache:
         else:
             self.seen_count[x] = self.seen_count[x] * 0.5 ** ((i - last) / half_life) + 1
         if cached:
-            if half_life == 0:
+            if half_life == 0 or last is None:
                 self.count[x] += 1
             else:
                 self.count[x] = self.count[x] * 0.5 ** ((i - last) / half_life) + 1
