@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import re
 from functools import cache
 from pathlib import Path
 
@@ -19,9 +20,8 @@ from opsgym.envs.caching import CachingEnv, exact
 from opsgym.envs.core import request_streams, traces
 from opsgym.train.runner import run_episode
 
+# ../shared/fixtures beside the repository: read by tests, never copied into it
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "cache"
-if not FIXTURES.is_dir():
-    FIXTURES = Path("/work/shared/fixtures/cache")
 
 
 def hits(stats: exact.CacheStats) -> list[int]:
@@ -530,3 +530,25 @@ def test_simulate_validates_its_arguments():
         exact.simulate("lru", [1, 2], 1, sizes=[1])
     with pytest.raises(ValueError, match="sizes"):
         exact.simulate("lru", [1, 2], 1, sizes=[1, 0])
+
+
+# ---------------------------------------------------------------------------------------
+# The benchmark script
+# ---------------------------------------------------------------------------------------
+
+
+def test_cache_benchmark_prints_hit_ratios_and_speed_ratios(tmp_path, capsys):
+    from opsgym.train import cache_benchmark
+
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "time,obj_id,size\n" + "".join(f"{i},{i % 7},{1 + i % 3}\n" for i in range(200))
+    )
+    assert (
+        cache_benchmark.main(["--trace", str(path), "--capacity", "4", "8", "--rounds", "1"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "200 requests, 7 distinct objects" in out
+    lru = exact.lru([i % 7 for i in range(200)], 8, [1 + i % 3 for i in range(200)])
+    assert f"{lru.hit_ratio:.4f} ({lru.byte_hit_ratio:.4f})" in out
+    assert re.search(r"\| belady +\| [\d,]+ +\| [\d,]+ +\| \d+\.\d\d +\|", out)
