@@ -109,13 +109,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.repeat > 1:
         sizes = None if trace.sizes is None else np.tile(trace.sizes, args.repeat)
         trace = Trace(np.tile(trace.ids, args.repeat), sizes)
+    policies = args.policy
+    if trace.sizes is not None:
+        policies = [p for p in policies if p in exact.SIZED_POLICIES]
     distinct = len(set(trace.ids.tolist()))
     print(f"{args.trace}: {len(trace):,} requests, {distinct:,} distinct objects\n")
     print("hit ratio" + (" (byte hit ratio)" if trace.sizes is not None else ""))
-    print(hit_ratio_table(trace, args.capacity, args.policy))
+    print(hit_ratio_table(trace, args.capacity, policies))
     capacity = args.capacity[len(args.capacity) // 2]
     print(f"\nspeed at capacity {capacity:,}, median of {args.rounds} rounds")
-    print(speed_table(trace, capacity, args.policy, args.rounds))
+    print(speed_table(trace, capacity, policies, args.rounds))
     return 0
 
 

@@ -15,6 +15,9 @@ Policies (all admit every missed object that fits, evicting until it fits):
   object and a hand moving from the oldest object to the newest; the hand clears visited
   bits and evicts the first unvisited object, which stays a FIFO for one-hit wonders
   and keeps popular objects without moving them on a hit.
+- ``arc``: ARC (Megiddo and Modha, FAST 2003), which adapts the split of the cache
+  between recency and frequency from the hits it would have had in two lists of recently
+  evicted ids; uniform sizes only, as the paper defines it.
 - ``belady``: Belady's MIN (Belady, 1966) with bypass: on a miss into a full cache,
   among the cached objects and the requested one, drop the one requested again furthest
   in the future (or never). For unit sizes this maximizes hits over every eviction and
@@ -220,6 +223,63 @@ def sieve(ids: Sequence, capacity: int, sizes: Sequence[int] | None = None) -> C
     return _stats(hit, sizes)
 
 
+def arc(ids: Sequence, capacity: int, sizes: Sequence[int] | None = None) -> CacheStats:
+    """ARC (Megiddo and Modha, FAST 2003, Fig. 4), for unit sizes only.
+
+    Two LRU lists split the cache, T1 (seen once recently) and T2 (seen at least twice);
+    two ghost lists B1 and B2 remember the ids recently evicted from each. A hit in a
+    ghost list moves the target size ``p`` of T1 towards the list that would have hit.
+    """
+    if sizes is not None:
+        raise ValueError("arc supports unit sizes only (sizes must be None)")
+    ids, _ = _as_lists(ids, None)
+    c = capacity
+    t1: OrderedDict = OrderedDict()
+    t2: OrderedDict = OrderedDict()
+    b1: OrderedDict = OrderedDict()
+    b2: OrderedDict = OrderedDict()
+    p = 0.0  # the target size of T1
+    hit = bytearray(len(ids))
+
+    def replace(in_b2: bool) -> None:
+        if t1 and (len(t1) > p or (in_b2 and len(t1) == p)):
+            b1[t1.popitem(last=False)[0]] = None
+        else:
+            b2[t2.popitem(last=False)[0]] = None
+
+    for i, x in enumerate(ids):
+        if x in t1:
+            del t1[x]
+            t2[x] = None
+            hit[i] = 1
+        elif x in t2:
+            t2.move_to_end(x)
+            hit[i] = 1
+        elif x in b1:
+            p = min(p + (1.0 if len(b1) >= len(b2) else len(b2) / len(b1)), c)
+            replace(False)
+            del b1[x]
+            t2[x] = None
+        elif x in b2:
+            p = max(p - (1.0 if len(b2) >= len(b1) else len(b1) / len(b2)), 0.0)
+            replace(True)
+            del b2[x]
+            t2[x] = None
+        else:
+            if len(t1) + len(b1) == c:
+                if len(t1) < c:
+                    b1.popitem(last=False)
+                    replace(False)
+                else:
+                    t1.popitem(last=False)
+            elif len(t1) + len(t2) + len(b1) + len(b2) >= c:
+                if len(t1) + len(t2) + len(b1) + len(b2) == 2 * c:
+                    b2.popitem(last=False)
+                replace(False)
+            t1[x] = None
+    return _stats(hit, None)
+
+
 def belady(
     ids: Sequence,
     capacity: int,
@@ -288,9 +348,14 @@ POLICIES: dict[str, Callable[..., CacheStats]] = {
     "lru": lru,
     "lfu": lfu,
     "sieve": sieve,
+    "arc": arc,
     "belady": belady,
     "belady_forced": belady_forced,
 }
+
+
+# the policies that take variable object sizes
+SIZED_POLICIES = tuple(name for name in POLICIES if name != "arc")
 
 
 def simulate(
