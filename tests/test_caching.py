@@ -292,6 +292,25 @@ def test_env_showing_the_whole_cache_reproduces_the_exact_simulator(workload, na
     assert total == exact.simulate(exact_policy, ids, 30).hits
 
 
+@pytest.mark.parametrize("name", ["lru", "fifo"])
+def test_env_with_sizes_evicts_like_the_exact_simulator(name):
+    # Every object has at least 1 byte, so 40 candidates show all of a 40-byte cache; a
+    # large newcomer makes the env evict candidate after candidate until it fits.
+    env = CachingEnv(
+        capacity=40,
+        n_candidates=40,
+        size_distribution="lognormal",
+        size_median=4.0,
+        size_sigma=1.0,
+        catalog_size=500,
+        episode_length=3000,
+    )
+    run_episode(env, make_policy(env, name), 4)
+    expected = exact.simulate(name, env._ids, 40, env._sizes)
+    assert (env.simulator.hits, env.simulator.bytes_hit) == (expected.hits, expected.bytes_hit)
+    assert expected.hits > 100
+
+
 def test_oracle_showing_the_whole_cache_reaches_belady():
     env = CachingEnv(capacity=30, n_candidates=32, episode_length=4000)
     result = run_episode(env, make_policy(env, "oracle"), 8)

@@ -115,7 +115,7 @@ class CachingEnv(gym.Env[np.ndarray, int]):
     | `drift_shift` | int | `500` | popularity ranks shifted at each period (`"drift"`) |
     | `scan_every` | int | `2000` | requests from one scan's start to the next's (`"scan"`) |
     | `scan_length` | int | `300` | requests of one scan, < `scan_every` (`"scan"`) |
-    | `loop_size` | int | `150` | objects in the loop (`"periodic"`) |
+    | `loop_size` | int | `80` | objects in the loop (`"periodic"`) |
     | `loop_fraction` | float | `0.3` | fraction of requests going round the loop (`"periodic"`) |
     | `one_hit_fraction` | float | `0.3` | fraction of one-hit-wonder requests (`"one_hit_wonders"`) |
     | `size_distribution` | str | `"unit"` | `"unit"` or `"lognormal"` object sizes |
@@ -152,7 +152,7 @@ class CachingEnv(gym.Env[np.ndarray, int]):
         drift_shift: int = 500,
         scan_every: int = 2_000,
         scan_length: int = 300,
-        loop_size: int = 150,
+        loop_size: int = 80,
         loop_fraction: float = 0.3,
         one_hit_fraction: float = 0.3,
         size_distribution: str = "unit",
