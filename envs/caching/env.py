@@ -50,9 +50,11 @@ class CachingEnv(gym.Env[np.ndarray, int]):
     `size_distribution`.
 
     The ceiling is Belady's MIN: `info["episode_metrics"]["belady_hit_ratio"]` is the
-    offline optimum (with bypass) on the episode's requests, exact for unit sizes and a
-    strong heuristic with variable sizes. The `oracle` policy applies Belady's rule to
-    the candidates shown, so it reaches that optimum when `n_candidates >= capacity`.
+    offline optimum (with bypass) on the episode's requests for unit sizes. With
+    variable sizes it is a heuristic (furthest next use), a strong reference but not an
+    upper bound: the optimum is NP-hard there. The `oracle` policy applies Belady's rule
+    to the candidates shown, so with unit sizes it reaches that optimum when
+    `n_candidates >= capacity`.
 
     ## Action Space
 

@@ -5,7 +5,7 @@ Each simulator replays a trace through one replacement policy that sees the whol
 sizes every object has size 1, so capacity counts objects. An object larger than the
 whole cache is never admitted, and an object's size is the one it had when admitted.
 
-Policies (all admit every missed object that fits, evicting until it fits):
+Policies (the online ones admit every missed object that fits, evicting until it fits):
 
 - ``fifo``: evict the object admitted first.
 - ``lru``: evict the object requested least recently.
@@ -23,10 +23,11 @@ Policies (all admit every missed object that fits, evicting until it fits):
   in the future (or never). For unit sizes this maximizes hits over every eviction and
   admission sequence; ``belady_forced`` is the classic demand-paging MIN that must admit
   every missed object, optimal when bypass is not allowed (Mattson et al., 1970).
-  With variable sizes both are heuristics: the optimum is NP-hard to compute (Berger
-  et al., SIGMETRICS 2018, show offline caching with sizes is strongly NP-complete), and
-  furthest-next-use can lose to a policy that keeps several small objects in the place
-  of one large one. They are then a strong reference, not a bound.
+  With variable sizes both are heuristics: offline caching with sizes is strongly
+  NP-hard (Chrobak et al., Algorithmica 2012; Berger et al., SIGMETRICS 2018, bound it
+  in practice), and furthest-next-use can lose to a policy that keeps several small
+  objects in the place of one large one (tests/test_caching.py has such a trace). Belady
+  is then a strong heuristic reference, not an upper bound on the hit ratio.
 
 Belady runs in O(n log n): the next-use index of every request is precomputed backwards
 in O(n), and the cache keeps a max-heap on next use with lazy deletion.
