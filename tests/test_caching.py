@@ -472,6 +472,13 @@ def test_malformed_traces_name_the_file_and_place(tmp_path, name, content, messa
         traces.read_trace(path)
 
 
+def test_a_missing_trace_is_named(tmp_path):
+    with pytest.raises(traces.TraceError, match=r"absent.txt: cannot be read"):
+        traces.read_trace(tmp_path / "absent.txt")
+    with pytest.raises(ValueError, match="absent.gz"):
+        CachingEnv(workload="trace", trace_path=str(tmp_path / "absent.gz"))
+
+
 def test_zero_size_oracle_general_record_is_named(tmp_path):
     records = np.zeros(3, dtype=traces.ORACLE_GENERAL_RECORD)
     records["size"] = [5, 5, 0]

@@ -75,7 +75,12 @@ def read_trace(path: str | Path, trace_format: str | None = None) -> Trace:
         "cache2k": read_cache2k,
         "oracle_general": read_oracle_general,
     }
-    return readers[trace_format](path)
+    try:
+        return readers[trace_format](path)
+    except TraceError:
+        raise
+    except OSError as error:  # missing, unreadable, a directory
+        raise TraceError(f"{path}: cannot be read ({error.strerror or error})") from None
 
 
 def guess_format(path: Path) -> str:
