@@ -281,7 +281,7 @@ def test_env_scans_collapse_lru_but_not_frequency_admission():
 
 def _env_hits(env: CachingEnv, name: str, seed: int) -> tuple[float, list]:
     result = run_episode(env, make_policy(env, name, seed=0), seed)
-    return result.episode_return, list(env._ids)
+    return result.episode_return, env.requests()[0]
 
 
 @pytest.mark.parametrize("workload", ["zipf", "scan", "drift"])
@@ -306,7 +306,8 @@ def test_env_with_sizes_evicts_like_the_exact_simulator(name):
         episode_length=3000,
     )
     run_episode(env, make_policy(env, name), 4)
-    expected = exact.simulate(name, env._ids, 40, env._sizes)
+    ids, sizes = env.requests()
+    expected = exact.simulate(name, ids, 40, sizes)
     assert (env.simulator.hits, env.simulator.bytes_hit) == (expected.hits, expected.bytes_hit)
     assert expected.hits > 100
 
@@ -315,7 +316,7 @@ def test_oracle_showing_the_whole_cache_reaches_belady():
     env = CachingEnv(capacity=30, n_candidates=32, episode_length=4000)
     result = run_episode(env, make_policy(env, "oracle"), 8)
     assert result.metrics["hit_ratio"] == result.metrics["belady_hit_ratio"]
-    assert result.episode_return == exact.belady(env._ids, 30).hits
+    assert result.episode_return == exact.belady(env.requests()[0], 30).hits
 
 
 def test_no_env_policy_beats_belady():
@@ -334,11 +335,11 @@ def test_return_is_the_hit_count_and_bytes_reward_the_byte_hits():
         capacity=3000, size_distribution="lognormal", episode_length=3000, reward_metric="bytes"
     )
     result = run_episode(env, make_policy(env, "lru"), 10)
-    mean_size = sum(env._sizes) / len(env._sizes)
+    mean_size = 100.0 * np.exp(0.5)  # the lognormal mean, median 100 and sigma 1
     assert result.episode_return == pytest.approx(env.simulator.bytes_hit / mean_size)
-    assert result.metrics["byte_hit_ratio"] == pytest.approx(
-        env.simulator.bytes_hit / sum(env._sizes)
-    )
+    sizes = env.requests()[1]
+    assert result.metrics["byte_hit_ratio"] == pytest.approx(env.simulator.bytes_hit / sum(sizes))
+    assert np.mean(sizes) == pytest.approx(mean_size, rel=0.3)
 
 
 def test_an_episode_without_decisions_is_one_step():
@@ -388,7 +389,7 @@ def test_web07_windows_come_from_the_shipped_trace():
     assert len(trace) == 76_118 and len(np.unique(trace.ids)) == 20_484
     env = CachingEnv(workload="web07", capacity=500, episode_length=5000)
     env.reset(seed=1)
-    window = np.array(env._ids)
+    window = np.array(env.requests()[0])
     starts = np.flatnonzero(trace.ids == window[0])
     assert any(np.array_equal(trace.ids[s : s + 5000], window) for s in starts)
 
@@ -420,11 +421,39 @@ def test_scans_loops_and_one_hit_wonders():
     assert len(once) / 10_000 == pytest.approx(0.3, abs=0.02)
 
 
-def test_object_sizes_are_per_object():
-    ids = np.array([3, 1, 3, 2, 1, 3])
-    sizes = request_streams.object_sizes(np.random.default_rng(0), ids, 100.0, 1.0)
-    assert sizes[0] == sizes[2] == sizes[5] and sizes[1] == sizes[4]
-    assert (sizes >= 1).all()
+def test_every_request_of_an_object_has_its_size():
+    env = CachingEnv(size_distribution="lognormal", catalog_size=300, episode_length=5000)
+    env.reset(seed=0)
+    ids, sizes = env.requests()
+    size_of = dict(zip(ids, sizes))
+    assert len(size_of) < 300 and [size_of[x] for x in ids] == sizes
+    assert min(sizes) >= 1
+
+
+def test_chunked_requests_do_not_depend_on_when_they_are_drawn():
+    for workload in ("zipf", "drift", "scan", "periodic", "one_hit_wonders", "web07"):
+        kwargs = dict(workload=workload, size_distribution="lognormal", episode_length=5000)
+        eager, lazy = CachingEnv(**kwargs), CachingEnv(**kwargs)
+        eager.reset(seed=3)
+        eager.requests()  # every chunk drawn now
+        lazy.reset(seed=3)
+        for _ in range(300):
+            lazy.step(0)  # chunks drawn as the cache reaches them
+        assert lazy.requests() == eager.requests(), workload
+        assert len(eager.requests()[0]) == 5000
+
+
+def test_pattern_counters_carry_across_chunks():
+    env = CachingEnv(workload="periodic", loop_size=7, loop_fraction=0.5, episode_length=5000)
+    env.reset(seed=0)
+    loop = [x for x in env.requests()[0] if x >= 10_000]
+    assert loop == [10_000 + i % 7 for i in range(len(loop))]
+    env = CachingEnv(workload="scan", episode_length=5000)
+    env.reset(seed=0)
+    ids = np.array(env.requests()[0])
+    scans = ids[ids >= 10_000]
+    assert scans.tolist() == list(range(10_000, 10_000 + len(scans)))
+    assert len(scans) == 2 * 300  # two scans end the two full periods of 2,000 requests
 
 
 # ---------------------------------------------------------------------------------------

@@ -82,16 +82,18 @@ class CachingEnv(gym.Env[np.ndarray, int]):
     ## Rewards
 
     The hits served from this decision until the next one (`reward_metric="hits"`), or
-    the bytes hit in units of the episode's mean request size (`"bytes"`). The first
-    step also counts the hits served before the first decision, so the return is the
-    episode's hit count (or its byte hits in mean sizes). `info["rewards"]` holds both
-    components, `hits` and `bytes`.
+    the bytes hit in units of the workload's mean object size (`"bytes"`: the mean
+    request size of the whole trace, or `size_median * exp(size_sigma^2 / 2)` for
+    lognormal sizes). The first step also counts the hits served before the first
+    decision, so the return is the episode's hit count (or its bytes hit in mean sizes).
+    `info["rewards"]` holds both components, `hits` and `bytes`.
 
     ## Starting State
 
     The cache is empty and the episode's requests are drawn (or its trace window
     chosen) from the seed given to `reset`, which then serves requests up to the first
-    decision. Candidate sampling also draws from that seed.
+    decision. Requests are drawn in chunks of 256 as the cache reaches them, in an
+    order fixed by the seed; candidate sampling also draws from that seed.
 
     ## Episode End
 
@@ -208,10 +210,7 @@ class CachingEnv(gym.Env[np.ndarray, int]):
         self.observation_space = spaces.Box(0.0, 1.0, shape=(4 * k + 3,), dtype=np.float32)
         self._time_scale = 1.0 / math.log1p(config.episode_length)
         self._size_scale = 1.0 / math.log1p(self.capacity)
-        self._ids: list = []
-        self._sizes: list[int] = []
-        self._unit_sizes = True
-        self._mean_size = 1.0
+        self._stream = self.workload.episode(np.random.default_rng(0))
         self._next_use: list[int] | None = None
         self._carried_hits = (0, 0)
         self._decisions = 0
@@ -222,15 +221,12 @@ class CachingEnv(gym.Env[np.ndarray, int]):
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         rng = self.np_random
-        self._ids, self._sizes = self.workload.episode(rng)
-        self._unit_sizes = self.workload.config.size_distribution == "unit" and (
-            self.workload.trace is None or self.workload.trace.sizes is None
-        )
-        self._mean_size = 1.0 if self._unit_sizes else sum(self._sizes) / len(self._sizes)
+        stream = self._stream = self.workload.episode(rng)
+        candidate_rng = random.Random(int(rng.integers(2**63)))  # before any chunk is drawn
         self._next_use = None
         self._decisions = self._bypasses = 0
         sim = self.simulator
-        sim.reset(self._ids, self._sizes, random.Random(int(rng.integers(2**63))))
+        sim.reset(stream.ids, stream.sizes, candidate_rng, stream.extend, stream.length)
         self._carried_hits = sim.run_until_decision()
         return self._observation(), {}
 
@@ -252,7 +248,7 @@ class CachingEnv(gym.Env[np.ndarray, int]):
                 more_hits, more_bytes = sim.run_until_decision()
                 hits += more_hits
                 bytes_hit += more_bytes
-        rewards = {"hits": float(hits), "bytes": bytes_hit / self._mean_size}
+        rewards = {"hits": float(hits), "bytes": bytes_hit / self.workload.mean_size}
         served = sim.served
         info: dict[str, Any] = {
             "hit_ratio": sim.hits / served if served else 0.0,
@@ -271,16 +267,24 @@ class CachingEnv(gym.Env[np.ndarray, int]):
         The future, for oracles: see :func:`opsgym.envs.caching.exact.next_use_indices`.
         """
         if self._next_use is None:
-            self._next_use = exact.next_use_indices(self._ids)
+            self._stream.materialize()
+            self._next_use = exact.next_use_indices(self._stream.ids)
         return self._next_use
+
+    def requests(self) -> tuple[list, list[int]]:
+        """The object id and size [bytes] of every request of the episode (the future too)."""
+        self._stream.materialize()
+        return self._stream.ids, self._stream.sizes
 
     def episode_metrics(self) -> dict[str, float]:
         """Hit ratios of the requests served so far, and Belady's on the whole episode."""
         sim = self.simulator
         if sim.served == 0:
             return {}
-        sizes = None if self._unit_sizes else self._sizes
-        ceiling = exact.belady(self._ids, self.capacity, sizes, next_use=self.next_use())
+        ids, sizes = self.requests()
+        if self.workload.unit_sizes:
+            sizes = None
+        ceiling = exact.belady(ids, self.capacity, sizes, next_use=self.next_use())
         return {
             "hit_ratio": sim.hits / sim.served,
             "byte_hit_ratio": sim.bytes_hit / sim.bytes_requested,
@@ -304,11 +308,11 @@ class CachingEnv(gym.Env[np.ndarray, int]):
         sim = self.simulator
         served = max(sim.served, 1)
         line = (
-            f"request {sim.now}/{len(self._ids)}: {len(sim.members)} objects, "
+            f"request {sim.now}/{sim.length}: {len(sim.members)} objects, "
             f"{sim.used}/{self.capacity} bytes, hit ratio {sim.hits / served:.3f}"
         )
         if sim.pending:
-            line += f"; deciding for object {self._ids[sim.now]!r} among {sim.candidates}"
+            line += f"; deciding for object {sim.ids[sim.now]!r} among {sim.candidates}"
         return line
 
     def _observation(self) -> np.ndarray:
@@ -318,7 +322,7 @@ class CachingEnv(gym.Env[np.ndarray, int]):
         now = sim.now
         time_scale, size_scale, log1p = self._time_scale, self._size_scale, math.log1p
         last_seen, inserted, count, size_of = sim.last_seen, sim.inserted, sim.count, sim.size_of
-        x = self._ids[now]
+        x = sim.ids[now]
         if self.count_half_life == 0:
             counts = [count[c] for c in sim.candidates]
             past = sim.seen_count.get(x, 0)
@@ -333,7 +337,7 @@ class CachingEnv(gym.Env[np.ndarray, int]):
                 log1p(now - inserted[c]) * time_scale,
                 log1p(size_of[c]) * size_scale,
             )
-        size = self._sizes[now]
+        size = sim.sizes[now]
         values += (
             log1p(past) * time_scale,
             log1p(size) * size_scale,

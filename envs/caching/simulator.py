@@ -17,6 +17,7 @@ requests so far. Counts may decay with a half-life, so that old popularity fades
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 
 class DecisionCache:
@@ -34,11 +35,28 @@ class DecisionCache:
         self.count_half_life = count_half_life
         self.reset([], [], random.Random(0))
 
-    def reset(self, ids: list, sizes: list[int], rng: random.Random) -> None:
-        """Empty the cache and load the request stream ``ids`` with object ``sizes``."""
+    def reset(
+        self,
+        ids: list,
+        sizes: list[int],
+        rng: random.Random,
+        extend: Callable[[], bool] = lambda: False,
+        length: int | None = None,
+    ) -> None:
+        """Empty the cache and load a request stream.
+
+        Args:
+            ids: the object of each request; may grow while the cache runs.
+            sizes: the size of each request's object [bytes], growing with ``ids``.
+            rng: the generator of candidate samples.
+            extend: appends more requests to ``ids`` and ``sizes``; False when it has none.
+            length: the number of requests the stream will have; ``len(ids)`` if None.
+        """
         self.ids = ids
         self.sizes = sizes
         self.rng = rng
+        self.extend = extend
+        self.length = len(ids) if length is None else length
         self.now = 0  # the index of the next request to serve
         self.used = 0  # [bytes]
         self.members: list = []  # the cached objects, in no particular order
@@ -58,7 +76,7 @@ class DecisionCache:
     @property
     def done(self) -> bool:
         """Whether every request of the stream has been served."""
-        return self.now >= len(self.ids)
+        return self.now >= self.length
 
     def run_until_decision(self) -> tuple[int, int]:
         """Serve requests until one needs a decision or the stream ends.
@@ -73,11 +91,16 @@ class DecisionCache:
             self.seen_count,
             self.last_seen,
         )
+        members, slot, inserted = self.members, self.slot, self.inserted
         decaying = self.count_half_life != 0
         hits = bytes_hit = requested = 0
         end = len(ids)
         first = i = self.now
-        while i < end:
+        while True:
+            if i == end:
+                if not self.extend():
+                    break
+                end = len(ids)
             x = ids[i]
             if x in size_of:
                 s = size_of[x]
@@ -95,10 +118,20 @@ class DecisionCache:
                     self.now = i
                     self._open_decision()
                     break
-                admitted = s <= capacity
-                if admitted:
-                    self._admit(x, s, i)
-                self._touch(x, i, admitted)
+                if decaying or s > capacity:
+                    admitted = s <= capacity
+                    if admitted:
+                        self._admit(x, s, i)
+                    self._touch(x, i, admitted)
+                else:  # _admit and _touch without decay, inlined: a cold cache admits often
+                    slot[x] = len(members)
+                    members.append(x)
+                    size_of[x] = s
+                    inserted[x] = i
+                    self.used += s
+                    count[x] = 1
+                    seen_count[x] = seen_count.get(x, 0) + 1
+                    last_seen[x] = i
             requested += s
             i += 1
         self.now = i

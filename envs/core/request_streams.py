@@ -61,43 +61,52 @@ def zipf_requests(
     return np.where(scaled - column < keep[column], column, alias[column])
 
 
-def drift(ranks: np.ndarray, catalog: int, period: int, shift: int) -> np.ndarray:
+def drift(ranks: np.ndarray, catalog: int, period: int, shift: int, start: int = 0) -> np.ndarray:
     """Shift the popular set by ``shift`` objects every ``period`` requests.
 
     Request ``i`` of rank ``r`` asks for object ``(r + shift * (i // period)) % catalog``:
     after each period the objects that were most popular fall out of favour and others,
-    never requested before, take their place.
+    never requested before, take their place. ``ranks`` are requests ``start`` onwards.
     """
-    phase = np.arange(len(ranks), dtype=np.int64) // period
+    phase = np.arange(start, start + len(ranks), dtype=np.int64) // period
     return (ranks + shift * phase) % catalog
 
 
-def add_scans(ids: np.ndarray, every: int, length: int, first_id: int) -> np.ndarray:
+def add_scans(
+    ids: np.ndarray, every: int, length: int, first_id: int, start: int = 0
+) -> np.ndarray:
     """Replace a run of ``length`` requests every ``every`` requests by a scan.
 
     A scan asks for ``length`` distinct objects never requested before nor after (ids from
     ``first_id`` up), as a backup or a full table scan does: it flushes a recency-based
-    cache of everything useful.
+    cache of everything useful. Each scan closes a period of ``every`` requests; ``ids``
+    are requests ``start`` onwards.
     """
     ids = ids.copy()
-    positions = np.arange(len(ids))
+    positions = np.arange(start, start + len(ids))
     in_scan = (positions % every) >= every - length
     ids[in_scan] = first_id + np.arange(int(in_scan.sum()), dtype=np.int64)
     return ids
 
 
 def add_loop(
-    rng: np.random.Generator, ids: np.ndarray, fraction: float, size: int, first_id: int
+    rng: np.random.Generator,
+    ids: np.ndarray,
+    fraction: float,
+    size: int,
+    first_id: int,
+    done: int = 0,
 ) -> np.ndarray:
     """Send a ``fraction`` of the requests round a loop of ``size`` objects, in order.
 
     Periodic access: each loop object comes back every ``size / fraction`` requests on
     average. A loop longer than the cache defeats LRU and FIFO entirely (every loop
-    request misses) while an optimal cache keeps part of it.
+    request misses) while an optimal cache keeps part of it. ``done`` loop requests came
+    before these.
     """
     ids = ids.copy()
     chosen = rng.random(len(ids)) < fraction
-    ids[chosen] = first_id + np.arange(int(chosen.sum()), dtype=np.int64) % size
+    ids[chosen] = first_id + np.arange(done, done + int(chosen.sum()), dtype=np.int64) % size
     return ids
 
 
@@ -107,7 +116,7 @@ def add_one_hit_wonders(
     """Replace a ``fraction`` of the requests by objects requested exactly once.
 
     One-hit wonders are a large share of CDN and web traffic (Maggs and Sitaraman, 2015);
-    admitting them only pushes out useful objects.
+    admitting them only pushes out useful objects. Their ids run from ``first_id`` up.
     """
     ids = ids.copy()
     chosen = rng.random(len(ids)) < fraction
@@ -115,14 +124,12 @@ def add_one_hit_wonders(
     return ids
 
 
-def object_sizes(
-    rng: np.random.Generator, ids: np.ndarray, median: float, sigma: float
+def lognormal_sizes(
+    rng: np.random.Generator, count: int, median: float, sigma: float
 ) -> np.ndarray:
-    """Give each distinct object a lognormal size [bytes] and return the size per request.
+    """Draw ``count`` lognormal object sizes [bytes], at least 1.
 
-    Web object sizes are heavy-tailed and close to lognormal (Breslau et al., INFOCOM 1999);
-    every request of one object has that object's size.
+    Web object sizes are heavy-tailed and close to lognormal (Breslau et al., INFOCOM
+    1999). Their mean is ``median * exp(sigma^2 / 2)`` (before rounding).
     """
-    unique, inverse = np.unique(ids, return_inverse=True)
-    per_object = np.maximum(1, np.rint(median * rng.lognormal(0.0, sigma, len(unique))))
-    return per_object.astype(np.int64)[inverse]
+    return np.maximum(1, np.rint(median * rng.lognormal(0.0, sigma, count))).astype(np.int64)
