@@ -31,6 +31,34 @@ def _load_balancing() -> st.SearchStrategy[dict]:
     return st.integers(1, 6).flatmap(build)
 
 
+def _caching() -> st.SearchStrategy[dict]:
+    return st.fixed_dictionaries(
+        {
+            "capacity": st.integers(1, 500),
+            "n_candidates": st.integers(1, 16),
+            "workload": st.sampled_from(
+                ["zipf", "drift", "periodic", "scan", "one_hit_wonders", "web07"]
+            ),
+            "episode_length": st.integers(1, 400),
+            "catalog_size": st.integers(1, 2000),
+            "zipf_exponent": st.floats(0.0, 2.0),
+            "drift_period": st.integers(1, 500),
+            "drift_shift": st.integers(0, 100),
+            "scan_every": st.just(100),
+            "scan_length": st.integers(1, 99),
+            "loop_size": st.integers(1, 300),
+            "loop_fraction": st.floats(0.0, 1.0),
+            "one_hit_fraction": st.floats(0.0, 1.0),
+            "size_distribution": st.sampled_from(["unit", "lognormal"]),
+            "size_median": st.floats(1.0, 200.0),
+            "size_sigma": st.floats(0.0, 3.0),
+            "count_half_life": st.sampled_from([0.0, 1.0, 50.0, 1e6]),
+            "reward_metric": st.sampled_from(["hits", "bytes"]),
+        }
+    )
+
+
 CONFIG_STRATEGIES = {
     "opsgym/LoadBalancing-v0": _load_balancing(),
+    "opsgym/Caching-v0": _caching(),
 }
