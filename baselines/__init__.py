@@ -17,13 +17,15 @@ from collections.abc import Callable
 import gymnasium as gym
 
 from opsgym.agents.protocol import Policy
-from opsgym.baselines import load_balancing
+from opsgym.baselines import config_tuning, load_balancing
+from opsgym.envs.config_tuning import ConfigTuningEnv
 from opsgym.envs.load_balancing import LoadBalancingEnv
 
 PolicyFactory = Callable[..., Policy]
 
 _POLICIES: dict[type[gym.Env], dict[str, PolicyFactory]] = {
     LoadBalancingEnv: load_balancing.POLICIES,
+    ConfigTuningEnv: config_tuning.POLICIES,
 }
 
 

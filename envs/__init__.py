@@ -25,6 +25,12 @@ def _register(env_id: str, entry_point: str, **kwargs) -> None:
 
 _register("opsgym/LoadBalancing-v0", "opsgym.envs.load_balancing:LoadBalancingEnv")
 
+# ----------------------------------------------------------------------------------------
+# Self-tuning systems
+# ----------------------------------------------------------------------------------------
+
+_register("opsgym/ConfigTuning-v0", "opsgym.envs.config_tuning:ConfigTuningEnv")
+
 
 def opsgym_ids() -> list[str]:
     """Every registered opsgym environment id, sorted."""

@@ -31,6 +31,44 @@ def _load_balancing() -> st.SearchStrategy[dict]:
     return st.integers(1, 6).flatmap(build)
 
 
+def _config_tuning() -> st.SearchStrategy[dict]:
+    def grid(low: float, high: float, integers: bool) -> st.SearchStrategy[list]:
+        values = st.integers(int(low), int(high)) if integers else st.floats(low, high)
+        return st.lists(values, min_size=1, max_size=5, unique=True).map(sorted)
+
+    grids = st.tuples(
+        grid(1, 300, True), grid(1, 64, True), grid(0.0, 8192.0, False), grid(1.0, 60000.0, False)
+    )
+
+    def build(knobs: tuple) -> st.SearchStrategy[dict]:
+        threads, pool, cache, timeout = knobs
+        return st.fixed_dictionaries(
+            {
+                "cores": st.integers(1, 64),
+                "request_rate": st.floats(0.1, 20000.0),
+                "io_share": st.floats(0.0, 1.0),
+                "io_share_after": st.floats(0.0, 1.0),
+                "drift": st.sampled_from(["none", "io_shift"]),
+                "burst_prob": st.floats(0.0, 1.0),
+                "burst_factor": st.floats(1.0, 10.0),
+                "burst_length": st.integers(1, 20),
+                "thread_options": st.just(threads),
+                "pool_options": st.just(pool),
+                "cache_options_mb": st.just(cache),
+                "timeout_options_ms": st.just(timeout),
+                "initial_config": st.tuples(*(st.sampled_from(g) for g in knobs)).map(list),
+                "episode_length": st.integers(1, 300),
+                "interval_seconds": st.floats(0.01, 3600.0),
+                "latency_noise": st.floats(0.0, 1.0),
+                "latency_target_ms": st.floats(0.1, 10000.0),
+                "error_weight": st.floats(0.0, 100.0),
+            }
+        )
+
+    return grids.flatmap(build)
+
+
 CONFIG_STRATEGIES = {
     "opsgym/LoadBalancing-v0": _load_balancing(),
+    "opsgym/ConfigTuning-v0": _config_tuning(),
 }
