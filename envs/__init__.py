@@ -30,6 +30,7 @@ _register("opsgym/LoadBalancing-v0", "opsgym.envs.load_balancing:LoadBalancingEn
 # ----------------------------------------------------------------------------------------
 
 _register("opsgym/ConfigTuning-v0", "opsgym.envs.config_tuning:ConfigTuningEnv")
+_register("opsgym/IndexSelection-v0", "opsgym.envs.index_selection:IndexSelectionEnv")
 
 
 def opsgym_ids() -> list[str]:

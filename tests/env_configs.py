@@ -68,7 +68,31 @@ def _config_tuning() -> st.SearchStrategy[dict]:
     return grids.flatmap(build)
 
 
+def _index_selection() -> st.SearchStrategy[dict]:
+    distinct = st.lists(st.integers(1, 10**6), min_size=1, max_size=5).map(
+        lambda values: sorted(values, reverse=True)
+    )
+    return st.fixed_dictionaries(
+        {
+            "column_distinct": distinct,
+            "table_rows": st.integers(1, 10**8),
+            "row_bytes": st.integers(1, 4096),
+            "storage_budget_mb": st.floats(0.001, 10_000.0),
+            "window": st.integers(1, 1000),
+            "write_share": st.floats(0.0, 0.99),
+            "zipf_exponent": st.floats(0.0, 4.0),
+            "drift": st.sampled_from(["none", "shuffle"]),
+            "phase_length": st.integers(1, 100),
+            "episode_length": st.integers(1, 300),
+            "build_weight": st.floats(0.0, 10.0),
+            "backend": st.sampled_from(["model", "model", "model", "sqlite"]),
+            "sqlite_rows": st.integers(1, 500),
+        }
+    )
+
+
 CONFIG_STRATEGIES = {
     "opsgym/LoadBalancing-v0": _load_balancing(),
     "opsgym/ConfigTuning-v0": _config_tuning(),
+    "opsgym/IndexSelection-v0": _index_selection(),
 }
