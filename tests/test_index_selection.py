@@ -99,6 +99,10 @@ def test_sqlite_backend_reports_plan_agreement_and_survives_pickling():
     env.reset(seed=0)
     _, _, _, _, info = env.step(create(0))  # an index on c0: nothing to skip-scan
     assert info["plan_agreement"] == 1.0 and info["indexed_query_share"] > 0
+    names = env.planner.connection.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+    assert [row[0] for row in names] == ["ix_c0"]  # really created, and still after what-ifs
+    env.expected_window_pages(env.mask_of([1, 2]), env.upcoming_probabilities())
+    assert env.planner.built == [(0,)]
     clone = pickle.loads(pickle.dumps(env))
     assert clone.planner.built == [(0,)]
     assert clone.planner.plan((0, 3)).index == (0,)

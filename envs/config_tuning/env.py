@@ -265,9 +265,9 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
             "rewards": rewards,
         }
         truncated = self._interval == self.episode_length
+        self._interval += 1
         if truncated:
             info["episode_metrics"] = self.episode_metrics()
-        self._interval += 1
         return self._observation(), reward, False, truncated, info
 
     def config_values(self) -> dict[str, float]:
@@ -333,7 +333,7 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
 
     def episode_metrics(self) -> dict[str, float]:
         """Means over the intervals served so far, in operators' units."""
-        served = self._history[: self._interval]
+        served = self._history[: self._interval - 1]
         if len(served) == 0:
             return {}
         return {

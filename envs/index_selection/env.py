@@ -39,7 +39,7 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
     sorts. The indexes must fit in `storage_budget_mb`: a create that would overflow it is
     refused (nothing happens).
 
-    With `backend="sqlite"` the indexes are also really created in an in-memory SQLite
+    With `backend="sqlite"` the built indexes are also really created in an in-memory SQLite
     table (Python's `sqlite3`, `sqlite_rows` rows with the same columns and selectivities,
     and `ANALYZE` statistics), each query uses the access path SQLite's planner picks
     (`EXPLAIN QUERY PLAN`), costed by the model, and `info["plan_agreement"]` reports the
@@ -93,7 +93,7 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
     | `column_distinct` | list[int] | `[100000, 20000, 5000, 1000, 200, 100]` | distinct values per column, non-increasing; 1 to 8 columns |
     | `table_rows` | int | `1000000` | rows in the modelled table |
     | `row_bytes` | int | `100` | bytes per row, at most one 4096-byte page |
-    | `storage_budget_mb` | float | `50.0` | space the indexes may use [MB] (a single-column index takes 15.3 MB, a pair 22.9 MB) |
+    | `storage_budget_mb` | float | `50.0` | space the indexes may use [MB] (a single-column index takes 15.3 MB, a pair 23.0 MB) |
     | `window` | int | `200` | operations per step |
     | `write_share` | float | `0.2` | expected share of writes, in [0, 1) |
     | `zipf_exponent` | float | `1.0` | skew of template popularity, >= 0 |
@@ -228,6 +228,8 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
                 else:
                     refused = True
 
+        if self.planner is not None:
+            self.planner.set_indexes([self._candidates[k] for k in self.built()])
         per_operation = self._path_costs(self.built_mask)
         counts = self.np_random.multinomial(self.window, self._probabilities)
         self._counts = counts
@@ -342,6 +344,8 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
             costs[t, 0] = cost
             costs[t, 1] = float(used is not None)
         costs[-1, 0] = cost_model.write_cost(table, indexes)
+        if self.planner is not None and mask != self.built_mask:  # a what-if: restore
+            self.planner.set_indexes([self._candidates[k] for k in self.built()])
         return costs
 
     def _observation(self) -> np.ndarray:
