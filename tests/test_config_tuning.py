@@ -185,6 +185,17 @@ def test_exhaustive_ceiling_matches_brute_force_on_a_tiny_grid():
         assert tuple(env.knob_options[k][i] for k, i in enumerate(found)) == expected
 
 
+def test_oracle_refuses_a_grid_too_large_to_search():
+    fine = ConfigTuningEnv(
+        thread_options=list(range(1, 201)),
+        pool_options=list(range(1, 33)),
+        initial_config=[200, 10, 256.0, 30000.0],
+    )
+    assert "oracle" not in policy_names(fine)
+    with pytest.raises(ValueError, match="knob grids"):
+        make_policy(fine, "oracle")
+
+
 def test_the_io_shift_moves_the_optimum_and_a_setting_tuned_once_decays():
     env = ConfigTuningEnv()
     before = best_configuration(env, 600.0, 0.2)

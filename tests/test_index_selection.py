@@ -16,6 +16,7 @@ from opsgym.baselines import make_policy, policy_names
 from opsgym.baselines.index_selection import create, drop
 from opsgym.envs.index_selection import IndexSelectionEnv, best_index_set
 from opsgym.envs.index_selection import cost_model as cm
+from opsgym.envs.index_selection.oracle import subset_bound
 from opsgym.envs.index_selection.sqlite_planner import Plan, SqlitePlanner, _matched
 from opsgym.train.runner import run_episode
 
@@ -137,6 +138,14 @@ def test_exhaustive_best_set_matches_brute_force_on_three_columns():
             env.window * best_pages
         )
         assert sorted(found) == best
+
+
+def test_oracle_refuses_a_search_too_large_to_be_exhaustive():
+    assert subset_bound(IndexSelectionEnv()) == 1 + 21 + 210 + 1330  # up to 3 of 21
+    large = IndexSelectionEnv(column_distinct=[10] * 8, storage_budget_mb=1000.0)
+    assert "oracle" not in policy_names(large)
+    with pytest.raises(ValueError, match="storage_budget_mb"):
+        make_policy(large, "oracle")
 
 
 def _returns(env_kwargs: dict, seeds=range(3)) -> dict[str, float]:

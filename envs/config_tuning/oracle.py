@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 
 from opsgym.envs.config_tuning.env import ConfigTuningEnv
+
+MAX_CONFIGURATIONS = 50_000  # beyond this the exhaustive search is too slow for a reference
 
 
 def best_configuration(env: ConfigTuningEnv, rate: float, io_share: float) -> tuple[int, ...]:
@@ -37,12 +40,21 @@ class PhaseBestOracle:
 
     Args:
         env: the environment to read; wrappers are looked through.
+
+    Raises:
+        ValueError: the knob grid is too large to search exhaustively.
     """
 
     def __init__(self, env) -> None:
         unwrapped = env.unwrapped
         if not isinstance(unwrapped, ConfigTuningEnv):
             raise TypeError(f"PhaseBestOracle needs a ConfigTuningEnv, got {type(unwrapped)}")
+        size = math.prod(len(options) for options in unwrapped.knob_options)
+        if size > MAX_CONFIGURATIONS:
+            raise ValueError(
+                f"the exhaustive ceiling would search {size:,} configurations "
+                f"(limit {MAX_CONFIGURATIONS:,}): use coarser knob grids"
+            )
         self.env = unwrapped
         self._targets: dict[tuple[float, float], tuple[int, ...]] = {}
 

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 
 from opsgym.envs.index_selection.env import IndexSelectionEnv
+
+MAX_SUBSETS = 100_000  # beyond this the exhaustive search takes too long to be a reference
+
+
+def subset_bound(env: IndexSelectionEnv) -> int:
+    """How many candidate sets the exhaustive search may visit: every set of at most as
+    many indexes as the budget holds of the smallest."""
+    fits = min(len(env.sizes_mb), int(env.storage_budget // min(env.sizes_mb)))
+    return sum(math.comb(len(env.sizes_mb), size) for size in range(fits + 1))
 
 
 def best_index_set(env: IndexSelectionEnv, probabilities: np.ndarray) -> tuple[int, ...]:
@@ -42,12 +52,21 @@ class PhaseBestOracle:
 
     Args:
         env: the environment to read; wrappers are looked through.
+
+    Raises:
+        ValueError: the budget admits too many index sets for an exhaustive search.
     """
 
     def __init__(self, env) -> None:
         unwrapped = env.unwrapped
         if not isinstance(unwrapped, IndexSelectionEnv):
             raise TypeError(f"PhaseBestOracle needs an IndexSelectionEnv, got {type(unwrapped)}")
+        bound = subset_bound(unwrapped)
+        if bound > MAX_SUBSETS:
+            raise ValueError(
+                f"the exhaustive ceiling would visit up to {bound:,} index sets "
+                f"(limit {MAX_SUBSETS:,}): lower storage_budget_mb or use fewer columns"
+            )
         self.env = unwrapped
         self._targets: dict[bytes, tuple[int, ...]] = {}
 
