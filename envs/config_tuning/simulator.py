@@ -10,10 +10,12 @@ request spends at the layers below.
 
 - **CPU**: with more threads than cores, requests queue for a core (M/M/cores, an
   infinite-source approximation that overstates the wait when threads barely exceed the
-  cores) and every runnable thread beyond the cores inflates the CPU time of a request by
-  ``thread_contention`` (context switches, cache and lock contention: the linear
+  cores) and every configured thread beyond the cores inflates the CPU time of a request
+  by ``thread_contention`` (context switches, cache and lock contention: the linear
   contention term of Gunther's Universal Scalability Law, *Guerrilla Capacity Planning*,
-  2007). With no more threads than cores there is no CPU queue.
+  2007; counted on the pool's size rather than on the threads busy at the moment, a
+  simplification that spares a fixed point). With no more threads than cores there is no
+  CPU queue.
 - **Connection pool**: database calls queue for a connection (M/M/pool) unless the pool
   has at least one connection per thread. The database itself slows down by
   ``db_contention`` per connection beyond twice its cores (the rule behind HikariCP's
