@@ -17,8 +17,10 @@ from collections.abc import Callable
 import gymnasium as gym
 
 from opsgym.agents.protocol import Policy
-from opsgym.baselines import caching, load_balancing
+from opsgym.baselines import caching, config_tuning, index_selection, load_balancing
 from opsgym.envs.caching import CachingEnv
+from opsgym.envs.config_tuning import ConfigTuningEnv
+from opsgym.envs.index_selection import IndexSelectionEnv
 from opsgym.envs.load_balancing import LoadBalancingEnv
 
 PolicyFactory = Callable[..., Policy]
@@ -26,6 +28,8 @@ PolicyFactory = Callable[..., Policy]
 _POLICIES: dict[type[gym.Env], dict[str, PolicyFactory]] = {
     LoadBalancingEnv: load_balancing.POLICIES,
     CachingEnv: caching.POLICIES,
+    ConfigTuningEnv: config_tuning.POLICIES,
+    IndexSelectionEnv: index_selection.POLICIES,
 }
 
 

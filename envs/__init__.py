@@ -91,6 +91,13 @@ register_scenario(
     reward_metric="bytes",
 )
 
+# ----------------------------------------------------------------------------------------
+# Self-tuning systems
+# ----------------------------------------------------------------------------------------
+
+_register("opsgym/ConfigTuning-v0", "opsgym.envs.config_tuning:ConfigTuningEnv")
+_register("opsgym/IndexSelection-v0", "opsgym.envs.index_selection:IndexSelectionEnv")
+
 
 def opsgym_ids() -> list[str]:
     """Every registered opsgym environment id, sorted."""
