@@ -47,6 +47,8 @@ class BenchmarkPlan:
     episodes: int  # evaluation episodes per trial
     sb3_algorithms: tuple[str, ...]
     agents: tuple[str, ...] = ()  # hand-written agents
+    curve_points: int = 5  # evaluations during training, for the learning curves
+    curve_episodes: int = 2  # episodes per such evaluation
     scenarios: tuple[str, ...] | None = None  # besides "default"; None: every scenario
 
 
@@ -57,6 +59,8 @@ QUICK = {
     "sb3_algorithms": ("ppo",),
     "agents": ("ucb1", "sw_ucb", "q_learning"),
     "scenarios": ("default",),
+    "curve_points": 2,
+    "curve_episodes": 1,
 }
 FULL = {
     "seeds": 10,
@@ -65,6 +69,8 @@ FULL = {
     "sb3_algorithms": ("ppo", "a2c", "dqn"),
     "agents": tuple(agent_names()),
     "scenarios": None,
+    "curve_points": 5,
+    "curve_episodes": 2,
 }
 
 
@@ -78,6 +84,8 @@ class Trial:
     episodes: int
     env_kwargs: dict = field(default_factory=dict, hash=False, compare=False)
     scenario: str = "default"
+    curve_points: int = 5
+    curve_episodes: int = 2
 
     @property
     def key(self) -> str:
@@ -119,6 +127,8 @@ def plan_trials(plan: BenchmarkPlan) -> list[Trial]:
                             plan.episodes,
                             env_kwargs,
                             scenario,
+                            plan.curve_points,
+                            plan.curve_episodes,
                         )
                     )
     unknown = sorted(set(plan.policies or ()) - known_policies)
@@ -161,8 +171,8 @@ def _train_and_evaluate(trial: Trial, runs_dir: str) -> dict:
                 seed=trial.seed,
                 timesteps=trial.budget,
                 env_kwargs=trial.env_kwargs,
-                eval_every=max(trial.budget // 5, 1),
-                eval_episodes=2,
+                eval_every=max(trial.budget // trial.curve_points, 1),
+                eval_episodes=trial.curve_episodes,
                 out=runs_dir,
                 progress=False,
             )

@@ -129,6 +129,8 @@ def cmd_benchmark(args: argparse.Namespace) -> None:
         sb3_algorithms=tuple(preset["sb3_algorithms"] if args.sb3 is None else args.sb3),
         agents=tuple(preset["agents"] if args.agents is None else args.agents),
         scenarios=tuple(args.scenarios) if args.scenarios else preset["scenarios"],
+        curve_points=preset["curve_points"],
+        curve_episodes=preset["curve_episodes"],
     )
     jobs = args.jobs or os.cpu_count() or 1
     header = (
