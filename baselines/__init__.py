@@ -17,13 +17,15 @@ from collections.abc import Callable
 import gymnasium as gym
 
 from opsgym.agents.protocol import Policy
-from opsgym.baselines import load_balancing
+from opsgym.baselines import autoscaling, load_balancing
+from opsgym.envs.autoscaling import AutoscalingEnv
 from opsgym.envs.load_balancing import LoadBalancingEnv
 
 PolicyFactory = Callable[..., Policy]
 
 _POLICIES: dict[type[gym.Env], dict[str, PolicyFactory]] = {
     LoadBalancingEnv: load_balancing.POLICIES,
+    AutoscalingEnv: autoscaling.POLICIES,
 }
 
 

@@ -52,6 +52,12 @@ register_scenario(
     mode="feedback",
 )
 
+# ----------------------------------------------------------------------------------------
+# Autoscaling
+# ----------------------------------------------------------------------------------------
+
+_register("opsgym/Autoscaling-v0", "opsgym.envs.autoscaling:AutoscalingEnv")
+
 
 def opsgym_ids() -> list[str]:
     """Every registered opsgym environment id, sorted."""

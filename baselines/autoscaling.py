@@ -1,0 +1,149 @@
+"""The scaling rules operators run today, acting on Autoscaling observations.
+
+Every rule reads only the observation, plus static configuration an operator knows
+(capacity per instance, fleet bounds, boot time, step length, the historical peak). The
+privileged reference is :class:`opsgym.envs.autoscaling.PerfectForesightOracle`.
+Utilization targets were tuned on training seeds (0-19) of the default configuration:
+each is the best of a sweep over 0.5-0.9 in steps of 0.05 (see the module's tests for
+the orderings theory predicts).
+"""
+
+from __future__ import annotations
+
+import math
+
+from opsgym.baselines.common import RandomPolicy
+from opsgym.envs.autoscaling import AutoscalingEnv, PerfectForesightOracle
+
+
+class _Rule:
+    def __init__(self, env, target_utilization: float) -> None:
+        unwrapped = env.unwrapped
+        if not isinstance(unwrapped, AutoscalingEnv):
+            raise TypeError(f"{type(self).__name__} needs an AutoscalingEnv, got {type(unwrapped)}")
+        self.env = unwrapped
+        self.target = target_utilization
+        self.k = unwrapped.max_step_change
+        self.size = unwrapped.max_instances
+        self.fields = unwrapped.observation_fields()
+
+    def counts(self, observation) -> tuple[int, int]:
+        """Running and booting instances, read back from the observation."""
+        fields = self.fields
+        running = round(float(observation[fields["running"]]) * self.size)
+        booting = round(float(observation[fields["booting"]]) * self.size)
+        return running, booting
+
+    def instances_for(self, rate: float) -> int:
+        """The fewest instances that serve ``rate`` at the target utilization, in bounds."""
+        env = self.env
+        wanted = math.ceil(rate / (self.target * env.capacity) - 1e-9)
+        return min(max(wanted, env.min_instances), env.max_instances)
+
+    def action_towards(self, desired: int, total: int) -> int:
+        """The action whose change moves the fleet toward ``desired``, at most k a step."""
+        return min(max(desired - total, -self.k), self.k) + self.k
+
+
+class StaticPeak(_Rule):
+    """Provision once for the historical peak load, at the target utilization, and hold.
+
+    The peak is the synthetic profile's configured weekday peak, or a trace's largest
+    recorded rate: what an operator sizing a fixed fleet would plan for.
+    """
+
+    def __init__(self, env, seed: int | None = None, target_utilization: float = 0.8) -> None:
+        super().__init__(env, target_utilization)
+        self.desired = self.instances_for(self.env.workload.peak_rate)
+
+    def act(self, observation) -> int:
+        running, booting = self.counts(observation)
+        return self.action_towards(self.desired, running + booting)
+
+
+class HorizontalPodAutoscaler(_Rule):
+    """The Kubernetes HPA rule on utilization.
+
+    desired = ceil(running * utilization / target), skipped while the ratio of the
+    current to the target utilization is within ``tolerance`` of 1; a scale-down follows
+    the largest recommendation of the last ``stabilization_seconds`` (the
+    scale-down stabilization window). As in Kubernetes, instances not yet ready count
+    with zero utilization, so the ratio is taken over running plus booting instances.
+    Source: Kubernetes documentation, "Horizontal Pod Autoscaling", algorithm details
+    (defaults: tolerance 0.1, scale-down stabilization window 300 s).
+    """
+
+    def __init__(
+        self,
+        env,
+        seed: int | None = None,
+        target_utilization: float = 0.6,
+        tolerance: float = 0.1,
+        stabilization_seconds: float = 300.0,
+    ) -> None:
+        super().__init__(env, target_utilization)
+        self.tolerance = tolerance
+        self.window = max(1, round(stabilization_seconds / self.env.step_seconds))
+        self.recommendations: list[int] = []
+
+    def act(self, observation) -> int:
+        running, booting = self.counts(observation)
+        total = running + booting
+        used = running * float(observation[self.fields["utilization"]])
+        ratio = used / (total * self.target)
+        desired = total if abs(ratio - 1.0) <= self.tolerance else math.ceil(used / self.target)
+        desired = min(max(desired, self.env.min_instances), self.env.max_instances)
+        recent = self.recommendations
+        recent.append(desired)
+        if len(recent) > self.window:
+            recent.pop(0)
+        return self.action_towards(max(recent), total)
+
+
+class HoltPredictive(_Rule):
+    """Forecast the load one boot delay ahead and provision for it now.
+
+    Holt's linear-trend exponential smoothing (Holt, 1957) runs over the observation's
+    window of recent load and forecasts h = boot_steps + 1 steps ahead; the fleet is
+    sized for the larger of the current load and the forecast, at the target utilization
+    (an instance launched now serves h - 1 steps later; one stopped now stops now).
+    """
+
+    def __init__(
+        self,
+        env,
+        seed: int | None = None,
+        target_utilization: float = 0.65,
+        level_smoothing: float = 0.5,
+        trend_smoothing: float = 0.2,
+    ) -> None:
+        super().__init__(env, target_utilization)
+        self.alpha = level_smoothing
+        self.beta = trend_smoothing
+        self.horizon = self.env.boot_steps + 1
+
+    def forecast(self, loads: list[float]) -> float:
+        """Holt's forecast ``horizon`` steps after the last of ``loads``."""
+        level, trend = loads[0], loads[1] - loads[0] if len(loads) > 1 else 0.0
+        alpha, beta = self.alpha, self.beta
+        for load in loads[1:]:
+            previous = level
+            level = alpha * load + (1.0 - alpha) * (level + trend)
+            trend = beta * (level - previous) + (1.0 - beta) * trend
+        return level + self.horizon * trend
+
+    def act(self, observation) -> int:
+        running, booting = self.counts(observation)
+        unsquash = self.env.unsquash_rate
+        loads = [unsquash(float(x)) for x in observation[self.fields["window"]]]
+        needed = max(loads[-1], self.forecast(loads))
+        return self.action_towards(self.instances_for(needed), running + booting)
+
+
+POLICIES = {
+    "random": RandomPolicy,
+    "static_peak": StaticPeak,
+    "hpa": HorizontalPodAutoscaler,
+    "predictive": HoltPredictive,
+    "oracle": lambda env, seed=None: PerfectForesightOracle(env),
+}
