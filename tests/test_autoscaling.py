@@ -17,7 +17,7 @@ from opsgym.baselines.autoscaling import HoltPredictive, HorizontalPodAutoscaler
 from opsgym.envs.autoscaling import AutoscalingEnv, Fleet, optimal_plan
 from opsgym.envs.autoscaling.workload import EpisodeWorkload
 from opsgym.envs.core.queueing import erlang_c, mmc_response_quantile, mmc_response_survival
-from opsgym.envs.core.seasonal import SeasonalShape, correlated_log_noise, weekly_profile
+from opsgym.envs.core.seasonal import SeasonalShape, weekly_profile
 from opsgym.envs.core.traces import load_trace, parse_trace
 from opsgym.train.runner import run_episode
 
@@ -347,7 +347,8 @@ def test_weekly_profile_has_its_peak_weekends_and_lunch():
 
 
 def test_log_noise_has_mean_one_and_the_stated_correlation():
-    noise = correlated_log_noise(np.random.default_rng(0), 400_000, 0.3, 60.0)
+    flat = SeasonalShape(daily_trough=1.0, business_boost=0.0, lunch_peak=0.0, weekend_factor=1.0)
+    noise = _rates(_workload("none", shape=flat, noise=0.3, steps=300_000, peak_rate=1.0), 0)
     assert noise.mean() == pytest.approx(1.0, abs=0.01)
     logs = np.log(noise)
     assert logs.std() == pytest.approx(0.3, rel=0.03)
@@ -373,9 +374,24 @@ def _workload(drift: str, **overrides) -> EpisodeWorkload:
     return EpisodeWorkload(**{**args, **overrides})
 
 
+def _rates(workload: EpisodeWorkload, seed: int) -> np.ndarray:
+    """Every rate of an episode drawn with ``seed``, history first."""
+    episode = workload.start(np.random.default_rng(seed))
+    return np.array(episode.extend(episode.length))
+
+
+def test_rates_do_not_depend_on_when_they_are_generated():
+    workload = _workload("level", noise=0.3, flash_crowd_rate=5.0)
+    at_once = _rates(workload, 9)
+    episode = workload.start(np.random.default_rng(9))
+    for count in range(1, episode.length + 1, 7):
+        episode.extend(count)
+    assert np.array_equal(np.array(episode.extend(episode.length)), at_once)
+
+
 def test_level_drift_multiplies_the_load_from_one_step_in_the_middle_half_on():
-    base, _ = _workload("none").draw(np.random.default_rng(4))
-    drifted, _ = _workload("level").draw(np.random.default_rng(4))
+    base = _rates(_workload("none"), 4)
+    drifted = _rates(_workload("level"), 4)
     ratio = drifted / base
     changed = np.flatnonzero(ratio != 1.0)
     assert ratio[changed] == pytest.approx(1.5)
@@ -384,20 +400,18 @@ def test_level_drift_multiplies_the_load_from_one_step_in_the_middle_half_on():
 
 
 def test_shape_drift_delays_the_daily_pattern():
-    base, _ = _workload("none").draw(np.random.default_rng(4))
-    drifted, _ = _workload("shape").draw(np.random.default_rng(4))
+    base = _rates(_workload("none"), 4)
+    drifted = _rates(_workload("shape"), 4)
     changed = np.flatnonzero(drifted != base)
     at = changed[0]
     assert drifted[at:] == pytest.approx(
-        _workload("none", history=15 + 180).draw(np.random.default_rng(4))[0][
-            at : at + len(base) - at
-        ]
+        _rates(_workload("none", history=15 + 180), 4)[at : at + len(base) - at]
     )
 
 
 def test_flash_crowds_only_add_load():
-    calm, _ = _workload("none", noise=0.0).draw(np.random.default_rng(1))
-    crowded, _ = _workload("none", flash_crowd_rate=20.0).draw(np.random.default_rng(1))
+    calm = _rates(_workload("none"), 1)
+    crowded = _rates(_workload("none", flash_crowd_rate=20.0), 1)
     assert np.all(crowded >= calm * (1 - 1e-12)) and crowded.max() > 1.2 * calm.max()
 
 
@@ -422,7 +436,7 @@ def test_trace_windows_never_cover_a_log_gap():
     assert np.array_equal(workload.starts, clean)
     rng = np.random.default_rng(0)
     for _ in range(50):
-        load, _ = workload.draw(rng)
+        load = np.array(workload.start(rng).extend(10_000))
         assert load.min() >= 0.0 and load.max() > 0.0
 
 

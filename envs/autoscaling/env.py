@@ -10,7 +10,7 @@ import numpy as np
 from gymnasium import spaces
 
 from opsgym.envs.autoscaling.simulator import Fleet, ServiceModel
-from opsgym.envs.autoscaling.workload import DRIFTS, EpisodeWorkload
+from opsgym.envs.autoscaling.workload import DRIFTS, EpisodeLoad, EpisodeWorkload
 from opsgym.envs.core import validation
 from opsgym.envs.core.seasonal import SECONDS_PER_DAY, SECONDS_PER_WEEK, SeasonalShape
 
@@ -316,6 +316,7 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
         low[FIELDS.index("day_sin") : FIELDS.index("week_cos") + 1] = -1.0
         self.observation_space = spaces.Box(low, np.ones(size, dtype=np.float32), dtype=np.float32)
 
+        self._episode: EpisodeLoad | None = None
         self._load: list[float] = []
         self._start_seconds = 0.0
         self._step = 0
@@ -329,8 +330,9 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
-        load, self._start_seconds = self.workload.draw(self.np_random)
-        self._load = load.tolist()
+        self._episode = self.workload.start(self.np_random)
+        self._start_seconds = self._episode.start_seconds
+        self._load = self._episode.rates
         history = self._load[: self.window]
         first = history[-1]
         if self.initial_instances is None:
@@ -362,13 +364,16 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
         return self._observation(), {}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        index = validation.action_index(action, self.action_space.n)
+        action_index = validation.action_index(action, self.action_space.n)
         t = self._step
         if t >= self.episode_steps:
             raise RuntimeError("step() called after the episode ended; call reset() first")
         fleet = self.fleet
-        change = fleet.scale(index - self.max_step_change)
-        rate = self._load[self.window + t]
+        change = fleet.scale(action_index - self.max_step_change)
+        index = self.window + t
+        if index >= len(self._load):
+            self._episode.extend(index + 1)
+        rate = self._load[index]
         running = fleet.running
         booting = fleet.total - running
         utilization, dropped_rate, wait, theta, violated = self.service.serve(running, rate)
@@ -448,7 +453,7 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
 
     def episode_load(self) -> list[float]:
         """The request rate of every step of the episode [requests/s] (privileged)."""
-        return self._load[self.window :]
+        return self._episode.extend(self._episode.length)[self.window :]
 
     def observation_fields(self) -> dict[str, int | slice]:
         """Where each feature sits in the observation, by name."""

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from opsgym.envs.core.seasonal import (
+    SECONDS_PER_DAY,
     SECONDS_PER_WEEK,
     SeasonalShape,
-    correlated_log_noise,
-    flash_crowds,
+    flash_crowd_shape,
+    noise_correlation,
     weekly_profile,
 )
 from opsgym.envs.core.traces import load_trace
 
 DRIFTS = ("none", "level", "shape")
 TRACE_PEAK_PERCENTILE = 99.9  # a trace without trace_scale is scaled so this maps to peak_rate
+BLOCK = 64  # rates generated at a time after the first step
 
 
 class EpisodeWorkload:
@@ -70,7 +74,9 @@ class EpisodeWorkload:
         self.shift = drift_shift_steps if drift == "shape" else 0
         if source == "synthetic":
             week_steps = round(SECONDS_PER_WEEK / step_seconds)
-            self.profile = peak_rate * weekly_profile(shape, np.arange(week_steps) * step_seconds)
+            profile = peak_rate * weekly_profile(shape, np.arange(week_steps) * step_seconds)
+            self.profile_list = profile.tolist()
+            self.phi = noise_correlation(step_seconds)
             self.peak_rate = peak_rate
             return
         trace = load_trace(source, step_seconds)
@@ -79,13 +85,13 @@ class EpisodeWorkload:
             raise ValueError(f"workload: trace {trace.name} has no recorded load")
         if trace_scale is None:
             trace_scale = peak_rate / float(np.percentile(clean, TRACE_PEAK_PERCENTILE))
-        self.rates = trace.rates * trace_scale
+        self.rates_list = (trace.rates * trace_scale).tolist()
         self.trace_start_seconds = trace.start_seconds
         self.peak_rate = float(clean.max()) * trace_scale
         # a start s is usable when rows s - history - shift .. s + steps - 1 are all recorded
         span_before = history + self.shift
         gaps = np.concatenate(([0], np.cumsum(trace.missing)))
-        first = np.arange(0, len(self.rates) - span_before - steps + 1)
+        first = np.arange(0, len(self.rates_list) - span_before - steps + 1)
         if first.size:
             clean_windows = gaps[first + span_before + steps] == gaps[first]
             self.starts = first[clean_windows] + span_before
@@ -97,36 +103,90 @@ class EpisodeWorkload:
                 f"{span_before + steps} steps of {step_seconds:g} s"
             )
 
-    def draw(self, rng: np.random.Generator) -> tuple[np.ndarray, float]:
-        """The episode's rates (history first) and the time of its first step.
+    def start(self, rng: np.random.Generator) -> EpisodeLoad:
+        """Draw a new episode's start, flash crowds and drift step."""
+        return EpisodeLoad(self, rng)
 
-        Returns:
-            ``history + steps`` rates [requests/s] and the time of step 0 since a Monday
-            00:00 [s].
-        """
-        offsets = np.arange(-self.history, self.steps)
-        if self.source == "synthetic":
-            start = int(rng.integers(len(self.profile)))
-            base = self.profile.take(start + offsets, mode="wrap")
-            shifted = self.profile.take(start + offsets - self.shift, mode="wrap")
-            count = len(offsets)
-            factor = correlated_log_noise(rng, count, self.noise, self.step_seconds)
-            factor *= flash_crowds(
-                rng, count, self.step_seconds, self.flash_crowd_rate, self.flash_crowd_size
-            )
-            base *= factor
-            shifted *= factor
-            start_seconds = start * self.step_seconds
+
+class EpisodeLoad:
+    """One episode's rates [requests/s], history first, generated in blocks as needed.
+
+    Generating on demand keeps a reset cheap. The blocks have fixed sizes (the history
+    plus the first step, then ``BLOCK`` steps) and draw from the generator in a fixed
+    order, so the rates do not depend on when they are asked for: an oracle that reads
+    the whole episode at once sees the same rates the steps will.
+    """
+
+    def __init__(self, workload: EpisodeWorkload, rng: np.random.Generator) -> None:
+        self.workload = workload
+        self.rng = rng
+        self.length = workload.history + workload.steps
+        self.rates: list[float] = []
+        step = workload.step_seconds
+        if workload.source == "synthetic":
+            self.start = int(rng.integers(len(workload.profile_list)))
+            self.start_seconds = self.start * step
+            duration = self.length * step
+            count = 0
+            if workload.flash_crowd_rate > 0.0 and workload.flash_crowd_size > 0.0:
+                count = int(rng.poisson(workload.flash_crowd_rate * duration / SECONDS_PER_DAY))
+            self.crowds: list[tuple[float, float]] = []
+            if count:
+                starts = rng.uniform(0.0, duration, size=count).tolist()
+                sizes = rng.uniform(0.5, 1.5, size=count) * workload.flash_crowd_size
+                self.crowds = list(zip(starts, sizes.tolist()))
         else:
-            start = int(self.starts[int(rng.integers(len(self.starts)))])
-            base = self.rates[start + offsets]
-            shifted = self.rates[start + offsets - self.shift]
-            start_seconds = self.trace_start_seconds + start * self.step_seconds
-        if self.drift != "none":
-            quarter = self.steps // 4
-            at = self.history + int(rng.integers(quarter, max(quarter + 1, 3 * self.steps // 4)))
-            if self.drift == "level":
-                base[at:] *= self.drift_factor
+            self.start = int(workload.starts[int(rng.integers(len(workload.starts)))])
+            self.start_seconds = workload.trace_start_seconds + self.start * step
+        self.start_seconds %= SECONDS_PER_WEEK
+        self.drift_at = self.length  # the index of the first drifted rate
+        if workload.drift != "none":
+            quarter = workload.steps // 4
+            late = max(quarter + 1, 3 * workload.steps // 4)
+            self.drift_at = workload.history + int(rng.integers(quarter, late))
+        self.log_noise = 0.0
+        self.extend(workload.history + 1)
+
+    def extend(self, count: int) -> list[float]:
+        """Generate the rates up to index ``count`` (at most the episode's length)."""
+        count = min(count, self.length)
+        while len(self.rates) < count:
+            begin = len(self.rates)
+            size = BLOCK if begin else self.workload.history + 1
+            self._block(begin, min(size, self.length - begin))
+        return self.rates
+
+    def _block(self, begin: int, size: int) -> None:
+        workload = self.workload
+        level_factor = workload.drift_factor if workload.drift == "level" else 1.0
+        offset = self.start - workload.history
+        rates = self.rates
+        if workload.source != "synthetic":
+            trace = workload.rates_list
+            for i in range(begin, begin + size):
+                if i < self.drift_at:
+                    rates.append(trace[offset + i])
+                else:
+                    rates.append(trace[offset + i - workload.shift] * level_factor)
+            return
+        profile = workload.profile_list
+        period = len(profile)
+        sigma = workload.noise
+        normals = self.rng.standard_normal(size).tolist() if sigma > 0.0 else [0.0] * size
+        phi = workload.phi
+        innovation = sigma * math.sqrt(1.0 - phi * phi)
+        mean_correction = 0.5 * sigma * sigma
+        step = workload.step_seconds
+        log_noise = self.log_noise
+        for j, i in enumerate(range(begin, begin + size)):
+            # the first value is drawn from the stationary distribution
+            log_noise = phi * log_noise + innovation * normals[j] if i else sigma * normals[j]
+            rate = math.exp(log_noise - mean_correction)
+            if self.crowds:
+                now = i * step
+                rate *= 1.0 + sum(h * flash_crowd_shape(now - s) for s, h in self.crowds)
+            if i < self.drift_at:
+                rates.append(rate * profile[(offset + i) % period])
             else:
-                base[at:] = shifted[at:]
-        return base, start_seconds % SECONDS_PER_WEEK
+                rates.append(rate * profile[(offset + i - workload.shift) % period] * level_factor)
+        self.log_noise = log_noise

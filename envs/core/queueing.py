@@ -74,27 +74,28 @@ def mmc_response_quantile(
 ) -> float:
     """The ``quantile`` of the M/M/c response time, by safeguarded Newton iteration.
 
-    The root lies between the larger of the service and wait quantiles (the response
-    time exceeds both) and the time at which each of wait and service exceeds half of it
-    with probability at most (1 - quantile) / 2.
+    Newton runs on the log-survival, which is close to linear in t (both phases are
+    exponential), so it converges in a few steps. The root lies between the larger of
+    the service and wait quantiles (the response time exceeds both) and the time at
+    which each of wait and service exceeds half of it with probability at most
+    (1 - quantile) / 2; a step leaving that bracket bisects it instead.
     """
     tail = 1.0 - quantile
-    low = math.log(1.0 / tail) / mu
+    log_tail = math.log(tail)
+    low = -log_tail / mu
     if wait_probability > tail:
         low = max(low, math.log(wait_probability / tail) / theta)
     high = 2.0 * max(math.log(2.0 / tail) / mu, math.log(2.0 / tail) / theta)
     t = low
     for _ in range(100):
-        excess = mmc_response_survival(t, wait_probability, theta, mu) - tail
-        if excess > 0.0:
+        survival = mmc_response_survival(t, wait_probability, theta, mu)
+        if survival > tail:
             low = t
         else:
             high = t
-        density = _mmc_response_density(t, wait_probability, theta, mu)
-        step = t + excess / density if density > 0.0 else high
-        if not low < step < high:
-            step = 0.5 * (low + high)
-        if abs(step - t) <= 1e-12 * step:
+        hazard = _mmc_response_density(t, wait_probability, theta, mu) / survival
+        step = t + (math.log(survival) - log_tail) / hazard if hazard > 0.0 else high
+        if abs(step - t) <= 1e-11 * t:
             return step
-        t = step
+        t = step if low < step < high else 0.5 * (low + high)
     return t

@@ -1,7 +1,8 @@
 """Synthetic request load with the daily and weekly rhythm of a business web service.
 
 The load is a deterministic weekly profile (a daily cycle, a weekday business-hours
-boost, a lunch peak, quieter weekends) times correlated noise, plus occasional flash
+boost, a lunch peak, quieter weekends) times correlated log-normal noise (an AR(1) in
+log space with a 10-minute correlation time, divided by its mean) and occasional flash
 crowds. Time 0 is Monday 00:00.
 """
 
@@ -68,51 +69,18 @@ def weekly_profile(shape: SeasonalShape, seconds: np.ndarray) -> np.ndarray:
     return profile / float(np.max(grid_base + grid_business))
 
 
-def correlated_log_noise(
-    rng: np.random.Generator, count: int, sigma: float, step_seconds: float
-) -> np.ndarray:
-    """Multiplicative noise with mean 1: exp of a stationary AR(1) in log space.
+def noise_correlation(step_seconds: float) -> float:
+    """The lag-one correlation of the log-noise between steps of ``step_seconds``."""
+    return math.exp(-step_seconds / NOISE_CORRELATION_TIME)
 
-    The log-noise has standard deviation ``sigma`` and lag-one correlation
-    exp(-step / 10 minutes); its exp is divided by exp(sigma^2 / 2) so its mean is 1.
+
+def flash_crowd_shape(since: float) -> float:
+    """The relative height of a flash crowd ``since`` seconds after it began (peak 1).
+
+    A linear 5-minute rise, then an exponential decay with a 30-minute time constant.
     """
-    if sigma == 0.0:
-        return np.ones(count)
-    phi = math.exp(-step_seconds / NOISE_CORRELATION_TIME)
-    innovations = rng.standard_normal(count) * (sigma * math.sqrt(1.0 - phi * phi))
-    innovations[0] = sigma * rng.standard_normal()
-    log_noise = np.empty(count)
-    level = 0.0
-    for i, innovation in enumerate(innovations.tolist()):
-        level = phi * level + innovation if i else innovation
-        log_noise[i] = level
-    return np.exp(log_noise - 0.5 * sigma * sigma)
-
-
-def flash_crowds(
-    rng: np.random.Generator,
-    count: int,
-    step_seconds: float,
-    rate_per_day: float,
-    size: float,
-) -> np.ndarray:
-    """Multiplicative flash-crowd factor over ``count`` steps (1 where there is none).
-
-    Crowds start as a Poisson process of ``rate_per_day``; each multiplies the load by up
-    to 1 + m, with m uniform in [0.5, 1.5] x ``size``, reached after a linear
-    5-minute rise and followed by an exponential 30-minute decay.
-    """
-    factor = np.ones(count)
-    if rate_per_day == 0.0 or size == 0.0:
-        return factor
-    duration = count * step_seconds
-    events = int(rng.poisson(rate_per_day * duration / SECONDS_PER_DAY))
-    starts = rng.uniform(0.0, duration, size=events)
-    heights = size * rng.uniform(0.5, 1.5, size=events)
-    times = np.arange(count) * step_seconds
-    for start, height in zip(starts.tolist(), heights.tolist()):
-        since = times - start
-        rising = np.clip(since / FLASH_CROWD_RISE, 0.0, 1.0)
-        decay = np.exp(-np.maximum(since - FLASH_CROWD_RISE, 0.0) / FLASH_CROWD_DECAY)
-        factor += height * np.where(since > 0.0, rising * decay, 0.0)
-    return factor
+    if since <= 0.0:
+        return 0.0
+    if since < FLASH_CROWD_RISE:
+        return since / FLASH_CROWD_RISE
+    return math.exp(-(since - FLASH_CROWD_RISE) / FLASH_CROWD_DECAY)
