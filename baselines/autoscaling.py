@@ -105,8 +105,11 @@ class HoltPredictive(_Rule):
 
     Holt's linear-trend exponential smoothing (Holt, 1957) runs over the observation's
     window of recent load and forecasts h = boot_steps + 1 steps ahead; the fleet is
-    sized for the larger of the current load and the forecast, at the target utilization
-    (an instance launched now serves h - 1 steps later; one stopped now stops now).
+    sized, at the target utilization, for the larger of the forecast and the highest
+    load of the last ``stabilization_seconds`` (an instance launched now serves only
+    h - 1 steps later, so scale-ups follow the forecast; one stopped now stops now, so
+    scale-downs wait out the same window as the HPA's, and minute-to-minute noise does
+    not make the fleet flap).
     """
 
     def __init__(
@@ -116,11 +119,13 @@ class HoltPredictive(_Rule):
         target_utilization: float = 0.7,
         level_smoothing: float = 0.5,
         trend_smoothing: float = 0.2,
+        stabilization_seconds: float = 300.0,
     ) -> None:
         super().__init__(env, target_utilization)
         self.alpha = level_smoothing
         self.beta = trend_smoothing
         self.horizon = self.env.boot_steps + 1
+        self.recent = max(1, round(stabilization_seconds / self.env.step_seconds))
 
     def forecast(self, loads: list[float]) -> float:
         """Holt's forecast ``horizon`` steps after the last of ``loads``."""
@@ -136,7 +141,7 @@ class HoltPredictive(_Rule):
         running, booting = self.counts(observation)
         unsquash = self.env.unsquash_rate
         loads = [unsquash(float(x)) for x in observation[self.fields["window"]]]
-        needed = max(loads[-1], self.forecast(loads))
+        needed = max(max(loads[-self.recent :]), self.forecast(loads))
         return self.action_towards(self.instances_for(needed), running + booting)
 
 
