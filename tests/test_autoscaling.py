@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -425,6 +426,21 @@ def test_nasa_trace_is_the_documented_two_months_with_its_gaps():
     # 3,461,610 requests in all, of which 10 fall in minutes marked missing (gap edges)
     assert trace.rates[~trace.missing].sum() * 60.0 == pytest.approx(3_461_600)
     assert trace.start_seconds == 5 * 86_400  # 1995-07-01 was a Saturday
+
+
+NYC_TAXI = Path(__file__).resolve().parents[2] / "shared" / "data" / "autoscaling" / "nyc_taxi.csv"
+
+
+@pytest.mark.skipif(not NYC_TAXI.is_file(), reason="shared data not beside the repository")
+def test_any_timestamp_value_csv_replays_with_its_scale_factor():
+    # NAB's NYC taxi passengers per 30 minutes: each row is held over 30 one-minute steps
+    trace = load_trace(str(NYC_TAXI), 60.0)
+    assert len(trace.rates) == 10_320 * 30 and not trace.missing.any()
+    assert trace.rates[0] == pytest.approx(10_844 / 1800.0)  # the first row, per second
+    env = AutoscalingEnv(workload=str(NYC_TAXI), trace_scale=2.0, episode_steps=60, window=5)
+    env.reset(seed=0)
+    load = np.array(env.episode_load()) / 2.0
+    assert np.isin(np.round(load * 1800.0, 6), np.round(trace.rates * 1800.0, 6)).all()
 
 
 def test_trace_windows_never_cover_a_log_gap():

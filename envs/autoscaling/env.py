@@ -15,6 +15,16 @@ from opsgym.envs.core import validation
 from opsgym.envs.core.seasonal import SECONDS_PER_DAY, SECONDS_PER_WEEK, SeasonalShape
 
 INITIAL_UTILIZATION = 0.7  # the starting fleet runs the first load at this utilization
+TOTALS = (
+    "objective",
+    "cost",
+    "violations",
+    "requests",
+    "dropped",
+    "instances",
+    "utilization",
+    "latency",
+)
 FIELDS = (
     "running",
     "booting",
@@ -120,8 +130,8 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
     1. Truncation: `episode_steps` steps have passed.
 
     The environment never terminates: autoscaling is a continuing task. On the last step
-    `info["episode_metrics"]` holds the episode's `objective_usd` (instance cost plus
-    penalties, i.e. minus the return with the default weights), `instance_cost_usd`,
+    `info["episode_metrics"]` holds the episode's `objective_usd` (minus the return:
+    the weighted instance cost plus penalties, in $ when `cost_weight` is 1), `instance_cost_usd`,
     `sla_attainment` (fraction of steps without violation), `dropped_fraction` (of all
     requests), `mean_instances` (billed), `mean_utilization` and `mean_latency_ms`
     (request-weighted).
@@ -347,20 +357,7 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
         utilization, dropped, wait, theta, _ = self.service.serve(running, first)
         latency = self.service.quantile_response(wait, theta)
         self._last = (utilization, first, latency, dropped / first if first > 0 else 0.0)
-        self._totals = dict.fromkeys(
-            (
-                "cost",
-                "sla",
-                "drop",
-                "violations",
-                "requests",
-                "dropped",
-                "instances",
-                "utilization",
-                "latency",
-            ),
-            0.0,
-        )
+        self._totals = dict.fromkeys(TOTALS, 0.0)
         return self._observation(), {}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
@@ -376,18 +373,16 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
         rate = self._load[index]
         running = fleet.running
         booting = fleet.total - running
-        utilization, dropped_rate, wait, theta, violated = self.service.serve(running, rate)
-        cost_term = self.instance_cost(running + booting if self.bill_booting else running)
-        penalty_term = self.penalty(dropped_rate, violated)
-        reward = -(cost_term + penalty_term)
-
+        billed = running + booting if self.bill_booting else running
         service = self.service
+        utilization, dropped_rate, wait, theta, violated = service.serve(running, rate)
+        step_cost = self.instance_cost(billed) + self.penalty(dropped_rate, violated)
+
         latency = service.quantile_response(wait, theta)
         mean_latency = service.mean_response(wait, theta)
         requests = rate * self.step_seconds
         dropped = dropped_rate * self.step_seconds
-        cost = (running + booting if self.bill_booting else running) * self.price_per_step
-        rewards = {"cost": -cost, "sla": -float(violated), "drop": -dropped / 1000.0}
+        cost = billed * self.price_per_step
         info: dict[str, Any] = {
             "cost_usd": cost,
             "latency_ms": 1000.0 * latency,
@@ -399,16 +394,15 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
             "utilization": utilization,
             "load": rate,
             "change": change,
-            "rewards": rewards,
+            "rewards": {"cost": -cost, "sla": -float(violated), "drop": -dropped / 1000.0},
         }
         totals = self._totals
+        totals["objective"] += step_cost
         totals["cost"] += cost
-        totals["sla"] += self.sla_weight * float(violated)
-        totals["drop"] += self.drop_weight * dropped / 1000.0
         totals["violations"] += float(violated)
         totals["requests"] += requests
         totals["dropped"] += dropped
-        totals["instances"] += running + booting if self.bill_booting else running
+        totals["instances"] += billed
         totals["utilization"] += utilization
         totals["latency"] += mean_latency * (requests - dropped)
 
@@ -421,7 +415,7 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
         truncated = self._step == self.episode_steps
         if truncated:
             info["episode_metrics"] = self.episode_metrics()
-        return self._observation(), reward, False, truncated, info
+        return self._observation(), -step_cost, False, truncated, info
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":
@@ -473,7 +467,7 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
         totals = self._totals
         served = totals["requests"] - totals["dropped"]
         return {
-            "objective_usd": self.cost_weight * totals["cost"] + totals["sla"] + totals["drop"],
+            "objective_usd": totals["objective"],
             "instance_cost_usd": totals["cost"],
             "sla_attainment": 1.0 - totals["violations"] / steps,
             "dropped_fraction": totals["dropped"] / totals["requests"]
