@@ -354,8 +354,7 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
         self._step = 0
         scale = self.full_capacity
         self._recent = [rate / (rate + scale) for rate in history]
-        utilization, dropped, wait, theta, _ = self.service.serve(running, first)
-        latency = self.service.quantile_response(wait, theta)
+        utilization, dropped, _, latency, _ = self.service.outcome(running, first)
         self._last = (utilization, first, latency, dropped / first if first > 0 else 0.0)
         self._totals = dict.fromkeys(TOTALS, 0.0)
         return self._observation(), {}
@@ -375,11 +374,9 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
         booting = fleet.total - running
         billed = running + booting if self.bill_booting else running
         service = self.service
-        utilization, dropped_rate, wait, theta, violated = service.serve(running, rate)
+        utilization, dropped_rate, violated, latency, mean_latency = service.outcome(running, rate)
         step_cost = self.instance_cost(billed) + self.penalty(dropped_rate, violated)
 
-        latency = service.quantile_response(wait, theta)
-        mean_latency = service.mean_response(wait, theta)
         requests = rate * self.step_seconds
         dropped = dropped_rate * self.step_seconds
         cost = billed * self.price_per_step

@@ -18,6 +18,7 @@ from opsgym.envs.autoscaling.env import AutoscalingEnv
 from opsgym.envs.autoscaling.simulator import Fleet
 
 MAX_STATES = 200_000
+MAX_TABLE = 50_000_000  # states x steps of the plan's action table (100 MB of int16)
 
 
 class Plan:
@@ -100,11 +101,17 @@ def optimal_plan(env: AutoscalingEnv) -> Plan:
     """The exact minimum-cost plan from the env's current step and fleet to the end.
 
     Raises:
-        ValueError: the fleet's state space exceeds ``MAX_STATES``.
+        ValueError: the fleet's state space exceeds ``MAX_STATES``, or the plan's table
+            ``MAX_TABLE`` entries.
     """
     first = env.current_step
     loads = env.episode_load()[first:]
     index, serving, billed, successor = _transitions(env)
+    if len(index) * len(loads) > MAX_TABLE:
+        raise ValueError(
+            f"the oracle's plan would hold {len(index)} fleet states x {len(loads)} steps, "
+            f"more than {MAX_TABLE}; shorten episode_steps or shrink the fleet's state space"
+        )
     instance = np.vectorize(env.instance_cost, otypes=[float])(billed)
     penalties = _penalties(env, loads)
     rows = np.arange(len(index))

@@ -22,6 +22,8 @@ from opsgym.envs.core.queueing import (
     mmc_response_survival,
 )
 
+CACHE_SIZE = 65_536  # step outcomes kept by (servers, rate)
+
 
 class Fleet:
     """Running and booting instances, and the cooldown left.
@@ -119,6 +121,7 @@ class ServiceModel:
         self.latency_target = latency_target
         self.latency_quantile = latency_quantile
         self.latency_tail = 1.0 - latency_quantile
+        self._outcomes: dict[tuple[int, float], tuple[float, float, bool, float, float]] = {}
 
     def serve(self, servers: int, rate: float) -> tuple[float, float, float, float, bool]:
         """Steady state of ``servers`` instances offered ``rate`` requests per second.
@@ -140,10 +143,29 @@ class ServiceModel:
         )
         return admitted / full, dropped, wait, theta, violated
 
-    def mean_response(self, wait: float, theta: float) -> float:
-        """The mean response time [s]: E[wait] + 1 / mu = C / theta + 1 / mu."""
-        return wait / theta + 1.0 / self.capacity
+    def outcome(self, servers: int, rate: float) -> tuple[float, float, bool, float, float]:
+        """:meth:`serve` plus the response time's quantile and mean [s], cached.
 
-    def quantile_response(self, wait: float, theta: float) -> float:
-        """The SLA's response-time quantile [s]."""
-        return mmc_response_quantile(self.latency_quantile, wait, theta, self.capacity)
+        A replayed trace repeats its rates (request counts are integers), so most steps
+        are a dictionary lookup; the cache is emptied when it reaches ``CACHE_SIZE``.
+
+        Returns:
+            The utilization, the dropped rate [requests/s], whether the SLA is violated,
+            the SLA's response-time quantile [s] and the mean response time [s].
+        """
+        key = (servers, rate)
+        known = self._outcomes.get(key)
+        if known is not None:
+            return known
+        utilization, dropped, wait, theta, violated = self.serve(servers, rate)
+        known = (
+            utilization,
+            dropped,
+            violated,
+            mmc_response_quantile(self.latency_quantile, wait, theta, self.capacity),
+            wait / theta + 1.0 / self.capacity,
+        )
+        if len(self._outcomes) >= CACHE_SIZE:
+            self._outcomes.clear()
+        self._outcomes[key] = known
+        return known
