@@ -14,6 +14,7 @@ import math
 
 from opsgym.baselines.common import RandomPolicy
 from opsgym.envs.autoscaling import AutoscalingEnv, PerfectForesightOracle
+from opsgym.envs.core.seasonal import SECONDS_PER_WEEK
 
 
 class _Rule:
@@ -145,10 +146,68 @@ class HoltPredictive(_Rule):
         return self.action_towards(self.instances_for(needed), running + booting)
 
 
+class SeasonalPredictive(HoltPredictive):
+    """Seasonal naive forecast with a level adjustment, learned from the loads it sees.
+
+    Like a cloud's predictive scaler, which forecasts from the past weeks of its own
+    metrics, it remembers the load of every step of the week it has observed (across
+    episodes: an exponentially weighted mean per time-of-week slot, read from the
+    observation's week clock). It forecasts the load h = boot_steps + 1 steps ahead as
+    the remembered load of that slot, scaled by the ratio of the last ``level_steps``
+    observed loads to the remembered loads of their slots (so a changed level carries
+    over). Where a needed slot has never been seen, it falls back to Holt's trend. The
+    fleet is then sized as by :class:`HoltPredictive`.
+    """
+
+    def __init__(
+        self,
+        env,
+        seed: int | None = None,
+        target_utilization: float = 0.7,
+        memory_smoothing: float = 0.3,
+        level_steps: int = 5,
+        **holt,
+    ) -> None:
+        super().__init__(env, seed, target_utilization, **holt)
+        self.gamma = memory_smoothing
+        self.level_steps = min(level_steps, self.env.window)
+        self.period = round(SECONDS_PER_WEEK / self.env.step_seconds)
+        self.memory: list[float | None] = [None] * self.period
+
+    def slot(self, observation) -> int:
+        """The time-of-week slot of the step about to be taken."""
+        fields = self.fields
+        angle = math.atan2(
+            float(observation[fields["week_sin"]]), float(observation[fields["week_cos"]])
+        )
+        return round(angle / (2.0 * math.pi) * self.period) % self.period
+
+    def act(self, observation) -> int:
+        running, booting = self.counts(observation)
+        unsquash = self.env.unsquash_rate
+        loads = [unsquash(float(x)) for x in observation[self.fields["window"]]]
+        now = self.slot(observation)
+        memory, period = self.memory, self.period
+        for back, load in enumerate(reversed(loads), start=1):
+            slot = (now - back) % period
+            known = memory[slot]
+            memory[slot] = load if known is None else known + self.gamma * (load - known)
+        # the level ratio compares the last loads with what the slots held before them
+        recent = loads[-self.level_steps :]
+        remembered = [memory[(now - back) % period] for back in range(len(recent), 0, -1)]
+        ahead = memory[(now + self.horizon - 1) % period]
+        forecast = self.forecast(loads)
+        if ahead is not None and sum(remembered) > 0.0:
+            forecast = ahead * sum(recent) / sum(remembered)
+        needed = max(max(loads[-self.recent :]), forecast)
+        return self.action_towards(self.instances_for(needed), running + booting)
+
+
 POLICIES = {
     "random": RandomPolicy,
     "static_peak": StaticPeak,
     "hpa": HorizontalPodAutoscaler,
     "predictive": HoltPredictive,
+    "seasonal": SeasonalPredictive,
     "oracle": lambda env, seed=None: PerfectForesightOracle(env),
 }

@@ -14,7 +14,11 @@ from scipy import integrate, optimize
 
 import opsgym.envs  # noqa: F401
 from opsgym.baselines import make_policy, policy_names
-from opsgym.baselines.autoscaling import HoltPredictive, HorizontalPodAutoscaler
+from opsgym.baselines.autoscaling import (
+    HoltPredictive,
+    HorizontalPodAutoscaler,
+    SeasonalPredictive,
+)
 from opsgym.envs.autoscaling import AutoscalingEnv, Fleet, optimal_plan
 from opsgym.envs.autoscaling.workload import EpisodeWorkload
 from opsgym.envs.core.queueing import erlang_c, mmc_response_quantile, mmc_response_survival
@@ -330,6 +334,14 @@ def test_forecasting_beats_reacting_with_a_boot_delay_and_the_gap_shrinks_withou
     with_delay, without_delay = _gap(10, seeds), _gap(0, seeds)
     assert with_delay > 0.0
     assert without_delay < with_delay
+
+
+def test_seasonal_rule_falls_back_to_holt_then_gains_from_what_it_remembers():
+    env = gym.make("opsgym/Autoscaling-v0", boot_steps=10, noise=0.0, flash_crowd_rate=0.0)
+    seasonal = SeasonalPredictive(env)
+    first = run_episode(env, seasonal, 0).episode_return
+    assert first == run_episode(env, HoltPredictive(env), 0).episode_return  # nothing seen yet
+    assert run_episode(env, seasonal, 0).episode_return > first  # the same day, remembered
 
 
 # ---------------------------------------------------------------------------- workloads
