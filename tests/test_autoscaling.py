@@ -527,6 +527,16 @@ def test_bad_traces_name_the_file_and_line(text, message):
         parse_trace(text, "bad.csv", 60.0)
 
 
+def test_a_trace_without_load_is_refused_and_a_mostly_idle_one_scaled_by_its_peak(tmp_path):
+    with pytest.raises(ValueError, match="workload: .* has no recorded load"):
+        AutoscalingEnv(workload=constant_trace(tmp_path, 0.0))
+    path = tmp_path / "idle.csv"
+    rows = [f"2024-01-01T{m // 60:02d}:{m % 60:02d},{600 if m == 7 else 0}" for m in range(1440)]
+    path.write_text("timestamp,value\n" + "\n".join(rows) + "\n")
+    env = AutoscalingEnv(workload=str(path), peak_rate=500.0)
+    assert env.workload.peak_rate == pytest.approx(500.0)
+
+
 def test_a_missing_trace_file_is_named():
     with pytest.raises(ValueError, match="workload: no such trace file"):
         AutoscalingEnv(workload="/no/such/trace.csv")

@@ -22,7 +22,11 @@ BLOCK = 64  # rates generated at a time after the first step
 
 
 class EpisodeWorkload:
-    """Draws each episode's request rate [requests/s] per step.
+    """The configuration of an env's load, from which each episode's load is started.
+
+    Built once per env: it computes the synthetic weekly profile, or reads and scales the
+    trace and finds the starts of its gap-free windows; :meth:`start` then begins an
+    episode's :class:`EpisodeLoad`.
 
     An episode has ``history + steps`` rates: the ``history`` before its first step fill
     the observation's window of recent load, so no episode starts blind.
@@ -84,7 +88,9 @@ class EpisodeWorkload:
         if clean.size == 0 or not clean.any():
             raise ValueError(f"workload: trace {trace.name} has no recorded load")
         if trace_scale is None:
-            trace_scale = peak_rate / float(np.percentile(clean, TRACE_PEAK_PERCENTILE))
+            # a mostly idle trace has a 99.9th percentile of 0: scale its maximum instead
+            reference = float(np.percentile(clean, TRACE_PEAK_PERCENTILE)) or float(clean.max())
+            trace_scale = peak_rate / reference
         self.rates_list = (trace.rates * trace_scale).tolist()
         self.trace_start_seconds = trace.start_seconds
         self.peak_rate = float(clean.max()) * trace_scale
