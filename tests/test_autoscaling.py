@@ -533,7 +533,7 @@ def test_a_trace_without_load_is_refused_and_a_mostly_idle_one_scaled_by_its_pea
     path = tmp_path / "idle.csv"
     rows = [f"2024-01-01T{m // 60:02d}:{m % 60:02d},{600 if m == 7 else 0}" for m in range(1440)]
     path.write_text("timestamp,value\n" + "\n".join(rows) + "\n")
-    env = AutoscalingEnv(workload=str(path), peak_rate=500.0)
+    env = AutoscalingEnv(workload=str(path), peak_rate=500.0, episode_steps=60)
     assert env.workload.peak_rate == pytest.approx(500.0)
 
 
