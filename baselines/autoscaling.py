@@ -65,13 +65,15 @@ class StaticPeak(_Rule):
 class HorizontalPodAutoscaler(_Rule):
     """The Kubernetes HPA rule on utilization.
 
-    desired = ceil(running * utilization / target), skipped while the ratio of the
-    current to the target utilization is within ``tolerance`` of 1; a scale-down follows
-    the largest recommendation of the last ``stabilization_seconds`` (the
-    scale-down stabilization window). As in Kubernetes, instances not yet ready count
-    with zero utilization, so the ratio is taken over running plus booting instances.
-    Source: Kubernetes documentation, "Horizontal Pod Autoscaling", algorithm details
-    (defaults: tolerance 0.1, scale-down stabilization window 300 s).
+    With r = utilization / target over the running (ready) instances: hold while
+    |r - 1| <= ``tolerance``, else desire ceil(r * running). When that would scale up
+    while instances are still booting, the booting ones count at 0% utilization: the
+    ratio is recomputed over all instances, and the fleet holds if it is then within
+    tolerance or below 1, and otherwise never shrinks. A scale-down follows the largest
+    recommendation of the last ``stabilization_seconds`` (the scale-down stabilization
+    window). Source: Kubernetes documentation, "Horizontal Pod Autoscaling", algorithm
+    details, and its replica calculator (defaults: tolerance 0.1, scale-down
+    stabilization window 300 s).
     """
 
     def __init__(
@@ -90,9 +92,18 @@ class HorizontalPodAutoscaler(_Rule):
     def act(self, observation) -> int:
         running, booting = self.counts(observation)
         total = running + booting
-        used = running * float(observation[self.fields["utilization"]])
-        ratio = used / (total * self.target)
-        desired = total if abs(ratio - 1.0) <= self.tolerance else math.ceil(used / self.target)
+        ready_ratio = float(observation[self.fields["utilization"]]) / self.target
+        if booting == 0 or ready_ratio <= 1.0:
+            if abs(ready_ratio - 1.0) <= self.tolerance:
+                desired = total
+            else:
+                desired = math.ceil(ready_ratio * running)
+        else:
+            ratio = ready_ratio * running / total  # booting instances at 0%
+            if abs(ratio - 1.0) <= self.tolerance or ratio < 1.0:
+                desired = total
+            else:
+                desired = max(total, math.ceil(ratio * total))
         desired = min(max(desired, self.env.min_instances), self.env.max_instances)
         recent = self.recommendations
         recent.append(desired)

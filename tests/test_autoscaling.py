@@ -297,8 +297,21 @@ def test_hpa_follows_the_kubernetes_formula_by_hand():
     # 10 at 75%: ratio 1.07 is within the 0.1 tolerance: hold
     assert hpa.act(hpa_observation(env, 10, 0, 0.75)) == HOLD
     hpa = HorizontalPodAutoscaler(env, target_utilization=0.7)
-    # 4 running at 90% and 2 booting (counted at 0%): ceil(3.6 / 0.7) = 6 = current: hold
+    # 4 running at 90% and 2 booting: a scale-up, so the booting count at 0%:
+    # ratio 3.6 / (6 * 0.7) = 0.86 < 1: hold
     assert hpa.act(hpa_observation(env, 4, 2, 0.9)) == HOLD
+    hpa = HorizontalPodAutoscaler(env, target_utilization=0.7)
+    # 4 running at 100% and 2 booting: ratio 4 / 4.2 = 0.95 is within tolerance: hold
+    assert hpa.act(hpa_observation(env, 4, 2, 1.0)) == HOLD
+    hpa = HorizontalPodAutoscaler(env, target_utilization=0.5)
+    # 4 running at 100% and 2 booting: ratio 4 / 3 = 1.33: desire ceil(1.33 * 6) = 8, +2
+    assert hpa.act(hpa_observation(env, 4, 2, 1.0)) == HOLD + 2
+    hpa = HorizontalPodAutoscaler(env, target_utilization=0.7)
+    # 4 running at 65% and 2 booting: a scale-down judged on the ready ones, 0.93: hold
+    assert hpa.act(hpa_observation(env, 4, 2, 0.65)) == HOLD
+    hpa = HorizontalPodAutoscaler(env, target_utilization=0.7)
+    # 4 running at 30%: desire ceil(0.43 * 4) = 2 of 6, a change of -4 clipped to -2
+    assert hpa.act(hpa_observation(env, 4, 2, 0.3)) == HOLD - 2
 
 
 def test_hpa_waits_out_its_scale_down_stabilization_window():
