@@ -241,6 +241,9 @@ TINY = dict(
         dict(TINY, boot_steps=2, cooldown_steps=1),
         dict(TINY, boot_steps=1, cooldown_steps=0, bill_booting=False, max_step_change=2),
         dict(TINY, boot_steps=0, cooldown_steps=2, initial_instances=1),
+        dict(TINY, boot_steps=3, cooldown_steps=1, episode_steps=7, initial_instances=1),
+        dict(TINY, boot_steps=2, cooldown_steps=3, max_step_change=2, noise=0.8),
+        dict(TINY, boot_steps=1, cooldown_steps=0, episode_steps=7, drift="level"),
     ],
 )
 def test_dynamic_program_equals_exhaustive_search_on_short_horizons(config):
@@ -259,7 +262,7 @@ def test_dynamic_program_equals_exhaustive_search_on_short_horizons(config):
     "config",
     [
         dict(episode_steps=480),
-        dict(episode_steps=480, workload="nasa", boot_steps=5),
+        dict(episode_steps=480, workload="nasa", boot_steps=10),
         dict(episode_steps=480, drift="level", cooldown_steps=2),
     ],
 )

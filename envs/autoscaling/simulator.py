@@ -88,15 +88,6 @@ class Fleet:
             self.running += self.booting.pop(0)
             self.booting.append(0)
 
-    def state(self) -> tuple[int, tuple[int, ...], int]:
-        """Everything that determines the fleet's future: (running, booting, cooldown)."""
-        return self.running, tuple(self.booting), self.cooldown_left
-
-    def set_state(self, state: tuple[int, tuple[int, ...], int]) -> None:
-        """Restore a state returned by :meth:`state`."""
-        self.running, booting, self.cooldown_left = state
-        self.booting = list(booting)
-
 
 class ServiceModel:
     """Latency, drops and SLA violation of c running instances at a request rate.
