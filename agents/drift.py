@@ -75,6 +75,8 @@ class DriftResetLearner:
         detector: watches the reward stream; :class:`PageHinkley` by default.
     """
 
+    online = True
+
     def __init__(
         self, make_learner: Callable[[], Learner], detector: PageHinkley | None = None
     ) -> None:

@@ -88,6 +88,52 @@ register_scenario(
     episode_steps=10_080,
 )
 
+# ----------------------------------------------------------------------------------------
+# Caching
+# ----------------------------------------------------------------------------------------
+
+_register("opsgym/Caching-v0", "opsgym.envs.caching:CachingEnv")
+register_scenario(
+    "opsgym/Caching-v0",
+    "web07",
+    "windows of a real e-commerce product-page trace (Web07, cache2k), 500 objects cached",
+    workload="web07",
+    capacity=500,
+)
+register_scenario(
+    "opsgym/Caching-v0",
+    "scans",
+    "Zipf traffic cut by scans of one-off objects that flush recency-based caches",
+    workload="scan",
+)
+register_scenario(
+    "opsgym/Caching-v0",
+    "drift",
+    "the popular set shifts every 2,000 requests: old counts mislead LFU",
+    workload="drift",
+)
+register_scenario(
+    "opsgym/Caching-v0",
+    "loops",
+    "30% of requests loop over 80 objects, a cycle LRU always misses and MIN exploits",
+    workload="periodic",
+)
+register_scenario(
+    "opsgym/Caching-v0",
+    "variable-sizes",
+    "lognormal object sizes in a 10 kB cache; the reward counts bytes hit",
+    size_distribution="lognormal",
+    capacity=10_000,
+    reward_metric="bytes",
+)
+
+# ----------------------------------------------------------------------------------------
+# Self-tuning systems
+# ----------------------------------------------------------------------------------------
+
+_register("opsgym/ConfigTuning-v0", "opsgym.envs.config_tuning:ConfigTuningEnv")
+_register("opsgym/IndexSelection-v0", "opsgym.envs.index_selection:IndexSelectionEnv")
+
 
 def opsgym_ids() -> list[str]:
     """Every registered opsgym environment id, sorted."""

@@ -21,9 +21,9 @@ from opsgym.baselines.autoscaling import (
 )
 from opsgym.envs.autoscaling import AutoscalingEnv, Fleet, optimal_plan
 from opsgym.envs.autoscaling.workload import EpisodeWorkload
+from opsgym.envs.core.load_traces import load_trace, parse_trace
 from opsgym.envs.core.queueing import erlang_c, mmc_response_quantile, mmc_response_survival
 from opsgym.envs.core.seasonal import SeasonalShape, weekly_profile
-from opsgym.envs.core.traces import load_trace, parse_trace
 from opsgym.train.runner import run_episode
 
 HOLD = 2  # the hold action with the default max_step_change of 2

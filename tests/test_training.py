@@ -214,3 +214,45 @@ def test_rl_zoo3_trains_an_opsgym_env_with_our_yaml(tmp_path):
     assert (
         tmp_path / "ppo" / "opsgym-LoadBalancing-v0_1" / "opsgym-LoadBalancing-v0.zip"
     ).is_file()
+
+
+def test_hand_written_agent_trains_saves_and_evaluates(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "opsgym.train.cli",
+            "train",
+            "--env",
+            LB,
+            "--agent",
+            "q_learning",
+            "--timesteps",
+            "600",
+            "--eval-every",
+            "300",
+            "--eval-episodes",
+            "1",
+            "--env-arg",
+            "episode_length=100",
+            "--set",
+            "bins=2",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    (run,) = tmp_path.iterdir()
+    config = read_config(run)
+    assert config["kind"] == "agent" and config["hyperparams"] == {"bins": 2}
+    assert [row["step"] for row in read_evaluations(run)] == [300.0, 600.0]
+    assert (run / "agent.npz").is_file()
+    first = evaluate_policies(LB, [], episodes=2, env_kwargs={"episode_length": 100}, runs=[run])
+    again = evaluate_policies(LB, [], episodes=2, env_kwargs={"episode_length": 100}, runs=[run])
+    assert first[0].summary() == again[0].summary()  # greedy and frozen: deterministic
+    (run / "agent.npz").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="not an opsgym agent checkpoint"):
+        evaluate_policies(LB, [], episodes=1, env_kwargs={"episode_length": 100}, runs=[run])

@@ -24,11 +24,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from opsgym.agents import agent_names
 from opsgym.baselines import make_policy, policy_names
 from opsgym.envs.scenarios import scenarios
 from opsgym.train.checkpoints import load_trained_policy
 from opsgym.train.run_folder import read_evaluations
-from opsgym.train.runner import evaluation_seeds, make_env, run_episode
+from opsgym.train.runner import evaluation_seeds, is_online, make_env, run_episode
 from opsgym.train.training import TrainSettings, train
 
 TRIALS_FILE = "trials.jsonl"
@@ -45,11 +46,26 @@ class BenchmarkPlan:
     budget: int  # training steps per learner and seed
     episodes: int  # evaluation episodes per trial
     sb3_algorithms: tuple[str, ...]
+    agents: tuple[str, ...] = ()  # hand-written agents
     scenarios: tuple[str, ...] | None = None  # besides "default"; None: every scenario
 
 
-QUICK = {"seeds": 3, "budget": 20_000, "episodes": 3, "sb3_algorithms": ("ppo",)}
-FULL = {"seeds": 10, "budget": 200_000, "episodes": 10, "sb3_algorithms": ("ppo", "a2c", "dqn")}
+QUICK = {
+    "seeds": 3,
+    "budget": 20_000,
+    "episodes": 3,
+    "sb3_algorithms": ("ppo",),
+    "agents": ("ucb1", "sw_ucb", "q_learning"),
+    "scenarios": ("default",),
+}
+FULL = {
+    "seeds": 10,
+    "budget": 200_000,
+    "episodes": 10,
+    "sb3_algorithms": ("ppo", "a2c", "dqn"),
+    "agents": tuple(agent_names()),
+    "scenarios": None,
+}
 
 
 @dataclass(frozen=True)
@@ -87,7 +103,7 @@ def plan_trials(plan: BenchmarkPlan) -> list[Trial]:
             env = make_env(env_id, env_kwargs)
             references = policy_names(env)
             env.close()
-            available = references + list(plan.sb3_algorithms)
+            available = references + list(plan.sb3_algorithms) + list(plan.agents)
             known_policies.update(available)
             names = available if plan.policies is None else plan.policies
             for name in (n for n in names if n in available):
@@ -156,7 +172,8 @@ def _train_and_evaluate(trial: Trial, runs_dir: str) -> dict:
         result["curve"] = [(row["step"], row["return"]) for row in read_evaluations(run)]
         result["run_folder"] = str(run)
         _, policy = load_trained_policy(run, env)
-    episodes = [run_episode(env, policy, s) for s in evaluation_seeds(trial.seed, trial.episodes)]
+    seeds = evaluation_seeds(trial.seed, trial.episodes)
+    episodes = [run_episode(env, policy, s, is_online(policy)) for s in seeds]
     env.close()
     result["returns"] = [e.episode_return for e in episodes]
     result["metrics"] = {name: [e.metrics[name] for e in episodes] for name in episodes[0].metrics}

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import gymnasium as gym
 
+from opsgym.agents import make_agent
 from opsgym.agents.protocol import Policy
 from opsgym.baselines import sb3
 from opsgym.train.run_folder import read_config
-from opsgym.train.training import MODEL_FILE, NORMALIZER_FILE
+from opsgym.train.training import AGENT_FILE, MODEL_FILE, NORMALIZER_FILE
 
 
 def load_trained_policy(run_path: str | Path, env: gym.Env) -> tuple[str, Policy]:
@@ -34,6 +35,12 @@ def load_trained_policy(run_path: str | Path, env: gym.Env) -> tuple[str, Policy
         if normalizer_file.is_file():
             normalizer = sb3.ObservationNormalizer.load(normalizer_file)
         return label, sb3.SB3Policy(model, env=env, normalizer=normalizer)
+    if config.get("kind") == "agent":
+        agent = make_agent(config["agent"], env, seed=config["seed"], **config["hyperparams"])
+        agent.load(run_path / AGENT_FILE)
+        if hasattr(agent, "greedy"):
+            agent.greedy = True
+        return label, agent
     raise ValueError(f"{run_path}: unknown run kind {config.get('kind')!r}")
 
 

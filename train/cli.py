@@ -126,17 +126,20 @@ def cmd_benchmark(args: argparse.Namespace) -> None:
         seeds=args.seeds or preset["seeds"],
         budget=args.budget or preset["budget"],
         episodes=args.episodes or preset["episodes"],
-        sb3_algorithms=tuple(args.sb3 or preset["sb3_algorithms"]),
-        scenarios=tuple(args.scenarios) if args.scenarios else None,
+        sb3_algorithms=tuple(preset["sb3_algorithms"] if args.sb3 is None else args.sb3),
+        agents=tuple(preset["agents"] if args.agents is None else args.agents),
+        scenarios=tuple(args.scenarios) if args.scenarios else preset["scenarios"],
     )
     jobs = args.jobs or os.cpu_count() or 1
     header = (
         f"# opsgym benchmark{' (quick)' if args.quick else ''}\n\n"
         f"{plan.seeds} seeds, {plan.episodes} evaluation episodes per seed, learners trained "
-        f"for {plan.budget:,} steps per seed (SB3: {', '.join(plan.sb3_algorithms)}). "
+        f"for {plan.budget:,} steps per seed (SB3: {', '.join(plan.sb3_algorithms) or 'none'}; "
+        f"hand-written: {', '.join(plan.agents) or 'none'}). "
         "Normalized score: random 0, oracle (or the best heuristic) 1, per seed; "
-        "mean and IQM over seeds with 95% bootstrap intervals. Learners are evaluated "
-        "frozen on evaluation seeds they never trained on.\n\n"
+        "mean and IQM over seeds with 95% bootstrap intervals. Learners are evaluated on "
+        "evaluation seeds they never trained on: SB3 models and tabular agents frozen "
+        "(greedy), bandits still learning, as online learners do in production.\n\n"
     )
     started = time.perf_counter()
 
@@ -302,7 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--scenarios",
         nargs="+",
         default=None,
-        help="configurations to run: 'default' and scenario names (default: all of them)",
+        help="configurations to run: 'default' and scenario names "
+        "(default: all; with --quick only 'default')",
     )
     benchmark.add_argument("--seeds", type=int, default=None, help="seeds per policy")
     benchmark.add_argument("--budget", type=int, default=None, help="training steps per learner")
@@ -310,7 +314,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--episodes", type=int, default=None, help="evaluation episodes per seed"
     )
     benchmark.add_argument(
-        "--sb3", nargs="+", default=None, metavar="ALGO", help="SB3 algorithms to include"
+        "--sb3",
+        nargs="*",
+        default=None,
+        metavar="ALGO",
+        help="SB3 algorithms to include (default: the preset's; none with no names)",
+    )
+    benchmark.add_argument(
+        "--agents",
+        nargs="*",
+        default=None,
+        metavar="NAME",
+        help="hand-written agents to include (default: the preset's; none with no names)",
     )
     benchmark.add_argument(
         "--quick",

@@ -8,7 +8,13 @@ from pathlib import Path
 
 from opsgym.baselines import make_policy, policy_names
 from opsgym.train.checkpoints import load_trained_policy
-from opsgym.train.runner import EpisodeResult, evaluation_seeds, make_env, run_episode
+from opsgym.train.runner import (
+    EpisodeResult,
+    evaluation_seeds,
+    is_online,
+    make_env,
+    run_episode,
+)
 from opsgym.train.stats import mean_interval
 from opsgym.train.table import format_interval, markdown_table
 
@@ -59,7 +65,8 @@ def evaluate_policies(
     named += [load_trained_policy(path, env) for path in runs]
     seeds = evaluation_seeds(seed, episodes)
     results = [
-        Evaluation(name, [run_episode(env, policy, s) for s in seeds]) for name, policy in named
+        Evaluation(name, [run_episode(env, policy, s, is_online(policy)) for s in seeds])
+        for name, policy in named
     ]
     env.close()
     return results

@@ -30,6 +30,11 @@ class EpisodeResult:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
+def is_online(policy: Policy) -> bool:
+    """Whether ``policy`` keeps learning while it serves (bandits do)."""
+    return bool(getattr(policy, "online", False))
+
+
 def run_episode(env: gym.Env, policy: Policy, seed: int, learn: bool = False) -> EpisodeResult:
     """Run ``policy`` for one episode of ``env`` seeded with ``seed``.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,12 +22,14 @@ from stable_baselines3.common.logger import configure as configure_logger
 from stable_baselines3.common.vec_env import VecNormalize
 from tqdm import tqdm
 
+from opsgym.agents import agent_names, make_agent
 from opsgym.agents.protocol import Policy
 from opsgym.baselines import policy_names, sb3
 from opsgym.train.run_folder import RunFolder
-from opsgym.train.runner import evaluation_seeds, make_env, run_episode
+from opsgym.train.runner import evaluation_seeds, is_online, make_env, run_episode
 
 MODEL_FILE = "model.zip"
+AGENT_FILE = "agent.npz"
 NORMALIZER_FILE = "vecnormalize.npz"
 
 
@@ -60,7 +63,8 @@ class PeriodicEvaluator:
         self.last: dict[str, float] = {}
 
     def __call__(self, policy: Policy, step: int) -> dict[str, float]:
-        episodes = [run_episode(self.env, policy, seed) for seed in self.seeds]
+        learn = is_online(policy)
+        episodes = [run_episode(self.env, policy, seed, learn) for seed in self.seeds]
         row = {"step": float(step), "wall_time_s": time.perf_counter() - self.started}
         row["return"] = float(np.mean([e.episode_return for e in episodes]))
         for name in episodes[0].metrics:
@@ -91,6 +95,8 @@ def train(settings: TrainSettings) -> Path:
     """Run one training described by ``settings``; return its run folder."""
     if settings.agent in sb3.ALGORITHMS:
         return train_sb3(settings)
+    if settings.agent in agent_names():
+        return train_agent(settings)
     env = make_env(settings.env_id, settings.env_kwargs)
     if settings.agent in policy_names(env):
         raise ValueError(
@@ -98,8 +104,84 @@ def train(settings: TrainSettings) -> Path:
             f"to train; evaluate it with 'opsgym evaluate --policy {settings.agent}'"
         )
     raise ValueError(
-        f"unknown agent {settings.agent!r}; trainable agents are {sb3.algorithm_names()}"
+        f"unknown agent {settings.agent!r}; trainable agents are "
+        f"{sb3.algorithm_names() + agent_names()}"
     )
+
+
+def train_agent(settings: TrainSettings) -> Path:
+    """Train a hand-written agent for ``settings.timesteps`` steps (default 100,000).
+
+    Episodes start from training seeds ``seed, seed + 1, ...``. ``settings.overrides``
+    are the agent's constructor arguments. Periodic evaluations use a copy of the agent,
+    so evaluating never changes what is being trained; online learners keep learning in
+    that copy, as they would in production, and tabular agents act greedily.
+    """
+    if settings.config_file is not None:
+        raise ValueError("--config applies to SB3 algorithms; set agent arguments with --set")
+    timesteps = int(settings.timesteps or 100_000)
+    env = make_env(settings.env_id, settings.env_kwargs)
+    agent = make_agent(settings.agent, env, seed=settings.seed, **settings.overrides)
+    run = RunFolder(
+        settings.out,
+        {
+            "kind": "agent",
+            "env_id": settings.env_id,
+            "agent": settings.agent,
+            "seed": settings.seed,
+            "timesteps": timesteps,
+            "env_kwargs": settings.env_kwargs,
+            "hyperparams": settings.overrides,
+            "eval_every": settings.eval_every,
+            "eval_episodes": settings.eval_episodes,
+        },
+    )
+    evaluator = PeriodicEvaluator(settings, run)
+    progress = ProgressBar(timesteps, settings.progress)
+    status, step, episode, episode_return = "finished", 0, 0, 0.0
+    started = time.perf_counter()
+    observation, _ = env.reset(seed=settings.seed)
+    try:
+        while step < timesteps:
+            action = agent.act(observation)
+            next_observation, reward, terminated, truncated, _ = env.step(action)
+            agent.update(observation, action, float(reward), next_observation, terminated)
+            observation = next_observation
+            episode_return += float(reward)
+            step += 1
+            finished = ()
+            if terminated or truncated:
+                finished = (episode_return,)
+                episode, episode_return = episode + 1, 0.0
+                observation, _ = env.reset(seed=settings.seed + episode)
+            progress.advance(1, finished)
+            if settings.eval_every > 0 and step % settings.eval_every == 0:
+                evaluator(evaluation_copy(agent), step)
+    except KeyboardInterrupt:
+        status = "interrupted"
+    finally:
+        progress.close()
+    elapsed = time.perf_counter() - started
+    agent.save(run.path / AGENT_FILE)
+    if status == "finished" and (settings.eval_every <= 0 or step % settings.eval_every):
+        evaluator(evaluation_copy(agent), step)
+    run.finish(
+        status,
+        steps_done=step,
+        train_seconds=elapsed,
+        steps_per_second=step / max(elapsed, 1e-9),
+        last_evaluation=evaluator.last,
+    )
+    env.close()
+    return run.path
+
+
+def evaluation_copy(agent):
+    """A copy of ``agent`` to evaluate: tabular agents act greedily in it."""
+    copy = deepcopy(agent)
+    if hasattr(copy, "greedy"):
+        copy.greedy = True
+    return copy
 
 
 def train_sb3(settings: TrainSettings) -> Path:

@@ -58,7 +58,7 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
     `workload="nasa"` is the NASA Kennedy Space Center web server's requests per minute
     (July and August 1995, shipped with the package), and any other value is a path to a
     CSV of `timestamp,value` (requests per row interval; see
-    `opsgym.envs.core.traces`). A trace is scaled by `trace_scale`, or, by default, so
+    `opsgym.envs.core.load_traces`). A trace is scaled by `trace_scale`, or, by default, so
     that its 99.9th percentile is `peak_rate`. Each reset draws a random start: a time of
     the week for synthetic load, a window of the trace that holds no missing data (log
     gaps are skipped, never replayed as zero load).

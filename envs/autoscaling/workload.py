@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from opsgym.envs.core.load_traces import load_trace
 from opsgym.envs.core.seasonal import (
     SECONDS_PER_DAY,
     SECONDS_PER_WEEK,
@@ -14,7 +15,6 @@ from opsgym.envs.core.seasonal import (
     noise_correlation,
     weekly_profile,
 )
-from opsgym.envs.core.traces import load_trace
 
 DRIFTS = ("none", "level", "shape")
 TRACE_PEAK_PERCENTILE = 99.9  # a trace without trace_scale is scaled so this maps to peak_rate

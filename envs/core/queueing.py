@@ -1,11 +1,14 @@
-"""Closed forms of the M/M/c queue (Erlang C), for fleets of identical servers.
+"""Closed forms of the M/M/c queue (Erlang's delay formula).
 
 An M/M/c queue has Poisson arrivals at rate lambda, c servers and exponential service
-at rate mu per server; a = lambda / mu is the offered load [Erlangs] and rho = a / c < 1
-the utilization. A request waits with the Erlang C probability C(c, a); given that it
-waits, its wait is exponential with rate theta = c mu - lambda (Kleinrock, Queueing
-Systems vol. 1, 1975, section 3.5; Gross and Harris, Fundamentals of Queueing Theory,
-section 2.3). Its response time is that wait plus its own exponential service.
+at rate mu per server; a = lambda / mu is the offered load [Erlangs]. A request waits
+with the Erlang C probability C(c, a); given that it waits, its wait is exponential with
+rate theta = c mu - lambda, and its response time is that wait plus its own exponential
+service.
+
+Reference: L. Kleinrock, *Queueing Systems, Volume 1: Theory* (1975), section 3.5; the
+recursion for the Erlang B formula is the standard numerically stable one (it never
+forms a factorial).
 """
 
 from __future__ import annotations
@@ -13,27 +16,39 @@ from __future__ import annotations
 import math
 
 
-def erlang_b(servers: int, offered: float) -> float:
-    """The Erlang B blocking probability B(c, a).
+def erlang_b(servers: int, offered_load: float) -> float:
+    """The blocking probability of an M/M/c/c loss system (Erlang B).
 
-    Computed with the recursion B(0) = 1, B(n) = a B(n-1) / (n + a B(n-1)), which is
-    numerically stable for any c and a (no factorials, no powers; Jagerman, 1974).
+    Args:
+        servers: the number of servers c >= 1.
+        offered_load: a = arrival rate x mean service time [Erlangs].
     """
     blocking = 1.0
-    for n in range(1, servers + 1):
-        blocking = offered * blocking / (n + offered * blocking)
+    for k in range(1, servers + 1):
+        blocking = offered_load * blocking / (k + offered_load * blocking)
     return blocking
 
 
-def erlang_c_from_b(blocking: float, servers: int, offered: float) -> float:
-    """C(c, a) from B(c, a): C = B / (1 - rho (1 - B)), with rho = a / c < 1."""
-    rho = offered / servers
-    return blocking / (1.0 - rho * (1.0 - blocking))
+def erlang_c(servers: int, offered_load: float) -> float:
+    """The probability that an arrival waits in an M/M/c queue (Erlang C).
+
+    ``C = c B / (c - a (1 - B))`` with B the Erlang B probability; requires ``a < c``.
+    """
+    if offered_load >= servers:
+        raise ValueError(f"offered_load {offered_load} must be below servers {servers}")
+    blocking = erlang_b(servers, offered_load)
+    return servers * blocking / (servers - offered_load * (1.0 - blocking))
 
 
-def erlang_c(servers: int, offered: float) -> float:
-    """The Erlang C probability that a request waits, for ``offered < servers``."""
-    return erlang_c_from_b(erlang_b(servers, offered), servers, offered)
+def mmc_mean_wait(arrival_rate: float, service_time: float, servers: int) -> float:
+    """The mean time an arrival waits before service in an M/M/c queue [s].
+
+    ``W = C(c, a) * s / (c - a)`` with ``a = arrival_rate * service_time``.
+    """
+    offered = arrival_rate * service_time
+    if offered <= 0.0:
+        return 0.0
+    return erlang_c(servers, offered) * service_time / (servers - offered)
 
 
 def _one_minus_exp_over(x: float) -> float:

@@ -1,170 +1,201 @@
-"""Readers of load traces: a CSV of timestamp, value (and optionally a missing flag).
+"""Readers of object-request traces in the formats cache researchers exchange.
 
-A trace file is a CSV with a header line, whose columns are, by position, an ISO 8601
-timestamp, the number of requests in the row's interval, and optionally a column named
-``missing`` (1 marks a row whose count was not recorded). Files ending in ``.gz`` are
-read through gzip. Rows must be on a regular grid (the most common gap between
-consecutive timestamps); a jump in time is a gap, and gap rows and rows marked missing
-are kept as *missing*, never as zero load. Counts become rates [requests/s] by dividing
-by the row interval.
+Every reader returns a :class:`Trace`: the requested object ids in order and, where the
+format carries them, the objects' sizes [bytes]. A malformed file raises
+:class:`TraceError` naming the file and the line (text formats, 1-based) or the record
+(binary formats, 0-based), so a user's own trace fails with a message they can act on.
+
+Formats:
+
+- ``"ids"``: text, one integer object id per line.
+- ``"csv"``: text with a header naming the columns ``time,obj_id,size`` (others ignored).
+- ``"cache2k"``: gzip of big-endian int32 object ids, the format of the cache2k-benchmark
+  traces (``numpy.frombuffer(gzip.open(path).read(), ">i4")``).
+- ``"oracle_general"``: libCacheSim's ``oracleGeneral`` binary, 24-byte little-endian
+  records ``<u4 time, u8 obj_id, u4 size, i8 next_access_vtime>``.
 """
 
 from __future__ import annotations
 
-import functools
+import csv
 import gzip
-import math
-from collections import Counter
+import zlib
 from dataclasses import dataclass
-from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from opsgym.envs.core.seasonal import SECONDS_PER_DAY
+FORMATS = ("ids", "csv", "cache2k", "oracle_general")
 
-PACKAGED_TRACES = {"nasa": "nasa_http_requests_per_minute.csv.gz"}
+# The cache2k trace of an e-commerce product-page cache, 2013-07-03 ("Web07"), CC BY 4.0
+# (envs/data/LICENSE-trace-mt.txt).
+WEB07_FILE = "trace-mt-20130703.trc.bin.gz"
+
+ORACLE_GENERAL_RECORD = np.dtype(
+    [("time", "<u4"), ("obj_id", "<u8"), ("size", "<u4"), ("next_access_vtime", "<i8")]
+)
+
+
+class TraceError(ValueError):
+    """A trace file that cannot be read; the message names the file and the place."""
 
 
 @dataclass(frozen=True)
-class LoadTrace:
-    """A trace on a grid of simulation steps.
+class Trace:
+    """A request stream: object ids in request order, and their sizes if known.
 
     Attributes:
-        name: where it came from (a file name), for messages.
-        rates: the request rate in each step [requests/s]; 0 where missing.
-        missing: whether each step lacks data.
-        start_seconds: the time of the first step since a Monday 00:00 [s].
-        step_seconds: the step length [s].
+        ids: int64 (uint64 for ``oracle_general``) object ids, one per request.
+        sizes: int64 sizes [bytes] of the requested objects, or ``None`` when the
+            format has none (every object then has size 1).
     """
 
-    name: str
-    rates: np.ndarray
-    missing: np.ndarray
-    start_seconds: float
-    step_seconds: float
+    ids: np.ndarray
+    sizes: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
 
-def load_trace(source: str, step_seconds: float) -> LoadTrace:
-    """The packaged trace ``source`` (``"nasa"``) or the CSV file at path ``source``.
+def read_trace(path: str | Path, trace_format: str | None = None) -> Trace:
+    """Read a trace, guessing its format from the file name when none is given.
 
-    Cached: an environment reset never reads a file.
+    ``*.csv`` is CSV, ``*.oracleGeneral*`` or ``*.og.bin`` oracleGeneral, ``*.gz`` cache2k,
+    anything else one id per line.
     """
-    if source in PACKAGED_TRACES:
-        return _packaged(source, step_seconds)
-    return _file(str(Path(source).resolve()), step_seconds)
+    path = Path(path)
+    if trace_format is None:
+        trace_format = guess_format(path)
+    if trace_format not in FORMATS:
+        raise ValueError(f"trace_format must be one of {list(FORMATS)}, got {trace_format!r}")
+    readers = {
+        "ids": read_ids,
+        "csv": read_csv,
+        "cache2k": read_cache2k,
+        "oracle_general": read_oracle_general,
+    }
+    try:
+        return readers[trace_format](path)
+    except TraceError:
+        raise
+    except OSError as error:  # missing, unreadable, a directory
+        raise TraceError(f"{path}: cannot be read ({error.strerror or error})") from None
 
 
-@functools.lru_cache(maxsize=8)
-def _packaged(source: str, step_seconds: float) -> LoadTrace:
-    name = PACKAGED_TRACES[source]
-    data = resources.files("opsgym.envs").joinpath("data", name).read_bytes()
-    return parse_trace(gzip.decompress(data).decode("utf-8"), name, step_seconds)
+def guess_format(path: Path) -> str:
+    """The format a trace's file name suggests (see :func:`read_trace`)."""
+    name = path.name.lower()
+    if name.endswith(".csv"):
+        return "csv"
+    if "oraclegeneral" in name or name.endswith(".og.bin"):
+        return "oracle_general"
+    if name.endswith(".gz"):
+        return "cache2k"
+    return "ids"
 
 
-@functools.lru_cache(maxsize=8)
-def _file(path: str, step_seconds: float) -> LoadTrace:
-    if not Path(path).is_file():
-        raise ValueError(f"workload: no such trace file {path!r}")
-    raw = Path(path).read_bytes()
-    if path.endswith(".gz"):
-        raw = gzip.decompress(raw)
-    return parse_trace(raw.decode("utf-8"), path, step_seconds)
+def read_ids(path: str | Path) -> Trace:
+    """Read a text trace of one integer object id per line."""
+    path = Path(path)
+    ids = []
+    with open(path, encoding="utf-8", errors="replace") as lines:
+        for number, line in enumerate(lines, start=1):
+            try:
+                ids.append(int(line))
+            except ValueError:
+                raise TraceError(
+                    f"{path}: line {number}: expected an integer object id, got {line.strip()!r}"
+                ) from None
+    if not ids:
+        raise TraceError(f"{path}: the trace is empty")
+    return Trace(np.array(ids, dtype=np.int64))
 
 
-def parse_trace(text: str, name: str, step_seconds: float) -> LoadTrace:
-    """Parse a trace's CSV ``text`` and put it on a grid of ``step_seconds`` steps.
-
-    Raises:
-        ValueError: the file is empty, or a line has a bad timestamp, a non-numeric,
-            non-finite or negative value, a bad missing flag, or a time that does not
-            increase or is off the grid; the message names the file and line.
-    """
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
-        raise ValueError(f"{name}: empty trace (a header line and data rows are expected)")
-    header = [field.strip().lower() for field in lines[0].split(",")]
-    has_missing = len(header) >= 3 and header[2] == "missing"
-    times: list[float] = []
-    counts: list[float] = []
-    flags: list[bool] = []
-    line_numbers: list[int] = []
-    for number, line in enumerate(lines[1:], start=2):
-        if not line.strip():
-            continue
-        fields = line.split(",")
-        if len(fields) < 2:
-            raise ValueError(f"{name}, line {number}: expected timestamp,value, got {line!r}")
-        try:
-            stamp = datetime.fromisoformat(fields[0].strip())
-        except ValueError:
-            raise ValueError(f"{name}, line {number}: bad timestamp {fields[0]!r}") from None
-        try:
-            count = float(fields[1])
-        except ValueError:
-            raise ValueError(f"{name}, line {number}: non-numeric value {fields[1]!r}") from None
-        if not math.isfinite(count) or count < 0.0:
-            raise ValueError(
-                f"{name}, line {number}: the value must be a finite count >= 0, got {fields[1]!r}"
+def read_csv(path: str | Path) -> Trace:
+    """Read a CSV trace with the header ``time,obj_id,size`` (extra columns are ignored)."""
+    path = Path(path)
+    ids, sizes = [], []
+    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+        rows = csv.reader(handle)
+        header = next(rows, None)
+        if header is None:
+            raise TraceError(f"{path}: the trace is empty")
+        columns = [name.strip() for name in header]
+        missing = [name for name in ("time", "obj_id", "size") if name not in columns]
+        if missing:
+            raise TraceError(
+                f"{path}: line 1: the header must name the columns time, obj_id and size; "
+                f"missing {missing} in {header}"
             )
-        flag = False
-        if has_missing:
-            text_flag = fields[2].strip() if len(fields) > 2 else ""
-            if text_flag not in ("0", "1"):
-                raise ValueError(f"{name}, line {number}: missing must be 0 or 1, got {line!r}")
-            flag = text_flag == "1"
-        if times and _seconds(stamp) <= times[-1]:
-            raise ValueError(f"{name}, line {number}: time {fields[0]!r} does not increase")
-        times.append(_seconds(stamp))
-        counts.append(count)
-        flags.append(flag)
-        line_numbers.append(number)
-    if not times:
-        raise ValueError(f"{name}: no data rows")
-    if len(times) == 1:
-        raise ValueError(f"{name}: one data row; a trace needs at least two")
-
-    interval = Counter(b - a for a, b in zip(times, times[1:])).most_common(1)[0][0]
-    slots = int(round((times[-1] - times[0]) / interval)) + 1
-    rates = np.zeros(slots)
-    missing = np.ones(slots, dtype=bool)  # a slot no row fills is a gap
-    for time, count, flag, number in zip(times, counts, flags, line_numbers):
-        slot = (time - times[0]) / interval
-        if abs(slot - round(slot)) > 1e-6:
-            raise ValueError(f"{name}, line {number}: time is off the trace's {interval:g} s grid")
-        rates[round(slot)] = count / interval
-        missing[round(slot)] = flag
-    rates[missing] = 0.0
-    start = times[0] % (7 * SECONDS_PER_DAY)
-    rates, missing = _regrid(rates, missing, interval, step_seconds, name)
-    return LoadTrace(name, rates, missing, start, step_seconds)
+        id_column, size_column = columns.index("obj_id"), columns.index("size")
+        width = max(id_column, size_column) + 1
+        for number, row in enumerate(rows, start=2):
+            if len(row) < width:
+                raise TraceError(
+                    f"{path}: line {number}: expected {len(columns)} fields, got {row}"
+                )
+            try:
+                obj_id = int(row[id_column])
+            except ValueError:
+                raise TraceError(
+                    f"{path}: line {number}: obj_id must be an integer, got {row[id_column]!r}"
+                ) from None
+            try:
+                size = int(row[size_column])
+            except ValueError:
+                size = 0
+            if size <= 0:
+                raise TraceError(
+                    f"{path}: line {number}: size must be a positive integer [bytes], "
+                    f"got {row[size_column]!r}"
+                )
+            ids.append(obj_id)
+            sizes.append(size)
+    if not ids:
+        raise TraceError(f"{path}: the trace has a header but no requests")
+    return Trace(np.array(ids, dtype=np.int64), np.array(sizes, dtype=np.int64))
 
 
-def _seconds(stamp: datetime) -> float:
-    """Seconds since Monday 1 January 2001 00:00, in the trace's own (naive) clock."""
-    return (stamp.replace(tzinfo=None) - datetime(2001, 1, 1)).total_seconds()
+def read_cache2k(path: str | Path) -> Trace:
+    """Read a cache2k-benchmark trace: gzip of big-endian int32 object ids."""
+    path = Path(path)
+    return decode_cache2k(path.read_bytes(), str(path))
 
 
-def _regrid(
-    rates: np.ndarray, missing: np.ndarray, interval: float, step: float, name: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Average rows into longer steps, or hold each row over several shorter steps."""
-    if step >= interval and _is_multiple(step, interval):
-        per_step = int(round(step / interval))
-        usable = len(rates) // per_step * per_step
-        rates = rates[:usable].reshape(-1, per_step).mean(axis=1)
-        missing = missing[:usable].reshape(-1, per_step).any(axis=1)
-        return rates, missing
-    if step < interval and _is_multiple(interval, step):
-        repeat = int(round(interval / step))
-        return np.repeat(rates, repeat), np.repeat(missing, repeat)
-    raise ValueError(
-        f"step_seconds must divide or be a multiple of the {interval:g} s interval of {name}, "
-        f"got {step:g}"
-    )
+def decode_cache2k(data: bytes, name: str) -> Trace:
+    """Decode a cache2k trace held in memory (its gzip bytes); ``name`` is used in errors."""
+    try:
+        raw = gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as error:
+        raise TraceError(f"{name}: not a readable gzip file ({error})") from None
+    return Trace(_records(name, raw, np.dtype(">i4")).astype(np.int64))
 
 
-def _is_multiple(big: float, small: float) -> bool:
-    ratio = big / small
-    return abs(ratio - round(ratio)) < 1e-9
+def read_oracle_general(path: str | Path) -> Trace:
+    """Read a libCacheSim ``oracleGeneral`` trace (uncompressed 24-byte records)."""
+    path = Path(path)
+    records = _records(path, path.read_bytes(), ORACLE_GENERAL_RECORD)
+    sizes = records["size"].astype(np.int64)
+    empty = np.flatnonzero(sizes == 0)
+    if empty.size:
+        raise TraceError(f"{path}: record {int(empty[0])}: size must be > 0 [bytes], got 0")
+    return Trace(records["obj_id"].copy(), sizes)
+
+
+def web07() -> Trace:
+    """The shipped Web07 trace: 76,118 requests to 20,484 product pages (cache2k, CC BY 4.0)."""
+    data = resources.files("opsgym.envs").joinpath("data", WEB07_FILE).read_bytes()
+    return decode_cache2k(data, WEB07_FILE)
+
+
+def _records(path: Path | str, data: bytes, dtype: np.dtype) -> np.ndarray:
+    if not data:
+        raise TraceError(f"{path}: the trace is empty")
+    whole, extra = divmod(len(data), dtype.itemsize)
+    if extra:
+        raise TraceError(
+            f"{path}: record {whole} is truncated: {extra} of {dtype.itemsize} bytes "
+            f"(the file holds {len(data)} bytes)"
+        )
+    return np.frombuffer(data, dtype=dtype)

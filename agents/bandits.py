@@ -1,0 +1,393 @@
+"""Multi-armed bandits: one decision per step, one reward per pull.
+
+On an opsgym environment a bandit treats each action as an arm and ignores the
+observation (LinUCB uses it as its context). In LoadBalancing's ``feedback`` mode this
+is exactly a learning load balancer choosing backends from observed responses.
+
+Rewards on any scale are accepted. Algorithms whose theory needs rewards in [0, 1]
+(UCB's confidence widths, Thompson's Beta posterior, EXP3's weights) map them through a
+:class:`~opsgym.agents.scaling.RewardScaler`: exact with a stated ``reward_range``,
+else adaptive (the range seen so far). Epsilon-greedy and LinUCB use raw rewards.
+
+All bandits are *online* learners: they keep updating while they serve, in training and
+in evaluation alike, as a deployed bandit does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from opsgym.agents.checkpoint import expect_shape, load_checkpoint, save_checkpoint
+from opsgym.agents.scaling import RewardScaler
+
+
+class Bandit:
+    """Shared bookkeeping: arms, a seeded generator, pull counts and mean rewards.
+
+    Args:
+        n_arms: the number of actions.
+        seed: the seed of the agent's own random generator.
+        reward_range: the rewards' ``(low, high)`` if known (see the module docstring).
+    """
+
+    online = True
+
+    def __init__(
+        self, n_arms: int, seed: int | None = None, reward_range: tuple | None = None
+    ) -> None:
+        if n_arms < 1:
+            raise ValueError(f"n_arms must be >= 1, got {n_arms}")
+        self.n_arms = int(n_arms)
+        self.seed = seed
+        self.reward_range = reward_range
+        self.rng = np.random.default_rng(seed)
+        self.scale = RewardScaler(reward_range)
+        self.counts = np.zeros(self.n_arms)
+        self.values = np.zeros(self.n_arms)  # mean (scaled, where the algorithm scales)
+        self.t = 0
+
+    def hyperparameters(self) -> dict:
+        return {"n_arms": self.n_arms, "seed": self.seed, "reward_range": self.reward_range}
+
+    def act(self, observation: Any) -> int:
+        untried = np.flatnonzero(self.counts == 0)
+        if untried.size:
+            return int(untried[0])
+        return self.choose(observation)
+
+    def choose(self, observation: Any) -> int:
+        raise NotImplementedError
+
+    def update(self, observation, action, reward, next_observation, terminated) -> None:
+        self.t += 1
+        self.counts[action] += 1
+        self.values[action] += (self.target(reward) - self.values[action]) / self.counts[action]
+
+    def target(self, reward: float) -> float:
+        """The reward as this algorithm averages it: scaled into [0, 1] by default."""
+        return self.scale(float(reward))
+
+    def _argmax(self, scores: np.ndarray) -> int:
+        best = np.flatnonzero(scores == scores.max())
+        return int(best[0] if best.size == 1 else self.rng.choice(best))
+
+    # checkpoints ------------------------------------------------------------------------
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"counts": self.counts, "values": self.values}
+
+    def save(self, path: str | Path) -> Path:
+        params = {
+            "hyperparameters": self.hyperparameters(),
+            "t": self.t,
+            "scale": self.scale.state(),
+            "rng": self.rng.bit_generator.state,
+        }
+        return save_checkpoint(path, type(self).__name__, params, self.arrays())
+
+    def load(self, path: str | Path) -> None:
+        params, arrays = load_checkpoint(path, type(self).__name__)
+        for name, current in self.arrays().items():
+            if name not in arrays:
+                raise ValueError(f"{path}: array {name!r} is missing")
+            current[...] = expect_shape(path, name, arrays[name], current.shape)
+        self.t = int(params["t"])
+        self.scale.restore(params["scale"])
+        self.rng.bit_generator.state = params["rng"]
+
+
+class EpsilonGreedy(Bandit):
+    """With probability epsilon a random arm, else the best mean so far.
+
+    Args:
+        epsilon: the exploration probability, or its starting value when decaying.
+        decay: ``None`` for constant epsilon, or ``c`` for epsilon_t = min(epsilon, c / t)
+            (the schedule with logarithmic regret in Auer et al., 2002).
+    """
+
+    def __init__(self, n_arms, seed=None, reward_range=None, epsilon=0.1, decay=None):
+        super().__init__(n_arms, seed, reward_range)
+        if not 0.0 <= epsilon <= 1.0:
+            raise ValueError(f"epsilon must be in [0, 1], got {epsilon!r}")
+        if decay is not None and decay <= 0:
+            raise ValueError(f"decay must be > 0, got {decay!r}")
+        self.epsilon, self.decay = float(epsilon), decay
+
+    def hyperparameters(self):
+        return super().hyperparameters() | {"epsilon": self.epsilon, "decay": self.decay}
+
+    def current_epsilon(self) -> float:
+        if self.decay is None:
+            return self.epsilon
+        return min(self.epsilon, self.decay / max(self.t, 1))
+
+    def choose(self, observation):
+        if self.rng.random() < self.current_epsilon():
+            return int(self.rng.integers(self.n_arms))
+        return self._argmax(self.values)
+
+    def target(self, reward):
+        return float(reward)  # a mean needs no rescaling
+
+
+class UCB1(Bandit):
+    """The arm with the highest mean plus sqrt(c ln t / n) (Auer, Cesa-Bianchi and
+    Fischer, "Finite-time analysis of the multiarmed bandit problem", 2002; c = 2)."""
+
+    def __init__(self, n_arms, seed=None, reward_range=None, c=2.0):
+        super().__init__(n_arms, seed, reward_range)
+        self.c = float(c)
+
+    def hyperparameters(self):
+        return super().hyperparameters() | {"c": self.c}
+
+    def choose(self, observation):
+        bonus = np.sqrt(self.c * math.log(self.t) / self.counts)
+        return self._argmax(self.values + bonus)
+
+
+class ThompsonBernoulli(Bandit):
+    """Thompson sampling with Beta(1, 1) priors, for rewards in [0, 1].
+
+    A scaled reward r in [0, 1] updates the posterior by a Bernoulli(r) draw (the
+    binarization trick of Agrawal and Goyal, 2012), which keeps the regret guarantee.
+    """
+
+    def __init__(self, n_arms, seed=None, reward_range=None):
+        super().__init__(n_arms, seed, reward_range)
+        self.successes = np.zeros(self.n_arms)
+        self.failures = np.zeros(self.n_arms)
+
+    def act(self, observation):
+        return self._argmax(self.rng.beta(self.successes + 1.0, self.failures + 1.0))
+
+    def update(self, observation, action, reward, next_observation, terminated):
+        scaled = self.target(reward)
+        super().update(observation, action, reward, next_observation, terminated)
+        if self.rng.random() < scaled:
+            self.successes[action] += 1
+        else:
+            self.failures[action] += 1
+
+    def arrays(self):
+        return super().arrays() | {"successes": self.successes, "failures": self.failures}
+
+
+class ThompsonGaussian(Bandit):
+    """Thompson sampling for rewards on any scale: each arm's mean has a Gaussian
+    posterior N(mean, sigma^2 / (n + 1)), with sigma the rewards' pooled standard
+    deviation estimated online."""
+
+    def __init__(self, n_arms, seed=None, reward_range=None):
+        super().__init__(n_arms, seed, reward_range)
+        self.squares = np.zeros(self.n_arms)  # sums of squared deviations (Welford)
+
+    def act(self, observation):
+        total = self.counts.sum()
+        sigma = math.sqrt(self.squares.sum() / (total - 1)) if total > 1 else 1.0
+        sigma = sigma if sigma > 0 else 1.0
+        samples = self.rng.normal(self.values, sigma / np.sqrt(self.counts + 1.0))
+        return self._argmax(samples)
+
+    def update(self, observation, action, reward, next_observation, terminated):
+        before = self.values[action]
+        super().update(observation, action, reward, next_observation, terminated)
+        self.squares[action] += (float(reward) - before) * (float(reward) - self.values[action])
+
+    def target(self, reward):
+        return float(reward)
+
+    def arrays(self):
+        return super().arrays() | {"squares": self.squares}
+
+
+class SlidingWindowUCB(Bandit):
+    """UCB over the last ``window`` pulls only, so that old rewards stop counting
+    (Garivier and Moulines, "On upper-confidence bound policies for switching bandit
+    problems", 2011)."""
+
+    def __init__(self, n_arms, seed=None, reward_range=None, window=500, c=2.0):
+        super().__init__(n_arms, seed, reward_range)
+        if window < 1:
+            raise ValueError(f"window must be >= 1, got {window!r}")
+        self.window, self.c = int(window), float(c)
+        self.history: deque[tuple[int, float]] = deque()
+        self.sums = np.zeros(self.n_arms)
+
+    def hyperparameters(self):
+        return super().hyperparameters() | {"window": self.window, "c": self.c}
+
+    def choose(self, observation):
+        means = self.sums / np.maximum(self.counts, 1)
+        horizon = min(self.t, self.window)
+        bonus = np.sqrt(self.c * math.log(max(horizon, 2)) / np.maximum(self.counts, 1e-9))
+        return self._argmax(np.where(self.counts > 0, means + bonus, np.inf))
+
+    def act(self, observation):
+        return self.choose(observation)
+
+    def update(self, observation, action, reward, next_observation, terminated):
+        self.t += 1
+        scaled = self.target(reward)
+        self.history.append((action, scaled))
+        self.counts[action] += 1
+        self.sums[action] += scaled
+        if len(self.history) > self.window:
+            old_action, old_reward = self.history.popleft()
+            self.counts[old_action] -= 1
+            self.sums[old_action] -= old_reward
+        self.values = self.sums / np.maximum(self.counts, 1)
+
+    def arrays(self):
+        actions = np.array([a for a, _ in self.history], dtype=np.int64)
+        rewards = np.array([r for _, r in self.history], dtype=np.float64)
+        return {"history_actions": actions, "history_rewards": rewards}
+
+    def load(self, path):
+        params, arrays = load_checkpoint(path, type(self).__name__)
+        actions, rewards = arrays["history_actions"], arrays["history_rewards"]
+        if actions.shape != rewards.shape or (actions.size and actions.max() >= self.n_arms):
+            raise ValueError(f"{path}: the window history does not fit {self.n_arms} arms")
+        self.history = deque(zip(actions.tolist(), rewards.tolist()))
+        self.counts = np.bincount(actions, minlength=self.n_arms).astype(float)
+        self.sums = np.bincount(actions, weights=rewards, minlength=self.n_arms)
+        self.values = self.sums / np.maximum(self.counts, 1)
+        self.t = int(params["t"])
+        self.scale.restore(params["scale"])
+        self.rng.bit_generator.state = params["rng"]
+
+
+class DiscountedUCB(Bandit):
+    """UCB with every past reward discounted by gamma per step (Garivier and Moulines,
+    2011): an arm's statistics fade unless it keeps being pulled."""
+
+    def __init__(self, n_arms, seed=None, reward_range=None, gamma=0.99, c=2.0):
+        super().__init__(n_arms, seed, reward_range)
+        if not 0.0 < gamma <= 1.0:
+            raise ValueError(f"gamma must be in (0, 1], got {gamma!r}")
+        self.gamma, self.c = float(gamma), float(c)
+        self.sums = np.zeros(self.n_arms)
+
+    def hyperparameters(self):
+        return super().hyperparameters() | {"gamma": self.gamma, "c": self.c}
+
+    def choose(self, observation):
+        total = max(self.counts.sum(), 2.0)
+        means = self.sums / np.maximum(self.counts, 1e-12)
+        bonus = np.sqrt(self.c * math.log(total) / np.maximum(self.counts, 1e-12))
+        return self._argmax(means + bonus)
+
+    def act(self, observation):
+        untried = np.flatnonzero(self.counts == 0)
+        return int(untried[0]) if untried.size else self.choose(observation)
+
+    def update(self, observation, action, reward, next_observation, terminated):
+        self.t += 1
+        scaled = self.target(reward)
+        self.counts *= self.gamma
+        self.sums *= self.gamma
+        self.counts[action] += 1.0
+        self.sums[action] += scaled
+        self.values = self.sums / np.maximum(self.counts, 1e-12)
+
+    def arrays(self):
+        return {"counts": self.counts, "sums": self.sums}
+
+
+class EXP3(Bandit):
+    """Exponential weights for adversarial rewards (Auer et al., "The nonstochastic
+    multiarmed bandit problem", 2002), with exploration ``gamma`` and importance-weighted
+    reward estimates; weights are kept in log space so they never overflow."""
+
+    def __init__(self, n_arms, seed=None, reward_range=None, gamma=0.1):
+        super().__init__(n_arms, seed, reward_range)
+        if not 0.0 < gamma <= 1.0:
+            raise ValueError(f"gamma must be in (0, 1], got {gamma!r}")
+        self.gamma = float(gamma)
+        self.log_weights = np.zeros(self.n_arms)
+
+    def hyperparameters(self):
+        return super().hyperparameters() | {"gamma": self.gamma}
+
+    def probabilities(self) -> np.ndarray:
+        weights = np.exp(self.log_weights - self.log_weights.max())
+        return (1.0 - self.gamma) * weights / weights.sum() + self.gamma / self.n_arms
+
+    def act(self, observation):
+        return int(self.rng.choice(self.n_arms, p=self.probabilities()))
+
+    def update(self, observation, action, reward, next_observation, terminated):
+        probability = self.probabilities()[action]
+        super().update(observation, action, reward, next_observation, terminated)
+        estimate = self.scale(float(reward)) / probability
+        self.log_weights[action] += self.gamma * estimate / self.n_arms
+
+    def arrays(self):
+        return super().arrays() | {"log_weights": self.log_weights}
+
+
+class LinUCB(Bandit):
+    """Contextual bandit with a linear reward model per arm (Li, Chu, Langford and
+    Schapire, "A contextual-bandit approach to personalized news article
+    recommendation", WWW 2010, disjoint model). The context is the flattened
+    observation plus a constant 1.
+
+    Args:
+        context_dim: the observation's size.
+        alpha: the width of the confidence bonus.
+        ridge: the ridge regularization of each arm's least squares.
+    """
+
+    def __init__(self, n_arms, context_dim, seed=None, reward_range=None, alpha=1.0, ridge=1.0):
+        super().__init__(n_arms, seed, reward_range)
+        self.context_dim, self.alpha, self.ridge = int(context_dim), float(alpha), float(ridge)
+        d = self.context_dim + 1
+        self.precision = np.stack([np.eye(d) * self.ridge for _ in range(self.n_arms)])
+        self.covariance = np.stack([np.eye(d) / self.ridge for _ in range(self.n_arms)])
+        self.moments = np.zeros((self.n_arms, d))
+
+    def hyperparameters(self):
+        return super().hyperparameters() | {
+            "context_dim": self.context_dim,
+            "alpha": self.alpha,
+            "ridge": self.ridge,
+        }
+
+    def context(self, observation) -> np.ndarray:
+        x = np.asarray(observation, dtype=np.float64).ravel()
+        if x.size != self.context_dim:
+            raise ValueError(f"LinUCB expects contexts of size {self.context_dim}, got {x.size}")
+        return np.append(x, 1.0)
+
+    def act(self, observation):
+        x = self.context(observation)
+        theta = np.einsum("aij,aj->ai", self.covariance, self.moments)
+        width = np.sqrt(np.einsum("i,aij,j->a", x, self.covariance, x))
+        return self._argmax(theta @ x + self.alpha * width)
+
+    def update(self, observation, action, reward, next_observation, terminated):
+        self.t += 1
+        self.counts[action] += 1
+        x = self.context(observation)
+        self.precision[action] += np.outer(x, x)
+        # Sherman-Morrison keeps the inverse current in O(d^2)
+        cx = self.covariance[action] @ x
+        self.covariance[action] -= np.outer(cx, cx) / (1.0 + x @ cx)
+        self.moments[action] += float(reward) * x
+
+    def predict(self, observation) -> np.ndarray:
+        """Each arm's estimated expected reward for ``observation``."""
+        x = self.context(observation)
+        return np.einsum("aij,aj->ai", self.covariance, self.moments) @ x
+
+    def arrays(self):
+        return {
+            "counts": self.counts,
+            "precision": self.precision,
+            "covariance": self.covariance,
+            "moments": self.moments,
+        }

@@ -1,0 +1,355 @@
+"""The Gymnasium environment around :mod:`opsgym.envs.caching.simulator`."""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from opsgym.envs.caching import exact
+from opsgym.envs.caching.simulator import DecisionCache
+from opsgym.envs.caching.workloads import SIZE_DISTRIBUTIONS, WORKLOADS, Workload, WorkloadConfig
+from opsgym.envs.core import validation
+from opsgym.envs.core.traces import FORMATS
+
+REWARD_METRICS = ("hits", "bytes")
+CANDIDATE_FEATURES = ("recency", "frequency", "age", "size")
+
+
+class CachingEnv(gym.Env[np.ndarray, int]):
+    """Decide what a full cache evicts, or whether it admits the newcomer at all.
+
+    ## Description
+
+    A cache of fixed capacity serves a stream of object requests. Hits, and misses whose
+    object fits in the free space, are served without a decision. A miss into a full
+    cache is a decision: the agent sees `n_candidates` eviction candidates drawn
+    uniformly from the cached objects (as Redis samples keys for its approximate LRU and
+    LFU; every cached object, repeated in turn, when there are fewer) and the requested
+    object, and either evicts one candidate or bypasses the newcomer (serves it without
+    caching it). If evicting one candidate frees too little space for a large object, a
+    new decision follows for the same request. Objects larger than the whole cache are
+    never admitted.
+
+    Capacity is in bytes; with `size_distribution="unit"` every object has size 1 and
+    capacity counts objects. Time is virtual: request i happens at time i.
+
+    Workloads: `"zipf"` (independent requests over a catalog with Zipf popularity), and
+    on top of it `"drift"` (the popular set shifts by `drift_shift` objects every
+    `drift_period` requests), `"periodic"` (a fraction of requests loops over
+    `loop_size` objects in order), `"scan"` (every `scan_every` requests, a run of
+    `scan_length` requests to objects never seen before or after), `"one_hit_wonders"`
+    (a fraction of requests to objects requested once); `"web07"` (windows of the
+    shipped Web07 trace of an e-commerce product-page cache, cache2k-benchmark, CC BY
+    4.0) and `"trace"` (windows of your own trace, `trace_path`, in the formats of
+    `opsgym.envs.core.traces`). Traces without sizes take sizes from
+    `size_distribution`.
+
+    The ceiling is Belady's MIN: `info["episode_metrics"]["belady_hit_ratio"]` is the
+    offline optimum (with bypass) on the episode's requests for unit sizes. With
+    variable sizes it is a heuristic (furthest next use), a strong reference but not an
+    upper bound: the optimum is NP-hard there. The `oracle` policy applies Belady's rule
+    to the candidates shown, so with unit sizes it reaches that optimum when
+    `n_candidates >= capacity`.
+
+    ## Action Space
+
+    `Discrete(n_candidates + 1)`: action i < n_candidates evicts candidate i; action
+    `n_candidates` bypasses the requested object.
+
+    ## Observation Space
+
+    A float32 `Box` in [0, 1] of shape `(4 * n_candidates + 3,)`. Times and counts,
+    whose ranges are wide, are on a log scale: `log(1 + x) / log(1 + episode_length)`;
+    sizes are `log(1 + size) / log(1 + capacity)`.
+
+    | Num | Observation | Min | Max |
+    |-----|-------------|-----|-----|
+    | 4i | candidate i: time since its last request [requests], log scale | 0 | 1 |
+    | 4i + 1 | candidate i: its requests since admission (decayed if `count_half_life > 0`), log scale | 0 | 1 |
+    | 4i + 2 | candidate i: time since its admission [requests], log scale | 0 | 1 |
+    | 4i + 3 | candidate i: its size [bytes], log scale | 0 | 1 |
+    | 4K | requested object: its past requests in the episode (decayed likewise), log scale | 0 | 1 |
+    | 4K + 1 | requested object: its size [bytes], log scale | 0 | 1 |
+    | 4K + 2 | bytes to free before it fits, as a fraction of capacity | 0 | 1 |
+
+    K is `n_candidates`. After the last request the observation is all zeros.
+
+    ## Rewards
+
+    The hits served from this decision until the next one (`reward_metric="hits"`), or
+    the bytes hit in units of the workload's mean object size (`"bytes"`: the mean
+    request size of the whole trace, or `size_median * exp(size_sigma^2 / 2)` for
+    lognormal sizes). The first step also counts the hits served before the first
+    decision, so the return is the episode's hit count (or its bytes hit in mean sizes).
+    `info["rewards"]` holds both components, `hits` and `bytes`.
+
+    ## Starting State
+
+    The cache is empty and the episode's requests are drawn (or its trace window
+    chosen) from the seed given to `reset`, which then serves requests up to the first
+    decision. Requests are drawn in chunks of 256 as the cache reaches them, in an
+    order fixed by the seed; candidate sampling also draws from that seed.
+
+    ## Episode End
+
+    1. Truncation: all `episode_length` requests have been served (or the whole trace,
+       if it is shorter).
+
+    The environment never terminates: caching is a continuing task. If no decision is
+    ever needed, the episode is one step whose action is ignored. On the last step
+    `info["episode_metrics"]` holds the hit ratio, byte hit ratio, Belady's hit ratio and
+    byte hit ratio on the same requests, and the fraction of decisions that bypassed.
+
+    ## Arguments
+
+    | Parameter | Type | Default | Description |
+    |-----------|------|---------|-------------|
+    | `capacity` | int | `100` | cache size [bytes]; objects, with unit sizes |
+    | `n_candidates` | int | `8` | eviction candidates per decision (Redis's default sample is 5) |
+    | `workload` | str | `"zipf"` | `"zipf"`, `"drift"`, `"periodic"`, `"scan"`, `"one_hit_wonders"`, `"web07"` or `"trace"` |
+    | `episode_length` | int | `10000` | requests per episode |
+    | `catalog_size` | int | `10000` | objects of the Zipf catalog |
+    | `zipf_exponent` | float | `0.9` | Zipf exponent of popularity (web traffic: 0.6 to 1) |
+    | `drift_period` | int | `2000` | requests between popularity shifts (`"drift"`) |
+    | `drift_shift` | int | `500` | popularity ranks shifted at each period (`"drift"`) |
+    | `scan_every` | int | `2000` | requests from one scan's start to the next's (`"scan"`) |
+    | `scan_length` | int | `300` | requests of one scan, < `scan_every` (`"scan"`) |
+    | `loop_size` | int | `80` | objects in the loop (`"periodic"`) |
+    | `loop_fraction` | float | `0.3` | fraction of requests going round the loop (`"periodic"`) |
+    | `one_hit_fraction` | float | `0.3` | fraction of one-hit-wonder requests (`"one_hit_wonders"`) |
+    | `size_distribution` | str | `"unit"` | `"unit"` or `"lognormal"` object sizes |
+    | `size_median` | float | `100.0` | median lognormal object size [bytes] |
+    | `size_sigma` | float | `1.0` | sigma of the log of lognormal sizes |
+    | `trace_path` | str or None | `None` | the trace file read by `workload="trace"` |
+    | `trace_format` | str or None | `None` | `"ids"`, `"csv"`, `"cache2k"` or `"oracle_general"`; guessed from the name if None |
+    | `count_half_life` | float | `0.0` | half-life of request counts [requests]; 0 for raw counts |
+    | `reward_metric` | str | `"hits"` | `"hits"` or `"bytes"` |
+
+    >>> import gymnasium as gym
+    >>> import opsgym.envs
+    >>> env = gym.make("opsgym/Caching-v0", workload="web07", capacity=500)
+    >>> observation, info = env.reset(seed=0)
+    >>> observation.shape
+    (35,)
+
+    ## Version History
+
+    * v0: Initial release.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        capacity: int = 100,
+        n_candidates: int = 8,
+        workload: str = "zipf",
+        episode_length: int = 10_000,
+        catalog_size: int = 10_000,
+        zipf_exponent: float = 0.9,
+        drift_period: int = 2_000,
+        drift_shift: int = 500,
+        scan_every: int = 2_000,
+        scan_length: int = 300,
+        loop_size: int = 80,
+        loop_fraction: float = 0.3,
+        one_hit_fraction: float = 0.3,
+        size_distribution: str = "unit",
+        size_median: float = 100.0,
+        size_sigma: float = 1.0,
+        trace_path: str | None = None,
+        trace_format: str | None = None,
+        count_half_life: float = 0.0,
+        reward_metric: str = "hits",
+        render_mode: str | None = None,
+    ) -> None:
+        self.capacity = validation.integer("capacity", capacity, minimum=1)
+        self.n_candidates = validation.integer("n_candidates", n_candidates, minimum=1)
+        workload = validation.choice("workload", workload, WORKLOADS)
+        scan_every = validation.integer("scan_every", scan_every, minimum=2)
+        config = WorkloadConfig(
+            workload=workload,
+            episode_length=validation.integer("episode_length", episode_length, minimum=1),
+            catalog_size=validation.integer("catalog_size", catalog_size, minimum=1),
+            zipf_exponent=validation.non_negative("zipf_exponent", zipf_exponent),
+            drift_period=validation.integer("drift_period", drift_period, minimum=1),
+            drift_shift=validation.integer("drift_shift", drift_shift, minimum=0),
+            scan_every=scan_every,
+            scan_length=_below("scan_length", scan_length, scan_every),
+            loop_size=validation.integer("loop_size", loop_size, minimum=1),
+            loop_fraction=validation.probability("loop_fraction", loop_fraction),
+            one_hit_fraction=validation.probability("one_hit_fraction", one_hit_fraction),
+            size_distribution=validation.choice(
+                "size_distribution", size_distribution, SIZE_DISTRIBUTIONS
+            ),
+            size_median=validation.positive("size_median", size_median),
+            size_sigma=validation.in_range("size_sigma", size_sigma, 0.0, 5.0),
+        )
+        if workload == "trace" and not isinstance(trace_path, str):
+            raise ValueError(
+                f"trace_path must name a trace file for workload='trace', got {trace_path!r}"
+            )
+        if trace_format is not None:
+            validation.choice("trace_format", trace_format, FORMATS)
+        self.count_half_life = validation.non_negative("count_half_life", count_half_life)
+        self.reward_metric = validation.choice("reward_metric", reward_metric, REWARD_METRICS)
+        if render_mode is not None:
+            validation.choice("render_mode", render_mode, self.metadata["render_modes"])
+        self.render_mode = render_mode
+
+        self.workload = Workload.build(config, trace_path, trace_format)
+        self.episode_length = config.episode_length
+        self.simulator = DecisionCache(self.capacity, self.n_candidates, self.count_half_life)
+        k = self.n_candidates
+        self.action_space = spaces.Discrete(k + 1)
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(4 * k + 3,), dtype=np.float32)
+        self._time_scale = 1.0 / math.log1p(config.episode_length)
+        self._size_scale = 1.0 / math.log1p(self.capacity)
+        self._stream = self.workload.episode(np.random.default_rng(0))
+        self._next_use: list[int] | None = None
+        self._carried_hits = (0, 0)
+        self._decisions = 0
+        self._bypasses = 0
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        rng = self.np_random
+        stream = self._stream = self.workload.episode(rng)
+        candidate_rng = random.Random(int(rng.integers(2**63)))  # before any chunk is drawn
+        self._next_use = None
+        self._decisions = self._bypasses = 0
+        sim = self.simulator
+        sim.reset(stream.ids, stream.sizes, candidate_rng, stream.extend, stream.length)
+        self._carried_hits = sim.run_until_decision()
+        return self._observation(), {}
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        choice = validation.action_index(action, self.n_candidates + 1)
+        sim = self.simulator
+        if sim.done and self._carried_hits is None:
+            raise RuntimeError("step() called after the episode ended; call reset() first")
+        hits, bytes_hit = self._carried_hits or (0, 0)
+        self._carried_hits = (0, 0)
+        if sim.pending:
+            self._decisions += 1
+            if choice == self.n_candidates:
+                self._bypasses += 1
+                sim.bypass()
+            else:
+                sim.evict(choice)
+            if not sim.pending:
+                more_hits, more_bytes = sim.run_until_decision()
+                hits += more_hits
+                bytes_hit += more_bytes
+        rewards = {"hits": float(hits), "bytes": bytes_hit / self.workload.mean_size}
+        served = sim.served
+        info: dict[str, Any] = {
+            "hit_ratio": sim.hits / served if served else 0.0,
+            "byte_hit_ratio": sim.bytes_hit / sim.bytes_requested if served else 0.0,
+            "rewards": rewards,
+        }
+        truncated = sim.done
+        if truncated:
+            self._carried_hits = None
+            info["episode_metrics"] = self.episode_metrics()
+        return self._observation(), rewards[self.reward_metric], False, truncated, info
+
+    def next_use(self) -> list[int]:
+        """For each request of the episode, the index of the next request of its object.
+
+        The future, for oracles: see :func:`opsgym.envs.caching.exact.next_use_indices`.
+        """
+        if self._next_use is None:
+            self._stream.materialize()
+            self._next_use = exact.next_use_indices(self._stream.ids)
+        return self._next_use
+
+    def requests(self) -> tuple[list, list[int]]:
+        """The object id and size [bytes] of every request of the episode (the future too)."""
+        self._stream.materialize()
+        return self._stream.ids, self._stream.sizes
+
+    def episode_metrics(self) -> dict[str, float]:
+        """Hit ratios of the requests served so far, and Belady's on the whole episode."""
+        sim = self.simulator
+        if sim.served == 0:
+            return {}
+        ids, sizes = self.requests()
+        if self.workload.unit_sizes:
+            sizes = None
+        ceiling = exact.belady(ids, self.capacity, sizes, next_use=self.next_use())
+        return {
+            "hit_ratio": sim.hits / sim.served,
+            "byte_hit_ratio": sim.bytes_hit / sim.bytes_requested,
+            "belady_hit_ratio": ceiling.hit_ratio,
+            "belady_byte_hit_ratio": ceiling.byte_hit_ratio,
+            "bypass_ratio": self._bypasses / self._decisions if self._decisions else 0.0,
+        }
+
+    def observation_fields(self) -> dict[str, slice]:
+        """Where each feature sits in the observation, by name (one slice per feature)."""
+        end = 4 * self.n_candidates
+        fields = {name: slice(i, end, 4) for i, name in enumerate(CANDIDATE_FEATURES)}
+        fields["incoming_frequency"] = slice(end, end + 1)
+        fields["incoming_size"] = slice(end + 1, end + 2)
+        fields["bytes_to_free"] = slice(end + 2, end + 3)
+        return fields
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        sim = self.simulator
+        served = max(sim.served, 1)
+        line = (
+            f"request {sim.now}/{sim.length}: {len(sim.members)} objects, "
+            f"{sim.used}/{self.capacity} bytes, hit ratio {sim.hits / served:.3f}"
+        )
+        if sim.pending:
+            line += f"; deciding for object {sim.ids[sim.now]!r} among {sim.candidates}"
+        return line
+
+    def _observation(self) -> np.ndarray:
+        sim = self.simulator
+        if not sim.pending:
+            return np.zeros(self.observation_space.shape, dtype=np.float32)
+        now = sim.now
+        time_scale, size_scale, log1p = self._time_scale, self._size_scale, math.log1p
+        last_seen, inserted, count, size_of = sim.last_seen, sim.inserted, sim.count, sim.size_of
+        x = sim.ids[now]
+        if self.count_half_life == 0:
+            counts = [count[c] for c in sim.candidates]
+            past = sim.seen_count.get(x, 0)
+        else:
+            counts = [sim.decay(count[c], last_seen[c]) for c in sim.candidates]
+            past = sim.decay(sim.seen_count[x], last_seen[x]) if x in last_seen else 0.0
+        values = []
+        for c, requests in zip(sim.candidates, counts):
+            values += (
+                log1p(now - last_seen[c]) * time_scale,
+                log1p(requests) * time_scale,
+                log1p(now - inserted[c]) * time_scale,
+                log1p(size_of[c]) * size_scale,
+            )
+        size = sim.sizes[now]
+        values += (
+            log1p(past) * time_scale,
+            log1p(size) * size_scale,
+            (size - (self.capacity - sim.used)) / self.capacity,
+        )
+        # every value is in [0, 1] by construction: times and counts < episode_length,
+        # sizes of admissible objects <= capacity
+        return np.array(values, dtype=np.float32)
+
+
+def _below(name: str, value: object, limit: int) -> int:
+    number = validation.integer(name, value, minimum=1)
+    if number >= limit:
+        raise ValueError(f"{name} must be < {limit}, got {number!r}")
+    return number

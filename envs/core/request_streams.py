@@ -1,0 +1,135 @@
+"""Seeded synthetic object-request streams: Zipf popularity and the patterns that break caches.
+
+Objects of the catalog are integers ``0 .. catalog - 1``, object ``r`` having popularity
+rank ``r`` (0 the most popular) unless the popular set drifts. The patterns that are not
+popularity (scans, periodic loops, one-hit wonders) use ids from ``catalog`` up, so they
+never collide with the catalog.
+
+Every function takes its ``numpy.random.Generator`` from the caller and returns an int64
+array of object ids, one per request.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def zipf_probabilities(catalog: int, exponent: float) -> np.ndarray:
+    """The Zipf popularity of each rank, ``p(r) = (r + 1)^-exponent / H(catalog, exponent)``."""
+    weights = np.arange(1, catalog + 1, dtype=np.float64) ** -exponent
+    return weights / weights.sum()
+
+
+def alias_table(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias table of a discrete distribution, built by Vose's method (1991).
+
+    Sampling then costs O(1) per draw whatever the catalog size: pick a column uniformly,
+    keep it with its ``keep`` probability, else take its ``alias``.
+
+    Returns:
+        ``keep`` (float64) and ``alias`` (int64), one entry per outcome.
+    """
+    n = len(probabilities)
+    scaled = (np.asarray(probabilities, dtype=np.float64) * n).tolist()
+    keep = [1.0] * n
+    alias = list(range(n))
+    small = [i for i, p in enumerate(scaled) if p < 1.0]
+    large = [i for i, p in enumerate(scaled) if p >= 1.0]
+    while small and large:
+        low, high = small.pop(), large.pop()
+        keep[low] = scaled[low]
+        alias[low] = high
+        scaled[high] -= 1.0 - scaled[low]
+        (small if scaled[high] < 1.0 else large).append(high)
+    return np.array(keep), np.array(alias, dtype=np.int64)
+
+
+def zipf_requests(
+    rng: np.random.Generator, count: int, table: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """Draw ``count`` independent requests (the independent reference model).
+
+    Args:
+        rng: the generator every draw comes from.
+        count: the number of requests.
+        table: the alias table of the popularity, from :func:`alias_table`.
+    """
+    keep, alias = table
+    scaled = rng.random(count) * len(keep)
+    column = scaled.astype(np.int64)
+    # the fractional part is a uniform draw independent of the column
+    return np.where(scaled - column < keep[column], column, alias[column])
+
+
+def drift(ranks: np.ndarray, catalog: int, period: int, shift: int, start: int = 0) -> np.ndarray:
+    """Shift the popular set by ``shift`` objects every ``period`` requests.
+
+    Request ``i`` of rank ``r`` asks for object ``(r + shift * (i // period)) % catalog``:
+    after each period the objects that were most popular fall out of favour and others,
+    never requested before, take their place. ``ranks`` are requests ``start`` onwards.
+    """
+    phase = np.arange(start, start + len(ranks), dtype=np.int64) // period
+    return (ranks + shift * phase) % catalog
+
+
+def add_scans(
+    ids: np.ndarray, every: int, length: int, first_id: int, start: int = 0
+) -> np.ndarray:
+    """Replace a run of ``length`` requests every ``every`` requests by a scan.
+
+    A scan asks for ``length`` distinct objects never requested before nor after (ids from
+    ``first_id`` up), as a backup or a full table scan does: it flushes a recency-based
+    cache of everything useful. Each scan closes a period of ``every`` requests; ``ids``
+    are requests ``start`` onwards.
+    """
+    ids = ids.copy()
+    positions = np.arange(start, start + len(ids))
+    in_scan = (positions % every) >= every - length
+    ids[in_scan] = first_id + np.arange(int(in_scan.sum()), dtype=np.int64)
+    return ids
+
+
+def add_loop(
+    rng: np.random.Generator,
+    ids: np.ndarray,
+    fraction: float,
+    size: int,
+    first_id: int,
+    done: int = 0,
+) -> np.ndarray:
+    """Send a ``fraction`` of the requests round a loop of ``size`` objects, in order.
+
+    Periodic access: each loop object comes back every ``size / fraction`` requests on
+    average. A loop longer than the cache defeats LRU and FIFO entirely (every loop
+    request misses) while an optimal cache keeps part of it. ``done`` loop requests came
+    before these.
+    """
+    ids = ids.copy()
+    chosen = rng.random(len(ids)) < fraction
+    ids[chosen] = first_id + np.arange(done, done + int(chosen.sum()), dtype=np.int64) % size
+    return ids
+
+
+def add_one_hit_wonders(
+    rng: np.random.Generator, ids: np.ndarray, fraction: float, first_id: int
+) -> np.ndarray:
+    """Replace a ``fraction`` of the requests by objects requested exactly once.
+
+    One-hit wonders are a large share of CDN and web traffic (Maggs and Sitaraman, 2015);
+    admitting them only pushes out useful objects. Their ids run from ``first_id`` up.
+    """
+    ids = ids.copy()
+    chosen = rng.random(len(ids)) < fraction
+    ids[chosen] = first_id + np.arange(int(chosen.sum()), dtype=np.int64)
+    return ids
+
+
+def lognormal_sizes(
+    rng: np.random.Generator, count: int, median: float, sigma: float
+) -> np.ndarray:
+    """Draw ``count`` lognormal object sizes [bytes], at least 1.
+
+    Web object sizes are heavy-tailed and close to lognormal (Breslau et al., INFOCOM
+    1999). Their mean is ``median * exp(sigma^2 / 2)`` (before rounding).
+    """
+    return np.maximum(1, np.rint(median * rng.lognormal(0.0, sigma, count))).astype(np.int64)
