@@ -279,6 +279,13 @@ def test_optimum_is_never_worse_than_any_heuristic(config):
             assert costs["oracle"] <= cost + 1e-9, (seed, name, costs)
 
 
+def test_an_oracle_too_large_to_plan_refuses_to_be_built():
+    env = gym.make("opsgym/Autoscaling-v0", episode_steps=100_000, boot_steps=60, max_instances=50)
+    with pytest.raises(ValueError, match="oracle's table"):
+        make_policy(env, "oracle")
+    assert "oracle" not in policy_names(env) and "hpa" in policy_names(env)
+
+
 # ---------------------------------------------------------------------------- heuristics
 
 

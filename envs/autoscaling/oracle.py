@@ -69,6 +69,23 @@ def _penalties(env: AutoscalingEnv, loads: list[float]) -> np.ndarray:
     return table
 
 
+def _state_shape(env: AutoscalingEnv) -> tuple[int, int, int]:
+    """(running counts, steps-since-arrival values, steps-since-scale-down values)."""
+    sizes = env.max_instances - env.min_instances + 1
+    return sizes, env.cooldown_steps + 2, env.boot_steps + env.cooldown_steps + 2
+
+
+def check_plan_size(env: AutoscalingEnv) -> None:
+    """Raise ``ValueError`` if the plan's choice table would exceed ``MAX_TABLE`` entries."""
+    shape = _state_shape(env)
+    states = shape[0] * shape[1] * shape[2]
+    if env.episode_steps * states > MAX_TABLE:
+        raise ValueError(
+            f"the oracle's table would hold {env.episode_steps} steps x {states} states; "
+            f"shorten episode_steps or lower boot_steps, cooldown_steps or max_instances"
+        )
+
+
 def optimal_plan(env: AutoscalingEnv) -> Plan:
     """The exact minimum-cost plan of the env's episode, from its first step.
 
@@ -82,14 +99,11 @@ def optimal_plan(env: AutoscalingEnv) -> Plan:
     horizon, k = len(loads), env.max_step_change
     boot, cooldown = env.boot_steps, env.cooldown_steps
     low, sizes = env.min_instances, env.max_instances - env.min_instances + 1
-    arrival_cap = cooldown + 1  # steps since the last arrival, capped where it stops mattering
-    stop_cap = boot + cooldown + 1  # steps since the last scale-down, capped likewise
-    shape = (sizes, arrival_cap + 1, stop_cap + 1)
-    if horizon * int(np.prod(shape)) > MAX_TABLE:
-        raise ValueError(
-            f"the oracle's table would hold {horizon} steps x {int(np.prod(shape))} states; "
-            f"shorten episode_steps or lower boot_steps, cooldown_steps or max_instances"
-        )
+    check_plan_size(env)
+    # steps since the last arrival and since the last scale-down, capped where they stop
+    # mattering
+    shape = _state_shape(env)
+    arrival_cap, stop_cap = shape[1] - 1, shape[2] - 1
 
     size, since_arrival, since_stop = np.indices(shape)
     later_arrival = np.minimum(since_arrival + 1, arrival_cap)
@@ -158,6 +172,9 @@ class PerfectForesightOracle:
 
     Args:
         env: the environment to read; wrappers are looked through.
+
+    Raises:
+        ValueError: the plan would be too large (see :func:`check_plan_size`).
     """
 
     def __init__(self, env) -> None:
@@ -166,6 +183,7 @@ class PerfectForesightOracle:
             raise TypeError(
                 f"PerfectForesightOracle needs an AutoscalingEnv, got {type(unwrapped)}"
             )
+        check_plan_size(unwrapped)
         self.env = unwrapped
         self.plan: Plan | None = None
 
