@@ -17,7 +17,8 @@ from collections.abc import Callable
 import gymnasium as gym
 
 from opsgym.agents.protocol import Policy
-from opsgym.baselines import caching, config_tuning, index_selection, load_balancing
+from opsgym.baselines import autoscaling, caching, config_tuning, index_selection, load_balancing
+from opsgym.envs.autoscaling import AutoscalingEnv
 from opsgym.envs.caching import CachingEnv
 from opsgym.envs.config_tuning import ConfigTuningEnv
 from opsgym.envs.index_selection import IndexSelectionEnv
@@ -27,6 +28,7 @@ PolicyFactory = Callable[..., Policy]
 
 _POLICIES: dict[type[gym.Env], dict[str, PolicyFactory]] = {
     LoadBalancingEnv: load_balancing.POLICIES,
+    AutoscalingEnv: autoscaling.POLICIES,
     CachingEnv: caching.POLICIES,
     ConfigTuningEnv: config_tuning.POLICIES,
     IndexSelectionEnv: index_selection.POLICIES,

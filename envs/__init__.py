@@ -53,6 +53,42 @@ register_scenario(
 )
 
 # ----------------------------------------------------------------------------------------
+# Autoscaling
+# ----------------------------------------------------------------------------------------
+
+_register("opsgym/Autoscaling-v0", "opsgym.envs.autoscaling:AutoscalingEnv")
+register_scenario(
+    "opsgym/Autoscaling-v0",
+    "nasa",
+    "replay of the NASA Kennedy Space Center web server's requests per minute (1995)",
+    workload="nasa",
+)
+register_scenario(
+    "opsgym/Autoscaling-v0",
+    "slow-boot",
+    "instances boot for 10 minutes: a rule that only reacts is ten minutes late",
+    boot_steps=10,
+)
+register_scenario(
+    "opsgym/Autoscaling-v0",
+    "drift-level",
+    "the load jumps by half mid-episode (a launch), unannounced",
+    drift="level",
+)
+register_scenario(
+    "opsgym/Autoscaling-v0",
+    "drift-shape",
+    "the daily pattern runs three hours later from mid-episode on, unannounced",
+    drift="shape",
+)
+register_scenario(
+    "opsgym/Autoscaling-v0",
+    "week",
+    "a week of minutes: weekdays, the weekend and their transitions",
+    episode_steps=10_080,
+)
+
+# ----------------------------------------------------------------------------------------
 # Caching
 # ----------------------------------------------------------------------------------------
 

@@ -1,0 +1,194 @@
+"""The perfect-foresight optimum of Autoscaling, by dynamic programming over fleet sizes.
+
+With the episode's load known in advance, the environment is a deterministic control
+problem. Its raw state (running instances, the boot pipeline, the cooldown left) grows
+as (k + 1)^boot_steps; two exchange arguments shrink it to the number of running
+instances plus two small clocks, without losing optimality:
+
+1. Some optimal plan never cancels a booting instance. If a plan cancels instances at
+   step r that were launched at s < r, launching that many fewer at s and scaling down
+   that many fewer at r leaves the running instances of every step unchanged, bills
+   no more, never leaves the fleet's bounds (running instances never drop below
+   ``min_instances``), and triggers no cooldown the original did not. So a plan scales
+   down only while nothing boots, and a launch at step j is an *arrival* of serving
+   instances at j + boot_steps, billed for boot_steps steps before it.
+2. Some optimal plan never has an arrival and a scale-down at the same step (it could
+   launch fewer instead), and never launches within boot_steps of the end.
+
+Such a plan is a path of the running count S_t with arrivals (at most k, at
+t >= boot_steps) and scale-downs (at most k). The constraints the env's dynamics put on
+it need only the steps since the last arrival and since the last scale-down: an arrival
+at t needs no scale-down in [t - boot_steps - cooldown_steps, t) (nothing may be
+cancelled, and the launch at t - boot_steps must be out of the last scale-down's
+cooldown) and the last arrival at least cooldown_steps + 1 steps before; a scale-down
+needs the last one at least cooldown_steps + 1 steps before and the last launch at
+least cooldown_steps + 1 steps before. The fleet stays within its bounds exactly when
+S_t does. Backward induction over (S, clocks) per step (Bellman, 1957) is then exact;
+the tests check it against exhaustive search on short horizons.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from opsgym.envs.autoscaling.env import AutoscalingEnv
+
+MAX_TABLE = 50_000_000  # steps x states of the plan's choice table (int8)
+
+
+class Plan:
+    """An optimal episode: the action of every step and the episode's cost.
+
+    Attributes:
+        actions: the action index of each step.
+        cost: the optimal episode cost (minus the best return).
+    """
+
+    def __init__(self, actions: list[int], cost: float) -> None:
+        self.actions = actions
+        self.cost = cost
+
+
+def _penalties(env: AutoscalingEnv, loads: list[float]) -> np.ndarray:
+    """``penalties[t, S - min_instances]``: the weighted SLA and drop cost of step t.
+
+    Computed with the env's own service model, so the plan's costs are the env's.
+    """
+    sizes = range(env.min_instances, env.max_instances + 1)
+    table = np.empty((len(loads), len(sizes)))
+    by_rate: dict[float, list[float]] = {}
+    for t, rate in enumerate(loads):
+        row = by_rate.get(rate)
+        if row is None:
+            row = []
+            for servers in sizes:
+                _, dropped, _, _, violated = env.service.serve(servers, rate)
+                row.append(env.penalty(dropped, violated))
+            by_rate[rate] = row
+        table[t] = row
+    return table
+
+
+def _state_shape(env: AutoscalingEnv) -> tuple[int, int, int]:
+    """(running counts, steps-since-arrival values, steps-since-scale-down values)."""
+    sizes = env.max_instances - env.min_instances + 1
+    return sizes, env.cooldown_steps + 2, env.boot_steps + env.cooldown_steps + 2
+
+
+def check_plan_size(env: AutoscalingEnv) -> None:
+    """Raise ``ValueError`` if the plan's choice table would exceed ``MAX_TABLE`` entries."""
+    shape = _state_shape(env)
+    states = shape[0] * shape[1] * shape[2]
+    if env.episode_steps * states > MAX_TABLE:
+        raise ValueError(
+            f"the oracle's table would hold {env.episode_steps} steps x {states} states; "
+            f"shorten episode_steps or lower boot_steps, cooldown_steps or max_instances"
+        )
+
+
+def optimal_plan(env: AutoscalingEnv) -> Plan:
+    """The exact minimum-cost plan of the env's episode, from its first step.
+
+    Raises:
+        ValueError: the episode has already begun, or the choice table would exceed
+            ``MAX_TABLE`` entries.
+    """
+    if env.current_step != 0:
+        raise ValueError("optimal_plan plans whole episodes: call it right after reset()")
+    loads = env.episode_load()
+    horizon, k = len(loads), env.max_step_change
+    boot, cooldown = env.boot_steps, env.cooldown_steps
+    low, sizes = env.min_instances, env.max_instances - env.min_instances + 1
+    check_plan_size(env)
+    # steps since the last arrival and since the last scale-down, capped where they stop
+    # mattering
+    shape = _state_shape(env)
+    arrival_cap, stop_cap = shape[1] - 1, shape[2] - 1
+
+    size, since_arrival, since_stop = np.indices(shape)
+    later_arrival = np.minimum(since_arrival + 1, arrival_cap)
+    later_stop = np.minimum(since_stop + 1, stop_cap)
+    may_arrive = (since_arrival >= cooldown + 1) & (since_stop >= stop_cap)
+    may_stop = (since_stop >= cooldown + 1) & (since_arrival >= cooldown + 1 - boot)
+    # choice c: 0 holds, 1..k are arrivals of c instances, k+1..2k scale-downs of c - k
+    changes = [0] + list(range(1, k + 1)) + [-j for j in range(1, k + 1)]
+    targets, successors, allowed = [], [], []
+    for change in changes:
+        target = size + change
+        fits = (target >= 0) & (target < sizes)
+        if change > 0:
+            fits &= may_arrive
+            successor = (target, np.minimum(1, arrival_cap), later_stop)
+        elif change < 0:
+            fits &= may_stop
+            successor = (target, later_arrival, np.minimum(1, stop_cap))
+        else:
+            successor = (target, later_arrival, later_stop)
+        clipped = np.clip(target, 0, sizes - 1)
+        targets.append(clipped)
+        successors.append(np.ravel_multi_index((clipped, *successor[1:]), shape))
+        allowed.append(fits)
+
+    instance = np.array([env.instance_cost(low + s) for s in range(sizes)])
+    boot_bill = env.instance_cost(1) * boot if env.bill_booting else 0.0
+    penalties = _penalties(env, loads)
+    value = np.zeros(shape)
+    choices = np.empty((horizon, *shape), dtype=np.int8)
+    for t in range(horizon - 1, -1, -1):
+        step_cost = instance + penalties[t]
+        flat_value = value.ravel()
+        candidates = []
+        for c, change in enumerate(changes):
+            q = step_cost[targets[c]] + flat_value[successors[c]]
+            if change > 0:
+                q = q + change * boot_bill
+                usable = allowed[c] if t >= boot else np.zeros(shape, dtype=bool)
+            else:
+                usable = allowed[c]
+            candidates.append(np.where(usable, q, np.inf))
+        stacked = np.stack(candidates)
+        choices[t] = np.argmin(stacked, axis=0)
+        value = np.take_along_axis(stacked, choices[t][None].astype(np.intp), axis=0)[0]
+
+    start = (env.fleet.running - low, arrival_cap, stop_cap)
+    actions = [k] * horizon  # hold
+    state = start
+    for t in range(horizon):
+        change = changes[choices[t][state]]
+        if change > 0:
+            actions[t - boot] = k + change  # launched boot_steps earlier
+        elif change < 0:
+            actions[t] = k + change
+        c = changes.index(change)
+        state = np.unravel_index(successors[c][state], shape)
+    return Plan(actions, float(value[start]))
+
+
+class PerfectForesightOracle:
+    """Follows the dynamic program's optimal plan; it reads the episode's future load.
+
+    The plan is computed on an episode's first step (about 0.1 s for a day of minutes,
+    1 s for a week) and replayed: the env is deterministic given the actions.
+
+    Args:
+        env: the environment to read; wrappers are looked through.
+
+    Raises:
+        ValueError: the plan would be too large (see :func:`check_plan_size`).
+    """
+
+    def __init__(self, env) -> None:
+        unwrapped = env.unwrapped
+        if not isinstance(unwrapped, AutoscalingEnv):
+            raise TypeError(
+                f"PerfectForesightOracle needs an AutoscalingEnv, got {type(unwrapped)}"
+            )
+        check_plan_size(unwrapped)
+        self.env = unwrapped
+        self.plan: Plan | None = None
+
+    def act(self, observation) -> int:
+        step = self.env.current_step
+        if step == 0 or self.plan is None:
+            self.plan = optimal_plan(self.env)
+        return self.plan.actions[step]

@@ -1,0 +1,198 @@
+"""The request rate of one autoscaling episode: synthetic or a trace window, with drift."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from opsgym.envs.core.load_traces import load_trace
+from opsgym.envs.core.seasonal import (
+    SECONDS_PER_DAY,
+    SECONDS_PER_WEEK,
+    SeasonalShape,
+    flash_crowd_shape,
+    noise_correlation,
+    weekly_profile,
+)
+
+DRIFTS = ("none", "level", "shape")
+TRACE_PEAK_PERCENTILE = 99.9  # a trace without trace_scale is scaled so this maps to peak_rate
+BLOCK = 64  # rates generated at a time after the first step
+
+
+class EpisodeWorkload:
+    """The configuration of an env's load, from which each episode's load is started.
+
+    Built once per env: it computes the synthetic weekly profile, or reads and scales the
+    trace and finds the starts of its gap-free windows; :meth:`start` then begins an
+    episode's :class:`EpisodeLoad`.
+
+    An episode has ``history + steps`` rates: the ``history`` before its first step fill
+    the observation's window of recent load, so no episode starts blind.
+
+    Args:
+        source: ``"synthetic"``, a packaged trace (``"nasa"``) or a CSV path.
+        step_seconds: the step length [s].
+        steps: the episode's length [steps].
+        history: rates drawn before the first step.
+        peak_rate: the synthetic weekday peak [requests/s]; for a trace without
+            ``trace_scale``, what its 99.9th percentile is scaled to.
+        trace_scale: the factor a trace's rates are multiplied by, or ``None``.
+        shape: the synthetic weekly profile.
+        noise: the standard deviation of the synthetic log-noise.
+        flash_crowd_rate: synthetic flash crowds per day.
+        flash_crowd_size: the mean relative height of a flash crowd.
+        drift: ``"none"``; ``"level"`` (the load is multiplied by ``drift_factor`` from a
+            step in the middle half of the episode on); or ``"shape"`` (from that step on,
+            the daily pattern runs ``drift_shift_steps`` later).
+        drift_factor: the level change of a ``"level"`` drift.
+        drift_shift_steps: the delay of a ``"shape"`` drift [steps].
+    """
+
+    def __init__(
+        self,
+        source: str,
+        step_seconds: float,
+        steps: int,
+        history: int,
+        peak_rate: float,
+        trace_scale: float | None,
+        shape: SeasonalShape,
+        noise: float,
+        flash_crowd_rate: float,
+        flash_crowd_size: float,
+        drift: str,
+        drift_factor: float,
+        drift_shift_steps: int,
+    ) -> None:
+        self.source = source
+        self.step_seconds = step_seconds
+        self.steps = steps
+        self.history = history
+        self.noise = noise
+        self.flash_crowd_rate = flash_crowd_rate
+        self.flash_crowd_size = flash_crowd_size
+        self.drift = drift
+        self.drift_factor = drift_factor
+        self.shift = drift_shift_steps if drift == "shape" else 0
+        if source == "synthetic":
+            week_steps = round(SECONDS_PER_WEEK / step_seconds)
+            profile = peak_rate * weekly_profile(shape, np.arange(week_steps) * step_seconds)
+            self.profile_list = profile.tolist()
+            self.phi = noise_correlation(step_seconds)
+            self.peak_rate = peak_rate
+            return
+        trace = load_trace(source, step_seconds)
+        clean = trace.rates[~trace.missing]
+        if clean.size == 0 or not clean.any():
+            raise ValueError(f"workload: trace {trace.name} has no recorded load")
+        if trace_scale is None:
+            # a mostly idle trace has a 99.9th percentile of 0: scale its maximum instead
+            reference = float(np.percentile(clean, TRACE_PEAK_PERCENTILE)) or float(clean.max())
+            trace_scale = peak_rate / reference
+        self.rates_list = (trace.rates * trace_scale).tolist()
+        self.trace_start_seconds = trace.start_seconds
+        self.peak_rate = float(clean.max()) * trace_scale
+        # a start s is usable when rows s - history - shift .. s + steps - 1 are all recorded
+        span_before = history + self.shift
+        gaps = np.concatenate(([0], np.cumsum(trace.missing)))
+        first = np.arange(0, len(self.rates_list) - span_before - steps + 1)
+        if first.size:
+            clean_windows = gaps[first + span_before + steps] == gaps[first]
+            self.starts = first[clean_windows] + span_before
+        else:
+            self.starts = first
+        if self.starts.size == 0:
+            raise ValueError(
+                f"episode_steps: trace {trace.name} has no gap-free window of "
+                f"{span_before + steps} steps of {step_seconds:g} s"
+            )
+
+    def start(self, rng: np.random.Generator) -> EpisodeLoad:
+        """Draw a new episode's start, flash crowds and drift step."""
+        return EpisodeLoad(self, rng)
+
+
+class EpisodeLoad:
+    """One episode's rates [requests/s], history first, generated in blocks as needed.
+
+    Generating on demand keeps a reset cheap. The blocks have fixed sizes (the history
+    plus the first step, then ``BLOCK`` steps) and draw from the generator in a fixed
+    order, so the rates do not depend on when they are asked for: an oracle that reads
+    the whole episode at once sees the same rates the steps will.
+    """
+
+    def __init__(self, workload: EpisodeWorkload, rng: np.random.Generator) -> None:
+        self.workload = workload
+        self.rng = rng
+        self.length = workload.history + workload.steps
+        self.rates: list[float] = []
+        step = workload.step_seconds
+        if workload.source == "synthetic":
+            self.start = int(rng.integers(len(workload.profile_list)))
+            self.start_seconds = self.start * step
+            duration = self.length * step
+            count = 0
+            if workload.flash_crowd_rate > 0.0 and workload.flash_crowd_size > 0.0:
+                count = int(rng.poisson(workload.flash_crowd_rate * duration / SECONDS_PER_DAY))
+            self.crowds: list[tuple[float, float]] = []
+            if count:
+                starts = rng.uniform(0.0, duration, size=count).tolist()
+                sizes = rng.uniform(0.5, 1.5, size=count) * workload.flash_crowd_size
+                self.crowds = list(zip(starts, sizes.tolist()))
+        else:
+            self.start = int(workload.starts[int(rng.integers(len(workload.starts)))])
+            self.start_seconds = workload.trace_start_seconds + self.start * step
+        self.start_seconds %= SECONDS_PER_WEEK
+        self.drift_at = self.length  # the index of the first drifted rate
+        if workload.drift != "none":
+            quarter = workload.steps // 4
+            late = max(quarter + 1, 3 * workload.steps // 4)
+            self.drift_at = workload.history + int(rng.integers(quarter, late))
+        self.log_noise = 0.0
+        self.extend(workload.history + 1)
+
+    def extend(self, count: int) -> list[float]:
+        """Generate the rates up to index ``count`` (at most the episode's length)."""
+        count = min(count, self.length)
+        while len(self.rates) < count:
+            begin = len(self.rates)
+            size = BLOCK if begin else self.workload.history + 1
+            self._block(begin, min(size, self.length - begin))
+        return self.rates
+
+    def _block(self, begin: int, size: int) -> None:
+        workload = self.workload
+        level_factor = workload.drift_factor if workload.drift == "level" else 1.0
+        offset = self.start - workload.history
+        rates = self.rates
+        if workload.source != "synthetic":
+            trace = workload.rates_list
+            for i in range(begin, begin + size):
+                if i < self.drift_at:
+                    rates.append(trace[offset + i])
+                else:
+                    rates.append(trace[offset + i - workload.shift] * level_factor)
+            return
+        profile = workload.profile_list
+        period = len(profile)
+        sigma = workload.noise
+        normals = self.rng.standard_normal(size).tolist() if sigma > 0.0 else [0.0] * size
+        phi = workload.phi
+        innovation = sigma * math.sqrt(1.0 - phi * phi)
+        mean_correction = 0.5 * sigma * sigma
+        step = workload.step_seconds
+        log_noise = self.log_noise
+        for j, i in enumerate(range(begin, begin + size)):
+            # the first value is drawn from the stationary distribution
+            log_noise = phi * log_noise + innovation * normals[j] if i else sigma * normals[j]
+            rate = math.exp(log_noise - mean_correction)
+            if self.crowds:
+                now = i * step
+                rate *= 1.0 + sum(h * flash_crowd_shape(now - s) for s, h in self.crowds)
+            if i < self.drift_at:
+                rates.append(rate * profile[(offset + i) % period])
+            else:
+                rates.append(rate * profile[(offset + i - workload.shift) % period] * level_factor)
+        self.log_noise = log_noise

@@ -1,0 +1,170 @@
+"""Readers of load traces: a CSV of timestamp, value (and optionally a missing flag).
+
+A trace file is a CSV with a header line, whose columns are, by position, an ISO 8601
+timestamp, the number of requests in the row's interval, and optionally a column named
+``missing`` (1 marks a row whose count was not recorded). Files ending in ``.gz`` are
+read through gzip. Rows must be on a regular grid (the most common gap between
+consecutive timestamps); a jump in time is a gap, and gap rows and rows marked missing
+are kept as *missing*, never as zero load. Counts become rates [requests/s] by dividing
+by the row interval.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import math
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from opsgym.envs.core.seasonal import SECONDS_PER_DAY
+
+PACKAGED_TRACES = {"nasa": "nasa_http_requests_per_minute.csv.gz"}
+
+
+@dataclass(frozen=True)
+class LoadTrace:
+    """A trace on a grid of simulation steps.
+
+    Attributes:
+        name: where it came from (a file name), for messages.
+        rates: the request rate in each step [requests/s]; 0 where missing.
+        missing: whether each step lacks data.
+        start_seconds: the time of the first step since a Monday 00:00 [s].
+        step_seconds: the step length [s].
+    """
+
+    name: str
+    rates: np.ndarray
+    missing: np.ndarray
+    start_seconds: float
+    step_seconds: float
+
+
+def load_trace(source: str, step_seconds: float) -> LoadTrace:
+    """The packaged trace ``source`` (``"nasa"``) or the CSV file at path ``source``.
+
+    Cached: an environment reset never reads a file.
+    """
+    if source in PACKAGED_TRACES:
+        return _packaged(source, step_seconds)
+    return _file(str(Path(source).resolve()), step_seconds)
+
+
+@functools.lru_cache(maxsize=8)
+def _packaged(source: str, step_seconds: float) -> LoadTrace:
+    name = PACKAGED_TRACES[source]
+    data = resources.files("opsgym.envs").joinpath("data", name).read_bytes()
+    return parse_trace(gzip.decompress(data).decode("utf-8"), name, step_seconds)
+
+
+@functools.lru_cache(maxsize=8)
+def _file(path: str, step_seconds: float) -> LoadTrace:
+    if not Path(path).is_file():
+        raise ValueError(f"workload: no such trace file {path!r}")
+    raw = Path(path).read_bytes()
+    if path.endswith(".gz"):
+        raw = gzip.decompress(raw)
+    return parse_trace(raw.decode("utf-8"), path, step_seconds)
+
+
+def parse_trace(text: str, name: str, step_seconds: float) -> LoadTrace:
+    """Parse a trace's CSV ``text`` and put it on a grid of ``step_seconds`` steps.
+
+    Raises:
+        ValueError: the file is empty, or a line has a bad timestamp, a non-numeric,
+            non-finite or negative value, a bad missing flag, or a time that does not
+            increase or is off the grid; the message names the file and line.
+    """
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise ValueError(f"{name}: empty trace (a header line and data rows are expected)")
+    header = [field.strip().lower() for field in lines[0].split(",")]
+    has_missing = len(header) >= 3 and header[2] == "missing"
+    times: list[float] = []
+    counts: list[float] = []
+    flags: list[bool] = []
+    line_numbers: list[int] = []
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        fields = line.split(",")
+        if len(fields) < 2:
+            raise ValueError(f"{name}, line {number}: expected timestamp,value, got {line!r}")
+        try:
+            stamp = datetime.fromisoformat(fields[0].strip())
+        except ValueError:
+            raise ValueError(f"{name}, line {number}: bad timestamp {fields[0]!r}") from None
+        try:
+            count = float(fields[1])
+        except ValueError:
+            raise ValueError(f"{name}, line {number}: non-numeric value {fields[1]!r}") from None
+        if not math.isfinite(count) or count < 0.0:
+            raise ValueError(
+                f"{name}, line {number}: the value must be a finite count >= 0, got {fields[1]!r}"
+            )
+        flag = False
+        if has_missing:
+            text_flag = fields[2].strip() if len(fields) > 2 else ""
+            if text_flag not in ("0", "1"):
+                raise ValueError(f"{name}, line {number}: missing must be 0 or 1, got {line!r}")
+            flag = text_flag == "1"
+        if times and _seconds(stamp) <= times[-1]:
+            raise ValueError(f"{name}, line {number}: time {fields[0]!r} does not increase")
+        times.append(_seconds(stamp))
+        counts.append(count)
+        flags.append(flag)
+        line_numbers.append(number)
+    if not times:
+        raise ValueError(f"{name}: no data rows")
+    if len(times) == 1:
+        raise ValueError(f"{name}: one data row; a trace needs at least two")
+
+    interval = Counter(b - a for a, b in zip(times, times[1:])).most_common(1)[0][0]
+    slots = int(round((times[-1] - times[0]) / interval)) + 1
+    rates = np.zeros(slots)
+    missing = np.ones(slots, dtype=bool)  # a slot no row fills is a gap
+    for time, count, flag, number in zip(times, counts, flags, line_numbers):
+        slot = (time - times[0]) / interval
+        if abs(slot - round(slot)) > 1e-6:
+            raise ValueError(f"{name}, line {number}: time is off the trace's {interval:g} s grid")
+        rates[round(slot)] = count / interval
+        missing[round(slot)] = flag
+    rates[missing] = 0.0
+    start = times[0] % (7 * SECONDS_PER_DAY)
+    rates, missing = _regrid(rates, missing, interval, step_seconds, name)
+    return LoadTrace(name, rates, missing, start, step_seconds)
+
+
+def _seconds(stamp: datetime) -> float:
+    """Seconds since Monday 1 January 2001 00:00, in the trace's own (naive) clock."""
+    return (stamp.replace(tzinfo=None) - datetime(2001, 1, 1)).total_seconds()
+
+
+def _regrid(
+    rates: np.ndarray, missing: np.ndarray, interval: float, step: float, name: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Average rows into longer steps, or hold each row over several shorter steps."""
+    if step >= interval and _is_multiple(step, interval):
+        per_step = int(round(step / interval))
+        usable = len(rates) // per_step * per_step
+        rates = rates[:usable].reshape(-1, per_step).mean(axis=1)
+        missing = missing[:usable].reshape(-1, per_step).any(axis=1)
+        return rates, missing
+    if step < interval and _is_multiple(interval, step):
+        repeat = int(round(interval / step))
+        return np.repeat(rates, repeat), np.repeat(missing, repeat)
+    raise ValueError(
+        f"step_seconds must divide or be a multiple of the {interval:g} s interval of {name}, "
+        f"got {step:g}"
+    )
+
+
+def _is_multiple(big: float, small: float) -> bool:
+    ratio = big / small
+    return abs(ratio - round(ratio)) < 1e-9
