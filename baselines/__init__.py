@@ -17,15 +17,17 @@ from collections.abc import Callable
 import gymnasium as gym
 
 from opsgym.agents.protocol import Policy
-from opsgym.baselines import caching, load_balancing
+from opsgym.baselines import caching, load_balancing, resource_allocation
 from opsgym.envs.caching import CachingEnv
 from opsgym.envs.load_balancing import LoadBalancingEnv
+from opsgym.envs.resource_allocation import ResourceAllocationEnv
 
 PolicyFactory = Callable[..., Policy]
 
 _POLICIES: dict[type[gym.Env], dict[str, PolicyFactory]] = {
     LoadBalancingEnv: load_balancing.POLICIES,
     CachingEnv: caching.POLICIES,
+    ResourceAllocationEnv: resource_allocation.POLICIES,
 }
 
 

@@ -91,6 +91,18 @@ register_scenario(
     reward_metric="bytes",
 )
 
+# ----------------------------------------------------------------------------------------
+# Resource allocation
+# ----------------------------------------------------------------------------------------
+
+_register("opsgym/ResourceAllocation-v0", "opsgym.envs.resource_allocation:ResourceAllocationEnv")
+register_scenario(
+    "opsgym/ResourceAllocation-v0",
+    "high-load",
+    "DeepRM's synthetic jobs at load 1.2: queues build and the packing order matters",
+    load=1.2,
+)
+
 
 def opsgym_ids() -> list[str]:
     """Every registered opsgym environment id, sorted."""

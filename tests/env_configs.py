@@ -58,7 +58,22 @@ def _caching() -> st.SearchStrategy[dict]:
     )
 
 
+def _resource_allocation() -> st.SearchStrategy[dict]:
+    return st.fixed_dictionaries(
+        {
+            "capacities": st.lists(st.integers(10, 30), min_size=1, max_size=4),
+            "horizon": st.integers(15, 40),
+            "n_slots": st.integers(1, 10),
+            "backlog_size": st.integers(1, 100),
+            "load": st.floats(0.01, 1.0),
+            "n_jobs": st.integers(1, 60),
+            "time_limit": st.integers(1, 100),
+        }
+    )
+
+
 CONFIG_STRATEGIES = {
     "opsgym/LoadBalancing-v0": _load_balancing(),
     "opsgym/Caching-v0": _caching(),
+    "opsgym/ResourceAllocation-v0": _resource_allocation(),
 }
