@@ -61,11 +61,11 @@ def _caching() -> st.SearchStrategy[dict]:
 def _resource_allocation() -> st.SearchStrategy[dict]:
     return st.fixed_dictionaries(
         {
-            "capacities": st.lists(st.integers(10, 30), min_size=1, max_size=4),
+            "capacities": st.lists(st.integers(10, 20), min_size=1, max_size=4),
             "horizon": st.integers(15, 40),
             "n_slots": st.integers(1, 10),
             "backlog_size": st.integers(1, 100),
-            "load": st.floats(0.01, 1.0),
+            "load": st.floats(0.01, 0.6),  # below max_load for every capacity drawn
             "n_jobs": st.integers(1, 60),
             "time_limit": st.integers(1, 100),
         }
