@@ -241,7 +241,11 @@ def test_loading_another_agents_checkpoint_names_the_problem(tmp_path):
 @pytest.mark.parametrize("name", agent_names())
 def test_every_agent_runs_on_every_environment(env_id, name):
     env = gym.make(env_id)
-    agent = make_agent(name, env, seed=0)
+    try:
+        agent = make_agent(name, env, seed=0)
+    except ValueError as error:  # a table cannot index a large grid observation; it says so
+        assert "states; use fewer bins" in str(error)
+        pytest.skip(str(error))
     observation, _ = env.reset(seed=0)
     for _ in range(200):
         action = agent.act(observation)

@@ -47,7 +47,7 @@ def test_simulator_hand_trace_slowdowns_and_rewards():
     # C (4 units, 1 step) at 1. A starts at 0; B does not fit beside A; C starts at 1;
     # B starts at 2 when A has left. Slowdowns: A 2/2, C 1/1, B 3/1.
     sim = ClusterSimulator((10,), horizon=5)
-    sim.reset(JobSequence([0, 0, 1], [2, 1, 1], [(6,), (5,), (4,)]))
+    sim.reset(JobSequence([0, 0, 1], [2, 1, 1], [6, 5, 4], 1))
     sim.place(0)
     assert sim.occupancy[0] == [6, 6, 0, 0, 0]
     assert not sim.fits(sim.waiting[0])
@@ -67,12 +67,12 @@ def test_simulator_hand_trace_slowdowns_and_rewards():
 
 def test_simulator_refuses_a_job_that_does_not_fit_or_an_empty_position():
     sim = ClusterSimulator((10, 10), horizon=5)
-    sim.reset(JobSequence([0, 0], [1, 1], [(8, 1), (1, 3)]))
+    sim.reset(JobSequence([0, 0], [1, 1], [8, 1, 1, 3], 2))
     sim.place(0)
     sim.place(0)
     with pytest.raises(ValueError, match="position 0"):
         sim.place(0)
-    sim.reset(JobSequence([0, 0], [1, 1], [(8, 1), (3, 1)]))
+    sim.reset(JobSequence([0, 0], [1, 1], [8, 1, 3, 1], 2))
     sim.place(0)
     with pytest.raises(ValueError, match="does not fit"):
         sim.place(0)
@@ -149,7 +149,7 @@ def test_capacity_never_exceeded_work_conserved_and_return_is_minus_total_slowdo
     jobs = sim.jobs
     assert sorted(job.index for job in sim.finished) == list(range(len(jobs)))
     for r in range(unwrapped.n_resources):
-        work = sum(d * demand[r] for d, demand in zip(jobs.durations, jobs.demands))
+        work = sum(d * jobs.demands_of(k)[r] for k, d in enumerate(jobs.durations))
         assert sim.busy_units[r] == work
     slowdowns = [job.slowdown for job in sim.finished]
     assert min(slowdowns) >= 1.0
@@ -233,7 +233,7 @@ def test_synthetic_workload_matches_the_paper_and_the_load():
     p = workloads.arrival_probability(load, (10, 10))
     jobs = workloads.synthetic_jobs(rng, 50_000, p, 2)
     durations = np.array(jobs.durations)
-    demands = np.array(jobs.demands)
+    demands = np.array(jobs.demands).reshape(-1, 2)
     assert set(durations.tolist()) == set(range(1, 4)) | set(range(10, 16))
     assert np.mean(durations >= 10) == pytest.approx(0.2, abs=0.01)
     dominant = demands.max(axis=1)
@@ -264,7 +264,7 @@ def test_trace_replay_windows_shift_arrivals_to_zero(tmp_path):
 def test_trace_rows_are_sorted_by_arrival(tmp_path):
     path = write_trace(tmp_path, ["4,1,1,1", "0,2,2,2"])
     jobs = workloads.read_job_trace(path, (10, 10), 20)
-    assert jobs.arrivals == [0, 4] and jobs.durations == [2, 1]
+    assert jobs.arrivals == [0, 4] and jobs.durations == [2, 1] and jobs.demands == [2, 2, 1, 1]
 
 
 @pytest.mark.parametrize(

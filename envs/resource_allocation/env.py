@@ -143,7 +143,7 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
         self._inverse_capacities = [1.0 / c for c in self.capacities]
         self.max_load = workloads.max_load(self.capacities)
         self.load = validation.in_range("load", load, 0.0, self.max_load, open_low=True)
-        self._trace = JobSequence([], [], [])
+        self._trace = JobSequence([], [], [], self.n_resources)
         if self.workload == "synthetic":
             for r, capacity in enumerate(self.capacities):
                 if capacity < workloads.DOMINANT_DEMAND[1]:

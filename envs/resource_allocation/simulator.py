@@ -43,15 +43,23 @@ class JobSequence:
     Attributes:
         arrivals: each job's arrival [step], non-decreasing.
         durations: each job's duration [steps], >= 1.
-        demands: each job's demand of every resource [units].
+        demands: every job's demand of each resource [units], flat: job k's R demands
+            are ``demands[k * R : (k + 1) * R]`` (one flat list is much cheaper to build).
+        n_resources: R.
     """
 
     arrivals: list[int]
     durations: list[int]
-    demands: list[Sequence[int]]
+    demands: list[int]
+    n_resources: int
 
     def __len__(self) -> int:
         return len(self.arrivals)
+
+    def demands_of(self, k: int) -> tuple[int, ...]:
+        """Job k's demand of each resource [units]."""
+        r = self.n_resources
+        return tuple(self.demands[k * r : (k + 1) * r])
 
 
 class ClusterSimulator:
@@ -71,7 +79,7 @@ class ClusterSimulator:
         self.capacities = tuple(capacities)
         self.n_resources = len(self.capacities)
         self.horizon = horizon
-        self.reset(JobSequence([], [], []))
+        self.reset(JobSequence([], [], [], self.n_resources))
 
     def reset(self, jobs: JobSequence) -> None:
         """Empty the cluster, set the clock to 0 and admit the jobs arriving at step 0."""
@@ -164,7 +172,7 @@ class ClusterSimulator:
         k = self._next_arrival
         while k < self.n_jobs and arrivals[k] <= now:
             duration = self.jobs.durations[k]
-            self.waiting.append(Job(k, arrivals[k], duration, tuple(self.jobs.demands[k])))
+            self.waiting.append(Job(k, arrivals[k], duration, self.jobs.demands_of(k)))
             self.in_system_weight += 1.0 / duration
             self.last_arrival = now
             k += 1

@@ -73,7 +73,9 @@ def synthetic_jobs(
     dominant = (uniform[2] * n_resources).astype(np.int64)
     demands = _uniform_integers(uniform[4:], OTHER_DEMAND)
     demands[dominant, np.arange(count)] = _uniform_integers(uniform[3], DOMINANT_DEMAND)
-    return JobSequence(np.cumsum(gaps).tolist(), durations.tolist(), demands.T.tolist())
+    return JobSequence(
+        np.cumsum(gaps).tolist(), durations.tolist(), demands.T.ravel().tolist(), n_resources
+    )
 
 
 def _uniform_integers(uniform: np.ndarray, bounds: tuple[int, int]) -> np.ndarray:
@@ -119,8 +121,9 @@ def read_job_trace(path: str | Path, capacities: Sequence[int], horizon: int) ->
     if not rows_read:
         raise TraceError(f"{path}: the trace has no jobs")
     rows_read.sort(key=lambda job: job[0])
-    arrivals, durations, demands = (list(column) for column in zip(*rows_read))
-    return JobSequence(arrivals, durations, demands)
+    arrivals, durations, demands = zip(*rows_read)
+    flat = [units for job in demands for units in job]
+    return JobSequence(list(arrivals), list(durations), flat, n_resources)
 
 
 def _job(
@@ -153,8 +156,10 @@ def window(jobs: JobSequence, start: int, count: int) -> JobSequence:
     """``count`` consecutive jobs from ``start``, shifted to arrive from step 0."""
     end = start + count
     offset = jobs.arrivals[start]
+    r = jobs.n_resources
     return JobSequence(
         [arrival - offset for arrival in jobs.arrivals[start:end]],
         jobs.durations[start:end],
-        jobs.demands[start:end],
+        jobs.demands[start * r : end * r],
+        r,
     )
