@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -9,7 +11,13 @@ import pytest
 import opsgym.envs  # noqa: F401  (registers the ids)
 from opsgym.baselines import make_policy
 from opsgym.envs.core.traces import TraceError
-from opsgym.envs.resource_allocation import ClusterSimulator, JobSequence, workloads
+from opsgym.envs.resource_allocation import (
+    ClusterSimulator,
+    JobSequence,
+    episode_slowdown_bound,
+    workloads,
+)
+from opsgym.envs.resource_allocation.oracle import pair_penalty
 
 ENV_ID = "opsgym/ResourceAllocation-v0"
 
@@ -327,3 +335,54 @@ def test_heuristics_refuse_another_environment():
 
     with pytest.raises(TypeError, match="ResourceAllocationEnv"):
         ShortestJobFirst(env)
+
+
+# ---------------------------------------------------------------------------------------
+# The ceiling
+# ---------------------------------------------------------------------------------------
+
+
+def test_pairwise_bound_on_the_hand_trace_meets_sjf(tmp_path):
+    # Only J0 and J1 conflict (12 CPU > 10): J1 first costs J0 1/10, J0 first costs J1 10.
+    env = gym.make(ENV_ID, workload="trace", trace_path=write_trace(tmp_path, HAND_ROWS), n_jobs=3)
+    env.reset(seed=0)
+    jobs = env.unwrapped.simulator.jobs
+    assert pair_penalty(jobs, 0, 1, (10, 10)) == pytest.approx(0.1)
+    assert pair_penalty(jobs, 0, 2, (10, 10)) == 0.0
+    bound = episode_slowdown_bound(env)
+    assert bound == pytest.approx((3 + 0.1) / 3)
+    _, info = run_episode(env, make_policy(env, "sjf"), seed=0)
+    assert info["episode_metrics"]["mean_slowdown"] == pytest.approx(bound)
+
+
+def brute_force_mean_slowdown(env) -> float:
+    """The best mean slowdown over every sequence of valid actions (tiny episodes only)."""
+    best = float("inf")
+
+    def search(state, total):
+        nonlocal best
+        if total >= best:
+            return
+        for action in np.flatnonzero(state.unwrapped.action_masks()):
+            child = copy.deepcopy(state)
+            _, reward, terminated, truncated, _ = child.step(int(action))
+            if terminated:
+                best = min(best, total - reward)
+            elif not truncated:
+                search(child, total - reward)
+
+    search(env, 0.0)
+    return best / env.unwrapped.n_jobs
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bound_is_below_the_brute_force_optimum_and_the_heuristics(seed):
+    config = {"load": 1.8, "n_jobs": 4, "n_slots": 4, "capacities": [10, 10]}
+    env = gym.make(ENV_ID, **config).unwrapped
+    env.reset(seed=seed)
+    bound = episode_slowdown_bound(env)
+    optimum = brute_force_mean_slowdown(env)
+    assert 1.0 <= bound <= optimum + 1e-12
+    for name in ["first_fit_fifo", "sjf", "packer", "tetris"]:
+        _, info = run_episode(env, make_policy(env, name), seed)
+        assert optimum <= info["episode_metrics"]["mean_slowdown"] + 1e-12
