@@ -154,7 +154,7 @@ def test_capacity_never_exceeded_work_conserved_and_return_is_minus_total_slowdo
         if terminated or truncated:
             break
     assert terminated
-    jobs = sim.jobs
+    jobs = sim.jobs.columns()
     assert sorted(job.index for job in sim.finished) == list(range(len(jobs)))
     for r in range(unwrapped.n_resources):
         work = sum(d * jobs.demands_of(k)[r] for k, d in enumerate(jobs.durations))
@@ -239,11 +239,13 @@ def test_synthetic_workload_matches_the_paper_and_the_load():
     rng = np.random.default_rng(0)
     load = 0.8
     p = workloads.arrival_probability(load, (10, 10))
-    jobs = workloads.synthetic_jobs(rng, 50_000, p, 2)
+    jobs = workloads.SyntheticJobs(rng, 50_000, p, 2).columns()
     durations = np.array(jobs.durations)
     demands = np.array(jobs.demands).reshape(-1, 2)
     assert set(durations.tolist()) == set(range(1, 4)) | set(range(10, 16))
     assert np.mean(durations >= 10) == pytest.approx(0.2, abs=0.01)
+    assert np.mean(durations == 1) == pytest.approx(0.8 / 3, abs=0.01)
+    assert np.mean(durations == 15) == pytest.approx(0.2 / 6, abs=0.005)
     dominant = demands.max(axis=1)
     other = demands.min(axis=1)
     assert set(dominant.tolist()) == set(range(5, 11)) and set(other.tolist()) == {1, 2}
@@ -252,6 +254,8 @@ def test_synthetic_workload_matches_the_paper_and_the_load():
     offered = rate * np.mean(durations[:, None] * demands, axis=0) / 10
     assert offered == pytest.approx([load, load], rel=0.03)
     assert workloads.arrival_probability(workloads.max_load((10, 10)), (10, 10)) == 1.0
+    every_step = workloads.SyntheticJobs(rng, 10, 1.0, 2).columns()
+    assert every_step.arrivals == list(range(10))
     assert workloads.max_load((10, 10)) == pytest.approx(4.5 * 4.1 / 10)
 
 
@@ -312,6 +316,7 @@ def test_missing_trace_file_is_named(tmp_path):
         ({"capacities": []}, "capacities"),
         ({"capacities": [10, 0]}, r"capacities\[1\]"),
         ({"capacities": [10, 8]}, r"capacities\[1\] must be >= 10"),
+        ({"capacities": [10, 10_001]}, r"capacities\[1\] must be <= 10000"),
         ({"horizon": 10}, "horizon must be >= 15"),
         ({"horizon": 0}, "horizon"),
         ({"n_slots": 0}, "n_slots"),
@@ -346,7 +351,7 @@ def test_pairwise_bound_on_the_hand_trace_meets_sjf(tmp_path):
     # Only J0 and J1 conflict (12 CPU > 10): J1 first costs J0 1/10, J0 first costs J1 10.
     env = gym.make(ENV_ID, workload="trace", trace_path=write_trace(tmp_path, HAND_ROWS), n_jobs=3)
     env.reset(seed=0)
-    jobs = env.unwrapped.simulator.jobs
+    jobs = env.unwrapped.simulator.jobs.columns()
     assert pair_penalty(jobs, 0, 1, (10, 10)) == pytest.approx(0.1)
     assert pair_penalty(jobs, 0, 2, (10, 10)) == 0.0
     bound = episode_slowdown_bound(env)
@@ -386,3 +391,21 @@ def test_bound_is_below_the_brute_force_optimum_and_the_heuristics(seed):
     for name in ["first_fit_fifo", "sjf", "packer", "tetris"]:
         _, info = run_episode(env, make_policy(env, name), seed)
         assert optimum <= info["episode_metrics"]["mean_slowdown"] + 1e-12
+
+
+def test_maskable_ppo_reads_the_action_mask():
+    sb3_contrib = pytest.importorskip("sb3_contrib")
+    from sb3_contrib.common.maskable.utils import get_action_masks
+
+    env = gym.make(ENV_ID, n_jobs=10)
+    model = sb3_contrib.MaskablePPO("MlpPolicy", env, n_steps=64, batch_size=32, seed=0)
+    model.learn(64)
+    observation, info = env.reset(seed=0)
+    for _ in range(50):
+        mask = get_action_masks(env)
+        assert np.array_equal(mask, info["action_mask"])
+        action, _ = model.predict(observation, action_masks=mask, deterministic=True)
+        observation, _, terminated, truncated, info = env.step(int(action))
+        assert not info["invalid_action"]
+        if terminated or truncated:
+            observation, info = env.reset()

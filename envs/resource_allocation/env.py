@@ -14,6 +14,7 @@ from opsgym.envs.resource_allocation import workloads
 from opsgym.envs.resource_allocation.simulator import ClusterSimulator, JobSequence
 
 WORKLOADS = ("synthetic", "trace")
+MAX_CAPACITY = 10_000  # [units] per resource; the observation looks fractions up in a table
 
 
 class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
@@ -74,9 +75,13 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
     ## Starting State
 
     The cluster is empty and the first job arrives at step 0. The jobs (or the trace
-    window) are drawn from the seed given to `reset`. The ceiling: every job's slowdown
-    is at least 1, so no policy has a mean slowdown below 1, reached when every job
-    starts on arrival (for instance at a low load).
+    window) are drawn from the seed given to `reset`.
+
+    The ceiling: every job's slowdown is at least 1, so no policy has a mean slowdown
+    below 1, reached when every job starts on arrival (for instance at a low load).
+    `opsgym.envs.resource_allocation.episode_slowdown_bound(env)` gives a tighter bound
+    for the episode being run, from the jobs that can never run together (see
+    `oracle.py`).
 
     ## Episode End
 
@@ -94,7 +99,7 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
 
     | Parameter | Type | Default | Description |
     |-----------|------|---------|-------------|
-    | `capacities` | list[int] | `[10, 10]` | units of each resource; their number sets R |
+    | `capacities` | list[int] | `[10, 10]` | units of each resource (at most 10,000); their number sets R |
     | `horizon` | int | `20` | steps of the occupancy grid; the longest job allowed |
     | `n_slots` | int | `5` | visible job slots M |
     | `backlog_size` | int | `60` | backlog count at which the backlog fill reads 1 |
@@ -140,7 +145,10 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
         self.workload = validation.choice("workload", workload, WORKLOADS)
         self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
         self.n_resources = len(self.capacities)
-        self._inverse_capacities = [1.0 / c for c in self.capacities]
+        # units / capacity by table look-up, cheaper than a division per grid cell
+        self._fractions = [[units / c for units in range(c + 1)] for c in self.capacities]
+        self._empty_slot = [0.0] * (len(self.capacities) + 2)
+        self._job_features: dict[int, list[float]] = {}  # per job index, this episode
         self.max_load = workloads.max_load(self.capacities)
         self.load = validation.in_range("load", load, 0.0, self.max_load, open_low=True)
         self._trace = JobSequence([], [], [], self.n_resources)
@@ -169,7 +177,6 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
         self.action_space = spaces.Discrete(self.n_slots + 1)
         size = self.n_resources * self.horizon + self.n_slots * (self.n_resources + 2) + 2
         self.observation_space = spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
-        self._end_time = 0  # truncation step: last arrival + time_limit
         self._ended = True
 
     def reset(
@@ -178,14 +185,14 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
         super().reset(seed=seed)
         rng = self.np_random
         if self.workload == "synthetic":
-            jobs = workloads.synthetic_jobs(
+            jobs = workloads.SyntheticJobs(
                 rng, self.n_jobs, self.arrival_probability, self.n_resources
             )
         else:
             start = int(rng.integers(max(1, len(self._trace) - self.n_jobs + 1)))
             jobs = workloads.window(self._trace, start, self.n_jobs)
         self.simulator.reset(jobs)
-        self._end_time = jobs.arrivals[-1] + self.time_limit
+        self._job_features.clear()
         self._ended = False
         return self._observation(), self._info(False)
 
@@ -202,7 +209,11 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
             invalid = slot < self.n_slots
             reward = -sim.advance()
         terminated = sim.done
-        truncated = not terminated and sim.now >= self._end_time
+        truncated = (
+            not terminated
+            and sim.arrivals_left == 0
+            and sim.now >= sim.last_arrival + self.time_limit
+        )
         info = self._info(invalid)
         if terminated or truncated:
             self._ended = True
@@ -310,21 +321,30 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
         sim = self.simulator
         horizon = self.horizon
         values: list[float] = []
-        for row, scale in zip(sim.occupancy, self._inverse_capacities):
-            values.extend([units * scale for units in row])
+        for row, fractions in zip(sim.occupancy, self._fractions):
+            values.extend(map(fractions.__getitem__, row))
         now = sim.now
         visible = sim.waiting[: self.n_slots]
+        features = self._job_features
         for job in visible:
-            values.extend([d * s for d, s in zip(job.demands, self._inverse_capacities)])
+            static = features.get(job.index)
+            if static is None:
+                static = features[job.index] = self._static_features(job)
+            values.extend(static)
             wait = now - job.arrival
-            values.append(job.duration / horizon)
             values.append(wait / (wait + horizon))
-        values.extend([0.0] * ((self.n_slots - len(visible)) * (self.n_resources + 2)))
+        values.extend(self._empty_slot * (self.n_slots - len(visible)))
         backlog = len(sim.waiting) - len(visible)
         values.append(min(backlog, self.backlog_size) / self.backlog_size)
         since = now - sim.last_arrival
         values.append(since / (since + horizon))
         return np.array(values, dtype=np.float32)
+
+    def _static_features(self, job) -> list[float]:
+        """A job's demands as fractions of capacity, then its duration over the horizon."""
+        fractions = [d / c for d, c in zip(job.demands, self.capacities)]
+        fractions.append(job.duration / self.horizon)
+        return fractions
 
 
 def _capacities(capacities: object) -> tuple[int, ...]:
@@ -332,6 +352,13 @@ def _capacities(capacities: object) -> tuple[int, ...]:
         raise TypeError(f"capacities must be a list of integers, got {capacities!r}")
     if len(capacities) == 0:
         raise ValueError("capacities must not be empty")
-    return tuple(
+    checked = tuple(
         validation.integer(f"capacities[{r}]", c, minimum=1) for r, c in enumerate(capacities)
     )
+    for r, capacity in enumerate(checked):
+        if capacity > MAX_CAPACITY:
+            raise ValueError(
+                f"capacities[{r}] must be <= {MAX_CAPACITY} units, got {capacity} "
+                "(count resources in coarser units)"
+            )
+    return checked

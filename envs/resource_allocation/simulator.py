@@ -61,6 +61,14 @@ class JobSequence:
         r = self.n_resources
         return tuple(self.demands[k * r : (k + 1) * r])
 
+    def job(self, k: int) -> tuple[int, int, tuple[int, ...]]:
+        """Job k's arrival [step], duration [steps] and demands [units]."""
+        return self.arrivals[k], self.durations[k], self.demands_of(k)
+
+    def columns(self) -> JobSequence:
+        """The sequence itself (a lazily drawn workload materializes here)."""
+        return self
+
 
 class ClusterSimulator:
     """The cluster, the queue of waiting jobs, and the clock.
@@ -82,7 +90,12 @@ class ClusterSimulator:
         self.reset(JobSequence([], [], [], self.n_resources))
 
     def reset(self, jobs: JobSequence) -> None:
-        """Empty the cluster, set the clock to 0 and admit the jobs arriving at step 0."""
+        """Empty the cluster, set the clock to 0 and admit the jobs arriving at step 0.
+
+        Args:
+            jobs: the episode's jobs: a :class:`JobSequence`, or anything with its
+                ``__len__``, ``job(k)`` (asked for in order) and ``columns()``.
+        """
         self.jobs = jobs
         self.n_jobs = len(jobs)
         self.now = 0
@@ -95,6 +108,7 @@ class ClusterSimulator:
         self.total_slowdown = 0.0  # over finished jobs
         self.total_completion_time = 0  # over finished jobs [steps]
         self._next_arrival = 0
+        self._next_job = jobs.job(0) if self.n_jobs else None
         # sum of 1 / duration over the jobs that have arrived and not finished
         self.in_system_weight = 0.0
         self._admit_arrivals()
@@ -168,12 +182,12 @@ class ClusterSimulator:
         return self.n_jobs - self._next_arrival
 
     def _admit_arrivals(self) -> None:
-        arrivals, now = self.jobs.arrivals, self.now
-        k = self._next_arrival
-        while k < self.n_jobs and arrivals[k] <= now:
-            duration = self.jobs.durations[k]
-            self.waiting.append(Job(k, arrivals[k], duration, self.jobs.demands_of(k)))
+        now = self.now
+        while self._next_job is not None and self._next_job[0] <= now:
+            arrival, duration, demands = self._next_job
+            k = self._next_arrival
+            self.waiting.append(Job(k, arrival, duration, demands))
             self.in_system_weight += 1.0 / duration
             self.last_arrival = now
-            k += 1
-        self._next_arrival = k
+            self._next_arrival = k = k + 1
+            self._next_job = self.jobs.job(k) if k < self.n_jobs else None

@@ -11,6 +11,7 @@ inclusive and uniform.
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +25,9 @@ LONG_DURATION = (10, 15)  # [steps]
 LONG_FRACTION = 0.2
 DOMINANT_DEMAND = (5, 10)  # [units]
 OTHER_DEMAND = (1, 2)  # [units]
+# Indexed by a uniform number: each short duration has probability 0.8 / 3 = 8 / 30 and
+# each long one 0.2 / 6 = 1 / 30.
+DURATION_TABLE = tuple(range(1, 4)) * 8 + tuple(range(10, 16))
 
 
 def mean_demand(n_resources: int) -> float:
@@ -53,35 +57,66 @@ def max_load(capacities: Sequence[int]) -> float:
     return mean_demand(len(capacities)) * mean_duration() / min(capacities)
 
 
-def synthetic_jobs(
-    rng: np.random.Generator, count: int, probability: float, n_resources: int
-) -> JobSequence:
-    """Draw ``count`` jobs of the synthetic workload; the first arrives at step 0.
+class SyntheticJobs:
+    """The synthetic workload, drawn lazily: its uniforms at once, each job when asked.
 
-    Gaps between Bernoulli(p) arrivals are geometric on {1, 2, ...}.
+    Job k reads its own ``3 + R`` uniform numbers: its gap after job k - 1 (geometric
+    on {1, 2, ...}, by inversion: ``1 + floor(log(1 - u) / log(1 - p))``), its duration
+    (an index into :data:`DURATION_TABLE`), its dominant resource and that demand (one
+    index into the R x 6 pairs), and each other demand. Drawing one block of uniforms
+    at reset and building jobs as they arrive keeps ``reset`` cheap.
+
+    Args:
+        rng: the episode's generator.
+        count: the number of jobs; the first arrives at step 0.
+        probability: the Bernoulli arrival probability p per step, in (0, 1].
+        n_resources: R.
     """
-    gaps = rng.geometric(probability, size=count)
-    gaps[0] = 0
-    # One uniform draw per choice (cheaper than a call per choice): rows are long or
-    # short, the duration, the dominant resource, its demand, then each other demand.
-    uniform = rng.random((4 + n_resources, count))
-    durations = np.where(
-        uniform[0] < LONG_FRACTION,
-        _uniform_integers(uniform[1], LONG_DURATION),
-        _uniform_integers(uniform[1], SHORT_DURATION),
-    )
-    dominant = (uniform[2] * n_resources).astype(np.int64)
-    demands = _uniform_integers(uniform[4:], OTHER_DEMAND)
-    demands[dominant, np.arange(count)] = _uniform_integers(uniform[3], DOMINANT_DEMAND)
-    return JobSequence(
-        np.cumsum(gaps).tolist(), durations.tolist(), demands.T.ravel().tolist(), n_resources
-    )
 
+    def __init__(
+        self, rng: np.random.Generator, count: int, probability: float, n_resources: int
+    ) -> None:
+        self.count = count
+        self.n_resources = n_resources
+        self.width = 3 + n_resources
+        self.uniforms = rng.random(count * self.width).tolist()
+        self.log_stay = math.log1p(-probability) if probability < 1 else -math.inf
+        self.arrivals = [0]  # of the jobs reached so far
 
-def _uniform_integers(uniform: np.ndarray, bounds: tuple[int, int]) -> np.ndarray:
-    """Integers uniform on [low, high] (inclusive) from uniform [0, 1) numbers."""
-    low, high = bounds
-    return low + (uniform * (high - low + 1)).astype(np.int64)
+    def __len__(self) -> int:
+        return self.count
+
+    def job(self, k: int) -> tuple[int, int, tuple[int, ...]]:
+        """Job k's arrival [step], duration [steps] and demands [units]."""
+        u, width = self.uniforms, self.width
+        arrivals = self.arrivals
+        while len(arrivals) <= k:
+            arrivals.append(arrivals[-1] + self._gap(u[len(arrivals) * width]))
+        base = k * width
+        duration = DURATION_TABLE[int(u[base + 1] * len(DURATION_TABLE))]
+        low, high = DOMINANT_DEMAND
+        choices = high - low + 1
+        dominant, extra = divmod(int(u[base + 2] * self.n_resources * choices), choices)
+        other_low, other_high = OTHER_DEMAND
+        spread = other_high - other_low + 1
+        demands = [other_low + int(x * spread) for x in u[base + 3 : base + width]]
+        demands[dominant] = low + extra
+        return arrivals[k], duration, tuple(demands)
+
+    def columns(self) -> JobSequence:
+        """Every job of the episode, as columns."""
+        jobs = [self.job(k) for k in range(self.count)]
+        return JobSequence(
+            [job[0] for job in jobs],
+            [job[1] for job in jobs],
+            [units for job in jobs for units in job[2]],
+            self.n_resources,
+        )
+
+    def _gap(self, uniform: float) -> int:
+        if self.log_stay == -math.inf:  # p = 1: a job every step
+            return 1
+        return 1 + int(math.log1p(-uniform) / self.log_stay)
 
 
 def read_job_trace(path: str | Path, capacities: Sequence[int], horizon: int) -> JobSequence:
