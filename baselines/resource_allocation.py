@@ -85,9 +85,10 @@ class Packer(_Rule):
 class TetrisMix(Packer):
     """Packer's alignment and shortest-job-first, mixed.
 
-    As DeepRM's Tetris baseline: ``knob * alignment / max_alignment + (1 - knob) *
-    (1 / duration)``, with both terms in [0, 1] (the alignment cannot exceed the number of
-    resources R) and ``knob`` 0.5.
+    Tetris (Grandl et al., SIGCOMM 2014) weighs its alignment score against a preference
+    for jobs with little remaining work; DeepRM compares with such a mix (Tetris*). Here
+    ``knob * alignment / R + (1 - knob) / duration``, both terms in [0, 1] (the
+    alignment cannot exceed the number of resources R), with ``knob`` 0.5.
     """
 
     knob = 0.5
