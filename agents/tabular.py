@@ -24,6 +24,7 @@ from gymnasium import spaces
 from opsgym.agents.checkpoint import load_checkpoint, save_checkpoint
 
 MAX_STATES = 2**62
+HASH_MODULUS = 2**61 - 1  # a Mersenne prime
 
 
 class Schedule:
@@ -72,6 +73,10 @@ class Schedule:
 class Discretizer:
     """Observation to state index.
 
+    When the bins make more than 2**62 states (many dimensions), the bin digits are
+    hashed modulo the prime 2**61 - 1 to fit a 64-bit key; two visited states collide
+    with probability about n**2 / 2**62 for n visited states, negligible in practice.
+
     Args:
         space: the observation space: ``Discrete`` passes through; a ``Box`` is binned
             per dimension, uniformly between its bounds (which must be finite) unless
@@ -93,12 +98,10 @@ class Discretizer:
         low, high = space.low.ravel().astype(float), space.high.ravel().astype(float)
         if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
             raise ValueError("uniform bins need a Box with finite bounds; call fit() on data")
+        if self.bins > 256:
+            raise ValueError(f"bins must be <= 256 for a Box, got {self.bins}")
         self.n_states = self.bins**low.size
-        if self.n_states > MAX_STATES:
-            raise ValueError(
-                f"{self.bins} bins on {low.size} dimensions make {self.n_states:.3g} states; "
-                "use fewer bins"
-            )
+        self.hashed = self.n_states > MAX_STATES
         fractions = np.arange(1, self.bins) / self.bins
         self.edges = low[:, None] + fractions[None, :] * (high - low)[:, None]
         self.radix = self.bins ** np.arange(low.size, dtype=np.int64)
@@ -121,6 +124,9 @@ class Discretizer:
             return int(observation) - self.offset
         x = np.asarray(observation, dtype=float).ravel()
         digits = (x[:, None] >= self.edges).sum(axis=1)
+        if self.hashed:
+            code = int.from_bytes(digits.astype(np.uint8).tobytes(), "little")
+            return code % HASH_MODULUS
         return int(digits @ self.radix)
 
 

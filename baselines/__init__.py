@@ -17,8 +17,16 @@ from collections.abc import Callable
 import gymnasium as gym
 
 from opsgym.agents.protocol import Policy
-from opsgym.baselines import caching, load_balancing, resource_allocation
+from opsgym.baselines import (
+    caching,
+    config_tuning,
+    index_selection,
+    load_balancing,
+    resource_allocation,
+)
 from opsgym.envs.caching import CachingEnv
+from opsgym.envs.config_tuning import ConfigTuningEnv
+from opsgym.envs.index_selection import IndexSelectionEnv
 from opsgym.envs.load_balancing import LoadBalancingEnv
 from opsgym.envs.resource_allocation import ResourceAllocationEnv
 
@@ -27,6 +35,8 @@ PolicyFactory = Callable[..., Policy]
 _POLICIES: dict[type[gym.Env], dict[str, PolicyFactory]] = {
     LoadBalancingEnv: load_balancing.POLICIES,
     CachingEnv: caching.POLICIES,
+    ConfigTuningEnv: config_tuning.POLICIES,
+    IndexSelectionEnv: index_selection.POLICIES,
     ResourceAllocationEnv: resource_allocation.POLICIES,
 }
 

@@ -92,6 +92,13 @@ register_scenario(
 )
 
 # ----------------------------------------------------------------------------------------
+# Self-tuning systems
+# ----------------------------------------------------------------------------------------
+
+_register("opsgym/ConfigTuning-v0", "opsgym.envs.config_tuning:ConfigTuningEnv")
+_register("opsgym/IndexSelection-v0", "opsgym.envs.index_selection:IndexSelectionEnv")
+
+# ----------------------------------------------------------------------------------------
 # Resource allocation
 # ----------------------------------------------------------------------------------------
 

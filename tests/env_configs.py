@@ -58,6 +58,66 @@ def _caching() -> st.SearchStrategy[dict]:
     )
 
 
+def _config_tuning() -> st.SearchStrategy[dict]:
+    def grid(low: float, high: float, integers: bool) -> st.SearchStrategy[list]:
+        values = st.integers(int(low), int(high)) if integers else st.floats(low, high)
+        return st.lists(values, min_size=1, max_size=5, unique=True).map(sorted)
+
+    grids = st.tuples(
+        grid(1, 300, True), grid(1, 64, True), grid(0.0, 8192.0, False), grid(1.0, 60000.0, False)
+    )
+
+    def build(knobs: tuple) -> st.SearchStrategy[dict]:
+        threads, pool, cache, timeout = knobs
+        return st.fixed_dictionaries(
+            {
+                "cores": st.integers(1, 64),
+                "request_rate": st.floats(0.1, 20000.0),
+                "io_share": st.floats(0.0, 1.0),
+                "io_share_after": st.floats(0.0, 1.0),
+                "drift": st.sampled_from(["none", "io_shift"]),
+                "burst_prob": st.floats(0.0, 1.0),
+                "burst_factor": st.floats(1.0, 10.0),
+                "burst_length": st.integers(1, 20),
+                "thread_options": st.just(threads),
+                "pool_options": st.just(pool),
+                "cache_options_mb": st.just(cache),
+                "timeout_options_ms": st.just(timeout),
+                "initial_config": st.tuples(*(st.sampled_from(g) for g in knobs)).map(list),
+                "episode_length": st.integers(1, 300),
+                "interval_seconds": st.floats(0.01, 3600.0),
+                "latency_noise": st.floats(0.0, 1.0),
+                "latency_target_ms": st.floats(0.1, 10000.0),
+                "error_weight": st.floats(0.0, 100.0),
+            }
+        )
+
+    return grids.flatmap(build)
+
+
+def _index_selection() -> st.SearchStrategy[dict]:
+    distinct = st.lists(st.integers(1, 10**6), min_size=1, max_size=5).map(
+        lambda values: sorted(values, reverse=True)
+    )
+    return st.fixed_dictionaries(
+        {
+            "column_distinct": distinct,
+            "table_rows": st.integers(1, 10**8),
+            "row_bytes": st.integers(1, 4096),
+            "storage_budget_mb": st.floats(0.001, 10_000.0),
+            "window": st.integers(1, 1000),
+            "write_share": st.floats(0.0, 0.99),
+            "zipf_exponent": st.floats(0.0, 4.0),
+            "drift": st.sampled_from(["none", "shuffle"]),
+            "phase_length": st.integers(1, 100),
+            "episode_length": st.integers(1, 300),
+            "build_weight": st.floats(0.0, 10.0),
+            "backend": st.sampled_from(["model", "model", "model", "sqlite"]),
+            "sqlite_rows": st.integers(1, 500),
+        }
+    )
+
+
 def _resource_allocation() -> st.SearchStrategy[dict]:
     return st.fixed_dictionaries(
         {
@@ -75,5 +135,7 @@ def _resource_allocation() -> st.SearchStrategy[dict]:
 CONFIG_STRATEGIES = {
     "opsgym/LoadBalancing-v0": _load_balancing(),
     "opsgym/Caching-v0": _caching(),
+    "opsgym/ConfigTuning-v0": _config_tuning(),
+    "opsgym/IndexSelection-v0": _index_selection(),
     "opsgym/ResourceAllocation-v0": _resource_allocation(),
 }

@@ -56,6 +56,7 @@ QUICK = {
     "episodes": 3,
     "sb3_algorithms": ("ppo",),
     "agents": ("ucb1", "sw_ucb", "q_learning"),
+    "scenarios": ("default",),
 }
 FULL = {
     "seeds": 10,
@@ -63,6 +64,7 @@ FULL = {
     "episodes": 10,
     "sb3_algorithms": ("ppo", "a2c", "dqn"),
     "agents": tuple(agent_names()),
+    "scenarios": None,
 }
 
 

@@ -128,7 +128,7 @@ def cmd_benchmark(args: argparse.Namespace) -> None:
         episodes=args.episodes or preset["episodes"],
         sb3_algorithms=tuple(preset["sb3_algorithms"] if args.sb3 is None else args.sb3),
         agents=tuple(preset["agents"] if args.agents is None else args.agents),
-        scenarios=tuple(args.scenarios) if args.scenarios else None,
+        scenarios=tuple(args.scenarios) if args.scenarios else preset["scenarios"],
     )
     jobs = args.jobs or os.cpu_count() or 1
     header = (
@@ -305,7 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--scenarios",
         nargs="+",
         default=None,
-        help="configurations to run: 'default' and scenario names (default: all of them)",
+        help="configurations to run: 'default' and scenario names "
+        "(default: all; with --quick only 'default')",
     )
     benchmark.add_argument("--seeds", type=int, default=None, help="seeds per policy")
     benchmark.add_argument("--budget", type=int, default=None, help="training steps per learner")

@@ -1,0 +1,418 @@
+"""The Gymnasium environment around :mod:`opsgym.envs.config_tuning.simulator`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from opsgym.envs.config_tuning.simulator import (
+    Config,
+    Performance,
+    ServiceModel,
+    memory_gb,
+    performance,
+)
+from opsgym.envs.core import validation
+
+KNOBS = ("threads", "pool", "cache_mb", "timeout_ms")
+DRIFTS = ("none", "io_shift")
+
+
+class ConfigTuningEnv(gym.Env[np.ndarray, int]):
+    """Tune a service's worker threads, connection pool, cache size and timeout online.
+
+    ## Description
+
+    A service on a machine with `cores` cores answers a Poisson stream of requests, a mix
+    of CPU-bound requests (10 ms of CPU, 1 database call) and I/O-bound ones (2 ms of CPU,
+    5 database calls of 4 ms each). Four knobs set how it runs: worker `threads`, database
+    connection `pool` size, result `cache_mb` (which answers a saturating share of the
+    database calls), and the request `timeout_ms`. Each step is a tuning interval
+    (`interval_seconds` of traffic): the agent moves one knob one notch along its grid, or
+    holds, then sees the interval's p95 latency, throughput, error rate, utilizations and
+    workload mix.
+
+    Performance follows a layered queueing model (see the simulator's docstring): threads
+    beyond the cores add CPU contention, a pool with fewer connections than threads queues
+    database calls (and more connections than the database can run slow every call), a
+    short timeout turns slow requests into errors, and a long one lets the rare hung
+    database call hold a thread and a connection until it is cut off. The measurements
+    carry the sampling noise of a finite interval.
+
+    The workload drifts. With `drift="io_shift"` (the default) the I/O-bound share jumps
+    from `io_share` to `io_share_after` at a random interval in the middle half of the
+    episode (a new feature makes requests I/O-heavy), so the best configuration moves and
+    a setting tuned once decays. Independently, bursts raise the arrival rate by
+    `burst_factor` for `burst_length` intervals; one starts at each interval with
+    probability `burst_prob`.
+
+    The episode starts from the shipped defaults of common Java stacks: 200 threads
+    (Tomcat's `maxThreads`), 10 connections (HikariCP's `maximumPoolSize`), 256 MB of
+    cache and a 30 s timeout.
+
+    ## Action Space
+
+    `Discrete(9)`: 0 holds; action `1 + 2k` moves knob k one notch down and `2 + 2k` one
+    notch up, with knobs in the order threads, pool, cache_mb, timeout_ms. A move past
+    either end of a knob's grid leaves it where it is.
+
+    ## Observation Space
+
+    A float32 `Box` of shape `(12,)` in [0, 1]. Unbounded quantities x are squashed by
+    x / (x + scale). All measurements are of the interval just served.
+
+    | Num | Observation | Min | Max |
+    |-----|-------------|-----|-----|
+    | 0 .. 3 | each knob's position on its grid, index / (grid size - 1) | 0 | 1 |
+    | 4 | p95 latency, squashed with scale `latency_target_ms` | 0 | 1 |
+    | 5 | error rate (rejected or timed out) | 0 | 1 |
+    | 6 | throughput without errors [requests/s], squashed with scale `request_rate` | 0 | 1 |
+    | 7 | arrival rate [requests/s], squashed with scale `request_rate` | 0 | 1 |
+    | 8 | share of I/O-bound requests | 0 | 1 |
+    | 9 | CPU utilization | 0 | 1 |
+    | 10 | connection pool utilization | 0 | 1 |
+    | 11 | thread pool utilization | 0 | 1 |
+
+    ## Rewards
+
+    `reward = -(latency_weight * latency_over_target + error_weight * error_rate +
+    memory_weight * memory_gb)`, where `latency_over_target = max(0, p95 - target) /
+    target` is the relative overshoot of the interval's p95 over `latency_target_ms` and
+    `memory_gb` is what the threads (1 MB of stack each), connections (10 MB each) and
+    cache hold. The components are in `info["rewards"]` as `latency`, `error` and `cost`
+    (each minus its quantity). With the defaults, 1 % of errors costs as much as a p95 20 %
+    over target, and 1 GB of memory as much as 5 %.
+
+    ## Starting State
+
+    The shipped-defaults configuration, and the measurements of one interval served with
+    it (the observation `reset` returns). The workload (drift interval, bursts,
+    measurement noise) is drawn from the seed given to `reset`.
+
+    ## Episode End
+
+    1. Truncation: `episode_length` tuning intervals have passed.
+
+    Tuning is a continuing task: the environment never terminates. On the last step
+    `info["episode_metrics"]` holds the mean p95 latency [ms], error rate, throughput
+    [requests/s] and memory [GB] over the episode's intervals, and the share of intervals
+    whose p95 missed the target.
+
+    ## Arguments
+
+    | Parameter | Type | Default | Description |
+    |-----------|------|---------|-------------|
+    | `cores` | int | `8` | the machine's cores |
+    | `request_rate` | float | `600.0` | the arrival rate outside bursts [requests/s] |
+    | `io_share` | float | `0.2` | the share of I/O-bound requests at the start, in [0, 1] |
+    | `io_share_after` | float | `0.8` | that share after an `io_shift` drift, in [0, 1] |
+    | `drift` | str | `"io_shift"` | `"none"` or `"io_shift"` |
+    | `burst_prob` | float | `0.02` | probability that a burst starts at an interval |
+    | `burst_factor` | float | `1.3` | arrival rate multiplier during a burst, >= 1 |
+    | `burst_length` | int | `5` | intervals a burst lasts |
+    | `thread_options` | list[int] | `[4, 8, 16, 32, 64, 128, 200]` | the threads knob's grid |
+    | `pool_options` | list[int] | `[2, 4, 6, 10, 16, 24, 32]` | the pool knob's grid [connections] |
+    | `cache_options_mb` | list[float] | `[0, 64, 256, 1024, 4096]` | the cache knob's grid [MB] |
+    | `timeout_options_ms` | list[float] | `[100, 250, 500, 1000, 2500, 5000, 30000]` | the timeout knob's grid [ms] |
+    | `initial_config` | list[float] | `[200, 10, 256, 30000]` | the starting threads, pool, cache [MB] and timeout [ms], each on its grid |
+    | `episode_length` | int | `200` | tuning intervals per episode |
+    | `interval_seconds` | float | `60.0` | traffic per interval [s]; sets the measurement noise of counts |
+    | `latency_noise` | float | `0.05` | log-normal noise of the measured p95 (its log's standard deviation) |
+    | `latency_target_ms` | float | `50.0` | the p95 latency target [ms] |
+    | `latency_weight` | float | `1.0` | reward weight of the relative p95 overshoot |
+    | `error_weight` | float | `20.0` | reward weight of the error rate |
+    | `memory_weight` | float | `0.05` | reward weight of memory [1/GB] |
+
+    >>> import gymnasium as gym
+    >>> import opsgym.envs
+    >>> env = gym.make("opsgym/ConfigTuning-v0", drift="none", io_share=0.5)
+    >>> observation, info = env.reset(seed=0)
+    >>> observation.shape
+    (12,)
+
+    ## Version History
+
+    * v0: Initial release.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        cores: int = 8,
+        request_rate: float = 600.0,
+        io_share: float = 0.2,
+        io_share_after: float = 0.8,
+        drift: str = "io_shift",
+        burst_prob: float = 0.02,
+        burst_factor: float = 1.3,
+        burst_length: int = 5,
+        thread_options: Sequence[int] = (4, 8, 16, 32, 64, 128, 200),
+        pool_options: Sequence[int] = (2, 4, 6, 10, 16, 24, 32),
+        cache_options_mb: Sequence[float] = (0.0, 64.0, 256.0, 1024.0, 4096.0),
+        timeout_options_ms: Sequence[float] = (
+            100.0,
+            250.0,
+            500.0,
+            1000.0,
+            2500.0,
+            5000.0,
+            30000.0,
+        ),
+        initial_config: Sequence[float] = (200, 10, 256.0, 30000.0),
+        episode_length: int = 200,
+        interval_seconds: float = 60.0,
+        latency_noise: float = 0.05,
+        latency_target_ms: float = 50.0,
+        latency_weight: float = 1.0,
+        error_weight: float = 20.0,
+        memory_weight: float = 0.05,
+        render_mode: str | None = None,
+    ) -> None:
+        self.cores = validation.integer("cores", cores, minimum=1)
+        self.request_rate = validation.positive("request_rate", request_rate)  # [requests/s]
+        self.io_share = validation.probability("io_share", io_share)
+        self.io_share_after = validation.probability("io_share_after", io_share_after)
+        self.drift = validation.choice("drift", drift, DRIFTS)
+        self.burst_prob = validation.probability("burst_prob", burst_prob)
+        self.burst_factor = validation.in_range("burst_factor", burst_factor, 1.0, 100.0)
+        self.burst_length = validation.integer("burst_length", burst_length, minimum=1)
+        self.knob_options: tuple[tuple[float, ...], ...] = (
+            _grid("thread_options", thread_options, integers=True),
+            _grid("pool_options", pool_options, integers=True),
+            _grid("cache_options_mb", cache_options_mb),
+            _grid("timeout_options_ms", timeout_options_ms),
+        )
+        self.initial_indices = _initial_indices(initial_config, self.knob_options)
+        self.episode_length = validation.integer("episode_length", episode_length, minimum=1)
+        self.interval_seconds = validation.positive("interval_seconds", interval_seconds)
+        self.latency_noise = validation.non_negative("latency_noise", latency_noise)
+        self.latency_target = validation.positive("latency_target_ms", latency_target_ms) / 1000
+        self.latency_weight = validation.non_negative("latency_weight", latency_weight)
+        self.error_weight = validation.non_negative("error_weight", error_weight)
+        self.memory_weight = validation.non_negative("memory_weight", memory_weight)
+        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
+
+        self.model = ServiceModel(cores=self.cores)
+        self.action_space = spaces.Discrete(1 + 2 * len(KNOBS))
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(12,), dtype=np.float32)
+
+        # the model is deterministic and the workload takes few distinct values, so each
+        # (configuration, rate, mix) is computed once per environment
+        self._performance_cache: dict[tuple, Performance] = {}
+        self.indices = list(self.initial_indices)
+        self._drift_at = 0  # the first interval of the drifted mix
+        self._burst_starts: list[bool] = []
+        self._burst_end = 0  # the first interval after the current burst
+        self._noise = np.zeros(0)  # three standard normals per interval
+        self._interval = 0  # the interval the next step serves; 0 was served by reset
+        self._measured = (0.0, 0.0, 0.0)
+        self._workload_served = (0.0, 0.0)
+        self._truth: Performance | None = None
+        self._history = np.zeros((self.episode_length, 4))  # p95 [s], errors, throughput, GB
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        rng = self.np_random
+        count = self.episode_length + 1  # interval 0 is served with the defaults at reset
+        self._drift_at = count
+        if self.drift == "io_shift":
+            self._drift_at = 1 + int(rng.integers(count // 4, max(count // 4 + 1, 3 * count // 4)))
+        self._burst_starts = (rng.random(count) < self.burst_prob).tolist()
+        self._burst_end = 0  # bursts are resolved as intervals are served
+        self._noise = rng.standard_normal(3 * count)
+        self.indices = list(self.initial_indices)
+        self._interval = 0
+        self._serve_interval()
+        self._interval = 1
+        return self._observation(), {}
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        index = validation.action_index(action, 1 + 2 * len(KNOBS))
+        if self._interval > self.episode_length:
+            raise RuntimeError("step() called after the episode ended; call reset() first")
+        if index > 0:
+            knob, up = divmod(index - 1, 2)
+            moved = self.indices[knob] + (1 if up else -1)
+            if 0 <= moved < len(self.knob_options[knob]):
+                self.indices[knob] = moved
+        p95, errors, throughput = self._serve_interval()
+        memory = self._truth.memory_gb
+        rewards = {
+            "latency": -max(0.0, p95 - self.latency_target) / self.latency_target,
+            "error": -errors,
+            "cost": -memory,
+        }
+        reward = (
+            self.latency_weight * rewards["latency"]
+            + self.error_weight * rewards["error"]
+            + self.memory_weight * rewards["cost"]
+        )
+        self._history[self._interval - 1] = (p95, errors, throughput, memory)
+        info: dict[str, Any] = {
+            "p95_latency_ms": 1000.0 * p95,
+            "error_rate": errors,
+            "throughput": throughput,
+            "memory_gb": memory,
+            "config": self.config_values(),
+            "rewards": rewards,
+        }
+        truncated = self._interval == self.episode_length
+        self._interval += 1
+        if truncated:
+            info["episode_metrics"] = self.episode_metrics()
+        return self._observation(), reward, False, truncated, info
+
+    def config_values(self) -> dict[str, float]:
+        """The current knob settings by name, in the knobs' units."""
+        return {
+            name: self.knob_options[k][i] for k, (name, i) in enumerate(zip(KNOBS, self.indices))
+        }
+
+    def config_at(self, indices: Sequence[int]) -> Config:
+        """The simulator's configuration for grid ``indices`` (one per knob)."""
+        threads, pool, cache, timeout_ms = (o[i] for o, i in zip(self.knob_options, indices))
+        return Config(int(threads), int(pool), cache, timeout_ms / 1000.0)
+
+    def upcoming_workload(self) -> tuple[float, float]:
+        """The rate [requests/s] and I/O share of the interval the next step serves.
+
+        Privileged: only the oracle may read it.
+        """
+        k = min(self._interval, self.episode_length)
+        return self._workload(k, self._burst_starts[k] or k < self._burst_end)
+
+    def _workload(self, k: int, burst: bool) -> tuple[float, float]:
+        rate = self.request_rate * self.burst_factor if burst else self.request_rate
+        return rate, self.io_share_after if k >= self._drift_at else self.io_share
+
+    def model_performance(
+        self, indices: Sequence[int], rate: float, io_share: float
+    ) -> Performance:
+        """The noise-free model performance of grid ``indices`` under a workload (cached)."""
+        key = (*indices, rate, io_share)
+        cached = self._performance_cache.get(key)
+        if cached is None:
+            cached = performance(self.model, self.config_at(indices), rate, io_share)
+            self._performance_cache[key] = cached
+        return cached
+
+    def memory_gb(self, indices: Sequence[int]) -> float:
+        """The memory the configuration at grid ``indices`` holds [GB]."""
+        return memory_gb(self.model, self.config_at(indices))
+
+    def interval_cost(self, p95: float, error_rate: float, memory_gb: float) -> float:
+        """Minus the reward of an interval with these measurements."""
+        over = max(0.0, p95 - self.latency_target) / self.latency_target
+        return (
+            self.latency_weight * over
+            + self.error_weight * error_rate
+            + self.memory_weight * memory_gb
+        )
+
+    def observation_fields(self) -> dict[str, int | slice]:
+        """Where each feature sits in the observation, by name."""
+        return {
+            "knobs": slice(0, 4),
+            "p95_latency": 4,
+            "error_rate": 5,
+            "throughput": 6,
+            "arrival_rate": 7,
+            "io_share": 8,
+            "cpu_utilization": 9,
+            "pool_utilization": 10,
+            "thread_utilization": 11,
+        }
+
+    def episode_metrics(self) -> dict[str, float]:
+        """Means over the intervals served so far, in operators' units."""
+        served = self._history[: self._interval - 1]
+        if len(served) == 0:
+            return {}
+        return {
+            "p95_latency_ms": float(1000.0 * served[:, 0].mean()),
+            "error_rate": float(served[:, 1].mean()),
+            "throughput_rps": float(served[:, 2].mean()),
+            "memory_gb": float(served[:, 3].mean()),
+            "slo_miss_share": float((served[:, 0] > self.latency_target).mean()),
+        }
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        p95, errors, throughput = self._measured
+        settings = ", ".join(f"{name}={value:g}" for name, value in self.config_values().items())
+        return (
+            f"interval {self._interval - 1}/{self.episode_length}: {settings}; "
+            f"p95 {1000 * p95:.1f} ms, errors {100 * errors:.2f} %, {throughput:.0f} req/s"
+        )
+
+    def _serve_interval(self) -> tuple[float, float, float]:
+        """Run the current interval: true performance, then noisy measurements of it."""
+        k = self._interval
+        if self._burst_starts[k]:
+            self._burst_end = k + self.burst_length
+        rate, io_share = self._workload(k, k < self._burst_end)
+        self._workload_served = (rate, io_share)
+        truth = self.model_performance(self.indices, rate, io_share)
+        z_latency, z_errors, z_throughput = self._noise[3 * k : 3 * k + 3].tolist()
+        requests = rate * self.interval_seconds
+        p95 = truth.p95_latency * math.exp(self.latency_noise * z_latency)
+        error = truth.error_rate
+        errors = min(1.0, max(0.0, error + math.sqrt(error * (1.0 - error) / requests) * z_errors))
+        good = truth.throughput
+        throughput = max(0.0, good + math.sqrt(good / self.interval_seconds) * z_throughput)
+        self._truth = truth
+        self._measured = (p95, errors, throughput)
+        return self._measured
+
+    def _observation(self) -> np.ndarray:
+        truth = self._truth
+        p95, errors, throughput = self._measured
+        rate, io_share = self._workload_served
+        scale = self.request_rate
+        knobs = [i / max(1, len(o) - 1) for i, o in zip(self.indices, self.knob_options)]
+        return np.array(
+            knobs
+            + [
+                p95 / (p95 + self.latency_target),
+                errors,
+                throughput / (throughput + scale),
+                rate / (rate + scale),
+                io_share,
+                min(1.0, truth.cpu_utilization),
+                min(1.0, truth.pool_utilization),
+                min(1.0, truth.thread_utilization),
+            ],
+            dtype=np.float32,
+        )
+
+
+def _grid(name: str, values: object, integers: bool = False) -> tuple[float, ...]:
+    """A knob's grid: positive (or, for sizes, non-negative) and strictly increasing."""
+    if integers:
+        grid = validation.sequence(name, values, lambda n, v: validation.integer(n, v, minimum=1))
+    else:
+        grid = validation.sequence(name, values, validation.non_negative)
+    if any(b <= a for a, b in zip(grid, grid[1:])):
+        raise ValueError(f"{name} must be strictly increasing, got {list(values)}")
+    if name == "timeout_options_ms" and grid[0] <= 0:
+        raise ValueError(f"{name} must be > 0, got {list(values)}")
+    return grid
+
+
+def _initial_indices(values: object, grids: tuple[tuple[float, ...], ...]) -> tuple[int, ...]:
+    config = validation.sequence("initial_config", values, validation.non_negative, length=4)
+    indices = []
+    for name, value, grid in zip(KNOBS, config, grids):
+        if value not in grid:
+            raise ValueError(f"initial_config {name}={value:g} is not on its grid {list(grid)}")
+        indices.append(grid.index(value))
+    return tuple(indices)

@@ -1,0 +1,361 @@
+"""The Gymnasium environment around :mod:`opsgym.envs.index_selection.cost_model`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from opsgym.envs.core import validation
+from opsgym.envs.index_selection import cost_model
+from opsgym.envs.index_selection.cost_model import PAGE_BYTES, Table
+from opsgym.envs.index_selection.sqlite_planner import SqlitePlanner
+
+DRIFTS = ("none", "shuffle")
+BACKENDS = ("model", "sqlite")
+MAX_COLUMNS = 8
+
+
+class IndexSelectionEnv(gym.Env[np.ndarray, int]):
+    """Choose which B-tree indexes a table keeps, under a storage budget, as queries drift.
+
+    ## Description
+
+    A table of `table_rows` rows and C columns receives windows of `window` operations:
+    queries with equality predicates on one column or on a pair of columns (one template
+    per column set), and a share `write_share` of writes. Template popularity follows a
+    Zipf law with exponent `zipf_exponent` over a random ranking; with `drift="shuffle"`
+    the ranking is redrawn every `phase_length` windows, so the popular predicates move.
+    Columns have the distinct-value counts `column_distinct`, most selective first.
+
+    Each step the agent creates one candidate index (on a column, or on a pair of columns
+    leading with the more selective one), drops one, or holds; then the window is served.
+    Costs come from the textbook page-access model (see the cost model's docstring): a
+    query is answered by a full scan or by the cheapest index whose leading column it
+    constrains; a write also updates every index; building an index scans the table and
+    sorts. The indexes must fit in `storage_budget_mb`: a create that would overflow it is
+    refused (nothing happens).
+
+    With `backend="sqlite"` the built indexes are also really created in an in-memory SQLite
+    table (Python's `sqlite3`, `sqlite_rows` rows with the same columns and selectivities,
+    and `ANALYZE` statistics), each query uses the access path SQLite's planner picks
+    (`EXPLAIN QUERY PLAN`), costed by the model, and `info["plan_agreement"]` reports the
+    share of queries where SQLite and the model chose an index matching the same columns.
+
+    ## Action Space
+
+    `Discrete(1 + 2K)` with K the number of candidate indexes (C single columns then the
+    C(C-1)/2 pairs, in `candidates()` order; K = 21 with the default 6 columns): 0 holds,
+    `1 + 2k` creates candidate k, `2 + 2k` drops it. Creating a built index, dropping an
+    absent one, or creating past the budget does nothing.
+
+    ## Observation Space
+
+    A float32 `Box` of shape `(2K + 2,)` in [0, 1]:
+
+    | Num | Observation | Min | Max |
+    |-----|-------------|-----|-----|
+    | 0 .. K-1 | 1 if candidate k is built, else 0 | 0 | 1 |
+    | K .. 2K-1 | share of the last window's operations that were queries of template k (templates in candidate order) | 0 | 1 |
+    | 2K | share of the last window's operations that were writes | 0 | 1 |
+    | 2K+1 | storage used, as a share of the budget | 0 | 1 |
+
+    ## Rewards
+
+    `reward = -(query_pages + maintenance_pages + build_weight * build_pages) /
+    (window * table_pages)`: the window's page accesses, in units of one full scan per
+    operation, so a window of queries all answered by scans costs about 1. The
+    components are in `info["rewards"]` as `query`, `maintenance` and `build` (each minus
+    its normalized pages).
+
+    ## Starting State
+
+    No index. The observation shows the expected shares of the first window's
+    popularity and an empty storage. The popularity rankings and every window's
+    operations are drawn from the seed given to `reset`.
+
+    ## Episode End
+
+    1. Truncation: `episode_length` windows have been served.
+
+    The environment never terminates. On the last step `info["episode_metrics"]` holds
+    the mean pages per query and per write, the number of index builds, the mean storage
+    used [MB], the share of queries an index served and, with `backend="sqlite"`, the
+    plan agreement.
+
+    ## Arguments
+
+    | Parameter | Type | Default | Description |
+    |-----------|------|---------|-------------|
+    | `column_distinct` | list[int] | `[100000, 20000, 5000, 1000, 200, 100]` | distinct values per column, non-increasing; 1 to 8 columns |
+    | `table_rows` | int | `1000000` | rows in the modelled table |
+    | `row_bytes` | int | `100` | bytes per row, at most one 4096-byte page |
+    | `storage_budget_mb` | float | `50.0` | space the indexes may use [MB] (a single-column index takes 15.3 MB, a pair 23.0 MB) |
+    | `window` | int | `200` | operations per step |
+    | `write_share` | float | `0.2` | expected share of writes, in [0, 1) |
+    | `zipf_exponent` | float | `1.0` | skew of template popularity, >= 0 |
+    | `drift` | str | `"shuffle"` | `"none"` or `"shuffle"` (a new popularity ranking every phase) |
+    | `phase_length` | int | `50` | windows per popularity phase |
+    | `episode_length` | int | `200` | windows per episode |
+    | `build_weight` | float | `1.0` | reward weight of the pages spent building indexes |
+    | `backend` | str | `"model"` | `"model"` or `"sqlite"` (the planner of a real SQLite table picks the access paths) |
+    | `sqlite_rows` | int | `20000` | rows in the SQLite table |
+
+    >>> import gymnasium as gym
+    >>> import opsgym.envs
+    >>> env = gym.make("opsgym/IndexSelection-v0", write_share=0.5, storage_budget_mb=100)
+    >>> observation, info = env.reset(seed=0)
+    >>> observation.shape
+    (44,)
+
+    ## Version History
+
+    * v0: Initial release.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        column_distinct: Sequence[int] = (100_000, 20_000, 5_000, 1_000, 200, 100),
+        table_rows: int = 1_000_000,
+        row_bytes: int = 100,
+        storage_budget_mb: float = 50.0,
+        window: int = 200,
+        write_share: float = 0.2,
+        zipf_exponent: float = 1.0,
+        drift: str = "shuffle",
+        phase_length: int = 50,
+        episode_length: int = 200,
+        build_weight: float = 1.0,
+        backend: str = "model",
+        sqlite_rows: int = 20_000,
+        render_mode: str | None = None,
+    ) -> None:
+        distinct = validation.sequence(
+            "column_distinct", column_distinct, lambda n, v: validation.integer(n, v, minimum=1)
+        )
+        if len(distinct) > MAX_COLUMNS:
+            raise ValueError(f"column_distinct must have at most {MAX_COLUMNS} columns")
+        if any(b > a for a, b in zip(distinct, distinct[1:])):
+            raise ValueError(f"column_distinct must be non-increasing, got {list(distinct)}")
+        rows = validation.integer("table_rows", table_rows, minimum=1)
+        row_bytes = validation.integer("row_bytes", row_bytes, minimum=1)
+        if row_bytes > PAGE_BYTES:
+            raise ValueError(f"row_bytes must be at most {PAGE_BYTES}, got {row_bytes}")
+        self.table = Table(rows, row_bytes, distinct)
+        self.storage_budget = validation.positive("storage_budget_mb", storage_budget_mb)
+        self.window = validation.integer("window", window, minimum=1)
+        self.write_share = validation.in_range("write_share", write_share, 0.0, 1.0, open_high=True)
+        self.zipf_exponent = validation.non_negative("zipf_exponent", zipf_exponent)
+        self.drift = validation.choice("drift", drift, DRIFTS)
+        self.phase_length = validation.integer("phase_length", phase_length, minimum=1)
+        self.episode_length = validation.integer("episode_length", episode_length, minimum=1)
+        self.build_weight = validation.non_negative("build_weight", build_weight)
+        self.backend = validation.choice("backend", backend, BACKENDS)
+        sqlite_rows = validation.integer("sqlite_rows", sqlite_rows, minimum=1)
+        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
+
+        self._candidates = cost_model.column_sets(len(distinct))
+        k = len(self._candidates)
+        self.sizes_mb = [cost_model.index_megabytes(self.table, c) for c in self._candidates]
+        self.build_pages = [cost_model.build_cost(self.table, c) for c in self._candidates]
+        self.planner = None
+        if self.backend == "sqlite":
+            self.planner = SqlitePlanner(distinct, sqlite_rows, rows)
+        ranks = np.arange(1, k + 1, dtype=float) ** -self.zipf_exponent
+        self._popularity_by_rank = ranks / ranks.sum()  # Zipf, the most popular first
+        self.action_space = spaces.Discrete(1 + 2 * k)
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(2 * k + 2,), dtype=np.float32)
+
+        # caches per set of built indexes (a bit mask)
+        self._costs: dict[int, np.ndarray] = {}
+        self._observation_base: dict[int, np.ndarray] = {}
+        self._per_window = 1.0 / self.window
+        self.built_mask = 0
+        self.storage_mb = 0.0
+        self._probabilities = np.zeros(k + 1)  # templates then writes, this phase
+        self._window_index = 0
+        self._counts = np.zeros(k + 1)
+        self._totals = np.zeros(6)  # queries, query pages, writes, write pages, served, agreed
+        self._builds = 0
+        self._storage_sum = 0.0
+
+    def candidates(self) -> list[tuple[int, ...]]:
+        """The candidate indexes (and query templates), as column tuples, in action order."""
+        return list(self._candidates)
+
+    def built(self) -> list[int]:
+        """The candidates currently built, by number."""
+        return [k for k in range(len(self._candidates)) if self.built_mask >> k & 1]
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        self.built_mask = 0
+        self.storage_mb = 0.0
+        self._window_index = 0
+        self._totals[:] = 0.0
+        self._builds = 0
+        self._storage_sum = 0.0
+        self._draw_phase()
+        self._counts = self._probabilities * self.window
+        return self._observation(), {}
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        k_all = len(self._candidates)
+        index = validation.action_index(action, 1 + 2 * k_all)
+        if self._window_index >= self.episode_length:
+            raise RuntimeError("step() called after the episode ended; call reset() first")
+        build_pages, refused = 0.0, False
+        if index > 0:
+            candidate, drop = divmod(index - 1, 2)
+            bit = 1 << candidate
+            if drop:
+                if self.built_mask & bit:
+                    self.built_mask ^= bit
+                    self.storage_mb = sum(self.sizes_mb[k] for k in self.built())
+            elif not self.built_mask & bit:
+                if self.storage_mb + self.sizes_mb[candidate] <= self.storage_budget + 1e-9:
+                    self.built_mask |= bit
+                    self.storage_mb = sum(self.sizes_mb[k] for k in self.built())
+                    build_pages = self.build_pages[candidate]
+                    self._builds += 1
+                else:
+                    refused = True
+
+        if self.planner is not None:
+            self.planner.set_indexes([self._candidates[k] for k in self.built()])
+        per_operation = self._path_costs(self.built_mask)
+        counts = self.np_random.multinomial(self.window, self._probabilities)
+        self._counts = counts
+        all_pages, served_queries, agreed_queries = (counts @ per_operation).tolist()
+        writes = int(counts[-1])
+        queries = self.window - writes
+        write_cost = float(per_operation[-1, 0])
+        write_pages = writes * write_cost
+        query_pages = all_pages - write_pages
+        scale = self.window * self.table.pages
+        rewards = {
+            "query": -query_pages / scale,
+            "maintenance": -write_pages / scale,
+            "build": -build_pages / scale,
+        }
+        reward = rewards["query"] + rewards["maintenance"] + self.build_weight * rewards["build"]
+        totals = self._totals
+        totals += (queries, query_pages, writes, write_pages, served_queries, agreed_queries)
+        self._storage_sum += self.storage_mb
+        info: dict[str, Any] = {
+            "pages_per_query": query_pages / queries if queries else 0.0,
+            "pages_per_write": write_cost,
+            "indexed_query_share": served_queries / queries if queries else 0.0,
+            "storage_mb": self.storage_mb,
+            "refused": refused,
+            "rewards": rewards,
+        }
+        if self.planner is not None:
+            info["plan_agreement"] = agreed_queries / queries if queries else 1.0
+
+        self._window_index += 1
+        truncated = self._window_index == self.episode_length
+        if truncated:
+            info["episode_metrics"] = self.episode_metrics()
+        elif self.drift == "shuffle" and self._window_index % self.phase_length == 0:
+            self._draw_phase()
+        return self._observation(), reward, False, truncated, info
+
+    def upcoming_probabilities(self) -> np.ndarray:
+        """Each template's and a write's probability in the next window (privileged)."""
+        return self._probabilities
+
+    def expected_window_pages(self, mask: int, probabilities: np.ndarray) -> float:
+        """The expected page accesses of a window served with the indexes in ``mask``."""
+        return self.window * float(probabilities @ self._path_costs(mask)[:, 0])
+
+    def mask_of(self, candidates: Sequence[int]) -> int:
+        return sum(1 << k for k in set(candidates))
+
+    def episode_metrics(self) -> dict[str, float]:
+        """Means over the windows served so far, in database units."""
+        if self._window_index == 0:
+            return {}
+        queries, query_pages, writes, write_pages, served, agreed = self._totals.tolist()
+        metrics = {
+            "pages_per_query": query_pages / queries if queries else 0.0,
+            "pages_per_write": write_pages / writes if writes else 0.0,
+            "index_builds": float(self._builds),
+            "storage_mb": self._storage_sum / self._window_index,
+            "indexed_query_share": served / queries if queries else 0.0,
+        }
+        if self.planner is not None:
+            metrics["plan_agreement"] = agreed / queries if queries else 1.0
+        return metrics
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        names = ["(" + ", ".join(f"c{c}" for c in self._candidates[k]) + ")" for k in self.built()]
+        return (
+            f"window {self._window_index}/{self.episode_length}: indexes {', '.join(names) or '-'}"
+            f" ({self.storage_mb:.1f} of {self.storage_budget:g} MB)"
+        )
+
+    def _draw_phase(self) -> None:
+        k = len(self._candidates)
+        ranks = self.np_random.permutation(k) if self.drift == "shuffle" else np.arange(k)
+        probabilities = np.empty(k + 1)
+        probabilities[:k] = self._popularity_by_rank[ranks] * (1.0 - self.write_share)
+        probabilities[k] = self.write_share
+        self._probabilities = probabilities
+
+    def _path_costs(self, mask: int) -> np.ndarray:
+        """Per template then per write: pages, whether an index serves it, and (sqlite)
+        whether the two planners agree; one row each, for the built set ``mask``."""
+        cached = self._costs.get(mask)
+        if cached is None:
+            cached = self._compute_path_costs(mask)
+            self._costs[mask] = cached
+        return cached
+
+    def _compute_path_costs(self, mask: int) -> np.ndarray:
+        table = self.table
+        indexes = [c for k, c in enumerate(self._candidates) if mask >> k & 1]
+        costs = np.zeros((len(self._candidates) + 1, 3))
+        if self.planner is not None:
+            self.planner.set_indexes(indexes)
+        for t, query in enumerate(self._candidates):
+            cost, used = cost_model.query_cost(table, indexes, query)
+            model_match = cost_model.matched_columns(used, query) if used else ()
+            if self.planner is not None:
+                plan = self.planner.plan(query)
+                used = plan.index
+                if used is None:
+                    cost = table.pages
+                elif plan.skip_scan:
+                    cost = cost_model.skip_scan_cost(table, used, query)
+                else:
+                    cost = cost_model.lookup_cost(table, used, query)
+                agree = not plan.skip_scan and set(plan.matched) == set(model_match)
+                costs[t, 2] = float(agree)
+            costs[t, 0] = cost
+            costs[t, 1] = float(used is not None)
+        costs[-1, 0] = cost_model.write_cost(table, indexes)
+        if self.planner is not None and mask != self.built_mask:  # a what-if: restore
+            self.planner.set_indexes([self._candidates[k] for k in self.built()])
+        return costs
+
+    def _observation(self) -> np.ndarray:
+        k = len(self._candidates)
+        observation = self._observation_base.get(self.built_mask)
+        if observation is None:  # the part that depends only on the built set
+            observation = np.zeros(2 * k + 2, dtype=np.float32)
+            observation[:k] = [self.built_mask >> i & 1 for i in range(k)]
+            observation[2 * k + 1] = min(1.0, self.storage_mb / self.storage_budget)
+            self._observation_base[self.built_mask] = observation
+        observation = observation.copy()
+        observation[k : 2 * k + 1] = self._counts * self._per_window
+        return observation
