@@ -109,6 +109,13 @@ register_scenario(
     "DeepRM's synthetic jobs at load 1.2: queues build and the packing order matters",
     load=1.2,
 )
+register_scenario(
+    "opsgym/ResourceAllocation-v0",
+    "surge",
+    "load 0.5, then the middle third of the jobs arrive at load 1.5, unannounced",
+    load=0.5,
+    surge_load=1.5,
+)
 
 
 def opsgym_ids() -> list[str]:

@@ -128,6 +128,7 @@ def _resource_allocation() -> st.SearchStrategy[dict]:
             "load": st.floats(0.01, 0.6),  # below max_load for every capacity drawn
             "n_jobs": st.integers(1, 60),
             "time_limit": st.integers(1, 100),
+            "surge_load": st.none() | st.floats(0.01, 0.6),
         }
     )
 

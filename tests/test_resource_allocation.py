@@ -259,6 +259,17 @@ def test_synthetic_workload_matches_the_paper_and_the_load():
     assert workloads.max_load((10, 10)) == pytest.approx(4.5 * 4.1 / 10)
 
 
+def test_a_surge_raises_the_arrival_rate_of_the_middle_third_only():
+    p, surge = workloads.arrival_probability(0.5, (10, 10)), workloads.max_load((10, 10))
+    jobs = workloads.SyntheticJobs(np.random.default_rng(1), 30_000, p, 2, 1.0).columns()
+    gaps = np.diff(jobs.arrivals)  # gaps[k - 1] is job k's gap
+    assert np.all(gaps[9_999:19_999] == 1)  # p = 1 during the surge
+    assert np.mean(gaps[:9_999]) == pytest.approx(1 / p, rel=0.03)
+    assert np.mean(gaps[20_000:]) == pytest.approx(1 / p, rel=0.03)
+    env = gym.make(ENV_ID, load=0.5, surge_load=surge)
+    assert env.unwrapped.surge_probability == pytest.approx(1.0)
+
+
 def test_trace_replay_windows_shift_arrivals_to_zero(tmp_path):
     rows = ["5,1,1,1", "7,2,2,2", "9,3,3,3", "12,4,4,4"]
     env = gym.make(ENV_ID, workload="trace", trace_path=write_trace(tmp_path, rows), n_jobs=2)
@@ -325,6 +336,7 @@ def test_missing_trace_file_is_named(tmp_path):
         ({"time_limit": 0}, "time_limit"),
         ({"load": 0.0}, "load"),
         ({"load": 2.0}, "load"),
+        ({"surge_load": 2.0}, "surge_load"),
         ({"workload": "poisson"}, "workload"),
         ({"workload": "trace"}, "trace_path"),
     ],

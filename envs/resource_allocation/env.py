@@ -36,7 +36,9 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
     jobs of 1-3 steps, 20% long of 10-15, one dominant resource per job) at a given load;
     with `workload="trace"` each episode replays `n_jobs` consecutive jobs of a CSV trace
     (`arrival,duration,<one demand column per resource>`, integers in cluster units),
-    starting at a random job.
+    starting at a random job. With `surge_load`, the middle third of the synthetic jobs
+    arrive at a different load (a burst, or a lull), without notice: the
+    non-stationarity a learned scheduler must absorb.
 
     Unlike DeepRM, which drops jobs that arrive at a full backlog, no job is ever lost:
     jobs beyond the backlog wait unseen (the backlog fill saturates at 1), so that the
@@ -103,9 +105,10 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
     | `horizon` | int | `20` | steps of the occupancy grid; the longest job allowed |
     | `n_slots` | int | `5` | visible job slots M |
     | `backlog_size` | int | `60` | backlog count at which the backlog fill reads 1 |
-    | `load` | float | `0.7` | offered load of the synthetic workload, in (0, `max_load`] where p = 1 (1.845 for 2 x 10 units) |
+    | `load` | float | `0.7` | offered load of the synthetic workload: arrival probability x mean demand x mean duration / capacity (of the smallest resource), in (0, `max_load`], the load at which a job arrives every step (1.845 for 2 x 10 units) |
     | `n_jobs` | int | `100` | jobs per episode |
     | `time_limit` | int | `500` | steps after the last arrival before truncation |
+    | `surge_load` | float or None | `None` | if set, the middle third of the synthetic jobs arrive at this load, unannounced |
     | `workload` | str | `"synthetic"` | `"synthetic"` or `"trace"` |
     | `trace_path` | str or None | `None` | the CSV trace read by `workload="trace"` |
 
@@ -132,6 +135,7 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
         load: float = 0.7,
         n_jobs: int = 100,
         time_limit: int = 500,
+        surge_load: float | None = None,
         workload: str = "synthetic",
         trace_path: str | None = None,
         render_mode: str | None = None,
@@ -151,6 +155,11 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
         self._job_features: dict[int, list[float]] = {}  # per job index, this episode
         self.max_load = workloads.max_load(self.capacities)
         self.load = validation.in_range("load", load, 0.0, self.max_load, open_low=True)
+        self.surge_load = surge_load
+        self.surge_probability = None
+        if surge_load is not None:
+            validation.in_range("surge_load", surge_load, 0.0, self.max_load, open_low=True)
+            self.surge_probability = workloads.arrival_probability(surge_load, self.capacities)
         self._trace = JobSequence([], [], [], self.n_resources)
         if self.workload == "synthetic":
             for r, capacity in enumerate(self.capacities):
@@ -186,7 +195,11 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
         rng = self.np_random
         if self.workload == "synthetic":
             jobs = workloads.SyntheticJobs(
-                rng, self.n_jobs, self.arrival_probability, self.n_resources
+                rng,
+                self.n_jobs,
+                self.arrival_probability,
+                self.n_resources,
+                self.surge_probability,
             )
         else:
             start = int(rng.integers(max(1, len(self._trace) - self.n_jobs + 1)))

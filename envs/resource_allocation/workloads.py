@@ -71,16 +71,25 @@ class SyntheticJobs:
         count: the number of jobs; the first arrives at step 0.
         probability: the Bernoulli arrival probability p per step, in (0, 1].
         n_resources: R.
+        surge_probability: if given, the middle third of the jobs (from job count // 3
+            to job 2 * count // 3) arrive with this probability instead: a load surge.
     """
 
     def __init__(
-        self, rng: np.random.Generator, count: int, probability: float, n_resources: int
+        self,
+        rng: np.random.Generator,
+        count: int,
+        probability: float,
+        n_resources: int,
+        surge_probability: float | None = None,
     ) -> None:
         self.count = count
         self.n_resources = n_resources
         self.width = 3 + n_resources
         self.uniforms = rng.random(count * self.width).tolist()
-        self.log_stay = math.log1p(-probability) if probability < 1 else -math.inf
+        self.log_stay = _log_stay(probability)
+        self.surge = (count // 3, 2 * count // 3) if surge_probability is not None else (0, 0)
+        self.surge_log_stay = _log_stay(surge_probability or 1.0)
         self.arrivals = [0]  # of the jobs reached so far
 
     def __len__(self) -> int:
@@ -91,7 +100,7 @@ class SyntheticJobs:
         u, width = self.uniforms, self.width
         arrivals = self.arrivals
         while len(arrivals) <= k:
-            arrivals.append(arrivals[-1] + self._gap(u[len(arrivals) * width]))
+            arrivals.append(arrivals[-1] + self._gap(len(arrivals), u[len(arrivals) * width]))
         base = k * width
         duration = DURATION_TABLE[int(u[base + 1] * len(DURATION_TABLE))]
         low, high = DOMINANT_DEMAND
@@ -113,10 +122,18 @@ class SyntheticJobs:
             self.n_resources,
         )
 
-    def _gap(self, uniform: float) -> int:
-        if self.log_stay == -math.inf:  # p = 1: a job every step
+    def _gap(self, k: int, uniform: float) -> int:
+        """Job k's gap after job k - 1 [steps], geometric on {1, 2, ...} by inversion."""
+        surging = self.surge[0] <= k < self.surge[1]
+        log_stay = self.surge_log_stay if surging else self.log_stay
+        if log_stay == -math.inf:  # p = 1: a job every step
             return 1
-        return 1 + int(math.log1p(-uniform) / self.log_stay)
+        return 1 + int(math.log1p(-uniform) / log_stay)
+
+
+def _log_stay(probability: float) -> float:
+    """log(1 - p), the log-probability that no job arrives in a step."""
+    return math.log1p(-probability) if probability < 1 else -math.inf
 
 
 def read_job_trace(path: str | Path, capacities: Sequence[int], horizon: int) -> JobSequence:
