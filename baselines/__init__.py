@@ -17,12 +17,20 @@ from collections.abc import Callable
 import gymnasium as gym
 
 from opsgym.agents.protocol import Policy
-from opsgym.baselines import autoscaling, caching, config_tuning, index_selection, load_balancing
+from opsgym.baselines import (
+    autoscaling,
+    caching,
+    config_tuning,
+    index_selection,
+    load_balancing,
+    resource_allocation,
+)
 from opsgym.envs.autoscaling import AutoscalingEnv
 from opsgym.envs.caching import CachingEnv
 from opsgym.envs.config_tuning import ConfigTuningEnv
 from opsgym.envs.index_selection import IndexSelectionEnv
 from opsgym.envs.load_balancing import LoadBalancingEnv
+from opsgym.envs.resource_allocation import ResourceAllocationEnv
 
 PolicyFactory = Callable[..., Policy]
 
@@ -32,6 +40,7 @@ _POLICIES: dict[type[gym.Env], dict[str, PolicyFactory]] = {
     CachingEnv: caching.POLICIES,
     ConfigTuningEnv: config_tuning.POLICIES,
     IndexSelectionEnv: index_selection.POLICIES,
+    ResourceAllocationEnv: resource_allocation.POLICIES,
 }
 
 

@@ -134,6 +134,25 @@ register_scenario(
 _register("opsgym/ConfigTuning-v0", "opsgym.envs.config_tuning:ConfigTuningEnv")
 _register("opsgym/IndexSelection-v0", "opsgym.envs.index_selection:IndexSelectionEnv")
 
+# ----------------------------------------------------------------------------------------
+# Resource allocation
+# ----------------------------------------------------------------------------------------
+
+_register("opsgym/ResourceAllocation-v0", "opsgym.envs.resource_allocation:ResourceAllocationEnv")
+register_scenario(
+    "opsgym/ResourceAllocation-v0",
+    "high-load",
+    "DeepRM's synthetic jobs at load 1.2: queues build and the packing order matters",
+    load=1.2,
+)
+register_scenario(
+    "opsgym/ResourceAllocation-v0",
+    "surge",
+    "load 0.5, then the middle third of the jobs arrive at load 1.5, unannounced",
+    load=0.5,
+    surge_load=1.5,
+)
+
 
 def opsgym_ids() -> list[str]:
     """Every registered opsgym environment id, sorted."""

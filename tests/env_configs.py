@@ -165,10 +165,26 @@ def _index_selection() -> st.SearchStrategy[dict]:
     )
 
 
+def _resource_allocation() -> st.SearchStrategy[dict]:
+    return st.fixed_dictionaries(
+        {
+            "capacities": st.lists(st.integers(10, 20), min_size=1, max_size=4),
+            "horizon": st.integers(15, 40),
+            "n_slots": st.integers(1, 10),
+            "backlog_size": st.integers(1, 100),
+            "load": st.floats(0.01, 0.6),  # below max_load for every capacity drawn
+            "n_jobs": st.integers(1, 60),
+            "time_limit": st.integers(1, 100),
+            "surge_load": st.none() | st.floats(0.01, 0.6),
+        }
+    )
+
+
 CONFIG_STRATEGIES = {
     "opsgym/LoadBalancing-v0": _load_balancing(),
     "opsgym/Autoscaling-v0": _autoscaling(),
     "opsgym/Caching-v0": _caching(),
     "opsgym/ConfigTuning-v0": _config_tuning(),
     "opsgym/IndexSelection-v0": _index_selection(),
+    "opsgym/ResourceAllocation-v0": _resource_allocation(),
 }

@@ -1,0 +1,107 @@
+"""The packing rules cluster schedulers run, acting on ResourceAllocation observations.
+
+Every rule reads only the observation and the cluster's configured capacities and
+horizon (which an operator knows), from which it recovers the integer units exactly. A
+rule starts the job it prefers among the visible jobs that fit now, and advances time
+when none fits; ties go to the oldest job (the lowest slot). These are the heuristics
+DeepRM is compared with (Mao et al., HotNets 2016, section 5).
+"""
+
+from __future__ import annotations
+
+from opsgym.baselines.common import RandomPolicy
+from opsgym.envs.resource_allocation import ResourceAllocationEnv
+
+
+class _Rule:
+    def __init__(self, env, seed: int | None = None) -> None:
+        unwrapped = env.unwrapped
+        if not isinstance(unwrapped, ResourceAllocationEnv):
+            raise TypeError(
+                f"{type(self).__name__} needs a ResourceAllocationEnv, got {type(unwrapped)}"
+            )
+        self.capacities = unwrapped.capacities
+        self.n_resources = unwrapped.n_resources
+        self.horizon = unwrapped.horizon
+        self.n_slots = unwrapped.n_slots
+        fields = unwrapped.observation_fields()
+        self.occupancy = fields["occupancy"]
+        self.slots_start = fields["slots"].start
+
+    def act(self, observation) -> int:
+        values = observation.tolist()
+        h, n_resources = self.horizon, self.n_resources
+        free = [
+            capacity - round(values[self.occupancy.start + r * h] * capacity)
+            for r, capacity in enumerate(self.capacities)
+        ]
+        best, best_score = self.n_slots, None
+        width = n_resources + 2
+        for i in range(self.n_slots):
+            at = self.slots_start + i * width
+            duration = round(values[at + n_resources] * h)
+            if duration == 0:  # empty slot; the queue is compacted, so the rest are too
+                break
+            demands = [
+                round(values[at + r] * capacity) for r, capacity in enumerate(self.capacities)
+            ]
+            if any(d > f for d, f in zip(demands, free)):
+                continue
+            score = self.score(demands, duration, free)
+            if best_score is None or score > best_score:
+                best, best_score = i, score
+        return best
+
+    def score(self, demands: list[int], duration: int, free: list[int]) -> float:
+        """How much the rule prefers a fitting job; the highest wins."""
+        raise NotImplementedError
+
+
+class FirstFitFifo(_Rule):
+    """The oldest waiting job that fits."""
+
+    def score(self, demands, duration, free) -> float:
+        return 0.0
+
+
+class ShortestJobFirst(_Rule):
+    """The shortest fitting job, which minimizes mean slowdown on one machine."""
+
+    def score(self, demands, duration, free) -> float:
+        return -duration
+
+
+class Packer(_Rule):
+    """The fitting job best aligned with the free resources.
+
+    The alignment score of Tetris (Grandl et al., SIGCOMM 2014): the dot product of the
+    job's demands and the free resources, each as a fraction of capacity.
+    """
+
+    def score(self, demands, duration, free) -> float:
+        return sum(d * f / (c * c) for d, f, c in zip(demands, free, self.capacities))
+
+
+class TetrisMix(Packer):
+    """Packer's alignment and shortest-job-first, mixed.
+
+    Tetris (Grandl et al., SIGCOMM 2014) weighs its alignment score against a preference
+    for jobs with little remaining work; DeepRM compares with such a mix (Tetris*). Here
+    ``knob * alignment / R + (1 - knob) / duration``, both terms in [0, 1] (the
+    alignment cannot exceed the number of resources R), with ``knob`` 0.5.
+    """
+
+    knob = 0.5
+
+    def score(self, demands, duration, free) -> float:
+        alignment = super().score(demands, duration, free) / self.n_resources
+        return self.knob * alignment + (1 - self.knob) / duration
+
+
+POLICIES = {
+    "random": RandomPolicy,
+    "first_fit_fifo": FirstFitFifo,
+    "sjf": ShortestJobFirst,
+    "packer": Packer,
+    "tetris": TetrisMix,
+}

@@ -1,0 +1,377 @@
+"""The Gymnasium environment around :mod:`opsgym.envs.resource_allocation.simulator`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from opsgym.envs.core import validation
+from opsgym.envs.resource_allocation import workloads
+from opsgym.envs.resource_allocation.simulator import ClusterSimulator, JobSequence
+
+WORKLOADS = ("synthetic", "trace")
+MAX_CAPACITY = 10_000  # [units] per resource; the observation looks fractions up in a table
+
+
+class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
+    """Pack jobs with multi-resource demands onto a cluster to minimize their slowdown.
+
+    ## Description
+
+    The DeepRM setting (Mao et al., "Resource Management with Deep Reinforcement
+    Learning", HotNets 2016). A cluster holds R resource types (default CPU and memory,
+    10 units each). Jobs arrive over discrete time steps; each needs a fixed number of
+    units of every resource for a fixed number of steps, and once started runs to the
+    end. Waiting jobs queue in arrival order: the first M are visible in slots (slot 0 is
+    the oldest), the rest wait in a backlog of which only the count is seen. At each
+    decision the scheduler starts one visible job now, or lets time advance one step;
+    several jobs can thus start within one step. A job's slowdown is its completion time
+    (finish minus arrival) over its duration, at least 1.
+
+    By default jobs follow the paper's synthetic workload (Bernoulli arrivals, 80% short
+    jobs of 1-3 steps, 20% long of 10-15, one dominant resource per job) at a given load;
+    with `workload="trace"` each episode replays `n_jobs` consecutive jobs of a CSV trace
+    (`arrival,duration,<one demand column per resource>`, integers in cluster units),
+    starting at a random job. With `surge_load`, the middle third of the synthetic jobs
+    arrive at a different load (a burst, or a lull), without notice: the
+    non-stationarity a learned scheduler must absorb.
+
+    Unlike DeepRM, which drops jobs that arrive at a full backlog, no job is ever lost:
+    jobs beyond the backlog wait unseen (the backlog fill saturates at 1), so that the
+    return stays exactly minus the total slowdown. Jobs start only now, never reserved
+    for a later step as DeepRM allows.
+
+    ## Action Space
+
+    `Discrete(M + 1)`: `i < M` starts the job in slot i now; `M` advances time one step.
+    An invalid choice (an empty slot, or a job that does not fit in the free resources
+    now) advances time, as in DeepRM, and sets `info["invalid_action"]`. The valid actions
+    are in `info["action_mask"]` and `action_masks()` (a boolean array of length M + 1,
+    the form sb3-contrib's MaskablePPO reads); advancing is always valid.
+
+    ## Observation Space
+
+    A float32 `Box` in [0, 1] of shape `(R * H + M * (R + 2) + 2,)`, H the horizon:
+
+    | Num | Observation | Min | Max |
+    |-----|-------------|-----|-----|
+    | r * H + t | units of resource r held t steps from now by started jobs / capacity | 0 | 1 |
+    | R * H + i * (R + 2) + r | slot i's demand of resource r / capacity (0 if empty) | 0 | 1 |
+    | R * H + i * (R + 2) + R | slot i's duration / H (0 if empty) | 0 | 1 |
+    | R * H + i * (R + 2) + R + 1 | slot i's waiting time w [steps], as w / (w + H) | 0 | 1 |
+    | R * H + M * (R + 2) | jobs in the backlog / `backlog_size`, capped at 1 | 0 | 1 |
+    | R * H + M * (R + 2) + 1 | steps s since the last arrival, as s / (s + H) | 0 | 1 |
+
+    ## Rewards
+
+    Placing a job earns 0. Advancing time earns minus the sum of 1 / duration over the
+    jobs in the system (arrived, not finished) during the step, DeepRM's reward: a job
+    of duration d in the system for c steps then contributes -c / d in all, so the
+    return is minus the total slowdown of the episode's jobs (at truncation, unfinished
+    jobs count with their time in system so far).
+
+    ## Starting State
+
+    The cluster is empty and the first job arrives at step 0. The jobs (or the trace
+    window) are drawn from the seed given to `reset`.
+
+    The ceiling: every job's slowdown is at least 1, so no policy has a mean slowdown
+    below 1, reached when every job starts on arrival (for instance at a low load).
+    `opsgym.envs.resource_allocation.episode_slowdown_bound(env)` gives a tighter bound
+    for the episode being run, from the jobs that can never run together (see
+    `oracle.py`).
+
+    ## Episode End
+
+    1. Termination: every job of the episode has finished.
+    2. Truncation: `time_limit` steps have passed since the last arrival.
+
+    On the last step `info["episode_metrics"]` holds the mean, p50, p95 and max slowdown,
+    the mean and p95 completion time [steps] (jobs unfinished at truncation count with
+    their time in system so far, a lower bound), the utilization of each resource and their
+    mean (the fraction of its unit-steps in use from step 0 to the end), and the number
+    of unfinished jobs. Every step's `info` carries the running mean slowdown and
+    completion time of finished jobs and the utilization so far.
+
+    ## Arguments
+
+    | Parameter | Type | Default | Description |
+    |-----------|------|---------|-------------|
+    | `capacities` | list[int] | `[10, 10]` | units of each resource (at most 10,000); their number sets R |
+    | `horizon` | int | `20` | steps of the occupancy grid; the longest job allowed |
+    | `n_slots` | int | `5` | visible job slots M |
+    | `backlog_size` | int | `60` | backlog count at which the backlog fill reads 1 |
+    | `load` | float | `0.7` | offered load of the synthetic workload: arrival probability x mean demand x mean duration / capacity (of the smallest resource), in (0, `max_load`], the load at which a job arrives every step (1.845 for 2 x 10 units) |
+    | `n_jobs` | int | `100` | jobs per episode |
+    | `time_limit` | int | `500` | steps after the last arrival before truncation |
+    | `surge_load` | float or None | `None` | if set, the middle third of the synthetic jobs arrive at this load, unannounced |
+    | `workload` | str | `"synthetic"` | `"synthetic"` or `"trace"` |
+    | `trace_path` | str or None | `None` | the CSV trace read by `workload="trace"` |
+
+    >>> import gymnasium as gym
+    >>> import opsgym.envs
+    >>> env = gym.make("opsgym/ResourceAllocation-v0", load=1.5)
+    >>> observation, info = env.reset(seed=0)
+    >>> observation.shape, info["action_mask"].shape
+    ((62,), (6,))
+
+    ## Version History
+
+    * v0: Initial release.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        capacities: Sequence[int] = (10, 10),
+        horizon: int = 20,
+        n_slots: int = 5,
+        backlog_size: int = 60,
+        load: float = 0.7,
+        n_jobs: int = 100,
+        time_limit: int = 500,
+        surge_load: float | None = None,
+        workload: str = "synthetic",
+        trace_path: str | None = None,
+        render_mode: str | None = None,
+    ) -> None:
+        self.capacities = _capacities(capacities)
+        self.horizon = validation.integer("horizon", horizon, minimum=1)
+        self.n_slots = validation.integer("n_slots", n_slots, minimum=1)
+        self.backlog_size = validation.integer("backlog_size", backlog_size, minimum=1)
+        self.n_jobs = validation.integer("n_jobs", n_jobs, minimum=1)
+        self.time_limit = validation.integer("time_limit", time_limit, minimum=1)
+        self.workload = validation.choice("workload", workload, WORKLOADS)
+        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
+        self.n_resources = len(self.capacities)
+        # units / capacity by table look-up, cheaper than a division per grid cell
+        self._fractions = [[units / c for units in range(c + 1)] for c in self.capacities]
+        self._empty_slot = [0.0] * (len(self.capacities) + 2)
+        self._job_features: dict[int, list[float]] = {}  # per job index, this episode
+        self.max_load = workloads.max_load(self.capacities)
+        self.load = validation.in_range("load", load, 0.0, self.max_load, open_low=True)
+        self.surge_load = surge_load
+        self.surge_probability = None
+        if surge_load is not None:
+            validation.in_range("surge_load", surge_load, 0.0, self.max_load, open_low=True)
+            self.surge_probability = workloads.arrival_probability(surge_load, self.capacities)
+        self._trace = JobSequence([], [], [], self.n_resources)
+        if self.workload == "synthetic":
+            for r, capacity in enumerate(self.capacities):
+                if capacity < workloads.DOMINANT_DEMAND[1]:
+                    raise ValueError(
+                        f"capacities[{r}] must be >= {workloads.DOMINANT_DEMAND[1]}, the largest "
+                        f"demand of the synthetic workload, got {capacity}"
+                    )
+            if self.horizon < workloads.LONG_DURATION[1]:
+                raise ValueError(
+                    f"horizon must be >= {workloads.LONG_DURATION[1]}, the longest job of the "
+                    f"synthetic workload, got {self.horizon}"
+                )
+        else:
+            if not isinstance(trace_path, str):
+                raise ValueError(
+                    f"trace_path must name a CSV file for workload='trace', got {trace_path!r}"
+                )
+            self._trace = workloads.read_job_trace(trace_path, self.capacities, self.horizon)
+        self.trace_path = trace_path
+        self.arrival_probability = workloads.arrival_probability(self.load, self.capacities)
+
+        self.simulator = ClusterSimulator(self.capacities, self.horizon)
+        self.action_space = spaces.Discrete(self.n_slots + 1)
+        size = self.n_resources * self.horizon + self.n_slots * (self.n_resources + 2) + 2
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
+        self._ended = True
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        rng = self.np_random
+        if self.workload == "synthetic":
+            jobs = workloads.SyntheticJobs(
+                rng,
+                self.n_jobs,
+                self.arrival_probability,
+                self.n_resources,
+                self.surge_probability,
+            )
+        else:
+            start = int(rng.integers(max(1, len(self._trace) - self.n_jobs + 1)))
+            jobs = workloads.window(self._trace, start, self.n_jobs)
+        self.simulator.reset(jobs)
+        self._job_features.clear()
+        self._ended = False
+        return self._observation(), self._info(False)
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        slot = validation.action_index(action, self.n_slots + 1)
+        if self._ended:
+            raise RuntimeError("step() called after the episode ended; call reset() first")
+        sim = self.simulator
+        invalid = False
+        reward = 0.0
+        if slot < self.n_slots and slot < len(sim.waiting) and sim.fits(sim.waiting[slot]):
+            sim.place(slot)
+        else:
+            invalid = slot < self.n_slots
+            reward = -sim.advance()
+        terminated = sim.done
+        truncated = (
+            not terminated
+            and sim.arrivals_left == 0
+            and sim.now >= sim.last_arrival + self.time_limit
+        )
+        info = self._info(invalid)
+        if terminated or truncated:
+            self._ended = True
+            info["episode_metrics"] = self.episode_metrics()
+        return self._observation(), reward, terminated, truncated, info
+
+    def action_masks(self) -> np.ndarray:
+        """Which actions are valid now: slots holding a job that fits, and advancing."""
+        sim = self.simulator
+        fits = [sim.fits(job) for job in sim.waiting[: self.n_slots]]
+        fits.extend([False] * (self.n_slots - len(fits)))
+        fits.append(True)
+        return np.array(fits, dtype=bool)
+
+    def observation_fields(self) -> dict[str, slice]:
+        """Where each feature sits in the observation, by name.
+
+        ``occupancy`` is R rows of H; ``slots`` is M rows of (R demands, duration,
+        waiting time); both are flat in the observation.
+        """
+        grid = self.n_resources * self.horizon
+        slots = grid + self.n_slots * (self.n_resources + 2)
+        return {
+            "occupancy": slice(0, grid),
+            "slots": slice(grid, slots),
+            "backlog": slice(slots, slots + 1),
+            "since_arrival": slice(slots + 1, slots + 2),
+        }
+
+    def slowdowns(self) -> list[float]:
+        """Each arrived job's slowdown; unfinished ones with their time in system so far."""
+        sim = self.simulator
+        now = sim.now
+        values = [job.slowdown for job in sim.finished]
+        for job in sim.running + sim.waiting:
+            values.append((now - job.arrival) / job.duration)
+        return values
+
+    def utilization(self) -> list[float]:
+        """The fraction of each resource's unit-steps in use from step 0 to now."""
+        sim = self.simulator
+        if sim.now == 0:
+            return [0.0] * self.n_resources
+        return [busy / (c * sim.now) for busy, c in zip(sim.busy_units, self.capacities)]
+
+    def episode_metrics(self) -> dict[str, float]:
+        """Slowdown, completion time [steps] and utilization of the episode so far."""
+        sim = self.simulator
+        slowdowns = np.array(self.slowdowns())
+        completion = np.array(
+            [job.completion - job.arrival for job in sim.finished]
+            + [sim.now - job.arrival for job in sim.running + sim.waiting],
+            dtype=float,
+        )
+        utilization = self.utilization()
+        p50, p95 = np.percentile(slowdowns, [50, 95])
+        metrics = {
+            "mean_slowdown": float(slowdowns.mean()),
+            "p50_slowdown": float(p50),
+            "p95_slowdown": float(p95),
+            "max_slowdown": float(slowdowns.max()),
+            "mean_completion_time": float(completion.mean()),
+            "p95_completion_time": float(np.percentile(completion, 95)),
+            "mean_utilization": float(sum(utilization) / len(utilization)),
+        }
+        for r, value in enumerate(utilization):
+            metrics[f"utilization_{r}"] = float(value)
+        metrics["unfinished_jobs"] = float(sim.n_jobs - len(sim.finished))
+        return metrics
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        sim = self.simulator
+        lines = [
+            f"t={sim.now} waiting {len(sim.waiting)} running {len(sim.running)} "
+            f"finished {len(sim.finished)}/{sim.n_jobs}"
+        ]
+        for r, row in enumerate(sim.occupancy):
+            lines.append(f"  resource {r}: " + " ".join(f"{u:2d}" for u in row))
+        for i, job in enumerate(sim.waiting[: self.n_slots]):
+            lines.append(f"  slot {i}: demands {job.demands} duration {job.duration}")
+        return "\n".join(lines)
+
+    def _info(self, invalid: bool) -> dict[str, Any]:
+        sim = self.simulator
+        finished = len(sim.finished)
+        if finished:
+            mean_slowdown = sim.total_slowdown / finished
+            mean_completion = sim.total_completion_time / finished
+        else:
+            mean_slowdown = mean_completion = 0.0
+        return {
+            "action_mask": self.action_masks(),
+            "invalid_action": invalid,
+            "time": sim.now,
+            "jobs_waiting": len(sim.waiting),
+            "jobs_finished": finished,
+            "mean_slowdown": mean_slowdown,
+            "mean_completion_time": mean_completion,
+            "utilization": self.utilization(),
+        }
+
+    def _observation(self) -> np.ndarray:
+        sim = self.simulator
+        horizon = self.horizon
+        values: list[float] = []
+        for row, fractions in zip(sim.occupancy, self._fractions):
+            values.extend(map(fractions.__getitem__, row))
+        now = sim.now
+        visible = sim.waiting[: self.n_slots]
+        features = self._job_features
+        for job in visible:
+            static = features.get(job.index)
+            if static is None:
+                static = features[job.index] = self._static_features(job)
+            values.extend(static)
+            wait = now - job.arrival
+            values.append(wait / (wait + horizon))
+        values.extend(self._empty_slot * (self.n_slots - len(visible)))
+        backlog = len(sim.waiting) - len(visible)
+        values.append(min(backlog, self.backlog_size) / self.backlog_size)
+        since = now - sim.last_arrival
+        values.append(since / (since + horizon))
+        return np.array(values, dtype=np.float32)
+
+    def _static_features(self, job) -> list[float]:
+        """A job's demands as fractions of capacity, then its duration over the horizon."""
+        fractions = [d / c for d, c in zip(job.demands, self.capacities)]
+        fractions.append(job.duration / self.horizon)
+        return fractions
+
+
+def _capacities(capacities: object) -> tuple[int, ...]:
+    if isinstance(capacities, (str, bytes)) or not isinstance(capacities, Sequence):
+        raise TypeError(f"capacities must be a list of integers, got {capacities!r}")
+    if len(capacities) == 0:
+        raise ValueError("capacities must not be empty")
+    checked = tuple(
+        validation.integer(f"capacities[{r}]", c, minimum=1) for r, c in enumerate(capacities)
+    )
+    for r, capacity in enumerate(checked):
+        if capacity > MAX_CAPACITY:
+            raise ValueError(
+                f"capacities[{r}] must be <= {MAX_CAPACITY} units, got {capacity} "
+                "(count resources in coarser units)"
+            )
+    return checked

@@ -1,0 +1,217 @@
+"""The jobs of an episode: DeepRM's synthetic workload, or rows of a CSV trace.
+
+The synthetic workload is the one of Mao et al., "Resource Management with Deep
+Reinforcement Learning" (HotNets 2016), section 4: one job may arrive per time step, with
+probability p (Bernoulli arrivals); 80% of jobs are short (1 to 3 steps) and 20% long
+(10 to 15 steps); each job has one dominant resource, drawn uniformly, with a demand of
+5 to 10 units, and a demand of 1 to 2 units of every other resource. All ranges are
+inclusive and uniform.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from opsgym.envs.core.traces import TraceError
+from opsgym.envs.resource_allocation.simulator import JobSequence
+
+SHORT_DURATION = (1, 3)  # [steps]
+LONG_DURATION = (10, 15)  # [steps]
+LONG_FRACTION = 0.2
+DOMINANT_DEMAND = (5, 10)  # [units]
+OTHER_DEMAND = (1, 2)  # [units]
+# Indexed by a uniform number: each short duration has probability 0.8 / 3 = 8 / 30 and
+# each long one 0.2 / 6 = 1 / 30.
+DURATION_TABLE = tuple(range(1, 4)) * 8 + tuple(range(10, 16))
+
+
+def mean_demand(n_resources: int) -> float:
+    """The expected demand of one job on one resource [units]."""
+    dominant = sum(DOMINANT_DEMAND) / 2
+    other = sum(OTHER_DEMAND) / 2
+    return (dominant + (n_resources - 1) * other) / n_resources
+
+
+def mean_duration() -> float:
+    """The expected duration of one job [steps]: 0.8 * 2 + 0.2 * 12.5 = 4.1."""
+    return (1 - LONG_FRACTION) * sum(SHORT_DURATION) / 2 + LONG_FRACTION * sum(LONG_DURATION) / 2
+
+
+def arrival_probability(load: float, capacities: Sequence[int]) -> float:
+    """The Bernoulli arrival probability per step that offers ``load`` to the cluster.
+
+    The load of resource r is ``p * mean_demand * mean_duration / capacity_r``, the
+    fraction of its unit-steps that the arriving work asks for (DeepRM's definition); the
+    load given here is that of the smallest resource, the most loaded one.
+    """
+    return load * min(capacities) / (mean_demand(len(capacities)) * mean_duration())
+
+
+def max_load(capacities: Sequence[int]) -> float:
+    """The load at which a job arrives every step (p = 1)."""
+    return mean_demand(len(capacities)) * mean_duration() / min(capacities)
+
+
+class SyntheticJobs:
+    """The synthetic workload, drawn lazily: its uniforms at once, each job when asked.
+
+    Job k reads its own ``3 + R`` uniform numbers: its gap after job k - 1 (geometric
+    on {1, 2, ...}, by inversion: ``1 + floor(log(1 - u) / log(1 - p))``), its duration
+    (an index into :data:`DURATION_TABLE`), its dominant resource and that demand (one
+    index into the R x 6 pairs), and each other demand. Drawing one block of uniforms
+    at reset and building jobs as they arrive keeps ``reset`` cheap.
+
+    Args:
+        rng: the episode's generator.
+        count: the number of jobs; the first arrives at step 0.
+        probability: the Bernoulli arrival probability p per step, in (0, 1].
+        n_resources: R.
+        surge_probability: if given, the middle third of the jobs (from job count // 3
+            to job 2 * count // 3) arrive with this probability instead: a load surge.
+    """
+
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        count: int,
+        probability: float,
+        n_resources: int,
+        surge_probability: float | None = None,
+    ) -> None:
+        self.count = count
+        self.n_resources = n_resources
+        self.width = 3 + n_resources
+        self.uniforms = rng.random(count * self.width).tolist()
+        self.log_stay = _log_stay(probability)
+        self.surge = (count // 3, 2 * count // 3) if surge_probability is not None else (0, 0)
+        self.surge_log_stay = _log_stay(surge_probability or 1.0)
+        self.arrivals = [0]  # of the jobs reached so far
+
+    def __len__(self) -> int:
+        return self.count
+
+    def job(self, k: int) -> tuple[int, int, tuple[int, ...]]:
+        """Job k's arrival [step], duration [steps] and demands [units]."""
+        u, width = self.uniforms, self.width
+        arrivals = self.arrivals
+        while len(arrivals) <= k:
+            arrivals.append(arrivals[-1] + self._gap(len(arrivals), u[len(arrivals) * width]))
+        base = k * width
+        duration = DURATION_TABLE[int(u[base + 1] * len(DURATION_TABLE))]
+        low, high = DOMINANT_DEMAND
+        choices = high - low + 1
+        dominant, extra = divmod(int(u[base + 2] * self.n_resources * choices), choices)
+        other_low, other_high = OTHER_DEMAND
+        spread = other_high - other_low + 1
+        demands = [other_low + int(x * spread) for x in u[base + 3 : base + width]]
+        demands[dominant] = low + extra
+        return arrivals[k], duration, tuple(demands)
+
+    def columns(self) -> JobSequence:
+        """Every job of the episode, as columns."""
+        jobs = [self.job(k) for k in range(self.count)]
+        return JobSequence(
+            [job[0] for job in jobs],
+            [job[1] for job in jobs],
+            [units for job in jobs for units in job[2]],
+            self.n_resources,
+        )
+
+    def _gap(self, k: int, uniform: float) -> int:
+        """Job k's gap after job k - 1 [steps], geometric on {1, 2, ...} by inversion."""
+        surging = self.surge[0] <= k < self.surge[1]
+        log_stay = self.surge_log_stay if surging else self.log_stay
+        if log_stay == -math.inf:  # p = 1: a job every step
+            return 1
+        return 1 + int(math.log1p(-uniform) / log_stay)
+
+
+def _log_stay(probability: float) -> float:
+    """log(1 - p), the log-probability that no job arrives in a step."""
+    return math.log1p(-probability) if probability < 1 else -math.inf
+
+
+def read_job_trace(path: str | Path, capacities: Sequence[int], horizon: int) -> JobSequence:
+    """Read jobs from a CSV trace, sorted by arrival (stable).
+
+    The header is ``arrival,duration`` followed by one demand column per resource (their
+    names are free). Every field is an integer: arrival >= 0 [step], 1 <= duration <=
+    ``horizon`` [steps], 0 <= demand <= that resource's capacity [units]. Real cluster
+    traces must be scaled to these units first.
+
+    Raises:
+        TraceError: the file cannot be read or a line is malformed; the message names the
+            file and the 1-based line.
+    """
+    path = Path(path)
+    n_resources = len(capacities)
+    width = 2 + n_resources
+    rows_read: list[tuple[int, int, tuple[int, ...]]] = []
+    try:
+        with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+            rows = csv.reader(handle)
+            header = next(rows, None)
+            if header is None:
+                raise TraceError(f"{path}: the trace is empty")
+            names = [name.strip().lower() for name in header]
+            if len(names) != width or names[:2] != ["arrival", "duration"]:
+                raise TraceError(
+                    f"{path}: line 1: the header must be arrival,duration and {n_resources} "
+                    f"demand columns, got {header}"
+                )
+            for number, row in enumerate(rows, start=2):
+                if not row:
+                    continue
+                rows_read.append(_job(path, number, row, capacities, horizon))
+    except OSError as error:
+        raise TraceError(f"{path}: cannot be read ({error.strerror or error})") from None
+    if not rows_read:
+        raise TraceError(f"{path}: the trace has no jobs")
+    rows_read.sort(key=lambda job: job[0])
+    arrivals, durations, demands = zip(*rows_read)
+    flat = [units for job in demands for units in job]
+    return JobSequence(list(arrivals), list(durations), flat, n_resources)
+
+
+def _job(
+    path: Path, number: int, row: list[str], capacities: Sequence[int], horizon: int
+) -> tuple[int, int, tuple[int, ...]]:
+    where = f"{path}: line {number}"
+    if len(row) != 2 + len(capacities):
+        raise TraceError(f"{where}: expected {2 + len(capacities)} fields, got {row}")
+    try:
+        arrival, duration, *demands = (int(field) for field in row)
+    except ValueError:
+        raise TraceError(f"{where}: every field must be an integer, got {row}") from None
+    if arrival < 0:
+        raise TraceError(f"{where}: arrival must be >= 0, got {arrival}")
+    if not 1 <= duration <= horizon:
+        raise TraceError(
+            f"{where}: duration must be in [1, horizon={horizon}], got {duration} "
+            "(raise horizon or rescale the trace's time unit)"
+        )
+    for r, (demand, capacity) in enumerate(zip(demands, capacities)):
+        if not 0 <= demand <= capacity:
+            raise TraceError(
+                f"{where}: the demand of resource {r} must be in [0, capacities[{r}]="
+                f"{capacity}], got {demand}"
+            )
+    return arrival, duration, tuple(demands)
+
+
+def window(jobs: JobSequence, start: int, count: int) -> JobSequence:
+    """``count`` consecutive jobs from ``start``, shifted to arrive from step 0."""
+    end = start + count
+    offset = jobs.arrivals[start]
+    r = jobs.n_resources
+    return JobSequence(
+        [arrival - offset for arrival in jobs.arrivals[start:end]],
+        jobs.durations[start:end],
+        jobs.demands[start * r : end * r],
+        r,
+    )

@@ -1,0 +1,423 @@
+"""The science of ResourceAllocation: exact accounting, hand traces, heuristic orderings."""
+
+from __future__ import annotations
+
+import copy
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import opsgym.envs  # noqa: F401  (registers the ids)
+from opsgym.baselines import make_policy
+from opsgym.envs.core.traces import TraceError
+from opsgym.envs.resource_allocation import (
+    ClusterSimulator,
+    JobSequence,
+    episode_slowdown_bound,
+    workloads,
+)
+from opsgym.envs.resource_allocation.oracle import pair_penalty
+
+ENV_ID = "opsgym/ResourceAllocation-v0"
+
+
+def write_trace(tmp_path, rows, header="arrival,duration,cpu,memory"):
+    path = tmp_path / "jobs.csv"
+    path.write_text("\n".join([header, *rows]) + "\n")
+    return str(path)
+
+
+def run_episode(env, policy, seed):
+    """Run one episode; return the rewards and the last info."""
+    observation, info = env.reset(seed=seed)
+    rewards = []
+    while True:
+        observation, reward, terminated, truncated, info = env.step(policy.act(observation))
+        rewards.append(reward)
+        if terminated or truncated:
+            return rewards, info
+
+
+def mean_metric(policy_name, metric, seeds, **config):
+    env = gym.make(ENV_ID, **config)
+    policy = make_policy(env, policy_name, seed=0)
+    return np.mean([run_episode(env, policy, s)[1]["episode_metrics"][metric] for s in seeds])
+
+
+# ---------------------------------------------------------------------------------------
+# The simulator on a hand-computed trace
+# ---------------------------------------------------------------------------------------
+
+
+def test_simulator_hand_trace_slowdowns_and_rewards():
+    # One resource of 10 units. A (6 units, 2 steps) and B (5 units, 1 step) arrive at 0,
+    # C (4 units, 1 step) at 1. A starts at 0; B does not fit beside A; C starts at 1;
+    # B starts at 2 when A has left. Slowdowns: A 2/2, C 1/1, B 3/1.
+    sim = ClusterSimulator((10,), horizon=5)
+    sim.reset(JobSequence([0, 0, 1], [2, 1, 1], [6, 5, 4], 1))
+    sim.place(0)
+    assert sim.occupancy[0] == [6, 6, 0, 0, 0]
+    assert not sim.fits(sim.waiting[0])
+    assert sim.advance() == pytest.approx(1 / 2 + 1)
+    assert [job.index for job in sim.waiting] == [1, 2]
+    sim.place(1)  # C
+    assert sim.occupancy[0] == [10, 0, 0, 0, 0]
+    assert sim.advance() == pytest.approx(1 / 2 + 1 + 1)
+    assert sorted(job.index for job in sim.finished) == [0, 2]
+    sim.place(0)  # B
+    assert sim.advance() == pytest.approx(1)
+    assert sim.done
+    slowdowns = {job.index: job.slowdown for job in sim.finished}
+    assert slowdowns == {0: 1.0, 1: 3.0, 2: 1.0}
+    assert sim.busy_units == [6 * 2 + 4 + 5]
+
+
+def test_simulator_refuses_a_job_that_does_not_fit_or_an_empty_position():
+    sim = ClusterSimulator((10, 10), horizon=5)
+    sim.reset(JobSequence([0, 0], [1, 1], [8, 1, 1, 3], 2))
+    sim.place(0)
+    sim.place(0)
+    with pytest.raises(ValueError, match="position 0"):
+        sim.place(0)
+    sim.reset(JobSequence([0, 0], [1, 1], [8, 1, 3, 1], 2))
+    sim.place(0)
+    with pytest.raises(ValueError, match="does not fit"):
+        sim.place(0)
+
+
+# ---------------------------------------------------------------------------------------
+# The heuristics on a hand-computed trace
+# ---------------------------------------------------------------------------------------
+
+# At step 0: J0 (6 CPU, 1 memory, 10 steps), J1 (6, 1, 1 step), J2 (3, 3, 2 steps).
+HAND_ROWS = ["0,10,6,1", "0,1,6,1", "0,2,3,3"]
+
+# The actions each rule takes at step 0, and its mean slowdown, worked by hand:
+# first-fit FIFO starts J0 then J2 (J1 no longer fits); J1 waits until J0 leaves at 10:
+#   slowdowns 1, 11, 1. SJF starts J1 then J2 (J0 no longer fits); J0 starts at 1 when J1
+#   leaves: 1.1, 1, 1. Packer: alignments J0 = J1 = 0.7 > J2 = 0.6, the older J0 wins, as
+#   FIFO. Tetris: 0.5 * alignment / 2 + 0.5 / duration = 0.225, 0.675, 0.4: J1, as SJF.
+HAND_CASES = {
+    "first_fit_fifo": ([0, 1, 5], (1 + 11 + 1) / 3),
+    "sjf": ([1, 1, 5], (1.1 + 1 + 1) / 3),
+    "packer": ([0, 1, 5], (1 + 11 + 1) / 3),
+    "tetris": ([1, 1, 5], (1.1 + 1 + 1) / 3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HAND_CASES))
+def test_heuristics_on_a_hand_computed_trace(tmp_path, name):
+    env = gym.make(ENV_ID, workload="trace", trace_path=write_trace(tmp_path, HAND_ROWS), n_jobs=3)
+    policy = make_policy(env, name, seed=0)
+    observation, _ = env.reset(seed=0)
+    expected_actions, expected_slowdown = HAND_CASES[name]
+    actions = []
+    for _ in expected_actions:
+        action = policy.act(observation)
+        actions.append(action)
+        observation, *_ = env.step(action)
+    assert actions == expected_actions
+    rewards, info = run_episode(env, policy, seed=0)
+    metrics = info["episode_metrics"]
+    assert metrics["mean_slowdown"] == pytest.approx(expected_slowdown)
+    assert sum(rewards) == pytest.approx(-3 * expected_slowdown)
+    assert metrics["unfinished_jobs"] == 0
+
+
+# ---------------------------------------------------------------------------------------
+# Accounting: capacity, conservation, exactly-once, return = - total slowdown
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_capacity_never_exceeded_work_conserved_and_return_is_minus_total_slowdown(seed):
+    env = gym.make(ENV_ID, load=1.2, n_jobs=60)
+    unwrapped = env.unwrapped
+    sim = unwrapped.simulator
+    rng = np.random.default_rng(seed)
+    observation, info = env.reset(seed=seed)
+    total_reward = 0.0
+    while True:
+        mask = info["action_mask"]
+        assert np.array_equal(mask, unwrapped.action_masks())
+        action = int(rng.choice(np.flatnonzero(mask)))
+        before = sim.now
+        observation, reward, terminated, truncated, info = env.step(action)
+        total_reward += reward
+        assert not info["invalid_action"]
+        assert sim.now == before + (action == unwrapped.n_slots)
+        for r, capacity in enumerate(unwrapped.capacities):
+            for t in range(unwrapped.horizon):
+                held = sum(job.demands[r] for job in sim.running if job.completion > sim.now + t)
+                assert sim.occupancy[r][t] == held <= capacity
+        if terminated or truncated:
+            break
+    assert terminated
+    jobs = sim.jobs.columns()
+    assert sorted(job.index for job in sim.finished) == list(range(len(jobs)))
+    for r in range(unwrapped.n_resources):
+        work = sum(d * jobs.demands_of(k)[r] for k, d in enumerate(jobs.durations))
+        assert sim.busy_units[r] == work
+    slowdowns = [job.slowdown for job in sim.finished]
+    assert min(slowdowns) >= 1.0
+    assert total_reward == pytest.approx(-sum(slowdowns))
+    assert info["episode_metrics"]["mean_slowdown"] == pytest.approx(np.mean(slowdowns))
+
+
+def test_truncated_return_counts_unfinished_jobs_time_in_system():
+    env = gym.make(ENV_ID, n_jobs=20, time_limit=5, load=1.5)
+    advance = env.unwrapped.n_slots
+    env.reset(seed=3)
+    total, truncated = 0.0, False
+    while not truncated:
+        _, reward, terminated, truncated, info = env.step(advance)  # never place anything
+        total += reward
+        assert not terminated
+    metrics = info["episode_metrics"]
+    assert metrics["unfinished_jobs"] == 20
+    assert metrics["mean_utilization"] == 0.0
+    assert total == pytest.approx(-20 * metrics["mean_slowdown"])
+
+
+def test_invalid_actions_advance_time_and_are_flagged(tmp_path):
+    env = gym.make(ENV_ID, workload="trace", trace_path=write_trace(tmp_path, HAND_ROWS), n_jobs=3)
+    _, info = env.reset(seed=0)
+    assert info["action_mask"].tolist() == [True, True, True, False, False, True]
+    env.step(0)  # J0 starts; J1 no longer fits
+    _, reward, _, _, info = env.step(0)  # slot 0 is now J1: invalid
+    assert info["invalid_action"] and info["time"] == 1
+    assert reward == pytest.approx(-(1 / 10 + 1 / 1 + 1 / 2))
+    _, _, _, _, info = env.step(4)  # an empty slot
+    assert info["invalid_action"] and info["time"] == 2
+    _, _, _, _, info = env.step(5)  # advancing is never invalid
+    assert not info["invalid_action"] and info["time"] == 3
+
+
+# ---------------------------------------------------------------------------------------
+# What theory predicts
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["first_fit_fifo", "sjf", "packer", "tetris"])
+def test_slowdown_is_exactly_one_when_the_load_is_tiny(name):
+    # Jobs arrive hundreds of steps apart: a work-conserving rule starts each on arrival.
+    env = gym.make(ENV_ID, load=0.001, n_jobs=10)
+    policy = make_policy(env, name, seed=0)
+    for seed in range(3):
+        rewards, info = run_episode(env, policy, seed)
+        metrics = info["episode_metrics"]
+        assert metrics["mean_slowdown"] == 1.0 and metrics["max_slowdown"] == 1.0
+        assert sum(rewards) == pytest.approx(-10)
+
+
+def test_shortest_job_first_beats_fifo_on_mean_slowdown_under_load():
+    seeds = range(8)
+    sjf = mean_metric("sjf", "mean_slowdown", seeds, load=0.9, n_jobs=80)
+    fifo = mean_metric("first_fit_fifo", "mean_slowdown", seeds, load=0.9, n_jobs=80)
+    assert sjf < 0.8 * fifo
+
+
+def test_packer_uses_the_cluster_better_than_random():
+    seeds = range(8)
+    packer = mean_metric("packer", "mean_utilization", seeds, load=1.2, n_jobs=80)
+    random = mean_metric("random", "mean_utilization", seeds, load=1.2, n_jobs=80)
+    assert packer > random + 0.05
+
+
+def test_every_policy_is_above_the_slowdown_bound():
+    for name in ["random", "first_fit_fifo", "sjf", "packer", "tetris"]:
+        assert mean_metric(name, "mean_slowdown", range(2), load=0.7, n_jobs=40) >= 1.0
+
+
+# ---------------------------------------------------------------------------------------
+# The workload
+# ---------------------------------------------------------------------------------------
+
+
+def test_synthetic_workload_matches_the_paper_and_the_load():
+    rng = np.random.default_rng(0)
+    load = 0.8
+    p = workloads.arrival_probability(load, (10, 10))
+    jobs = workloads.SyntheticJobs(rng, 50_000, p, 2).columns()
+    durations = np.array(jobs.durations)
+    demands = np.array(jobs.demands).reshape(-1, 2)
+    assert set(durations.tolist()) == set(range(1, 4)) | set(range(10, 16))
+    assert np.mean(durations >= 10) == pytest.approx(0.2, abs=0.01)
+    assert np.mean(durations == 1) == pytest.approx(0.8 / 3, abs=0.01)
+    assert np.mean(durations == 15) == pytest.approx(0.2 / 6, abs=0.005)
+    dominant = demands.max(axis=1)
+    other = demands.min(axis=1)
+    assert set(dominant.tolist()) == set(range(5, 11)) and set(other.tolist()) == {1, 2}
+    assert jobs.arrivals[0] == 0 and np.all(np.diff(jobs.arrivals) >= 1)
+    rate = (len(jobs) - 1) / jobs.arrivals[-1]
+    offered = rate * np.mean(durations[:, None] * demands, axis=0) / 10
+    assert offered == pytest.approx([load, load], rel=0.03)
+    assert workloads.arrival_probability(workloads.max_load((10, 10)), (10, 10)) == 1.0
+    every_step = workloads.SyntheticJobs(rng, 10, 1.0, 2).columns()
+    assert every_step.arrivals == list(range(10))
+    assert workloads.max_load((10, 10)) == pytest.approx(4.5 * 4.1 / 10)
+
+
+def test_a_surge_raises_the_arrival_rate_of_the_middle_third_only():
+    p, surge = workloads.arrival_probability(0.5, (10, 10)), workloads.max_load((10, 10))
+    jobs = workloads.SyntheticJobs(np.random.default_rng(1), 30_000, p, 2, 1.0).columns()
+    gaps = np.diff(jobs.arrivals)  # gaps[k - 1] is job k's gap
+    assert np.all(gaps[9_999:19_999] == 1)  # p = 1 during the surge
+    assert np.mean(gaps[:9_999]) == pytest.approx(1 / p, rel=0.03)
+    assert np.mean(gaps[20_000:]) == pytest.approx(1 / p, rel=0.03)
+    env = gym.make(ENV_ID, load=0.5, surge_load=surge)
+    assert env.unwrapped.surge_probability == pytest.approx(1.0)
+
+
+def test_trace_replay_windows_shift_arrivals_to_zero(tmp_path):
+    rows = ["5,1,1,1", "7,2,2,2", "9,3,3,3", "12,4,4,4"]
+    env = gym.make(ENV_ID, workload="trace", trace_path=write_trace(tmp_path, rows), n_jobs=2)
+    starts = set()
+    for seed in range(20):
+        env.reset(seed=seed)
+        jobs = env.unwrapped.simulator.jobs
+        assert jobs.arrivals[0] == 0 and len(jobs) == 2
+        starts.add(jobs.durations[0])
+        first = jobs.durations[0] - 1
+        assert jobs.arrivals[1] == [5, 7, 9, 12][first + 1] - [5, 7, 9, 12][first]
+    assert starts == {1, 2, 3}
+
+
+def test_trace_rows_are_sorted_by_arrival(tmp_path):
+    path = write_trace(tmp_path, ["4,1,1,1", "0,2,2,2"])
+    jobs = workloads.read_job_trace(path, (10, 10), 20)
+    assert jobs.arrivals == [0, 4] and jobs.durations == [2, 1] and jobs.demands == [2, 2, 1, 1]
+
+
+@pytest.mark.parametrize(
+    ("rows", "header", "message"),
+    [
+        (["0,1,1"], "arrival,duration,cpu,memory", "line 2: expected 4 fields"),
+        (["0,1,1,1", "x,1,1,1"], "arrival,duration,cpu,memory", "line 3: every field"),
+        (["0,0,1,1"], "arrival,duration,cpu,memory", "line 2: duration must be in"),
+        (["0,21,1,1"], "arrival,duration,cpu,memory", "raise horizon"),
+        (["0,1,11,1"], "arrival,duration,cpu,memory", r"line 2: the demand of resource 0"),
+        (["-1,1,1,1"], "arrival,duration,cpu,memory", "line 2: arrival must be >= 0"),
+        (["0,1,1,1"], "start,duration,cpu,memory", "line 1: the header"),
+        ([], "arrival,duration,cpu,memory", "no jobs"),
+    ],
+)
+def test_bad_trace_lines_name_the_file_and_line(tmp_path, rows, header, message):
+    path = write_trace(tmp_path, rows, header=header)
+    with pytest.raises(TraceError, match=message) as error:
+        gym.make(ENV_ID, workload="trace", trace_path=path)
+    assert path in str(error.value)
+
+
+def test_missing_trace_file_is_named(tmp_path):
+    path = str(tmp_path / "absent.csv")
+    with pytest.raises(TraceError, match="absent.csv"):
+        gym.make(ENV_ID, workload="trace", trace_path=path)
+
+
+# ---------------------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("config", "name"),
+    [
+        ({"capacities": []}, "capacities"),
+        ({"capacities": [10, 0]}, r"capacities\[1\]"),
+        ({"capacities": [10, 8]}, r"capacities\[1\] must be >= 10"),
+        ({"capacities": [10, 10_001]}, r"capacities\[1\] must be <= 10000"),
+        ({"horizon": 10}, "horizon must be >= 15"),
+        ({"horizon": 0}, "horizon"),
+        ({"n_slots": 0}, "n_slots"),
+        ({"backlog_size": 0}, "backlog_size"),
+        ({"n_jobs": 0}, "n_jobs"),
+        ({"time_limit": 0}, "time_limit"),
+        ({"load": 0.0}, "load"),
+        ({"load": 2.0}, "load"),
+        ({"surge_load": 2.0}, "surge_load"),
+        ({"workload": "poisson"}, "workload"),
+        ({"workload": "trace"}, "trace_path"),
+    ],
+)
+def test_invalid_configurations_are_named(config, name):
+    with pytest.raises(ValueError, match=name):
+        gym.make(ENV_ID, **config)
+
+
+def test_heuristics_refuse_another_environment():
+    env = gym.make("opsgym/LoadBalancing-v0")
+    from opsgym.baselines.resource_allocation import ShortestJobFirst
+
+    with pytest.raises(TypeError, match="ResourceAllocationEnv"):
+        ShortestJobFirst(env)
+
+
+# ---------------------------------------------------------------------------------------
+# The ceiling
+# ---------------------------------------------------------------------------------------
+
+
+def test_pairwise_bound_on_the_hand_trace_meets_sjf(tmp_path):
+    # Only J0 and J1 conflict (12 CPU > 10): J1 first costs J0 1/10, J0 first costs J1 10.
+    env = gym.make(ENV_ID, workload="trace", trace_path=write_trace(tmp_path, HAND_ROWS), n_jobs=3)
+    env.reset(seed=0)
+    jobs = env.unwrapped.simulator.jobs.columns()
+    assert pair_penalty(jobs, 0, 1, (10, 10)) == pytest.approx(0.1)
+    assert pair_penalty(jobs, 0, 2, (10, 10)) == 0.0
+    bound = episode_slowdown_bound(env)
+    assert bound == pytest.approx((3 + 0.1) / 3)
+    _, info = run_episode(env, make_policy(env, "sjf"), seed=0)
+    assert info["episode_metrics"]["mean_slowdown"] == pytest.approx(bound)
+
+
+def brute_force_mean_slowdown(env) -> float:
+    """The best mean slowdown over every sequence of valid actions (tiny episodes only)."""
+    best = float("inf")
+
+    def search(state, total):
+        nonlocal best
+        if total >= best:
+            return
+        for action in np.flatnonzero(state.unwrapped.action_masks()):
+            child = copy.deepcopy(state)
+            _, reward, terminated, truncated, _ = child.step(int(action))
+            if terminated:
+                best = min(best, total - reward)
+            elif not truncated:
+                search(child, total - reward)
+
+    search(env, 0.0)
+    return best / env.unwrapped.n_jobs
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bound_is_below_the_brute_force_optimum_and_the_heuristics(seed):
+    config = {"load": 1.8, "n_jobs": 4, "n_slots": 4, "capacities": [10, 10]}
+    env = gym.make(ENV_ID, **config).unwrapped
+    env.reset(seed=seed)
+    bound = episode_slowdown_bound(env)
+    optimum = brute_force_mean_slowdown(env)
+    assert 1.0 <= bound <= optimum + 1e-12
+    for name in ["first_fit_fifo", "sjf", "packer", "tetris"]:
+        _, info = run_episode(env, make_policy(env, name), seed)
+        assert optimum <= info["episode_metrics"]["mean_slowdown"] + 1e-12
+
+
+def test_maskable_ppo_reads_the_action_mask():
+    sb3_contrib = pytest.importorskip("sb3_contrib")
+    from sb3_contrib.common.maskable.utils import get_action_masks
+
+    env = gym.make(ENV_ID, n_jobs=10)
+    model = sb3_contrib.MaskablePPO("MlpPolicy", env, n_steps=64, batch_size=32, seed=0)
+    model.learn(64)
+    observation, info = env.reset(seed=0)
+    for _ in range(50):
+        mask = get_action_masks(env)
+        assert np.array_equal(mask, info["action_mask"])
+        action, _ = model.predict(observation, action_masks=mask, deterministic=True)
+        observation, _, terminated, truncated, info = env.step(int(action))
+        assert not info["invalid_action"]
+        if terminated or truncated:
+            observation, info = env.reset()
