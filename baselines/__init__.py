@@ -17,7 +17,14 @@ from collections.abc import Callable
 import gymnasium as gym
 
 from opsgym.agents.protocol import Policy
-from opsgym.baselines import caching, config_tuning, index_selection, load_balancing
+from opsgym.baselines import (
+    anomaly_detection,
+    caching,
+    config_tuning,
+    index_selection,
+    load_balancing,
+)
+from opsgym.envs.anomaly_detection import AnomalyDetectionEnv
 from opsgym.envs.caching import CachingEnv
 from opsgym.envs.config_tuning import ConfigTuningEnv
 from opsgym.envs.index_selection import IndexSelectionEnv
@@ -30,6 +37,7 @@ _POLICIES: dict[type[gym.Env], dict[str, PolicyFactory]] = {
     CachingEnv: caching.POLICIES,
     ConfigTuningEnv: config_tuning.POLICIES,
     IndexSelectionEnv: index_selection.POLICIES,
+    AnomalyDetectionEnv: anomaly_detection.POLICIES,
 }
 
 

@@ -98,6 +98,18 @@ register_scenario(
 _register("opsgym/ConfigTuning-v0", "opsgym.envs.config_tuning:ConfigTuningEnv")
 _register("opsgym/IndexSelection-v0", "opsgym.envs.index_selection:IndexSelectionEnv")
 
+# ----------------------------------------------------------------------------------------
+# Anomaly detection
+# ----------------------------------------------------------------------------------------
+
+_register("opsgym/AnomalyDetection-v0", "opsgym.envs.anomaly_detection:AnomalyDetectionEnv")
+register_scenario(
+    "opsgym/AnomalyDetection-v0",
+    "nyc-taxi",
+    "NAB's NYC taxi series with its five labelled windows (marathon, holidays, blizzard)",
+    workload="nyc_taxi",
+)
+
 
 def opsgym_ids() -> list[str]:
     """Every registered opsgym environment id, sorted."""

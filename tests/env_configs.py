@@ -118,9 +118,35 @@ def _index_selection() -> st.SearchStrategy[dict]:
     )
 
 
+def _anomaly_detection() -> st.SearchStrategy[dict]:
+    def build(windows: tuple[int, int]) -> st.SearchStrategy[dict]:
+        return st.fixed_dictionaries(
+            {
+                "workload": st.sampled_from(["synthetic", "synthetic", "nyc_taxi"]),
+                "episode_length": st.integers(1, 300),
+                "steps_per_day": st.integers(1, 48),
+                "history_weeks": st.integers(1, 3),
+                "rolling_window": st.integers(2, 100),
+                "anomalies_per_week": st.floats(0.0, 50.0),
+                "min_window": st.just(windows[0]),
+                "max_window": st.just(windows[1]),
+                "tp_weight": st.floats(0.0, 10.0),
+                "fp_weight": st.floats(0.0, 10.0),
+                "fn_weight": st.floats(0.0, 10.0),
+            }
+        )
+
+    return (
+        st.tuples(st.integers(1, 50), st.integers(0, 50))
+        .map(lambda pair: (pair[0], pair[0] + pair[1]))
+        .flatmap(build)
+    )
+
+
 CONFIG_STRATEGIES = {
     "opsgym/LoadBalancing-v0": _load_balancing(),
     "opsgym/Caching-v0": _caching(),
     "opsgym/ConfigTuning-v0": _config_tuning(),
     "opsgym/IndexSelection-v0": _index_selection(),
+    "opsgym/AnomalyDetection-v0": _anomaly_detection(),
 }
