@@ -88,7 +88,8 @@ class AnomalyDetectionEnv(gym.Env[np.ndarray, int]):
 
     The environment never terminates. On the last step `info["episode_metrics"]` holds
     window-level precision, recall and F1, NAB's normalized score (0 for never alerting,
-    100 for perfect), the mean detection delay [steps] and the counts of windows, alerts
+    100 for perfect), the mean detection delay [steps] of the detected windows (0 when none
+    is detected) and the counts of windows, alerts
     and false alerts.
 
     ## Arguments
