@@ -23,12 +23,14 @@ from opsgym.baselines import (
     config_tuning,
     index_selection,
     load_balancing,
+    service_routing,
 )
 from opsgym.envs.anomaly_detection import AnomalyDetectionEnv
 from opsgym.envs.caching import CachingEnv
 from opsgym.envs.config_tuning import ConfigTuningEnv
 from opsgym.envs.index_selection import IndexSelectionEnv
 from opsgym.envs.load_balancing import LoadBalancingEnv
+from opsgym.envs.service_routing import ServiceRoutingEnv
 
 PolicyFactory = Callable[..., Policy]
 
@@ -38,6 +40,7 @@ _POLICIES: dict[type[gym.Env], dict[str, PolicyFactory]] = {
     ConfigTuningEnv: config_tuning.POLICIES,
     IndexSelectionEnv: index_selection.POLICIES,
     AnomalyDetectionEnv: anomaly_detection.POLICIES,
+    ServiceRoutingEnv: service_routing.POLICIES,
 }
 
 

@@ -110,6 +110,18 @@ register_scenario(
     workload="nyc_taxi",
 )
 
+# ----------------------------------------------------------------------------------------
+# Service routing
+# ----------------------------------------------------------------------------------------
+
+_register("opsgym/ServiceRouting-v0", "opsgym.envs.service_routing:ServiceRoutingEnv")
+register_scenario(
+    "opsgym/ServiceRouting-v0",
+    "drift-swap",
+    "two replicas swap their service profiles mid-episode, unannounced",
+    drift="swap",
+)
+
 
 def opsgym_ids() -> list[str]:
     """Every registered opsgym environment id, sorted."""

@@ -143,10 +143,33 @@ def _anomaly_detection() -> st.SearchStrategy[dict]:
     )
 
 
+def _service_routing() -> st.SearchStrategy[dict]:
+    def build(n: int) -> st.SearchStrategy[dict]:
+        profile = st.lists(st.floats(0.01, 1000.0), min_size=3, max_size=3)
+        return st.fixed_dictionaries(
+            {
+                "service_ms": st.lists(profile, min_size=n, max_size=n),
+                "regions": st.lists(st.integers(0, 4), min_size=n, max_size=n),
+                "load": st.floats(0.01, 0.99),
+                "type_mix": st.lists(st.floats(0.0, 1.0), min_size=3, max_size=3).filter(
+                    lambda mix: sum(mix) > 0.01
+                ),
+                "priority_share": st.floats(0.0, 1.0),
+                "remote_delay_ms": st.floats(0.0, 500.0),
+                "timeout_ms": st.floats(0.1, 10_000.0),
+                "drift": st.sampled_from(["none", "swap"]),
+                "episode_length": st.integers(1, 300),
+            }
+        )
+
+    return st.integers(1, 6).flatmap(build)
+
+
 CONFIG_STRATEGIES = {
     "opsgym/LoadBalancing-v0": _load_balancing(),
     "opsgym/Caching-v0": _caching(),
     "opsgym/ConfigTuning-v0": _config_tuning(),
     "opsgym/IndexSelection-v0": _index_selection(),
     "opsgym/AnomalyDetection-v0": _anomaly_detection(),
+    "opsgym/ServiceRouting-v0": _service_routing(),
 }
