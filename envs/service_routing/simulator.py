@@ -61,17 +61,16 @@ def draw_requests(
 ) -> Requests:
     """Poisson arrivals at ``rate`` [1/s] with i.i.d. types, exponential sizes, uniform
     client regions and Bernoulli priorities."""
-    times = np.cumsum(rng.exponential(1.0 / rate, size=count))
-    types = rng.choice(len(type_mix), size=count, p=np.asarray(type_mix) / sum(type_mix))
-    sizes = rng.exponential(1.0, size=count)
-    regions = rng.integers(n_regions, size=count)
-    priorities = rng.random(count) < priority_share
+    exponentials = rng.standard_exponential((2, count))
+    uniforms = rng.random((3, count))
+    cumulative = np.cumsum(type_mix) / sum(type_mix)
+    types = np.minimum(np.searchsorted(cumulative, uniforms[0], side="right"), len(type_mix) - 1)
     return Requests(
-        times.tolist(),
+        np.cumsum(exponentials[0] / rate).tolist(),
         types.tolist(),
-        sizes.tolist(),
-        regions.tolist(),
-        priorities.astype(int).tolist(),
+        exponentials[1].tolist(),
+        (uniforms[1] * n_regions).astype(int).tolist(),
+        (uniforms[2] < priority_share).astype(int).tolist(),
     )
 
 
