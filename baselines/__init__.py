@@ -18,19 +18,23 @@ import gymnasium as gym
 
 from opsgym.agents.protocol import Policy
 from opsgym.baselines import (
+    anomaly_detection,
     autoscaling,
     caching,
     config_tuning,
     index_selection,
     load_balancing,
     resource_allocation,
+    service_routing,
 )
+from opsgym.envs.anomaly_detection import AnomalyDetectionEnv
 from opsgym.envs.autoscaling import AutoscalingEnv
 from opsgym.envs.caching import CachingEnv
 from opsgym.envs.config_tuning import ConfigTuningEnv
 from opsgym.envs.index_selection import IndexSelectionEnv
 from opsgym.envs.load_balancing import LoadBalancingEnv
 from opsgym.envs.resource_allocation import ResourceAllocationEnv
+from opsgym.envs.service_routing import ServiceRoutingEnv
 
 PolicyFactory = Callable[..., Policy]
 
@@ -41,6 +45,8 @@ _POLICIES: dict[type[gym.Env], dict[str, PolicyFactory]] = {
     ConfigTuningEnv: config_tuning.POLICIES,
     IndexSelectionEnv: index_selection.POLICIES,
     ResourceAllocationEnv: resource_allocation.POLICIES,
+    AnomalyDetectionEnv: anomaly_detection.POLICIES,
+    ServiceRoutingEnv: service_routing.POLICIES,
 }
 
 

@@ -153,6 +153,30 @@ register_scenario(
     surge_load=1.5,
 )
 
+# ----------------------------------------------------------------------------------------
+# Anomaly detection
+# ----------------------------------------------------------------------------------------
+
+_register("opsgym/AnomalyDetection-v0", "opsgym.envs.anomaly_detection:AnomalyDetectionEnv")
+register_scenario(
+    "opsgym/AnomalyDetection-v0",
+    "nyc-taxi",
+    "NAB's NYC taxi series with its five labelled windows (marathon, holidays, blizzard)",
+    workload="nyc_taxi",
+)
+
+# ----------------------------------------------------------------------------------------
+# Service routing
+# ----------------------------------------------------------------------------------------
+
+_register("opsgym/ServiceRouting-v0", "opsgym.envs.service_routing:ServiceRoutingEnv")
+register_scenario(
+    "opsgym/ServiceRouting-v0",
+    "drift-swap",
+    "two replicas swap their service profiles mid-episode, unannounced",
+    drift="swap",
+)
+
 
 def opsgym_ids() -> list[str]:
     """Every registered opsgym environment id, sorted."""

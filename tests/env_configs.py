@@ -180,6 +180,53 @@ def _resource_allocation() -> st.SearchStrategy[dict]:
     )
 
 
+def _anomaly_detection() -> st.SearchStrategy[dict]:
+    def build(windows: tuple[int, int]) -> st.SearchStrategy[dict]:
+        return st.fixed_dictionaries(
+            {
+                "workload": st.sampled_from(["synthetic", "synthetic", "nyc_taxi"]),
+                "episode_length": st.integers(1, 300),
+                "steps_per_day": st.integers(1, 48),
+                "history_weeks": st.integers(1, 3),
+                "rolling_window": st.integers(2, 100),
+                "anomalies_per_week": st.floats(0.0, 50.0),
+                "min_window": st.just(windows[0]),
+                "max_window": st.just(windows[1]),
+                "tp_weight": st.floats(0.0, 10.0),
+                "fp_weight": st.floats(0.0, 10.0),
+                "fn_weight": st.floats(0.0, 10.0),
+            }
+        )
+
+    return (
+        st.tuples(st.integers(1, 50), st.integers(0, 50))
+        .map(lambda pair: (pair[0], pair[0] + pair[1]))
+        .flatmap(build)
+    )
+
+
+def _service_routing() -> st.SearchStrategy[dict]:
+    def build(n: int) -> st.SearchStrategy[dict]:
+        profile = st.lists(st.floats(0.01, 1000.0), min_size=3, max_size=3)
+        return st.fixed_dictionaries(
+            {
+                "service_ms": st.lists(profile, min_size=n, max_size=n),
+                "regions": st.lists(st.integers(0, 4), min_size=n, max_size=n),
+                "load": st.floats(0.01, 0.99),
+                "type_mix": st.lists(st.floats(0.0, 1.0), min_size=3, max_size=3).filter(
+                    lambda mix: sum(mix) > 0.01
+                ),
+                "priority_share": st.floats(0.0, 1.0),
+                "remote_delay_ms": st.floats(0.0, 500.0),
+                "timeout_ms": st.floats(0.1, 10_000.0),
+                "drift": st.sampled_from(["none", "swap"]),
+                "episode_length": st.integers(1, 300),
+            }
+        )
+
+    return st.integers(1, 6).flatmap(build)
+
+
 CONFIG_STRATEGIES = {
     "opsgym/LoadBalancing-v0": _load_balancing(),
     "opsgym/Autoscaling-v0": _autoscaling(),
@@ -187,4 +234,6 @@ CONFIG_STRATEGIES = {
     "opsgym/ConfigTuning-v0": _config_tuning(),
     "opsgym/IndexSelection-v0": _index_selection(),
     "opsgym/ResourceAllocation-v0": _resource_allocation(),
+    "opsgym/AnomalyDetection-v0": _anomaly_detection(),
+    "opsgym/ServiceRouting-v0": _service_routing(),
 }

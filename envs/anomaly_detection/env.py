@@ -1,0 +1,281 @@
+"""The Gymnasium environment around :mod:`opsgym.envs.anomaly_detection.simulator`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from opsgym.envs.anomaly_detection.simulator import (
+    FEATURES_PER_METRIC,
+    SYNTHETIC_METRICS,
+    TIME_FEATURES,
+    AlertScorer,
+    LabelledSeries,
+    detector_features,
+    history_length,
+    nyc_taxi,
+    read_labelled_csv,
+    synthetic_metrics,
+)
+from opsgym.envs.core import validation
+
+WORKLOADS = ("synthetic", "nyc_taxi", "csv")
+FEATURE_NAMES = ("level", "rolling", "seasonal", "change")
+
+
+class AnomalyDetectionEnv(gym.Env[np.ndarray, int]):
+    """Decide at every step whether a service's metrics deserve paging a human.
+
+    ## Description
+
+    A service emits metrics every step (30 minutes by default) with daily and weekly
+    cycles. Each step the agent sees detector features of the latest values and decides
+    whether to raise an alert. Ground-truth anomaly windows are labelled, and alerts are
+    scored as the Numenta Anomaly Benchmark (NAB, Lavin and Ahmad 2015) scores them:
+    the first alert in a window earns most at the window's start and less later, repeated
+    alerts in a window count once, an alert outside every window is a false page, and a
+    window that ends without an alert is a miss.
+
+    With `workload="synthetic"` (seeded) the metrics are request rate, CPU, memory and
+    response time; anomalies arrive at `anomalies_per_week` and are spikes in one metric,
+    drops in traffic, or broken correlations (CPU per request doubles, so CPU stops
+    tracking requests). With `workload="nyc_taxi"` the episode replays a slice of NAB's
+    NYC taxi series (passengers per 30 min, July 2014 to January 2015) containing at
+    least one of its five labelled windows (marathon, Thanksgiving, Christmas, New Year,
+    blizzard). With `workload="csv"` it replays `csv_path`, a file of
+    `timestamp,value,label` at `steps_per_day` rows per day. Each episode is preceded by
+    `history_weeks` weeks and `rolling_window` steps of unscored history, from which the
+    baselines are computed.
+
+    ## Action Space
+
+    `Discrete(2)`: 0 stays quiet, 1 raises an alert for the current step.
+
+    ## Observation Space
+
+    A float32 `Box` in [-1, 1] of shape `(4M + 4,)` with M metrics (4 synthetic, 1 in a
+    replay). Z-scores are squashed by z / (3 + |z|), so a 3-sigma deviation is 0.5.
+
+    | Num | Observation | Min | Max |
+    |-----|-------------|-----|-----|
+    | 4m | metric m's z-score against the history before the episode (level) | -1 | 1 |
+    | 4m + 1 | its z-score against the previous `rolling_window` steps | -1 | 1 |
+    | 4m + 2 | its residual from the same step in the previous `history_weeks` weeks, over their recent RMS | -1 | 1 |
+    | 4m + 3 | its change since the previous step over the rolling standard deviation | -1 | 1 |
+    | 4M, 4M + 1 | sin, cos of the time of day | -1 | 1 |
+    | 4M + 2, 4M + 3 | sin, cos of the time of week | -1 | 1 |
+
+    ## Rewards
+
+    `reward = tp_weight * detection + fp_weight * false_alert + fn_weight * miss`, with
+    the components in `info["rewards"]`: `detection` is the credit of a window's first
+    alert, NAB's scaled sigmoid of its position renormalized to 1 at the window's first
+    step; `false_alert` is -1 for an alert outside every window; `miss` is -1 at the last
+    step of a window without an alert. The defaults are NAB's standard profile (1, 0.11,
+    1). The best return is `tp_weight` times the number of windows.
+
+    ## Starting State
+
+    The series is drawn (synthetic) or sliced (replay) at reset, from the seed; the first
+    observation describes the first scored step.
+
+    ## Episode End
+
+    1. Truncation: `episode_length` steps have been scored.
+
+    The environment never terminates. On the last step `info["episode_metrics"]` holds
+    window-level precision, recall and F1, NAB's normalized score (0 for never alerting,
+    100 for perfect), the mean detection delay [steps] of the detected windows (0 when none
+    is detected) and the counts of windows, alerts
+    and false alerts.
+
+    ## Arguments
+
+    | Parameter | Type | Default | Description |
+    |-----------|------|---------|-------------|
+    | `workload` | str | `"synthetic"` | `"synthetic"`, `"nyc_taxi"` or `"csv"` |
+    | `csv_path` | str or None | `None` | the `timestamp,value,label` file of `workload="csv"` |
+    | `episode_length` | int | `1000` | scored steps per episode |
+    | `steps_per_day` | int | `48` | steps per day (48: every 30 minutes) |
+    | `history_weeks` | int | `2` | weeks of history behind the seasonal baseline |
+    | `rolling_window` | int | `48` | steps in the rolling mean and deviation |
+    | `anomalies_per_week` | float | `2.0` | mean rate of synthetic anomalies |
+    | `min_window` | int | `4` | shortest synthetic anomaly [steps] |
+    | `max_window` | int | `16` | longest synthetic anomaly [steps] |
+    | `tp_weight` | float | `1.0` | reward of a detection at a window's start |
+    | `fp_weight` | float | `0.11` | cost of a false alert |
+    | `fn_weight` | float | `1.0` | cost of a missed window |
+
+    >>> import gymnasium as gym
+    >>> import opsgym.envs
+    >>> env = gym.make("opsgym/AnomalyDetection-v0", workload="nyc_taxi")
+    >>> observation, info = env.reset(seed=0)
+    >>> observation.shape
+    (8,)
+
+    ## Version History
+
+    * v0: Initial release.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        workload: str = "synthetic",
+        csv_path: str | None = None,
+        episode_length: int = 1000,
+        steps_per_day: int = 48,
+        history_weeks: int = 2,
+        rolling_window: int = 48,
+        anomalies_per_week: float = 2.0,
+        min_window: int = 4,
+        max_window: int = 16,
+        tp_weight: float = 1.0,
+        fp_weight: float = 0.11,
+        fn_weight: float = 1.0,
+        render_mode: str | None = None,
+    ) -> None:
+        self.workload = validation.choice("workload", workload, WORKLOADS)
+        self.episode_length = validation.integer("episode_length", episode_length, minimum=1)
+        self.steps_per_day = validation.integer("steps_per_day", steps_per_day, minimum=1)
+        self.history_weeks = validation.integer("history_weeks", history_weeks, minimum=1)
+        self.rolling_window = validation.integer("rolling_window", rolling_window, minimum=2)
+        self.anomalies_per_week = validation.non_negative("anomalies_per_week", anomalies_per_week)
+        self.min_window = validation.integer("min_window", min_window, minimum=1)
+        self.max_window = validation.integer("max_window", max_window, minimum=1)
+        if self.max_window < self.min_window:
+            raise ValueError(f"max_window must be >= min_window, got {max_window} < {min_window}")
+        self.tp_weight = validation.non_negative("tp_weight", tp_weight)
+        self.fp_weight = validation.non_negative("fp_weight", fp_weight)
+        self.fn_weight = validation.non_negative("fn_weight", fn_weight)
+        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
+        if (csv_path is None) != (self.workload != "csv"):
+            raise ValueError(
+                f"csv_path must be given exactly when workload='csv', got {csv_path!r}"
+            )
+        self.csv_path = csv_path
+        self.history = history_length(self.steps_per_day, self.history_weeks, self.rolling_window)
+
+        if self.workload == "synthetic":
+            self.metric_names = SYNTHETIC_METRICS
+            self._replay = None
+        else:
+            series = nyc_taxi() if self.workload == "nyc_taxi" else read_labelled_csv(csv_path)[1]
+            self.metric_names = ("value",)
+            self._replay = self._prepare_replay(series)
+
+        n_features = FEATURES_PER_METRIC * len(self.metric_names) + TIME_FEATURES
+        self.action_space = spaces.Discrete(2)
+        self.observation_space = spaces.Box(-1.0, 1.0, shape=(n_features,), dtype=np.float32)
+        self._features = np.zeros((1, n_features), dtype=np.float32)
+        self.windows: list[tuple[int, int]] = []
+        self.scorer = AlertScorer([], self.episode_length)
+        self._step = 0
+
+    def _prepare_replay(self, series: LabelledSeries):
+        """Features of the whole series and the episode starts a reset may draw."""
+        total = len(series.values)
+        last_start = total - self.episode_length
+        if last_start < self.history:
+            raise ValueError(
+                f"episode_length must be <= {total - self.history} for this series of {total} "
+                f"steps after {self.history} steps of history, got {self.episode_length}"
+            )
+        features = detector_features(
+            series.values, self.history, self.steps_per_day, self.history_weeks, self.rolling_window
+        )
+        starts = np.arange(self.history, last_start + 1)
+        containing = np.zeros(len(starts), dtype=bool)
+        for a, b in series.windows:
+            containing |= (starts <= a) & (b <= starts + self.episode_length)
+        if containing.any():
+            starts = starts[containing]
+        return features, series.windows, starts
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        rng = self.np_random
+        if self._replay is None:
+            series, _ = synthetic_metrics(
+                rng,
+                self.history,
+                self.episode_length,
+                self.steps_per_day,
+                self.anomalies_per_week,
+                (self.min_window, self.max_window),
+            )
+            self._features = detector_features(
+                series.values,
+                self.history,
+                self.steps_per_day,
+                self.history_weeks,
+                self.rolling_window,
+            )
+            self.windows = list(series.windows)
+        else:
+            features, windows, starts = self._replay
+            start = int(starts[rng.integers(len(starts))])
+            offset = start - self.history
+            self._features = features[offset : offset + self.episode_length]
+            self.windows = [(a - start, b - start) for a, b in windows]
+        self.scorer = AlertScorer(
+            self.windows, self.episode_length, self.tp_weight, self.fp_weight, self.fn_weight
+        )
+        self.windows = self.scorer.windows
+        self._step = 0
+        return self._features[0].copy(), {}
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        alert = validation.action_index(action, 2) == 1
+        k = self._step
+        if k >= self.episode_length:
+            raise RuntimeError("step() called after the episode ended; call reset() first")
+        scorer = self.scorer
+        rewards = scorer.record(k, alert)
+        reward = (
+            self.tp_weight * rewards["detection"]
+            + self.fp_weight * rewards["false_alert"]
+            + self.fn_weight * rewards["miss"]
+        )
+        info: dict[str, Any] = {
+            "alert": alert,
+            "anomalous": scorer.window_of[k] >= 0,
+            "rewards": rewards,
+        }
+        self._step = k + 1
+        truncated = self._step == self.episode_length
+        if truncated:
+            info["episode_metrics"] = scorer.metrics()
+            observation = self._features[k].copy()
+        else:
+            observation = self._features[self._step].copy()
+        return observation, reward, False, truncated, info
+
+    @property
+    def current_step(self) -> int:
+        """The index of the step the next action decides, from 0."""
+        return self._step
+
+    def observation_fields(self) -> dict[str, int]:
+        """Where each metric's features sit in the observation, as ``"metric.feature"``."""
+        return {
+            f"{metric}.{feature}": FEATURES_PER_METRIC * m + f
+            for m, metric in enumerate(self.metric_names)
+            for f, feature in enumerate(FEATURE_NAMES)
+        }
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        k = min(self._step, self.episode_length - 1)
+        state = "anomalous" if self.scorer.window_of[k] >= 0 else "normal"
+        return (
+            f"step {self._step}/{self.episode_length} ({state}), score {self.scorer.score:.3f}, "
+            f"{self.scorer.alerts} alerts, {self.scorer.false_alerts} false"
+        )

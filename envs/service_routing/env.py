@@ -1,0 +1,309 @@
+"""The Gymnasium environment around :mod:`opsgym.envs.service_routing.simulator`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from opsgym.envs.core import validation
+from opsgym.envs.service_routing.simulator import (
+    DEFAULT_REGIONS,
+    DEFAULT_SERVICE_MS,
+    REQUEST_TYPES,
+    ServiceFleet,
+    capacity,
+    draw_requests,
+)
+
+DRIFTS = ("none", "swap")
+
+
+class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
+    """Route each request, by what it is, to one of S service replicas.
+
+    ## Description
+
+    Requests arrive as a Poisson process at a load given as a fraction of the fleet's
+    capacity. Each carries features: its type (read, write or search, in proportions
+    `type_mix`), its payload size (exponential, mean 1), its client's region and its
+    priority. Replicas differ in region and in how fast they serve each type: a replica
+    of profile p serves a request of type j and size s in `service_ms[p][j] * s`
+    milliseconds, first come first served. A request's latency is its wait, its service
+    and the network delay (`local_delay_ms` inside the client's region,
+    `remote_delay_ms` across). The best replica depends on the request: no single
+    replica is best for every type, and the nearest one may be slow or busy.
+
+    With `drift="swap"` the profiles of two replicas, drawn at reset, swap at a random
+    step in the middle half of the episode (a cache warms up elsewhere, an index is
+    rebuilt on another node). Policies are not told.
+
+    ## Action Space
+
+    `Discrete(S)`: the index of the replica that serves the arriving request.
+
+    ## Observation Space
+
+    A float32 `Box` in [0, 1] of shape `(5 + R + 2S,)`, R regions (the largest replica
+    region + 1) and S replicas. Times t are squashed by t / (t + scale), with scale the
+    fleet's mean service time.
+
+    | Num | Observation | Min | Max |
+    |-----|-------------|-----|-----|
+    | 0 .. 2 | the request's type, one-hot (read, write, search) | 0 | 1 |
+    | 3 | its payload size, squashed by s / (s + 1) | 0 | 1 |
+    | 4 .. 3+R | its client's region, one-hot | 0 | 1 |
+    | 4+R | its priority (1 high, 0 normal) | 0 | 1 |
+    | 5+R .. 4+R+S | work left at each replica [s], squashed | 0 | 1 |
+    | 5+R+S .. 4+R+2S | each replica's recent response time [s] (EWMA over its answers, without network), squashed | 0 | 1 |
+
+    ## Rewards
+
+    `reward = -(1 + priority_weight * priority) * (latency_weight * latency +
+    timeout_weight * timed_out)`, with the latency in seconds and `timed_out` 1 when it
+    exceeds `timeout_ms`. The components are in `info["rewards"]`: `latency` (minus the
+    latency [s]) and `timeout` (-1 or 0), before the priority factor.
+
+    ## Starting State
+
+    Every replica is idle with nominal profiles and a recent latency of 0. Requests, the
+    drift step and the swapped pair come from the seed given to `reset`.
+
+    ## Episode End
+
+    1. Truncation: `episode_length` requests have been routed.
+
+    The environment never terminates. On the last step `info["episode_metrics"]` holds
+    the mean, p95 and p99 latency [ms], the high-priority mean latency [ms] and the
+    timeout rate.
+
+    ## Arguments
+
+    | Parameter | Type | Default | Description |
+    |-----------|------|---------|-------------|
+    | `service_ms` | list[list[float]] | 4 profiles | each replica's mean service time [ms] per type (read, write, search) |
+    | `regions` | list[int] | `[0, 0, 1, 2]` | each replica's region |
+    | `load` | float | `0.7` | arrival rate as a fraction of the fleet's capacity, in (0, 1) |
+    | `type_mix` | list[float] | `[0.6, 0.2, 0.2]` | relative frequency of read, write, search |
+    | `priority_share` | float | `0.2` | probability that a request has high priority |
+    | `priority_weight` | float | `1.0` | extra reward weight of a high-priority request |
+    | `local_delay_ms` | float | `1.0` | network delay inside a region [ms] |
+    | `remote_delay_ms` | float | `40.0` | network delay across regions [ms] |
+    | `timeout_ms` | float | `250.0` | latency beyond which a request times out [ms] |
+    | `latency_weight` | float | `1.0` | reward weight of the latency [1/s] |
+    | `timeout_weight` | float | `1.0` | reward weight of a timeout |
+    | `drift` | str | `"none"` | `"none"` or `"swap"` |
+    | `episode_length` | int | `1000` | requests per episode |
+    | `feedback_smoothing` | float | `0.1` | weight of the newest answer in the recent latency |
+
+    >>> import gymnasium as gym
+    >>> import opsgym.envs
+    >>> env = gym.make("opsgym/ServiceRouting-v0", drift="swap")
+    >>> observation, info = env.reset(seed=0)
+    >>> observation.shape
+    (16,)
+
+    ## Version History
+
+    * v0: Initial release.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        service_ms: Sequence[Sequence[float]] = DEFAULT_SERVICE_MS,
+        regions: Sequence[int] = DEFAULT_REGIONS,
+        load: float = 0.7,
+        type_mix: Sequence[float] = (0.6, 0.2, 0.2),
+        priority_share: float = 0.2,
+        priority_weight: float = 1.0,
+        local_delay_ms: float = 1.0,
+        remote_delay_ms: float = 40.0,
+        timeout_ms: float = 250.0,
+        latency_weight: float = 1.0,
+        timeout_weight: float = 1.0,
+        drift: str = "none",
+        episode_length: int = 1000,
+        feedback_smoothing: float = 0.1,
+        render_mode: str | None = None,
+    ) -> None:
+        if isinstance(service_ms, (str, bytes)) or not isinstance(service_ms, Sequence):
+            raise TypeError(f"service_ms must be a list of lists, got {service_ms!r}")
+        if len(service_ms) == 0:
+            raise ValueError("service_ms must not be empty")
+        profiles = tuple(
+            validation.sequence(
+                f"service_ms[{i}]", p, validation.positive, length=len(REQUEST_TYPES)
+            )
+            for i, p in enumerate(service_ms)
+        )
+        n = len(profiles)
+        self.regions = validation.sequence(
+            "regions", regions, lambda name, v: validation.integer(name, v, minimum=0), length=n
+        )
+        self.load = validation.in_range("load", load, 0.0, 1.0, open_low=True, open_high=True)
+        self.type_mix = validation.sequence(
+            "type_mix", type_mix, validation.non_negative, length=len(REQUEST_TYPES)
+        )
+        if sum(self.type_mix) <= 0:
+            raise ValueError(f"type_mix must have a positive sum, got {list(type_mix)}")
+        self.priority_share = validation.probability("priority_share", priority_share)
+        self.priority_weight = validation.non_negative("priority_weight", priority_weight)
+        self.local_delay_ms = validation.non_negative("local_delay_ms", local_delay_ms)
+        self.remote_delay_ms = validation.non_negative("remote_delay_ms", remote_delay_ms)
+        self.timeout_ms = validation.positive("timeout_ms", timeout_ms)
+        self.latency_weight = validation.non_negative("latency_weight", latency_weight)
+        self.timeout_weight = validation.non_negative("timeout_weight", timeout_weight)
+        self.drift = validation.choice("drift", drift, DRIFTS)
+        self.episode_length = validation.integer("episode_length", episode_length, minimum=1)
+        smoothing = validation.in_range(
+            "feedback_smoothing", feedback_smoothing, 0.0, 1.0, open_low=True
+        )
+        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
+
+        self.service_ms = profiles
+        self.n_replicas = n
+        self.n_regions = max(self.regions) + 1
+        self.arrival_rate = self.load * capacity(profiles, self.type_mix)  # [requests/s]
+        self.time_scale = n / capacity(profiles, self.type_mix)  # mean service time [s]
+        self.fleet = ServiceFleet(
+            profiles, self.regions, self.local_delay_ms, self.remote_delay_ms, smoothing
+        )
+
+        self.action_space = spaces.Discrete(n)
+        size = 5 + self.n_regions + 2 * n
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
+        self._latencies = np.zeros(self.episode_length)
+        self._timeouts = np.zeros(self.episode_length, dtype=bool)
+        self._priorities = np.zeros(self.episode_length, dtype=bool)
+        self._step = 0
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        rng = self.np_random
+        count = self.episode_length
+        self.requests = draw_requests(
+            rng, count, self.arrival_rate, self.type_mix, self.n_regions, self.priority_share
+        )
+        if self.drift == "swap" and self.n_replicas > 1:
+            self._drift_step = int(rng.integers(count // 4, max(count // 4 + 1, 3 * count // 4)))
+            pair = rng.choice(self.n_replicas, size=2, replace=False)
+            self._drift_pair = (int(pair[0]), int(pair[1]))
+        else:
+            self._drift_step, self._drift_pair = -1, (0, 0)
+        self.fleet.reset()
+        self._step = 0
+        self._arrive(0)
+        return self._observation(), {}
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        replica = validation.action_index(action, self.n_replicas)
+        k = self._step
+        if k >= self.episode_length:
+            raise RuntimeError("step() called after the episode ended; call reset() first")
+        requests = self.requests
+        kind, priority = requests.types[k], requests.priorities[k]
+        latency_ms = self.fleet.dispatch(replica, kind, requests.sizes[k], requests.regions[k])
+        timed_out = latency_ms > self.timeout_ms
+        self._latencies[k] = latency_ms
+        self._timeouts[k] = timed_out
+        self._priorities[k] = priority
+        rewards = {"latency": -latency_ms / 1000.0, "timeout": -1.0 if timed_out else 0.0}
+        reward = (1.0 + self.priority_weight * priority) * (
+            self.latency_weight * rewards["latency"] + self.timeout_weight * rewards["timeout"]
+        )
+        info: dict[str, Any] = {
+            "latency_ms": latency_ms,
+            "replica": replica,
+            "request_type": REQUEST_TYPES[kind],
+            "timed_out": timed_out,
+            "rewards": rewards,
+        }
+        self._step = k + 1
+        truncated = self._step == self.episode_length
+        if truncated:
+            info["episode_metrics"] = self.episode_metrics()
+        else:
+            self._arrive(self._step)
+        return self._observation(), reward, False, truncated, info
+
+    def _arrive(self, k: int) -> None:
+        """Move the clock to request ``k``, swapping profiles first if the drift is due."""
+        if k == self._drift_step:
+            a, b = self._drift_pair
+            profiles = self.fleet.service_ms
+            profiles[a], profiles[b] = profiles[b], profiles[a]
+        self.fleet.queues.advance_to(self.requests.times[k])
+
+    @property
+    def current_request(self) -> tuple[int, float, int, int]:
+        """The waiting request's type, size, client region and priority (the last one
+        after the episode's end)."""
+        k = min(self._step, self.episode_length - 1)
+        r = self.requests
+        return r.types[k], r.sizes[k], r.regions[k], r.priorities[k]
+
+    def observation_fields(self) -> dict[str, slice]:
+        """Where each feature sits in the observation, by name."""
+        r, n = self.n_regions, self.n_replicas
+        return {
+            "type": slice(0, 3),
+            "size": slice(3, 4),
+            "region": slice(4, 4 + r),
+            "priority": slice(4 + r, 5 + r),
+            "work_left": slice(5 + r, 5 + r + n),
+            "latency": slice(5 + r + n, 5 + r + 2 * n),
+        }
+
+    def episode_metrics(self) -> dict[str, float]:
+        """Latency [ms] statistics and the timeout rate over the requests so far."""
+        if self._step == 0:
+            return {}
+        latencies = self._latencies[: self._step]
+        high = latencies[self._priorities[: self._step]]
+        p95, p99 = np.percentile(latencies, [95, 99])
+        return {
+            "mean_latency_ms": float(latencies.mean()),
+            "p95_latency_ms": float(p95),
+            "p99_latency_ms": float(p99),
+            "high_priority_latency_ms": float(high.mean()) if high.size else 0.0,
+            "timeout_rate": float(self._timeouts[: self._step].mean()),
+        }
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        kind, size, region, priority = self.current_request
+        lines = [
+            f"request {self._step}/{self.episode_length}: {REQUEST_TYPES[kind]}, size "
+            f"{size:.2f}, region {region}, priority {priority}"
+        ]
+        for i, work in enumerate(self.fleet.queues.work_left()):
+            profile = ", ".join(
+                f"{t} {ms:g} ms" for t, ms in zip(REQUEST_TYPES, self.fleet.service_ms[i])
+            )
+            lines.append(
+                f"  replica {i} (region {self.regions[i]}): {profile}; {1000 * work:.1f} ms queued"
+            )
+        return "\n".join(lines)
+
+    def _observation(self) -> np.ndarray:
+        kind, size, region, priority = self.current_request
+        scale = self.time_scale
+        kinds = [0.0, 0.0, 0.0]
+        kinds[kind] = 1.0
+        regions = [0.0] * self.n_regions
+        regions[region] = 1.0
+        queues = self.fleet.queues
+        work = [w / (w + scale) for w in queues.work_left()]
+        latency = [x / (x + scale) for x in queues.latency_ewma]
+        return np.array(
+            kinds + [size / (size + 1.0)] + regions + [float(priority)] + work + latency,
+            dtype=np.float32,
+        )

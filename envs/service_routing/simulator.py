@@ -1,0 +1,133 @@
+"""Requests that differ in kind, replicas that differ in what they serve fast.
+
+No gymnasium here. A request has a type (read, write, search), a payload size (mean 1),
+a client region and a priority. A replica serves a request of type j and size s in
+``service_ms[j] * s`` milliseconds, first come first served, behind a network delay of
+``local_delay_ms`` inside the client's region and ``remote_delay_ms`` across regions.
+The queues are :class:`opsgym.envs.load_balancing.simulator.LoadBalancerSimulator`
+servers of rate 1 fed with service times [s] as sizes, so the response time of a request
+is known when it is dispatched (Lindley's recursion).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from opsgym.envs.load_balancing.simulator import LoadBalancerSimulator
+
+REQUEST_TYPES = ("read", "write", "search")
+
+# Mean service time [ms] per request type (read, write, search) of each default replica:
+# a warm read cache, a write-optimized primary, a search-index replica and a remote
+# general-purpose one. Illustrative numbers of the order of a key-value read (a few ms)
+# and a full-text query (tens of ms).
+DEFAULT_SERVICE_MS = (
+    (4.0, 30.0, 60.0),
+    (20.0, 8.0, 50.0),
+    (25.0, 35.0, 12.0),
+    (10.0, 15.0, 30.0),
+)
+DEFAULT_REGIONS = (0, 0, 1, 2)
+
+
+@dataclass(frozen=True)
+class Requests:
+    """An episode's requests, as plain lists (fast to index one at a time).
+
+    Attributes:
+        times: arrival times [s], increasing.
+        types: index into :data:`REQUEST_TYPES`.
+        sizes: payload sizes, mean 1 (a service time multiplier).
+        regions: the client's region.
+        priorities: 1 for high priority, else 0.
+    """
+
+    times: list[float]
+    types: list[int]
+    sizes: list[float]
+    regions: list[int]
+    priorities: list[int]
+
+
+def draw_requests(
+    rng: np.random.Generator,
+    count: int,
+    rate: float,
+    type_mix: tuple[float, ...],
+    n_regions: int,
+    priority_share: float,
+) -> Requests:
+    """Poisson arrivals at ``rate`` [1/s] with i.i.d. types, exponential sizes, uniform
+    client regions and Bernoulli priorities."""
+    exponentials = rng.standard_exponential((2, count))
+    uniforms = rng.random((3, count))
+    cumulative = np.cumsum(type_mix) / sum(type_mix)
+    types = np.minimum(np.searchsorted(cumulative, uniforms[0], side="right"), len(type_mix) - 1)
+    return Requests(
+        np.cumsum(exponentials[0] / rate).tolist(),
+        types.tolist(),
+        exponentials[1].tolist(),
+        (uniforms[1] * n_regions).astype(int).tolist(),
+        (uniforms[2] < priority_share).astype(int).tolist(),
+    )
+
+
+def capacity(service_ms, type_mix) -> float:
+    """The fleet's throughput [requests/s] if every replica served the mix on its own."""
+    total = sum(type_mix)
+    return sum(
+        1000.0 / sum(ms * share / total for ms, share in zip(profile, type_mix))
+        for profile in service_ms
+    )
+
+
+class ServiceFleet:
+    """Replicas with per-type service profiles in regions, in front of FCFS queues.
+
+    Args:
+        service_ms: per replica, the mean service time [ms] of each request type.
+        regions: each replica's region.
+        local_delay_ms, remote_delay_ms: the network delay inside and across regions.
+        feedback_smoothing: the weight of the newest answer in each replica's recent
+            latency.
+    """
+
+    def __init__(
+        self,
+        service_ms,
+        regions,
+        local_delay_ms: float,
+        remote_delay_ms: float,
+        feedback_smoothing: float,
+    ) -> None:
+        self.nominal_service_ms = tuple(tuple(p) for p in service_ms)
+        self.regions = tuple(regions)
+        self.local_delay_ms, self.remote_delay_ms = local_delay_ms, remote_delay_ms
+        n = len(self.regions)
+        self.queues = LoadBalancerSimulator((1.0,) * n, (0.0,) * n, feedback_smoothing)
+        self.reset()
+
+    def reset(self) -> None:
+        """Empty every queue and restore the nominal profiles."""
+        self.service_ms = [list(p) for p in self.nominal_service_ms]
+        self.queues.reset()
+
+    def network_ms(self, replica: int, region: int) -> float:
+        """The network delay [ms] between a client in ``region`` and ``replica``."""
+        return self.local_delay_ms if self.regions[replica] == region else self.remote_delay_ms
+
+    def expected_latency_ms(self, replica: int, kind: int, size: float, region: int) -> float:
+        """The latency [ms] a request would see at ``replica`` now (exact under FCFS)."""
+        queues = self.queues
+        wait = max(0.0, queues.busy_until[replica] - queues.now)
+        return (
+            1000.0 * wait + self.service_ms[replica][kind] * size + self.network_ms(replica, region)
+        )
+
+    def dispatch(self, replica: int, kind: int, size: float, region: int) -> float:
+        """Send a request to ``replica`` now; returns its latency [ms]."""
+        service_s = self.service_ms[replica][kind] * size / 1000.0
+        response_s, _ = self.queues.dispatch(replica, service_s, 1.0)
+        return 1000.0 * response_s + self.network_ms(replica, region)
