@@ -17,11 +17,12 @@ from collections.abc import Callable
 import gymnasium as gym
 
 from opsgym.agents.protocol import Policy
-from opsgym.baselines import caching, config_tuning, index_selection, load_balancing
+from opsgym.baselines import caching, config_tuning, index_selection, load_balancing, routing
 from opsgym.envs.caching import CachingEnv
 from opsgym.envs.config_tuning import ConfigTuningEnv
 from opsgym.envs.index_selection import IndexSelectionEnv
 from opsgym.envs.load_balancing import LoadBalancingEnv
+from opsgym.envs.routing import RoutingEnv
 
 PolicyFactory = Callable[..., Policy]
 
@@ -30,6 +31,7 @@ _POLICIES: dict[type[gym.Env], dict[str, PolicyFactory]] = {
     CachingEnv: caching.POLICIES,
     ConfigTuningEnv: config_tuning.POLICIES,
     IndexSelectionEnv: index_selection.POLICIES,
+    RoutingEnv: routing.POLICIES,
 }
 
 

@@ -98,6 +98,12 @@ register_scenario(
 _register("opsgym/ConfigTuning-v0", "opsgym.envs.config_tuning:ConfigTuningEnv")
 _register("opsgym/IndexSelection-v0", "opsgym.envs.index_selection:IndexSelectionEnv")
 
+# ----------------------------------------------------------------------------------------
+# Routing
+# ----------------------------------------------------------------------------------------
+
+_register("opsgym/Routing-v0", "opsgym.envs.routing:RoutingEnv")
+
 
 def opsgym_ids() -> list[str]:
     """Every registered opsgym environment id, sorted."""

@@ -118,9 +118,31 @@ def _index_selection() -> st.SearchStrategy[dict]:
     )
 
 
+def _routing() -> st.SearchStrategy[dict]:
+    return st.fixed_dictionaries(
+        {
+            "topology": st.sampled_from(["Abilene", "Abilene", "Renater2001"]),
+            "k_paths": st.integers(1, 8),
+            "load": st.floats(0.01, 3.0),
+            "flow_rate_mbps": st.floats(100.0, 20000.0),
+            "holding_time": st.floats(0.01, 10000.0),
+            "daily_amplitude": st.floats(0.0, 0.95),
+            "day_length": st.floats(1.0, 1e6),
+            "endpoints": st.sampled_from(["gravity", "uniform"]),
+            "drift": st.sampled_from(["none", "hotspot"]),
+            "hotspot_factor": st.floats(0.01, 100.0),
+            "packet_bytes": st.floats(40.0, 9000.0),
+            "episode_length": st.integers(1, 300),
+            "lp_snapshots": st.integers(0, 2),
+            "blocking_weight": st.floats(0.0, 100.0),
+        }
+    )
+
+
 CONFIG_STRATEGIES = {
     "opsgym/LoadBalancing-v0": _load_balancing(),
     "opsgym/Caching-v0": _caching(),
     "opsgym/ConfigTuning-v0": _config_tuning(),
     "opsgym/IndexSelection-v0": _index_selection(),
+    "opsgym/Routing-v0": _routing(),
 }
