@@ -76,7 +76,9 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
     `reward = delay_weight * delay + blocking_weight * blocking` with named components
     in `info["rewards"]`: `delay` is minus the flow's end-to-end delay divided by the
     mean shortest-path propagation delay of the topology (0 for a blocked flow), and
-    `blocking` is -1 for a blocked flow, else 0.
+    `blocking` is -1 for a blocked flow, else 0. `info` also holds `path` (the candidate
+    used), `invalid_action`, `delay_ms`, `blocked`, `max_utilization` (the network's
+    busiest link as the next flow arrives) and `action_mask` (of the next flow).
 
     ## Starting State
 
@@ -198,6 +200,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         self._targets: list[int] = []
         self._rates: list[int] = []
         self._ends: list[float] = []
+        self._ends: list[float] = []
         self._offered: tuple[np.ndarray, ...] = ()
         self._delays = np.zeros(self.episode_length)
         self._blocked = np.zeros(self.episode_length, dtype=bool)
@@ -205,6 +208,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         self._step = 0
         self.current_paths: list[tuple[int, ...]] = []
         self.current_rate = 1
+        self._max_utilization = 0.0
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -245,17 +249,20 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
 
         sim = self.simulator
         sim.reset()
-        for s, t, r, end in zip(
-            sources[:initial].tolist(),
-            targets[:initial].tolist(),
+        paths = self.paths
+        sim.populate(
+            [
+                paths(s, t)[0]
+                for s, t in zip(sources[:initial].tolist(), targets[:initial].tolist())
+            ],
             rates[:initial].tolist(),
             ends[:initial].tolist(),
-        ):
-            sim.admit(self.paths(s, t)[0], r, end)
+        )
         self._times = times.tolist()
         self._sources = sources[initial:].tolist()
         self._targets = targets[initial:].tolist()
         self._rates = rates[initial:].tolist()
+        self._ends = ends[initial:].tolist()
         self._snapshots = []
         self._step = 0
         sim.advance_to(self._times[0])
@@ -273,7 +280,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         path = self.current_paths[index]
         rate = self.current_rate
         sim = self.simulator
-        admitted = sim.admit(path, rate, self._times[k] + self._holding(k))
+        admitted = sim.admit(path, rate, self._ends[k])
         delay = sim.path_delay(path) if admitted else 0.0
         self._delays[k] = delay
         self._blocked[k] = not admitted
@@ -289,7 +296,6 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
             "invalid_action": invalid,
             "delay_ms": 1000.0 * delay,
             "blocked": not admitted,
-            "max_utilization": sim.max_utilization(),
             "rewards": rewards,
         }
         if truncated:
@@ -297,8 +303,10 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         else:
             sim.advance_to(self._times[self._step])
             self._prepare_flow()
+        observation = self._observation()
+        info["max_utilization"] = self._max_utilization
         info["action_mask"] = self.action_masks()
-        return self._observation(), reward, False, truncated, info
+        return observation, reward, False, truncated, info
 
     def action_masks(self) -> np.ndarray:
         """Which candidates exist for the arriving flow (for sb3-contrib's MaskablePPO)."""
@@ -352,10 +360,6 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
             lines.append(f"  {topo.nodes[u]} -> {topo.nodes[v]}: {load / cap:.0%} of {cap} kbit/s")
         return "\n".join(lines)
 
-    def _holding(self, k: int) -> float:
-        initial = len(self._offered[0]) - self.episode_length
-        return float(self._offered[3][initial + k]) - self._times[k]
-
     def _snapshot(self, time: float) -> None:
         topo = self.topology
         demand = self.offered_demand_kbps(time)
@@ -400,5 +404,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
             features += self._invalid
         mean_rate = self.flow_rate_kbps
         features.append(rate / (rate + mean_rate))
-        features.append(sum(sim.utilizations()) / len(load))
+        utilizations = sim.utilizations()
+        self._max_utilization = max(utilizations)
+        features.append(sum(utilizations) / len(load))
         return np.array(features, dtype=np.float32)

@@ -43,7 +43,21 @@ class NetworkSimulator:
 
     def fits(self, path: tuple[int, ...], rate: int) -> bool:
         load, capacity = self.load, self.capacity
-        return all(load[a] + rate <= capacity[a] for a in path)
+        for a in path:
+            if load[a] + rate > capacity[a]:
+                return False
+        return True
+
+    def populate(self, paths: list, rates: list[int], end_times: list[float]) -> None:
+        """Admit flows that are already running, in order, each where it fits."""
+        load, capacity, departures = self.load, self.capacity, self._departures
+        for path, rate, end in zip(paths, rates, end_times):
+            if all(load[a] + rate <= capacity[a] for a in path):
+                for a in path:
+                    load[a] += rate
+                self._count += 1
+                departures.append((end, self._count, path, rate))
+        heapq.heapify(departures)
 
     def admit(self, path: tuple[int, ...], rate: int, end_time: float) -> bool:
         """Add the flow to every arc of ``path`` until ``end_time``; False if blocked."""
