@@ -25,6 +25,7 @@ from opsgym.baselines import (
     index_selection,
     load_balancing,
     resource_allocation,
+    routing,
     service_routing,
 )
 from opsgym.envs.anomaly_detection import AnomalyDetectionEnv
@@ -34,6 +35,7 @@ from opsgym.envs.config_tuning import ConfigTuningEnv
 from opsgym.envs.index_selection import IndexSelectionEnv
 from opsgym.envs.load_balancing import LoadBalancingEnv
 from opsgym.envs.resource_allocation import ResourceAllocationEnv
+from opsgym.envs.routing import RoutingEnv
 from opsgym.envs.service_routing import ServiceRoutingEnv
 
 PolicyFactory = Callable[..., Policy]
@@ -47,6 +49,7 @@ _POLICIES: dict[type[gym.Env], dict[str, PolicyFactory]] = {
     ResourceAllocationEnv: resource_allocation.POLICIES,
     AnomalyDetectionEnv: anomaly_detection.POLICIES,
     ServiceRoutingEnv: service_routing.POLICIES,
+    RoutingEnv: routing.POLICIES,
 }
 
 

@@ -177,6 +177,12 @@ register_scenario(
     drift="swap",
 )
 
+# ----------------------------------------------------------------------------------------
+# Routing
+# ----------------------------------------------------------------------------------------
+
+_register("opsgym/Routing-v0", "opsgym.envs.routing:RoutingEnv")
+
 
 def opsgym_ids() -> list[str]:
     """Every registered opsgym environment id, sorted."""

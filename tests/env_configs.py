@@ -180,6 +180,27 @@ def _resource_allocation() -> st.SearchStrategy[dict]:
     )
 
 
+def _routing() -> st.SearchStrategy[dict]:
+    return st.fixed_dictionaries(
+        {
+            "topology": st.sampled_from(["Abilene", "Abilene", "Renater2001"]),
+            "k_paths": st.integers(1, 8),
+            "load": st.floats(0.01, 3.0),
+            "flow_rate_mbps": st.floats(100.0, 20000.0),
+            "holding_time": st.floats(0.01, 10000.0),
+            "daily_amplitude": st.floats(0.0, 0.95),
+            "day_length": st.floats(1.0, 1e6),
+            "endpoints": st.sampled_from(["gravity", "uniform"]),
+            "drift": st.sampled_from(["none", "hotspot"]),
+            "hotspot_factor": st.floats(0.01, 100.0),
+            "packet_bytes": st.floats(40.0, 9000.0),
+            "episode_length": st.integers(1, 300),
+            "lp_snapshots": st.integers(0, 2),
+            "blocking_weight": st.floats(0.0, 100.0),
+        }
+    )
+
+
 def _anomaly_detection() -> st.SearchStrategy[dict]:
     def build(windows: tuple[int, int]) -> st.SearchStrategy[dict]:
         return st.fixed_dictionaries(
@@ -236,4 +257,5 @@ CONFIG_STRATEGIES = {
     "opsgym/ResourceAllocation-v0": _resource_allocation(),
     "opsgym/AnomalyDetection-v0": _anomaly_detection(),
     "opsgym/ServiceRouting-v0": _service_routing(),
+    "opsgym/Routing-v0": _routing(),
 }

@@ -1,0 +1,410 @@
+"""The Gymnasium environment around :mod:`opsgym.envs.routing.simulator`."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import gymnasium as gym
+import networkx as nx
+import numpy as np
+from gymnasium import spaces
+
+from opsgym.envs.core import validation
+from opsgym.envs.core.arrivals import poisson_arrival_times
+from opsgym.envs.routing import traffic
+from opsgym.envs.routing.oracle import min_max_utilization
+from opsgym.envs.routing.paths import CandidatePaths
+from opsgym.envs.routing.simulator import NetworkSimulator
+from opsgym.envs.routing.topology import OC192_KBPS, load_topology
+
+ENDPOINTS = ("gravity", "uniform")
+DRIFTS = ("none", "hotspot")
+FEATURES = ("valid", "delay", "hops", "max_utilization", "mean_utilization", "headroom")
+HOP_SCALE = 4.0  # hops squashed by h / (h + 4)
+
+
+class RoutingEnv(gym.Env[np.ndarray, int]):
+    """Route each arriving flow on one of the K shortest paths of a real backbone.
+
+    ## Description
+
+    Flows arrive at a backbone network read from the Internet Topology Zoo (Abilene by
+    default). Each link is full duplex; its propagation delay is the great-circle
+    distance between its end nodes at 5 microseconds per km, and its capacity is the
+    GraphML `LinkSpeedRaw` where present, else `default_capacity_mbps` (OC-192 for
+    Abilene). Flows arrive as a Poisson process whose rate follows a daily sinusoidal
+    cycle (each episode starts at a random time of day); endpoints come from a gravity
+    model with exponential node masses drawn at reset (or uniformly); each flow has an
+    exponential rate and an exponential holding time. The mean offered traffic is
+    `load` times what the network carries at best (min-max utilization 1 under optimal
+    splittable routing) for a uniform all-pairs matrix of the same total.
+
+    Each step is one arrival: the agent picks one of the K lowest-delay simple paths of
+    the flow's endpoint pair. If the flow fits on every link of the path it is admitted
+    and charged its end-to-end delay (propagation plus M/M/1 queueing of 1500-byte
+    packets on every link, at the loads with the flow added); otherwise it is blocked:
+    no link ever carries more than its capacity. With `drift="hotspot"` one node's
+    gravity mass is multiplied by `hotspot_factor` at a random step in the middle half of
+    the episode.
+
+    Pairs with fewer than K simple paths have fewer valid actions: `info["action_mask"]`
+    and `action_masks()` (for sb3-contrib's MaskablePPO) say which. An invalid action is
+    routed as action 0, the lowest-delay path, and reported in `info["invalid_action"]`.
+
+    ## Action Space
+
+    `Discrete(K)`: the candidate path (0 = lowest propagation delay) of the arriving flow.
+
+    ## Observation Space
+
+    A float32 `Box` in [0, 1] of shape `(6K + 2,)`, independent of the topology's size.
+    Per candidate i (at `6i .. 6i+5`): valid (1, or 0 for a missing candidate whose other
+    features then read as the worst values), propagation delay squashed by
+    d / (d + mean shortest-path delay), hop count squashed by h / (h + 4), maximum and
+    mean link utilization along the path, and bottleneck headroom (least spare capacity
+    on the path divided by the flow's rate) squashed by x / (x + 1) (0.5 = exactly fits).
+
+    | Num | Observation | Min | Max |
+    |-----|-------------|-----|-----|
+    | 6i .. 6i+5 | candidate i: valid, delay, hops, max util, mean util, headroom | 0 | 1 |
+    | 6K | the flow's rate divided by (rate + mean rate) | 0 | 1 |
+    | 6K+1 | the network's mean link utilization | 0 | 1 |
+
+    ## Rewards
+
+    `reward = delay_weight * delay + blocking_weight * blocking` with named components
+    in `info["rewards"]`: `delay` is minus the flow's end-to-end delay divided by the
+    mean shortest-path propagation delay of the topology (0 for a blocked flow), and
+    `blocking` is -1 for a blocked flow, else 0. `info` also holds `path` (the candidate
+    used), `invalid_action`, `delay_ms`, `blocked`, `max_utilization` (the network's
+    busiest link as the next flow arrives) and `action_mask` (of the next flow).
+
+    ## Starting State
+
+    The network holds the flows a stationary system would hold at the episode's start
+    time (a Poisson number, as in an M/G/infinity system), routed on their lowest-delay
+    paths where they fit. Everything comes from the seed given to `reset`.
+
+    ## Episode End
+
+    1. Truncation: `episode_length` flows have arrived.
+
+    The environment never terminates. On the last step `info["episode_metrics"]` holds
+    the blocking ratio, the mean and p95 delay [ms] of admitted flows, and, at
+    `lp_snapshots` evenly spaced moments, the routing's maximum link utilization, the LP
+    optimum of min-max utilization for the traffic offered at that moment (all flows
+    active then, admitted or not), and their ratio (above 1: worse than optimal; below 1
+    only by blocking traffic).
+
+    ## Arguments
+
+    | Parameter | Type | Default | Description |
+    |-----------|------|---------|-------------|
+    | `topology` | str | `"Abilene"` | `"Abilene"`, `"Geant2009"`, `"Renater2001"`, a GraphML path, or a networkx graph |
+    | `k_paths` | int | `4` | candidate paths per flow, K |
+    | `load` | float | `0.6` | mean offered traffic relative to the uniform matrix the network just carries |
+    | `default_capacity_mbps` | float | `9953.28` | capacity of links without `LinkSpeedRaw` [Mbit/s] (OC-192) |
+    | `flow_rate_mbps` | float | `200.0` | mean flow rate [Mbit/s] |
+    | `holding_time` | float | `300.0` | mean flow holding time [s] |
+    | `daily_amplitude` | float | `0.5` | relative swing of the arrival rate over a day, in [0, 1) |
+    | `day_length` | float | `86400.0` | period of the daily cycle [s] |
+    | `endpoints` | str | `"gravity"` | `"gravity"` or `"uniform"` |
+    | `drift` | str | `"none"` | `"none"` or `"hotspot"` |
+    | `hotspot_factor` | float | `5.0` | gravity-mass multiplier of the hot spot node |
+    | `packet_bytes` | float | `1500.0` | mean packet length in the queueing term [bytes] |
+    | `episode_length` | int | `1000` | flows per episode |
+    | `lp_snapshots` | int | `1` | moments per episode at which the LP optimum is solved (0: none) |
+    | `delay_weight` | float | `1.0` | reward weight of the normalized delay |
+    | `blocking_weight` | float | `5.0` | reward weight of a blocked flow |
+
+    >>> import gymnasium as gym
+    >>> import opsgym.envs
+    >>> env = gym.make("opsgym/Routing-v0", load=0.8)
+    >>> observation, info = env.reset(seed=0)
+    >>> observation.shape
+    (26,)
+
+    ## Version History
+
+    * v0: Initial release.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        topology: Any = "Abilene",
+        k_paths: int = 4,
+        load: float = 0.6,
+        default_capacity_mbps: float = OC192_KBPS / 1000.0,
+        flow_rate_mbps: float = 200.0,
+        holding_time: float = 300.0,
+        daily_amplitude: float = 0.5,
+        day_length: float = 86400.0,
+        endpoints: str = "gravity",
+        drift: str = "none",
+        hotspot_factor: float = 5.0,
+        packet_bytes: float = 1500.0,
+        episode_length: int = 1000,
+        lp_snapshots: int = 1,
+        delay_weight: float = 1.0,
+        blocking_weight: float = 5.0,
+        render_mode: str | None = None,
+    ) -> None:
+        self.k = validation.integer("k_paths", k_paths, minimum=1)
+        self.load = validation.in_range("load", load, 0.0, 100.0, open_low=True)
+        capacity = validation.positive("default_capacity_mbps", default_capacity_mbps)
+        self.flow_rate_kbps = 1000.0 * validation.positive("flow_rate_mbps", flow_rate_mbps)
+        self.holding_time = validation.positive("holding_time", holding_time)  # [s]
+        self.daily_amplitude = validation.in_range(
+            "daily_amplitude", daily_amplitude, 0.0, 1.0, open_high=True
+        )
+        self.day_length = validation.positive("day_length", day_length)  # [s]
+        self.endpoints = validation.choice("endpoints", endpoints, ENDPOINTS)
+        self.drift = validation.choice("drift", drift, DRIFTS)
+        self.hotspot_factor = validation.positive("hotspot_factor", hotspot_factor)
+        packet_bits = 8.0 * validation.positive("packet_bytes", packet_bytes)
+        self.episode_length = validation.integer("episode_length", episode_length, minimum=1)
+        self.lp_snapshots = validation.integer("lp_snapshots", lp_snapshots, minimum=0)
+        self.delay_weight = validation.non_negative("delay_weight", delay_weight)
+        self.blocking_weight = validation.non_negative("blocking_weight", blocking_weight)
+        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
+
+        self.topology = load_topology(topology, max(1, int(round(1000.0 * capacity))))
+        topo = self.topology
+        self.n_nodes = len(topo.nodes)
+        self.paths = CandidatePaths(topo, self.k)
+        self.simulator = NetworkSimulator(topo.capacity_kbps, topo.delay_s, packet_bits)
+        lengths = dict(nx.all_pairs_dijkstra_path_length(topo.graph, weight="delay"))
+        pairs = [(s, t) for s in range(self.n_nodes) for t in range(self.n_nodes) if s != t]
+        self.delay_scale = sum(lengths[s][t] for s, t in pairs) / len(pairs)  # [s]
+        # a uniform matrix of 1 kbit/s per pair reaches this utilization at best
+        unit_utilization = min_max_utilization(
+            self.n_nodes, topo.arcs, topo.capacity_kbps, dict.fromkeys(pairs, 1.0)
+        )
+        offered_kbps = self.load * len(pairs) / unit_utilization
+        self.arrival_rate = offered_kbps / self.flow_rate_kbps / self.holding_time  # [1/s]
+        self._snapshot_steps = {
+            (j + 1) * self.episode_length // (self.lp_snapshots + 1)
+            for j in range(self.lp_snapshots)
+        }
+
+        self.action_space = spaces.Discrete(self.k)
+        size = len(FEATURES) * self.k + 2
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
+        self._invalid = [0.0, 1.0, 1.0, 1.0, 1.0, 0.0]
+
+        self._times: list[float] = []
+        self._sources: list[int] = []
+        self._targets: list[int] = []
+        self._rates: list[int] = []
+        self._ends: list[float] = []
+        self._ends: list[float] = []
+        self._offered: tuple[np.ndarray, ...] = ()
+        self._delays = np.zeros(self.episode_length)
+        self._blocked = np.zeros(self.episode_length, dtype=bool)
+        self._snapshots: list[tuple[float, float]] = []
+        self._step = 0
+        self.current_paths: list[tuple[int, ...]] = []
+        self.current_rate = 1
+        self._max_utilization = 0.0
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        rng = self.np_random
+        n, count = self.n_nodes, self.episode_length
+        if self.endpoints == "gravity":
+            masses = rng.exponential(1.0, size=n)
+        else:
+            masses = np.ones(n)
+        phase = rng.uniform(0.0, 2.0 * np.pi)
+        rate_now = self.arrival_rate * (1.0 + self.daily_amplitude * math.sin(phase))
+        initial = int(rng.poisson(rate_now * self.holding_time))
+
+        times = poisson_arrival_times(
+            rng,
+            count,
+            self.arrival_rate,
+            amplitude=self.daily_amplitude,
+            period=self.day_length,
+            phase=phase,
+        )
+        probabilities = traffic.gravity_pair_probabilities(masses)
+        sources, targets = traffic.draw_pairs(rng, probabilities, n, initial + count)
+        if self.drift == "hotspot":
+            start = int(rng.integers(count // 4, max(count // 4 + 1, 3 * count // 4)))
+            masses = masses.copy()
+            masses[int(rng.integers(n))] *= self.hotspot_factor
+            later = traffic.draw_pairs(
+                rng, traffic.gravity_pair_probabilities(masses), n, count - start
+            )
+            sources[initial + start :], targets[initial + start :] = later
+        rates = traffic.draw_rates_kbps(rng, self.flow_rate_kbps, initial + count)
+        holds = rng.exponential(self.holding_time, size=initial + count)
+        ends = np.concatenate([holds[:initial], times + holds[initial:]])
+        self._offered = (sources, targets, rates, ends, np.concatenate([np.zeros(initial), times]))
+
+        sim = self.simulator
+        sim.reset()
+        paths = self.paths
+        sim.populate(
+            [
+                paths(s, t)[0]
+                for s, t in zip(sources[:initial].tolist(), targets[:initial].tolist())
+            ],
+            rates[:initial].tolist(),
+            ends[:initial].tolist(),
+        )
+        self._times = times.tolist()
+        self._sources = sources[initial:].tolist()
+        self._targets = targets[initial:].tolist()
+        self._rates = rates[initial:].tolist()
+        self._ends = ends[initial:].tolist()
+        self._snapshots = []
+        self._step = 0
+        sim.advance_to(self._times[0])
+        self._prepare_flow()
+        return self._observation(), {"action_mask": self.action_masks()}
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        index = validation.action_index(action, self.k)
+        k = self._step
+        if k >= self.episode_length:
+            raise RuntimeError("step() called after the episode ended; call reset() first")
+        invalid = index >= len(self.current_paths)
+        if invalid:
+            index = 0
+        path = self.current_paths[index]
+        rate = self.current_rate
+        sim = self.simulator
+        admitted = sim.admit(path, rate, self._ends[k])
+        delay = sim.path_delay(path) if admitted else 0.0
+        self._delays[k] = delay
+        self._blocked[k] = not admitted
+        rewards = {"delay": -delay / self.delay_scale, "blocking": 0.0 if admitted else -1.0}
+        reward = self.delay_weight * rewards["delay"] + self.blocking_weight * rewards["blocking"]
+
+        self._step = k + 1
+        if self._step in self._snapshot_steps:
+            self._snapshot(self._times[k])
+        truncated = self._step == self.episode_length
+        info: dict[str, Any] = {
+            "path": index,
+            "invalid_action": invalid,
+            "delay_ms": 1000.0 * delay,
+            "blocked": not admitted,
+            "rewards": rewards,
+        }
+        if truncated:
+            info["episode_metrics"] = self.episode_metrics()
+        else:
+            sim.advance_to(self._times[self._step])
+            self._prepare_flow()
+        observation = self._observation()
+        info["max_utilization"] = self._max_utilization
+        info["action_mask"] = self.action_masks()
+        return observation, reward, False, truncated, info
+
+    def action_masks(self) -> np.ndarray:
+        """Which candidates exist for the arriving flow (for sb3-contrib's MaskablePPO)."""
+        mask = np.zeros(self.k, dtype=bool)
+        mask[: len(self.current_paths)] = True
+        return mask
+
+    def observation_fields(self) -> dict[str, list[int]]:
+        """Where each per-candidate feature sits in the observation, by name."""
+        width = len(FEATURES)
+        return {name: [i * width + j for i in range(self.k)] for j, name in enumerate(FEATURES)}
+
+    def offered_demand_kbps(self, time: float) -> dict[tuple[int, int], float]:
+        """The total rate [kbit/s] per pair of every flow offered and active at ``time``."""
+        sources, targets, rates, ends, starts = self._offered
+        active = (starts <= time) & (ends > time)
+        demand: dict[tuple[int, int], float] = {}
+        for s, t, r in zip(
+            sources[active].tolist(), targets[active].tolist(), rates[active].tolist()
+        ):
+            demand[s, t] = demand.get((s, t), 0.0) + r
+        return demand
+
+    def episode_metrics(self) -> dict[str, float]:
+        """Blocking, delay [ms] of admitted flows and utilization against the LP optimum."""
+        if self._step == 0:
+            return {}
+        blocked = self._blocked[: self._step]
+        delays_ms = 1000.0 * self._delays[: self._step][~blocked]
+        metrics = {
+            "blocking_ratio": float(blocked.mean()),
+            "mean_delay_ms": float(delays_ms.mean()) if delays_ms.size else 0.0,
+            "p95_delay_ms": float(np.percentile(delays_ms, 95)) if delays_ms.size else 0.0,
+        }
+        if self._snapshots:
+            routed, optimum = (np.array(x) for x in zip(*self._snapshots))
+            metrics["max_utilization"] = float(routed.mean())
+            metrics["lp_max_utilization"] = float(optimum.mean())
+            ratios = routed[optimum > 0] / optimum[optimum > 0]
+            if ratios.size:
+                metrics["utilization_ratio_to_lp"] = float(ratios.mean())
+        return metrics
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        sim = self.simulator
+        topo = self.topology
+        lines = [f"{topo.name}: flow {self._step}/{self.episode_length}"]
+        for (u, v), load, cap in zip(topo.arcs, sim.load, sim.capacity):
+            lines.append(f"  {topo.nodes[u]} -> {topo.nodes[v]}: {load / cap:.0%} of {cap} kbit/s")
+        return "\n".join(lines)
+
+    def _snapshot(self, time: float) -> None:
+        topo = self.topology
+        demand = self.offered_demand_kbps(time)
+        optimum = min_max_utilization(self.n_nodes, topo.arcs, topo.capacity_kbps, demand)
+        self._snapshots.append((self.simulator.max_utilization(), optimum))
+
+    def _prepare_flow(self) -> None:
+        k = self._step
+        self.current_paths = self.paths(self._sources[k], self._targets[k])
+        self.current_rate = self._rates[k]
+
+    def _observation(self) -> np.ndarray:
+        sim = self.simulator
+        load, capacity, propagation = sim.load, sim.capacity, sim.propagation
+        rate = self.current_rate
+        scale = self.delay_scale
+        features: list[float] = []
+        for path in self.current_paths:
+            delay = 0.0
+            top = total = 0.0
+            headroom = math.inf
+            for a in path:
+                delay += propagation[a]
+                utilization = load[a] / capacity[a]
+                total += utilization
+                if utilization > top:
+                    top = utilization
+                spare = capacity[a] - load[a]
+                if spare < headroom:
+                    headroom = spare
+            hops = len(path)
+            room = headroom / rate
+            features += [
+                1.0,
+                delay / (delay + scale),
+                hops / (hops + HOP_SCALE),
+                top,
+                total / hops,
+                room / (room + 1.0),
+            ]
+        for _ in range(self.k - len(self.current_paths)):
+            features += self._invalid
+        mean_rate = self.flow_rate_kbps
+        features.append(rate / (rate + mean_rate))
+        utilizations = sim.utilizations()
+        self._max_utilization = max(utilizations)
+        features.append(sum(utilizations) / len(load))
+        return np.array(features, dtype=np.float32)

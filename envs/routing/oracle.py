@@ -1,0 +1,93 @@
+"""The ceiling of routing: the LP of min-max link utilization, and a privileged greedy oracle."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import linprog
+
+
+def min_max_utilization(
+    n_nodes: int,
+    arcs: list[tuple[int, int]],
+    capacity: list[float],
+    demands: dict[tuple[int, int], float],
+) -> float:
+    """The least achievable maximum link utilization for ``demands``, flows split freely.
+
+    The multi-commodity flow LP with commodities aggregated by source (Ahuja, Magnanti
+    and Orlin, *Network Flows*, 1993, ch. 17): variables f[s, a] >= 0 and U; minimize U
+    subject to flow conservation of each source's traffic at every node and
+    sum_s f[s, a] <= U * capacity[a]. Solved with HiGHS. Units of demands and capacity
+    must agree. Returns 0 for no demand.
+    """
+    demands = {pair: d for pair, d in demands.items() if d > 0 and pair[0] != pair[1]}
+    if not demands:
+        return 0.0
+    sources = sorted({s for s, _ in demands})
+    n_arcs = len(arcs)
+    n_vars = len(sources) * n_arcs + 1
+    rows, cols, vals = [], [], []
+    b_eq = np.zeros(len(sources) * n_nodes)
+    for k, s in enumerate(sources):
+        for a, (u, v) in enumerate(arcs):
+            col = k * n_arcs + a
+            rows += [k * n_nodes + u, k * n_nodes + v]
+            cols += [col, col]
+            vals += [1.0, -1.0]
+        for (src, dst), d in demands.items():
+            if src == s:
+                b_eq[k * n_nodes + src] += d
+                b_eq[k * n_nodes + dst] -= d
+    a_eq = sparse.csr_matrix((vals, (rows, cols)), shape=(len(sources) * n_nodes, n_vars))
+    rows, cols, vals = [], [], []
+    for a in range(n_arcs):
+        for k in range(len(sources)):
+            rows.append(a)
+            cols.append(k * n_arcs + a)
+            vals.append(1.0)
+        rows.append(a)
+        cols.append(n_vars - 1)
+        vals.append(-float(capacity[a]))
+    a_ub = sparse.csr_matrix((vals, (rows, cols)), shape=(n_arcs, n_vars))
+    cost = np.zeros(n_vars)
+    cost[-1] = 1.0
+    result = linprog(cost, A_ub=a_ub, b_ub=np.zeros(n_arcs), A_eq=a_eq, b_eq=b_eq, method="highs")
+    if result.status != 0:
+        raise RuntimeError(f"min-max utilization LP failed: {result.message}")
+    return float(result.x[-1])
+
+
+class GreedyDelayOracle:
+    """Privileged greedy: the admissible candidate with the lowest exact delay.
+
+    Reads the simulator's exact link loads and computes each candidate's end-to-end
+    delay (propagation plus M/M/1 queueing) with the flow added; picks the lowest among
+    those that fit, or the lowest-delay candidate when none fits. Greedy, so it is a
+    strong reference rather than the optimum: it ignores how its choice blocks later
+    flows. The ceiling of utilization is :func:`min_max_utilization`, reported by the
+    environment at snapshots.
+    """
+
+    def __init__(self, env) -> None:
+        from opsgym.envs.routing.env import RoutingEnv
+
+        unwrapped = env.unwrapped
+        if not isinstance(unwrapped, RoutingEnv):
+            raise TypeError(f"GreedyDelayOracle needs a RoutingEnv, got {type(unwrapped)}")
+        self.env = unwrapped
+
+    def act(self, observation) -> int:
+        env = self.env
+        sim = env.simulator
+        rate = env.current_rate
+        best, best_delay = 0, float("inf")
+        for i, path in enumerate(env.current_paths):
+            if not sim.fits(path, rate):
+                continue
+            sim.add(path, rate)
+            delay = sim.path_delay(path)
+            sim.remove(path, rate)
+            if delay < best_delay:
+                best, best_delay = i, delay
+        return best

@@ -1,0 +1,104 @@
+"""Link loads, flow admission and departures, and path delays. No gymnasium here.
+
+A link's delay is its propagation delay plus the M/M/1 sojourn time of a packet,
+``(L / C) / (1 - rho)`` for mean packet length L [bit], capacity C [bit/s] and
+utilization rho (Kleinrock, *Queueing Systems, Volume 2*, 1976, eq. 5.20). A flow that
+would push any link of its path past capacity is blocked, never admitted.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+MAX_QUEUEING_UTILIZATION = 0.99  # a full link is charged the M/M/1 delay at 99% load
+
+
+def mm1_link_delay(propagation_s: float, packet_bits: float, capacity_bps: float, rho: float):
+    """Propagation plus M/M/1 sojourn time [s] of a packet on a link at utilization rho."""
+    rho = min(rho, MAX_QUEUEING_UTILIZATION)
+    return propagation_s + (packet_bits / capacity_bps) / (1.0 - rho)
+
+
+class NetworkSimulator:
+    """Active flows on arcs; loads are integers [kbit/s] so they add and remove exactly.
+
+    Args:
+        capacity_kbps: each arc's capacity [kbit/s].
+        delay_s: each arc's propagation delay [s].
+        packet_bits: the mean packet length [bit] in the queueing term.
+    """
+
+    def __init__(self, capacity_kbps: list[int], delay_s: list[float], packet_bits: float):
+        self.capacity = list(capacity_kbps)
+        self.propagation = list(delay_s)
+        self.service_s = [packet_bits / (1000.0 * c) for c in capacity_kbps]
+        self.load = [0] * len(self.capacity)
+        self._departures: list[tuple[float, int, tuple[int, ...], int]] = []
+        self._count = 0
+
+    def reset(self) -> None:
+        self.load = [0] * len(self.capacity)
+        self._departures = []
+        self._count = 0
+
+    def fits(self, path: tuple[int, ...], rate: int) -> bool:
+        load, capacity = self.load, self.capacity
+        for a in path:
+            if load[a] + rate > capacity[a]:
+                return False
+        return True
+
+    def populate(self, paths: list, rates: list[int], end_times: list[float]) -> None:
+        """Admit flows that are already running, in order, each where it fits."""
+        load, capacity, departures = self.load, self.capacity, self._departures
+        for path, rate, end in zip(paths, rates, end_times):
+            if all(load[a] + rate <= capacity[a] for a in path):
+                for a in path:
+                    load[a] += rate
+                self._count += 1
+                departures.append((end, self._count, path, rate))
+        heapq.heapify(departures)
+
+    def admit(self, path: tuple[int, ...], rate: int, end_time: float) -> bool:
+        """Add the flow to every arc of ``path`` until ``end_time``; False if blocked."""
+        if not self.fits(path, rate):
+            return False
+        self.add(path, rate)
+        self._count += 1
+        heapq.heappush(self._departures, (end_time, self._count, path, rate))
+        return True
+
+    def add(self, path: tuple[int, ...], rate: int) -> None:
+        load = self.load
+        for a in path:
+            load[a] += rate
+
+    def remove(self, path: tuple[int, ...], rate: int) -> None:
+        load = self.load
+        for a in path:
+            load[a] -= rate
+
+    def advance_to(self, time: float) -> None:
+        """Remove every flow that ends at or before ``time``."""
+        departures = self._departures
+        while departures and departures[0][0] <= time:
+            _, _, path, rate = heapq.heappop(departures)
+            self.remove(path, rate)
+
+    def path_delay(self, path: tuple[int, ...]) -> float:
+        """The end-to-end delay [s] of a packet on ``path`` at the current loads."""
+        load, capacity, service = self.load, self.capacity, self.service_s
+        total = 0.0
+        for a in path:
+            rho = min(load[a] / capacity[a], MAX_QUEUEING_UTILIZATION)
+            total += self.propagation[a] + service[a] / (1.0 - rho)
+        return total
+
+    def utilizations(self) -> list[float]:
+        return [x / c for x, c in zip(self.load, self.capacity)]
+
+    def max_utilization(self) -> float:
+        return max(x / c for x, c in zip(self.load, self.capacity))
+
+    def active_flows(self) -> int:
+        return len(self._departures)

@@ -1,0 +1,217 @@
+"""The science of Routing-v0: geometry, paths, queueing, blocking and the LP optimum."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import gymnasium as gym
+import networkx as nx
+import numpy as np
+import pytest
+
+import opsgym.envs  # noqa: F401
+from opsgym.baselines import make_policy
+from opsgym.envs.routing import great_circle_km, load_topology, min_max_utilization
+from opsgym.envs.routing.paths import CandidatePaths
+from opsgym.envs.routing.simulator import NetworkSimulator, mm1_link_delay
+from opsgym.train.runner import run_episode
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "routing"
+
+
+def graph(edges, coords=None, speed=None) -> nx.Graph:
+    g = nx.Graph()
+    nodes = sorted({n for e in edges for n in e})
+    for i, n in enumerate(nodes):
+        lat, lon = (coords or {}).get(n, (0.0, float(i)))
+        g.add_node(n, Latitude=lat, Longitude=lon)
+    for u, v in edges:
+        g.add_edge(u, v, **({"LinkSpeedRaw": speed} if speed else {}))
+    return g
+
+
+def test_great_circle_london_paris():
+    # London (51.5074 N, 0.1278 W) to Paris (48.8566 N, 2.3522 E): 343.5 km (haversine)
+    assert great_circle_km(51.5074, -0.1278, 48.8566, 2.3522) == pytest.approx(343.5, abs=1.0)
+    assert great_circle_km(10.0, 20.0, 10.0, 20.0) == 0.0
+
+
+def test_mm1_delay_closed_form():
+    # 12,000-bit packets on 1 Mbit/s: service 12 ms; at rho 0.5 sojourn 1/(mu - lambda) = 24 ms
+    assert mm1_link_delay(0.001, 12_000.0, 1e6, 0.5) == pytest.approx(0.001 + 0.024)
+    assert mm1_link_delay(0.0, 12_000.0, 1e6, 0.0) == pytest.approx(0.012)
+
+
+def test_abilene_has_oc192_links_and_fibre_delays():
+    topo = load_topology("Abilene")
+    assert len(topo.nodes) == 11 and len(topo.arcs) == 28
+    assert set(topo.capacity_kbps) == {9_953_280}
+    ny = topo.nodes.index("New York")
+    chicago = topo.nodes.index("Chicago")
+    arc = topo.arc_index()[ny, chicago]
+    # New York to Chicago is about 1,145 km of great circle: 5.7 ms at 5 us/km
+    assert topo.delay_s[arc] == pytest.approx(1145 * 5e-6, rel=0.01)
+
+
+def test_link_speed_raw_and_parallel_links_add():
+    g = nx.MultiGraph(graph([("a", "b")], speed=1e9))
+    g.add_edge("a", "b", LinkSpeedRaw=2.5e9)
+    topo = load_topology(g)
+    assert topo.capacity_kbps == [3_500_000, 3_500_000]
+
+
+def test_bad_topologies_are_named(tmp_path):
+    bad = tmp_path / "bad.graphml"
+    bad.write_text("<graphml><graph>")
+    with pytest.raises(ValueError, match="bad.graphml"):
+        load_topology(str(bad))
+    g = graph([("a", "b"), ("c", "d")])
+    with pytest.raises(ValueError, match="disconnected"):
+        load_topology(g)
+    g = graph([("a", "b")])
+    del g.nodes["b"]["Latitude"]
+    with pytest.raises(ValueError, match="'b' has no Latitude"):
+        load_topology(g)
+    with pytest.raises(ValueError, match="topology"):
+        gym.make("opsgym/Routing-v0", topology="Atlantis")
+    with pytest.raises(ValueError, match="k_paths"):
+        gym.make("opsgym/Routing-v0", k_paths=0)
+    with pytest.raises(ValueError, match="load"):
+        gym.make("opsgym/Routing-v0", load=-1.0)
+
+
+def test_k_shortest_paths_match_enumeration():
+    rng = np.random.default_rng(3)
+    g = nx.gnm_random_graph(7, 12, seed=4)
+    for n in g:
+        g.nodes[n].update(
+            Latitude=float(rng.uniform(-40, 40)), Longitude=float(rng.uniform(-80, 80))
+        )
+    topo = load_topology(g)
+    paths = CandidatePaths(topo, 5)
+    for s, t in [(0, 6), (2, 5), (1, 3)]:
+        every = sorted(
+            sum(topo.graph.edges[u, v]["delay"] for u, v in itertools.pairwise(p))
+            for p in nx.all_simple_paths(topo.graph, s, t)
+        )
+        found = [sum(topo.delay_s[a] for a in p) for p in paths(s, t)]
+        assert found == pytest.approx(every[:5])
+
+
+def test_loads_are_restored_exactly_and_blocking_keeps_capacity():
+    sim = NetworkSimulator([10, 10, 10], [0.001] * 3, 8.0)
+    assert sim.admit((0, 1), 7, end_time=1.0)
+    assert sim.admit((1, 2), 3, end_time=2.0)
+    assert not sim.admit((1,), 1, end_time=3.0)  # link 1 is full
+    assert sim.load == [7, 10, 3]
+    sim.advance_to(1.5)
+    assert sim.load == [0, 3, 3]
+    sim.advance_to(2.0)
+    assert sim.load == [0, 0, 0]
+
+
+def test_no_link_ever_exceeds_capacity_under_overload():
+    env = gym.make("opsgym/Routing-v0", load=3.0, episode_length=400).unwrapped
+    env.reset(seed=1)
+    blocked = 0
+    for _ in range(400):
+        _, _, _, _, info = env.step(0)
+        blocked += info["blocked"]
+        assert all(x <= c for x, c in zip(env.simulator.load, env.simulator.capacity))
+    assert blocked > 0
+
+
+def test_lp_on_a_triangle_by_hand():
+    # triangle of unit links; demand 2 from 0 to 1: 1 direct, 1 via node 2 -> U = 1
+    arcs = [(0, 1), (1, 0), (1, 2), (2, 1), (0, 2), (2, 0)]
+    assert min_max_utilization(3, arcs, [1.0] * 6, {(0, 1): 2.0}) == pytest.approx(1.0)
+    # direct link twice as big: split x direct, 3 - x around; x/2 = 3 - x -> x = 2, U = 1
+    caps = [2.0, 2.0, 1.0, 1.0, 1.0, 1.0]
+    assert min_max_utilization(3, arcs, caps, {(0, 1): 3.0}) == pytest.approx(1.0)
+
+
+def test_lp_is_below_every_unsplit_routing_brute_force():
+    arcs = [(0, 1), (1, 0), (1, 2), (2, 1), (0, 2), (2, 0), (1, 3), (3, 1), (2, 3), (3, 2)]
+    caps = [1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 1.0, 1.0, 3.0, 3.0]
+    g = nx.DiGraph(arcs)
+    index = {a: i for i, a in enumerate(arcs)}
+    demands = {(0, 3): 1.0, (1, 2): 0.5, (3, 0): 0.7}
+    options = [
+        [tuple(index[a] for a in itertools.pairwise(p)) for p in nx.all_simple_paths(g, s, t)]
+        for s, t in demands
+    ]
+    best = np.inf
+    for choice in itertools.product(*options):
+        load = np.zeros(len(arcs))
+        for path, d in zip(choice, demands.values()):
+            load[list(path)] += d
+        best = min(best, float((load / caps).max()))
+    optimum = min_max_utilization(4, arcs, caps, demands)
+    assert optimum <= best + 1e-9
+    assert optimum > 0.3
+
+
+def hand_env(load: float):
+    # a square with a long diagonal-free detour: 0-1 direct is short, 0-2-1 is longer
+    g = graph([("a", "b"), ("a", "c"), ("c", "b")], speed=1e9)
+    return gym.make(
+        "opsgym/Routing-v0",
+        topology=g,
+        k_paths=2,
+        load=load,
+        flow_rate_mbps=100.0,
+        episode_length=600,
+        endpoints="uniform",
+    )
+
+
+def test_heuristics_on_a_hand_built_triangle():
+    env = hand_env(0.2)
+    observation, info = env.reset(seed=0)
+    fields = env.unwrapped.observation_fields()
+    assert info["action_mask"].tolist() == [True, True]
+    assert observation[fields["hops"][0]] < observation[fields["hops"][1]]
+    for name in ("shortest_delay", "shortest_hop", "ecmp"):
+        assert make_policy(env, name, seed=0).act(observation) == 0
+    widest = make_policy(env, "least_utilized", seed=0).act(observation)
+    utils = [observation[i] for i in fields["max_utilization"]]
+    assert utils[widest] == min(utils)
+
+
+def test_least_utilized_blocks_less_than_shortest_path_under_heavy_load():
+    # on Abilene's ring-like core, detours exist around every hot link; (on a triangle at
+    # overload they do not pay: a two-hop detour takes capacity from two direct flows)
+    env = gym.make("opsgym/Routing-v0", load=1.0, episode_length=600, lp_snapshots=0)
+    ratios = {}
+    for name in ("shortest_delay", "least_utilized"):
+        results = [run_episode(env, make_policy(env, name, seed=0), s, False) for s in range(3)]
+        ratios[name] = np.mean([r.metrics["blocking_ratio"] for r in results])
+    assert ratios["least_utilized"] < ratios["shortest_delay"]
+
+
+def test_invalid_candidate_is_routed_on_the_shortest_path():
+    env = gym.make("opsgym/Routing-v0", topology=graph([("a", "b"), ("b", "c")]), k_paths=3)
+    env.reset(seed=0)
+    mask = env.unwrapped.action_masks()
+    assert mask.tolist() == [True, False, False]
+    _, _, _, _, info = env.step(2)
+    assert info["invalid_action"] and info["path"] == 0
+
+
+def test_sndlib_abilene_traffic_matrix_fits_under_the_lp():
+    tm_file = FIXTURES / "sndlib_abilene_tm_5min.npz"
+    topo_file = FIXTURES / "sndlib_abilene_topology.json"
+    if not tm_file.is_file() or not topo_file.is_file():
+        pytest.skip("SNDlib fixtures absent")
+    data = np.load(tm_file)
+    spec = json.loads(topo_file.read_text())
+    assert data["tm_mbps"].shape[1:] == (12, 12)
+    assert spec  # read only; the measured matrix is the test's input, not shipped
+    tm = data["tm_mbps"][0]
+    n = tm.shape[0]
+    # a full mesh of 10G links carries any measured Abilene matrix below 1
+    arcs = [(i, j) for i in range(n) for j in range(n) if i != j]
+    demands = {(i, j): float(tm[i, j]) for i, j in arcs}
+    assert min_max_utilization(n, arcs, [9920.0] * len(arcs), demands) < 1.0
