@@ -224,21 +224,14 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
         return self._observation(), {}
 
     def _draw_block(self, start: float) -> None:
-        """Draw the next ``DRAW_BLOCK`` requests' arrivals (after ``start``), sizes and
-        failure draws: a reset then costs one block, not a whole episode."""
-        rng = self.np_random
+        """Draw the next block of requests: a reset costs one block, not an episode."""
         self._block_start += len(self._arrival_times)
-        self._arrival_times = poisson_arrival_times(
-            rng,
-            DRAW_BLOCK,
-            self.arrival_rate,
-            amplitude=self.arrival_amplitude,
-            period=self.arrival_period,
-            phase=self._phase,
-            start=start,
-        ).tolist()
-        self._sizes = job_sizes(rng, DRAW_BLOCK, self.size_distribution, self.pareto_shape).tolist()
-        self._failure_draws = rng.random(DRAW_BLOCK).tolist()
+        arrivals, sizes, failure_draws = draw_workload_block(
+            self, self.np_random, self._phase, start
+        )
+        self._arrival_times = arrivals.tolist()
+        self._sizes = sizes.tolist()
+        self._failure_draws = failure_draws.tolist()
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         backend = validation.action_index(action, self.n_backends)
@@ -338,3 +331,21 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
         return np.array(
             queues + work + latency + sim.error_ewma + [size / (size + 1.0)], dtype=np.float32
         )
+
+
+def draw_workload_block(
+    env: LoadBalancingEnv, rng: np.random.Generator, phase: float, start: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The next ``DRAW_BLOCK`` requests of ``env``'s workload: their arrival times (after
+    ``start``), sizes and failure draws, in the order the single and vector envs share."""
+    arrivals = poisson_arrival_times(
+        rng,
+        DRAW_BLOCK,
+        env.arrival_rate,
+        amplitude=env.arrival_amplitude,
+        period=env.arrival_period,
+        phase=phase,
+        start=start,
+    )
+    sizes = job_sizes(rng, DRAW_BLOCK, env.size_distribution, env.pareto_shape)
+    return arrivals, sizes, rng.random(DRAW_BLOCK)
