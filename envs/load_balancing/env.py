@@ -325,8 +325,9 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
         latency = [x / (x + scale) for x in sim.latency_ewma]
         if self.mode == "feedback":
             return np.array(latency + sim.error_ewma, dtype=np.float32)
-        queues = [q / (q + 1.0) for q in sim.queue_lengths()]
-        work = [w / (w + scale) for w in sim.work_left()]
+        queues = [len(q) / (len(q) + 1.0) for q in sim.in_flight]
+        now = sim.now  # work left max(0, busy - now), squashed, without a call per backend
+        work = [(b - now) / ((b - now) + scale) if b > now else 0.0 for b in sim.busy_until]
         size = self.next_request_size
         return np.array(
             queues + work + latency + sim.error_ewma + [size / (size + 1.0)], dtype=np.float32
