@@ -58,7 +58,8 @@ class LoadBalancingVectorEnv(VectorEnv):
         self._now = np.zeros(num_envs)
         # the responses not yet delivered, per instance and backend, in ring buffers
         self._capacity = 16
-        self._completion = np.zeros((num_envs, n, self._capacity))
+        # a free slot's completion time is infinite, so it is never delivered
+        self._completion = np.full((num_envs, n, self._capacity), np.inf)
         self._response = np.zeros((num_envs, n, self._capacity))
         self._failure = np.zeros((num_envs, n, self._capacity))
         self._head = np.zeros(shape, dtype=np.int64)
@@ -77,6 +78,7 @@ class LoadBalancingVectorEnv(VectorEnv):
         self._generators: list[np.random.Generator] = [None] * num_envs  # type: ignore[list-item]
         self._autoreset = np.zeros(num_envs, dtype=bool)
         self._rows = np.arange(num_envs)
+        self._all_queues = np.arange(num_envs * n)
 
     def reset(
         self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
@@ -110,6 +112,7 @@ class LoadBalancingVectorEnv(VectorEnv):
         self._busy_until[i] = 0.0
         self._latency_ewma[i] = 0.0
         self._error_ewma[i] = 0.0
+        self._completion[i] = np.inf
         self._head[i] = 0
         self._count[i] = 0
         self._step[i] = 0
@@ -130,12 +133,16 @@ class LoadBalancingVectorEnv(VectorEnv):
         if actions.min() < 0 or actions.max() >= self.n_backends:
             raise ValueError(f"actions: each must be in [0, {self.n_backends}), got {actions!r}")
         config = self.config
-        resetting = self._autoreset.copy()
-        for i in np.flatnonzero(resetting):
-            self._reset_instance(int(i), None)
+        resetting = self._autoreset
         active = ~resetting
-        rows = self._rows[active]
-        backends = actions[active].astype(np.int64)
+        if resetting.any():
+            for i in np.flatnonzero(resetting):
+                self._reset_instance(int(i), None)
+            rows = self._rows[active]
+            backends = actions[active].astype(np.int64)
+        else:  # most steps: every instance moves
+            rows = self._rows
+            backends = actions.astype(np.int64)
         steps = self._step[rows]
 
         drifting = steps == self._drift_step[rows]
@@ -210,9 +217,9 @@ class LoadBalancingVectorEnv(VectorEnv):
     def _grow(self) -> None:
         capacity = self._capacity
         order = (self._head[..., None] + np.arange(capacity)) % capacity
-        for name in ("_completion", "_response", "_failure"):
+        for name, free in (("_completion", np.inf), ("_response", 0.0), ("_failure", 0.0)):
             old = np.take_along_axis(getattr(self, name), order, axis=2)
-            new = np.zeros(old.shape[:2] + (2 * capacity,))
+            new = np.full(old.shape[:2] + (2 * capacity,), free)
             new[..., :capacity] = old
             setattr(self, name, new)
         self._head[:] = 0
@@ -231,14 +238,18 @@ class LoadBalancingVectorEnv(VectorEnv):
         response = self._response.reshape(-1)
         failure = self._failure.reshape(-1)
         # the (instance, backend) queues of ``rows``, flat, and their delivery times
-        queues = (rows[:, None] * n + np.arange(n)).reshape(-1)
+        if rows.size == self.num_envs:
+            queues = self._all_queues
+        else:
+            queues = (rows[:, None] * n + np.arange(n)).reshape(-1)
         limits = np.repeat(times, n)
         while queues.size:
             slots = queues * capacity + head[queues]
-            ready = (count[queues] > 0) & (completion[slots] <= limits)
+            ready = completion[slots] <= limits
             queues, limits, slots = queues[ready], limits[ready], slots[ready]
             latency[queues] += alpha * (response[slots] - latency[queues])
             error[queues] += alpha * (failure[slots] - error[queues])
+            completion[slots] = np.inf
             head[queues] = (head[queues] + 1) % capacity
             count[queues] -= 1
         self._now[rows] = times
