@@ -21,9 +21,9 @@ EXACT_IDS = {"opsgym/LoadBalancing-v0"}
 METRIC = {"opsgym/LoadBalancing-v0": "mean_latency_ms"}
 
 
-def make_vector(env_id: str, num_envs: int, mode: str = "vector_entry_point", **kwargs):
+def make_vector(env_id: str, num_envs: int, vectorization: str = "vector_entry_point", **kwargs):
     kwargs = {**SHORT_EPISODES.get(env_id, {}), **kwargs}
-    return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=mode, **kwargs)
+    return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=vectorization, **kwargs)
 
 
 def random_actions(env: gym.vector.VectorEnv, seed: int, steps: int) -> list[np.ndarray]:
@@ -74,7 +74,7 @@ def test_same_trajectory_as_sync_vector_env(env_id, num_envs):
     if env_id not in EXACT_IDS:
         pytest.skip(f"{env_id}'s vector env matches its single env in distribution only")
     native = make_vector(env_id, num_envs)
-    sync = make_vector(env_id, num_envs, mode="sync")
+    sync = make_vector(env_id, num_envs, vectorization="sync")
     first_native, _ = native.reset(seed=7)
     first_sync, _ = sync.reset(seed=7)
     assert np.array_equal(first_native, first_sync)
@@ -164,3 +164,23 @@ def test_out_of_range_actions_are_named(env_id):
         env.step(np.array([0, env.single_action_space.n]))
     with pytest.raises(ValueError, match="actions"):
         env.step(np.array([0]))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"load": 1.5, "allow_overload": True, "episode_length": 300},  # queues past 16
+        {"mode": "feedback", "drift": "slowdown", "episode_length": 60},
+        {"drift": "failures", "arrival_amplitude": 0.5, "size_distribution": "pareto"},
+    ],
+)
+def test_loadbalancing_configurations_match_sync_vector_env(kwargs):
+    native = make_vector("opsgym/LoadBalancing-v0", 3, **kwargs)
+    sync = make_vector("opsgym/LoadBalancing-v0", 3, vectorization="sync", **kwargs)
+    assert np.array_equal(native.reset(seed=11)[0], sync.reset(seed=11)[0])
+    for actions in random_actions(sync, 11, 400):
+        a, b = native.step(actions), sync.step(actions)
+        for x, y in zip(a[:4], b[:4]):
+            assert np.array_equal(x, y)
+        masked_equal(a[4], b[4])
+    assert native.unwrapped._capacity > 16 or kwargs.get("load", 0) < 1
