@@ -25,7 +25,11 @@ def _register(env_id: str, entry_point: str, **kwargs) -> None:
 # Load balancing
 # ----------------------------------------------------------------------------------------
 
-_register("opsgym/LoadBalancing-v0", "opsgym.envs.load_balancing:LoadBalancingEnv")
+_register(
+    "opsgym/LoadBalancing-v0",
+    "opsgym.envs.load_balancing:LoadBalancingEnv",
+    vector_entry_point="opsgym.envs.load_balancing.vector:LoadBalancingVectorEnv",
+)
 register_scenario(
     "opsgym/LoadBalancing-v0",
     "drift-slowdown",

@@ -87,9 +87,27 @@ def test_bad_input_gets_a_message_naming_it(capsys, args, message):
 
 def test_throughput_prints_a_ratio_to_cartpole(capsys):
     assert (
-        main(["throughput", "--env", "opsgym/LoadBalancing-v0", "--steps", "300", "--rounds", "1"])
+        main(
+            [
+                "throughput",
+                "--env",
+                "opsgym/LoadBalancing-v0",
+                "--steps",
+                "300",
+                "--rounds",
+                "1",
+                "--num-envs",
+                "4",
+                "--vector-steps",
+                "400",
+                "--ppo-timesteps",
+                "1024",
+            ]
+        )
         == 0
     )
     out = capsys.readouterr().out
     assert "CartPole-v1" in out
     assert re.search(r"LoadBalancing-v0 .*\d+\.\d\dx", out)
+    assert re.search(r"LoadBalancing-v0 \| 4 .*\d+\.\dx", out)  # native vector vs sync
+    assert re.search(r"LoadBalancing-v0 .*\d+\.\d%", out)  # PPO's time in the env

@@ -179,7 +179,13 @@ def cmd_plot(args: argparse.Namespace) -> None:
 
 def cmd_throughput(args: argparse.Namespace) -> None:
     from opsgym.train.table import markdown_table
-    from opsgym.train.throughput import REFERENCE_ID, compare
+    from opsgym.train.throughput import (
+        REFERENCE_ID,
+        compare,
+        compare_vector,
+        has_vector_env,
+        ppo_environment_fraction,
+    )
 
     env_kwargs = parse_assignments(args.env_arg, "--env-arg")
     ids = opsgym_ids() if args.env == "all" else [args.env]
@@ -211,6 +217,45 @@ def cmd_throughput(args: argparse.Namespace) -> None:
         "reset ratio",
     ]
     print(markdown_table(headers, rows))
+
+    vector_ids = [env_id for env_id in ids if has_vector_env(env_id)]
+    if vector_ids:
+        rows = []
+        for env_id in vector_ids:
+            for num_envs in args.num_envs:
+                result = compare_vector(
+                    env_id, num_envs, args.vector_steps, args.rounds, env_kwargs
+                )
+                rows.append(
+                    [
+                        env_id,
+                        str(num_envs),
+                        f"{result['native_steps_per_second']:,.0f}",
+                        f"{result['sync_steps_per_second']:,.0f}",
+                        f"{result['ratio']:.1f}x",
+                    ]
+                )
+        print(f"\nnative vector env against SyncVectorEnv, median of {args.rounds} rounds\n")
+        headers = ["env", "num_envs", "native steps/s", "SyncVectorEnv steps/s", "ratio"]
+        print(markdown_table(headers, rows))
+
+    if args.ppo_timesteps:
+        rows = []
+        for env_id in ids:
+            result = ppo_environment_fraction(env_id, args.ppo_timesteps, env_kwargs)
+            rows.append(
+                [
+                    env_id,
+                    f"{result['total_seconds']:.2f}",
+                    f"{result['env_seconds']:.2f}",
+                    f"{100 * result['fraction']:.1f}%",
+                ]
+            )
+        print(
+            f"\nSB3 PPO ({args.ppo_timesteps} steps, baselines/hyperparams/ppo.yml): "
+            "time in the environment\n"
+        )
+        print(markdown_table(["env", "learn s", "env s", "env share"], rows))
 
 
 def _add_env_arg(parser: argparse.ArgumentParser) -> None:
@@ -361,6 +406,25 @@ def build_parser() -> argparse.ArgumentParser:
     throughput.add_argument("--env", default="all", help="environment id, or 'all'")
     throughput.add_argument("--steps", type=int, default=20_000, help="steps per round")
     throughput.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
+    throughput.add_argument(
+        "--num-envs",
+        type=int,
+        nargs="+",
+        default=[64, 1024],
+        help="instances for the native vector env against SyncVectorEnv (ids that have one)",
+    )
+    throughput.add_argument(
+        "--vector-steps",
+        type=int,
+        default=100_000,
+        help="instance steps per round of the native vector env (SyncVectorEnv: a tenth)",
+    )
+    throughput.add_argument(
+        "--ppo-timesteps",
+        type=int,
+        default=8192,
+        help="SB3 PPO steps to profile for the environment's share of training; 0 skips",
+    )
     _add_env_arg(throughput)
     throughput.set_defaults(run=cmd_throughput)
     return parser
@@ -376,6 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "eval_episodes",
         "steps",
         "rounds",
+        "vector_steps",
         "seeds",
         "budget",
         "jobs",
@@ -383,6 +448,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         value = getattr(args, flag, None)
         if value is not None and value < 1:
             parser.error(f"--{flag.replace('_', '-')} must be >= 1, got {value}")
+    if min(getattr(args, "num_envs", None) or [1]) < 1:
+        parser.error(f"--num-envs must be >= 1, got {args.num_envs}")
+    if getattr(args, "ppo_timesteps", 0) < 0:
+        parser.error(f"--ppo-timesteps must be >= 0, got {args.ppo_timesteps}")
     try:
         args.run(args)
     except KeyboardInterrupt:

@@ -83,3 +83,114 @@ def compare(env_id: str, steps: int = 20_000, rounds: int = 3, env_kwargs: dict 
         "step_ratio": float(np.median(step_ratios)),
         "reset_ratio": float(np.median(reset_ratios)),
     }
+
+
+def has_vector_env(env_id: str) -> bool:
+    """Whether ``env_id`` registers a native vector environment (``vector_entry_point``)."""
+    return gym.spec(env_id).vector_entry_point is not None
+
+
+def _vector_steps_per_second(env: gym.vector.VectorEnv, vector_steps: int, seed: int) -> float:
+    env.action_space.seed(seed)
+    actions = [env.action_space.sample() for _ in range(vector_steps)]
+    env.reset(seed=seed)
+    start = time.perf_counter()
+    for action in actions:
+        env.step(action)
+    return vector_steps * env.num_envs / (time.perf_counter() - start)
+
+
+def compare_vector(
+    env_id: str,
+    num_envs: int,
+    env_steps: int = 100_000,
+    rounds: int = 3,
+    env_kwargs: dict | None = None,
+) -> dict[str, float]:
+    """Steps per second of ``env_id``'s native vector env and of ``SyncVectorEnv`` over
+    the single env, both with ``num_envs`` instances, interleaved ``rounds`` times.
+
+    ``env_steps`` instance steps per round for the native env and a tenth of that for
+    ``SyncVectorEnv`` (at least 4 vector steps each), so that a round takes about as long
+    for both. Autoresets are included in the timing, as in training.
+    """
+    kwargs = env_kwargs or {}
+    native = gym.make_vec(
+        env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs
+    )
+    sync = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="sync", **kwargs)
+    native_steps = max(4, env_steps // num_envs)
+    sync_steps = max(4, env_steps // 10 // num_envs)
+    ours, theirs = [], []
+    for round_index in range(rounds):
+        theirs.append(_vector_steps_per_second(sync, sync_steps, round_index))
+        ours.append(_vector_steps_per_second(native, native_steps, round_index))
+    native.close()
+    sync.close()
+    return {
+        "native_steps_per_second": statistics.median(ours),
+        "sync_steps_per_second": statistics.median(theirs),
+        "ratio": float(np.median([o / t for o, t in zip(ours, theirs)])),
+    }
+
+
+def ppo_environment_fraction(
+    env_id: str, timesteps: int = 8192, env_kwargs: dict | None = None, seed: int = 0
+) -> dict[str, float]:
+    """Train SB3 PPO with ``env_id``'s hyperparameters (``baselines/hyperparams/ppo.yml``)
+    for ``timesteps`` steps and time the environment's share of it.
+
+    The clock runs around the vectorized environment's ``reset`` and ``step_wait`` (the
+    env steps, autoresets and SB3's copying of their results), inside reward
+    normalization; the rest of ``learn`` is the policy, the rollout buffer and the
+    gradient updates.
+    """
+    import torch
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.logger import Logger
+    from stable_baselines3.common.vec_env import VecEnvWrapper, VecNormalize
+
+    from opsgym.baselines import sb3
+
+    class TimedVecEnv(VecEnvWrapper):
+        """Adds up the seconds spent in the wrapped environments."""
+
+        seconds = 0.0
+
+        def reset(self):
+            start = time.perf_counter()
+            observations = self.venv.reset()
+            self.seconds += time.perf_counter() - start
+            return observations
+
+        def step_wait(self):
+            start = time.perf_counter()
+            result = self.venv.step_wait()
+            self.seconds += time.perf_counter() - start
+            return result
+
+    run_settings, model_kwargs = sb3.split_hyperparams(sb3.load_hyperparams("ppo", env_id))
+    env_kwargs = {**run_settings.get("env_kwargs", {}), **(env_kwargs or {})}
+    torch.set_num_threads(1)  # as opsgym train does
+    timed = TimedVecEnv(
+        make_vec_env(
+            env_id,
+            n_envs=int(run_settings.get("n_envs", 1)),
+            seed=seed,
+            env_kwargs={"render_mode": None, **env_kwargs},
+        )
+    )
+    venv = timed
+    normalization = sb3.normalize_kwargs(run_settings, model_kwargs)
+    if normalization is not None:
+        venv = VecNormalize(timed, **normalization)
+    policy_name = model_kwargs.pop("policy", "MlpPolicy")
+    model = sb3.ALGORITHMS["ppo"](
+        policy_name, venv, seed=seed, device="cpu", verbose=0, **model_kwargs
+    )
+    model.set_logger(Logger(folder=None, output_formats=[]))
+    start = time.perf_counter()
+    model.learn(total_timesteps=timesteps)
+    total = time.perf_counter() - start
+    venv.close()
+    return {"env_seconds": timed.seconds, "total_seconds": total, "fraction": timed.seconds / total}

@@ -13,6 +13,7 @@ def poisson_arrival_times(
     amplitude: float = 0.0,
     period: float = 1.0,
     phase: float = 0.0,
+    start: float = 0.0,
 ) -> np.ndarray:
     """Draw the first ``count`` arrival times of a (possibly modulated) Poisson process.
 
@@ -28,16 +29,18 @@ def poisson_arrival_times(
         amplitude: the relative modulation depth, in [0, 1).
         period: the modulation period [time units].
         phase: the modulation phase at t = 0 [radians].
+        start: the time the stream continues from; the process is memoryless, so
+            drawing in blocks, each starting at the previous block's last arrival,
+            gives the same process as one long draw.
 
     Returns:
-        A float64 array of ``count`` increasing arrival times, starting after t = 0.
+        A float64 array of ``count`` increasing arrival times, starting after ``start``.
     """
     if amplitude == 0.0:
-        return np.cumsum(rng.exponential(1.0 / rate, size=count))
+        return start + np.cumsum(rng.exponential(1.0 / rate, size=count))
     peak = rate * (1.0 + amplitude)
     kept: list[np.ndarray] = []
     total = 0
-    start = 0.0
     while total < count:
         batch = max(16, int((count - total) * (1.0 + amplitude) * 1.2))
         candidates = start + np.cumsum(rng.exponential(1.0 / peak, size=batch))

@@ -16,6 +16,7 @@ from opsgym.envs.load_balancing.simulator import LoadBalancerSimulator, job_size
 MODES = ("full", "feedback")
 SIZE_DISTRIBUTIONS = ("exponential", "pareto")
 DRIFTS = ("none", "slowdown", "failures")
+DRAW_BLOCK = 64  # requests drawn at a time: a reset's cost, amortized over steps
 
 
 class LoadBalancingEnv(gym.Env[np.ndarray, int]):
@@ -188,10 +189,13 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
         size = 4 * n + 1 if self.mode == "full" else 2 * n
         self.observation_space = spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
 
-        # the episode's workload, drawn at reset; plain lists because step reads one item
+        # the workload, drawn lazily in blocks of ``DRAW_BLOCK`` requests; plain lists
+        # because step reads one item. ``_block_start`` is the episode step of item 0.
         self._arrival_times: list[float] = []
         self._sizes: list[float] = []
         self._failure_draws: list[float] = []
+        self._block_start = 0
+        self._phase = 0.0
         self._response_times = np.zeros(self.episode_length)
         self._failed = np.zeros(self.episode_length, dtype=bool)
         self._step = 0
@@ -204,27 +208,30 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
         super().reset(seed=seed)
         rng = self.np_random
         count = self.episode_length
-        phase = rng.uniform(0.0, 2.0 * np.pi) if self.arrival_amplitude > 0 else 0.0
-        self._arrival_times = poisson_arrival_times(
-            rng,
-            count,
-            self.arrival_rate,
-            amplitude=self.arrival_amplitude,
-            period=self.arrival_period,
-            phase=phase,
-        ).tolist()
-        self._sizes = job_sizes(rng, count, self.size_distribution, self.pareto_shape).tolist()
-        self._failure_draws = rng.random(count).tolist()
+        self._phase = rng.uniform(0.0, 2.0 * np.pi) if self.arrival_amplitude > 0 else 0.0
         if self.drift == "none":
             self._drift_step, self._drift_backend = -1, -1
         else:
             self._drift_step = int(rng.integers(count // 4, max(count // 4 + 1, 3 * count // 4)))
             self._drift_backend = int(rng.integers(self.n_backends))
+        self._arrival_times = []
+        self._block_start = 0
+        self._draw_block(0.0)
 
         self.simulator.reset()
         self.simulator.advance_to(self._arrival_times[0])
         self._step = 0
         return self._observation(), {}
+
+    def _draw_block(self, start: float) -> None:
+        """Draw the next block of requests: a reset costs one block, not an episode."""
+        self._block_start += len(self._arrival_times)
+        arrivals, sizes, failure_draws = draw_workload_block(
+            self, self.np_random, self._phase, start
+        )
+        self._arrival_times = arrivals.tolist()
+        self._sizes = sizes.tolist()
+        self._failure_draws = failure_draws.tolist()
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         backend = validation.action_index(action, self.n_backends)
@@ -235,7 +242,8 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
             self._apply_drift()
 
         sim = self.simulator
-        response_time, failed = sim.dispatch(backend, self._sizes[k], self._failure_draws[k])
+        j = k - self._block_start
+        response_time, failed = sim.dispatch(backend, self._sizes[j], self._failure_draws[j])
         self._response_times[k] = response_time
         self._failed[k] = failed
         rewards = {"latency": -response_time, "error": -1.0 if failed else 0.0}
@@ -252,7 +260,10 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
         if truncated:
             info["episode_metrics"] = self.episode_metrics()
         else:
-            sim.advance_to(self._arrival_times[self._step])
+            if j + 1 == DRAW_BLOCK:
+                self._draw_block(self._arrival_times[j])
+                j = -1
+            sim.advance_to(self._arrival_times[j + 1])
         return self._observation(), reward, False, truncated, info
 
     def observation_fields(self) -> dict[str, slice]:
@@ -271,7 +282,9 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
     @property
     def next_request_size(self) -> float:
         """The size of the request waiting to be dispatched [work units]; 0 after the end."""
-        return self._sizes[self._step] if self._step < self.episode_length else 0.0
+        if self._step >= self.episode_length:
+            return 0.0
+        return self._sizes[self._step - self._block_start]
 
     def episode_metrics(self) -> dict[str, float]:
         """Latency percentiles [ms] and error rate over the requests dispatched so far."""
@@ -312,9 +325,28 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
         latency = [x / (x + scale) for x in sim.latency_ewma]
         if self.mode == "feedback":
             return np.array(latency + sim.error_ewma, dtype=np.float32)
-        queues = [q / (q + 1.0) for q in sim.queue_lengths()]
-        work = [w / (w + scale) for w in sim.work_left()]
+        queues = [len(q) / (len(q) + 1.0) for q in sim.in_flight]
+        now = sim.now  # work left max(0, busy - now), squashed, without a call per backend
+        work = [(b - now) / ((b - now) + scale) if b > now else 0.0 for b in sim.busy_until]
         size = self.next_request_size
         return np.array(
             queues + work + latency + sim.error_ewma + [size / (size + 1.0)], dtype=np.float32
         )
+
+
+def draw_workload_block(
+    env: LoadBalancingEnv, rng: np.random.Generator, phase: float, start: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The next ``DRAW_BLOCK`` requests of ``env``'s workload: their arrival times (after
+    ``start``), sizes and failure draws, in the order the single and vector envs share."""
+    arrivals = poisson_arrival_times(
+        rng,
+        DRAW_BLOCK,
+        env.arrival_rate,
+        amplitude=env.arrival_amplitude,
+        period=env.arrival_period,
+        phase=phase,
+        start=start,
+    )
+    sizes = job_sizes(rng, DRAW_BLOCK, env.size_distribution, env.pareto_shape)
+    return arrivals, sizes, rng.random(DRAW_BLOCK)
