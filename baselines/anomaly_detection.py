@@ -13,6 +13,7 @@ import math
 from opsgym.baselines.common import RandomPolicy
 from opsgym.envs.anomaly_detection import AnomalyDetectionEnv, LabelOracle
 from opsgym.envs.anomaly_detection.simulator import squash, unsquash
+from opsgym.envs.core import validation
 
 
 class _ZRule:
@@ -22,11 +23,7 @@ class _ZRule:
     limit = 3.0
 
     def __init__(self, env, seed: int | None = None) -> None:
-        unwrapped = env.unwrapped
-        if not isinstance(unwrapped, AnomalyDetectionEnv):
-            raise TypeError(
-                f"{type(self).__name__} needs an AnomalyDetectionEnv, got {type(unwrapped)}"
-            )
+        unwrapped = validation.unwrapped_as(env, AnomalyDetectionEnv, f"{type(self).__name__}")
         fields = unwrapped.observation_fields()
         self.indices = [i for name, i in fields.items() if name.endswith("." + self.feature)]
         self.threshold = float(squash(self.limit))  # the limit in observation units

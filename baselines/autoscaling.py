@@ -14,14 +14,13 @@ import math
 
 from opsgym.baselines.common import RandomPolicy
 from opsgym.envs.autoscaling import AutoscalingEnv, PerfectForesightOracle
+from opsgym.envs.core import validation
 from opsgym.envs.core.seasonal import SECONDS_PER_WEEK
 
 
 class _Rule:
     def __init__(self, env, target_utilization: float) -> None:
-        unwrapped = env.unwrapped
-        if not isinstance(unwrapped, AutoscalingEnv):
-            raise TypeError(f"{type(self).__name__} needs an AutoscalingEnv, got {type(unwrapped)}")
+        unwrapped = validation.unwrapped_as(env, AutoscalingEnv, f"{type(self).__name__}")
         self.env = unwrapped
         self.target = target_utilization
         self.k = unwrapped.max_step_change

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from opsgym.baselines.common import RandomPolicy
 from opsgym.envs.caching import BeladyOracle, CachingEnv
+from opsgym.envs.core import validation
 
 
 class _Rule:
     def __init__(self, env, seed: int | None = None) -> None:
-        unwrapped = env.unwrapped
-        if not isinstance(unwrapped, CachingEnv):
-            raise TypeError(f"{type(self).__name__} needs a CachingEnv, got {type(unwrapped)}")
+        unwrapped = validation.unwrapped_as(env, CachingEnv, f"{type(self).__name__}")
         fields = unwrapped.observation_fields()
         self.recency = fields["recency"]
         self.frequency = fields["frequency"]

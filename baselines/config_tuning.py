@@ -11,6 +11,7 @@ import math
 
 from opsgym.baselines.common import RandomPolicy
 from opsgym.envs.config_tuning import ConfigTuningEnv, PhaseBestOracle
+from opsgym.envs.core import validation
 
 HOLD = 0
 THREADS, POOL = 0, 1
@@ -22,10 +23,7 @@ def move(knob: int, up: bool) -> int:
 
 
 def _unwrap(env, policy: str) -> ConfigTuningEnv:
-    unwrapped = env.unwrapped
-    if not isinstance(unwrapped, ConfigTuningEnv):
-        raise TypeError(f"{policy} needs a ConfigTuningEnv, got {type(unwrapped)}")
-    return unwrapped
+    return validation.unwrapped_as(env, ConfigTuningEnv, policy)
 
 
 def _positions(observation, grids) -> list[int]:

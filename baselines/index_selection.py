@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from opsgym.baselines.common import RandomPolicy
+from opsgym.envs.core import validation
 from opsgym.envs.index_selection import IndexSelectionEnv, PhaseBestOracle
 
 HOLD = 0
@@ -30,11 +31,7 @@ class _Rule:
     walks the built set toward a goal: drops first (they free space), then builds."""
 
     def __init__(self, env, seed: int | None = None, smoothing: float = 0.2) -> None:
-        unwrapped = env.unwrapped
-        if not isinstance(unwrapped, IndexSelectionEnv):
-            raise TypeError(
-                f"{type(self).__name__} needs an IndexSelectionEnv, got {type(unwrapped)}"
-            )
+        unwrapped = validation.unwrapped_as(env, IndexSelectionEnv, f"{type(self).__name__}")
         self.env = unwrapped
         self.candidates = unwrapped.candidates()
         self.k = len(self.candidates)
@@ -66,8 +63,7 @@ class NoIndexes:
     """Never build an index: every query scans the table."""
 
     def __init__(self, env, seed: int | None = None) -> None:
-        if not isinstance(env.unwrapped, IndexSelectionEnv):
-            raise TypeError(f"NoIndexes needs an IndexSelectionEnv, got {type(env.unwrapped)}")
+        validation.unwrapped_as(env, IndexSelectionEnv, "NoIndexes")
 
     def act(self, observation) -> int:
         return HOLD

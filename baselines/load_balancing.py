@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from opsgym.baselines.common import RandomPolicy, argmin_random_tie
+from opsgym.envs.core import validation
 from opsgym.envs.load_balancing import ExpectedCostOracle, LoadBalancingEnv
 
 
@@ -23,11 +24,7 @@ class _Rule:
     needs_full_observation = False
 
     def __init__(self, env, seed: int | None = None) -> None:
-        unwrapped = env.unwrapped
-        if not isinstance(unwrapped, LoadBalancingEnv):
-            raise TypeError(
-                f"{type(self).__name__} needs a LoadBalancingEnv, got {type(unwrapped)}"
-            )
+        unwrapped = validation.unwrapped_as(env, LoadBalancingEnv, f"{type(self).__name__}")
         if self.needs_full_observation and unwrapped.mode != "full":
             raise ValueError(
                 f"{type(self).__name__} reads queue state and needs mode='full', "

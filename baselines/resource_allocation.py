@@ -10,16 +10,13 @@ DeepRM is compared with (Mao et al., HotNets 2016, section 5).
 from __future__ import annotations
 
 from opsgym.baselines.common import RandomPolicy
+from opsgym.envs.core import validation
 from opsgym.envs.resource_allocation import ResourceAllocationEnv
 
 
 class _Rule:
     def __init__(self, env, seed: int | None = None) -> None:
-        unwrapped = env.unwrapped
-        if not isinstance(unwrapped, ResourceAllocationEnv):
-            raise TypeError(
-                f"{type(self).__name__} needs a ResourceAllocationEnv, got {type(unwrapped)}"
-            )
+        unwrapped = validation.unwrapped_as(env, ResourceAllocationEnv, f"{type(self).__name__}")
         self.capacities = unwrapped.capacities
         self.n_resources = unwrapped.n_resources
         self.horizon = unwrapped.horizon

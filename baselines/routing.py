@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from opsgym.envs.core import validation
 from opsgym.envs.routing import GreedyDelayOracle, RoutingEnv
 
 
 class _Rule:
     def __init__(self, env, seed: int | None = None) -> None:
-        unwrapped = env.unwrapped
-        if not isinstance(unwrapped, RoutingEnv):
-            raise TypeError(f"{type(self).__name__} needs a RoutingEnv, got {type(unwrapped)}")
+        unwrapped = validation.unwrapped_as(env, RoutingEnv, f"{type(self).__name__}")
         self.fields = unwrapped.observation_fields()
         self.rng = np.random.default_rng(seed)
 

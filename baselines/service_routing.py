@@ -10,16 +10,13 @@ from __future__ import annotations
 import numpy as np
 
 from opsgym.baselines.common import RandomPolicy, argmin_random_tie
+from opsgym.envs.core import validation
 from opsgym.envs.service_routing import ServiceRoutingEnv, TrueLatencyOracle
 
 
 class _Rule:
     def __init__(self, env, seed: int | None = None) -> None:
-        unwrapped = env.unwrapped
-        if not isinstance(unwrapped, ServiceRoutingEnv):
-            raise TypeError(
-                f"{type(self).__name__} needs a ServiceRoutingEnv, got {type(unwrapped)}"
-            )
+        unwrapped = validation.unwrapped_as(env, ServiceRoutingEnv, f"{type(self).__name__}")
         self.n = unwrapped.n_replicas
         self.regions = unwrapped.regions
         fields = unwrapped.observation_fields()

@@ -488,7 +488,11 @@ def test_readers_round_trip(tmp_path):
         ("size.csv", b"time,obj_id,size\n1,2,3\n2,5,-1\n", r"size.csv: line 3: size"),
         ("short.csv", b"time,obj_id,size\n1,2\n", r"short.csv: line 2: expected 3 fields"),
         ("empty.csv", b"", r"empty.csv: the trace is empty"),
-        ("cut.gz", gzip.compress(b"\x00\x00\x00\x01\x00\x00", mtime=0), r"cut.gz: record 1 is truncated"),
+        (
+            "cut.gz",
+            gzip.compress(b"\x00\x00\x00\x01\x00\x00", mtime=0),
+            r"cut.gz: record 1 is truncated",
+        ),
         ("plain.gz", b"\x00\x00\x00\x01", r"plain.gz: not a readable gzip file"),
         ("empty.gz", b"", r"empty.gz: the trace is empty"),
         ("x.oracleGeneral", b"\x00" * 30, r"x.oracleGeneral: record 1 is truncated"),

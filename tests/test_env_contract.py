@@ -161,3 +161,12 @@ def test_unknown_argument_and_out_of_range_action_are_named(env_id):
     env.reset(seed=0)
     with pytest.raises(ValueError, match="action"):
         env.step(env.action_space.n)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_unsupported_render_mode_is_a_type_error_naming_it(env_id):
+    # TypeError is what SB3's make_vec_env and rl-zoo3 expect, to retry without rendering
+    env_class = gym.spec(env_id).entry_point
+    creator = gym.envs.registration.load_env_creator(env_class)
+    with pytest.raises(TypeError, match="render_mode"):
+        creator(render_mode="rgb_array")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from opsgym.envs.anomaly_detection.env import AnomalyDetectionEnv
+from opsgym.envs.core import validation
 
 
 class LabelOracle:
@@ -19,9 +20,7 @@ class LabelOracle:
     """
 
     def __init__(self, env) -> None:
-        unwrapped = env.unwrapped
-        if not isinstance(unwrapped, AnomalyDetectionEnv):
-            raise TypeError(f"LabelOracle needs an AnomalyDetectionEnv, got {type(unwrapped)}")
+        unwrapped = validation.unwrapped_as(env, AnomalyDetectionEnv, "LabelOracle")
         self.env = unwrapped
 
     def act(self, observation: np.ndarray) -> int:

@@ -291,9 +291,7 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
         self.cost_weight = validation.non_negative("cost_weight", cost_weight)
         self.sla_weight = validation.non_negative("sla_weight", sla_weight)
         self.drop_weight = validation.non_negative("drop_weight", drop_weight)
-        if render_mode is not None:
-            validation.choice("render_mode", render_mode, self.metadata["render_modes"])
-        self.render_mode = render_mode
+        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
 
         self.workload = EpisodeWorkload(
             workload,

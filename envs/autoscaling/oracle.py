@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from opsgym.envs.autoscaling.env import AutoscalingEnv
+from opsgym.envs.core import validation
 
 MAX_TABLE = 50_000_000  # steps x states of the plan's choice table (int8)
 
@@ -178,11 +179,7 @@ class PerfectForesightOracle:
     """
 
     def __init__(self, env) -> None:
-        unwrapped = env.unwrapped
-        if not isinstance(unwrapped, AutoscalingEnv):
-            raise TypeError(
-                f"PerfectForesightOracle needs an AutoscalingEnv, got {type(unwrapped)}"
-            )
+        unwrapped = validation.unwrapped_as(env, AutoscalingEnv, "PerfectForesightOracle")
         check_plan_size(unwrapped)
         self.env = unwrapped
         self.plan: Plan | None = None

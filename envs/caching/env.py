@@ -198,9 +198,7 @@ class CachingEnv(gym.Env[np.ndarray, int]):
             validation.choice("trace_format", trace_format, FORMATS)
         self.count_half_life = validation.non_negative("count_half_life", count_half_life)
         self.reward_metric = validation.choice("reward_metric", reward_metric, REWARD_METRICS)
-        if render_mode is not None:
-            validation.choice("render_mode", render_mode, self.metadata["render_modes"])
-        self.render_mode = render_mode
+        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
 
         self.workload = Workload.build(config, trace_path, trace_format)
         self.episode_length = config.episode_length

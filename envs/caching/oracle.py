@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from opsgym.envs.caching.env import CachingEnv
+from opsgym.envs.core import validation
 
 
 class BeladyOracle:
@@ -22,9 +23,7 @@ class BeladyOracle:
     """
 
     def __init__(self, env) -> None:
-        unwrapped = env.unwrapped
-        if not isinstance(unwrapped, CachingEnv):
-            raise TypeError(f"BeladyOracle needs a CachingEnv, got {type(unwrapped)}")
+        unwrapped = validation.unwrapped_as(env, CachingEnv, "BeladyOracle")
         self.env = unwrapped
 
     def act(self, observation: np.ndarray) -> int:

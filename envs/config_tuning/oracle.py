@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from opsgym.envs.config_tuning.env import ConfigTuningEnv
+from opsgym.envs.core import validation
 
 MAX_CONFIGURATIONS = 50_000  # beyond this the exhaustive search is too slow for a reference
 
@@ -46,9 +47,7 @@ class PhaseBestOracle:
     """
 
     def __init__(self, env) -> None:
-        unwrapped = env.unwrapped
-        if not isinstance(unwrapped, ConfigTuningEnv):
-            raise TypeError(f"PhaseBestOracle needs a ConfigTuningEnv, got {type(unwrapped)}")
+        unwrapped = validation.unwrapped_as(env, ConfigTuningEnv, "PhaseBestOracle")
         size = math.prod(len(options) for options in unwrapped.knob_options)
         if size > MAX_CONFIGURATIONS:
             raise ValueError(

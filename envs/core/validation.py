@@ -81,6 +81,20 @@ def choice(name: str, value: object, choices: Sequence[str]) -> str:
     return str(value)
 
 
+def unwrapped_as(env: object, env_class: type, user: str):
+    """The innermost env under ``env``'s wrappers, or raise if it is not an ``env_class``.
+
+    Args:
+        env: an environment, possibly wrapped (anything with ``.unwrapped``).
+        env_class: the environment class the caller works with.
+        user: who asks, for the message (a policy or oracle name).
+    """
+    unwrapped = getattr(env, "unwrapped", env)
+    if not isinstance(unwrapped, env_class):
+        raise TypeError(f"{user} needs a {env_class.__name__}, got {type(unwrapped).__name__}")
+    return unwrapped
+
+
 def render_mode(value: object, supported: Sequence[str]) -> str | None:
     """Return ``value`` if it is None or a supported render mode, else raise ``TypeError``.
 

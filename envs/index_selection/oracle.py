@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from opsgym.envs.core import validation
 from opsgym.envs.index_selection.env import IndexSelectionEnv
 
 MAX_SUBSETS = 100_000  # beyond this the exhaustive search takes too long to be a reference
@@ -58,9 +59,7 @@ class PhaseBestOracle:
     """
 
     def __init__(self, env) -> None:
-        unwrapped = env.unwrapped
-        if not isinstance(unwrapped, IndexSelectionEnv):
-            raise TypeError(f"PhaseBestOracle needs an IndexSelectionEnv, got {type(unwrapped)}")
+        unwrapped = validation.unwrapped_as(env, IndexSelectionEnv, "PhaseBestOracle")
         bound = subset_bound(unwrapped)
         if bound > MAX_SUBSETS:
             raise ValueError(

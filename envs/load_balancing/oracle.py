@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from opsgym.envs.core import validation
 from opsgym.envs.load_balancing.env import LoadBalancingEnv
 
 
@@ -22,9 +23,7 @@ class ExpectedCostOracle:
     """
 
     def __init__(self, env) -> None:
-        unwrapped = env.unwrapped
-        if not isinstance(unwrapped, LoadBalancingEnv):
-            raise TypeError(f"ExpectedCostOracle needs a LoadBalancingEnv, got {type(unwrapped)}")
+        unwrapped = validation.unwrapped_as(env, LoadBalancingEnv, "ExpectedCostOracle")
         self.env = unwrapped
 
     def act(self, observation: np.ndarray) -> int:

@@ -6,6 +6,8 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
 
+from opsgym.envs.core import validation
+
 
 def min_max_utilization(
     n_nodes: int,
@@ -72,9 +74,7 @@ class GreedyDelayOracle:
     def __init__(self, env) -> None:
         from opsgym.envs.routing.env import RoutingEnv
 
-        unwrapped = env.unwrapped
-        if not isinstance(unwrapped, RoutingEnv):
-            raise TypeError(f"GreedyDelayOracle needs a RoutingEnv, got {type(unwrapped)}")
+        unwrapped = validation.unwrapped_as(env, RoutingEnv, "GreedyDelayOracle")
         self.env = unwrapped
 
     def act(self, observation) -> int:

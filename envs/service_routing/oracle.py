@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from opsgym.envs.core import validation
 from opsgym.envs.service_routing.env import ServiceRoutingEnv
 
 
@@ -20,9 +21,7 @@ class TrueLatencyOracle:
     """
 
     def __init__(self, env) -> None:
-        unwrapped = env.unwrapped
-        if not isinstance(unwrapped, ServiceRoutingEnv):
-            raise TypeError(f"TrueLatencyOracle needs a ServiceRoutingEnv, got {type(unwrapped)}")
+        unwrapped = validation.unwrapped_as(env, ServiceRoutingEnv, "TrueLatencyOracle")
         self.env = unwrapped
 
     def act(self, observation: np.ndarray) -> int:
