@@ -10,7 +10,8 @@ Rewards on any scale are accepted. Algorithms whose theory needs rewards in [0, 
 else adaptive (the range seen so far). Epsilon-greedy and LinUCB use raw rewards.
 
 All bandits are *online* learners: they keep updating while they serve, in training and
-in evaluation alike, as a deployed bandit does.
+in evaluation alike, as a deployed bandit does. Given an ``action_mask`` (see
+:mod:`opsgym.agents.protocol`) they choose among the valid arms only.
 """
 
 from __future__ import annotations
@@ -54,13 +55,15 @@ class Bandit:
     def hyperparameters(self) -> dict:
         return {"n_arms": self.n_arms, "seed": self.seed, "reward_range": self.reward_range}
 
-    def act(self, observation: Any) -> int:
-        untried = np.flatnonzero(self.counts == 0)
-        if untried.size:
-            return int(untried[0])
-        return self.choose(observation)
+    def act(self, observation: Any, action_mask: np.ndarray | None = None) -> int:
+        untried = self.counts == 0
+        if action_mask is not None:
+            untried &= action_mask
+        if untried.any():
+            return int(np.argmax(untried))
+        return self.choose(observation, action_mask)
 
-    def choose(self, observation: Any) -> int:
+    def choose(self, observation: Any, action_mask: np.ndarray | None) -> int:
         raise NotImplementedError
 
     def update(self, observation, action, reward, next_observation, terminated) -> None:
@@ -72,9 +75,17 @@ class Bandit:
         """The reward as this algorithm averages it: scaled into [0, 1] by default."""
         return self.scale(float(reward))
 
-    def _argmax(self, scores: np.ndarray) -> int:
+    def _argmax(self, scores: np.ndarray, action_mask: np.ndarray | None) -> int:
+        """The best valid arm, ties broken at random."""
+        if action_mask is not None:
+            scores = np.where(action_mask, scores, -np.inf)
         best = np.flatnonzero(scores == scores.max())
         return int(best[0] if best.size == 1 else self.rng.choice(best))
+
+    def _random_arm(self, action_mask: np.ndarray | None) -> int:
+        if action_mask is None:
+            return int(self.rng.integers(self.n_arms))
+        return int(self.rng.choice(np.flatnonzero(action_mask)))
 
     # checkpoints ------------------------------------------------------------------------
     def arrays(self) -> dict[str, np.ndarray]:
@@ -125,10 +136,10 @@ class EpsilonGreedy(Bandit):
             return self.epsilon
         return min(self.epsilon, self.decay / max(self.t, 1))
 
-    def choose(self, observation):
+    def choose(self, observation, action_mask):
         if self.rng.random() < self.current_epsilon():
-            return int(self.rng.integers(self.n_arms))
-        return self._argmax(self.values)
+            return self._random_arm(action_mask)
+        return self._argmax(self.values, action_mask)
 
     def target(self, reward):
         return float(reward)  # a mean needs no rescaling
@@ -145,9 +156,9 @@ class UCB1(Bandit):
     def hyperparameters(self):
         return super().hyperparameters() | {"c": self.c}
 
-    def choose(self, observation):
-        bonus = np.sqrt(self.c * math.log(self.t) / self.counts)
-        return self._argmax(self.values + bonus)
+    def choose(self, observation, action_mask):
+        bonus = np.sqrt(self.c * math.log(max(self.t, 1)) / np.maximum(self.counts, 1e-12))
+        return self._argmax(self.values + bonus, action_mask)
 
 
 class ThompsonBernoulli(Bandit):
@@ -162,8 +173,9 @@ class ThompsonBernoulli(Bandit):
         self.successes = np.zeros(self.n_arms)
         self.failures = np.zeros(self.n_arms)
 
-    def act(self, observation):
-        return self._argmax(self.rng.beta(self.successes + 1.0, self.failures + 1.0))
+    def act(self, observation, action_mask=None):
+        samples = self.rng.beta(self.successes + 1.0, self.failures + 1.0)
+        return self._argmax(samples, action_mask)
 
     def update(self, observation, action, reward, next_observation, terminated):
         scaled = self.target(reward)
@@ -186,12 +198,12 @@ class ThompsonGaussian(Bandit):
         super().__init__(n_arms, seed, reward_range)
         self.squares = np.zeros(self.n_arms)  # sums of squared deviations (Welford)
 
-    def act(self, observation):
+    def act(self, observation, action_mask=None):
         total = self.counts.sum()
         sigma = math.sqrt(self.squares.sum() / (total - 1)) if total > 1 else 1.0
         sigma = sigma if sigma > 0 else 1.0
         samples = self.rng.normal(self.values, sigma / np.sqrt(self.counts + 1.0))
-        return self._argmax(samples)
+        return self._argmax(samples, action_mask)
 
     def update(self, observation, action, reward, next_observation, terminated):
         before = self.values[action]
@@ -221,14 +233,14 @@ class SlidingWindowUCB(Bandit):
     def hyperparameters(self):
         return super().hyperparameters() | {"window": self.window, "c": self.c}
 
-    def choose(self, observation):
+    def choose(self, observation, action_mask):
         means = self.sums / np.maximum(self.counts, 1)
         horizon = min(self.t, self.window)
         bonus = np.sqrt(self.c * math.log(max(horizon, 2)) / np.maximum(self.counts, 1e-9))
-        return self._argmax(np.where(self.counts > 0, means + bonus, np.inf))
+        return self._argmax(np.where(self.counts > 0, means + bonus, np.inf), action_mask)
 
-    def act(self, observation):
-        return self.choose(observation)
+    def act(self, observation, action_mask=None):
+        return self.choose(observation, action_mask)
 
     def update(self, observation, action, reward, next_observation, terminated):
         self.t += 1
@@ -275,15 +287,11 @@ class DiscountedUCB(Bandit):
     def hyperparameters(self):
         return super().hyperparameters() | {"gamma": self.gamma, "c": self.c}
 
-    def choose(self, observation):
+    def choose(self, observation, action_mask):
         total = max(self.counts.sum(), 2.0)
         means = self.sums / np.maximum(self.counts, 1e-12)
         bonus = np.sqrt(self.c * math.log(total) / np.maximum(self.counts, 1e-12))
-        return self._argmax(means + bonus)
-
-    def act(self, observation):
-        untried = np.flatnonzero(self.counts == 0)
-        return int(untried[0]) if untried.size else self.choose(observation)
+        return self._argmax(means + bonus, action_mask)
 
     def update(self, observation, action, reward, next_observation, terminated):
         self.t += 1
@@ -301,7 +309,12 @@ class DiscountedUCB(Bandit):
 class EXP3(Bandit):
     """Exponential weights for adversarial rewards (Auer et al., "The nonstochastic
     multiarmed bandit problem", 2002), with exploration ``gamma`` and importance-weighted
-    reward estimates; weights are kept in log space so they never overflow."""
+    estimates of the loss (1 - scaled reward); weights are kept in log space so they never
+    overflow. Losses rather than gains, because with action masks the arms are "sleeping"
+    (Kleinberg, Niculescu-Mizil and Sharma, 2010): an arm that is the only valid one is
+    played often whatever its reward, and would pile up gains; losses make every forced
+    pull count against it. In expectation the two differ by the same constant for every
+    arm, which exponential weights ignore."""
 
     def __init__(self, n_arms, seed=None, reward_range=None, gamma=0.1):
         super().__init__(n_arms, seed, reward_range)
@@ -309,22 +322,30 @@ class EXP3(Bandit):
             raise ValueError(f"gamma must be in (0, 1], got {gamma!r}")
         self.gamma = float(gamma)
         self.log_weights = np.zeros(self.n_arms)
+        self.played: np.ndarray | None = None  # the distribution of the last act
 
     def hyperparameters(self):
         return super().hyperparameters() | {"gamma": self.gamma}
 
-    def probabilities(self) -> np.ndarray:
+    def probabilities(self, action_mask: np.ndarray | None = None) -> np.ndarray:
+        """The arms' probabilities, restricted to the valid ones if masked."""
         weights = np.exp(self.log_weights - self.log_weights.max())
-        return (1.0 - self.gamma) * weights / weights.sum() + self.gamma / self.n_arms
+        p = (1.0 - self.gamma) * weights / weights.sum() + self.gamma / self.n_arms
+        if action_mask is None:
+            return p
+        p = np.where(action_mask, p, 0.0)
+        return p / p.sum()
 
-    def act(self, observation):
-        return int(self.rng.choice(self.n_arms, p=self.probabilities()))
+    def act(self, observation, action_mask=None):
+        self.played = self.probabilities(action_mask)
+        return int(self.rng.choice(self.n_arms, p=self.played))
 
     def update(self, observation, action, reward, next_observation, terminated):
-        probability = self.probabilities()[action]
+        played = self.played if self.played is not None else self.probabilities()
+        probability, self.played = played[action], None
         super().update(observation, action, reward, next_observation, terminated)
-        estimate = self.scale(float(reward)) / probability
-        self.log_weights[action] += self.gamma * estimate / self.n_arms
+        loss_estimate = (1.0 - self.scale(float(reward))) / probability
+        self.log_weights[action] -= self.gamma * loss_estimate / self.n_arms
 
     def arrays(self):
         return super().arrays() | {"log_weights": self.log_weights}
@@ -363,11 +384,11 @@ class LinUCB(Bandit):
             raise ValueError(f"LinUCB expects contexts of size {self.context_dim}, got {x.size}")
         return np.append(x, 1.0)
 
-    def act(self, observation):
+    def act(self, observation, action_mask=None):
         x = self.context(observation)
         theta = np.einsum("aij,aj->ai", self.covariance, self.moments)
         width = np.sqrt(np.einsum("i,aij,j->a", x, self.covariance, x))
-        return self._argmax(theta @ x + self.alpha * width)
+        return self._argmax(theta @ x + self.alpha * width, action_mask)
 
     def update(self, observation, action, reward, next_observation, terminated):
         self.t += 1

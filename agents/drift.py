@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from opsgym.agents.protocol import Learner
+from opsgym.agents.protocol import Learner, MaskAwareCaller
 
 
 class PageHinkley:
@@ -83,17 +83,28 @@ class DriftResetLearner:
         self.make_learner = make_learner
         self.detector = detector if detector is not None else PageHinkley()
         self.learner = make_learner()
+        self.caller = MaskAwareCaller(self.learner)
         self.resets: list[int] = []  # the update counts at which the learner was rebuilt
         self.updates = 0
 
-    def act(self, observation: Any) -> int:
-        return self.learner.act(observation)
+    def act(self, observation: Any, action_mask=None) -> int:
+        return self.caller.act(observation, {"action_mask": action_mask})
 
-    def update(self, observation, action, reward, next_observation, terminated) -> None:
-        self.learner.update(observation, action, reward, next_observation, terminated)
+    def update(
+        self, observation, action, reward, next_observation, terminated, next_action_mask=None
+    ) -> None:
+        self.caller.update(
+            observation,
+            action,
+            reward,
+            next_observation,
+            terminated,
+            {"action_mask": next_action_mask},
+        )
         self.updates += 1
         if self.detector.update(float(reward)):
             self.learner = self.make_learner()
+            self.caller = MaskAwareCaller(self.learner)
             self.resets.append(self.updates)
 
     def save(self, path: str | Path) -> None:

@@ -11,6 +11,9 @@ Exploration and learning rates follow schedules (:class:`Schedule`): constant, l
 exponential decay over updates, or 1/visits per state-action pair. A constant learning
 rate keeps old data fading, which is what a drifting world needs; 1/visits converges on
 a stationary one (Watkins and Dayan, "Q-learning", 1992).
+
+Given action masks (see :mod:`opsgym.agents.protocol`), the agents explore and exploit
+among the valid actions only and bootstrap on the valid next actions.
 """
 
 from __future__ import annotations
@@ -177,26 +180,38 @@ class TabularAgent:
             self.visits[state] = np.zeros(self.n_actions, dtype=np.int64)
         return row
 
-    def act(self, observation: Any) -> int:
+    def act(self, observation: Any, action_mask: np.ndarray | None = None) -> int:
         state = self.discretize(observation)
-        if not self.greedy and self.rng.random() < self.epsilon(self.t):
-            return int(self.rng.integers(self.n_actions))
-        return self._greedy(self.values(state))
+        return self._epsilon_greedy(self.values(state), action_mask)
 
-    def _greedy(self, row: np.ndarray) -> int:
+    def _epsilon_greedy(self, row: np.ndarray, action_mask: np.ndarray | None) -> int:
+        if not self.greedy and self.rng.random() < self.epsilon(self.t):
+            if action_mask is None:
+                return int(self.rng.integers(self.n_actions))
+            return int(self.rng.choice(np.flatnonzero(action_mask)))
+        return self._greedy(row, action_mask)
+
+    def _greedy(self, row: np.ndarray, action_mask: np.ndarray | None) -> int:
+        if action_mask is not None:
+            row = np.where(action_mask, row, -np.inf)
         best = np.flatnonzero(row == row.max())
         return int(best[0] if best.size == 1 else self.rng.choice(best))
 
-    def update(self, observation, action, reward, next_observation, terminated) -> None:
+    def update(
+        self, observation, action, reward, next_observation, terminated, next_action_mask=None
+    ) -> None:
         state, next_state = self.discretize(observation), self.discretize(next_observation)
         row = self.values(state)
         self.visits[state][action] += 1
-        bootstrap = 0.0 if terminated else self.gamma * self.next_value(next_state)
+        bootstrap = 0.0
+        if not terminated:
+            bootstrap = self.gamma * self.next_value(next_state, next_action_mask)
         rate = self.learning_rate(self.t, int(self.visits[state][action]))
         row[action] += rate * (float(reward) + bootstrap - row[action])
         self.t += 1
 
-    def next_value(self, next_state: int) -> float:
+    def next_value(self, next_state: int, action_mask: np.ndarray | None) -> float:
+        """The bootstrap value of ``next_state`` (its valid actions only, if masked)."""
         raise NotImplementedError
 
     def hyperparameters(self) -> dict:
@@ -254,19 +269,21 @@ class TabularAgent:
 class QLearning(TabularAgent):
     """Off-policy TD control: bootstrap on the best next action (Watkins, 1989)."""
 
-    def next_value(self, next_state):
-        return float(self.values(next_state).max())
+    def next_value(self, next_state, action_mask):
+        row = self.values(next_state)
+        return float(row.max() if action_mask is None else row[action_mask].max())
 
 
 class ExpectedSARSA(TabularAgent):
     """Bootstrap on the expected next value under the epsilon-greedy policy (van Seijen
     et al., 2009): lower variance than SARSA, on-policy like it."""
 
-    def next_value(self, next_state):
+    def next_value(self, next_state, action_mask):
         row = self.values(next_state)
+        valid = np.ones(self.n_actions, bool) if action_mask is None else action_mask
         epsilon = 0.0 if self.greedy else self.epsilon(self.t)
-        best = np.flatnonzero(row == row.max())
-        probabilities = np.full(self.n_actions, epsilon / self.n_actions)
+        best = np.flatnonzero(valid & (row == row[valid].max()))
+        probabilities = np.where(valid, epsilon / valid.sum(), 0.0)
         probabilities[best] += (1.0 - epsilon) / best.size
         return float(probabilities @ row)
 
@@ -282,19 +299,16 @@ class SARSA(TabularAgent):
         super().__init__(*args, **kwargs)
         self._planned: tuple[int, int] | None = None  # (state, action) drawn in update
 
-    def act(self, observation):
+    def act(self, observation, action_mask=None):
         state = self.discretize(observation)
         if self._planned is not None and self._planned[0] == state and not self.greedy:
             action = self._planned[1]
             self._planned = None
             return action
-        return super().act(observation)
+        return super().act(observation, action_mask)
 
-    def next_value(self, next_state):
+    def next_value(self, next_state, action_mask):
         row = self.values(next_state)
-        if self.rng.random() < self.epsilon(self.t):
-            action = int(self.rng.integers(self.n_actions))
-        else:
-            action = self._greedy(row)
+        action = self._epsilon_greedy(row, action_mask)
         self._planned = (next_state, action)
         return float(row[action])

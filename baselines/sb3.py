@@ -175,11 +175,10 @@ class ObservationNormalizer:
 
 
 class SB3Policy:
-    """A trained SB3 model behind the opsgym policy protocol.
+    """A trained SB3 model behind the opsgym policy protocol (MaskablePPO uses the mask).
 
     Args:
         model: the trained algorithm.
-        env: the environment it acts in; its action mask is used for MaskablePPO.
         normalizer: the frozen observation normalization the model was trained with.
         deterministic: take the most likely action rather than sampling.
     """
@@ -187,22 +186,20 @@ class SB3Policy:
     def __init__(
         self,
         model: BaseAlgorithm,
-        env=None,
         normalizer: ObservationNormalizer | None = None,
         deterministic: bool = True,
     ) -> None:
         self.model = model
-        self.env = env
         self.normalizer = normalizer
         self.deterministic = deterministic
         self.masked = type(model).__name__ == "MaskablePPO"
 
-    def act(self, observation: Any) -> int:
+    def act(self, observation: Any, action_mask: np.ndarray | None = None) -> int:
         if self.normalizer is not None:
             observation = self.normalizer(observation)
         kwargs: dict[str, Any] = {"deterministic": self.deterministic}
-        if self.masked and self.env is not None:
-            kwargs["action_masks"] = self.env.unwrapped.action_masks()
+        if self.masked and action_mask is not None:
+            kwargs["action_masks"] = action_mask
         action, _ = self.model.predict(observation, **kwargs)
         return int(action)
 

@@ -8,8 +8,9 @@ import pytest
 
 import opsgym.envs
 from opsgym.agents import agent_names, bandits, make_agent, tabular
+from opsgym.agents.protocol import MaskAwareCaller
 from opsgym.baselines import make_policy
-from opsgym.train.runner import run_episode
+from opsgym.train.runner import evaluation_seeds, run_episode
 
 
 def bernoulli_regret(agent, means, horizon, rng, switch=None, after=None) -> np.ndarray:
@@ -240,18 +241,84 @@ def test_loading_another_agents_checkpoint_names_the_problem(tmp_path):
 
 @pytest.mark.parametrize("env_id", opsgym.envs.opsgym_ids())
 @pytest.mark.parametrize("name", agent_names())
-def test_every_agent_runs_on_every_environment(env_id, name):
+def test_every_agent_runs_on_every_environment_and_takes_only_valid_actions(env_id, name):
     env = gym.make(env_id)
-    agent = make_agent(name, env, seed=0)
-    observation, _ = env.reset(seed=0)
+    agent = MaskAwareCaller(make_agent(name, env, seed=0))
+    assert agent.masked_act
+    observation, info = env.reset(seed=0)
     for _ in range(200):
-        action = agent.act(observation)
+        action = agent.act(observation, info)
         assert env.action_space.contains(action)
-        next_observation, reward, terminated, truncated, _ = env.step(action)
-        agent.update(observation, action, reward, next_observation, terminated)
+        if "action_mask" in info:
+            assert info["action_mask"][action], f"{name} took the invalid action {action}"
+        next_observation, reward, terminated, truncated, info = env.step(action)
+        agent.update(observation, action, reward, next_observation, terminated, info)
         observation = next_observation
         if terminated or truncated:
-            observation, _ = env.reset()
+            observation, info = env.reset()
+
+
+class Recorder:
+    """A policy that records what the caller passes it."""
+
+    def __init__(self, masked: bool) -> None:
+        self.seen: list = []
+        if masked:
+            self.act = self.masked_act
+
+    def act(self, observation):
+        self.seen.append("no mask")
+        return 0
+
+    def masked_act(self, observation, action_mask=None):
+        self.seen.append(action_mask)
+        return 0
+
+
+def test_the_caller_passes_masks_only_to_policies_that_take_them():
+    info = {"action_mask": np.array([1, 0, 1], dtype=np.int8)}
+    plain, masked = Recorder(masked=False), Recorder(masked=True)
+    MaskAwareCaller(plain).act(None, info)
+    MaskAwareCaller(masked).act(None, info)
+    MaskAwareCaller(masked).act(None, {})
+    assert plain.seen == ["no mask"]
+    assert masked.seen[0].dtype == bool and masked.seen[0].tolist() == [True, False, True]
+    assert masked.seen[1] is None
+
+
+def test_masked_q_learning_bootstraps_on_valid_actions_only():
+    space = gym.spaces.Discrete(2)
+    agent = tabular.QLearning(space, 2, seed=0, gamma=1.0, learning_rate=1.0)
+    agent.values(1)[:] = [5.0, -1.0]
+    agent.update(0, 0, 0.0, 1, False, next_action_mask=np.array([False, True]))
+    assert agent.values(0)[0] == -1.0
+    agent.update(0, 1, 0.0, 1, False)
+    assert agent.values(0)[1] == 5.0
+    assert agent.act(1, action_mask=np.array([False, True])) == 1
+
+
+def test_masked_exp3_does_not_favour_the_arm_that_is_forced_most_often():
+    # Arm 1 is always valid and pays 0.5; arm 0 is valid every other pull and pays 1.
+    agent = bandits.EXP3(2, seed=0, reward_range=(0.0, 1.0), gamma=0.1)
+    for t in range(4000):
+        mask = np.array([t % 2 == 0, True])
+        arm = agent.act(None, action_mask=mask)
+        agent.update(None, arm, 1.0 if arm == 0 else 0.5, None, False)
+    assert agent.probabilities()[0] > 0.9
+
+
+def test_a_masked_bandit_beats_random_on_resource_allocation():
+    env = gym.make("opsgym/ResourceAllocation-v0")
+    seeds = evaluation_seeds(0, 8)
+    random = [run_episode(env, make_policy(env, "random", 0), s) for s in seeds]
+    agent = make_agent("ucb1", env, seed=0)
+    for episode in range(40):  # about 12,000 steps of learning
+        run_episode(env, agent, episode, learn=True)
+    learned = [run_episode(env, agent, s, learn=True) for s in seeds]
+    slowdown = [
+        np.mean([r.metrics["mean_slowdown"] for r in results]) for results in (random, learned)
+    ]
+    assert slowdown[1] < 0.75 * slowdown[0]
 
 
 def test_a_bandit_is_a_learning_load_balancer_in_feedback_mode():

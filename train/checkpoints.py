@@ -34,7 +34,7 @@ def load_trained_policy(run_path: str | Path, env: gym.Env) -> tuple[str, Policy
         normalizer = None
         if normalizer_file.is_file():
             normalizer = sb3.ObservationNormalizer.load(normalizer_file)
-        return label, sb3.SB3Policy(model, env=env, normalizer=normalizer)
+        return label, sb3.SB3Policy(model, normalizer=normalizer)
     if config.get("kind") == "agent":
         agent = make_agent(config["agent"], env, seed=config["seed"], **config["hyperparams"])
         agent.load(run_path / AGENT_FILE)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import gymnasium as gym
 from gymnasium.envs.registration import load_env_creator
 
-from opsgym.agents.protocol import Policy
+from opsgym.agents.protocol import MaskAwareCaller, Policy
 from opsgym.envs import opsgym_ids
 
 # Evaluation seeds live far from the small integers used for training, so a policy is
@@ -42,13 +42,14 @@ def run_episode(env: gym.Env, policy: Policy, seed: int, learn: bool = False) ->
     learner in production keeps learning while it serves. The domain metrics are the
     ``info["episode_metrics"]`` the env reports on its last step.
     """
+    caller = MaskAwareCaller(policy)
     observation, info = env.reset(seed=seed)
     total, length = 0.0, 0
     while True:
-        action = policy.act(observation)
+        action = caller.act(observation, info)
         next_observation, reward, terminated, truncated, info = env.step(action)
         if learn:
-            policy.update(observation, action, float(reward), next_observation, terminated)
+            caller.update(observation, action, float(reward), next_observation, terminated, info)
         observation = next_observation
         total += float(reward)
         length += 1

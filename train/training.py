@@ -23,7 +23,7 @@ from stable_baselines3.common.vec_env import VecNormalize
 from tqdm import tqdm
 
 from opsgym.agents import agent_names, make_agent
-from opsgym.agents.protocol import Policy
+from opsgym.agents.protocol import MaskAwareCaller, Policy
 from opsgym.baselines import policy_names, sb3
 from opsgym.train.run_folder import RunFolder
 from opsgym.train.runner import evaluation_seeds, is_online, make_env, run_episode
@@ -140,12 +140,13 @@ def train_agent(settings: TrainSettings) -> Path:
     progress = ProgressBar(timesteps, settings.progress)
     status, step, episode, episode_return = "finished", 0, 0, 0.0
     started = time.perf_counter()
-    observation, _ = env.reset(seed=settings.seed)
+    caller = MaskAwareCaller(agent)
+    observation, info = env.reset(seed=settings.seed)
     try:
         while step < timesteps:
-            action = agent.act(observation)
-            next_observation, reward, terminated, truncated, _ = env.step(action)
-            agent.update(observation, action, float(reward), next_observation, terminated)
+            action = caller.act(observation, info)
+            next_observation, reward, terminated, truncated, info = env.step(action)
+            caller.update(observation, action, float(reward), next_observation, terminated, info)
             observation = next_observation
             episode_return += float(reward)
             step += 1
@@ -153,7 +154,7 @@ def train_agent(settings: TrainSettings) -> Path:
             if terminated or truncated:
                 finished = (episode_return,)
                 episode, episode_return = episode + 1, 0.0
-                observation, _ = env.reset(seed=settings.seed + episode)
+                observation, info = env.reset(seed=settings.seed + episode)
             progress.advance(1, finished)
             if settings.eval_every > 0 and step % settings.eval_every == 0:
                 evaluator(evaluation_copy(agent), step)
