@@ -93,6 +93,11 @@ def split_hyperparams(block: dict) -> tuple[dict, dict]:
     normalize = run.get("normalize", False)
     if isinstance(normalize, str):
         raise ValueError("normalize: write it as true/false or a mapping, not a Python string")
+    if isinstance(model.get("policy_kwargs"), str):
+        raise ValueError(
+            "policy_kwargs: write it as a YAML mapping ({net_arch: [64, 64]}), not a Python "
+            "string: opsgym never evaluates code from a config file"
+        )
     return run, model
 
 

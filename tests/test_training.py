@@ -130,6 +130,8 @@ def test_hyperparams_follow_rl_zoo3_conventions():
     assert sb3.load_hyperparams("dqn", "opsgym/Unlisted-v0")["policy"] == "MlpPolicy"
     with pytest.raises(ValueError, match="learning_rate"):
         sb3.split_hyperparams({"learning_rate": "cosine_1e-3"})
+    with pytest.raises(ValueError, match="policy_kwargs: write it as a YAML mapping"):
+        sb3.split_hyperparams({"policy_kwargs": "dict(net_arch=[64, 64])"})
     with pytest.raises(ValueError, match="unknown SB3 algorithm"):
         sb3.load_hyperparams("trpo", LB)
 
