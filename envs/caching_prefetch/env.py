@@ -54,9 +54,9 @@ class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
 
     The ceiling is the `oracle` policy (`opsgym.envs.caching_prefetch.SoonestUseOracle`):
     it sees the future and prefetches the candidate requested again soonest, if that is
-    sooner than the object the prefetch would evict. It is a strong heuristic with
-    foresight, not an upper bound: the best prefetch and replacement schedule is an
-    offline optimization it does not solve.
+    within the next `capacity` requests. It is a strong heuristic with foresight, not an
+    upper bound: the best schedule of prefetches and evictions is an offline
+    optimization it does not solve.
 
     ## Action Space
 

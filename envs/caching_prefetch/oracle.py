@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from opsgym.envs.caching_prefetch.env import CachingPrefetchEnv
@@ -11,14 +9,16 @@ from opsgym.envs.core import validation
 
 
 class SoonestUseOracle:
-    """Prefetch the candidate requested again soonest, if sooner than what it would evict.
+    """Prefetch the candidate requested again soonest, if that is within ``capacity`` requests.
 
     Reads the episode's future requests, not the observation. Among the candidates not
-    yet cached it takes the one whose next request comes first, and fetches it only if
-    that request comes before the next request of the object the fetch would evict
-    (Belady's rule applied to the exchange), and only if a prefetch costs less than the
-    one hit it can earn. A heuristic ceiling with foresight, not an upper bound: it looks
-    one exchange ahead and does not plan the whole schedule of prefetches and evictions.
+    yet cached it takes the one whose next request comes first, and fetches it if that
+    request comes within the next ``capacity`` requests, when it is most likely still
+    cached, and if a prefetch costs less than the one hit it can earn. (The window was
+    chosen over Belady's exchange rule, fetch if needed before the object the fetch
+    evicts, and over windows of 0.5 to 2 capacities: it earned the most on every
+    workload, 2 episodes each.) A heuristic ceiling with foresight, not an upper bound:
+    it does not plan the whole schedule of prefetches and evictions.
 
     Args:
         env: the environment to read; wrappers are looked through.
@@ -31,14 +31,11 @@ class SoonestUseOracle:
         env = self.env
         if env.prefetch_cost >= 1.0:
             return 0
-        cache = env.simulator.cache
-        best, best_use = 0, math.inf
+        sim = env.simulator
+        best, best_use = 0, sim.now + env.capacity + 1
         for j, x in enumerate(env.candidates()):
-            if x not in cache:
+            if x not in sim.cache:
                 use = env.next_request(x)
                 if use < best_use:
                     best, best_use = j + 1, use
-        victim = env.simulator.victim()
-        if best and victim is not None and env.next_request(victim) <= best_use:
-            return 0
         return best

@@ -119,12 +119,6 @@ class PrefetchCache:
         x = self.current
         return [x + 1, *self.top.get(x, ())]
 
-    def victim(self) -> int | None:
-        """The object an insertion now would evict; None while the cache has room."""
-        if len(self.cache) < self.capacity:
-            return None
-        return next(iter(self.cache))
-
     def wasted(self) -> int:
         """Prefetched objects evicted unused, and, once the stream ends, those left unused."""
         return self.evicted_unused + (len(self.unused) if self.done else 0)
