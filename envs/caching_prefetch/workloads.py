@@ -58,7 +58,7 @@ class PrefetchStream:
         self.rng = rng
         self.length = workload.config.episode_length
         self.ids: list[int] = []
-        self.successors: list[list[int]] | None = None  # "markov"
+        self.successors: list[int] | None = None  # "markov", flat: S per object
         self.loop_order: np.ndarray | None = None  # "loops"
         self.readers = [[0, 0] for _ in range(workload.config.n_readers)]  # "sequential"
         self.loop_done = 0
@@ -84,8 +84,8 @@ class PrefetchStream:
         pattern = config.workload
         if pattern == "markov":
             if self.successors is None:
-                shape = (catalog, config.successors_per_object)
-                self.successors = rng.integers(catalog, size=shape).tolist()
+                size = catalog * config.successors_per_object
+                self.successors = rng.integers(catalog, size=size).tolist()
             start = self.ids[-1] if self.ids else None
             return request_streams.markov_walk(
                 rng,

@@ -141,7 +141,7 @@ def lognormal_sizes(
 def markov_walk(
     rng: np.random.Generator,
     count: int,
-    successors: Sequence[Sequence[int]],
+    successors: Sequence[int],
     weights: np.ndarray,
     jump: float,
     table: tuple[np.ndarray, np.ndarray],
@@ -149,7 +149,8 @@ def markov_walk(
 ) -> np.ndarray:
     """Walk ``count`` steps of a Markov chain over objects, each with a few likely successors.
 
-    From object ``x`` the walk moves to ``successors[x, j]`` with probability
+    From object ``x`` the walk moves to its successor ``j``, ``successors[x * S + j]`` with
+    ``S = len(weights)``, with probability
     ``(1 - jump) * weights[j]``, and with probability ``jump`` to an object drawn from the
     popularity in ``table`` (a user who starts something new). The first request is such
     a draw unless ``start``, the object requested just before, continues an earlier walk.
@@ -157,8 +158,7 @@ def markov_walk(
     Args:
         rng: the generator every draw comes from.
         count: the number of requests.
-        successors: the successors of each object, ``successors[x][j]`` (a list of lists
-            is fastest).
+        successors: the successors of every object, flat (a list is fastest).
         weights: the probability of each successor column; sums to 1.
         jump: the probability of a jump at each request.
         table: the alias table of the jump popularity, from :func:`alias_table`.
@@ -167,10 +167,11 @@ def markov_walk(
     jumps = (rng.random(count) < jump).tolist()
     columns = rng.choice(len(weights), size=count, p=weights).tolist()
     targets = zipf_requests(rng, count, table).tolist()
+    per_object = len(weights)
     walk = [0] * count
     x = start
     for i in range(count):
-        x = targets[i] if x is None or jumps[i] else successors[x][columns[i]]
+        x = targets[i] if x is None or jumps[i] else successors[x * per_object + columns[i]]
         walk[i] = x
     return np.array(walk, dtype=np.int64)
 
