@@ -236,6 +236,29 @@ def test_bad_arguments_are_named(kwargs, name):
         CachingPrefetchEnv(**kwargs)
 
 
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_the_action_mask_says_exactly_which_actions_fetch(workload):
+    env = gym.make(ENV_ID, workload=workload, episode_length=600, n_successors=2)
+    env.action_space.seed(0)
+    _, info = env.reset(seed=0)
+    issued = 0.0
+    for _ in range(599):
+        action = int(env.action_space.sample())
+        fetches = bool(info["action_mask"][action]) and action > 0
+        _, reward, _, _, info = env.step(action)
+        assert info["prefetches"] == issued + fetches
+        assert info["rewards"]["prefetch"] == (-0.1 if fetches else 0.0)
+        issued = info["prefetches"]
+
+
+def test_render_reports_the_request_and_the_candidates():
+    env = gym.make(ENV_ID, render_mode="ansi", workload="sequential", n_readers=1)
+    env.reset(seed=0)
+    env.step(1)
+    text = env.render()
+    assert text.startswith("request 2/10000: object") and "hit ratio 0.500" in text
+
+
 def test_stepping_past_the_end_is_an_error():
     env = gym.make(ENV_ID, episode_length=2).unwrapped
     env.reset(seed=0)

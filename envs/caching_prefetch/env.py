@@ -214,7 +214,7 @@ class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
             raise RuntimeError("step() called after the episode ended; call reset() first")
         sim = self.simulator
         fetched = False
-        if choice > 0 and choice <= len(self._candidates):
+        if 0 < choice <= len(self._candidates):
             fetched = sim.prefetch(self._candidates[choice - 1])
         hit = sim.serve()
         rewards = {"hit": float(hit), "prefetch": -self.prefetch_cost if fetched else 0.0}
@@ -279,6 +279,8 @@ class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
         if self.render_mode != "ansi":
             return None
         sim = self.simulator
+        if sim.served == 0:
+            return "no request served yet: call reset()"
         return (
             f"request {sim.served}/{sim.length}: object {sim.current} "
             f"{'hit' if sim.last_hit else 'missed'}, candidates {self._candidates}, "
