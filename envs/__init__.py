@@ -131,6 +131,26 @@ register_scenario(
     reward_metric="bytes",
 )
 
+_register("opsgym/CachingPrefetch-v0", "opsgym.envs.caching_prefetch:CachingPrefetchEnv")
+register_scenario(
+    "opsgym/CachingPrefetch-v0",
+    "sequential",
+    "4 interleaved readers read 32-block files in order: next-block prefetch pays",
+    workload="sequential",
+)
+register_scenario(
+    "opsgym/CachingPrefetch-v0",
+    "loops",
+    "half the requests go round a 150-object loop in a fixed shuffled order",
+    workload="loops",
+)
+register_scenario(
+    "opsgym/CachingPrefetch-v0",
+    "irm",
+    "independent Zipf requests: the order carries nothing and prefetching should not pay",
+    workload="zipf",
+)
+
 # ----------------------------------------------------------------------------------------
 # Self-tuning systems
 # ----------------------------------------------------------------------------------------

@@ -105,6 +105,27 @@ def _caching() -> st.SearchStrategy[dict]:
     )
 
 
+def _caching_prefetch() -> st.SearchStrategy[dict]:
+    return st.fixed_dictionaries(
+        {
+            "capacity": st.integers(1, 300),
+            "n_successors": st.integers(1, 6),
+            "prefetch_cost": st.floats(0.0, 2.0),
+            "replacement": st.sampled_from(["lru", "fifo"]),
+            "workload": st.sampled_from(["markov", "sequential", "loops", "zipf"]),
+            "episode_length": st.integers(2, 400),
+            "catalog_size": st.integers(1, 2000),
+            "zipf_exponent": st.floats(0.0, 2.0),
+            "successors_per_object": st.integers(1, 5),
+            "jump_probability": st.floats(0.0, 1.0),
+            "n_readers": st.integers(1, 8),
+            "file_blocks": st.integers(1, 64),
+            "loop_size": st.integers(1, 300),
+            "loop_fraction": st.floats(0.0, 1.0),
+        }
+    )
+
+
 def _config_tuning() -> st.SearchStrategy[dict]:
     def grid(low: float, high: float, integers: bool) -> st.SearchStrategy[list]:
         values = st.integers(int(low), int(high)) if integers else st.floats(low, high)
@@ -252,6 +273,7 @@ CONFIG_STRATEGIES = {
     "opsgym/LoadBalancing-v0": _load_balancing(),
     "opsgym/Autoscaling-v0": _autoscaling(),
     "opsgym/Caching-v0": _caching(),
+    "opsgym/CachingPrefetch-v0": _caching_prefetch(),
     "opsgym/ConfigTuning-v0": _config_tuning(),
     "opsgym/IndexSelection-v0": _index_selection(),
     "opsgym/ResourceAllocation-v0": _resource_allocation(),
