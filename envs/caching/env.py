@@ -125,8 +125,8 @@ class CachingEnv(gym.Env[np.ndarray, int]):
     | `drift_ramp` | int | `0` | requests over which each shift phases in, <= `drift_period` (0: abrupt) |
     | `scan_every` | int | `2000` | requests from one scan's (or flood's) start to the next's (`"scan"`, `"flood"`) |
     | `scan_length` | int | `300` | requests of one scan, < `scan_every` (`"scan"`) |
-    | `flood_objects` | int | `50` | objects of one flood (`"flood"`) |
-    | `flood_repeats` | int | `8` | requests per flooded object; `flood_objects * flood_repeats` < `scan_every` (`"flood"`) |
+    | `flood_objects` | int | `100` | objects of one flood (`"flood"`) |
+    | `flood_repeats` | int | `3` | requests per flooded object; `flood_objects * flood_repeats` < `scan_every` (`"flood"`) |
     | `loop_size` | int | `80` | objects in the loop (`"periodic"`) |
     | `loop_fraction` | float | `0.3` | fraction of requests going round the loop (`"periodic"`) |
     | `one_hit_fraction` | float | `0.3` | fraction of one-hit-wonder requests (`"one_hit_wonders"`) |
@@ -166,8 +166,8 @@ class CachingEnv(gym.Env[np.ndarray, int]):
         drift_ramp: int = 0,
         scan_every: int = 2_000,
         scan_length: int = 300,
-        flood_objects: int = 50,
-        flood_repeats: int = 8,
+        flood_objects: int = 100,
+        flood_repeats: int = 3,
         loop_size: int = 80,
         loop_fraction: float = 0.3,
         one_hit_fraction: float = 0.3,
