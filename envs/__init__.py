@@ -233,6 +233,19 @@ register_scenario(
     load=0.5,
     surge_load=1.5,
 )
+register_scenario(
+    "opsgym/ResourceAllocation-v0",
+    "drift-mix",
+    "from a job mid-episode half the jobs are long instead of a fifth, at the same load",
+    drift="mix",
+)
+register_scenario(
+    "opsgym/ResourceAllocation-v0",
+    "drift-mix-gradual",
+    "the share of long jobs rises from a fifth to a half over 25 jobs, at the same load",
+    drift="mix",
+    drift_ramp=25,
+)
 
 # ----------------------------------------------------------------------------------------
 # Anomaly detection

@@ -192,6 +192,9 @@ def _resource_allocation() -> st.SearchStrategy[dict]:
             "n_jobs": st.integers(1, 60),
             "time_limit": st.integers(1, 100),
             "surge_load": st.none() | st.floats(0.01, 0.6),
+            "drift": st.sampled_from(["none", "mix"]),
+            "long_fraction_after": st.floats(0.0, 1.0),
+            "drift_ramp": st.integers(0, 60),
         }
     )
 

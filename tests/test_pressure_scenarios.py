@@ -9,6 +9,7 @@ import opsgym.envs  # noqa: F401  (registers the ids)
 from opsgym.baselines import make_policy
 from opsgym.envs import opsgym_ids
 from opsgym.envs.core import drift, request_streams
+from opsgym.envs.resource_allocation import workloads
 from opsgym.envs.scenarios import scenarios
 from opsgym.train.runner import make_env, run_episode
 
@@ -175,6 +176,25 @@ def test_gradual_index_popularity_moves_linearly_towards_the_new_phase():
     np.testing.assert_allclose(seen[20], old + 0.1 * (new - old))
 
 
+@pytest.mark.parametrize("ramp", [0, 2000])
+def test_the_job_mix_shifts_to_the_configured_long_share_at_the_same_load(ramp):
+    count, start, after, p = 12_000, 4000, 0.5, 0.3
+    jobs = workloads.SyntheticJobs(
+        np.random.default_rng(0), count, p, 2, mix_shift=(start, ramp, after)
+    ).columns()
+    long = np.array(jobs.durations) >= workloads.LONG_DURATION[0]
+    gaps = np.diff(jobs.arrivals)
+    settled = start + ramp
+    assert abs(long[:start].mean() - 0.2) < 0.02 and abs(long[settled:].mean() - after) < 0.02
+    # the same offered load: the mean gap grows with the mean duration
+    expected_gap = workloads.mean_duration(after) / workloads.mean_duration() / p
+    assert abs(gaps[settled:].mean() / expected_gap - 1) < 0.04
+    assert abs(gaps[: start - 1].mean() * p - 1) < 0.04
+    if ramp:
+        quarters = long[start:settled].reshape(4, -1).mean(axis=1)
+        np.testing.assert_allclose(quarters, 0.2 + 0.3 * (np.arange(4) + 0.5) / 4, atol=0.04)
+
+
 def test_a_popularity_flood_lowers_lfus_hit_ratio():
     def lfu_hit_ratio(env_kwargs):
         env = make_env("opsgym/Caching-v0", env_kwargs)
@@ -195,6 +215,7 @@ def test_a_popularity_flood_lowers_lfus_hit_ratio():
         ("opsgym/Autoscaling-v0", {"attack_size": 0.0}, "attack_size"),
         ("opsgym/Routing-v0", {"drift": "hotspot-move"}, "drift"),
         ("opsgym/IndexSelection-v0", {"drift_ramp": 51}, "drift_ramp"),
+        ("opsgym/ResourceAllocation-v0", {"long_fraction_after": 1.5}, "long_fraction_after"),
     ],
 )
 def test_bad_drift_arguments_name_the_field(env_id, kwargs, field):
