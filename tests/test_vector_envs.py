@@ -171,6 +171,8 @@ def test_out_of_range_actions_are_named(env_id):
     [
         {"load": 1.5, "allow_overload": True, "episode_length": 300},  # queues past 16
         {"mode": "feedback", "drift": "slowdown", "episode_length": 60},
+        {"drift": "slowdown", "drift_ramp": 20, "episode_length": 80},
+        {"drift": "failures", "drift_ramp": 30, "episode_length": 80},
         {"drift": "failures", "arrival_amplitude": 0.5, "size_distribution": "pareto"},
     ],
 )

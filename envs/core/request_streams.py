@@ -16,6 +16,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from opsgym.envs.core.drift import mix, ramp_fraction
+
 
 def zipf_probabilities(catalog: int, exponent: float) -> np.ndarray:
     """The Zipf popularity of each rank, ``p(r) = (r + 1)^-exponent / H(catalog, exponent)``."""
@@ -64,15 +66,31 @@ def zipf_requests(
     return np.where(scaled - column < keep[column], column, alias[column])
 
 
-def drift(ranks: np.ndarray, catalog: int, period: int, shift: int, start: int = 0) -> np.ndarray:
+def drift(
+    ranks: np.ndarray,
+    catalog: int,
+    period: int,
+    shift: int,
+    start: int = 0,
+    ramp: int = 0,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
     """Shift the popular set by ``shift`` objects every ``period`` requests.
 
     Request ``i`` of rank ``r`` asks for object ``(r + shift * (i // period)) % catalog``:
     after each period the objects that were most popular fall out of favour and others,
-    never requested before, take their place. ``ranks`` are requests ``start`` onwards.
+    never requested before, take their place. With ``ramp`` > 0 the shift is gradual: in
+    the first ``ramp`` requests of a period, request ``i`` follows the new ranking with
+    the probability :func:`opsgym.envs.core.drift.ramp_fraction` gives (drawn from
+    ``rng``) and the previous one otherwise. ``ranks`` are requests ``start`` onwards.
     """
-    phase = np.arange(start, start + len(ranks), dtype=np.int64) // period
-    return (ranks + shift * phase) % catalog
+    positions = np.arange(start, start + len(ranks), dtype=np.int64)
+    phase = positions // period
+    new = ranks + shift * phase
+    if ramp:
+        fraction = np.where(phase > 0, ramp_fraction(positions % period, 0, ramp), 1.0)
+        new = mix(rng, new - shift, new, fraction)
+    return new % catalog
 
 
 def add_scans(
@@ -89,6 +107,26 @@ def add_scans(
     positions = np.arange(start, start + len(ids))
     in_scan = (positions % every) >= every - length
     ids[in_scan] = first_id + np.arange(int(in_scan.sum()), dtype=np.int64)
+    return ids
+
+
+def add_floods(
+    ids: np.ndarray, every: int, objects: int, repeats: int, first_id: int, start: int = 0
+) -> np.ndarray:
+    """Replace a run of ``objects * repeats`` requests every ``every`` requests by a flood.
+
+    An adversary games popularity: each flood asks for ``objects`` new objects in turn,
+    ``repeats`` times over, and never asks for them again. Each looks as popular as a
+    hot object to a frequency-based cache (LFU), which then keeps it long after its last
+    request; a recency-based cache lets it age out. Each flood closes a period of
+    ``every`` requests and has its own objects, ids ``first_id + flood * objects + j``;
+    ``ids`` are requests ``start`` onwards.
+    """
+    ids = ids.copy()
+    positions = np.arange(start, start + len(ids), dtype=np.int64)
+    offset = positions % every - (every - objects * repeats)
+    flooded = offset >= 0
+    ids[flooded] = first_id + (positions[flooded] // every) * objects + offset[flooded] % objects
     return ids
 
 
