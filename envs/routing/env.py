@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 from typing import Any
 
 import gymnasium as gym
@@ -203,12 +205,12 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         size = len(FEATURES) * self.k + 2
         self.observation_space = spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
         self._invalid = [0.0, 1.0, 1.0, 1.0, 1.0, 0.0]
+        self._masks = np.arange(self.k) < np.arange(self.k + 1)[:, None]  # row c: c valid
 
         self._times: list[float] = []
         self._sources: list[int] = []
         self._targets: list[int] = []
         self._rates: list[int] = []
-        self._ends: list[float] = []
         self._ends: list[float] = []
         self._offered: tuple[np.ndarray, ...] = ()
         self._delays = np.zeros(self.episode_length)
@@ -216,6 +218,8 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         self._snapshots: list[tuple[float, float]] = []
         self._step = 0
         self.current_paths: list[tuple[int, ...]] = []
+        self._current_candidates: list = []
+        self._candidates: dict[tuple[int, int], tuple[list, list]] = {}
         self.current_rate = 1
         self._max_utilization = 0.0
 
@@ -270,14 +274,13 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
 
         sim = self.simulator
         sim.reset()
-        paths = self.paths
+        running = sources[:initial] * n + targets[:initial]
+        shortest = self.paths.shortest
         sim.populate(
-            [
-                paths(s, t)[0]
-                for s, t in zip(sources[:initial].tolist(), targets[:initial].tolist())
-            ],
-            rates[:initial].tolist(),
-            ends[:initial].tolist(),
+            [shortest[pair] for pair in running.tolist()],
+            rates[:initial],
+            ends[:initial],
+            self.paths.shortest_incidence[running],
         )
         self._times = times.tolist()
         self._sources = sources[initial:].tolist()
@@ -337,9 +340,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
 
     def action_masks(self) -> np.ndarray:
         """Which candidates exist for the arriving flow (for sb3-contrib's MaskablePPO)."""
-        mask = np.zeros(self.k, dtype=bool)
-        mask[: len(self.current_paths)] = True
-        return mask
+        return self._masks[len(self.current_paths)].copy()
 
     def observation_fields(self) -> dict[str, list[int]]:
         """Where each per-candidate feature sits in the observation, by name."""
@@ -395,43 +396,48 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
 
     def _prepare_flow(self) -> None:
         k = self._step
-        self.current_paths = self.paths(self._sources[k], self._targets[k])
+        pair = (self._sources[k], self._targets[k])
+        candidates = self._candidates.get(pair)
+        if candidates is None:
+            candidates = self._candidates[pair] = self._describe(self.paths(*pair))
+        self.current_paths, self._current_candidates = candidates
         self.current_rate = self._rates[k]
+
+    def _describe(self, paths: list[tuple[int, ...]]) -> tuple[list, list]:
+        """The paths, and per path its fixed features and a getter of its arcs' values."""
+        propagation = self.simulator.propagation
+        described = []
+        for path in paths:
+            delay = 0.0
+            for a in path:
+                delay += propagation[a]
+            hops = len(path)
+            fixed = (1.0, delay / (delay + self.delay_scale), hops / (hops + HOP_SCALE))
+            if hops == 1:
+                arcs = functools.partial(_single, path[0])
+            else:
+                arcs = operator.itemgetter(*path)
+            described.append((fixed, arcs))
+        return paths, described
 
     def _observation(self) -> np.ndarray:
         sim = self.simulator
-        load, capacity, propagation = sim.load, sim.capacity, sim.propagation
+        utilizations = sim.utilizations()
+        spare = sim.spare()
         rate = self.current_rate
-        scale = self.delay_scale
         features: list[float] = []
-        for path in self.current_paths:
-            delay = 0.0
-            top = total = 0.0
-            headroom = math.inf
-            for a in path:
-                delay += propagation[a]
-                utilization = load[a] / capacity[a]
-                total += utilization
-                if utilization > top:
-                    top = utilization
-                spare = capacity[a] - load[a]
-                if spare < headroom:
-                    headroom = spare
-            hops = len(path)
-            room = headroom / rate
-            features += [
-                1.0,
-                delay / (delay + scale),
-                hops / (hops + HOP_SCALE),
-                top,
-                total / hops,
-                room / (room + 1.0),
-            ]
+        for fixed, arcs in self._current_candidates:
+            on_path = arcs(utilizations)
+            room = min(arcs(spare)) / rate
+            features += fixed
+            features += (max(on_path), sum(on_path) / len(on_path), room / (room + 1.0))
         for _ in range(self.k - len(self.current_paths)):
             features += self._invalid
-        mean_rate = self.flow_rate_kbps
-        features.append(rate / (rate + mean_rate))
-        utilizations = sim.utilizations()
+        features.append(rate / (rate + self.flow_rate_kbps))
         self._max_utilization = max(utilizations)
-        features.append(sum(utilizations) / len(load))
+        features.append(sum(utilizations) / len(utilizations))
         return np.array(features, dtype=np.float32)
+
+
+def _single(arc: int, values: list) -> tuple:
+    return (values[arc],)

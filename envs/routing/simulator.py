@@ -9,6 +9,9 @@ would push any link of its path past capacity is blocked, never admitted.
 from __future__ import annotations
 
 import heapq
+import operator
+
+import numpy as np
 
 MAX_QUEUEING_UTILIZATION = 0.99  # a full link is charged the M/M/1 delay at 99% load
 
@@ -48,10 +51,27 @@ class NetworkSimulator:
                 return False
         return True
 
-    def populate(self, paths: list, rates: list[int], end_times: list[float]) -> None:
-        """Admit flows that are already running, in order, each where it fits."""
+    def populate(
+        self, paths: list, rates: np.ndarray, end_times: np.ndarray, incidence: np.ndarray
+    ) -> None:
+        """Admit flows that are already running, in order, each where it fits.
+
+        ``incidence`` holds each path's 0/1 row over the arcs. Loads only grow, so the
+        longest prefix whose running loads stay within capacity is admitted at once;
+        from the first flow that does not fit on, flows go one at a time.
+        """
+        loads = np.cumsum(incidence * rates[:, None], axis=0)
+        loads += self.load
+        over = (loads > self.capacity).any(axis=1)
+        fitting = int(over.argmax()) if over.any() else len(paths)
+        rates, end_times = rates.tolist(), end_times.tolist()
+        if fitting:
+            self.load = loads[fitting - 1].tolist()
+            counts = range(self._count + 1, self._count + fitting + 1)
+            self._departures += zip(end_times[:fitting], counts, paths[:fitting], rates[:fitting])
+            self._count += fitting
         load, capacity, departures = self.load, self.capacity, self._departures
-        for path, rate, end in zip(paths, rates, end_times):
+        for path, rate, end in zip(paths[fitting:], rates[fitting:], end_times[fitting:]):
             if all(load[a] + rate <= capacity[a] for a in path):
                 for a in path:
                     load[a] += rate
@@ -95,10 +115,14 @@ class NetworkSimulator:
         return total
 
     def utilizations(self) -> list[float]:
-        return [x / c for x, c in zip(self.load, self.capacity)]
+        return list(map(operator.truediv, self.load, self.capacity))
+
+    def spare(self) -> list[int]:
+        """Each arc's capacity left [kbit/s]."""
+        return list(map(operator.sub, self.capacity, self.load))
 
     def max_utilization(self) -> float:
-        return max(x / c for x, c in zip(self.load, self.capacity))
+        return max(map(operator.truediv, self.load, self.capacity))
 
     def active_flows(self) -> int:
         return len(self._departures)
