@@ -20,6 +20,7 @@ at a window's first step earns exactly ``A_TP``, and every false alert costs the
 from __future__ import annotations
 
 import csv
+import functools
 import math
 from dataclasses import dataclass
 from datetime import datetime
@@ -167,15 +168,13 @@ def synthetic_metrics(
         window's kind.
     """
     total = history + steps
-    t = np.arange(total)
-    day_phase = 2.0 * np.pi * (t % steps_per_day) / steps_per_day
-    weekend = (t // steps_per_day) % 7 >= 5
-    requests = 1000.0 * (1.0 + 0.5 * np.sin(day_phase)) * np.where(weekend, 0.7, 1.0)
-    requests *= np.exp(0.05 * rng.standard_normal(total))
+    requests_profile, memory_profile = _daily_profiles(total, steps_per_day)
+    noise = rng.standard_normal(4 * total)  # the same draws as four calls, one per series
+    requests = requests_profile * np.exp(0.05 * noise[:total])
     cpu_per_request = np.full(total, 0.04)
-    memory = 50.0 + 5.0 * np.sin(day_phase) + rng.standard_normal(total)
-    cpu_noise = 2.0 * rng.standard_normal(total)
-    latency_noise = np.exp(0.05 * rng.standard_normal(total))
+    memory = memory_profile + noise[total : 2 * total]
+    cpu_noise = 2.0 * noise[2 * total : 3 * total]
+    latency_noise = np.exp(0.05 * noise[3 * total :])
 
     windows, kinds = [], []
     mean_gap = 7 * steps_per_day / anomalies_per_week if anomalies_per_week > 0 else math.inf
@@ -207,6 +206,18 @@ def synthetic_metrics(
     latency = 20.0 / (1.0 - np.minimum(cpu / 100.0, 0.95)) * latency_noise * latency_spike
     values = np.stack([requests, cpu, memory, latency], axis=1)
     return LabelledSeries(values, tuple(windows)), kinds
+
+
+@functools.lru_cache(maxsize=8)
+def _daily_profiles(total: int, steps_per_day: int) -> tuple[np.ndarray, np.ndarray]:
+    """The noiseless request rate and memory of :func:`synthetic_metrics` (read-only)."""
+    t = np.arange(total)
+    daily = np.sin(2.0 * np.pi * (t % steps_per_day) / steps_per_day)
+    weekend = (t // steps_per_day) % 7 >= 5
+    requests = 1000.0 * (1.0 + 0.5 * daily) * np.where(weekend, 0.7, 1.0)
+    memory = 50.0 + 5.0 * daily
+    requests.flags.writeable = memory.flags.writeable = False
+    return requests, memory
 
 
 # Scale of the squashing z / (Z_SCALE + |z|): a 3-sigma deviation maps to 0.5.
@@ -262,40 +273,54 @@ def detector_features(
     steps, n_metrics = values.shape
     period = 7 * steps_per_day
     w = rolling_window
+    x = np.ascontiguousarray(values.T)  # one row per metric
+    history = x[:, :first]
+    floor = 1e-3 * (np.abs(history.mean(axis=1)) + 1.0)[:, None]  # keeps z finite on flat series
+    now = x[:, first:]
+    level = (now - history.mean(axis=1)[:, None]) / np.maximum(history.std(axis=1)[:, None], floor)
+
+    sums = _prefix_sums(x)
+    squares = _prefix_sums(x * x)
+    mean = (sums[:, first:steps] - sums[:, first - w : steps - w]) / w
+    var = (squares[:, first:steps] - squares[:, first - w : steps - w]) / w - mean * mean
+    std = np.sqrt(np.maximum(var, floor * floor))
+    rolling = (now - mean) / std
+    change = (now - x[:, first - 1 : steps - 1]) / std
+
+    start = history_weeks * period
+    baseline = sum(
+        x[:, start - k * period : steps - k * period] for k in range(1, history_weeks + 1)
+    )
+    residual = x[:, start:] - baseline / history_weeks
+    res_sq = _prefix_sums(residual * residual)
+    r = first - start  # the first step's index into residual
+    rms = np.sqrt(np.maximum((res_sq[:, r:-1] - res_sq[:, r - w : -1 - w]) / w, floor * floor))
+    seasonal = residual[:, r:] / rms
+
     out = np.empty((steps - first, FEATURES_PER_METRIC * n_metrics + TIME_FEATURES))
-    for m in range(n_metrics):
-        x = values[:, m]
-        history = x[:first]
-        floor = 1e-3 * (abs(history.mean()) + 1.0)  # keeps z finite on flat series
-        level = (x[first:] - history.mean()) / max(history.std(), floor)
+    z = squash(np.stack([level, rolling, seasonal, change], axis=2))  # (metric, step, feature)
+    out[:, :-TIME_FEATURES] = z.transpose(1, 0, 2).reshape(steps - first, -1)
+    out[:, -TIME_FEATURES:] = _time_features(first, steps, steps_per_day)
+    return out.astype(np.float32)
 
-        sums = np.concatenate(([0.0], np.cumsum(x)))
-        squares = np.concatenate(([0.0], np.cumsum(x * x)))
-        t = np.arange(first, steps)
-        mean = (sums[t] - sums[t - w]) / w
-        var = (squares[t] - squares[t - w]) / w - mean * mean
-        std = np.sqrt(np.maximum(var, floor * floor))
-        rolling = (x[first:] - mean) / std
-        change = (x[first:] - x[first - 1 : steps - 1]) / std
 
-        start = history_weeks * period
-        baseline = sum(
-            x[start - k * period : steps - k * period] for k in range(1, history_weeks + 1)
-        )
-        residual = x[start:] - baseline / history_weeks
-        res_sq = np.concatenate(([0.0], np.cumsum(residual * residual)))
-        r = t - start  # index into residual
-        rms = np.sqrt(np.maximum((res_sq[r] - res_sq[r - w]) / w, floor * floor))
-        seasonal = residual[r] / rms
+def _prefix_sums(x: np.ndarray) -> np.ndarray:
+    """Per row, the sums of its first 0, 1, ..., n values."""
+    sums = np.zeros((x.shape[0], x.shape[1] + 1))
+    np.cumsum(x, axis=1, out=sums[:, 1:])
+    return sums
 
-        out[:, FEATURES_PER_METRIC * m : FEATURES_PER_METRIC * (m + 1)] = squash(
-            np.stack([level, rolling, seasonal, change], axis=1)
-        )
+
+@functools.lru_cache(maxsize=8)
+def _time_features(first: int, steps: int, steps_per_day: int) -> np.ndarray:
+    """Sin and cos of the time of day and of the day of the week, steps first..steps-1."""
+    period = 7 * steps_per_day
     t = np.arange(first, steps)
     day = 2.0 * np.pi * (t % steps_per_day) / steps_per_day
     week = 2.0 * np.pi * (t % period) / period
-    out[:, -TIME_FEATURES:] = np.stack([np.sin(day), np.cos(day), np.sin(week), np.cos(week)], 1)
-    return out.astype(np.float32)
+    features = np.stack([np.sin(day), np.cos(day), np.sin(week), np.cos(week)], 1)
+    features.flags.writeable = False
+    return features
 
 
 def window_credit(position: int, length: int) -> float:
