@@ -21,6 +21,9 @@ from opsgym.envs.service_routing.simulator import (
 )
 
 DRIFTS = ("none", "swap")
+# Requests are turned into plain lists this many at a time, as the episode reaches them:
+# converting a whole episode at reset costs more than the rest of reset.
+REQUEST_BLOCK = 64
 
 
 class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
@@ -187,6 +190,8 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
         self._timeouts = np.zeros(self.episode_length, dtype=bool)
         self._priorities = np.zeros(self.episode_length, dtype=bool)
         self._step = 0
+        self._block_start = -REQUEST_BLOCK  # no block of requests yet
+        self._block: tuple[list, ...] = ([], [], [], [], [])
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -205,6 +210,7 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
             self._drift_step, self._drift_pair = -1, (0, 0)
         self.fleet.reset()
         self._step = 0
+        self._block_start = -REQUEST_BLOCK  # no block yet
         self._arrive(0)
         return self._observation(), {}
 
@@ -213,9 +219,8 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
         k = self._step
         if k >= self.episode_length:
             raise RuntimeError("step() called after the episode ended; call reset() first")
-        requests = self.requests
-        kind, priority = requests.types[k], requests.priorities[k]
-        latency_ms = self.fleet.dispatch(replica, kind, requests.sizes[k], requests.regions[k])
+        _, kind, size, region, priority = self._request(k)
+        latency_ms = self.fleet.dispatch(replica, kind, size, region)
         timed_out = latency_ms > self.timeout_ms
         self._latencies[k] = latency_ms
         self._timeouts[k] = timed_out
@@ -248,15 +253,22 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
             profiles = self.fleet.service_ms
             profiles[a] = [interpolate(x, y, fraction) for x, y in zip(nominal[a], nominal[b])]
             profiles[b] = [interpolate(y, x, fraction) for x, y in zip(nominal[a], nominal[b])]
-        self.fleet.queues.advance_to(self.requests.times[k])
+        if k >= self._block_start + REQUEST_BLOCK:
+            self._block_start = k
+            self._block = self.requests.block(k, k + REQUEST_BLOCK)
+        self.fleet.queues.advance_to(self._request(k)[0])
+
+    def _request(self, k: int) -> tuple[float, int, float, int, int]:
+        """Request ``k``'s time, type, size, region and priority, from the current block."""
+        i = k - self._block_start
+        times, types, sizes, regions, priorities = self._block
+        return times[i], types[i], sizes[i], regions[i], priorities[i]
 
     @property
     def current_request(self) -> tuple[int, float, int, int]:
         """The waiting request's type, size, client region and priority (the last one
         after the episode's end)."""
-        k = min(self._step, self.episode_length - 1)
-        r = self.requests
-        return r.types[k], r.sizes[k], r.regions[k], r.priorities[k]
+        return self._request(min(self._step, self.episode_length - 1))[1:]
 
     def observation_fields(self) -> dict[str, slice]:
         """Where each feature sits in the observation, by name."""

@@ -34,7 +34,7 @@ DEFAULT_REGIONS = (0, 0, 1, 2)
 
 @dataclass(frozen=True)
 class Requests:
-    """An episode's requests, as plain lists (fast to index one at a time).
+    """An episode's requests, as numpy arrays (:meth:`block` gives plain lists).
 
     Attributes:
         times: arrival times [s], increasing.
@@ -44,11 +44,17 @@ class Requests:
         priorities: 1 for high priority, else 0.
     """
 
-    times: list[float]
-    types: list[int]
-    sizes: list[float]
-    regions: list[int]
-    priorities: list[int]
+    times: np.ndarray
+    types: np.ndarray
+    sizes: np.ndarray
+    regions: np.ndarray
+    priorities: np.ndarray
+
+    def block(self, start: int, stop: int) -> tuple[list, list, list, list, list]:
+        """Requests ``start`` to ``stop - 1`` as plain lists (fast to index one at a time),
+        in the order times, types, sizes, regions, priorities."""
+        fields = (self.times, self.types, self.sizes, self.regions, self.priorities)
+        return tuple(field[start:stop].tolist() for field in fields)
 
 
 def draw_requests(
@@ -66,11 +72,11 @@ def draw_requests(
     cumulative = np.cumsum(type_mix) / sum(type_mix)
     types = np.minimum(np.searchsorted(cumulative, uniforms[0], side="right"), len(type_mix) - 1)
     return Requests(
-        np.cumsum(exponentials[0] / rate).tolist(),
-        types.tolist(),
-        exponentials[1].tolist(),
-        (uniforms[1] * n_regions).astype(int).tolist(),
-        (uniforms[2] < priority_share).astype(int).tolist(),
+        np.cumsum(exponentials[0] / rate),
+        types,
+        exponentials[1],
+        (uniforms[1] * n_regions).astype(int),
+        (uniforms[2] < priority_share).astype(int),
     )
 
 
