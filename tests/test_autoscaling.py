@@ -29,6 +29,15 @@ from opsgym.train.runner import run_episode
 HOLD = 2  # the hold action with the default max_step_change of 2
 
 
+def test_drops_and_violations_equal_serve_for_every_fleet_size():
+    service = AutoscalingEnv().service
+    for rate in [0.0, 37.5, 400.0, 1234.5, 5000.0]:
+        outcomes = service.drops_and_violations(rate, 25)
+        for servers, outcome in enumerate(outcomes, start=1):
+            _, dropped, _, _, violated = service.serve(servers, rate)
+            assert outcome == (dropped, violated), (rate, servers)
+
+
 # ---------------------------------------------------------------------------- M/M/c
 
 

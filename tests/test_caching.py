@@ -101,6 +101,24 @@ def test_next_use_indices():
     assert exact.next_use_indices(list("ABAB")) == [2, 3, 4 + 2, 4 + 3]
 
 
+def test_next_use_indices_by_sorting_match_the_backward_scan():
+    ids = np.random.default_rng(0).zipf(1.2, size=5000) % 300  # long: the numpy path
+    expected = exact.next_use_indices([str(x) for x in ids])  # strings: the scan
+    assert exact.next_use_indices(ids) == expected
+    assert exact.next_use_indices(ids.tolist()) == expected
+
+
+def test_unit_size_belady_matches_the_sized_simulator_given_unit_sizes():
+    rng = np.random.default_rng(1)
+    for _ in range(40):
+        ids = (rng.zipf(1.3, size=int(rng.integers(1, 400))) % 50).tolist()
+        capacity = int(rng.integers(1, 20))
+        for bypass in (True, False):
+            unit = exact.belady(ids, capacity, bypass=bypass)
+            sized = exact.belady(ids, capacity, [1] * len(ids), bypass=bypass)
+            assert unit.hit == sized.hit, (ids, capacity, bypass)
+
+
 # ---------------------------------------------------------------------------------------
 # Belady's MIN against exhaustive search
 # ---------------------------------------------------------------------------------------

@@ -55,17 +55,14 @@ def _penalties(env: AutoscalingEnv, loads: list[float]) -> np.ndarray:
 
     Computed with the env's own service model, so the plan's costs are the env's.
     """
-    sizes = range(env.min_instances, env.max_instances + 1)
-    table = np.empty((len(loads), len(sizes)))
+    low, high = env.min_instances, env.max_instances
+    table = np.empty((len(loads), high - low + 1))
     by_rate: dict[float, list[float]] = {}
     for t, rate in enumerate(loads):
         row = by_rate.get(rate)
         if row is None:
-            row = []
-            for servers in sizes:
-                _, dropped, _, _, violated = env.service.serve(servers, rate)
-                row.append(env.penalty(dropped, violated))
-            by_rate[rate] = row
+            outcomes = env.service.drops_and_violations(rate, high)[low - 1 :]
+            row = by_rate[rate] = [env.penalty(*outcome) for outcome in outcomes]
         table[t] = row
     return table
 
@@ -133,35 +130,35 @@ def optimal_plan(env: AutoscalingEnv) -> Plan:
     instance = np.array([env.instance_cost(low + s) for s in range(sizes)])
     boot_bill = env.instance_cost(1) * boot if env.bill_booting else 0.0
     penalties = _penalties(env, loads)
-    value = np.zeros(shape)
-    choices = np.empty((horizon, *shape), dtype=np.int8)
+    # every choice at once: (choice, state) arrays, states flattened
+    targets = np.stack(targets).reshape(len(changes), -1)
+    successors = np.stack(successors).reshape(len(changes), -1)
+    barred = ~np.stack(allowed).reshape(len(changes), -1)
+    arriving = np.array(changes) > 0
+    barred_early = barred | arriving[:, None]  # before boot_steps nothing can arrive
+    bills = np.where(arriving, np.array(changes) * boot_bill, 0.0)[:, None]
+    states = np.arange(targets.shape[1])
+    value = np.zeros(targets.shape[1])
+    choices = np.empty((horizon, len(states)), dtype=np.int8)
     for t in range(horizon - 1, -1, -1):
         step_cost = instance + penalties[t]
-        flat_value = value.ravel()
-        candidates = []
-        for c, change in enumerate(changes):
-            q = step_cost[targets[c]] + flat_value[successors[c]]
-            if change > 0:
-                q = q + change * boot_bill
-                usable = allowed[c] if t >= boot else np.zeros(shape, dtype=bool)
-            else:
-                usable = allowed[c]
-            candidates.append(np.where(usable, q, np.inf))
-        stacked = np.stack(candidates)
-        choices[t] = np.argmin(stacked, axis=0)
-        value = np.take_along_axis(stacked, choices[t][None].astype(np.intp), axis=0)[0]
+        q = step_cost[targets] + value[successors] + bills
+        q[barred if t >= boot else barred_early] = np.inf
+        best = np.argmin(q, axis=0)
+        choices[t] = best
+        value = q[best, states]
 
-    start = (env.fleet.running - low, arrival_cap, stop_cap)
+    start = int(np.ravel_multi_index((env.fleet.running - low, arrival_cap, stop_cap), shape))
     actions = [k] * horizon  # hold
     state = start
     for t in range(horizon):
-        change = changes[choices[t][state]]
+        c = int(choices[t, state])
+        change = changes[c]
         if change > 0:
             actions[t - boot] = k + change  # launched boot_steps earlier
         elif change < 0:
             actions[t] = k + change
-        c = changes.index(change)
-        state = np.unravel_index(successors[c][state], shape)
+        state = int(successors[c, state])
     return Plan(actions, float(value[start]))
 
 

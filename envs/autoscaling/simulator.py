@@ -129,10 +129,37 @@ class ServiceModel:
         dropped = rate - admitted
         wait = erlang_c(servers, admitted / mu)
         theta = full - admitted
-        violated = dropped > 0.0 or (
-            mmc_response_survival(self.latency_target, wait, theta, mu) > self.latency_tail
+        return admitted / full, dropped, wait, theta, self._violated(dropped, wait, theta)
+
+    def drops_and_violations(self, rate: float, most: int) -> list[tuple[float, bool]]:
+        """The dropped rate and SLA violation of :meth:`serve` for 1 .. ``most`` servers.
+
+        The same numbers as ``most`` calls of :meth:`serve`, from one pass of the
+        Erlang B recursion (its k-th value is Erlang B with k servers) instead of one
+        pass per fleet size; a fleet that drops requests violates the SLA whatever its
+        wait.
+        """
+        mu = self.capacity
+        offered = rate / mu
+        blocking = 1.0
+        outcomes = []
+        for servers in range(1, most + 1):
+            blocking = offered * blocking / (servers + offered * blocking)
+            full = servers * mu
+            admitted = min(rate, self.max_utilization * full)
+            dropped = rate - admitted
+            if dropped > 0.0:
+                outcomes.append((dropped, True))
+                continue
+            wait = servers * blocking / (servers - offered * (1.0 - blocking))  # Erlang C
+            outcomes.append((dropped, self._violated(dropped, wait, full - admitted)))
+        return outcomes
+
+    def _violated(self, dropped: float, wait: float, theta: float) -> bool:
+        return dropped > 0.0 or (
+            mmc_response_survival(self.latency_target, wait, theta, self.capacity)
+            > self.latency_tail
         )
-        return admitted / full, dropped, wait, theta, violated
 
     def outcome(self, servers: int, rate: float) -> tuple[float, float, bool, float, float]:
         """:meth:`serve` plus the response time's quantile and mean [s], cached.

@@ -86,6 +86,17 @@ def next_use_indices(ids: Sequence) -> list[int]:
     every real index, and distinct, so that comparisons never tie.
     """
     n = len(ids)
+    array = np.asarray(ids) if isinstance(ids, np.ndarray) or n > 1000 else None
+    if array is not None and array.ndim == 1 and array.dtype.kind in "iu":
+        # the same indices with numpy: a stable sort puts each object's requests in order
+        order = np.argsort(array, kind="stable")
+        ordered = array[order]
+        following_array = order + n  # the last request of each object: never again
+        repeated = ordered[1:] == ordered[:-1]
+        following_array[:-1][repeated] = order[1:][repeated]
+        result = np.empty(n, dtype=np.int64)
+        result[order] = following_array
+        return result.tolist()
     following: list[int] = [0] * n
     seen: dict = {}
     for i in range(n - 1, -1, -1):
@@ -298,8 +309,10 @@ def belady(
             admission is a choice); False gives the classic demand-paging MIN.
         next_use: the output of :func:`next_use_indices`, if already computed.
     """
-    ids, sizes_list = _as_lists(ids, sizes)
     following = next_use_indices(ids) if next_use is None else next_use
+    ids, sizes_list = _as_lists(ids, sizes)
+    if sizes_list is None:
+        return _stats(_belady_unit(ids, capacity, bypass, following), None)
     cached: dict = {}  # object -> the index of its next request
     size_of: dict = {}
     heap: list[tuple[int, object]] = []  # (-next use, object), stale entries skipped lazily
@@ -337,6 +350,40 @@ def belady(
         used += s
         heapq.heappush(heap, (-upcoming, x))
     return _stats(hit, sizes)
+
+
+def _belady_unit(ids: list, capacity: int, bypass: bool, following: Sequence[int]) -> bytearray:
+    """:func:`belady` with unit sizes: the hit of each request.
+
+    The heap holds the next-use index of every cached object, negated, and nothing else:
+    next uses are distinct and name their object (``ids[u]``, or ``ids[u - n]`` for a
+    request never repeated). A hit leaves the object's old entry, its own index, in the
+    heap; such stale entries are below every cached object's next use, so they never
+    reach the top of a full cache, and they are swept out once they outnumber the rest.
+    """
+    n = len(ids)
+    cached: set = set()
+    heap: list[int] = []
+    limit = 2 * capacity + 64
+    hit = bytearray(n)
+    push, replace = heapq.heappush, heapq.heapreplace
+    for i, (x, upcoming) in enumerate(zip(ids, following)):
+        if x in cached:
+            hit[i] = 1
+            push(heap, -upcoming)
+            if len(heap) > limit:
+                heap = [key for key in heap if -key > i]
+                heapq.heapify(heap)
+        elif len(cached) < capacity:
+            cached.add(x)
+            push(heap, -upcoming)
+        else:
+            furthest = -heap[0]
+            if furthest > upcoming or not bypass:
+                cached.remove(ids[furthest] if furthest < n else ids[furthest - n])
+                cached.add(x)
+                replace(heap, -upcoming)
+    return hit
 
 
 def belady_forced(ids: Sequence, capacity: int, sizes: Sequence[int] | None = None) -> CacheStats:
