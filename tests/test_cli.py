@@ -111,3 +111,14 @@ def test_throughput_prints_a_ratio_to_cartpole(capsys):
     assert re.search(r"LoadBalancing-v0 .*\d+\.\d\dx", out)
     assert re.search(r"LoadBalancing-v0 \| 4 .*\d+\.\dx", out)  # native vector vs sync
     assert re.search(r"LoadBalancing-v0 .*\d+\.\d%", out)  # PPO's time in the env
+
+
+def test_throughput_oracles_prints_a_row_per_oracle(capsys):
+    args = ["throughput", "--oracles", "--oracle-requests", "2000", "--oracle-steps", "60"]
+    assert main([*args, "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(
+        r"Belady's MIN \(caching\) +\| 2,000 requests.*\| [\d.]+ +\| [\d,]+ requests/s", out
+    )
+    assert re.search(r"perfect-foresight plan \(autoscaling\) +\| 60 one-minute steps", out)
+    assert re.search(r"min-max utilization LP \(routing\) +\| Abilene: 11 nodes", out)

@@ -182,6 +182,15 @@ def cmd_plot(args: argparse.Namespace) -> None:
 
 def cmd_throughput(args: argparse.Namespace) -> None:
     from opsgym.train.table import markdown_table
+
+    if args.oracles:
+        from opsgym.train.oracle_timing import time_oracles
+
+        results = time_oracles(args.oracle_requests, args.oracle_steps, args.rounds)
+        print(f"oracle wall-clock time, median of {args.rounds} rounds\n")
+        rows = [[r["oracle"], r["problem"], f"{r['seconds']:.3f}", r["rate"]] for r in results]
+        print(markdown_table(["oracle", "problem", "seconds", "rate"], rows))
+        return
     from opsgym.train.throughput import (
         REFERENCE_ID,
         compare,
@@ -435,6 +444,17 @@ def build_parser() -> argparse.ArgumentParser:
         default=8192,
         help="SB3 PPO steps to profile for the environment's share of training; 0 skips",
     )
+    throughput.add_argument(
+        "--oracles",
+        action="store_true",
+        help="time the oracles (Belady, the autoscaling plan, the routing LP) instead",
+    )
+    throughput.add_argument(
+        "--oracle-requests", type=int, default=1_000_000, help="requests of Belady's trace"
+    )
+    throughput.add_argument(
+        "--oracle-steps", type=int, default=10_080, help="steps of the autoscaling plan"
+    )
     _add_env_arg(throughput)
     throughput.set_defaults(run=cmd_throughput)
     return parser
@@ -451,6 +471,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "steps",
         "rounds",
         "vector_steps",
+        "oracle_requests",
+        "oracle_steps",
         "seeds",
         "budget",
         "jobs",
