@@ -404,7 +404,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         self.current_rate = self._rates[k]
 
     def _describe(self, paths: list[tuple[int, ...]]) -> tuple[list, list]:
-        """The paths, and per path its fixed features and a getter of its arcs' values."""
+        """The paths, and per path its fixed features, hops and a getter of its arcs' values."""
         propagation = self.simulator.propagation
         described = []
         for path in paths:
@@ -417,20 +417,19 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
                 arcs = functools.partial(_single, path[0])
             else:
                 arcs = operator.itemgetter(*path)
-            described.append((fixed, arcs))
+            described.append((fixed, hops, arcs))
         return paths, described
 
     def _observation(self) -> np.ndarray:
         sim = self.simulator
-        utilizations = sim.utilizations()
-        spare = sim.spare()
+        utilizations, spare = sim.utilization, sim.spare
         rate = self.current_rate
         features: list[float] = []
-        for fixed, arcs in self._current_candidates:
+        for fixed, hops, arcs in self._current_candidates:
             on_path = arcs(utilizations)
             room = min(arcs(spare)) / rate
             features += fixed
-            features += (max(on_path), sum(on_path) / len(on_path), room / (room + 1.0))
+            features += (max(on_path), sum(on_path) / hops, room / (room + 1.0))
         for _ in range(self.k - len(self.current_paths)):
             features += self._invalid
         features.append(rate / (rate + self.flow_rate_kbps))

@@ -25,6 +25,9 @@ def mm1_link_delay(propagation_s: float, packet_bits: float, capacity_bps: float
 class NetworkSimulator:
     """Active flows on arcs; loads are integers [kbit/s] so they add and remove exactly.
 
+    ``load``, ``utilization`` (load over capacity) and ``spare`` (capacity minus load)
+    are kept per arc and updated on the arcs a flow changes.
+
     Args:
         capacity_kbps: each arc's capacity [kbit/s].
         delay_s: each arc's propagation delay [s].
@@ -35,19 +38,23 @@ class NetworkSimulator:
         self.capacity = list(capacity_kbps)
         self.propagation = list(delay_s)
         self.service_s = [packet_bits / (1000.0 * c) for c in capacity_kbps]
-        self.load = [0] * len(self.capacity)
         self._departures: list[tuple[float, int, tuple[int, ...], int]] = []
-        self._count = 0
+        self.reset()
 
     def reset(self) -> None:
-        self.load = [0] * len(self.capacity)
+        self._set_loads([0] * len(self.capacity))
         self._departures = []
         self._count = 0
 
+    def _set_loads(self, load: list[int]) -> None:
+        self.load = load
+        self.utilization = list(map(operator.truediv, load, self.capacity))
+        self.spare = list(map(operator.sub, self.capacity, load))
+
     def fits(self, path: tuple[int, ...], rate: int) -> bool:
-        load, capacity = self.load, self.capacity
+        spare = self.spare
         for a in path:
-            if load[a] + rate > capacity[a]:
+            if spare[a] < rate:
                 return False
         return True
 
@@ -66,15 +73,14 @@ class NetworkSimulator:
         fitting = int(over.argmax()) if over.any() else len(paths)
         rates, end_times = rates.tolist(), end_times.tolist()
         if fitting:
-            self.load = loads[fitting - 1].tolist()
+            self._set_loads(loads[fitting - 1].tolist())
             counts = range(self._count + 1, self._count + fitting + 1)
             self._departures += zip(end_times[:fitting], counts, paths[:fitting], rates[:fitting])
             self._count += fitting
-        load, capacity, departures = self.load, self.capacity, self._departures
+        departures = self._departures
         for path, rate, end in zip(paths[fitting:], rates[fitting:], end_times[fitting:]):
-            if all(load[a] + rate <= capacity[a] for a in path):
-                for a in path:
-                    load[a] += rate
+            if self.fits(path, rate):
+                self.add(path, rate)
                 self._count += 1
                 departures.append((end, self._count, path, rate))
         heapq.heapify(departures)
@@ -89,14 +95,18 @@ class NetworkSimulator:
         return True
 
     def add(self, path: tuple[int, ...], rate: int) -> None:
-        load = self.load
-        for a in path:
-            load[a] += rate
+        self._change(path, rate)
 
     def remove(self, path: tuple[int, ...], rate: int) -> None:
-        load = self.load
+        self._change(path, -rate)
+
+    def _change(self, path: tuple[int, ...], delta: int) -> None:
+        load, capacity, utilization, spare = self.load, self.capacity, self.utilization, self.spare
         for a in path:
-            load[a] -= rate
+            x = load[a] + delta
+            load[a] = x
+            utilization[a] = x / capacity[a]
+            spare[a] = capacity[a] - x
 
     def advance_to(self, time: float) -> None:
         """Remove every flow that ends at or before ``time``."""
@@ -107,22 +117,17 @@ class NetworkSimulator:
 
     def path_delay(self, path: tuple[int, ...]) -> float:
         """The end-to-end delay [s] of a packet on ``path`` at the current loads."""
-        load, capacity, service = self.load, self.capacity, self.service_s
+        utilization, service, propagation = self.utilization, self.service_s, self.propagation
         total = 0.0
         for a in path:
-            rho = min(load[a] / capacity[a], MAX_QUEUEING_UTILIZATION)
-            total += self.propagation[a] + service[a] / (1.0 - rho)
+            rho = utilization[a]
+            if rho > MAX_QUEUEING_UTILIZATION:
+                rho = MAX_QUEUEING_UTILIZATION
+            total += propagation[a] + service[a] / (1.0 - rho)
         return total
 
-    def utilizations(self) -> list[float]:
-        return list(map(operator.truediv, self.load, self.capacity))
-
-    def spare(self) -> list[int]:
-        """Each arc's capacity left [kbit/s]."""
-        return list(map(operator.sub, self.capacity, self.load))
-
     def max_utilization(self) -> float:
-        return max(map(operator.truediv, self.load, self.capacity))
+        return max(self.utilization)
 
     def active_flows(self) -> int:
         return len(self._departures)
