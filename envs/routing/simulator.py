@@ -72,18 +72,20 @@ class NetworkSimulator:
         over = (loads > self.capacity).any(axis=1)
         fitting = int(over.argmax()) if over.any() else len(paths)
         rates, end_times = rates.tolist(), end_times.tolist()
-        if fitting:
-            self._set_loads(loads[fitting - 1].tolist())
-            counts = range(self._count + 1, self._count + fitting + 1)
-            self._departures += zip(end_times[:fitting], counts, paths[:fitting], rates[:fitting])
-            self._count += fitting
+        load = loads[fitting - 1].tolist() if fitting else list(self.load)
+        counts = range(self._count + 1, self._count + fitting + 1)
         departures = self._departures
+        departures += zip(end_times[:fitting], counts, paths[:fitting], rates[:fitting])
+        self._count += fitting
+        capacity = self.capacity
         for path, rate, end in zip(paths[fitting:], rates[fitting:], end_times[fitting:]):
-            if self.fits(path, rate):
-                self.add(path, rate)
+            if all(load[a] + rate <= capacity[a] for a in path):
+                for a in path:
+                    load[a] += rate
                 self._count += 1
                 departures.append((end, self._count, path, rate))
         heapq.heapify(departures)
+        self._set_loads(load)
 
     def admit(self, path: tuple[int, ...], rate: int, end_time: float) -> bool:
         """Add the flow to every arc of ``path`` until ``end_time``; False if blocked."""
