@@ -35,6 +35,12 @@ def test_ramp_fraction_is_zero_before_linear_during_and_one_after():
     assert drift.ramp_fraction(steps, 3, 4).tolist() == [0, 0, 0, 0.25, 0.5, 0.75, 1, 1, 1, 1]
 
 
+def test_ramp_fraction_of_one_step_equals_the_array_form():
+    for start, ramp in [(3, 0), (3, 4), (100, 7), (0, 1000)]:
+        expected = drift.ramp_fraction(np.arange(-2, 1200), start, ramp).tolist()
+        assert [drift.ramp_fraction(k, start, ramp) for k in range(-2, 1200)] == expected
+
+
 def test_an_abrupt_mix_draws_nothing_and_switches_at_once():
     rng = np.random.default_rng(0)
     state = rng.bit_generator.state

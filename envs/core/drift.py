@@ -25,6 +25,8 @@ def ramp_fraction(step, start: int, ramp: int):
     0 before ``start``; with ``ramp`` = 0 (abrupt), 1 from ``start`` on; otherwise
     ``(step - start + 1) / ramp``, reaching 1 at step ``start + ramp - 1``.
     """
+    if isinstance(step, (int, float)):  # one step, as envs ask every step: plain floats
+        return min(max((float(step) - start + 1.0) / max(ramp, 1), 0.0), 1.0)
     return np.clip((np.asarray(step, dtype=np.float64) - start + 1.0) / max(ramp, 1), 0.0, 1.0)
 
 
