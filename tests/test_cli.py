@@ -122,3 +122,11 @@ def test_throughput_oracles_prints_a_row_per_oracle(capsys):
     )
     assert re.search(r"perfect-foresight plan \(autoscaling\) +\| 60 one-minute steps", out)
     assert re.search(r"min-max utilization LP \(routing\) +\| Abilene: 11 nodes", out)
+
+
+def test_throughput_on_the_cpu_clock(capsys):
+    args = ["throughput", "--env", "opsgym/LoadBalancing-v0", "--steps", "300", "--rounds", "1"]
+    assert main([*args, "--ppo-timesteps", "0", "--clock", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "(cpu clock)" in out
+    assert re.search(r"LoadBalancing-v0 .*\d+\.\d\dx", out)

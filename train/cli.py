@@ -203,7 +203,7 @@ def cmd_throughput(args: argparse.Namespace) -> None:
     ids = opsgym_ids() if args.env == "all" else [args.env]
     rows = []
     for env_id in ids:
-        result = compare(env_id, steps=args.steps, rounds=args.rounds, env_kwargs=env_kwargs)
+        result = compare(env_id, args.steps, args.rounds, env_kwargs, args.clock)
         rows.append(
             [
                 env_id,
@@ -216,8 +216,8 @@ def cmd_throughput(args: argparse.Namespace) -> None:
             ]
         )
     print(
-        f"steps and resets per second through gymnasium.make, median of {args.rounds} rounds "
-        f"interleaved with {REFERENCE_ID} in this process\n"
+        f"steps and resets per second ({args.clock} clock) through gymnasium.make, median of "
+        f"{args.rounds} rounds interleaved with {REFERENCE_ID} in this process\n"
     )
     headers = [
         "env",
@@ -443,6 +443,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=8192,
         help="SB3 PPO steps to profile for the environment's share of training; 0 skips",
+    )
+    throughput.add_argument(
+        "--clock",
+        choices=["wall", "cpu"],
+        default="wall",
+        help="single-env rates in elapsed time, or in this process's CPU time (steadier "
+        "on a shared machine)",
     )
     throughput.add_argument(
         "--oracles",
