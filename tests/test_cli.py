@@ -126,7 +126,8 @@ def test_throughput_oracles_prints_a_row_per_oracle(capsys):
 
 def test_throughput_on_the_cpu_clock(capsys):
     args = ["throughput", "--env", "opsgym/LoadBalancing-v0", "--steps", "300", "--rounds", "1"]
-    assert main([*args, "--ppo-timesteps", "0", "--clock", "cpu"]) == 0
+    vector = ["--num-envs", "4", "--vector-steps", "400", "--ppo-timesteps", "0"]
+    assert main([*args, *vector, "--clock", "cpu"]) == 0
     out = capsys.readouterr().out
     assert "(cpu clock)" in out
     assert re.search(r"LoadBalancing-v0 .*\d+\.\d\dx", out)
