@@ -135,7 +135,11 @@ register_scenario(
 # Self-tuning systems
 # ----------------------------------------------------------------------------------------
 
-_register("opsgym/ConfigTuning-v0", "opsgym.envs.config_tuning:ConfigTuningEnv")
+_register(
+    "opsgym/ConfigTuning-v0",
+    "opsgym.envs.config_tuning:ConfigTuningEnv",
+    vector_entry_point="opsgym.envs.config_tuning.vector:ConfigTuningVectorEnv",
+)
 _register("opsgym/IndexSelection-v0", "opsgym.envs.index_selection:IndexSelectionEnv")
 
 # ----------------------------------------------------------------------------------------

@@ -14,11 +14,17 @@ VECTOR_IDS = [
     env_id for env_id in opsgym.envs.opsgym_ids() if gym.spec(env_id).vector_entry_point is not None
 ]
 # Short episodes, so that autoreset happens within a few hundred steps.
-SHORT_EPISODES = {"opsgym/LoadBalancing-v0": {"episode_length": 40}}
+SHORT_EPISODES = {
+    "opsgym/LoadBalancing-v0": {"episode_length": 40},
+    "opsgym/ConfigTuning-v0": {"episode_length": 30},
+}
 # Ids whose vector env follows the single env bit for bit (instance i seeded s + i).
-EXACT_IDS = {"opsgym/LoadBalancing-v0"}
+EXACT_IDS = {"opsgym/LoadBalancing-v0", "opsgym/ConfigTuning-v0"}
 # The domain metric compared in distribution, per id.
-METRIC = {"opsgym/LoadBalancing-v0": "mean_latency_ms"}
+METRIC = {
+    "opsgym/LoadBalancing-v0": "mean_latency_ms",
+    "opsgym/ConfigTuning-v0": "p95_latency_ms",
+}
 
 
 def make_vector(env_id: str, num_envs: int, vectorization: str = "vector_entry_point", **kwargs):
