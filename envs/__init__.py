@@ -60,7 +60,11 @@ register_scenario(
 # Autoscaling
 # ----------------------------------------------------------------------------------------
 
-_register("opsgym/Autoscaling-v0", "opsgym.envs.autoscaling:AutoscalingEnv")
+_register(
+    "opsgym/Autoscaling-v0",
+    "opsgym.envs.autoscaling:AutoscalingEnv",
+    vector_entry_point="opsgym.envs.autoscaling.vector:AutoscalingVectorEnv",
+)
 register_scenario(
     "opsgym/Autoscaling-v0",
     "nasa",

@@ -69,7 +69,10 @@ class BatchedVectorEnv(VectorEnv):
         if self._autoreset.any():
             self._reset_rows(np.flatnonzero(self._autoreset))
             rows = np.flatnonzero(~self._autoreset)
-        rewards, truncated_rows, infos = self._step_rows(rows, actions[rows])
+        if rows.size:
+            rewards, truncated_rows, infos = self._step_rows(rows, actions[rows])
+        else:  # every instance resets this step
+            rewards, truncated_rows, infos = np.zeros(0), np.zeros(0, dtype=bool), {}
         rewards = batch.scatter(np.asarray(rewards, dtype=np.float64), rows, count)
         truncated = batch.scatter(truncated_rows, rows, count, fill=False)
         info = batch.masked_info(infos, rows, count)
