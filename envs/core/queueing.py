@@ -126,11 +126,19 @@ def mmc_response_quantile(
 
 
 def erlang_c_array(servers: np.ndarray, offered_load: np.ndarray) -> np.ndarray:
-    """:func:`erlang_c` of each (servers, offered load) pair; requires ``a < c``."""
-    blocking = np.ones(offered_load.shape)
-    for k in range(1, int(servers.max()) + 1):
-        recursed = offered_load * blocking / (k + offered_load * blocking)
-        blocking = np.where(k <= servers, recursed, blocking)
+    """:func:`erlang_c` of each (servers, offered load) pair; requires ``a < c``.
+
+    Erlang B as ``(a^c / c!) / sum_{j <= c} a^j / j!``: the terms are positive, so the
+    sum loses nothing; they are summed in log space, scaled by the largest, so that no
+    term overflows however many servers.
+    """
+    ks = np.arange(1, int(servers.max()) + 1)
+    with np.errstate(divide="ignore"):  # log(0) = -inf: every term but a^0 / 0! is 0
+        logs = np.cumsum(np.log(offered_load)[:, None] - np.log(ks), axis=1)
+    logs = np.where(ks <= servers[:, None], logs, -np.inf)
+    largest = np.maximum(logs.max(axis=1), 0.0)
+    total = np.exp(-largest) + np.exp(logs - largest[:, None]).sum(axis=1)
+    blocking = np.exp(logs[np.arange(servers.size), servers - 1] - largest) / total
     return servers * blocking / (servers - offered_load * (1.0 - blocking))
 
 
