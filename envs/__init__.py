@@ -144,7 +144,11 @@ _register(
     "opsgym.envs.config_tuning:ConfigTuningEnv",
     vector_entry_point="opsgym.envs.config_tuning.vector:ConfigTuningVectorEnv",
 )
-_register("opsgym/IndexSelection-v0", "opsgym.envs.index_selection:IndexSelectionEnv")
+_register(
+    "opsgym/IndexSelection-v0",
+    "opsgym.envs.index_selection:IndexSelectionEnv",
+    vector_entry_point="opsgym.envs.index_selection.vector:IndexSelectionVectorEnv",
+)
 
 # ----------------------------------------------------------------------------------------
 # Resource allocation

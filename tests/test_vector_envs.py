@@ -17,6 +17,8 @@ VECTOR_IDS = [
 SHORT_EPISODES = {
     "opsgym/LoadBalancing-v0": {"episode_length": 40},
     "opsgym/ConfigTuning-v0": {"episode_length": 30},
+    "opsgym/Autoscaling-v0": {"episode_steps": 60},
+    "opsgym/IndexSelection-v0": {"episode_length": 30, "phase_length": 10},
 }
 # Ids whose vector env follows the single env bit for bit (instance i seeded s + i).
 EXACT_IDS = {"opsgym/LoadBalancing-v0", "opsgym/ConfigTuning-v0"}
@@ -24,6 +26,8 @@ EXACT_IDS = {"opsgym/LoadBalancing-v0", "opsgym/ConfigTuning-v0"}
 METRIC = {
     "opsgym/LoadBalancing-v0": "mean_latency_ms",
     "opsgym/ConfigTuning-v0": "p95_latency_ms",
+    "opsgym/Autoscaling-v0": "objective_usd",
+    "opsgym/IndexSelection-v0": "pages_per_query",
 }
 
 
