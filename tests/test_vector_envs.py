@@ -9,6 +9,7 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 import opsgym.envs
+from opsgym.envs.core import queueing, seasonal
 
 VECTOR_IDS = [
     env_id for env_id in opsgym.envs.opsgym_ids() if gym.spec(env_id).vector_entry_point is not None
@@ -194,3 +195,113 @@ def test_loadbalancing_configurations_match_sync_vector_env(kwargs):
             assert np.array_equal(x, y)
         masked_equal(a[4], b[4])
     assert native.unwrapped._capacity > 16 or kwargs.get("load", 0) < 1
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"drift": "none", "burst_prob": 0.3, "latency_noise": 0.5},
+        {"initial_config": [200, 2, 0.0, 30000.0], "episode_length": 25, "interval_seconds": 1.0},
+    ],
+)
+def test_configtuning_configurations_match_sync_vector_env(kwargs):
+    native = make_vector("opsgym/ConfigTuning-v0", 3, **kwargs)
+    sync = make_vector("opsgym/ConfigTuning-v0", 3, vectorization="sync", **kwargs)
+    assert np.array_equal(native.reset(seed=5)[0], sync.reset(seed=5)[0])
+    for actions in random_actions(sync, 5, 120):
+        a, b = native.step(actions), sync.step(actions)
+        for x, y in zip(a[:4], b[:4]):
+            assert np.array_equal(x, y)
+        masked_equal(a[4], b[4])
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"episode_steps": 90, "drift": "level", "flash_crowd_rate": 30.0},
+        {"episode_steps": 70, "drift": "shape", "cooldown_steps": 3, "boot_steps": 0},
+        {"episode_steps": 70, "workload": "nasa", "bill_booting": False, "drift": "level"},
+        {"episode_steps": 40, "noise": 0.0, "max_step_change": 4, "initial_instances": 3},
+    ],
+)
+def test_autoscaling_follows_the_single_env_to_rounding(kwargs):
+    # numpy's exp and log may differ from libm's in the last bit, so rewards and metrics
+    # agree to a relative 1e-9; the float32 observations almost always bit for bit
+    native = make_vector("opsgym/Autoscaling-v0", 3, **kwargs)
+    sync = make_vector("opsgym/Autoscaling-v0", 3, vectorization="sync", **kwargs)
+    assert np.array_equal(native.reset(seed=9)[0], sync.reset(seed=9)[0])
+    ended = 0
+    for actions in random_actions(sync, 9, 2 * kwargs["episode_steps"] + 2):
+        a, b = native.step(actions), sync.step(actions)
+        assert np.allclose(a[0], b[0], rtol=0.0, atol=1e-6)
+        assert np.allclose(a[1], b[1], rtol=1e-9, atol=0.0)
+        assert np.array_equal(a[3], b[3])
+        for key in ("running", "booting", "change", "violated"):
+            assert np.array_equal(a[4].get(key), b[4].get(key)), key
+        if b[3].any():
+            ended += int(b[3].sum())
+            metrics = b[4]["episode_metrics"]
+            for name, values in metrics.items():
+                if not name.startswith("_"):
+                    assert np.allclose(a[4]["episode_metrics"][name], values, rtol=1e-9), name
+    assert ended == 6
+
+
+def test_indexselection_follows_the_single_env_except_the_sampled_counts():
+    native = make_vector("opsgym/IndexSelection-v0", 4)
+    sync = make_vector("opsgym/IndexSelection-v0", 4, vectorization="sync")
+    k = len(sync.envs[0].unwrapped.candidates())
+    a, b = native.reset(seed=2)[0], sync.reset(seed=2)[0]
+    assert np.array_equal(a, b)  # the first counts are the phase's expected counts
+    for actions in random_actions(sync, 2, 70):
+        a, b = native.step(actions), sync.step(actions)
+        assert np.array_equal(a[0][:, :k], b[0][:, :k])  # the built indexes
+        assert np.allclose(a[0][:, -1], b[0][:, -1], atol=1e-6)  # the storage used
+        assert np.array_equal(a[3], b[3])
+        if b[4]:
+            assert np.array_equal(a[4]["refused"], b[4]["refused"])
+            for key in ("storage_mb", "pages_per_write"):
+                assert np.allclose(a[4][key], b[4][key], rtol=1e-12), key
+            assert np.allclose(a[4]["rewards"]["build"], b[4]["rewards"]["build"], rtol=1e-12)
+
+
+def test_indexselection_vector_env_rejects_the_sqlite_backend():
+    with pytest.raises(ValueError, match="backend"):
+        make_vector("opsgym/IndexSelection-v0", 2, backend="sqlite")
+
+
+# ----------------------------------------------------------------------------------------
+# The batched closed forms against the scalar ones
+# ----------------------------------------------------------------------------------------
+
+
+def test_queueing_arrays_agree_with_the_scalar_closed_forms():
+    rng = np.random.default_rng(0)
+    servers = np.concatenate([rng.integers(1, 25, 400), rng.integers(25, 1500, 100)])
+    offered = rng.uniform(0.0, 0.99, servers.size) * servers
+    offered[:5] = 0.0
+    mu = 100.0
+    wait = queueing.erlang_c_array(servers, offered)
+    expected = [queueing.erlang_c(int(c), float(a)) for c, a in zip(servers, offered)]
+    assert np.allclose(wait, expected, rtol=1e-10, atol=0.0)
+    theta = servers * mu - offered * mu
+    t = rng.uniform(0.001, 0.2, servers.size)
+    survival = queueing.mmc_response_survival_array(t, wait, theta, mu)
+    expected = [
+        queueing.mmc_response_survival(float(x), float(p), float(q), mu)
+        for x, p, q in zip(t, wait, theta)
+    ]
+    assert np.allclose(survival, expected, rtol=1e-12, atol=0.0)
+    quantiles = queueing.mmc_response_quantile_array(0.95, wait, theta, mu)
+    expected = [
+        queueing.mmc_response_quantile(0.95, float(p), float(q), mu) for p, q in zip(wait, theta)
+    ]
+    assert np.allclose(quantiles, expected, rtol=1e-10, atol=0.0)
+    # the quantile is one: the survival there is the tail
+    assert np.allclose(queueing.mmc_response_survival_array(quantiles, wait, theta, mu), 0.05)
+
+
+def test_flash_crowd_shapes_agree_with_the_scalar_shape():
+    since = np.array([-100.0, 0.0, 1.0, 150.0, 299.9, 300.0, 2000.0, 1e6])
+    expected = [seasonal.flash_crowd_shape(float(s)) for s in since]
+    assert np.allclose(seasonal.flash_crowd_shapes(since), expected, rtol=1e-15, atol=0.0)
