@@ -194,7 +194,7 @@ def test_loadbalancing_configurations_match_sync_vector_env(kwargs):
         for x, y in zip(a[:4], b[:4]):
             assert np.array_equal(x, y)
         masked_equal(a[4], b[4])
-    assert native.unwrapped._capacity > 16 or kwargs.get("load", 0) < 1
+    assert native.unwrapped.queues.capacity > 16 or kwargs.get("load", 0) < 1
 
 
 @pytest.mark.parametrize(
