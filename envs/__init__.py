@@ -185,7 +185,11 @@ register_scenario(
 # Service routing
 # ----------------------------------------------------------------------------------------
 
-_register("opsgym/ServiceRouting-v0", "opsgym.envs.service_routing:ServiceRoutingEnv")
+_register(
+    "opsgym/ServiceRouting-v0",
+    "opsgym.envs.service_routing:ServiceRoutingEnv",
+    vector_entry_point="opsgym.envs.service_routing.vector:ServiceRoutingVectorEnv",
+)
 register_scenario(
     "opsgym/ServiceRouting-v0",
     "drift-swap",

@@ -20,15 +20,17 @@ SHORT_EPISODES = {
     "opsgym/ConfigTuning-v0": {"episode_length": 30},
     "opsgym/Autoscaling-v0": {"episode_steps": 60},
     "opsgym/IndexSelection-v0": {"episode_length": 30, "phase_length": 10},
+    "opsgym/ServiceRouting-v0": {"episode_length": 40},
 }
 # Ids whose vector env follows the single env bit for bit (instance i seeded s + i).
-EXACT_IDS = {"opsgym/LoadBalancing-v0", "opsgym/ConfigTuning-v0"}
+EXACT_IDS = {"opsgym/LoadBalancing-v0", "opsgym/ConfigTuning-v0", "opsgym/ServiceRouting-v0"}
 # The domain metric compared in distribution, per id.
 METRIC = {
     "opsgym/LoadBalancing-v0": "mean_latency_ms",
     "opsgym/ConfigTuning-v0": "p95_latency_ms",
     "opsgym/Autoscaling-v0": "objective_usd",
     "opsgym/IndexSelection-v0": "pages_per_query",
+    "opsgym/ServiceRouting-v0": "mean_latency_ms",
 }
 
 
@@ -263,6 +265,24 @@ def test_indexselection_follows_the_single_env_except_the_sampled_counts():
             for key in ("storage_mb", "pages_per_write"):
                 assert np.allclose(a[4][key], b[4][key], rtol=1e-12), key
             assert np.allclose(a[4]["rewards"]["build"], b[4]["rewards"]["build"], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"drift": "swap", "episode_length": 120, "load": 0.95, "timeout_ms": 60.0},
+        {"service_ms": [[5.0, 9.0, 30.0], [8.0, 4.0, 20.0]], "regions": [0, 3], "drift": "swap"},
+    ],
+)
+def test_servicerouting_configurations_match_sync_vector_env(kwargs):
+    native = make_vector("opsgym/ServiceRouting-v0", 3, **kwargs)
+    sync = make_vector("opsgym/ServiceRouting-v0", 3, vectorization="sync", **kwargs)
+    assert np.array_equal(native.reset(seed=4)[0], sync.reset(seed=4)[0])
+    for actions in random_actions(sync, 4, 300):
+        a, b = native.step(actions), sync.step(actions)
+        for x, y in zip(a[:4], b[:4]):
+            assert np.array_equal(x, y)
+        masked_equal(a[4], b[4])
 
 
 def test_indexselection_vector_env_rejects_the_sqlite_backend():
