@@ -186,7 +186,11 @@ register_scenario(
 # Anomaly detection
 # ----------------------------------------------------------------------------------------
 
-_register("opsgym/AnomalyDetection-v0", "opsgym.envs.anomaly_detection:AnomalyDetectionEnv")
+_register(
+    "opsgym/AnomalyDetection-v0",
+    "opsgym.envs.anomaly_detection:AnomalyDetectionEnv",
+    vector_entry_point="opsgym.envs.anomaly_detection.vector:AnomalyDetectionVectorEnv",
+)
 register_scenario(
     "opsgym/AnomalyDetection-v0",
     "nyc-taxi",

@@ -21,9 +21,15 @@ SHORT_EPISODES = {
     "opsgym/Autoscaling-v0": {"episode_steps": 60},
     "opsgym/IndexSelection-v0": {"episode_length": 30, "phase_length": 10},
     "opsgym/ServiceRouting-v0": {"episode_length": 40},
+    "opsgym/AnomalyDetection-v0": {"episode_length": 60, "anomalies_per_week": 40.0},
 }
 # Ids whose vector env follows the single env bit for bit (instance i seeded s + i).
-EXACT_IDS = {"opsgym/LoadBalancing-v0", "opsgym/ConfigTuning-v0", "opsgym/ServiceRouting-v0"}
+EXACT_IDS = {
+    "opsgym/LoadBalancing-v0",
+    "opsgym/ConfigTuning-v0",
+    "opsgym/ServiceRouting-v0",
+    "opsgym/AnomalyDetection-v0",
+}
 # The domain metric compared in distribution, per id.
 METRIC = {
     "opsgym/LoadBalancing-v0": "mean_latency_ms",
@@ -31,6 +37,7 @@ METRIC = {
     "opsgym/Autoscaling-v0": "objective_usd",
     "opsgym/IndexSelection-v0": "pages_per_query",
     "opsgym/ServiceRouting-v0": "mean_latency_ms",
+    "opsgym/AnomalyDetection-v0": "reward_score",
 }
 
 
@@ -279,6 +286,24 @@ def test_servicerouting_configurations_match_sync_vector_env(kwargs):
     sync = make_vector("opsgym/ServiceRouting-v0", 3, vectorization="sync", **kwargs)
     assert np.array_equal(native.reset(seed=4)[0], sync.reset(seed=4)[0])
     for actions in random_actions(sync, 4, 300):
+        a, b = native.step(actions), sync.step(actions)
+        for x, y in zip(a[:4], b[:4]):
+            assert np.array_equal(x, y)
+        masked_equal(a[4], b[4])
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"workload": "nyc_taxi", "episode_length": 300},
+        {"episode_length": 50, "anomalies_per_week": 0.0, "fp_weight": 0.5},
+    ],
+)
+def test_anomalydetection_configurations_match_sync_vector_env(kwargs):
+    native = make_vector("opsgym/AnomalyDetection-v0", 3, **kwargs)
+    sync = make_vector("opsgym/AnomalyDetection-v0", 3, vectorization="sync", **kwargs)
+    assert np.array_equal(native.reset(seed=6)[0], sync.reset(seed=6)[0])
+    for actions in random_actions(sync, 6, 2 * kwargs["episode_length"] + 2):
         a, b = native.step(actions), sync.step(actions)
         for x, y in zip(a[:4], b[:4]):
             assert np.array_equal(x, y)
