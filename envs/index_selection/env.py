@@ -127,6 +127,10 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
     >>> observation.shape
     (44,)
 
+    The native vector env (`gym.make_vec(..., vectorization_mode="vector_entry_point")`,
+    see `opsgym.envs.index_selection.vector`) supports the cost-model backend only: the
+    SQLite planner is one connection whose indexes are set per query.
+
     ## Version History
 
     * v0: Initial release.
