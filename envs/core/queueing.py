@@ -125,6 +125,9 @@ def mmc_response_quantile(
 # ----------------------------------------------------------------------------------------
 
 
+SCALAR_FINISH = 8  # the last elements of a batched Newton iteration are solved one by one
+
+
 def erlang_c_array(servers: np.ndarray, offered_load: np.ndarray) -> np.ndarray:
     """:func:`erlang_c` of each (servers, offered load) pair; requires ``a < c``.
 
@@ -185,16 +188,29 @@ def mmc_response_survival_array(
 def mmc_response_quantile_array(
     quantile: float, wait_probability: np.ndarray, theta: np.ndarray, mu: float
 ) -> np.ndarray:
-    """:func:`mmc_response_quantile` of each element: the same safeguarded Newton
-    iteration, run on the elements that have not converged yet."""
+    """:func:`mmc_response_quantile` of each element, by the same safeguarded Newton
+    iteration, run on the elements that have not converged yet.
+
+    The iteration starts, where it lies inside the bracket, from the quantile of the
+    survival's slower exponential term alone (p mu / (mu - theta) e^{-theta t} when the
+    wait is the slower phase, ((1 - p) + p theta / (theta - mu)) e^{-mu t} otherwise),
+    which the root is close to, so that it converges in a few passes over the batch.
+    """
     tail = 1.0 - quantile
     log_tail = math.log(tail)
-    low = np.full(theta.shape, -log_tail / mu)
-    waits = wait_probability > tail
-    wait_low = np.log(np.where(waits, wait_probability, tail) / tail) / theta
-    low = np.where(waits, np.maximum(low, wait_low), low)
-    high = 2.0 * np.maximum(math.log(2.0 / tail) / mu, math.log(2.0 / tail) / theta)
-    t = low
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # elements that never wait have a wait bound log(1) / theta = 0
+        wait_low = np.log(np.maximum(wait_probability, tail) / tail) / theta
+        low = np.maximum(-log_tail / mu, wait_low)
+        high = 2.0 * np.maximum(math.log(2.0 / tail) / mu, math.log(2.0 / tail) / theta)
+        slow_wait = theta < mu
+        weight = np.where(
+            slow_wait,
+            wait_probability * mu / (mu - theta),
+            (1.0 - wait_probability) + wait_probability * theta / (theta - mu),
+        )
+        guess = np.log(weight / tail) / np.where(slow_wait, theta, mu)
+    t = np.where((low < guess) & (guess < high), guess, low)
     result = np.empty(theta.shape)
     left = np.arange(theta.size)
     p, th = wait_probability, theta
@@ -203,17 +219,21 @@ def mmc_response_quantile_array(
         above = survival > tail
         low = np.where(above, t, low)
         high = np.where(above, high, t)
-        hazard = density / survival
         with np.errstate(divide="ignore", invalid="ignore"):
-            newton = t + (np.log(survival) - log_tail) / hazard
-        step = np.where(hazard > 0.0, newton, high)
+            newton = t + (np.log(survival) - log_tail) * survival / density
+        step = np.where(density > 0.0, newton, high)
         converged = np.abs(step - t) <= 1e-11 * t
-        result[left[converged]] = step[converged]
-        going = ~converged
-        if not going.any():
-            return result
-        left, p, th, low, high = left[going], p[going], th[going], low[going], high[going]
-        step, t = step[going], t[going]
+        if converged.any():
+            result[left[converged]] = step[converged]
+            going = ~converged
+            if not going.any():
+                return result
+            left, p, th, low, high = left[going], p[going], th[going], low[going], high[going]
+            step, t = step[going], t[going]
+            if left.size <= SCALAR_FINISH:  # a pass costs more than a few scalar solves
+                for i, wait, rate in zip(left.tolist(), p.tolist(), th.tolist()):
+                    result[i] = mmc_response_quantile(quantile, wait, rate, mu)
+                return result
         t = np.where((low < step) & (step < high), step, 0.5 * (low + high))
     result[left] = t
     return result
