@@ -15,7 +15,8 @@ bit for bit (instance i seeded s + i); Autoscaling to rounding (numpy's exp is n
 libm's); IndexSelection (cost-model backend only) in distribution (one multinomial draw
 for all instances). The others have none, because their state is not a fixed-shape
 array: Caching keeps per-object records of the cached objects, and serves a varying
-number of requests between two decisions; ResourceAllocation, lists of waiting and
+number of requests between two decisions; CachingPrefetch, an ordered dictionary of the
+cached objects and a table of each object's observed successors; ResourceAllocation, lists of waiting and
 running jobs of varying length; Routing, a heap of per-flow departures and their paths
 on a graph.
 """

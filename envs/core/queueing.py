@@ -125,7 +125,7 @@ def mmc_response_quantile(
 # ----------------------------------------------------------------------------------------
 
 
-SCALAR_FINISH = 8  # the last elements of a batched Newton iteration are solved one by one
+SCALAR_FINISH = 4  # the last elements of a batched Newton iteration are solved one by one
 
 
 def erlang_c_array(servers: np.ndarray, offered_load: np.ndarray) -> np.ndarray:
