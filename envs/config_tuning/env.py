@@ -222,9 +222,9 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         rng = self.np_random
-        self._drift_at, burst_starts, self._latency_factors, self._noise = self.draw_episode(rng)
+        self._drift_at, burst_starts, latency_factors, self._noise = self.draw_episode(rng)
         self._burst_starts = burst_starts.tolist()
-        self._latency_factors = self._latency_factors.tolist()
+        self._latency_factors = latency_factors.tolist()
         self._burst_end = 0  # bursts are resolved as intervals are served
         self.indices = list(self.initial_indices)
         self._interval = 0
