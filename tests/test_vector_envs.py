@@ -9,7 +9,8 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 import opsgym.envs
-from opsgym.envs.core import queueing, seasonal
+from opsgym.envs.core import batch, queueing, seasonal
+from opsgym.envs.load_balancing.simulator import LoadBalancerSimulator
 
 VECTOR_IDS = [
     env_id for env_id in opsgym.envs.opsgym_ids() if gym.spec(env_id).vector_entry_point is not None
@@ -350,3 +351,36 @@ def test_flash_crowd_shapes_agree_with_the_scalar_shape():
     since = np.array([-100.0, 0.0, 1.0, 150.0, 299.9, 300.0, 2000.0, 1e6])
     expected = [seasonal.flash_crowd_shape(float(s)) for s in since]
     assert np.allclose(seasonal.flash_crowd_shapes(since), expected, rtol=1e-15, atol=0.0)
+
+
+def test_fcfs_queues_agree_with_the_single_load_balancer_simulator():
+    rng = np.random.default_rng(3)
+    instances, servers = 3, 2
+    batched = batch.FcfsQueues(instances, servers, smoothing=0.3)
+    singles = [LoadBalancerSimulator((1.0,) * servers, (0.5,) * servers, 0.3) for _ in range(3)]
+    rows = np.arange(instances)
+    clocks = np.zeros(instances)
+    for _ in range(200):  # arrivals twice as fast as service: queues grow past 16
+        clocks += rng.exponential(0.25, instances)
+        batched.advance(rows, clocks.copy())
+        chosen = rng.integers(servers, size=instances)
+        sizes = rng.exponential(1.0, instances)
+        failed = rng.random(instances) < 0.1
+        responses = batched.dispatch(rows, chosen, sizes, failed)
+        for i, single in enumerate(singles):
+            single.advance_to(clocks[i])
+            response, _ = single.dispatch(int(chosen[i]), sizes[i], 0.0 if failed[i] else 1.0)
+            assert responses[i] == response
+    assert batched.capacity > 16
+    for i, single in enumerate(singles):
+        assert np.array_equal(batched.latency_ewma[i], single.latency_ewma)
+        assert np.array_equal(batched.error_ewma[i], single.error_ewma)
+        assert np.array_equal(batched.count[i], single.queue_lengths())
+        assert np.array_equal(batched.work_left()[i], single.work_left())
+
+
+def test_seeds_of_the_wrong_length_are_named():
+    with pytest.raises(ValueError, match="seed"):
+        batch.instance_seeds([1, 2], 3)
+    assert batch.instance_seeds(5, 3) == [5, 6, 7]
+    assert batch.instance_seeds(None, 2) == [None, None]
