@@ -104,28 +104,30 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
     def _scale(self, rows: np.ndarray, change: np.ndarray) -> np.ndarray:
         """:meth:`Fleet.scale` of each row; returns the changes made."""
         config = self.config
-        cooldown = self.cooldown_left[rows]
-        cooling = cooldown > 0
         running = self.running[rows]
         booting = self.booting[rows]
         total = running + booting.sum(axis=1)
         made = np.clip(total + change, config.min_instances, config.max_instances) - total
-        made[cooling] = 0
+        if config.cooldown_steps:  # without, no action is ever ignored
+            cooldown = self.cooldown_left[rows]
+            cooling = cooldown > 0
+            made[cooling] = 0
+            self.cooldown_left[rows] = np.where(
+                cooling, cooldown - 1, np.where(made != 0, config.cooldown_steps, cooldown)
+            )
         if config.boot_steps:
             booting[:, -1] += np.maximum(made, 0)
         else:
             running += np.maximum(made, 0)
         to_remove = np.maximum(-made, 0)
-        for j in range(config.boot_steps - 1, -1, -1):
-            cancelled = np.minimum(booting[:, j], to_remove)
-            booting[:, j] -= cancelled
-            to_remove -= cancelled
-        running -= to_remove
+        if to_remove.any():
+            for j in range(config.boot_steps - 1, -1, -1):
+                cancelled = np.minimum(booting[:, j], to_remove)
+                booting[:, j] -= cancelled
+                to_remove -= cancelled
+            running -= to_remove
         self.running[rows] = running
         self.booting[rows] = booting
-        self.cooldown_left[rows] = np.where(
-            cooling, cooldown - 1, np.where(made != 0, config.cooldown_steps, cooldown)
-        )
         return made
 
     def _step_rows(
@@ -194,7 +196,10 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
         t = self.step_index[rows] + 1
         self.step_index[rows] = t
         truncated = t == config.episode_steps
-        self._draw_next_rates(rows[~truncated], t[~truncated])
+        if truncated.any():
+            self._draw_next_rates(rows[~truncated], t[~truncated])
+        else:
+            self._draw_next_rates(rows, t)
         return -step_cost, truncated, info
 
     def _draw_next_rates(self, rows: np.ndarray, t: np.ndarray) -> None:
