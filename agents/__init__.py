@@ -20,7 +20,7 @@ from collections.abc import Callable
 import gymnasium as gym
 
 from opsgym.agents import bandits, tabular
-from opsgym.agents.drift import DriftResetLearner, PageHinkley
+from opsgym.agents.drift import Adwin, DriftResetLearner, PageHinkley
 from opsgym.agents.protocol import Learner
 
 
@@ -56,6 +56,12 @@ def _ucb_with_drift_reset(env, seed=None, threshold: float = 50.0, delta: float 
     )
 
 
+def _ucb_with_adwin(env, seed=None, delta: float = 0.002, max_window: int = 2000, **kw):
+    return DriftResetLearner(
+        lambda: bandits.UCB1(_arms(env), seed=seed, **kw), Adwin(delta, max_window)
+    )
+
+
 AGENTS: dict[str, Callable[..., Learner]] = {
     "epsilon_greedy": _bandit(bandits.EpsilonGreedy, epsilon=0.1),
     "epsilon_greedy_decay": _bandit(bandits.EpsilonGreedy, epsilon=1.0, decay=50.0),
@@ -67,7 +73,11 @@ AGENTS: dict[str, Callable[..., Learner]] = {
     "exp3": _bandit(bandits.EXP3, gamma=0.1),
     "linucb": _linucb,
     "ucb1_drift_reset": _ucb_with_drift_reset,
+    "ucb1_adwin": _ucb_with_adwin,
     "q_learning": _tabular(tabular.QLearning, bins=3, gamma=0.9),
+    "q_learning_visits": _tabular(
+        tabular.QLearning, bins=3, gamma=0.9, learning_rate={"kind": "visits", "start": 1.0}
+    ),
     "sarsa": _tabular(tabular.SARSA, bins=3, gamma=0.9),
     "expected_sarsa": _tabular(tabular.ExpectedSARSA, bins=3, gamma=0.9),
 }

@@ -21,6 +21,7 @@ from opsgym.baselines import (
     anomaly_detection,
     autoscaling,
     caching,
+    caching_prefetch,
     config_tuning,
     index_selection,
     load_balancing,
@@ -31,6 +32,7 @@ from opsgym.baselines import (
 from opsgym.envs.anomaly_detection import AnomalyDetectionEnv
 from opsgym.envs.autoscaling import AutoscalingEnv
 from opsgym.envs.caching import CachingEnv
+from opsgym.envs.caching_prefetch import CachingPrefetchEnv
 from opsgym.envs.config_tuning import ConfigTuningEnv
 from opsgym.envs.index_selection import IndexSelectionEnv
 from opsgym.envs.load_balancing import LoadBalancingEnv
@@ -44,6 +46,7 @@ _POLICIES: dict[type[gym.Env], dict[str, PolicyFactory]] = {
     LoadBalancingEnv: load_balancing.POLICIES,
     AutoscalingEnv: autoscaling.POLICIES,
     CachingEnv: caching.POLICIES,
+    CachingPrefetchEnv: caching_prefetch.POLICIES,
     ConfigTuningEnv: config_tuning.POLICIES,
     IndexSelectionEnv: index_selection.POLICIES,
     ResourceAllocationEnv: resource_allocation.POLICIES,

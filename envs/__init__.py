@@ -57,6 +57,20 @@ register_scenario(
 )
 register_scenario(
     "opsgym/LoadBalancing-v0",
+    "drift-slowdown-gradual",
+    "a backend slows to a quarter of its rate over 250 requests from mid-episode, unannounced",
+    drift="slowdown",
+    drift_ramp=250,
+)
+register_scenario(
+    "opsgym/LoadBalancing-v0",
+    "drift-failures-gradual",
+    "a backend's failure rate climbs to one half over 250 requests from mid-episode",
+    drift="failures",
+    drift_ramp=250,
+)
+register_scenario(
+    "opsgym/LoadBalancing-v0",
     "heavy-tail",
     "Pareto(1.5) job sizes (infinite variance) at load 0.9, as in the Park benchmark",
     size_distribution="pareto",
@@ -104,6 +118,32 @@ register_scenario(
 )
 register_scenario(
     "opsgym/Autoscaling-v0",
+    "drift-level-gradual",
+    "the load grows by half over six hours from mid-episode (users migrate in), unannounced",
+    drift="level",
+    drift_ramp=360,
+)
+register_scenario(
+    "opsgym/Autoscaling-v0",
+    "drift-shape-gradual",
+    "the daily pattern slides three hours later over six hours from mid-episode on",
+    drift="shape",
+    drift_ramp=360,
+)
+register_scenario(
+    "opsgym/Autoscaling-v0",
+    "adversary-trough",
+    "an adversary sends three 5-minute bursts of half the peak a night, where forecasts are low",
+    attack="trough",
+)
+register_scenario(
+    "opsgym/Autoscaling-v0",
+    "adversary-off-period",
+    "5-minute bursts of half the peak every 7 hours: a rhythm no daily forecast learns",
+    attack="off_period",
+)
+register_scenario(
+    "opsgym/Autoscaling-v0",
     "week",
     "a week of minutes: weekdays, the weekend and their transitions",
     episode_steps=10_080,
@@ -135,6 +175,19 @@ register_scenario(
 )
 register_scenario(
     "opsgym/Caching-v0",
+    "drift-gradual",
+    "the popular set shifts every 2,000 requests, phasing in over 1,000 requests each time",
+    workload="drift",
+    drift_ramp=1000,
+)
+register_scenario(
+    "opsgym/Caching-v0",
+    "adversary-flood",
+    "every 2,000 requests an adversary asks for 100 new objects 3 times each: LFU keeps them",
+    workload="flood",
+)
+register_scenario(
+    "opsgym/Caching-v0",
     "loops",
     "30% of requests loop over 80 objects, a cycle LRU always misses and MIN exploits",
     workload="periodic",
@@ -148,6 +201,26 @@ register_scenario(
     reward_metric="bytes",
 )
 
+_register("opsgym/CachingPrefetch-v0", "opsgym.envs.caching_prefetch:CachingPrefetchEnv")
+register_scenario(
+    "opsgym/CachingPrefetch-v0",
+    "sequential",
+    "4 interleaved readers read 32-block files in order: next-block prefetch pays",
+    workload="sequential",
+)
+register_scenario(
+    "opsgym/CachingPrefetch-v0",
+    "loops",
+    "half the requests go round a 150-object loop in a fixed shuffled order",
+    workload="loops",
+)
+register_scenario(
+    "opsgym/CachingPrefetch-v0",
+    "irm",
+    "independent Zipf requests: the order carries nothing and prefetching should not pay",
+    workload="zipf",
+)
+
 # ----------------------------------------------------------------------------------------
 # Self-tuning systems
 # ----------------------------------------------------------------------------------------
@@ -157,10 +230,34 @@ _register(
     "opsgym.envs.config_tuning:ConfigTuningEnv",
     vector_entry_point="opsgym.envs.config_tuning.vector:ConfigTuningVectorEnv",
 )
+register_scenario(
+    "opsgym/ConfigTuning-v0",
+    "stationary",
+    "the workload mix never changes: the default's I/O shift switched off",
+    drift="none",
+)
+register_scenario(
+    "opsgym/ConfigTuning-v0",
+    "drift-gradual",
+    "the I/O-bound share rises from 20% to 80% over 50 intervals (a gradual rollout)",
+    drift_ramp=50,
+)
 _register(
     "opsgym/IndexSelection-v0",
     "opsgym.envs.index_selection:IndexSelectionEnv",
     vector_entry_point="opsgym.envs.index_selection.vector:IndexSelectionVectorEnv",
+)
+register_scenario(
+    "opsgym/IndexSelection-v0",
+    "stationary",
+    "one popularity ranking for the whole episode: the default's shuffles switched off",
+    drift="none",
+)
+register_scenario(
+    "opsgym/IndexSelection-v0",
+    "drift-gradual",
+    "each new popularity ranking phases in over the first 25 windows of its phase",
+    drift_ramp=25,
 )
 
 # ----------------------------------------------------------------------------------------
@@ -180,6 +277,19 @@ register_scenario(
     "load 0.5, then the middle third of the jobs arrive at load 1.5, unannounced",
     load=0.5,
     surge_load=1.5,
+)
+register_scenario(
+    "opsgym/ResourceAllocation-v0",
+    "drift-mix",
+    "from a job mid-episode half the jobs are long instead of a fifth, at the same load",
+    drift="mix",
+)
+register_scenario(
+    "opsgym/ResourceAllocation-v0",
+    "drift-mix-gradual",
+    "the share of long jobs rises from a fifth to a half over 25 jobs, at the same load",
+    drift="mix",
+    drift_ramp=25,
 )
 
 # ----------------------------------------------------------------------------------------
@@ -213,12 +323,38 @@ register_scenario(
     "two replicas swap their service profiles mid-episode, unannounced",
     drift="swap",
 )
+register_scenario(
+    "opsgym/ServiceRouting-v0",
+    "drift-swap-gradual",
+    "two replicas' service profiles morph into each other's over 250 requests, unannounced",
+    drift="swap",
+    drift_ramp=250,
+)
 
 # ----------------------------------------------------------------------------------------
 # Routing
 # ----------------------------------------------------------------------------------------
 
 _register("opsgym/Routing-v0", "opsgym.envs.routing:RoutingEnv")
+register_scenario(
+    "opsgym/Routing-v0",
+    "drift-hotspot",
+    "one node's traffic grows fivefold mid-episode, unannounced",
+    drift="hotspot",
+)
+register_scenario(
+    "opsgym/Routing-v0",
+    "drift-hotspot-move",
+    "the hot spot (a node with five times the traffic) moves to another node mid-episode",
+    drift="hotspot_move",
+)
+register_scenario(
+    "opsgym/Routing-v0",
+    "drift-hotspot-move-gradual",
+    "the hot spot moves to another node over 250 flows from mid-episode, unannounced",
+    drift="hotspot_move",
+    drift_ramp=250,
+)
 
 
 def opsgym_ids() -> list[str]:

@@ -6,7 +6,7 @@ The benchmark runs every scenario next to each environment's default configurati
 
 >>> from opsgym.envs.scenarios import scenarios
 >>> sorted(scenarios("opsgym/LoadBalancing-v0"))  # doctest: +SKIP
-['drift-failures', 'drift-slowdown', 'feedback-only', 'heavy-tail']
+['drift-failures', 'drift-failures-gradual', 'drift-slowdown', 'drift-slowdown-gradual', 'feedback-only', 'heavy-tail']
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ def _load_balancing() -> st.SearchStrategy[dict]:
                 "episode_length": st.integers(1, 300),
                 "drift": st.sampled_from(["none", "slowdown", "failures"]),
                 "drift_factor": st.floats(0.01, 1.0),
+                "drift_ramp": st.integers(0, 100),
                 "error_weight": st.floats(0.0, 10.0),
             }
         )
@@ -69,6 +70,10 @@ def _autoscaling() -> st.SearchStrategy[dict]:
                 "drift": st.sampled_from(["none", "level", "shape"]),
                 "drift_factor": st.floats(0.1, 10.0),
                 "drift_shift_hours": st.floats(0.0, 24.0),
+                "drift_ramp": st.integers(0, 100),
+                "attack": st.sampled_from(["none", "trough", "off_period"]),
+                "attack_size": st.floats(0.01, 5.0),
+                "attack_steps": st.integers(1, 30),
                 "sla_weight": st.floats(0.0, 10.0),
                 "target_over_service_quantile": st.floats(1.01, 100.0),
             }
@@ -78,13 +83,19 @@ def _autoscaling() -> st.SearchStrategy[dict]:
     return bounds.flatmap(build)
 
 
+def _ramp_within(config: dict, period: str) -> dict:
+    # a gradual drift must phase in within its period
+    share = config.pop("ramp_share")
+    return {**config, "drift_ramp": int(share * config[period])}
+
+
 def _caching() -> st.SearchStrategy[dict]:
     return st.fixed_dictionaries(
         {
             "capacity": st.integers(1, 500),
             "n_candidates": st.integers(1, 16),
             "workload": st.sampled_from(
-                ["zipf", "drift", "periodic", "scan", "one_hit_wonders", "web07"]
+                ["zipf", "drift", "periodic", "scan", "one_hit_wonders", "flood", "web07"]
             ),
             "episode_length": st.integers(1, 400),
             "catalog_size": st.integers(1, 2000),
@@ -93,6 +104,8 @@ def _caching() -> st.SearchStrategy[dict]:
             "drift_shift": st.integers(0, 100),
             "scan_every": st.just(100),
             "scan_length": st.integers(1, 99),
+            "flood_objects": st.integers(1, 20),
+            "flood_repeats": st.integers(1, 4),
             "loop_size": st.integers(1, 300),
             "loop_fraction": st.floats(0.0, 1.0),
             "one_hit_fraction": st.floats(0.0, 1.0),
@@ -101,6 +114,28 @@ def _caching() -> st.SearchStrategy[dict]:
             "size_sigma": st.floats(0.0, 3.0),
             "count_half_life": st.sampled_from([0.0, 1.0, 50.0, 1e6]),
             "reward_metric": st.sampled_from(["hits", "bytes"]),
+            "ramp_share": st.floats(0.0, 1.0),
+        }
+    ).map(lambda c: _ramp_within(c, "drift_period"))
+
+
+def _caching_prefetch() -> st.SearchStrategy[dict]:
+    return st.fixed_dictionaries(
+        {
+            "capacity": st.integers(1, 300),
+            "n_successors": st.integers(1, 6),
+            "prefetch_cost": st.floats(0.0, 2.0),
+            "replacement": st.sampled_from(["lru", "fifo"]),
+            "workload": st.sampled_from(["markov", "sequential", "loops", "zipf"]),
+            "episode_length": st.integers(2, 400),
+            "catalog_size": st.integers(1, 2000),
+            "zipf_exponent": st.floats(0.0, 2.0),
+            "successors_per_object": st.integers(1, 5),
+            "jump_probability": st.floats(0.0, 1.0),
+            "n_readers": st.integers(1, 8),
+            "file_blocks": st.integers(1, 64),
+            "loop_size": st.integers(1, 300),
+            "loop_fraction": st.floats(0.0, 1.0),
         }
     )
 
@@ -123,6 +158,7 @@ def _config_tuning() -> st.SearchStrategy[dict]:
                 "io_share": st.floats(0.0, 1.0),
                 "io_share_after": st.floats(0.0, 1.0),
                 "drift": st.sampled_from(["none", "io_shift"]),
+                "drift_ramp": st.integers(0, 50),
                 "burst_prob": st.floats(0.0, 1.0),
                 "burst_factor": st.floats(1.0, 10.0),
                 "burst_length": st.integers(1, 20),
@@ -161,8 +197,9 @@ def _index_selection() -> st.SearchStrategy[dict]:
             "build_weight": st.floats(0.0, 10.0),
             "backend": st.sampled_from(["model", "model", "model", "sqlite"]),
             "sqlite_rows": st.integers(1, 500),
+            "ramp_share": st.floats(0.0, 1.0),
         }
-    )
+    ).map(lambda c: _ramp_within(c, "phase_length"))
 
 
 def _resource_allocation() -> st.SearchStrategy[dict]:
@@ -176,6 +213,9 @@ def _resource_allocation() -> st.SearchStrategy[dict]:
             "n_jobs": st.integers(1, 60),
             "time_limit": st.integers(1, 100),
             "surge_load": st.none() | st.floats(0.01, 0.6),
+            "drift": st.sampled_from(["none", "mix"]),
+            "long_fraction_after": st.floats(0.0, 1.0),
+            "drift_ramp": st.integers(0, 60),
         }
     )
 
@@ -191,7 +231,8 @@ def _routing() -> st.SearchStrategy[dict]:
             "daily_amplitude": st.floats(0.0, 0.95),
             "day_length": st.floats(1.0, 1e6),
             "endpoints": st.sampled_from(["gravity", "uniform"]),
-            "drift": st.sampled_from(["none", "hotspot"]),
+            "drift": st.sampled_from(["none", "hotspot", "hotspot_move"]),
+            "drift_ramp": st.integers(0, 100),
             "hotspot_factor": st.floats(0.01, 100.0),
             "packet_bytes": st.floats(40.0, 9000.0),
             "episode_length": st.integers(1, 300),
@@ -241,6 +282,7 @@ def _service_routing() -> st.SearchStrategy[dict]:
                 "remote_delay_ms": st.floats(0.0, 500.0),
                 "timeout_ms": st.floats(0.1, 10_000.0),
                 "drift": st.sampled_from(["none", "swap"]),
+                "drift_ramp": st.integers(0, 100),
                 "episode_length": st.integers(1, 300),
             }
         )
@@ -252,6 +294,7 @@ CONFIG_STRATEGIES = {
     "opsgym/LoadBalancing-v0": _load_balancing(),
     "opsgym/Autoscaling-v0": _autoscaling(),
     "opsgym/Caching-v0": _caching(),
+    "opsgym/CachingPrefetch-v0": _caching_prefetch(),
     "opsgym/ConfigTuning-v0": _config_tuning(),
     "opsgym/IndexSelection-v0": _index_selection(),
     "opsgym/ResourceAllocation-v0": _resource_allocation(),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import optimize
 
-from opsgym.agents.drift import DriftResetLearner, PageHinkley
+from opsgym.agents.drift import Adwin, DriftResetLearner, PageHinkley
 
 
 def first_alarm(detector: PageHinkley, stream) -> int | None:
@@ -35,6 +36,48 @@ def test_page_hinkley_validates_its_arguments():
         PageHinkley(threshold=0.0)
     with pytest.raises(ValueError, match="delta"):
         PageHinkley(delta=-1.0)
+
+
+@pytest.mark.parametrize("scale", [0.01, 1.0, 100.0])
+def test_adwin_detects_a_mean_shift_at_any_scale_and_keeps_the_new_part(scale):
+    rng = np.random.default_rng(3)
+    stream = scale * np.concatenate([rng.normal(0, 1, 1500), rng.normal(1, 1, 1500)])
+    detector = Adwin(delta=0.002)
+    alarm = first_alarm(detector, stream)
+    assert alarm is not None and 1500 <= alarm < 1700
+    # what is left is (almost only) the new regime
+    assert len(detector.window) <= alarm - 1500 + 1 + 2 * detector.check_every
+
+
+def test_adwin_stays_quiet_on_a_stationary_stream():
+    rng = np.random.default_rng(4)
+    detector = Adwin(delta=0.002)
+    assert sum(detector.update(float(x)) for x in rng.normal(-3.0, 2.0, 20_000)) == 0
+    assert len(detector.window) == detector.max_window
+
+
+def test_adwin_bound_matches_the_formula_on_a_hand_computed_split():
+    # 64 values of +-1 then 64 of v +- 1: one split at 64, n0 = n1 = 64, m = 32, n = 128;
+    # the window's variance is 1 + v^2 / 4 and its range 2 + v
+    detector = Adwin(delta=0.1, max_window=128, check_every=64, min_samples=64)
+    log_term = np.log(2 * 128 / 0.1)
+
+    def excess(v):  # the difference of the means minus the bound
+        return v - np.sqrt(2 / 32 * (1 + v * v / 4) * log_term) - 2 * (2 + v) / 96 * log_term
+
+    v_star = optimize.brentq(excess, 0.01, 10.0)
+    noise = [1.0, -1.0] * 32
+    for v, expected in ((0.95 * v_star, False), (1.05 * v_star, True)):
+        detector.reset()
+        alarms = [detector.update(x) for x in noise + [v + x for x in noise]]
+        assert alarms[-1] is expected and not any(alarms[:-1])
+
+
+def test_adwin_validates_its_arguments():
+    with pytest.raises(ValueError, match="delta"):
+        Adwin(delta=0.0)
+    with pytest.raises(ValueError, match="max_window"):
+        Adwin(max_window=0)
 
 
 class CountingLearner:

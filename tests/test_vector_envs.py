@@ -192,6 +192,8 @@ def test_out_of_range_actions_are_named(env_id):
     [
         {"load": 1.5, "allow_overload": True, "episode_length": 300},  # queues past 16
         {"mode": "feedback", "drift": "slowdown", "episode_length": 60},
+        {"drift": "slowdown", "drift_ramp": 20, "episode_length": 80},
+        {"drift": "failures", "drift_ramp": 30, "episode_length": 80},
         {"drift": "failures", "arrival_amplitude": 0.5, "size_distribution": "pareto"},
     ],
 )
@@ -211,6 +213,7 @@ def test_loadbalancing_configurations_match_sync_vector_env(kwargs):
     "kwargs",
     [
         {"drift": "none", "burst_prob": 0.3, "latency_noise": 0.5},
+        {"drift_ramp": 7, "episode_length": 40, "burst_prob": 0.2},
         {"initial_config": [200, 2, 0.0, 30000.0], "episode_length": 25, "interval_seconds": 1.0},
     ],
 )
@@ -263,8 +266,11 @@ def test_indexselection_follows_the_single_env_except_the_sampled_counts():
     k = len(sync.envs[0].unwrapped.candidates())
     a, b = native.reset(seed=2)[0], sync.reset(seed=2)[0]
     assert np.array_equal(a, b)  # the first counts are the phase's expected counts
-    for actions in random_actions(sync, 2, 70):
+    for step, actions in enumerate(random_actions(sync, 2, 70)):
         a, b = native.step(actions), sync.step(actions)
+        if step < 9:  # the first phase; the single env's later ones follow its counts' draws
+            probabilities = [env.unwrapped.upcoming_probabilities() for env in sync.envs]
+            assert np.array_equal(native.unwrapped.probabilities, probabilities)
         assert np.array_equal(a[0][:, :k], b[0][:, :k])  # the built indexes
         assert np.allclose(a[0][:, -1], b[0][:, -1], atol=1e-6)  # the storage used
         assert np.array_equal(a[3], b[3])
@@ -309,6 +315,21 @@ def test_anomalydetection_configurations_match_sync_vector_env(kwargs):
         for x, y in zip(a[:4], b[:4]):
             assert np.array_equal(x, y)
         masked_equal(a[4], b[4])
+
+
+def test_indexselection_phases_ramp_from_one_ranking_to_the_next():
+    ramp, phase = 6, 10
+    env = make_vector("opsgym/IndexSelection-v0", 3, drift_ramp=ramp)
+    env.reset(seed=8)
+    base = np.sort(env.unwrapped.probabilities[0])
+    for step, actions in enumerate(random_actions(env, 8, 29)):
+        env.step(actions)
+        windows = step + 1
+        probabilities = env.unwrapped.probabilities
+        assert np.allclose(probabilities.sum(axis=1), 1.0)
+        ranked = np.all(np.sort(probabilities, axis=1) == base, axis=1)
+        # a ranking holds in the first phase and from the ramp's last window on
+        assert ranked.all() == (windows < phase or windows % phase >= ramp - 1)
 
 
 def test_indexselection_vector_env_rejects_the_sqlite_backend():

@@ -28,6 +28,7 @@ from opsgym.agents import agent_names
 from opsgym.baselines import make_policy, policy_names
 from opsgym.envs.scenarios import scenarios
 from opsgym.train.checkpoints import load_trained_policy
+from opsgym.train.cold_start import cold_start_regret, read_rewards, reference_rewards
 from opsgym.train.run_folder import read_evaluations
 from opsgym.train.runner import evaluation_seeds, is_online, make_env, run_episode
 from opsgym.train.training import TrainSettings, train
@@ -50,6 +51,7 @@ class BenchmarkPlan:
     curve_points: int = 5  # evaluations during training, for the learning curves
     curve_episodes: int = 2  # episodes per such evaluation
     scenarios: tuple[str, ...] | None = None  # besides "default"; None: every scenario
+    cold_start_steps: int = 2000  # first training steps of the cold-start regret; 0: none
 
 
 QUICK = {
@@ -86,6 +88,7 @@ class Trial:
     scenario: str = "default"
     curve_points: int = 5
     curve_episodes: int = 2
+    cold_start_steps: int = 0
 
     @property
     def key(self) -> str:
@@ -129,6 +132,7 @@ def plan_trials(plan: BenchmarkPlan) -> list[Trial]:
                             scenario,
                             plan.curve_points,
                             plan.curve_episodes,
+                            plan.cold_start_steps if kind == TRAINED else 0,
                         )
                     )
     unknown = sorted(set(plan.policies or ()) - known_policies)
@@ -175,6 +179,7 @@ def _train_and_evaluate(trial: Trial, runs_dir: str) -> dict:
                 eval_episodes=trial.curve_episodes,
                 out=runs_dir,
                 progress=False,
+                cold_start_steps=trial.cold_start_steps,
             )
         )
         result["train_seconds"] = time.perf_counter() - started
@@ -182,12 +187,27 @@ def _train_and_evaluate(trial: Trial, runs_dir: str) -> dict:
         result["curve"] = [(row["step"], row["return"]) for row in read_evaluations(run)]
         result["run_folder"] = str(run)
         _, policy = load_trained_policy(run, env)
+        if trial.cold_start_steps > 0:
+            result |= _cold_start(trial, run)
     seeds = evaluation_seeds(trial.seed, trial.episodes)
     episodes = [run_episode(env, policy, s, is_online(policy)) for s in seeds]
     env.close()
     result["returns"] = [e.episode_return for e in episodes]
     result["metrics"] = {name: [e.metrics[name] for e in episodes] for name in episodes[0].metrics}
     return result
+
+
+def _cold_start(trial: Trial, run) -> dict:
+    """The learner's cold-start regret against the reference on its first steps."""
+    rewards, reseed = read_rewards(run)
+    reference, baseline = reference_rewards(
+        trial.env_id, trial.env_kwargs, trial.seed, len(rewards), reseed
+    )
+    return {
+        "cold_start_regret": cold_start_regret(rewards, baseline),
+        "cold_start_steps": len(rewards),
+        "cold_start_reference": reference,
+    }
 
 
 def read_trials(path: str | Path) -> list[dict]:

@@ -88,6 +88,9 @@ class PolicyResult:
     metrics: dict[str, Aggregate]
     train_seconds: float
     train_steps: int
+    cold_start: Aggregate | None = None  # regret over the first training steps
+    cold_start_steps: int = 0
+    cold_start_reference: str = ""
 
 
 def summarize(records: list[dict]) -> tuple[list[PolicyResult], list[dict]]:
@@ -125,9 +128,22 @@ def summarize(records: list[dict]) -> tuple[list[PolicyResult], list[dict]]:
                     },
                     train_seconds=float(np.mean([r["train_seconds"] for r in mine])),
                     train_steps=int(mine[0]["train_steps"]),
+                    **_cold_start(mine),
                 )
             )
     return results, failed
+
+
+def _cold_start(records: list[dict]) -> dict:
+    """The cold-start fields of a learner's results (none for reference policies)."""
+    measured = [r for r in records if "cold_start_regret" in r]
+    if not measured:
+        return {}
+    return {
+        "cold_start": Aggregate.of([r["cold_start_regret"] for r in measured]),
+        "cold_start_steps": int(measured[0]["cold_start_steps"]),
+        "cold_start_reference": measured[0]["cold_start_reference"],
+    }
 
 
 def _anchors(group: list[dict], score: dict) -> tuple[dict[int, float], dict[int, float]]:
@@ -202,11 +218,46 @@ def summary_tables(results: list[PolicyResult], max_metrics: int = 3) -> str:
     return "\n\n".join(sections)
 
 
+def cold_start_table(results: list[PolicyResult]) -> str:
+    """A Markdown section of every learner's cold-start regret, or '' if none was measured."""
+    rows = []
+    for r in results:
+        if r.cold_start is None:
+            continue
+        config = r.env_id if r.scenario == "default" else f"{r.env_id} ({r.scenario})"
+        rows.append(
+            [
+                config,
+                r.policy,
+                f"{r.cold_start_steps:,}",
+                r.cold_start_reference,
+                _cell(r.cold_start),
+                format_number(r.cold_start.mean / r.cold_start_steps),
+            ]
+        )
+    if not rows:
+        return ""
+    headers = ["configuration", "learner", "steps", "reference", "regret (mean)", "per step"]
+    return (
+        "### Cold start\n\n"
+        "Regret over each learner's first training steps: the reference's total reward "
+        "minus the learner's on the same steps (same configuration, same episode seeds, "
+        "reset as training reset them; the reward units are the environment's). The "
+        "reference is the oracle where there is one, else the heuristic with the highest "
+        "total on those steps. Mean over seeds with its 95% bootstrap interval; negative "
+        "means the learner out-earned the reference while learning.\n\n"
+        + markdown_table(headers, rows)
+    )
+
+
 def write_summary(records: list[dict], out: str | Path, header: str = "") -> str:
     """Write ``summary.md``, ``summary.csv`` and the plots; return the Markdown."""
     out = Path(out)
     results, failed = summarize(records)
     text = header + summary_tables(results)
+    cold_start = cold_start_table(results)
+    if cold_start:
+        text += "\n\n" + cold_start
     if failed:
         text += "\n\n### Failed trials\n\n" + "\n".join(
             f"- {r['key']}: {r.get('error', 'unknown error')}" for r in failed
@@ -242,6 +293,8 @@ def _write_csv(results: list[PolicyResult], path: Path) -> None:
             quantities = {"return": r.score, **r.metrics}
             if r.normalized is not None:
                 quantities["normalized_score"] = r.normalized
+            if r.cold_start is not None:
+                quantities["cold_start_regret"] = r.cold_start
             for name, a in quantities.items():
                 writer.writerow(
                     [

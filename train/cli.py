@@ -117,6 +117,8 @@ def cmd_benchmark(args: argparse.Namespace) -> None:
     from opsgym.train.benchmark_summary import write_summary
 
     preset = QUICK if args.quick else FULL
+    if args.cold_start_steps < 0:
+        raise ValueError(f"--cold-start-steps must be >= 0, got {args.cold_start_steps}")
     unknown = sorted(set(args.envs or ()) - set(opsgym_ids()))
     if unknown:
         raise ValueError(f"unknown environments {unknown}; choose from {opsgym_ids()}")
@@ -131,6 +133,7 @@ def cmd_benchmark(args: argparse.Namespace) -> None:
         scenarios=tuple(args.scenarios) if args.scenarios else preset["scenarios"],
         curve_points=preset["curve_points"],
         curve_episodes=preset["curve_episodes"],
+        cold_start_steps=args.cold_start_steps,
     )
     jobs = args.jobs or os.cpu_count() or 1
     header = (
@@ -381,6 +384,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     benchmark.add_argument(
         "--jobs", type=int, default=None, help="parallel trials (default: cores)"
+    )
+    benchmark.add_argument(
+        "--cold-start-steps",
+        type=int,
+        default=2000,
+        help="first training steps over which each learner's regret against the oracle "
+        "(or the best heuristic) is reported; 0 skips it",
     )
     benchmark.add_argument("--backend", choices=["local", "ray"], default="local")
     benchmark.add_argument(

@@ -25,6 +25,7 @@ from tqdm import tqdm
 from opsgym.agents import agent_names, make_agent
 from opsgym.agents.protocol import MaskAwareCaller, Policy
 from opsgym.baselines import policy_names, sb3
+from opsgym.train.cold_start import write_rewards
 from opsgym.train.run_folder import RunFolder
 from opsgym.train.runner import evaluation_seeds, is_online, make_env, run_episode
 
@@ -50,6 +51,7 @@ class TrainSettings:
     out: str = "runs"
     tensorboard: bool = False
     progress: bool = True
+    cold_start_steps: int = 0  # first training rewards recorded for the cold-start regret
 
 
 class PeriodicEvaluator:
@@ -141,12 +143,15 @@ def train_agent(settings: TrainSettings) -> Path:
     status, step, episode, episode_return = "finished", 0, 0, 0.0
     started = time.perf_counter()
     caller = MaskAwareCaller(agent)
+    first_rewards: list[float] = []
     observation, info = env.reset(seed=settings.seed)
     try:
         while step < timesteps:
             action = caller.act(observation, info)
             next_observation, reward, terminated, truncated, info = env.step(action)
             caller.update(observation, action, float(reward), next_observation, terminated, info)
+            if step < settings.cold_start_steps:
+                first_rewards.append(float(reward))
             observation = next_observation
             episode_return += float(reward)
             step += 1
@@ -164,6 +169,8 @@ def train_agent(settings: TrainSettings) -> Path:
         progress.close()
     elapsed = time.perf_counter() - started
     agent.save(run.path / AGENT_FILE)
+    if settings.cold_start_steps > 0:
+        write_rewards(run.path, first_rewards, reseed_episodes=True)
     if status == "finished" and (settings.eval_every <= 0 or step % settings.eval_every):
         evaluator(evaluation_copy(agent), step)
     run.finish(
@@ -246,6 +253,8 @@ def train_sb3(settings: TrainSettings) -> Path:
         callback.progress.close()
     elapsed = time.perf_counter() - started
     model.save(run.path / MODEL_FILE)
+    if settings.cold_start_steps > 0:
+        write_rewards(run.path, callback.first_rewards, reseed_episodes=False)
     if isinstance(venv, VecNormalize) and venv.norm_obs:
         sb3.save_observation_statistics(venv, run.path / NORMALIZER_FILE)
     if status == "finished":
@@ -278,8 +287,15 @@ class _SB3Callback(BaseCallback):
         self.eval_every = settings.eval_every
         self.progress = ProgressBar(total, settings.progress)
         self.next_evaluation = settings.eval_every
+        self.cold_start_steps = settings.cold_start_steps
+        self.first_rewards: list[float] = []  # of the first env, before any normalization
 
     def _on_step(self) -> bool:
+        if len(self.first_rewards) < self.cold_start_steps:
+            venv = self.training_env
+            raw = venv.get_original_reward() if isinstance(venv, VecNormalize) else None
+            rewards = self.locals["rewards"] if raw is None else raw
+            self.first_rewards.append(float(rewards[0]))
         infos = self.locals.get("infos", ())
         finished = [info["episode"]["r"] for info in infos if "episode" in info]
         self.progress.advance(self.training_env.num_envs, finished)

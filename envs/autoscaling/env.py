@@ -10,7 +10,7 @@ import numpy as np
 from gymnasium import spaces
 
 from opsgym.envs.autoscaling.simulator import Fleet, ServiceModel
-from opsgym.envs.autoscaling.workload import DRIFTS, EpisodeLoad, EpisodeWorkload
+from opsgym.envs.autoscaling.workload import ATTACKS, DRIFTS, EpisodeLoad, EpisodeWorkload
 from opsgym.envs.core import validation
 from opsgym.envs.core.seasonal import SECONDS_PER_DAY, SECONDS_PER_WEEK, SeasonalShape
 
@@ -95,7 +95,14 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
     With `drift="level"` the load is multiplied by `drift_factor` from a random step in
     the middle half of the episode on (a launch, a migration of users onto the service);
     with `drift="shape"` the daily pattern runs `drift_shift_hours` later from that step
-    on (users in another time zone). Policies are not told.
+    on (users in another time zone). The change is abrupt (`drift_ramp=0`) or phases in
+    linearly over `drift_ramp` steps. Policies are not told.
+
+    With `attack` an adversary adds bursts of `attack_size * peak_rate` requests/s lasting
+    `attack_steps` steps, timed against a seasonal forecast: `"trough"` sends
+    `attack_bursts` bursts a day at random times between 00:00 and 06:00, where the
+    daily pattern (and so the forecast) is lowest; `"off_period"` sends one every 7
+    hours, a rhythm that never repeats at the same time of day within a week.
 
     ## Action Space
 
@@ -185,6 +192,11 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
     | `drift` | str | `"none"` | `"none"`, `"level"` or `"shape"` |
     | `drift_factor` | float | `1.5` | load multiplier of a level drift |
     | `drift_shift_hours` | float | `3.0` | delay of the daily pattern in a shape drift [h] |
+    | `drift_ramp` | int | `0` | steps over which the drift phases in linearly (0: abrupt) |
+    | `attack` | str | `"none"` | `"none"`, `"trough"` or `"off_period"` (adversarial bursts) |
+    | `attack_size` | float | `0.5` | a burst's extra load as a fraction of `peak_rate` |
+    | `attack_steps` | int | `5` | a burst's length [steps] |
+    | `attack_bursts` | int | `3` | bursts per day of a `"trough"` attack |
     | `cost_weight` | float | `1.0` | reward weight of the instance bill |
     | `sla_weight` | float | `0.05` | reward weight of a violated step [$] |
     | `drop_weight` | float | `0.01` | reward weight of a thousand dropped requests [$] |
@@ -201,7 +213,8 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
 
     ## Version History
 
-    * v0: Initial release.
+    * v0: Initial release. `drift_ramp` and `attack` added later; their defaults keep
+      the dynamics.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -236,6 +249,11 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
         drift: str = "none",
         drift_factor: float = 1.5,
         drift_shift_hours: float = 3.0,
+        drift_ramp: int = 0,
+        attack: str = "none",
+        attack_size: float = 0.5,
+        attack_steps: int = 5,
+        attack_bursts: int = 3,
         cost_weight: float = 1.0,
         sla_weight: float = 0.05,
         drop_weight: float = 0.01,
@@ -305,6 +323,11 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
         drift = validation.choice("drift", drift, DRIFTS)
         drift_factor = validation.positive("drift_factor", drift_factor)
         drift_shift_hours = validation.in_range("drift_shift_hours", drift_shift_hours, 0.0, 24.0)
+        drift_ramp = validation.integer("drift_ramp", drift_ramp, minimum=0)
+        attack = validation.choice("attack", attack, ATTACKS)
+        attack_size = validation.positive("attack_size", attack_size)
+        attack_steps = validation.integer("attack_steps", attack_steps, minimum=1)
+        attack_bursts = validation.integer("attack_bursts", attack_bursts, minimum=1)
         self.cost_weight = validation.non_negative("cost_weight", cost_weight)
         self.sla_weight = validation.non_negative("sla_weight", sla_weight)
         self.drop_weight = validation.non_negative("drop_weight", drop_weight)
@@ -324,6 +347,11 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
             drift,
             drift_factor,
             round(drift_shift_hours * 3600.0 / self.step_seconds),
+            drift_ramp,
+            attack,
+            attack_size,
+            attack_steps,
+            attack_bursts,
         )
         self.fleet = Fleet(
             self.min_instances, self.max_instances, self.boot_steps, self.cooldown_steps

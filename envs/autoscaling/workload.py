@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from opsgym.envs.core.drift import drift_start, interpolate, ramp_fraction
 from opsgym.envs.core.load_traces import load_trace
 from opsgym.envs.core.seasonal import (
     SECONDS_PER_DAY,
@@ -18,6 +19,9 @@ from opsgym.envs.core.seasonal import (
 )
 
 DRIFTS = ("none", "level", "shape")
+ATTACKS = ("none", "trough", "off_period")
+ATTACK_PERIOD_HOURS = 7.0  # [h] shares no multiple with a day under a week (7 * 24 = 168)
+TROUGH_HOURS = 6.0  # [h] trough bursts start between 00:00 and this time of day
 TRACE_PEAK_PERCENTILE = 99.9  # a trace without trace_scale is scaled so this maps to peak_rate
 BLOCK = 64  # rates generated at a time after the first step
 
@@ -49,6 +53,15 @@ class EpisodeWorkload:
             the daily pattern runs ``drift_shift_steps`` later).
         drift_factor: the level change of a ``"level"`` drift.
         drift_shift_steps: the delay of a ``"shape"`` drift [steps].
+        drift_ramp: steps over which the drift phases in linearly (0: at once); the
+            level moves from 1 to ``drift_factor``, the delay from 0 to its full value.
+        attack: ``"none"``, or bursts an adversary times against a seasonal forecast:
+            ``"trough"`` (every day, ``attack_bursts`` bursts start at random times
+            between 00:00 and 06:00, the daily low) or ``"off_period"`` (a burst every
+            ``ATTACK_PERIOD_HOURS`` hours, a rhythm no daily or weekly memory can learn).
+        attack_size: a burst's extra load, as a fraction of ``peak_rate``.
+        attack_steps: a burst's length [steps].
+        attack_bursts: bursts per day of a ``"trough"`` attack.
     """
 
     def __init__(
@@ -66,6 +79,11 @@ class EpisodeWorkload:
         drift: str,
         drift_factor: float,
         drift_shift_steps: int,
+        drift_ramp: int = 0,
+        attack: str = "none",
+        attack_size: float = 0.5,
+        attack_steps: int = 5,
+        attack_bursts: int = 3,
     ) -> None:
         self.source = source
         self.step_seconds = step_seconds
@@ -77,6 +95,11 @@ class EpisodeWorkload:
         self.drift = drift
         self.drift_factor = drift_factor
         self.shift = drift_shift_steps if drift == "shape" else 0
+        self.drift_ramp = drift_ramp
+        self.attack = attack
+        self.attack_height = attack_size * peak_rate  # [requests/s]
+        self.attack_steps = attack_steps
+        self.attack_bursts = attack_bursts
         if source == "synthetic":
             week_steps = round(SECONDS_PER_WEEK / step_seconds)
             profile = peak_rate * weekly_profile(shape, np.arange(week_steps) * step_seconds)
@@ -191,11 +214,33 @@ class EpisodeLoad:
         self.start_seconds %= SECONDS_PER_WEEK
         self.drift_at = self.length  # the index of the first drifted rate
         if workload.drift != "none":
-            quarter = workload.steps // 4
-            late = max(quarter + 1, 3 * workload.steps // 4)
-            self.drift_at = workload.history + int(rng.integers(quarter, late))
+            self.drift_at = workload.history + drift_start(rng, workload.steps)
+        self.extra = self._attack_load(rng) if workload.attack != "none" else None
         self.log_noise = 0.0
         self.extend(workload.history + 1)
+
+    def _attack_load(self, rng: np.random.Generator) -> list[float]:
+        """The adversary's extra load at every index [requests/s]."""
+        workload = self.workload
+        step = workload.step_seconds
+        day_steps = round(SECONDS_PER_DAY / step)
+        if workload.attack == "trough":
+            # index i falls at start_seconds + (i - history) * step
+            first_day = math.floor((self.start_seconds - workload.history * step) / SECONDS_PER_DAY)
+            days = self.length // day_steps + 2
+            in_day = rng.uniform(0.0, TROUGH_HOURS * 3600.0, size=(days, workload.attack_bursts))
+            times = (first_day + np.arange(days))[:, None] * SECONDS_PER_DAY + in_day
+        else:
+            period = ATTACK_PERIOD_HOURS * 3600.0
+            offset = self.start_seconds - workload.history * step + rng.uniform(0.0, period)
+            times = offset + period * np.arange(math.ceil(self.length * step / period) + 1)
+        starts = np.floor((times.ravel() - self.start_seconds) / step + workload.history).astype(
+            np.int64
+        )
+        extra = np.zeros(self.length)
+        for start in starts[(starts > -workload.attack_steps) & (starts < self.length)]:
+            extra[max(start, 0) : start + workload.attack_steps] = workload.attack_height
+        return extra.tolist()
 
     def extend(self, count: int) -> list[float]:
         """Generate the rates up to index ``count`` (at most the episode's length)."""
@@ -206,9 +251,16 @@ class EpisodeLoad:
             self._block(begin, min(size, self.length - begin))
         return self.rates
 
+    def _drift(self, i: int) -> tuple[int, float]:
+        """The delay [steps] and the level factor of the load at index ``i``."""
+        workload = self.workload
+        fraction = float(ramp_fraction(i, self.drift_at, workload.drift_ramp))
+        if workload.drift == "level":
+            return 0, interpolate(1.0, workload.drift_factor, fraction)
+        return round(fraction * workload.shift), 1.0
+
     def _block(self, begin: int, size: int) -> None:
         workload = self.workload
-        level_factor = workload.drift_factor if workload.drift == "level" else 1.0
         offset = self.start - workload.history
         rates = self.rates
         if workload.source != "synthetic":
@@ -217,7 +269,9 @@ class EpisodeLoad:
                 if i < self.drift_at:
                     rates.append(trace[offset + i])
                 else:
-                    rates.append(trace[offset + i - workload.shift] * level_factor)
+                    shift, level = self._drift(i)
+                    rates.append(trace[offset + i - shift] * level)
+            self._add_attack(begin)
             return
         profile = workload.profile_list
         period = len(profile)
@@ -238,5 +292,13 @@ class EpisodeLoad:
             if i < self.drift_at:
                 rates.append(rate * profile[(offset + i) % period])
             else:
-                rates.append(rate * profile[(offset + i - workload.shift) % period] * level_factor)
+                shift, level = self._drift(i)
+                rates.append(rate * profile[(offset + i - shift) % period] * level)
         self.log_noise = log_noise
+        self._add_attack(begin)
+
+    def _add_attack(self, begin: int) -> None:
+        if self.extra is not None:
+            rates = self.rates
+            for i in range(begin, len(rates)):
+                rates[i] += self.extra[i]

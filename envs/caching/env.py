@@ -40,10 +40,15 @@ class CachingEnv(gym.Env[np.ndarray, int]):
 
     Workloads: `"zipf"` (independent requests over a catalog with Zipf popularity), and
     on top of it `"drift"` (the popular set shifts by `drift_shift` objects every
-    `drift_period` requests), `"periodic"` (a fraction of requests loops over
+    `drift_period` requests, at once or, with `drift_ramp` > 0, as a mixture of the old
+    and new rankings whose new share grows linearly over the first `drift_ramp` requests
+    of each period), `"periodic"` (a fraction of requests loops over
     `loop_size` objects in order), `"scan"` (every `scan_every` requests, a run of
     `scan_length` requests to objects never seen before or after), `"one_hit_wonders"`
-    (a fraction of requests to objects requested once); `"web07"` (windows of the
+    (a fraction of requests to objects requested once), `"flood"` (an adversary games
+    popularity: every `scan_every` requests, `flood_objects` new objects are each
+    requested `flood_repeats` times in turn, then never again, polluting frequency-based
+    caches); `"web07"` (windows of the
     shipped Web07 trace of an e-commerce product-page cache, cache2k-benchmark, CC BY
     4.0) and `"trace"` (windows of your own trace, `trace_path`, in the formats of
     `opsgym.envs.core.traces`). Traces without sizes take sizes from
@@ -111,14 +116,17 @@ class CachingEnv(gym.Env[np.ndarray, int]):
     |-----------|------|---------|-------------|
     | `capacity` | int | `100` | cache size [bytes]; objects, with unit sizes |
     | `n_candidates` | int | `8` | eviction candidates per decision (Redis's default sample is 5) |
-    | `workload` | str | `"zipf"` | `"zipf"`, `"drift"`, `"periodic"`, `"scan"`, `"one_hit_wonders"`, `"web07"` or `"trace"` |
+    | `workload` | str | `"zipf"` | `"zipf"`, `"drift"`, `"periodic"`, `"scan"`, `"one_hit_wonders"`, `"flood"`, `"web07"` or `"trace"` |
     | `episode_length` | int | `10000` | requests per episode |
     | `catalog_size` | int | `10000` | objects of the Zipf catalog |
     | `zipf_exponent` | float | `0.9` | Zipf exponent of popularity (web traffic: 0.6 to 1) |
     | `drift_period` | int | `2000` | requests between popularity shifts (`"drift"`) |
     | `drift_shift` | int | `500` | popularity ranks shifted at each period (`"drift"`) |
-    | `scan_every` | int | `2000` | requests from one scan's start to the next's (`"scan"`) |
+    | `drift_ramp` | int | `0` | requests over which each shift phases in, <= `drift_period` (0: abrupt) |
+    | `scan_every` | int | `2000` | requests from one scan's (or flood's) start to the next's (`"scan"`, `"flood"`) |
     | `scan_length` | int | `300` | requests of one scan, < `scan_every` (`"scan"`) |
+    | `flood_objects` | int | `100` | objects of one flood (`"flood"`) |
+    | `flood_repeats` | int | `3` | requests per flooded object; `flood_objects * flood_repeats` < `scan_every` (`"flood"`) |
     | `loop_size` | int | `80` | objects in the loop (`"periodic"`) |
     | `loop_fraction` | float | `0.3` | fraction of requests going round the loop (`"periodic"`) |
     | `one_hit_fraction` | float | `0.3` | fraction of one-hit-wonder requests (`"one_hit_wonders"`) |
@@ -139,7 +147,8 @@ class CachingEnv(gym.Env[np.ndarray, int]):
 
     ## Version History
 
-    * v0: Initial release.
+    * v0: Initial release. `drift_ramp` and the `"flood"` workload added later; the
+      defaults keep the dynamics.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -154,8 +163,11 @@ class CachingEnv(gym.Env[np.ndarray, int]):
         zipf_exponent: float = 0.9,
         drift_period: int = 2_000,
         drift_shift: int = 500,
+        drift_ramp: int = 0,
         scan_every: int = 2_000,
         scan_length: int = 300,
+        flood_objects: int = 100,
+        flood_repeats: int = 3,
         loop_size: int = 80,
         loop_fraction: float = 0.3,
         one_hit_fraction: float = 0.3,
@@ -172,15 +184,31 @@ class CachingEnv(gym.Env[np.ndarray, int]):
         self.n_candidates = validation.integer("n_candidates", n_candidates, minimum=1)
         workload = validation.choice("workload", workload, WORKLOADS)
         scan_every = validation.integer("scan_every", scan_every, minimum=2)
+        drift_period = validation.integer("drift_period", drift_period, minimum=1)
+        drift_ramp = validation.integer("drift_ramp", drift_ramp, minimum=0)
+        if drift_ramp > drift_period:
+            raise ValueError(
+                f"drift_ramp must be <= drift_period ({drift_period}), got {drift_ramp!r}"
+            )
+        flood_objects = validation.integer("flood_objects", flood_objects, minimum=1)
+        flood_repeats = validation.integer("flood_repeats", flood_repeats, minimum=1)
+        if flood_objects * flood_repeats >= scan_every:
+            raise ValueError(
+                f"flood_objects * flood_repeats must be < scan_every ({scan_every}), got "
+                f"{flood_objects} * {flood_repeats}"
+            )
         config = WorkloadConfig(
             workload=workload,
             episode_length=validation.integer("episode_length", episode_length, minimum=1),
             catalog_size=validation.integer("catalog_size", catalog_size, minimum=1),
             zipf_exponent=validation.non_negative("zipf_exponent", zipf_exponent),
-            drift_period=validation.integer("drift_period", drift_period, minimum=1),
+            drift_period=drift_period,
             drift_shift=validation.integer("drift_shift", drift_shift, minimum=0),
+            drift_ramp=drift_ramp,
             scan_every=scan_every,
             scan_length=_below("scan_length", scan_length, scan_every),
+            flood_objects=flood_objects,
+            flood_repeats=flood_repeats,
             loop_size=validation.integer("loop_size", loop_size, minimum=1),
             loop_fraction=validation.probability("loop_fraction", loop_fraction),
             one_hit_fraction=validation.probability("one_hit_fraction", one_hit_fraction),

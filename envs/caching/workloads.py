@@ -10,7 +10,7 @@ import numpy as np
 from opsgym.envs.core import request_streams
 from opsgym.envs.core.traces import Trace, read_trace, web07
 
-SYNTHETIC = ("zipf", "drift", "periodic", "scan", "one_hit_wonders")
+SYNTHETIC = ("zipf", "drift", "periodic", "scan", "one_hit_wonders", "flood")
 WORKLOADS = (*SYNTHETIC, "web07", "trace")
 SIZE_DISTRIBUTIONS = ("unit", "lognormal")
 
@@ -25,8 +25,11 @@ class WorkloadConfig:
     zipf_exponent: float
     drift_period: int
     drift_shift: int
+    drift_ramp: int
     scan_every: int
     scan_length: int
+    flood_objects: int
+    flood_repeats: int
     loop_size: int
     loop_fraction: float
     one_hit_fraction: float
@@ -151,7 +154,17 @@ class RequestStream:
         pattern = config.workload
         if pattern == "drift":
             return request_streams.drift(
-                ids, catalog, config.drift_period, config.drift_shift, start=first
+                ids,
+                catalog,
+                config.drift_period,
+                config.drift_shift,
+                start=first,
+                ramp=config.drift_ramp,
+                rng=self.rng,
+            )
+        if pattern == "flood":
+            return request_streams.add_floods(
+                ids, config.scan_every, config.flood_objects, config.flood_repeats, catalog, first
             )
         if pattern == "scan":
             ids = request_streams.add_scans(

@@ -18,6 +18,7 @@ from opsgym.envs.config_tuning.simulator import (
     performance,
 )
 from opsgym.envs.core import validation
+from opsgym.envs.core.drift import drift_start, interpolate, ramp_fraction
 
 KNOBS = ("threads", "pool", "cache_mb", "timeout_ms")
 DRIFTS = ("none", "io_shift")
@@ -47,7 +48,8 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
     The workload drifts. With `drift="io_shift"` (the default) the I/O-bound share jumps
     from `io_share` to `io_share_after` at a random interval in the middle half of the
     episode (a new feature makes requests I/O-heavy), so the best configuration moves and
-    a setting tuned once decays. Independently, bursts raise the arrival rate by
+    a setting tuned once decays; with `drift_ramp` > 0 the share moves linearly over
+    that many intervals instead (the feature rolls out gradually). Independently, bursts raise the arrival rate by
     `burst_factor` for `burst_length` intervals; one starts at each interval with
     probability `burst_prob`.
 
@@ -112,6 +114,7 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
     | `io_share` | float | `0.2` | the share of I/O-bound requests at the start, in [0, 1] |
     | `io_share_after` | float | `0.8` | that share after an `io_shift` drift, in [0, 1] |
     | `drift` | str | `"io_shift"` | `"none"` or `"io_shift"` |
+    | `drift_ramp` | int | `0` | intervals over which the I/O share moves linearly (0: abrupt) |
     | `burst_prob` | float | `0.02` | probability that a burst starts at an interval |
     | `burst_factor` | float | `1.3` | arrival rate multiplier during a burst, >= 1 |
     | `burst_length` | int | `5` | intervals a burst lasts |
@@ -137,7 +140,7 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
 
     ## Version History
 
-    * v0: Initial release.
+    * v0: Initial release. `drift_ramp` added later; its default keeps the dynamics.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -149,6 +152,7 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
         io_share: float = 0.2,
         io_share_after: float = 0.8,
         drift: str = "io_shift",
+        drift_ramp: int = 0,
         burst_prob: float = 0.02,
         burst_factor: float = 1.3,
         burst_length: int = 5,
@@ -179,6 +183,7 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
         self.io_share = validation.probability("io_share", io_share)
         self.io_share_after = validation.probability("io_share_after", io_share_after)
         self.drift = validation.choice("drift", drift, DRIFTS)
+        self.drift_ramp = validation.integer("drift_ramp", drift_ramp, minimum=0)
         self.burst_prob = validation.probability("burst_prob", burst_prob)
         self.burst_factor = validation.in_range("burst_factor", burst_factor, 1.0, 100.0)
         self.burst_length = validation.integer("burst_length", burst_length, minimum=1)
@@ -282,7 +287,7 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
         count = self.episode_length + 1
         drift_at = count
         if self.drift == "io_shift":
-            drift_at = 1 + int(rng.integers(count // 4, max(count // 4 + 1, 3 * count // 4)))
+            drift_at = 1 + drift_start(rng, count)
         burst_starts = rng.random(count) < self.burst_prob
         noise = rng.standard_normal((count, 3))
         return drift_at, burst_starts, np.exp(self.latency_noise * noise[:, 0]), noise[:, 1:]
@@ -308,7 +313,8 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
 
     def _workload(self, k: int, burst: bool) -> tuple[float, float]:
         rate = self.request_rate * self.burst_factor if burst else self.request_rate
-        return rate, self.io_share_after if k >= self._drift_at else self.io_share
+        fraction = float(ramp_fraction(k, self._drift_at, self.drift_ramp))
+        return rate, interpolate(self.io_share, self.io_share_after, fraction)
 
     def model_performance(
         self, indices: Sequence[int], rate: float, io_share: float

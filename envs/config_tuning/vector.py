@@ -5,9 +5,10 @@ operation for operation: instance i of a vector env reset with seed s + i follow
 exactly the trajectory of the single env reset with seed s + i under the same actions.
 Each instance draws its episode at reset from its own generator with the single env's
 :meth:`~opsgym.envs.config_tuning.env.ConfigTuningEnv.draw_episode`; the steps are then
-deterministic. The service model is deterministic too, and a configuration meets one
-of four workloads (burst or not, drifted mix or not), so its performance is computed
-once, by the single env's cached model, into a table that the steps index.
+deterministic. The service model is deterministic too, and a configuration meets few
+workloads (burst or not, times the I/O shares before, during and after the drift's
+ramp), so its performance is computed once, by the single env's cached model, into a
+table that the steps index.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from opsgym.envs.config_tuning.env import KNOBS, ConfigTuningEnv, summarize_intervals
+from opsgym.envs.core.drift import interpolate
 from opsgym.envs.vector import BatchedVectorEnv
 
 # the columns of the performance table
@@ -43,10 +45,18 @@ class ConfigTuningVectorEnv(BatchedVectorEnv):
         self.strides = np.cumprod(np.concatenate(([1], self.sizes[:0:-1])))[::-1].copy()
         self.knob_scale = np.maximum(1, self.sizes - 1).astype(np.float64)
         self.rates = (config.request_rate, config.request_rate * config.burst_factor)
-        self.mixes = (config.io_share, config.io_share_after)
+        # the I/O share at each step of the drift's ramp, as the single env interpolates it
+        self.ramp = max(config.drift_ramp, 1)
+        self.mixes = np.array(
+            [
+                interpolate(config.io_share, config.io_share_after, level / self.ramp)
+                for level in range(self.ramp + 1)
+            ]
+        )
         configurations = int(np.prod(self.sizes))
-        self.table = np.zeros((configurations, 4, 7))  # by configuration, workload, column
-        self.known = np.zeros((configurations, 4), dtype=bool)
+        workloads = 2 * (self.ramp + 1)  # burst or not, times the ramp's levels
+        self.table = np.zeros((configurations, workloads, 7))  # by configuration, workload
+        self.known = np.zeros((configurations, workloads), dtype=bool)
 
         length = config.episode_length
         self.indices = np.zeros((num_envs, len(KNOBS)), dtype=np.int64)
@@ -83,8 +93,9 @@ class ConfigTuningVectorEnv(BatchedVectorEnv):
         if missing.any():
             for number, workload in set(zip(flat[missing].tolist(), workloads[missing].tolist())):
                 indices = tuple(int(x) for x in np.unravel_index(number, tuple(self.sizes)))
+                burst, level = divmod(workload, self.ramp + 1)
                 truth = self.config.model_performance(
-                    indices, self.rates[workload >> 1], self.mixes[workload & 1]
+                    indices, self.rates[burst], float(self.mixes[level])
                 )
                 self.table[number, workload] = (
                     truth.p95_latency,
@@ -105,11 +116,11 @@ class ConfigTuningVectorEnv(BatchedVectorEnv):
         starting = self.burst_starts[rows, k]
         self.burst_end[rows[starting]] = k[starting] + config.burst_length
         burst = k < self.burst_end[rows]
-        drifted = k >= self.drift_at[rows]
+        level = np.clip(k - self.drift_at[rows] + 1, 0, self.ramp)
         rate = np.where(burst, self.rates[1], self.rates[0])
         self.workload[rows, 0] = rate
-        self.workload[rows, 1] = np.where(drifted, self.mixes[1], self.mixes[0])
-        truth = self._performance(rows, 2 * burst + drifted)
+        self.workload[rows, 1] = self.mixes[level]
+        truth = self._performance(rows, burst * (self.ramp + 1) + level)
         z = self.noise[rows, k]
         requests = rate * config.interval_seconds
         p95 = truth[:, P95] * self.latency_factors[rows, k]

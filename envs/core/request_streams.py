@@ -3,7 +3,8 @@
 Objects of the catalog are integers ``0 .. catalog - 1``, object ``r`` having popularity
 rank ``r`` (0 the most popular) unless the popular set drifts. The patterns that are not
 popularity (scans, periodic loops, one-hit wonders) use ids from ``catalog`` up, so they
-never collide with the catalog.
+never collide with the catalog. Streams with order (Markov walks over objects, readers
+reading files block by block) are what prefetchers learn from.
 
 Every function takes its ``numpy.random.Generator`` from the caller and returns an int64
 array of object ids, one per request.
@@ -11,7 +12,11 @@ array of object ids, one per request.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+
+from opsgym.envs.core.drift import mix, ramp_fraction
 
 
 def zipf_probabilities(catalog: int, exponent: float) -> np.ndarray:
@@ -61,15 +66,31 @@ def zipf_requests(
     return np.where(scaled - column < keep[column], column, alias[column])
 
 
-def drift(ranks: np.ndarray, catalog: int, period: int, shift: int, start: int = 0) -> np.ndarray:
+def drift(
+    ranks: np.ndarray,
+    catalog: int,
+    period: int,
+    shift: int,
+    start: int = 0,
+    ramp: int = 0,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
     """Shift the popular set by ``shift`` objects every ``period`` requests.
 
     Request ``i`` of rank ``r`` asks for object ``(r + shift * (i // period)) % catalog``:
     after each period the objects that were most popular fall out of favour and others,
-    never requested before, take their place. ``ranks`` are requests ``start`` onwards.
+    never requested before, take their place. With ``ramp`` > 0 the shift is gradual: in
+    the first ``ramp`` requests of a period, request ``i`` follows the new ranking with
+    the probability :func:`opsgym.envs.core.drift.ramp_fraction` gives (drawn from
+    ``rng``) and the previous one otherwise. ``ranks`` are requests ``start`` onwards.
     """
-    phase = np.arange(start, start + len(ranks), dtype=np.int64) // period
-    return (ranks + shift * phase) % catalog
+    positions = np.arange(start, start + len(ranks), dtype=np.int64)
+    phase = positions // period
+    new = ranks + shift * phase
+    if ramp:
+        fraction = np.where(phase > 0, ramp_fraction(positions % period, 0, ramp), 1.0)
+        new = mix(rng, new - shift, new, fraction)
+    return new % catalog
 
 
 def add_scans(
@@ -86,6 +107,26 @@ def add_scans(
     positions = np.arange(start, start + len(ids))
     in_scan = (positions % every) >= every - length
     ids[in_scan] = first_id + np.arange(int(in_scan.sum()), dtype=np.int64)
+    return ids
+
+
+def add_floods(
+    ids: np.ndarray, every: int, objects: int, repeats: int, first_id: int, start: int = 0
+) -> np.ndarray:
+    """Replace a run of ``objects * repeats`` requests every ``every`` requests by a flood.
+
+    An adversary games popularity: each flood asks for ``objects`` new objects in turn,
+    ``repeats`` times over, and never asks for them again. Each looks as popular as a
+    hot object to a frequency-based cache (LFU), which then keeps it long after its last
+    request; a recency-based cache lets it age out. Each flood closes a period of
+    ``every`` requests and has its own objects, ids ``first_id + flood * objects + j``;
+    ``ids`` are requests ``start`` onwards.
+    """
+    ids = ids.copy()
+    positions = np.arange(start, start + len(ids), dtype=np.int64)
+    offset = positions % every - (every - objects * repeats)
+    flooded = offset >= 0
+    ids[flooded] = first_id + (positions[flooded] // every) * objects + offset[flooded] % objects
     return ids
 
 
@@ -133,3 +174,77 @@ def lognormal_sizes(
     1999). Their mean is ``median * exp(sigma^2 / 2)`` (before rounding).
     """
     return np.maximum(1, np.rint(median * rng.lognormal(0.0, sigma, count))).astype(np.int64)
+
+
+def markov_walk(
+    rng: np.random.Generator,
+    count: int,
+    successors: Sequence[int],
+    weights: np.ndarray,
+    jump: float,
+    table: tuple[np.ndarray, np.ndarray],
+    start: int | None = None,
+) -> np.ndarray:
+    """Walk ``count`` steps of a Markov chain over objects, each with a few likely successors.
+
+    From object ``x`` the walk moves to its successor ``j``, ``successors[x * S + j]`` with
+    ``S = len(weights)``, with probability
+    ``(1 - jump) * weights[j]``, and with probability ``jump`` to an object drawn from the
+    popularity in ``table`` (a user who starts something new). The first request is such
+    a draw unless ``start``, the object requested just before, continues an earlier walk.
+
+    Args:
+        rng: the generator every draw comes from.
+        count: the number of requests.
+        successors: the successors of every object, flat (a list is fastest).
+        weights: the probability of each successor column; sums to 1.
+        jump: the probability of a jump at each request.
+        table: the alias table of the jump popularity, from :func:`alias_table`.
+        start: the object requested before these, or None.
+    """
+    jumps = (rng.random(count) < jump).tolist()
+    columns = rng.choice(len(weights), size=count, p=weights).tolist()
+    targets = zipf_requests(rng, count, table).tolist()
+    per_object = len(weights)
+    walk = [0] * count
+    x = start
+    for i in range(count):
+        x = targets[i] if x is None or jumps[i] else successors[x * per_object + columns[i]]
+        walk[i] = x
+    return np.array(walk, dtype=np.int64)
+
+
+def interleaved_reads(
+    rng: np.random.Generator,
+    count: int,
+    readers: list[list[int]],
+    file_blocks: int,
+    table: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """Draw ``count`` block requests of readers reading whole files, interleaved.
+
+    Each request comes from a reader chosen uniformly; the reader asks for the next block
+    of its file, and on finishing a file opens another, drawn from the file popularity in
+    ``table``, at block 0. Block ``b`` of file ``f`` is object ``f * file_blocks + b``, so
+    that a file's blocks are consecutive ids, as a sequential prefetcher (readahead)
+    assumes.
+
+    Args:
+        rng: the generator every draw comes from.
+        count: the number of requests.
+        readers: per reader ``[next object, blocks left in its file]``; updated in place,
+            so that the next call continues the reads. ``[0, 0]`` opens a file first.
+        file_blocks: the blocks of every file.
+        table: the alias table of file popularity.
+    """
+    who = rng.integers(len(readers), size=count).tolist()
+    opened = (zipf_requests(rng, count, table) * file_blocks).tolist()  # at most one per request
+    requests = [0] * count
+    for i in range(count):
+        reader = readers[who[i]]
+        if reader[1] == 0:
+            reader[0], reader[1] = opened[i], file_blocks
+        requests[i] = reader[0]
+        reader[0] += 1
+        reader[1] -= 1
+    return np.array(requests, dtype=np.int64)

@@ -10,6 +10,7 @@ import numpy as np
 from gymnasium import spaces
 
 from opsgym.envs.core import validation
+from opsgym.envs.core.drift import interpolate, ramp_fraction
 from opsgym.envs.index_selection import cost_model
 from opsgym.envs.index_selection.cost_model import PAGE_BYTES, Table
 from opsgym.envs.index_selection.sqlite_planner import SqlitePlanner
@@ -44,7 +45,9 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
     queries with equality predicates on one column or on a pair of columns (one template
     per column set), and a share `write_share` of writes. Template popularity follows a
     Zipf law with exponent `zipf_exponent` over a random ranking; with `drift="shuffle"`
-    the ranking is redrawn every `phase_length` windows, so the popular predicates move.
+    the ranking is redrawn every `phase_length` windows, so the popular predicates move:
+    at once (`drift_ramp=0`) or gradually, the template probabilities moving linearly
+    from the old phase's to the new one's over the phase's first `drift_ramp` windows.
     Columns have the distinct-value counts `column_distinct`, most selective first.
 
     Each step the agent creates one candidate index (on a column, or on a pair of columns
@@ -115,6 +118,7 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
     | `zipf_exponent` | float | `1.0` | skew of template popularity, >= 0 |
     | `drift` | str | `"shuffle"` | `"none"` or `"shuffle"` (a new popularity ranking every phase) |
     | `phase_length` | int | `50` | windows per popularity phase |
+    | `drift_ramp` | int | `0` | windows over which a new phase's popularity phases in, <= `phase_length` (0: abrupt) |
     | `episode_length` | int | `200` | windows per episode |
     | `build_weight` | float | `1.0` | reward weight of the pages spent building indexes |
     | `backend` | str | `"model"` | `"model"` or `"sqlite"` (the planner of a real SQLite table picks the access paths) |
@@ -133,7 +137,7 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
 
     ## Version History
 
-    * v0: Initial release.
+    * v0: Initial release. `drift_ramp` added later; its default keeps the dynamics.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -149,6 +153,7 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
         zipf_exponent: float = 1.0,
         drift: str = "shuffle",
         phase_length: int = 50,
+        drift_ramp: int = 0,
         episode_length: int = 200,
         build_weight: float = 1.0,
         backend: str = "model",
@@ -173,6 +178,11 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
         self.zipf_exponent = validation.non_negative("zipf_exponent", zipf_exponent)
         self.drift = validation.choice("drift", drift, DRIFTS)
         self.phase_length = validation.integer("phase_length", phase_length, minimum=1)
+        self.drift_ramp = validation.integer("drift_ramp", drift_ramp, minimum=0)
+        if self.drift_ramp > self.phase_length:
+            raise ValueError(
+                f"drift_ramp must be <= phase_length ({self.phase_length}), got {drift_ramp!r}"
+            )
         self.episode_length = validation.integer("episode_length", episode_length, minimum=1)
         self.build_weight = validation.non_negative("build_weight", build_weight)
         self.backend = validation.choice("backend", backend, BACKENDS)
@@ -197,7 +207,8 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
         self._per_window = 1.0 / self.window
         self.built_mask = 0
         self.storage_mb = 0.0
-        self._probabilities = np.zeros(k + 1)  # templates then writes, this phase
+        self._probabilities = np.zeros(k + 1)  # templates then writes, this window
+        self._phase_probabilities = (self._probabilities, self._probabilities)  # old, new
         self._window_index = 0
         self._counts = np.zeros(k + 1)
         self._totals = np.zeros(6)  # queries, query pages, writes, write pages, served, agreed
@@ -284,8 +295,14 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
         truncated = self._window_index == self.episode_length
         if truncated:
             info["episode_metrics"] = self.episode_metrics()
-        elif self.drift == "shuffle" and self._window_index % self.phase_length == 0:
-            self._draw_phase()
+        elif self.drift == "shuffle":
+            into_phase = self._window_index % self.phase_length
+            if into_phase == 0:
+                self._draw_phase()
+            elif into_phase < self.drift_ramp:
+                old, new = self._phase_probabilities
+                fraction = float(ramp_fraction(into_phase, 0, self.drift_ramp))
+                self._probabilities = interpolate(old, new, fraction)
         return self._observation(), reward, False, truncated, info
 
     def upcoming_probabilities(self) -> np.ndarray:
@@ -321,11 +338,17 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
         )
 
     def _draw_phase(self) -> None:
-        self._probabilities = self.draw_phase(self.np_random)
+        probabilities = self.draw_phase(self.np_random)
+        old = probabilities if self._window_index == 0 else self._phase_probabilities[1]
+        self._phase_probabilities = (old, probabilities)
+        self._probabilities = interpolate(
+            old, probabilities, float(ramp_fraction(0, 0, self.drift_ramp))
+        )
 
     def draw_phase(self, rng: np.random.Generator) -> np.ndarray:
-        """A phase's probabilities of each template, then of a write: the Zipf ranks
-        shuffled with ``rng`` under the ``"shuffle"`` drift, in candidate order without."""
+        """A new phase's probabilities of each template, then of a write: the Zipf ranks
+        shuffled with ``rng`` under the ``"shuffle"`` drift, in candidate order without
+        (before any ramp from the previous phase's)."""
         k = len(self._candidates)
         ranks = rng.permutation(k) if self.drift == "shuffle" else np.arange(k)
         probabilities = np.empty(k + 1)

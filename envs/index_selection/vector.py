@@ -3,10 +3,13 @@
 The dynamics are those of :class:`~opsgym.envs.index_selection.env.IndexSelectionEnv`
 with ``backend="model"``: the same actions, storage budget, path costs (the single
 env's :meth:`~IndexSelectionEnv.path_costs`, computed once per set of built indexes)
-and phases (each instance draws its phases from its own generator, seeded s + i, with
-the single env's :meth:`~IndexSelectionEnv.draw_phase`). The windows' query counts are
-drawn for all instances in one multinomial call from a generator of the vector env, so
-the instances match the single env in distribution, not draw for draw.
+and phases (each instance draws its rankings from its own generator, seeded s + i,
+with the single env's :meth:`~IndexSelectionEnv.draw_phase`, and ramps between them as
+the single env does). The windows' query counts are drawn for all instances in one
+multinomial call from a generator of the vector env, so the instances match the single
+env in distribution, not draw for draw: the first phase is the single env's, the later
+ones differ because the single env draws its counts from the generator it shuffles
+with.
 
 The SQLite backend cannot be batched: its planner is one SQLite connection whose
 indexes are set per query, one instance at a time.
@@ -19,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from opsgym.envs.core import batch
+from opsgym.envs.core.drift import ramp_fraction
 from opsgym.envs.index_selection.env import IndexSelectionEnv, summarize_windows
 from opsgym.envs.vector import BatchedVectorEnv
 
@@ -54,7 +58,8 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
         self.sampler = np.random.default_rng()
         self.built = np.zeros(num_envs, dtype=np.int64)
         self.storage = np.zeros(num_envs)
-        self.probabilities = np.zeros((num_envs, k + 1))
+        self.probabilities = np.zeros((num_envs, k + 1))  # this window's
+        self.phases = np.zeros((2, num_envs, k + 1))  # the previous phase's and this one's
         self.counts = np.zeros((num_envs, k + 1))
         self.window_index = np.zeros(num_envs, dtype=np.int64)
         self.totals = np.zeros((num_envs, 6))
@@ -71,7 +76,8 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
 
     def _reset_rows(self, rows: np.ndarray) -> None:
         for i in rows:
-            self.probabilities[i] = self.config.draw_phase(self.generators[i])
+            self.phases[:, i] = self.config.draw_phase(self.generators[i])
+        self.probabilities[rows] = self.phases[1, rows]
         self.built[rows] = 0
         self.storage[rows] = 0.0
         self.window_index[rows] = 0
@@ -153,9 +159,21 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
         self.window_index[rows] = done
         truncated = done == config.episode_length
         if config.drift == "shuffle":
-            for i in rows[~truncated & (done % config.phase_length == 0)]:
-                self.probabilities[i] = config.draw_phase(self.generators[i])
+            self._next_phase(rows[~truncated], done[~truncated])
         return reward, truncated, info
+
+    def _next_phase(self, rows: np.ndarray, windows: np.ndarray) -> None:
+        """Start a new phase, or move along the ramp into it, as the single env does."""
+        config = self.config
+        into_phase = windows % config.phase_length
+        for i in rows[into_phase == 0]:
+            self.phases[0, i] = self.phases[1, i]
+            self.phases[1, i] = config.draw_phase(self.generators[i])
+        ramping = into_phase < max(config.drift_ramp, 1)
+        rows, into_phase = rows[ramping], into_phase[ramping]
+        fraction = ramp_fraction(into_phase, 0, config.drift_ramp)[:, None]
+        old, new = self.phases[0, rows], self.phases[1, rows]
+        self.probabilities[rows] = np.where(fraction >= 1.0, new, old + fraction * (new - old))
 
     def _observations(self) -> np.ndarray:
         config = self.config

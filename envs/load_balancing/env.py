@@ -11,6 +11,7 @@ from gymnasium import spaces
 
 from opsgym.envs.core import validation
 from opsgym.envs.core.arrivals import poisson_arrival_times
+from opsgym.envs.core.drift import drift_start, interpolate, ramp_fraction
 from opsgym.envs.load_balancing.simulator import LoadBalancerSimulator, job_sizes
 
 MODES = ("full", "feedback")
@@ -37,8 +38,10 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
     reliable, so neither speed nor reliability alone decides.
 
     With `drift="slowdown"` or `drift="failures"` one backend, drawn at reset, degrades
-    abruptly at a random step in the middle half of the episode: its rate is multiplied
-    by `drift_factor`, or its failure probability becomes `drift_failure_prob`. Policies
+    at a random step in the middle half of the episode: its rate is multiplied by
+    `drift_factor`, or its failure probability becomes `drift_failure_prob`. The change
+    is abrupt (`drift_ramp=0`) or gradual: over `drift_ramp` requests the rate (or the
+    failure probability) moves linearly from its nominal to its degraded value. Policies
     are not told; they must notice.
 
     In `mode="feedback"` the agent sees only what a balancer learns from responses (each
@@ -107,6 +110,7 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
     | `drift` | str | `"none"` | `"none"`, `"slowdown"` or `"failures"` |
     | `drift_factor` | float | `0.25` | rate multiplier of the degraded backend, in (0, 1] |
     | `drift_failure_prob` | float | `0.5` | failure probability of the degraded backend |
+    | `drift_ramp` | int | `0` | requests over which the drift phases in linearly (0: abrupt) |
     | `latency_weight` | float | `1.0` | reward weight of the response time [1/s] |
     | `error_weight` | float | `0.25` | reward weight of a failed request [s of latency] |
     | `feedback_smoothing` | float | `0.1` | weight of the newest answer in the recent latency and error rate |
@@ -120,7 +124,7 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
 
     ## Version History
 
-    * v0: Initial release.
+    * v0: Initial release. `drift_ramp` added later; its default keeps the dynamics.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -140,6 +144,7 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
         drift: str = "none",
         drift_factor: float = 0.25,
         drift_failure_prob: float = 0.5,
+        drift_ramp: int = 0,
         latency_weight: float = 1.0,
         error_weight: float = 0.25,
         feedback_smoothing: float = 0.1,
@@ -170,6 +175,7 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
             "drift_factor", drift_factor, 0.0, 1.0, open_low=True
         )
         self.drift_failure_prob = validation.probability("drift_failure_prob", drift_failure_prob)
+        self.drift_ramp = validation.integer("drift_ramp", drift_ramp, minimum=0)
         self.latency_weight = validation.non_negative("latency_weight", latency_weight)
         self.error_weight = validation.non_negative("error_weight", error_weight)
         smoothing = validation.in_range(
@@ -212,7 +218,7 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
         if self.drift == "none":
             self._drift_step, self._drift_backend = -1, -1
         else:
-            self._drift_step = int(rng.integers(count // 4, max(count // 4 + 1, 3 * count // 4)))
+            self._drift_step = drift_start(rng, count)
             self._drift_backend = int(rng.integers(self.n_backends))
         self._arrival_times = []
         self._block_start = 0
@@ -238,8 +244,9 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
         k = self._step
         if k >= self.episode_length:
             raise RuntimeError("step() called after the episode ended; call reset() first")
-        if k == self._drift_step:
-            self._apply_drift()
+        fraction = self.drift_fraction(k, self._drift_step)
+        if fraction is not None:
+            self._apply_drift(fraction)
 
         sim = self.simulator
         j = k - self._block_start
@@ -312,12 +319,24 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
             )
         return "\n".join(lines)
 
-    def _apply_drift(self) -> None:
-        i = self._drift_backend
+    def drifted_value(self, backend: int, fraction: float) -> float:
+        """The rate (slowdown) or failure probability (failures) of the drifting
+        ``backend`` when ``fraction`` of the drift is in effect."""
         if self.drift == "slowdown":
-            self.simulator.rates[i] = self.service_rates[i] * self.drift_factor
-        else:
-            self.simulator.failure_probs[i] = self.drift_failure_prob
+            nominal = self.service_rates[backend]
+            return interpolate(nominal, nominal * self.drift_factor, fraction)
+        return interpolate(self.failure_probs[backend], self.drift_failure_prob, fraction)
+
+    def drift_fraction(self, k: int, drift_step: int) -> float | None:
+        """The drift's fraction in effect at request ``k``, or None if it does not change."""
+        if drift_step <= k < drift_step + max(self.drift_ramp, 1):
+            return float(ramp_fraction(k, drift_step, self.drift_ramp))
+        return None
+
+    def _apply_drift(self, fraction: float) -> None:
+        i = self._drift_backend
+        values = self.simulator.rates if self.drift == "slowdown" else self.simulator.failure_probs
+        values[i] = self.drifted_value(i, fraction)
 
     def _observation(self) -> np.ndarray:
         sim = self.simulator

@@ -19,6 +19,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from opsgym.envs.core.batch import FcfsQueues
+from opsgym.envs.core.drift import drift_start
 from opsgym.envs.load_balancing.env import DRAW_BLOCK, LoadBalancingEnv, draw_workload_block
 
 
@@ -93,7 +94,7 @@ class LoadBalancingVectorEnv(VectorEnv):
         if config.drift == "none":
             self._drift_step[i] = -1
         else:
-            self._drift_step[i] = int(rng.integers(count // 4, max(count // 4 + 1, 3 * count // 4)))
+            self._drift_step[i] = drift_start(rng, count)
             self._drift_backend[i] = int(rng.integers(self.n_backends))
         self._draw_block(i, 0.0)
         self._rates[i] = self._nominal_rates
@@ -128,16 +129,14 @@ class LoadBalancingVectorEnv(VectorEnv):
             backends = actions.astype(np.int64)
         steps = self._step[rows]
 
-        drifting = steps == self._drift_step[rows]
+        drift_steps = self._drift_step[rows]
+        drifting = (steps >= drift_steps) & (steps < drift_steps + max(config.drift_ramp, 1))
         if drifting.any():
-            drift_rows = rows[drifting]
-            drift_backends = self._drift_backend[drift_rows]
-            if config.drift == "slowdown":
-                self._rates[drift_rows, drift_backends] = (
-                    self._nominal_rates[drift_backends] * config.drift_factor
-                )
-            else:
-                self._failure_probs[drift_rows, drift_backends] = config.drift_failure_prob
+            values = self._rates if config.drift == "slowdown" else self._failure_probs
+            for row, step in zip(rows[drifting].tolist(), steps[drifting].tolist()):
+                backend = int(self._drift_backend[row])
+                fraction = config.drift_fraction(step, int(self._drift_step[row]))
+                values[row, backend] = config.drifted_value(backend, fraction)
 
         positions = self._position[rows]
         sizes = self._sizes[rows, positions]

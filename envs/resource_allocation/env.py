@@ -10,10 +10,12 @@ import numpy as np
 from gymnasium import spaces
 
 from opsgym.envs.core import validation
+from opsgym.envs.core.drift import drift_start
 from opsgym.envs.resource_allocation import workloads
 from opsgym.envs.resource_allocation.simulator import ClusterSimulator, JobSequence
 
 WORKLOADS = ("synthetic", "trace")
+DRIFTS = ("none", "mix")
 MAX_CAPACITY = 10_000  # [units] per resource; the observation looks fractions up in a table
 
 
@@ -38,7 +40,11 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
     (`arrival,duration,<one demand column per resource>`, integers in cluster units),
     starting at a random job. With `surge_load`, the middle third of the synthetic jobs
     arrive at a different load (a burst, or a lull), without notice: the
-    non-stationarity a learned scheduler must absorb.
+    non-stationarity a learned scheduler must absorb. With `drift="mix"` the job mix
+    shifts instead: from a job drawn in the middle half of the episode, the share of long
+    jobs moves from 20% to `long_fraction_after`, at once (`drift_ramp=0`) or linearly
+    over `drift_ramp` jobs, while the arrival probability is scaled (up to 1) so that the
+    offered load stays the same.
 
     Unlike DeepRM, which drops jobs that arrive at a full backlog, no job is ever lost:
     jobs beyond the backlog wait unseen (the backlog fill saturates at 1), so that the
@@ -109,6 +115,9 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
     | `n_jobs` | int | `100` | jobs per episode |
     | `time_limit` | int | `500` | steps after the last arrival before truncation |
     | `surge_load` | float or None | `None` | if set, the middle third of the synthetic jobs arrive at this load, unannounced |
+    | `drift` | str | `"none"` | `"none"` or `"mix"` (the share of long synthetic jobs shifts) |
+    | `long_fraction_after` | float | `0.5` | the share of long jobs after a `"mix"` drift, in [0, 1] |
+    | `drift_ramp` | int | `0` | jobs over which the mix shifts linearly (0: abrupt) |
     | `workload` | str | `"synthetic"` | `"synthetic"` or `"trace"` |
     | `trace_path` | str or None | `None` | the CSV trace read by `workload="trace"` |
 
@@ -121,7 +130,8 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
 
     ## Version History
 
-    * v0: Initial release.
+    * v0: Initial release. `drift`, `long_fraction_after` and `drift_ramp` added later;
+      their defaults keep the dynamics.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -136,6 +146,9 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
         n_jobs: int = 100,
         time_limit: int = 500,
         surge_load: float | None = None,
+        drift: str = "none",
+        long_fraction_after: float = 0.5,
+        drift_ramp: int = 0,
         workload: str = "synthetic",
         trace_path: str | None = None,
         render_mode: str | None = None,
@@ -147,6 +160,11 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
         self.n_jobs = validation.integer("n_jobs", n_jobs, minimum=1)
         self.time_limit = validation.integer("time_limit", time_limit, minimum=1)
         self.workload = validation.choice("workload", workload, WORKLOADS)
+        self.drift = validation.choice("drift", drift, DRIFTS)
+        self.long_fraction_after = validation.probability(
+            "long_fraction_after", long_fraction_after
+        )
+        self.drift_ramp = validation.integer("drift_ramp", drift_ramp, minimum=0)
         self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
         self.n_resources = len(self.capacities)
         # units / capacity by table look-up, cheaper than a division per grid cell
@@ -188,6 +206,12 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
         self.observation_space = spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
         self._ended = True
 
+    def _mix_shift(self, rng: np.random.Generator) -> tuple[int, int, float] | None:
+        """The episode's job-mix drift: its first job, its ramp and the new long share."""
+        if self.drift == "none":
+            return None
+        return drift_start(rng, self.n_jobs), self.drift_ramp, self.long_fraction_after
+
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
@@ -200,6 +224,7 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
                 self.arrival_probability,
                 self.n_resources,
                 self.surge_probability,
+                self._mix_shift(rng),
             )
         else:
             start = int(rng.integers(max(1, len(self._trace) - self.n_jobs + 1)))

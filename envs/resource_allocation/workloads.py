@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from opsgym.envs.core.drift import interpolate, ramp_fraction
 from opsgym.envs.core.traces import TraceError
 from opsgym.envs.resource_allocation.simulator import JobSequence
 
@@ -37,9 +38,9 @@ def mean_demand(n_resources: int) -> float:
     return (dominant + (n_resources - 1) * other) / n_resources
 
 
-def mean_duration() -> float:
-    """The expected duration of one job [steps]: 0.8 * 2 + 0.2 * 12.5 = 4.1."""
-    return (1 - LONG_FRACTION) * sum(SHORT_DURATION) / 2 + LONG_FRACTION * sum(LONG_DURATION) / 2
+def mean_duration(long_fraction: float = LONG_FRACTION) -> float:
+    """The expected duration of one job [steps]: 0.8 * 2 + 0.2 * 12.5 = 4.1 by default."""
+    return (1 - long_fraction) * sum(SHORT_DURATION) / 2 + long_fraction * sum(LONG_DURATION) / 2
 
 
 def arrival_probability(load: float, capacities: Sequence[int]) -> float:
@@ -73,6 +74,10 @@ class SyntheticJobs:
         n_resources: R.
         surge_probability: if given, the middle third of the jobs (from job count // 3
             to job 2 * count // 3) arrive with this probability instead: a load surge.
+        mix_shift: if given, ``(start, ramp, long_fraction)``: from job ``start`` on the
+            share of long jobs moves from 0.2 to ``long_fraction``, at once (``ramp`` 0)
+            or linearly over ``ramp`` jobs; the arrival probability is scaled by the
+            ratio of the mean durations (at most 1), so the offered load stays the same.
     """
 
     def __init__(
@@ -82,6 +87,7 @@ class SyntheticJobs:
         probability: float,
         n_resources: int,
         surge_probability: float | None = None,
+        mix_shift: tuple[int, int, float] | None = None,
     ) -> None:
         self.count = count
         self.n_resources = n_resources
@@ -89,7 +95,10 @@ class SyntheticJobs:
         self.uniforms = rng.random(count * self.width).tolist()
         self.log_stay = _log_stay(probability)
         self.surge = (count // 3, 2 * count // 3) if surge_probability is not None else (0, 0)
+        self.probability = probability
+        self.surge_probability = surge_probability
         self.surge_log_stay = _log_stay(surge_probability or 1.0)
+        self.mix_shift = mix_shift
         self.arrivals = [0]  # of the jobs reached so far
 
     def __len__(self) -> int:
@@ -102,7 +111,11 @@ class SyntheticJobs:
         while len(arrivals) <= k:
             arrivals.append(arrivals[-1] + self._gap(len(arrivals), u[len(arrivals) * width]))
         base = k * width
-        duration = DURATION_TABLE[int(u[base + 1] * len(DURATION_TABLE))]
+        long_fraction = self._long_fraction(k)
+        if long_fraction == LONG_FRACTION:
+            duration = DURATION_TABLE[int(u[base + 1] * len(DURATION_TABLE))]
+        else:
+            duration = _duration(u[base + 1], long_fraction)
         low, high = DOMINANT_DEMAND
         choices = high - low + 1
         dominant, extra = divmod(int(u[base + 2] * self.n_resources * choices), choices)
@@ -126,9 +139,31 @@ class SyntheticJobs:
         """Job k's gap after job k - 1 [steps], geometric on {1, 2, ...} by inversion."""
         surging = self.surge[0] <= k < self.surge[1]
         log_stay = self.surge_log_stay if surging else self.log_stay
+        long_fraction = self._long_fraction(k)
+        if long_fraction != LONG_FRACTION:
+            probability = self.surge_probability if surging else self.probability
+            scale = mean_duration() / mean_duration(long_fraction)
+            log_stay = _log_stay(min(1.0, probability * scale))
         if log_stay == -math.inf:  # p = 1: a job every step
             return 1
         return 1 + int(math.log1p(-uniform) / log_stay)
+
+    def _long_fraction(self, k: int) -> float:
+        """The share of long jobs when job k is drawn."""
+        if self.mix_shift is None:
+            return LONG_FRACTION
+        start, ramp, after = self.mix_shift
+        return interpolate(LONG_FRACTION, after, float(ramp_fraction(k, start, ramp)))
+
+
+def _duration(uniform: float, long_fraction: float) -> int:
+    """A duration [steps], long with probability ``long_fraction``, each range uniform."""
+    short_fraction = 1.0 - long_fraction
+    if uniform < short_fraction:
+        low, high = SHORT_DURATION
+        return low + int(uniform / short_fraction * (high - low + 1))
+    low, high = LONG_DURATION
+    return low + min(high - low, int((uniform - short_fraction) / long_fraction * (high - low + 1)))
 
 
 def _log_stay(probability: float) -> float:

@@ -12,6 +12,7 @@ from gymnasium import spaces
 
 from opsgym.envs.core import validation
 from opsgym.envs.core.arrivals import poisson_arrival_times
+from opsgym.envs.core.drift import drift_start, mix, ramp_fraction
 from opsgym.envs.routing import traffic
 from opsgym.envs.routing.oracle import min_max_utilization
 from opsgym.envs.routing.paths import CandidatePaths
@@ -19,7 +20,7 @@ from opsgym.envs.routing.simulator import NetworkSimulator
 from opsgym.envs.routing.topology import OC192_KBPS, load_topology
 
 ENDPOINTS = ("gravity", "uniform")
-DRIFTS = ("none", "hotspot")
+DRIFTS = ("none", "hotspot", "hotspot_move")
 FEATURES = ("valid", "delay", "hops", "max_utilization", "mean_utilization", "headroom")
 HOP_SCALE = 4.0  # hops squashed by h / (h + 4)
 
@@ -46,7 +47,11 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
     packets on every link, at the loads with the flow added); otherwise it is blocked:
     no link ever carries more than its capacity. With `drift="hotspot"` one node's
     gravity mass is multiplied by `hotspot_factor` at a random step in the middle half of
-    the episode.
+    the episode; with `drift="hotspot_move"` one node is hot (its mass multiplied by
+    `hotspot_factor`) from the start and the hot spot moves to another node at that step.
+    The change is abrupt (`drift_ramp=0`) or gradual: over `drift_ramp` flows, each
+    flow's endpoints come from the new traffic matrix with a probability growing
+    linearly from 0 to 1, else from the old one.
 
     Pairs with fewer than K simple paths have fewer valid actions: `info["action_mask"]`
     and `action_masks()` (for sb3-contrib's MaskablePPO) say which. An invalid action is
@@ -110,7 +115,8 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
     | `daily_amplitude` | float | `0.5` | relative swing of the arrival rate over a day, in [0, 1) |
     | `day_length` | float | `86400.0` | period of the daily cycle [s] |
     | `endpoints` | str | `"gravity"` | `"gravity"` or `"uniform"` |
-    | `drift` | str | `"none"` | `"none"` or `"hotspot"` |
+    | `drift` | str | `"none"` | `"none"`, `"hotspot"` (a hot spot appears) or `"hotspot_move"` (it moves) |
+    | `drift_ramp` | int | `0` | flows over which the drift phases in linearly (0: abrupt) |
     | `hotspot_factor` | float | `5.0` | gravity-mass multiplier of the hot spot node |
     | `packet_bytes` | float | `1500.0` | mean packet length in the queueing term [bytes] |
     | `episode_length` | int | `1000` | flows per episode |
@@ -127,7 +133,8 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
 
     ## Version History
 
-    * v0: Initial release.
+    * v0: Initial release. `drift_ramp` and `drift="hotspot_move"` added later; the
+      defaults keep the dynamics.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -145,6 +152,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         endpoints: str = "gravity",
         drift: str = "none",
         hotspot_factor: float = 5.0,
+        drift_ramp: int = 0,
         packet_bytes: float = 1500.0,
         episode_length: int = 1000,
         lp_snapshots: int = 1,
@@ -164,6 +172,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         self.endpoints = validation.choice("endpoints", endpoints, ENDPOINTS)
         self.drift = validation.choice("drift", drift, DRIFTS)
         self.hotspot_factor = validation.positive("hotspot_factor", hotspot_factor)
+        self.drift_ramp = validation.integer("drift_ramp", drift_ramp, minimum=0)
         packet_bits = 8.0 * validation.positive("packet_bytes", packet_bytes)
         self.episode_length = validation.integer("episode_length", episode_length, minimum=1)
         self.lp_snapshots = validation.integer("lp_snapshots", lp_snapshots, minimum=0)
@@ -232,16 +241,28 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
             period=self.day_length,
             phase=phase,
         )
-        probabilities = traffic.gravity_pair_probabilities(masses)
+        hot = -1
+        if self.drift == "hotspot_move":
+            hot = int(rng.integers(n))
+            probabilities = traffic.gravity_pair_probabilities(self._heated(masses, hot))
+        else:
+            probabilities = traffic.gravity_pair_probabilities(masses)
         sources, targets = traffic.draw_pairs(rng, probabilities, n, initial + count)
-        if self.drift == "hotspot":
-            start = int(rng.integers(count // 4, max(count // 4 + 1, 3 * count // 4)))
-            masses = masses.copy()
-            masses[int(rng.integers(n))] *= self.hotspot_factor
+        if self.drift != "none":
+            start = drift_start(rng, count)
+            moved = int(rng.integers(n - 1)) if hot >= 0 else int(rng.integers(n))
+            moved += int(0 <= hot <= moved)  # a moving hot spot lands on another node
             later = traffic.draw_pairs(
-                rng, traffic.gravity_pair_probabilities(masses), n, count - start
+                rng,
+                traffic.gravity_pair_probabilities(self._heated(masses, moved)),
+                n,
+                count - start,
             )
-            sources[initial + start :], targets[initial + start :] = later
+            late = slice(initial + start, initial + count)
+            fraction = ramp_fraction(np.arange(start, count), start, self.drift_ramp)
+            new = mix(rng, np.zeros(count - start, bool), np.ones(count - start, bool), fraction)
+            sources[late] = np.where(new, later[0], sources[late])
+            targets[late] = np.where(new, later[1], targets[late])
         rates = traffic.draw_rates_kbps(rng, self.flow_rate_kbps, initial + count)
         holds = rng.exponential(self.holding_time, size=initial + count)
         ends = np.concatenate([holds[:initial], times + holds[initial:]])
@@ -268,6 +289,12 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         sim.advance_to(self._times[0])
         self._prepare_flow()
         return self._observation(), {"action_mask": self.action_masks()}
+
+    def _heated(self, masses: np.ndarray, node: int) -> np.ndarray:
+        """``masses`` with ``node``'s multiplied by ``hotspot_factor``."""
+        heated = masses.copy()
+        heated[node] *= self.hotspot_factor
+        return heated
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         index = validation.action_index(action, self.k)

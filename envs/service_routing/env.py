@@ -10,6 +10,7 @@ import numpy as np
 from gymnasium import spaces
 
 from opsgym.envs.core import validation
+from opsgym.envs.core.drift import drift_start, interpolate, ramp_fraction
 from opsgym.envs.service_routing.simulator import (
     DEFAULT_REGIONS,
     DEFAULT_SERVICE_MS,
@@ -54,7 +55,9 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
 
     With `drift="swap"` the profiles of two replicas, drawn at reset, swap at a random
     step in the middle half of the episode (a cache warms up elsewhere, an index is
-    rebuilt on another node). Policies are not told.
+    rebuilt on another node): at once (`drift_ramp=0`) or gradually, each service time
+    moving linearly from its own profile's value to the other's over `drift_ramp`
+    requests. Policies are not told.
 
     ## Action Space
 
@@ -111,6 +114,7 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
     | `latency_weight` | float | `1.0` | reward weight of the latency [1/s] |
     | `timeout_weight` | float | `1.0` | reward weight of a timeout |
     | `drift` | str | `"none"` | `"none"` or `"swap"` |
+    | `drift_ramp` | int | `0` | requests over which the swap phases in linearly (0: abrupt) |
     | `episode_length` | int | `1000` | requests per episode |
     | `feedback_smoothing` | float | `0.1` | weight of the newest answer in the recent latency |
 
@@ -123,7 +127,7 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
 
     ## Version History
 
-    * v0: Initial release.
+    * v0: Initial release. `drift_ramp` added later; its default keeps the dynamics.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -142,6 +146,7 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
         latency_weight: float = 1.0,
         timeout_weight: float = 1.0,
         drift: str = "none",
+        drift_ramp: int = 0,
         episode_length: int = 1000,
         feedback_smoothing: float = 0.1,
         render_mode: str | None = None,
@@ -174,6 +179,7 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
         self.latency_weight = validation.non_negative("latency_weight", latency_weight)
         self.timeout_weight = validation.non_negative("timeout_weight", timeout_weight)
         self.drift = validation.choice("drift", drift, DRIFTS)
+        self.drift_ramp = validation.integer("drift_ramp", drift_ramp, minimum=0)
         self.episode_length = validation.integer("episode_length", episode_length, minimum=1)
         smoothing = validation.in_range(
             "feedback_smoothing", feedback_smoothing, 0.0, 1.0, open_low=True
@@ -207,7 +213,7 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
             rng, count, self.arrival_rate, self.type_mix, self.n_regions, self.priority_share
         )
         if self.drift == "swap" and self.n_replicas > 1:
-            self._drift_step = int(rng.integers(count // 4, max(count // 4 + 1, 3 * count // 4)))
+            self._drift_step = drift_start(rng, count)
             pair = rng.choice(self.n_replicas, size=2, replace=False)
             self._drift_pair = (int(pair[0]), int(pair[1]))
         else:
@@ -250,10 +256,13 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
 
     def _arrive(self, k: int) -> None:
         """Move the clock to request ``k``, swapping profiles first if the drift is due."""
-        if k == self._drift_step:
+        if self._drift_step <= k < self._drift_step + max(self.drift_ramp, 1):
+            fraction = float(ramp_fraction(k, self._drift_step, self.drift_ramp))
             a, b = self._drift_pair
+            nominal = self.fleet.nominal_service_ms
             profiles = self.fleet.service_ms
-            profiles[a], profiles[b] = profiles[b], profiles[a]
+            profiles[a] = [interpolate(x, y, fraction) for x, y in zip(nominal[a], nominal[b])]
+            profiles[b] = [interpolate(y, x, fraction) for x, y in zip(nominal[a], nominal[b])]
         self.fleet.queues.advance_to(self.requests.times[k])
 
     @property

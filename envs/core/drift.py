@@ -1,0 +1,48 @@
+"""Drift schedules: when a change of the world begins and how fast it takes over.
+
+Every environment with a ``drift`` argument draws the start of its change with
+:func:`drift_start` and, with ``drift_ramp`` > 0, phases it in linearly over that many
+steps (gradual drift) instead of at once (abrupt drift, ``drift_ramp=0``). A changed
+*parameter* (a service rate, a load level) is interpolated by :func:`ramp_fraction`; a
+changed *distribution* (popularity, traffic endpoints) becomes a mixture in which each
+draw comes from the new distribution with that fraction's probability (:func:`mix`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def drift_start(rng: np.random.Generator, steps: int) -> int:
+    """A step drawn uniformly from the middle half of an episode of ``steps`` steps."""
+    quarter = steps // 4
+    return int(rng.integers(quarter, max(quarter + 1, 3 * steps // 4)))
+
+
+def ramp_fraction(step, start: int, ramp: int):
+    """The fraction of the change in effect at ``step`` (a number or an array).
+
+    0 before ``start``; with ``ramp`` = 0 (abrupt), 1 from ``start`` on; otherwise
+    ``(step - start + 1) / ramp``, reaching 1 at step ``start + ramp - 1``.
+    """
+    return np.clip((np.asarray(step, dtype=np.float64) - start + 1.0) / max(ramp, 1), 0.0, 1.0)
+
+
+def mix(rng: np.random.Generator, old: np.ndarray, new: np.ndarray, fraction) -> np.ndarray:
+    """Per element, ``new`` with probability ``fraction``, else ``old``.
+
+    Random numbers are drawn only where the fraction is strictly between 0 and 1, so an
+    abrupt schedule consumes none and leaves the rest of the episode's draws unchanged.
+    """
+    fraction = np.broadcast_to(np.asarray(fraction, dtype=np.float64), np.shape(old))
+    take_new = fraction >= 1.0
+    partial = (fraction > 0.0) & (fraction < 1.0)
+    if partial.any():
+        take_new = take_new.copy()
+        take_new[partial] = rng.random(int(partial.sum())) < fraction[partial]
+    return np.where(take_new, new, old)
+
+
+def interpolate(old: float, new: float, fraction: float) -> float:
+    """The value ``fraction`` of the way from ``old`` to ``new``; exactly ``new`` at 1."""
+    return new if fraction >= 1.0 else old + fraction * (new - old)
