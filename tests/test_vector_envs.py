@@ -285,6 +285,7 @@ def test_indexselection_follows_the_single_env_except_the_sampled_counts():
     "kwargs",
     [
         {"drift": "swap", "episode_length": 120, "load": 0.95, "timeout_ms": 60.0},
+        {"drift": "swap", "drift_ramp": 25, "episode_length": 120},
         {"service_ms": [[5.0, 9.0, 30.0], [8.0, 4.0, 20.0]], "regions": [0, 3], "drift": "swap"},
     ],
 )

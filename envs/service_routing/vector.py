@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from opsgym.envs.core.batch import FcfsQueues
+from opsgym.envs.core.drift import drift_start, interpolate, ramp_fraction
 from opsgym.envs.service_routing.env import ServiceRoutingEnv, latency_metrics
 from opsgym.envs.service_routing.simulator import REQUEST_TYPES, draw_requests
 from opsgym.envs.vector import BatchedVectorEnv
@@ -71,8 +72,7 @@ class ServiceRoutingVectorEnv(BatchedVectorEnv):
             self.priorities[i] = requests.priorities
             # as the single env's reset draws its drift
             if config.drift == "swap" and config.n_replicas > 1:
-                late = max(count // 4 + 1, 3 * count // 4)
-                self.drift_step[i] = int(rng.integers(count // 4, late))
+                self.drift_step[i] = drift_start(rng, count)
                 self.drift_pair[i] = rng.choice(config.n_replicas, size=2, replace=False)
             else:
                 self.drift_step[i] = -1
@@ -83,11 +83,17 @@ class ServiceRoutingVectorEnv(BatchedVectorEnv):
 
     def _arrive(self, rows: np.ndarray, k: np.ndarray) -> None:
         """Move the clocks of ``rows`` to their requests ``k``, swapping profiles first
-        where the drift is due."""
-        swapping = rows[k == self.drift_step[rows]]
-        for i in swapping:
+        (or moving them along the swap's ramp) where the drift is due."""
+        config = self.config
+        start = self.drift_step[rows]
+        swapping = (start >= 0) & (start <= k) & (k < start + max(config.drift_ramp, 1))
+        nominal = config.fleet.nominal_service_ms
+        for i, step in zip(rows[swapping].tolist(), k[swapping].tolist()):
+            fraction = float(ramp_fraction(step, int(self.drift_step[i]), config.drift_ramp))
             a, b = self.drift_pair[i]
-            self.service_ms[i, [a, b]] = self.service_ms[i, [b, a]]
+            pairs = list(zip(nominal[a], nominal[b]))
+            self.service_ms[i, a] = [interpolate(x, y, fraction) for x, y in pairs]
+            self.service_ms[i, b] = [interpolate(y, x, fraction) for x, y in pairs]
         self.queues.advance(rows, self.times[rows, k])
 
     def _step_rows(
