@@ -232,6 +232,12 @@ def test_configtuning_configurations_match_sync_vector_env(kwargs):
     "kwargs",
     [
         {"episode_steps": 90, "drift": "level", "flash_crowd_rate": 30.0},
+        # 5-minute steps: 300 steps (25 hours) meet every attack's bursts
+        {"step_seconds": 300.0, "episode_steps": 300, "drift": "level", "drift_ramp": 20}
+        | {"attack": "trough", "boot_steps": 1},
+        {"step_seconds": 300.0, "episode_steps": 300, "drift": "shape", "drift_ramp": 30}
+        | {"attack": "off_period", "boot_steps": 1},
+        {"episode_steps": 80, "workload": "nasa", "drift": "shape", "drift_ramp": 9},
         {"episode_steps": 70, "drift": "shape", "cooldown_steps": 3, "boot_steps": 0},
         {"episode_steps": 70, "workload": "nasa", "bill_booting": False, "drift": "level"},
         {"episode_steps": 40, "noise": 0.0, "max_step_change": 4, "initial_instances": 3},
@@ -258,6 +264,8 @@ def test_autoscaling_follows_the_single_env_to_rounding(kwargs):
                 if not name.startswith("_"):
                     assert np.allclose(a[4]["episode_metrics"][name], values, rtol=1e-9), name
     assert ended == 6
+    if kwargs.get("attack"):
+        assert native.unwrapped.extra.any()
 
 
 def test_indexselection_follows_the_single_env_except_the_sampled_counts():

@@ -55,6 +55,9 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
         self.crowd_starts = np.zeros((num_envs, 0))
         self.crowd_sizes = np.zeros((num_envs, 0))
         self.next_rate = np.zeros(num_envs)
+        self.attacked = config.workload.attack != "none"
+        length = config.window + config.episode_steps
+        self.extra = np.zeros((num_envs, length if self.attacked else 0))  # attack load
         self.last = np.zeros((num_envs, 4))  # utilization, load, latency quantile, dropped
         self.recent = np.zeros((num_envs, config.window))
         self.totals = np.zeros((num_envs, len(TOTALS)))  # in the order of TOTALS
@@ -80,6 +83,8 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
             self.start_seconds[i] = episode.start_seconds
             self.offset[i] = episode.start - config.workload.history
             self.drift_at[i] = episode.drift_at
+            if self.attacked:
+                self.extra[i] = episode.extra
             if self.synthetic:
                 self.log_noise[i] = episode.log_noise
                 if config.workload.noise > 0.0 and steps > 1:
@@ -206,14 +211,16 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
         """The rates of step ``t`` (> 0) of ``rows``."""
         if not rows.size:
             return
+        index = self.config.window + t
         self.next_rate[rows], self.log_noise[rows] = self.config.workload.rates_at(
-            self.config.window + t,
+            index,
             self.offset[rows],
             self.drift_at[rows],
             self.log_noise[rows],
             self.normals[rows, t - 1],
             self.crowd_starts[rows],
             self.crowd_sizes[rows],
+            self.extra[rows, index] if self.attacked else None,
         )
 
     def _observations(self) -> np.ndarray:

@@ -148,6 +148,7 @@ class EpisodeWorkload:
         normals: np.ndarray,
         crowd_starts: np.ndarray,
         crowd_sizes: np.ndarray,
+        extra: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The rate at ``index`` (> 0) of many episodes at once, as :class:`EpisodeLoad`
         computes it one episode at a time (equal to rounding: numpy's exp is not libm's).
@@ -160,25 +161,33 @@ class EpisodeWorkload:
             normals: each episode's standard normal for ``index`` (synthetic load).
             crowd_starts, crowd_sizes: each episode's flash crowds, shape
                 ``(episodes, most crowds)``, padded with size 0.
+            extra: each episode's attack load at ``index``, or None without attack.
 
         Returns:
             The rates [requests/s] and the log-noise at ``index``.
         """
         drifted = index >= drift_at
-        position = offset + index - np.where(drifted, self.shift, 0)
-        level = self.drift_factor if self.drift == "level" else 1.0
+        fraction = ramp_fraction(index, drift_at, self.drift_ramp)  # as EpisodeLoad._drift
+        shift = np.where(drifted, np.round(fraction * self.shift).astype(np.int64), 0)
+        position = offset + index - shift
+        if self.drift == "level":
+            factor = self.drift_factor
+            level = np.where(fraction >= 1.0, factor, 1.0 + fraction * (factor - 1.0))
+        else:
+            level = np.ones(index.shape)
         if self.source != "synthetic":
             rates = self.trace_rates[position]
-            return np.where(drifted, rates * level, rates), log_noise
-        sigma = self.noise
-        innovation = sigma * math.sqrt(1.0 - self.phi * self.phi)
-        log_noise = self.phi * log_noise + innovation * normals
-        rates = np.exp(log_noise - 0.5 * sigma * sigma)
-        if crowd_sizes.size:
-            since = (index * self.step_seconds)[:, None] - crowd_starts
-            rates = rates * (1.0 + (crowd_sizes * flash_crowd_shapes(since)).sum(axis=1))
-        rates = rates * self.profile[position % len(self.profile)]
-        return np.where(drifted, rates * level, rates), log_noise
+        else:
+            sigma = self.noise
+            innovation = sigma * math.sqrt(1.0 - self.phi * self.phi)
+            log_noise = self.phi * log_noise + innovation * normals
+            rates = np.exp(log_noise - 0.5 * sigma * sigma)
+            if crowd_sizes.size:
+                since = (index * self.step_seconds)[:, None] - crowd_starts
+                rates = rates * (1.0 + (crowd_sizes * flash_crowd_shapes(since)).sum(axis=1))
+            rates = rates * self.profile[position % len(self.profile)]
+        rates = np.where(drifted, rates * level, rates)
+        return (rates if extra is None else rates + extra), log_noise
 
 
 class EpisodeLoad:
