@@ -11,6 +11,7 @@ from gymnasium.vector.utils import batch_space
 import opsgym.envs
 from opsgym.envs.core import batch, queueing, seasonal
 from opsgym.envs.load_balancing.simulator import LoadBalancerSimulator
+from opsgym.envs.scenarios import scenarios
 
 VECTOR_IDS = [
     env_id for env_id in opsgym.envs.opsgym_ids() if gym.spec(env_id).vector_entry_point is not None
@@ -414,3 +415,22 @@ def test_seeds_of_the_wrong_length_are_named():
         batch.instance_seeds([1, 2], 3)
     assert batch.instance_seeds(5, 3) == [5, 6, 7]
     assert batch.instance_seeds(None, 2) == [None, None]
+
+
+SCENARIOS = [
+    (env_id, name, scenario.env_kwargs)
+    for env_id in VECTOR_IDS
+    for name, scenario in scenarios(env_id).items()
+]
+
+
+@pytest.mark.parametrize(("env_id", "name", "kwargs"), SCENARIOS, ids=[s[1] for s in SCENARIOS])
+def test_every_scenario_of_a_vector_id_runs_in_its_vector_env(env_id, name, kwargs):
+    native = gym.make_vec(env_id, 2, vectorization_mode="vector_entry_point", **kwargs)
+    sync = gym.make_vec(env_id, 2, vectorization_mode="sync", **kwargs)
+    assert np.allclose(native.reset(seed=3)[0], sync.reset(seed=3)[0], atol=1e-6)
+    for actions in random_actions(sync, 3, 20):
+        a, b = native.step(actions), sync.step(actions)
+        assert a[0] in native.observation_space
+        if env_id != "opsgym/IndexSelection-v0":  # whose counts are drawn otherwise
+            assert np.allclose(a[1], b[1], rtol=1e-9, atol=0.0)
