@@ -6,6 +6,19 @@
 
 ``gymnasium.make("opsgym.envs:opsgym/LoadBalancing-v0")`` imports this module first and
 works without the explicit import.
+
+Native vector environments (``vector_entry_point``, built by ``gymnasium.make_vec(id,
+num_envs=N, vectorization_mode="vector_entry_point")``) advance N instances with numpy
+batch operations, with the bookkeeping of :mod:`opsgym.envs.vector`:
+LoadBalancing, ConfigTuning, AnomalyDetection and ServiceRouting follow their single env
+bit for bit (instance i seeded s + i); Autoscaling to rounding (numpy's exp is not
+libm's); IndexSelection (cost-model backend only) in distribution (one multinomial draw
+for all instances). The others have none, because their state is not a fixed-shape
+array: Caching keeps per-object records of the cached objects, and serves a varying
+number of requests between two decisions; CachingPrefetch, an ordered dictionary of the
+cached objects and a table of each object's observed successors; ResourceAllocation, lists of waiting and
+running jobs of varying length; Routing, a heap of per-flow departures and their paths
+on a graph.
 """
 
 from __future__ import annotations
@@ -74,7 +87,11 @@ register_scenario(
 # Autoscaling
 # ----------------------------------------------------------------------------------------
 
-_register("opsgym/Autoscaling-v0", "opsgym.envs.autoscaling:AutoscalingEnv")
+_register(
+    "opsgym/Autoscaling-v0",
+    "opsgym.envs.autoscaling:AutoscalingEnv",
+    vector_entry_point="opsgym.envs.autoscaling.vector:AutoscalingVectorEnv",
+)
 register_scenario(
     "opsgym/Autoscaling-v0",
     "nasa",
@@ -208,7 +225,11 @@ register_scenario(
 # Self-tuning systems
 # ----------------------------------------------------------------------------------------
 
-_register("opsgym/ConfigTuning-v0", "opsgym.envs.config_tuning:ConfigTuningEnv")
+_register(
+    "opsgym/ConfigTuning-v0",
+    "opsgym.envs.config_tuning:ConfigTuningEnv",
+    vector_entry_point="opsgym.envs.config_tuning.vector:ConfigTuningVectorEnv",
+)
 register_scenario(
     "opsgym/ConfigTuning-v0",
     "stationary",
@@ -221,7 +242,11 @@ register_scenario(
     "the I/O-bound share rises from 20% to 80% over 50 intervals (a gradual rollout)",
     drift_ramp=50,
 )
-_register("opsgym/IndexSelection-v0", "opsgym.envs.index_selection:IndexSelectionEnv")
+_register(
+    "opsgym/IndexSelection-v0",
+    "opsgym.envs.index_selection:IndexSelectionEnv",
+    vector_entry_point="opsgym.envs.index_selection.vector:IndexSelectionVectorEnv",
+)
 register_scenario(
     "opsgym/IndexSelection-v0",
     "stationary",
@@ -271,7 +296,11 @@ register_scenario(
 # Anomaly detection
 # ----------------------------------------------------------------------------------------
 
-_register("opsgym/AnomalyDetection-v0", "opsgym.envs.anomaly_detection:AnomalyDetectionEnv")
+_register(
+    "opsgym/AnomalyDetection-v0",
+    "opsgym.envs.anomaly_detection:AnomalyDetectionEnv",
+    vector_entry_point="opsgym.envs.anomaly_detection.vector:AnomalyDetectionVectorEnv",
+)
 register_scenario(
     "opsgym/AnomalyDetection-v0",
     "nyc-taxi",
@@ -283,7 +312,11 @@ register_scenario(
 # Service routing
 # ----------------------------------------------------------------------------------------
 
-_register("opsgym/ServiceRouting-v0", "opsgym.envs.service_routing:ServiceRoutingEnv")
+_register(
+    "opsgym/ServiceRouting-v0",
+    "opsgym.envs.service_routing:ServiceRoutingEnv",
+    vector_entry_point="opsgym.envs.service_routing.vector:ServiceRoutingVectorEnv",
+)
 register_scenario(
     "opsgym/ServiceRouting-v0",
     "drift-swap",

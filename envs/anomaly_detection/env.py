@@ -262,6 +262,12 @@ class AnomalyDetectionEnv(gym.Env[np.ndarray, int]):
         """The index of the step the next action decides, from 0."""
         return self._step
 
+    @property
+    def replay(self) -> tuple[np.ndarray, Any, np.ndarray] | None:
+        """A replayed series' features, its labelled windows and the episode starts a
+        reset draws from; None for synthetic metrics."""
+        return self._replay
+
     def observation_fields(self) -> dict[str, int]:
         """Where each metric's features sit in the observation, as ``"metric.feature"``."""
         return {

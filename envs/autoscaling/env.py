@@ -40,6 +40,23 @@ FIELDS = (
 )
 
 
+def summarize_totals(totals: dict[str, float], steps: int) -> dict[str, float]:
+    """Episode metrics from the running ``totals`` (keyed by :data:`TOTALS`) of
+    ``steps`` steps."""
+    served = totals["requests"] - totals["dropped"]
+    return {
+        "objective_usd": totals["objective"],
+        "instance_cost_usd": totals["cost"],
+        "sla_attainment": 1.0 - totals["violations"] / steps,
+        "dropped_fraction": totals["dropped"] / totals["requests"]
+        if totals["requests"] > 0
+        else 0.0,
+        "mean_instances": totals["instances"] / steps,
+        "mean_utilization": totals["utilization"] / steps,
+        "mean_latency_ms": 1000.0 * totals["latency"] / served if served > 0 else 0.0,
+    }
+
+
 class AutoscalingEnv(gym.Env[np.ndarray, int]):
     """Scale a fleet of identical instances to a request load that rises and falls.
 
@@ -484,22 +501,9 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
 
     def episode_metrics(self) -> dict[str, float]:
         """Cost, SLA attainment and drops over the steps taken so far."""
-        steps = self._step
-        if steps == 0:
+        if self._step == 0:
             return {}
-        totals = self._totals
-        served = totals["requests"] - totals["dropped"]
-        return {
-            "objective_usd": totals["objective"],
-            "instance_cost_usd": totals["cost"],
-            "sla_attainment": 1.0 - totals["violations"] / steps,
-            "dropped_fraction": totals["dropped"] / totals["requests"]
-            if totals["requests"] > 0
-            else 0.0,
-            "mean_instances": totals["instances"] / steps,
-            "mean_utilization": totals["utilization"] / steps,
-            "mean_latency_ms": 1000.0 * totals["latency"] / served if served > 0 else 0.0,
-        }
+        return summarize_totals(self._totals, self._step)
 
     def _observation(self) -> np.ndarray:
         fleet = self.fleet

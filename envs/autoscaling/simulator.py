@@ -16,10 +16,15 @@ Two parts, both free of gymnasium:
 
 from __future__ import annotations
 
+import numpy as np
+
 from opsgym.envs.core.queueing import (
     erlang_c,
+    erlang_c_array,
     mmc_response_quantile,
+    mmc_response_quantile_array,
     mmc_response_survival,
+    mmc_response_survival_array,
 )
 
 CACHE_SIZE = 65_536  # step outcomes kept by (servers, rate)
@@ -187,3 +192,20 @@ class ServiceModel:
             self._outcomes.clear()
         self._outcomes[key] = known
         return known
+
+    def outcomes(
+        self, servers: np.ndarray, rates: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`outcome` of each (servers, rate) pair, as arrays (for vector envs)."""
+        mu = self.capacity
+        full = servers * mu
+        admitted = np.minimum(rates, self.max_utilization * full)
+        dropped = rates - admitted
+        wait = erlang_c_array(servers, admitted / mu)
+        theta = full - admitted
+        survival = mmc_response_survival_array(
+            np.full(rates.shape, self.latency_target), wait, theta, mu
+        )
+        violated = (dropped > 0.0) | (survival > self.latency_tail)
+        latency = mmc_response_quantile_array(self.latency_quantile, wait, theta, mu)
+        return admitted / full, dropped, violated, latency, wait / theta + 1.0 / mu

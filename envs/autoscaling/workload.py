@@ -13,6 +13,7 @@ from opsgym.envs.core.seasonal import (
     SECONDS_PER_WEEK,
     SeasonalShape,
     flash_crowd_shape,
+    flash_crowd_shapes,
     noise_correlation,
     weekly_profile,
 )
@@ -102,6 +103,7 @@ class EpisodeWorkload:
         if source == "synthetic":
             week_steps = round(SECONDS_PER_WEEK / step_seconds)
             profile = peak_rate * weekly_profile(shape, np.arange(week_steps) * step_seconds)
+            self.profile = profile
             self.profile_list = profile.tolist()
             self.phi = noise_correlation(step_seconds)
             self.peak_rate = peak_rate
@@ -114,7 +116,8 @@ class EpisodeWorkload:
             # a mostly idle trace has a 99.9th percentile of 0: scale its maximum instead
             reference = float(np.percentile(clean, TRACE_PEAK_PERCENTILE)) or float(clean.max())
             trace_scale = peak_rate / reference
-        self.rates_list = (trace.rates * trace_scale).tolist()
+        self.trace_rates = trace.rates * trace_scale
+        self.rates_list = self.trace_rates.tolist()
         self.trace_start_seconds = trace.start_seconds
         self.peak_rate = float(clean.max()) * trace_scale
         # a start s is usable when rows s - history - shift .. s + steps - 1 are all recorded
@@ -135,6 +138,56 @@ class EpisodeWorkload:
     def start(self, rng: np.random.Generator) -> EpisodeLoad:
         """Draw a new episode's start, flash crowds and drift step."""
         return EpisodeLoad(self, rng)
+
+    def rates_at(
+        self,
+        index: np.ndarray,
+        offset: np.ndarray,
+        drift_at: np.ndarray,
+        log_noise: np.ndarray,
+        normals: np.ndarray,
+        crowd_starts: np.ndarray,
+        crowd_sizes: np.ndarray,
+        extra: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The rate at ``index`` (> 0) of many episodes at once, as :class:`EpisodeLoad`
+        computes it one episode at a time (equal to rounding: numpy's exp is not libm's).
+
+        Args:
+            index: each episode's rate index (its history first).
+            offset: each episode's start minus the history length.
+            drift_at: each episode's first drifted index.
+            log_noise: each episode's log-noise at ``index - 1`` (synthetic load).
+            normals: each episode's standard normal for ``index`` (synthetic load).
+            crowd_starts, crowd_sizes: each episode's flash crowds, shape
+                ``(episodes, most crowds)``, padded with size 0.
+            extra: each episode's attack load at ``index``, or None without attack.
+
+        Returns:
+            The rates [requests/s] and the log-noise at ``index``.
+        """
+        drifted = index >= drift_at
+        fraction = ramp_fraction(index, drift_at, self.drift_ramp)  # as EpisodeLoad._drift
+        shift = np.where(drifted, np.round(fraction * self.shift).astype(np.int64), 0)
+        position = offset + index - shift
+        if self.drift == "level":
+            factor = self.drift_factor
+            level = np.where(fraction >= 1.0, factor, 1.0 + fraction * (factor - 1.0))
+        else:
+            level = np.ones(index.shape)
+        if self.source != "synthetic":
+            rates = self.trace_rates[position]
+        else:
+            sigma = self.noise
+            innovation = sigma * math.sqrt(1.0 - self.phi * self.phi)
+            log_noise = self.phi * log_noise + innovation * normals
+            rates = np.exp(log_noise - 0.5 * sigma * sigma)
+            if crowd_sizes.size:
+                since = (index * self.step_seconds)[:, None] - crowd_starts
+                rates = rates * (1.0 + (crowd_sizes * flash_crowd_shapes(since)).sum(axis=1))
+            rates = rates * self.profile[position % len(self.profile)]
+        rates = np.where(drifted, rates * level, rates)
+        return (rates if extra is None else rates + extra), log_noise
 
 
 class EpisodeLoad:

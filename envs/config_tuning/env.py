@@ -214,7 +214,8 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
         self._drift_at = 0  # the first interval of the drifted mix
         self._burst_starts: list[bool] = []
         self._burst_end = 0  # the first interval after the current burst
-        self._noise = np.zeros(0)  # three standard normals per interval
+        self._noise = np.zeros((0, 2))  # per interval: error and throughput noise
+        self._latency_factors: list[float] = []  # per interval: the p95's noise factor
         self._interval = 0  # the interval the next step serves; 0 was served by reset
         self._measured = (0.0, 0.0, 0.0)
         self._workload_served = (0.0, 0.0)
@@ -226,13 +227,10 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         rng = self.np_random
-        count = self.episode_length + 1  # interval 0 is served with the defaults at reset
-        self._drift_at = count
-        if self.drift == "io_shift":
-            self._drift_at = 1 + drift_start(rng, count)
-        self._burst_starts = (rng.random(count) < self.burst_prob).tolist()
+        self._drift_at, burst_starts, latency_factors, self._noise = self.draw_episode(rng)
+        self._burst_starts = burst_starts.tolist()
+        self._latency_factors = latency_factors.tolist()
         self._burst_end = 0  # bursts are resolved as intervals are served
-        self._noise = rng.standard_normal(3 * count)
         self.indices = list(self.initial_indices)
         self._interval = 0
         self._serve_interval()
@@ -274,6 +272,25 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
         if truncated:
             info["episode_metrics"] = self.episode_metrics()
         return self._observation(), reward, False, truncated, info
+
+    def draw_episode(
+        self, rng: np.random.Generator
+    ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+        """Everything random in an episode of ``episode_length + 1`` intervals (interval 0
+        is served with the defaults at reset), drawn from ``rng`` at reset.
+
+        Returns:
+            The first interval of the drifted mix; whether a burst starts at each
+            interval; the log-normal factor of each interval's measured p95; and standard
+            normals of shape ``(intervals, 2)`` for the measured error rate and throughput.
+        """
+        count = self.episode_length + 1
+        drift_at = count
+        if self.drift == "io_shift":
+            drift_at = 1 + drift_start(rng, count)
+        burst_starts = rng.random(count) < self.burst_prob
+        noise = rng.standard_normal((count, 3))
+        return drift_at, burst_starts, np.exp(self.latency_noise * noise[:, 0]), noise[:, 1:]
 
     def config_values(self) -> dict[str, float]:
         """The current knob settings by name, in the knobs' units."""
@@ -342,13 +359,7 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
         served = self._history[: self._interval - 1]
         if len(served) == 0:
             return {}
-        return {
-            "p95_latency_ms": float(1000.0 * served[:, 0].mean()),
-            "error_rate": float(served[:, 1].mean()),
-            "throughput_rps": float(served[:, 2].mean()),
-            "memory_gb": float(served[:, 3].mean()),
-            "slo_miss_share": float((served[:, 0] > self.latency_target).mean()),
-        }
+        return summarize_intervals(served, self.latency_target)
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":
@@ -368,9 +379,9 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
         rate, io_share = self._workload(k, k < self._burst_end)
         self._workload_served = (rate, io_share)
         truth = self.model_performance(self.indices, rate, io_share)
-        z_latency, z_errors, z_throughput = self._noise[3 * k : 3 * k + 3].tolist()
+        z_errors, z_throughput = self._noise[k].tolist()
         requests = rate * self.interval_seconds
-        p95 = truth.p95_latency * math.exp(self.latency_noise * z_latency)
+        p95 = truth.p95_latency * self._latency_factors[k]
         error = truth.error_rate
         errors = min(1.0, max(0.0, error + math.sqrt(error * (1.0 - error) / requests) * z_errors))
         good = truth.throughput
@@ -399,6 +410,18 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
             ],
             dtype=np.float32,
         )
+
+
+def summarize_intervals(served: np.ndarray, latency_target: float) -> dict[str, float]:
+    """Episode metrics from the rows (p95 [s], error rate, throughput, memory [GB]) of
+    the intervals served."""
+    return {
+        "p95_latency_ms": float(1000.0 * served[:, 0].mean()),
+        "error_rate": float(served[:, 1].mean()),
+        "throughput_rps": float(served[:, 2].mean()),
+        "memory_gb": float(served[:, 3].mean()),
+        "slo_miss_share": float((served[:, 0] > latency_target).mean()),
+    }
 
 
 def _grid(name: str, values: object, integers: bool = False) -> tuple[float, ...]:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 
 def erlang_b(servers: int, offered_load: float) -> float:
     """The blocking probability of an M/M/c/c loss system (Erlang B).
@@ -114,3 +116,124 @@ def mmc_response_quantile(
             return step
         t = step if low < step < high else 0.5 * (low + high)
     return t
+
+
+# ----------------------------------------------------------------------------------------
+# The same closed forms over numpy arrays, element by element, for vector environments
+# that evaluate many queues at once; they agree with the scalar functions above to
+# rounding (tests/test_queueing_arrays.py).
+# ----------------------------------------------------------------------------------------
+
+
+SCALAR_FINISH = 4  # the last elements of a batched Newton iteration are solved one by one
+
+
+def erlang_c_array(servers: np.ndarray, offered_load: np.ndarray) -> np.ndarray:
+    """:func:`erlang_c` of each (servers, offered load) pair; requires ``a < c``.
+
+    Erlang B as ``(a^c / c!) / sum_{j <= c} a^j / j!``: the terms are positive, so the
+    sum loses nothing; they are summed in log space, scaled by the largest, so that no
+    term overflows however many servers.
+    """
+    ks = np.arange(1, int(servers.max()) + 1)
+    with np.errstate(divide="ignore"):  # log(0) = -inf: every term but a^0 / 0! is 0
+        logs = np.cumsum(np.log(offered_load)[:, None] - np.log(ks), axis=1)
+    logs = np.where(ks <= servers[:, None], logs, -np.inf)
+    largest = np.maximum(logs.max(axis=1), 0.0)
+    total = np.exp(-largest) + np.exp(logs - largest[:, None]).sum(axis=1)
+    blocking = np.exp(logs[np.arange(servers.size), servers - 1] - largest) / total
+    return servers * blocking / (servers - offered_load * (1.0 - blocking))
+
+
+def _one_minus_exp_over_array(x: np.ndarray) -> np.ndarray:
+    zero = x == 0.0
+    return np.where(zero, 1.0, -np.expm1(-x) / np.where(zero, 1.0, x))
+
+
+def _survival_and_density_array(
+    t: np.ndarray, wait_probability: np.ndarray, theta: np.ndarray, mu: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """P(response time > t) and its density at t, element by element (``t > 0``).
+
+    The branches of :func:`mmc_response_survival` and :func:`_mmc_response_density`,
+    sharing their exponentials.
+    """
+    service_tail = np.exp(-mu * t)
+    delta = theta - mu
+    dt = delta * t
+    close = dt > -1.0
+    ratio = _one_minus_exp_over_array(np.where(close, dt, 0.0))
+    both_survival = service_tail * (1.0 + mu * t * ratio)
+    both_density = theta * t * (mu * service_tail) * ratio
+    far = ~close
+    if far.any():
+        d, tt, th = delta[far], t[far], theta[far]
+        wait_tail = np.exp(-th * tt)
+        tail = service_tail[far]
+        both_survival[far] = (th * tail - mu * wait_tail) / d
+        both_density[far] = th * mu * (wait_tail - tail) / (-d)
+    no_wait = 1.0 - wait_probability
+    survival = no_wait * service_tail + wait_probability * both_survival
+    density = no_wait * (mu * service_tail) + wait_probability * both_density
+    return survival, density
+
+
+def mmc_response_survival_array(
+    t: np.ndarray, wait_probability: np.ndarray, theta: np.ndarray, mu: float
+) -> np.ndarray:
+    """:func:`mmc_response_survival` of each element (``t > 0``)."""
+    return _survival_and_density_array(t, wait_probability, theta, mu)[0]
+
+
+def mmc_response_quantile_array(
+    quantile: float, wait_probability: np.ndarray, theta: np.ndarray, mu: float
+) -> np.ndarray:
+    """:func:`mmc_response_quantile` of each element, by the same safeguarded Newton
+    iteration, run on the elements that have not converged yet.
+
+    The iteration starts, where it lies inside the bracket, from the quantile of the
+    survival's slower exponential term alone (p mu / (mu - theta) e^{-theta t} when the
+    wait is the slower phase, ((1 - p) + p theta / (theta - mu)) e^{-mu t} otherwise),
+    which the root is close to, so that it converges in a few passes over the batch.
+    """
+    tail = 1.0 - quantile
+    log_tail = math.log(tail)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # elements that never wait have a wait bound log(1) / theta = 0
+        wait_low = np.log(np.maximum(wait_probability, tail) / tail) / theta
+        low = np.maximum(-log_tail / mu, wait_low)
+        high = 2.0 * np.maximum(math.log(2.0 / tail) / mu, math.log(2.0 / tail) / theta)
+        slow_wait = theta < mu
+        weight = np.where(
+            slow_wait,
+            wait_probability * mu / (mu - theta),
+            (1.0 - wait_probability) + wait_probability * theta / (theta - mu),
+        )
+        guess = np.log(weight / tail) / np.where(slow_wait, theta, mu)
+    t = np.where((low < guess) & (guess < high), guess, low)
+    result = np.empty(theta.shape)
+    left = np.arange(theta.size)
+    p, th = wait_probability, theta
+    for _ in range(100):
+        survival, density = _survival_and_density_array(t, p, th, mu)
+        above = survival > tail
+        low = np.where(above, t, low)
+        high = np.where(above, high, t)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = t + (np.log(survival) - log_tail) * survival / density
+        step = np.where(density > 0.0, newton, high)
+        converged = np.abs(step - t) <= 1e-11 * t
+        if converged.any():
+            result[left[converged]] = step[converged]
+            going = ~converged
+            if not going.any():
+                return result
+            left, p, th, low, high = left[going], p[going], th[going], low[going], high[going]
+            step, t = step[going], t[going]
+            if left.size <= SCALAR_FINISH:  # a pass costs more than a few scalar solves
+                for i, wait, rate in zip(left.tolist(), p.tolist(), th.tolist()):
+                    result[i] = mmc_response_quantile(quantile, wait, rate, mu)
+                return result
+        t = np.where((low < step) & (step < high), step, 0.5 * (low + high))
+    result[left] = t
+    return result

@@ -84,3 +84,10 @@ def flash_crowd_shape(since: float) -> float:
     if since < FLASH_CROWD_RISE:
         return since / FLASH_CROWD_RISE
     return math.exp(-(since - FLASH_CROWD_RISE) / FLASH_CROWD_DECAY)
+
+
+def flash_crowd_shapes(since: np.ndarray) -> np.ndarray:
+    """:func:`flash_crowd_shape` of each element."""
+    rising = since / FLASH_CROWD_RISE
+    decaying = np.exp(-np.maximum(since - FLASH_CROWD_RISE, 0.0) / FLASH_CROWD_DECAY)
+    return np.where(since < 0.0, 0.0, np.where(since < FLASH_CROWD_RISE, rising, decaying))

@@ -20,6 +20,22 @@ BACKENDS = ("model", "sqlite")
 MAX_COLUMNS = 8
 
 
+def summarize_windows(
+    totals: np.ndarray, builds: int, storage_sum: float, windows: int
+) -> dict[str, float]:
+    """Episode metrics from the running totals of ``windows`` windows: queries, their
+    pages, writes, their pages, queries an index served (and queries whose plans agreed,
+    unused here), the indexes built and the sum of each window's storage [MB]."""
+    queries, query_pages, writes, write_pages, served, _ = totals.tolist()
+    return {
+        "pages_per_query": query_pages / queries if queries else 0.0,
+        "pages_per_write": write_pages / writes if writes else 0.0,
+        "index_builds": float(builds),
+        "storage_mb": storage_sum / windows,
+        "indexed_query_share": served / queries if queries else 0.0,
+    }
+
+
 class IndexSelectionEnv(gym.Env[np.ndarray, int]):
     """Choose which B-tree indexes a table keeps, under a storage budget, as queries drift.
 
@@ -114,6 +130,10 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
     >>> observation, info = env.reset(seed=0)
     >>> observation.shape
     (44,)
+
+    The native vector env (`gym.make_vec(..., vectorization_mode="vector_entry_point")`,
+    see `opsgym.envs.index_selection.vector`) supports the cost-model backend only: the
+    SQLite planner is one connection whose indexes are set per query.
 
     ## Version History
 
@@ -241,7 +261,7 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
 
         if self.planner is not None:
             self.planner.set_indexes([self._candidates[k] for k in self.built()])
-        per_operation = self._path_costs(self.built_mask)
+        per_operation = self.path_costs(self.built_mask)
         counts = self.np_random.multinomial(self.window, self._probabilities)
         self._counts = counts
         all_pages, served_queries, agreed_queries = (counts @ per_operation).tolist()
@@ -291,7 +311,7 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
 
     def expected_window_pages(self, mask: int, probabilities: np.ndarray) -> float:
         """The expected page accesses of a window served with the indexes in ``mask``."""
-        return self.window * float(probabilities @ self._path_costs(mask)[:, 0])
+        return self.window * float(probabilities @ self.path_costs(mask)[:, 0])
 
     def mask_of(self, candidates: Sequence[int]) -> int:
         return sum(1 << k for k in set(candidates))
@@ -300,16 +320,12 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
         """Means over the windows served so far, in database units."""
         if self._window_index == 0:
             return {}
-        queries, query_pages, writes, write_pages, served, agreed = self._totals.tolist()
-        metrics = {
-            "pages_per_query": query_pages / queries if queries else 0.0,
-            "pages_per_write": write_pages / writes if writes else 0.0,
-            "index_builds": float(self._builds),
-            "storage_mb": self._storage_sum / self._window_index,
-            "indexed_query_share": served / queries if queries else 0.0,
-        }
+        metrics = summarize_windows(
+            self._totals, self._builds, self._storage_sum, self._window_index
+        )
         if self.planner is not None:
-            metrics["plan_agreement"] = agreed / queries if queries else 1.0
+            queries, agreed = self._totals[0], self._totals[5]
+            metrics["plan_agreement"] = float(agreed / queries) if queries else 1.0
         return metrics
 
     def render(self) -> str | None:
@@ -322,18 +338,25 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
         )
 
     def _draw_phase(self) -> None:
-        k = len(self._candidates)
-        ranks = self.np_random.permutation(k) if self.drift == "shuffle" else np.arange(k)
-        probabilities = np.empty(k + 1)
-        probabilities[:k] = self._popularity_by_rank[ranks] * (1.0 - self.write_share)
-        probabilities[k] = self.write_share
+        probabilities = self.draw_phase(self.np_random)
         old = probabilities if self._window_index == 0 else self._phase_probabilities[1]
         self._phase_probabilities = (old, probabilities)
         self._probabilities = interpolate(
             old, probabilities, float(ramp_fraction(0, 0, self.drift_ramp))
         )
 
-    def _path_costs(self, mask: int) -> np.ndarray:
+    def draw_phase(self, rng: np.random.Generator) -> np.ndarray:
+        """A new phase's probabilities of each template, then of a write: the Zipf ranks
+        shuffled with ``rng`` under the ``"shuffle"`` drift, in candidate order without
+        (before any ramp from the previous phase's)."""
+        k = len(self._candidates)
+        ranks = rng.permutation(k) if self.drift == "shuffle" else np.arange(k)
+        probabilities = np.empty(k + 1)
+        probabilities[:k] = self._popularity_by_rank[ranks] * (1.0 - self.write_share)
+        probabilities[k] = self.write_share
+        return probabilities
+
+    def path_costs(self, mask: int) -> np.ndarray:
         """Per template then per write: pages, whether an index serves it, and (sqlite)
         whether the two planners agree; one row each, for the built set ``mask``."""
         cached = self._costs.get(mask)

@@ -18,6 +18,7 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from opsgym.envs.core.batch import FcfsQueues
 from opsgym.envs.core.drift import drift_start
 from opsgym.envs.load_balancing.env import DRAW_BLOCK, LoadBalancingEnv, draw_workload_block
 
@@ -53,18 +54,7 @@ class LoadBalancingVectorEnv(VectorEnv):
         self._nominal_failure_probs = np.array(config.failure_probs, dtype=np.float64)
         self._rates = np.empty(shape)
         self._failure_probs = np.empty(shape)
-        self._busy_until = np.zeros(shape)
-        self._latency_ewma = np.zeros(shape)
-        self._error_ewma = np.zeros(shape)
-        self._now = np.zeros(num_envs)
-        # the responses not yet delivered, per instance and backend, in ring buffers
-        self._capacity = 16
-        # a free slot's completion time is infinite, so it is never delivered
-        self._completion = np.full((num_envs, n, self._capacity), np.inf)
-        self._response = np.zeros((num_envs, n, self._capacity))
-        self._failure = np.zeros((num_envs, n, self._capacity))
-        self._head = np.zeros(shape, dtype=np.int64)
-        self._count = np.zeros(shape, dtype=np.int64)
+        self.queues = FcfsQueues(num_envs, n, config.simulator.feedback_smoothing)
         # the workload blocks, one row per instance
         self._arrivals = np.zeros((num_envs, DRAW_BLOCK))
         self._sizes = np.zeros((num_envs, DRAW_BLOCK))
@@ -79,7 +69,6 @@ class LoadBalancingVectorEnv(VectorEnv):
         self._generators: list[np.random.Generator] = [None] * num_envs  # type: ignore[list-item]
         self._autoreset = np.zeros(num_envs, dtype=bool)
         self._rows = np.arange(num_envs)
-        self._all_queues = np.arange(num_envs * n)
 
     def reset(
         self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
@@ -110,14 +99,8 @@ class LoadBalancingVectorEnv(VectorEnv):
         self._draw_block(i, 0.0)
         self._rates[i] = self._nominal_rates
         self._failure_probs[i] = self._nominal_failure_probs
-        self._busy_until[i] = 0.0
-        self._latency_ewma[i] = 0.0
-        self._error_ewma[i] = 0.0
-        self._completion[i] = np.inf
-        self._head[i] = 0
-        self._count[i] = 0
+        self.queues.reset(np.array([i]), self._arrivals[i, 0])
         self._step[i] = 0
-        self._now[i] = self._arrivals[i, 0]
 
     def _draw_block(self, i: int, start: float) -> None:
         self._arrivals[i], self._sizes[i], self._failure_draws[i] = draw_workload_block(
@@ -158,13 +141,9 @@ class LoadBalancingVectorEnv(VectorEnv):
         positions = self._position[rows]
         sizes = self._sizes[rows, positions]
         failure_draws = self._failure_draws[rows, positions]
-        now = self._now[rows]
         service_times = sizes / self._rates[rows, backends]
-        completions = np.maximum(now, self._busy_until[rows, backends]) + service_times
-        self._busy_until[rows, backends] = completions
-        response_times = completions - now
         failed = failure_draws < self._failure_probs[rows, backends]
-        self._enqueue(rows, backends, completions, response_times, failed)
+        response_times = self.queues.dispatch(rows, backends, service_times, failed)
         self._response_times[rows, steps] = response_times
         self._failed[rows, steps] = failed
 
@@ -181,7 +160,7 @@ class LoadBalancingVectorEnv(VectorEnv):
         self._position[going_on] += 1
         for i in going_on[self._position[going_on] == DRAW_BLOCK]:
             self._draw_block(int(i), float(self._arrivals[i, DRAW_BLOCK - 1]))
-        self._advance(going_on, self._arrivals[going_on, self._position[going_on]])
+        self.queues.advance(going_on, self._arrivals[going_on, self._position[going_on]])
 
         response_column = np.zeros(self.num_envs)
         response_column[rows] = response_times
@@ -203,67 +182,18 @@ class LoadBalancingVectorEnv(VectorEnv):
         terminated = np.zeros(self.num_envs, dtype=bool)
         return self._observations(truncated), rewards, terminated, truncated, info
 
-    def _enqueue(self, rows, backends, completions, response_times, failed) -> None:
-        if (self._count[rows, backends] >= self._capacity).any():
-            self._grow()
-        capacity = self._capacity
-        slots = (self._head[rows, backends] + self._count[rows, backends]) % capacity
-        self._completion[rows, backends, slots] = completions
-        self._response[rows, backends, slots] = response_times
-        self._failure[rows, backends, slots] = failed
-        self._count[rows, backends] += 1
-
-    def _grow(self) -> None:
-        capacity = self._capacity
-        order = (self._head[..., None] + np.arange(capacity)) % capacity
-        for name, free in (("_completion", np.inf), ("_response", 0.0), ("_failure", 0.0)):
-            old = np.take_along_axis(getattr(self, name), order, axis=2)
-            new = np.full(old.shape[:2] + (2 * capacity,), free)
-            new[..., :capacity] = old
-            setattr(self, name, new)
-        self._head[:] = 0
-        self._capacity = 2 * capacity
-
-    def _advance(self, rows: np.ndarray, times: np.ndarray) -> None:
-        """Deliver, in completion order, every response of ``rows`` completed by ``times``."""
-        alpha = self.config.simulator.feedback_smoothing
-        capacity = self._capacity
-        n = self.n_backends
-        head = self._head.reshape(-1)
-        count = self._count.reshape(-1)
-        latency = self._latency_ewma.reshape(-1)
-        error = self._error_ewma.reshape(-1)
-        completion = self._completion.reshape(-1)
-        response = self._response.reshape(-1)
-        failure = self._failure.reshape(-1)
-        # the (instance, backend) queues of ``rows``, flat, and their delivery times
-        if rows.size == self.num_envs:
-            queues = self._all_queues
-        else:
-            queues = (rows[:, None] * n + np.arange(n)).reshape(-1)
-        limits = np.repeat(times, n)
-        while queues.size:
-            slots = queues * capacity + head[queues]
-            ready = completion[slots] <= limits
-            queues, limits, slots = queues[ready], limits[ready], slots[ready]
-            latency[queues] += alpha * (response[slots] - latency[queues])
-            error[queues] += alpha * (failure[slots] - error[queues])
-            completion[slots] = np.inf
-            head[queues] = (head[queues] + 1) % capacity
-            count[queues] -= 1
-        self._now[rows] = times
-
     def _observations(self, ended: np.ndarray) -> np.ndarray:
         scale = self.config.time_scale
-        latency = self._latency_ewma / (self._latency_ewma + scale)
+        state = self.queues
+        latency = state.latency_ewma / (state.latency_ewma + scale)
         if self.config.mode == "feedback":
-            return np.concatenate([latency, self._error_ewma], axis=1).astype(np.float32)
-        queues = self._count / (self._count + 1.0)
-        work = np.maximum(0.0, self._busy_until - self._now[:, None])
+            return np.concatenate([latency, state.error_ewma], axis=1).astype(np.float32)
+        queues = state.count / (state.count + 1.0)
+        work = state.work_left()
         sizes = self._sizes[self._rows, self._position]
         sizes = np.where(ended, 0.0, sizes)[:, None]
         return np.concatenate(
-            [queues, work / (work + scale), latency, self._error_ewma, sizes / (sizes + 1.0)],
+            [queues, work / (work + scale), latency, state.error_ewma, sizes / (sizes + 1.0)],
             axis=1,
         ).astype(np.float32)
 

@@ -26,6 +26,21 @@ DRIFTS = ("none", "swap")
 REQUEST_BLOCK = 64
 
 
+def latency_metrics(
+    latencies: np.ndarray, timeouts: np.ndarray, priorities: np.ndarray
+) -> dict[str, float]:
+    """Latency [ms] statistics and the timeout rate of the requests served."""
+    high = latencies[priorities]
+    p95, p99 = np.percentile(latencies, [95, 99])
+    return {
+        "mean_latency_ms": float(latencies.mean()),
+        "p95_latency_ms": float(p95),
+        "p99_latency_ms": float(p99),
+        "high_priority_latency_ms": float(high.mean()) if high.size else 0.0,
+        "timeout_rate": float(timeouts.mean()),
+    }
+
+
 class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
     """Route each request, by what it is, to one of S service replicas.
 
@@ -286,16 +301,8 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
         """Latency [ms] statistics and the timeout rate over the requests so far."""
         if self._step == 0:
             return {}
-        latencies = self._latencies[: self._step]
-        high = latencies[self._priorities[: self._step]]
-        p95, p99 = np.percentile(latencies, [95, 99])
-        return {
-            "mean_latency_ms": float(latencies.mean()),
-            "p95_latency_ms": float(p95),
-            "p99_latency_ms": float(p99),
-            "high_priority_latency_ms": float(high.mean()) if high.size else 0.0,
-            "timeout_rate": float(self._timeouts[: self._step].mean()),
-        }
+        k = self._step
+        return latency_metrics(self._latencies[:k], self._timeouts[:k], self._priorities[:k])
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":

@@ -1,0 +1,258 @@
+"""N autoscaled fleets advanced together with numpy batch operations.
+
+The dynamics are those of :class:`~opsgym.envs.autoscaling.env.AutoscalingEnv`. Each
+instance starts its episode from its own generator with the single env's workload
+(:meth:`EpisodeWorkload.start`, which also computes the history and the first rate)
+and then draws the rest of its noise in one call, the same numbers the single env draws
+block by block. The later rates (:meth:`EpisodeWorkload.rates_at`) and the M/M/c
+outcomes (:meth:`ServiceModel.outcomes`) are computed for all instances at once with
+numpy, whose exponential and logarithm may differ from the standard library's in the
+last bit: instance i reset with seed s + i follows the single env reset with seed s + i
+to rounding (a relative 1e-9), not bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from opsgym.envs.autoscaling.env import (
+    INITIAL_UTILIZATION,
+    TOTALS,
+    AutoscalingEnv,
+    summarize_totals,
+)
+from opsgym.envs.core.seasonal import SECONDS_PER_DAY, SECONDS_PER_WEEK
+from opsgym.envs.vector import BatchedVectorEnv
+
+
+class AutoscalingVectorEnv(BatchedVectorEnv):
+    """``num_envs`` instances of opsgym/Autoscaling-v0 in numpy arrays.
+
+    Takes the single env's keyword arguments (validated by it). ``info`` holds the
+    single env's per-step values as arrays and, for the instances whose episode ended,
+    ``info["episode_metrics"]``, with the ``_``-prefixed masks of ``SyncVectorEnv``.
+    Rendering is not supported.
+    """
+
+    def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
+        kwargs.pop("render_mode", None)
+        kwargs.pop("max_episode_steps", None)
+        self.config = config = AutoscalingEnv(**kwargs)
+        super().__init__(num_envs, config)
+        self.synthetic = config.workload.source == "synthetic"
+        self.running = np.zeros(num_envs, dtype=np.int64)
+        self.booting = np.zeros((num_envs, config.boot_steps), dtype=np.int64)
+        self.cooldown_left = np.zeros(num_envs, dtype=np.int64)
+        self.step_index = np.zeros(num_envs, dtype=np.int64)
+        self.start_seconds = np.zeros(num_envs)
+        self.offset = np.zeros(num_envs, dtype=np.int64)
+        self.drift_at = np.zeros(num_envs, dtype=np.int64)
+        self.log_noise = np.zeros(num_envs)
+        self.normals = np.zeros((num_envs, max(0, config.episode_steps - 1)))
+        self.crowd_starts = np.zeros((num_envs, 0))
+        self.crowd_sizes = np.zeros((num_envs, 0))
+        self.next_rate = np.zeros(num_envs)
+        self.attacked = config.workload.attack != "none"
+        length = config.window + config.episode_steps
+        self.extra = np.zeros((num_envs, length if self.attacked else 0))  # attack load
+        self.last = np.zeros((num_envs, 4))  # utilization, load, latency quantile, dropped
+        self.recent = np.zeros((num_envs, config.window))
+        self.totals = np.zeros((num_envs, len(TOTALS)))  # in the order of TOTALS
+
+    def _reset_rows(self, rows: np.ndarray) -> None:
+        config = self.config
+        window, steps = config.window, config.episode_steps
+        for i in rows:
+            rng = self.generators[i]
+            episode = config.workload.start(rng)
+            rates = episode.rates
+            first = rates[window - 1]
+            if config.initial_instances is None:
+                running = math.ceil(first / (INITIAL_UTILIZATION * config.capacity))
+                running = min(max(running, config.min_instances), config.max_instances)
+            else:
+                running = config.initial_instances
+            self.running[i] = running
+            utilization, dropped, _, latency, _ = config.service.outcome(running, first)
+            self.last[i] = (utilization, first, latency, dropped / first if first > 0 else 0.0)
+            self.recent[i] = [rate / (rate + config.full_capacity) for rate in rates[:window]]
+            self.next_rate[i] = rates[window]
+            self.start_seconds[i] = episode.start_seconds
+            self.offset[i] = episode.start - config.workload.history
+            self.drift_at[i] = episode.drift_at
+            if self.attacked:
+                self.extra[i] = episode.extra
+            if self.synthetic:
+                self.log_noise[i] = episode.log_noise
+                if config.workload.noise > 0.0 and steps > 1:
+                    self.normals[i] = rng.standard_normal(steps - 1)
+                self._set_crowds(i, episode.crowds)
+        self.booting[rows] = 0
+        self.cooldown_left[rows] = 0
+        self.step_index[rows] = 0
+        self.totals[rows] = 0.0
+
+    def _set_crowds(self, i: int, crowds: list[tuple[float, float]]) -> None:
+        known = self.crowd_sizes.shape[1]
+        if len(crowds) > known:  # widen, padding every row with crowds of size 0
+            extra = np.zeros((self.num_envs, len(crowds) - known))
+            self.crowd_starts = np.concatenate([self.crowd_starts, extra], axis=1)
+            self.crowd_sizes = np.concatenate([self.crowd_sizes, extra], axis=1)
+        self.crowd_sizes[i] = 0.0
+        for j, (start, size) in enumerate(crowds):
+            self.crowd_starts[i, j] = start
+            self.crowd_sizes[i, j] = size
+
+    def _scale(self, rows: np.ndarray, change: np.ndarray) -> np.ndarray:
+        """:meth:`Fleet.scale` of each row; returns the changes made."""
+        config = self.config
+        running = self.running[rows]
+        booting = self.booting[rows]
+        total = running + booting.sum(axis=1)
+        made = np.clip(total + change, config.min_instances, config.max_instances) - total
+        if config.cooldown_steps:  # without, no action is ever ignored
+            cooldown = self.cooldown_left[rows]
+            cooling = cooldown > 0
+            made[cooling] = 0
+            self.cooldown_left[rows] = np.where(
+                cooling, cooldown - 1, np.where(made != 0, config.cooldown_steps, cooldown)
+            )
+        if config.boot_steps:
+            booting[:, -1] += np.maximum(made, 0)
+        else:
+            running += np.maximum(made, 0)
+        to_remove = np.maximum(-made, 0)
+        if to_remove.any():
+            for j in range(config.boot_steps - 1, -1, -1):
+                cancelled = np.minimum(booting[:, j], to_remove)
+                booting[:, j] -= cancelled
+                to_remove -= cancelled
+            running -= to_remove
+        self.running[rows] = running
+        self.booting[rows] = booting
+        return made
+
+    def _step_rows(
+        self, rows: np.ndarray, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+        config = self.config
+        change = self._scale(rows, actions - config.max_step_change)
+        rate = self.next_rate[rows]
+        running = self.running[rows]
+        booting = self.booting[rows].sum(axis=1)
+        billed = running + booting if config.bill_booting else running
+        utilization, dropped_rate, violated, latency, mean_latency = config.service.outcomes(
+            running, rate
+        )
+        step_seconds = config.step_seconds
+        instance_cost = config.cost_weight * billed * config.price_per_step
+        dropped_thousands = dropped_rate * step_seconds / 1000.0
+        penalty = config.sla_weight * violated + config.drop_weight * dropped_thousands
+        step_cost = instance_cost + penalty
+        requests = rate * step_seconds
+        dropped = dropped_rate * step_seconds
+        cost = billed * config.price_per_step
+        info = {
+            "cost_usd": cost,
+            "latency_ms": 1000.0 * latency,
+            "mean_latency_ms": 1000.0 * mean_latency,
+            "dropped": dropped,
+            "violated": violated,
+            "running": running,
+            "booting": booting,
+            "utilization": utilization,
+            "load": rate,
+            "change": change,
+            "rewards": {
+                "cost": -cost,
+                "sla": -violated.astype(np.float64),
+                "drop": -dropped / 1000,
+            },
+        }
+        self.totals[rows] += np.stack(
+            [
+                step_cost,
+                cost,
+                violated,
+                requests,
+                dropped,
+                billed,
+                utilization,
+                mean_latency * (requests - dropped),
+            ],
+            axis=1,
+        )
+        if config.boot_steps:  # Fleet.advance
+            booting = self.booting[rows]
+            self.running[rows] = running + booting[:, 0]
+            self.booting[rows] = np.concatenate(
+                [booting[:, 1:], np.zeros((rows.size, 1), dtype=np.int64)], axis=1
+            )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dropped_share = np.where(rate > 0, dropped_rate / rate, 0.0)
+        self.last[rows] = np.stack([utilization, rate, latency, dropped_share], axis=1)
+        recent = self.recent[rows]
+        self.recent[rows] = np.concatenate(
+            [recent[:, 1:], (rate / (rate + config.full_capacity))[:, None]], axis=1
+        )
+        t = self.step_index[rows] + 1
+        self.step_index[rows] = t
+        truncated = t == config.episode_steps
+        if truncated.any():
+            self._draw_next_rates(rows[~truncated], t[~truncated])
+        else:
+            self._draw_next_rates(rows, t)
+        return -step_cost, truncated, info
+
+    def _draw_next_rates(self, rows: np.ndarray, t: np.ndarray) -> None:
+        """The rates of step ``t`` (> 0) of ``rows``."""
+        if not rows.size:
+            return
+        index = self.config.window + t
+        self.next_rate[rows], self.log_noise[rows] = self.config.workload.rates_at(
+            index,
+            self.offset[rows],
+            self.drift_at[rows],
+            self.log_noise[rows],
+            self.normals[rows, t - 1],
+            self.crowd_starts[rows],
+            self.crowd_sizes[rows],
+            self.extra[rows, index] if self.attacked else None,
+        )
+
+    def _observations(self) -> np.ndarray:
+        config = self.config
+        utilization, rate, latency, dropped = self.last.T
+        ratio = latency / config.latency_target
+        seconds = self.start_seconds + self.step_index * config.step_seconds
+        day = 2.0 * math.pi * (seconds % SECONDS_PER_DAY) / SECONDS_PER_DAY
+        week = 2.0 * math.pi * (seconds % SECONDS_PER_WEEK) / SECONDS_PER_WEEK
+        size = config.max_instances
+        if config.cooldown_steps:
+            cooldown = self.cooldown_left / config.cooldown_steps
+        else:
+            cooldown = np.zeros(self.num_envs)
+        columns = [
+            self.running / size,
+            self.booting.sum(axis=1) / size,
+            utilization,
+            rate / (rate + config.full_capacity),
+            ratio / (1.0 + ratio),
+            dropped,
+            cooldown,
+            np.sin(day),
+            np.cos(day),
+            np.sin(week),
+            np.cos(week),
+        ]
+        return np.concatenate([np.stack(columns, axis=1), self.recent], axis=1).astype(np.float32)
+
+    def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        summaries = [
+            summarize_totals(dict(zip(TOTALS, self.totals[i].tolist())), int(steps))
+            for i, steps in zip(rows, self.step_index[rows])
+        ]
+        return {name: np.array([s[name] for s in summaries]) for name in summaries[0]}

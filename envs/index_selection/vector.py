@@ -1,0 +1,190 @@
+"""N index advisers advanced together with numpy batch operations (cost-model backend).
+
+The dynamics are those of :class:`~opsgym.envs.index_selection.env.IndexSelectionEnv`
+with ``backend="model"``: the same actions, storage budget, path costs (the single
+env's :meth:`~IndexSelectionEnv.path_costs`, computed once per set of built indexes)
+and phases (each instance draws its rankings from its own generator, seeded s + i,
+with the single env's :meth:`~IndexSelectionEnv.draw_phase`, and ramps between them as
+the single env does). The windows' query counts are drawn for all instances in one
+multinomial call from a generator of the vector env, so the instances match the single
+env in distribution, not draw for draw: the first phase is the single env's, the later
+ones differ because the single env draws its counts from the generator it shuffles
+with.
+
+The SQLite backend cannot be batched: its planner is one SQLite connection whose
+indexes are set per query, one instance at a time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from opsgym.envs.core import batch
+from opsgym.envs.core.drift import ramp_fraction
+from opsgym.envs.index_selection.env import IndexSelectionEnv, summarize_windows
+from opsgym.envs.vector import BatchedVectorEnv
+
+STORAGE_SLACK = 1e-9  # [MB] as the single env allows
+
+
+class IndexSelectionVectorEnv(BatchedVectorEnv):
+    """``num_envs`` instances of opsgym/IndexSelection-v0 in numpy arrays.
+
+    Takes the single env's keyword arguments (validated by it) except
+    ``backend="sqlite"``. ``info`` holds the single env's per-step values as arrays and,
+    for the instances whose episode ended, ``info["episode_metrics"]``, with the
+    ``_``-prefixed masks of ``SyncVectorEnv``. Rendering is not supported.
+    """
+
+    def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
+        kwargs.pop("render_mode", None)
+        kwargs.pop("max_episode_steps", None)
+        if kwargs.get("backend", "model") != "model":
+            raise ValueError(
+                f"backend: the vector env supports only 'model', got {kwargs['backend']!r}"
+            )
+        self.config = config = IndexSelectionEnv(**kwargs)
+        super().__init__(num_envs, config)
+        k = self.candidates = len(config.candidates())
+        self.bits = np.int64(1) << np.arange(k, dtype=np.int64)
+        self.sizes_mb = np.array(config.sizes_mb)
+        self.build_pages = np.array(config.build_pages)
+        self.scale = config.window * config.table.pages
+        # path costs per set of built indexes, found by the sets' masks (kept sorted)
+        self.known_masks = np.zeros(0, dtype=np.int64)
+        self.known_costs = np.zeros((0, k + 1, 3))
+        self.sampler = np.random.default_rng()
+        self.built = np.zeros(num_envs, dtype=np.int64)
+        self.storage = np.zeros(num_envs)
+        self.probabilities = np.zeros((num_envs, k + 1))  # this window's
+        self.phases = np.zeros((2, num_envs, k + 1))  # the previous phase's and this one's
+        self.counts = np.zeros((num_envs, k + 1))
+        self.window_index = np.zeros(num_envs, dtype=np.int64)
+        self.totals = np.zeros((num_envs, 6))
+        self.builds = np.zeros(num_envs, dtype=np.int64)
+        self.storage_sum = np.zeros(num_envs)
+
+    def reset(
+        self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        if seed is not None:
+            seeds = [s for s in batch.instance_seeds(seed, self.num_envs) if s is not None]
+            self.sampler = np.random.default_rng([len(seeds), *seeds])
+        return super().reset(seed=seed, options=options)
+
+    def _reset_rows(self, rows: np.ndarray) -> None:
+        for i in rows:
+            self.phases[:, i] = self.config.draw_phase(self.generators[i])
+        self.probabilities[rows] = self.phases[1, rows]
+        self.built[rows] = 0
+        self.storage[rows] = 0.0
+        self.window_index[rows] = 0
+        self.totals[rows] = 0.0
+        self.builds[rows] = 0
+        self.storage_sum[rows] = 0.0
+        self.counts[rows] = self.probabilities[rows] * self.config.window
+
+    def _path_costs(self, masks: np.ndarray) -> np.ndarray:
+        """The single env's path costs of each set of built indexes."""
+        slots = np.searchsorted(self.known_masks, masks)
+        found = slots < self.known_masks.size
+        found[found] = self.known_masks[slots[found]] == masks[found]
+        if not found.all():
+            new = np.unique(masks[~found])
+            costs = np.stack([self.config.path_costs(int(mask)) for mask in new])
+            order = np.argsort(np.concatenate([self.known_masks, new]), kind="stable")
+            self.known_masks = np.concatenate([self.known_masks, new])[order]
+            self.known_costs = np.concatenate([self.known_costs, costs])[order]
+            slots = np.searchsorted(self.known_masks, masks)
+        return self.known_costs[slots]
+
+    def _storage(self, masks: np.ndarray) -> np.ndarray:
+        return ((masks[:, None] & self.bits) != 0) @ self.sizes_mb
+
+    def _step_rows(
+        self, rows: np.ndarray, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+        config = self.config
+        built = self.built[rows]
+        storage = self.storage[rows]
+        candidate, drop = np.divmod(actions - 1, 2)
+        candidate = np.where(actions > 0, candidate, 0)
+        bit = self.bits[candidate]
+        has = (built & bit) != 0
+        dropping = (actions > 0) & (drop == 1) & has
+        adding = (actions > 0) & (drop == 0) & ~has
+        fits = storage + self.sizes_mb[candidate] <= config.storage_budget + STORAGE_SLACK
+        building = adding & fits
+        refused = adding & ~fits
+        built = np.where(dropping | building, built ^ bit, built)
+        changed = dropping | building
+        if changed.any():
+            storage[changed] = self._storage(built[changed])
+        build_pages = np.where(building, self.build_pages[candidate], 0.0)
+        self.built[rows] = built
+        self.storage[rows] = storage
+        self.builds[rows] += building
+
+        per_operation = self._path_costs(built)
+        counts = self.sampler.multinomial(config.window, self.probabilities[rows])
+        self.counts[rows] = counts
+        pages, served, _ = np.einsum("nj,njc->cn", counts, per_operation)
+        writes = counts[:, -1]
+        queries = config.window - writes
+        write_cost = per_operation[:, -1, 0]
+        write_pages = writes * write_cost
+        query_pages = pages - write_pages
+        rewards = {
+            "query": -query_pages / self.scale,
+            "maintenance": -write_pages / self.scale,
+            "build": -build_pages / self.scale,
+        }
+        reward = rewards["query"] + rewards["maintenance"] + config.build_weight * rewards["build"]
+        self.totals[rows] += np.stack(
+            [queries, query_pages, writes, write_pages, served, np.zeros(rows.size)], axis=1
+        )
+        self.storage_sum[rows] += storage
+        some = np.maximum(queries, 1)
+        info = {
+            "pages_per_query": np.where(queries > 0, query_pages / some, 0.0),
+            "pages_per_write": write_cost,
+            "indexed_query_share": np.where(queries > 0, served / some, 0.0),
+            "storage_mb": storage,
+            "refused": refused,
+            "rewards": rewards,
+        }
+        done = self.window_index[rows] + 1
+        self.window_index[rows] = done
+        truncated = done == config.episode_length
+        if config.drift == "shuffle":
+            self._next_phase(rows[~truncated], done[~truncated])
+        return reward, truncated, info
+
+    def _next_phase(self, rows: np.ndarray, windows: np.ndarray) -> None:
+        """Start a new phase, or move along the ramp into it, as the single env does."""
+        config = self.config
+        into_phase = windows % config.phase_length
+        for i in rows[into_phase == 0]:
+            self.phases[0, i] = self.phases[1, i]
+            self.phases[1, i] = config.draw_phase(self.generators[i])
+        ramping = into_phase < max(config.drift_ramp, 1)
+        rows, into_phase = rows[ramping], into_phase[ramping]
+        fraction = ramp_fraction(into_phase, 0, config.drift_ramp)[:, None]
+        old, new = self.phases[0, rows], self.phases[1, rows]
+        self.probabilities[rows] = np.where(fraction >= 1.0, new, old + fraction * (new - old))
+
+    def _observations(self) -> np.ndarray:
+        config = self.config
+        built = (self.built[:, None] & self.bits) != 0
+        storage = np.minimum(1.0, self.storage / config.storage_budget)
+        columns = [built, self.counts * (1.0 / config.window), storage[:, None]]
+        return np.concatenate(columns, axis=1).astype(np.float32)
+
+    def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        summaries = [
+            summarize_windows(self.totals[i], int(self.builds[i]), self.storage_sum[i], n)
+            for i, n in zip(rows, self.window_index[rows].tolist())
+        ]
+        return {name: np.array([s[name] for s in summaries]) for name in summaries[0]}

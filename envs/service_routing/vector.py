@@ -1,0 +1,155 @@
+"""N request routers advanced together with numpy batch operations.
+
+The dynamics are those of :class:`~opsgym.envs.service_routing.env.ServiceRoutingEnv`,
+operation for operation: instance i of a vector env reset with seed s + i follows
+exactly the trajectory of the single env reset with seed s + i under the same actions.
+Each instance draws its requests and its drift at reset from its own generator, with the
+single env's :func:`~opsgym.envs.service_routing.simulator.draw_requests`; the replicas'
+FCFS queues of all instances are one :class:`~opsgym.envs.core.batch.FcfsQueues`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from opsgym.envs.core.batch import FcfsQueues
+from opsgym.envs.core.drift import drift_start, interpolate, ramp_fraction
+from opsgym.envs.service_routing.env import ServiceRoutingEnv, latency_metrics
+from opsgym.envs.service_routing.simulator import REQUEST_TYPES, draw_requests
+from opsgym.envs.vector import BatchedVectorEnv
+
+
+class ServiceRoutingVectorEnv(BatchedVectorEnv):
+    """``num_envs`` instances of opsgym/ServiceRouting-v0 in numpy arrays.
+
+    Takes the single env's keyword arguments (validated by it). ``info`` holds the
+    single env's per-step values as arrays and, for the instances whose episode ended,
+    ``info["episode_metrics"]``, with the ``_``-prefixed masks of ``SyncVectorEnv``.
+    Rendering is not supported.
+    """
+
+    def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
+        kwargs.pop("render_mode", None)
+        kwargs.pop("max_episode_steps", None)
+        self.config = config = ServiceRoutingEnv(**kwargs)
+        super().__init__(num_envs, config)
+        n, count = config.n_replicas, config.episode_length
+        self.nominal_service_ms = np.array(config.service_ms, dtype=np.float64)
+        self.replica_regions = np.array(config.regions)
+        self.type_names = np.array(REQUEST_TYPES, dtype=object)
+        self.queues = FcfsQueues(num_envs, n, config.fleet.queues.feedback_smoothing)
+        self.service_ms = np.zeros((num_envs, n, len(REQUEST_TYPES)))
+        self.times = np.zeros((num_envs, count))
+        self.types = np.zeros((num_envs, count), dtype=np.int64)
+        self.sizes = np.zeros((num_envs, count))
+        self.regions = np.zeros((num_envs, count), dtype=np.int64)
+        self.priorities = np.zeros((num_envs, count), dtype=bool)
+        self.drift_step = np.full(num_envs, -1, dtype=np.int64)
+        self.drift_pair = np.zeros((num_envs, 2), dtype=np.int64)
+        self.step_index = np.zeros(num_envs, dtype=np.int64)
+        self.latencies = np.zeros((num_envs, count))
+        self.timeouts = np.zeros((num_envs, count), dtype=bool)
+
+    def _reset_rows(self, rows: np.ndarray) -> None:
+        config = self.config
+        count = config.episode_length
+        for i in rows:
+            rng = self.generators[i]
+            requests = draw_requests(
+                rng,
+                count,
+                config.arrival_rate,
+                config.type_mix,
+                config.n_regions,
+                config.priority_share,
+            )
+            self.times[i] = requests.times
+            self.types[i] = requests.types
+            self.sizes[i] = requests.sizes
+            self.regions[i] = requests.regions
+            self.priorities[i] = requests.priorities
+            # as the single env's reset draws its drift
+            if config.drift == "swap" and config.n_replicas > 1:
+                self.drift_step[i] = drift_start(rng, count)
+                self.drift_pair[i] = rng.choice(config.n_replicas, size=2, replace=False)
+            else:
+                self.drift_step[i] = -1
+        self.service_ms[rows] = self.nominal_service_ms
+        self.queues.reset(rows)
+        self.step_index[rows] = 0
+        self._arrive(rows, np.zeros(rows.size, dtype=np.int64))
+
+    def _arrive(self, rows: np.ndarray, k: np.ndarray) -> None:
+        """Move the clocks of ``rows`` to their requests ``k``, swapping profiles first
+        (or moving them along the swap's ramp) where the drift is due."""
+        config = self.config
+        start = self.drift_step[rows]
+        swapping = (start >= 0) & (start <= k) & (k < start + max(config.drift_ramp, 1))
+        nominal = config.fleet.nominal_service_ms
+        for i, step in zip(rows[swapping].tolist(), k[swapping].tolist()):
+            fraction = float(ramp_fraction(step, int(self.drift_step[i]), config.drift_ramp))
+            a, b = self.drift_pair[i]
+            pairs = list(zip(nominal[a], nominal[b]))
+            self.service_ms[i, a] = [interpolate(x, y, fraction) for x, y in pairs]
+            self.service_ms[i, b] = [interpolate(y, x, fraction) for x, y in pairs]
+        self.queues.advance(rows, self.times[rows, k])
+
+    def _step_rows(
+        self, rows: np.ndarray, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+        config = self.config
+        k = self.step_index[rows]
+        kinds = self.types[rows, k]
+        priority = self.priorities[rows, k]
+        service_s = self.service_ms[rows, actions, kinds] * self.sizes[rows, k] / 1000.0
+        response_s = self.queues.dispatch(rows, actions, service_s, np.zeros(rows.size))
+        local = self.replica_regions[actions] == self.regions[rows, k]
+        network_ms = np.where(local, config.local_delay_ms, config.remote_delay_ms)
+        latency_ms = 1000.0 * response_s + network_ms
+        timed_out = latency_ms > config.timeout_ms
+        self.latencies[rows, k] = latency_ms
+        self.timeouts[rows, k] = timed_out
+        rewards = {"latency": -latency_ms / 1000.0, "timeout": np.where(timed_out, -1.0, 0.0)}
+        reward = (1.0 + config.priority_weight * priority) * (
+            config.latency_weight * rewards["latency"] + config.timeout_weight * rewards["timeout"]
+        )
+        info = {
+            "latency_ms": latency_ms,
+            "replica": actions,
+            "request_type": self.type_names[kinds],
+            "timed_out": timed_out,
+            "rewards": rewards,
+        }
+        k = k + 1
+        self.step_index[rows] = k
+        truncated = k == config.episode_length
+        self._arrive(rows[~truncated], k[~truncated])
+        return reward, truncated, info
+
+    def _observations(self) -> np.ndarray:
+        config = self.config
+        k = np.minimum(self.step_index, config.episode_length - 1)
+        rows = self._all_rows
+        kinds = np.eye(len(REQUEST_TYPES))[self.types[rows, k]]
+        size = self.sizes[rows, k]
+        regions = np.eye(config.n_regions)[self.regions[rows, k]]
+        scale = config.time_scale
+        work = self.queues.work_left()
+        latency = self.queues.latency_ewma
+        columns = [
+            kinds,
+            (size / (size + 1.0))[:, None],
+            regions,
+            self.priorities[rows, k][:, None],
+            work / (work + scale),
+            latency / (latency + scale),
+        ]
+        return np.concatenate(columns, axis=1).astype(np.float32)
+
+    def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        summaries = [
+            latency_metrics(self.latencies[i], self.timeouts[i], self.priorities[i]) for i in rows
+        ]
+        return {name: np.array([s[name] for s in summaries]) for name in summaries[0]}

@@ -1,0 +1,99 @@
+"""The bookkeeping every native vector environment shares: seeds, autoreset, infos.
+
+A subclass keeps the state of its ``num_envs`` instances in numpy arrays and implements
+four methods on rows (instance indices):
+
+- ``_reset_rows(rows)``: start a new episode in each of ``rows``, drawing from
+  ``self.generators[i]``, the instance's own random generator;
+- ``_step_rows(rows, actions)``: advance ``rows``; return their rewards, whether their
+  episodes were truncated, and their step infos as arrays over ``rows``;
+- ``_observations()``: the observation of every instance;
+- ``_episode_metrics(rows)``: the episode metrics of ``rows``, as arrays over ``rows``.
+
+Autoreset follows Gymnasium's next-step mode: the step after an instance's episode
+ends resets it and returns its first observation with reward 0, no info and no end.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.utils import seeding
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from opsgym.envs.core import batch
+
+
+class BatchedVectorEnv(VectorEnv):
+    """``num_envs`` instances of one opsgym env, advanced together.
+
+    Args:
+        num_envs: the number of instances.
+        single: a single env built with the same arguments; it validates them and
+            supplies the spaces (subclasses read its public configuration).
+    """
+
+    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+
+    def __init__(self, num_envs: int, single: gym.Env) -> None:
+        if not isinstance(num_envs, int) or num_envs < 1:
+            raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
+        self.num_envs = num_envs
+        self.single_action_space = single.action_space
+        self.single_observation_space = single.observation_space
+        self.action_space = batch_space(single.action_space, num_envs)
+        self.observation_space = batch_space(single.observation_space, num_envs)
+        self.generators: list[np.random.Generator | None] = [None] * num_envs
+        self._autoreset = np.zeros(num_envs, dtype=bool)
+        self._all_rows = np.arange(num_envs)
+
+    def reset(
+        self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        for i, instance_seed in enumerate(batch.instance_seeds(seed, self.num_envs)):
+            if instance_seed is not None or self.generators[i] is None:
+                self.generators[i], _ = seeding.np_random(instance_seed)
+        self._reset_rows(self._all_rows)
+        self._autoreset[:] = False
+        return self._observations(), {}
+
+    def step(
+        self, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        count = self.num_envs
+        actions = batch.action_indices(actions, count, int(self.single_action_space.n))
+        rows = self._all_rows
+        if self._autoreset.any():
+            self._reset_rows(np.flatnonzero(self._autoreset))
+            rows = np.flatnonzero(~self._autoreset)
+        if rows.size:
+            rewards, truncated_rows, infos = self._step_rows(rows, actions[rows])
+        else:  # every instance resets this step
+            rewards, truncated_rows, infos = np.zeros(0), np.zeros(0, dtype=bool), {}
+        rewards = batch.scatter(np.asarray(rewards, dtype=np.float64), rows, count)
+        truncated = batch.scatter(truncated_rows, rows, count, fill=False)
+        info = batch.masked_info(infos, rows, count)
+        if truncated.any():
+            ended = np.flatnonzero(truncated)
+            info["episode_metrics"] = batch.masked_info(self._episode_metrics(ended), ended, count)
+            info["_episode_metrics"] = truncated
+        self._autoreset = truncated
+        terminated = np.zeros(count, dtype=bool)
+        return self._observations(), rewards, terminated, truncated, info
+
+    def _reset_rows(self, rows: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _step_rows(
+        self, rows: np.ndarray, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+        raise NotImplementedError
+
+    def _observations(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        raise NotImplementedError
