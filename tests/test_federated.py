@@ -260,3 +260,20 @@ def test_cli_prints_the_comparison_as_json():
         text=True,
     )
     assert bad.returncode == 2 and "cannot federate" in bad.stderr
+
+
+def test_sb3_parameters_average_weighted_by_steps():
+    from opsgym.train.federated import SB3Learner
+    from opsgym.train.runner import make_env
+
+    env_id = "opsgym/LoadBalancing-v0"
+    learner = SB3Learner("a2c", make_env(env_id), 0, env_id, {})
+    start = learner.shared_state()
+    node_a = {k: v + 1.0 for k, v in start.items() if k != "steps"} | {"steps": np.array(100.0)}
+    node_b = {k: v + 3.0 for k, v in start.items() if k != "steps"} | {"steps": np.array(300.0)}
+    combined = federated_average(start, [node_a, node_b], learner.weight_key)
+    learner.load_shared_state(combined)
+    assert learner.model.num_timesteps == 400
+    for key, value in learner.shared_state().items():
+        if key != "steps":
+            np.testing.assert_allclose(value, start[key] + 2.5, rtol=1e-6, err_msg=key)

@@ -429,7 +429,9 @@ def build_parser() -> argparse.ArgumentParser:
         "federated", help="isolated vs federated vs centralized learning across nodes"
     )
     federated.add_argument("--env", required=True, help="environment id")
-    federated.add_argument("--agent", required=True, help="hand-written agent name")
+    federated.add_argument(
+        "--agent", required=True, help="hand-written agent name, or ppo, a2c, dqn"
+    )
     federated.add_argument("--nodes", type=int, default=4, help="nodes (own workload each)")
     federated.add_argument("--rounds", type=int, default=10, help="federated rounds")
     federated.add_argument(

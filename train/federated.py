@@ -10,6 +10,9 @@ holds one learner per regime:
 - *centralized*: one learner sees every node's experience: its state passes from node
   to node, ``steps_per_round`` steps on each, for ``rounds`` rounds.
 
+Learners are the hand-written agents (:mod:`opsgym.agents`) or SB3 algorithms, whose
+policy parameters are averaged weighted by steps (:class:`SB3Learner`).
+
 Every regime's final learner is then evaluated on every node's environment, on that
 node's evaluation seeds; results are means over each node's episodes, summarized across
 nodes. Nodes are Ray actors with ``backend="ray"`` and plain objects in this process with
@@ -33,6 +36,7 @@ from opsgym.agents.federated import (
     privacy_epsilon,
 )
 from opsgym.agents.protocol import MaskAwareCaller
+from opsgym.baselines import sb3
 from opsgym.envs.nodes import node_configs
 from opsgym.train.runner import evaluation_seeds, is_online, make_env, run_episode
 from opsgym.train.stats import mean_interval
@@ -86,6 +90,60 @@ class FederatedSettings:
         return max(1, round(self.participation * self.nodes))
 
 
+class SB3Learner:
+    """An SB3 model as a federable learner: its policy's parameters (``state_dict``),
+    averaged weighted by the steps each node learned (FedAvg). Each node trains on one
+    environment without observation normalization (whose statistics would need
+    federating too); optimizer state stays local, as in FedAvg.
+    """
+
+    online = False
+
+    def __init__(self, algo: str, env, seed: int, env_id: str, overrides: dict) -> None:
+        import torch
+        from stable_baselines3.common.logger import Logger
+
+        torch.set_num_threads(1)
+        block = sb3.load_hyperparams(algo, env_id) | overrides
+        _, model_kwargs = sb3.split_hyperparams(block)
+        policy = model_kwargs.pop("policy", "MlpPolicy")
+        model_kwargs.pop("normalize", None)
+        self.model = sb3.ALGORITHMS[algo](
+            policy, env, seed=seed, device="cpu", verbose=0, **model_kwargs
+        )
+        self.model.set_logger(Logger(folder=None, output_formats=[]))
+
+    def learn(self, steps: int) -> None:
+        self.model.learn(total_timesteps=steps, reset_num_timesteps=False)
+
+    def act(self, observation, action_mask=None) -> int:
+        return sb3.SB3Policy(self.model).act(observation, action_mask)
+
+    def shared_state(self) -> State:
+        params = self.model.policy.state_dict()
+        state = {f"param/{k}": v.detach().cpu().numpy().astype(float) for k, v in params.items()}
+        return state | {"steps": np.array(float(self.model.num_timesteps))}
+
+    def load_shared_state(self, state: State) -> None:
+        import torch
+
+        params = self.model.policy.state_dict()
+        self.model.policy.load_state_dict(
+            {k: torch.as_tensor(state[f"param/{k}"], dtype=v.dtype) for k, v in params.items()}
+        )
+        self.model.num_timesteps = int(round(float(state["steps"])))
+
+    def weight_key(self, key: str) -> str | None:
+        return "steps" if key.startswith("param/") else None
+
+
+def make_learner(agent: str, env, seed: int, env_id: str, overrides: dict):
+    """A hand-written agent or an SB3 algorithm (wrapped in :class:`SB3Learner`)."""
+    if agent in sb3.ALGORITHMS:
+        return SB3Learner(agent, env, seed, env_id, overrides)
+    return make_agent(agent, env, seed=seed, **overrides)
+
+
 class NodeWorker:
     """One node: its environment and one learner per regime, each with its own stream
     of training episodes (seeds ``node_seed, node_seed + 1, ...``)."""
@@ -102,7 +160,9 @@ class NodeWorker:
     def _learner(self, regime: str):
         if regime not in self.learners:
             env = make_env(self.env_id, self.env_kwargs)
-            self.learners[regime] = make_agent(self.agent, env, seed=self.seed, **self.overrides)
+            self.learners[regime] = make_learner(
+                self.agent, env, self.seed, self.env_id, self.overrides
+            )
             observation, info = env.reset(seed=self.seed)
             self.streams[regime] = [env, observation, info, 0]
         return self.learners[regime]
@@ -112,6 +172,9 @@ class NodeWorker:
         learner = self._learner(regime)
         if state is not None:
             learner.load_shared_state(state)
+        if isinstance(learner, SB3Learner):
+            learner.learn(steps)
+            return learner.shared_state()
         caller = MaskAwareCaller(learner)
         env, observation, info, episode = self.streams[regime]
         for _ in range(steps):
@@ -128,7 +191,9 @@ class NodeWorker:
     def evaluate(self, regime: str, state: State | None, episodes: int) -> dict[str, float]:
         """The mean return and domain metrics on this node's evaluation seeds of the
         regime's learner, with ``state`` loaded into a copy of it if given."""
-        policy = evaluation_copy(self._learner(regime))
+        learner = self._learner(regime)
+        # an SB3 model does not change while it acts (and torch modules do not deepcopy)
+        policy = learner if isinstance(learner, SB3Learner) else evaluation_copy(learner)
         if state is not None:
             policy.load_shared_state(state)
         learn = is_online(policy)
@@ -191,11 +256,12 @@ def run_federated(settings: FederatedSettings) -> dict:
     (evaluated in node order) and the privacy guarantee if any."""
     settings.validate()
     configs = node_configs(settings.env_id, settings.nodes, settings.env_kwargs)
-    template = make_agent(
+    template = make_learner(
         settings.agent,
         make_env(settings.env_id, configs[0]),
-        seed=settings.seed,
-        **settings.overrides,
+        settings.seed,
+        settings.env_id,
+        settings.overrides,
     )
     if not isinstance(template, Federable):
         raise ValueError(f"agent {settings.agent!r} cannot federate (no shared_state)")
