@@ -348,11 +348,12 @@ class DiscountedUCB(Bandit):
         self.values = self.sums / np.maximum(self.counts, 1e-12)
 
     def shared_state(self):
-        return {"counts": self.counts.copy(), "sums": self.sums.copy()}
-
-    def load_shared_state(self, state):
-        super().load_shared_state(state)
-        self.sums = np.asarray(state["sums"], float).copy()
+        # a node's copy of the global statistics decays while it learns, so its change
+        # from the global state is not its own experience, and changes do not add up
+        raise ValueError(
+            "DiscountedUCB cannot federate: its statistics decay with every pull, so "
+            "nodes' changes do not add up; use ucb1"
+        )
 
     def arrays(self):
         return {"counts": self.counts, "sums": self.sums}

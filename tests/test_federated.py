@@ -157,9 +157,10 @@ def test_epsilon_is_the_minimum_over_renyi_orders_and_falls_with_noise():
     assert privacy_epsilon(0.0, 1, delta) == math.inf
 
 
-def test_sliding_window_ucb_refuses_to_federate():
-    with pytest.raises(ValueError, match="SlidingWindowUCB cannot federate"):
-        bandits.SlidingWindowUCB(3).shared_state()
+@pytest.mark.parametrize("cls", [bandits.SlidingWindowUCB, bandits.DiscountedUCB])
+def test_forgetting_bandits_refuse_to_federate(cls):
+    with pytest.raises(ValueError, match=f"{cls.__name__} cannot federate"):
+        cls(3).shared_state()
 
 
 def test_nodes_get_their_own_fastest_backend_and_a_generic_fallback():
