@@ -131,7 +131,7 @@ class SB3Learner:
         self.model.policy.load_state_dict(
             {k: torch.as_tensor(state[f"param/{k}"], dtype=v.dtype) for k, v in params.items()}
         )
-        self.model.num_timesteps = int(round(float(state["steps"])))
+        self.model.num_timesteps = max(0, int(round(float(state["steps"]))))  # DP noise
 
     def weight_key(self, key: str) -> str | None:
         return "steps" if key.startswith("param/") else None
@@ -155,7 +155,7 @@ class NodeWorker:
         self.agent, self.overrides, self.seed = agent, overrides, seed
         self.env = make_env(env_id, env_kwargs)
         self.learners: dict[str, object] = {}
-        self.streams: dict[str, list] = {}  # regime -> [observation, info, episode]
+        self.streams: dict[str, list] = {}  # regime -> [env, observation, info, episode]
 
     def _learner(self, regime: str):
         if regime not in self.learners:
