@@ -87,6 +87,20 @@ class Bandit:
             return int(self.rng.integers(self.n_arms))
         return int(self.rng.choice(np.flatnonzero(action_mask)))
 
+    # federation (see opsgym.agents.federated) -------------------------------------------
+    def shared_state(self) -> dict[str, np.ndarray]:
+        """Sufficient statistics: pull counts and reward sums (they pool exactly)."""
+        return {"counts": self.counts.copy(), "sums": self.values * self.counts}
+
+    def load_shared_state(self, state: dict[str, np.ndarray]) -> None:
+        # noise from differential privacy can push a count below zero
+        self.counts = np.maximum(np.asarray(state["counts"], float), 0.0)
+        self.values = _ratio(state["sums"], self.counts)
+        self.t = int(round(self.counts.sum()))
+
+    def weight_key(self, key: str) -> str | None:
+        return None
+
     # checkpoints ------------------------------------------------------------------------
     def arrays(self) -> dict[str, np.ndarray]:
         return {"counts": self.counts, "values": self.values}
@@ -109,6 +123,11 @@ class Bandit:
         self.t = int(params["t"])
         self.scale.restore(params["scale"])
         self.rng.bit_generator.state = params["rng"]
+
+
+def _ratio(sums, counts: np.ndarray) -> np.ndarray:
+    """sums / counts where counts > 0, else 0."""
+    return np.divide(sums, counts, out=np.zeros_like(counts), where=counts > 0)
 
 
 class EpsilonGreedy(Bandit):
@@ -185,6 +204,17 @@ class ThompsonBernoulli(Bandit):
         else:
             self.failures[action] += 1
 
+    def shared_state(self):
+        return super().shared_state() | {
+            "successes": self.successes.copy(),
+            "failures": self.failures.copy(),
+        }
+
+    def load_shared_state(self, state):
+        super().load_shared_state(state)
+        self.successes = np.maximum(np.asarray(state["successes"], float), 0.0)
+        self.failures = np.maximum(np.asarray(state["failures"], float), 0.0)
+
     def arrays(self):
         return super().arrays() | {"successes": self.successes, "failures": self.failures}
 
@@ -212,6 +242,15 @@ class ThompsonGaussian(Bandit):
 
     def target(self, reward):
         return float(reward)
+
+    def shared_state(self):
+        # Welford's sums of squared deviations do not add up; raw sums of squares do
+        return super().shared_state() | {"square_sums": self.squares + self.counts * self.values**2}
+
+    def load_shared_state(self, state):
+        super().load_shared_state(state)
+        raw = np.asarray(state["square_sums"], float) - self.counts * self.values**2
+        self.squares = np.maximum(raw, 0.0)
 
     def arrays(self):
         return super().arrays() | {"squares": self.squares}
@@ -253,6 +292,12 @@ class SlidingWindowUCB(Bandit):
             self.counts[old_action] -= 1
             self.sums[old_action] -= old_reward
         self.values = self.sums / np.maximum(self.counts, 1)
+
+    def shared_state(self):
+        raise ValueError(
+            "SlidingWindowUCB cannot federate: its window is an ordered history, not "
+            "statistics that add up; use discounted_ucb"
+        )
 
     def arrays(self):
         actions = np.array([a for a, _ in self.history], dtype=np.int64)
@@ -302,6 +347,14 @@ class DiscountedUCB(Bandit):
         self.sums[action] += scaled
         self.values = self.sums / np.maximum(self.counts, 1e-12)
 
+    def shared_state(self):
+        # a node's copy of the global statistics decays while it learns, so its change
+        # from the global state is not its own experience, and changes do not add up
+        raise ValueError(
+            "DiscountedUCB cannot federate: its statistics decay with every pull, so "
+            "nodes' changes do not add up; use ucb1"
+        )
+
     def arrays(self):
         return {"counts": self.counts, "sums": self.sums}
 
@@ -346,6 +399,14 @@ class EXP3(Bandit):
         super().update(observation, action, reward, next_observation, terminated)
         loss_estimate = (1.0 - self.scale(float(reward))) / probability
         self.log_weights[action] -= self.gamma * loss_estimate / self.n_arms
+
+    def shared_state(self):
+        # log-weights are sums of loss estimates, so they pool like the other statistics
+        return super().shared_state() | {"log_weights": self.log_weights.copy()}
+
+    def load_shared_state(self, state):
+        super().load_shared_state(state)
+        self.log_weights = np.asarray(state["log_weights"], float).copy()
 
     def arrays(self):
         return super().arrays() | {"log_weights": self.log_weights}
@@ -404,6 +465,22 @@ class LinUCB(Bandit):
         """Each arm's estimated expected reward for ``observation``."""
         x = self.context(observation)
         return np.einsum("aij,aj->ai", self.covariance, self.moments) @ x
+
+    def shared_state(self):
+        """Counts, each arm's A (the ridge prior plus the sum of x x^T) and b (the sum of
+        r x); changes from the common prior add up across nodes."""
+        return {
+            "counts": self.counts.copy(),
+            "precision": self.precision.copy(),
+            "moments": self.moments.copy(),
+        }
+
+    def load_shared_state(self, state):
+        self.counts = np.maximum(np.asarray(state["counts"], float), 0.0)
+        self.t = int(round(self.counts.sum()))
+        self.precision = np.asarray(state["precision"], float).copy()
+        self.moments = np.asarray(state["moments"], float).copy()
+        self.covariance = np.linalg.inv(self.precision)
 
     def arrays(self):
         return {

@@ -205,6 +205,16 @@ class DriftResetLearner:
             self.caller = MaskAwareCaller(self.learner)
             self.resets.append(self.updates)
 
+    def shared_state(self) -> dict:
+        """The current learner's shared state (see :mod:`opsgym.agents.federated`)."""
+        return self.learner.shared_state()
+
+    def load_shared_state(self, state: dict) -> None:
+        self.learner.load_shared_state(state)
+
+    def weight_key(self, key: str) -> str | None:
+        return self.learner.weight_key(key)
+
     def save(self, path: str | Path) -> None:
         """Save the current learner, and the reset history as JSON beside it."""
         path = Path(path)

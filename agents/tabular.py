@@ -214,6 +214,35 @@ class TabularAgent:
         """The bootstrap value of ``next_state`` (its valid actions only, if masked)."""
         raise NotImplementedError
 
+    # federation (see opsgym.agents.federated) -------------------------------------------
+    def shared_state(self) -> dict[str, np.ndarray]:
+        """Each visited state's row as ``q/<state>`` (its values less ``initial_value``,
+        so that an absent row reads as zeros) and ``visits/<state>``."""
+        state: dict[str, np.ndarray] = {}
+        for key, row in self.q.items():
+            state[f"q/{key}"] = row - self.initial_value
+            state[f"visits/{key}"] = self.visits[key].astype(float)
+        return state
+
+    def load_shared_state(self, state: dict[str, np.ndarray]) -> None:
+        q, visits = {}, {}
+        for name, array in state.items():
+            kind, _, key = name.partition("/")
+            if kind == "q":
+                q[int(key)] = np.asarray(array, float) + self.initial_value
+            elif kind == "visits":
+                visits[int(key)] = np.maximum(np.rint(array), 0).astype(np.int64)
+            else:
+                raise ValueError(f"unknown shared array {name!r} for a tabular agent")
+        zero = np.zeros(self.n_actions, dtype=np.int64)
+        self.q = q
+        self.visits = {key: visits.get(key, zero).copy() for key in q}
+
+    def weight_key(self, key: str) -> str | None:
+        """Q rows are averaged weighted by their visits; visits pool."""
+        kind, _, state = key.partition("/")
+        return f"visits/{state}" if kind == "q" else None
+
     def hyperparameters(self) -> dict:
         return {
             "n_actions": self.n_actions,

@@ -174,6 +174,39 @@ def cmd_benchmark(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_federated(args: argparse.Namespace) -> None:
+    from opsgym.train.federated import FederatedSettings, federated_table, run_federated
+
+    settings = FederatedSettings(
+        env_id=args.env,
+        agent=args.agent,
+        nodes=args.nodes,
+        rounds=args.rounds,
+        steps_per_round=args.steps_per_round,
+        participation=args.participation,
+        dp_clip=args.dp_clip,
+        dp_noise=args.dp_noise,
+        dp_delta=args.dp_delta,
+        backend=args.backend,
+        seed=args.seed,
+        eval_episodes=args.eval_episodes,
+        env_kwargs=parse_assignments(args.env_arg, "--env-arg"),
+        overrides=parse_assignments(args.set, "--set"),
+    )
+    result = run_federated(settings)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(federated_table(result))
+    if "privacy" in result:
+        p = result["privacy"]
+        print(
+            f"\nDP-FedAvg: clip {p['clip']}, noise multiplier {p['noise_multiplier']}: "
+            f"({p['epsilon']:.3g}, {p['delta']:g})-DP per node over {settings.rounds} rounds "
+            "(Renyi accountant, no amplification by sampling claimed)"
+        )
+
+
 def cmd_plot(args: argparse.Namespace) -> None:
     from opsgym.train.plot import plot_learning_curves
 
@@ -410,6 +443,40 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume", action="store_true", help="skip the trials already in the results folder"
     )
     benchmark.set_defaults(run=cmd_benchmark)
+
+    federated = commands.add_parser(
+        "federated", help="isolated vs federated vs centralized learning across nodes"
+    )
+    federated.add_argument("--env", required=True, help="environment id")
+    federated.add_argument(
+        "--agent", required=True, help="hand-written agent name, or ppo, a2c, dqn"
+    )
+    federated.add_argument("--nodes", type=int, default=4, help="nodes (own workload each)")
+    federated.add_argument("--rounds", type=int, default=10, help="federated rounds")
+    federated.add_argument(
+        "--steps-per-round", type=int, default=2000, help="steps each node learns per round"
+    )
+    federated.add_argument(
+        "--participation", type=float, default=1.0, help="fraction of nodes per round"
+    )
+    federated.add_argument("--dp-clip", type=float, default=None, help="DP: L2 clip C")
+    federated.add_argument("--dp-noise", type=float, default=None, help="DP: noise multiplier z")
+    federated.add_argument("--dp-delta", type=float, default=1e-5, help="DP: delta")
+    federated.add_argument("--backend", choices=["auto", "local", "ray"], default="auto")
+    federated.add_argument("--seed", type=int, default=0, help="base seed")
+    federated.add_argument(
+        "--eval-episodes", type=int, default=5, help="evaluation episodes per node"
+    )
+    federated.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override an agent hyperparameter, value as JSON (repeatable)",
+    )
+    _add_env_arg(federated)
+    federated.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    federated.set_defaults(run=cmd_federated)
 
     plot = commands.add_parser("plot", help="learning curves of run folders, as PNG")
     plot.add_argument("runs", nargs="+", metavar="RUN", help="run folders")
