@@ -296,7 +296,7 @@ class SlidingWindowUCB(Bandit):
     def shared_state(self):
         raise ValueError(
             "SlidingWindowUCB cannot federate: its window is an ordered history, not "
-            "statistics that add up; use discounted_ucb"
+            "statistics that add up; use ucb1 or ucb1_adwin"
         )
 
     def arrays(self):
