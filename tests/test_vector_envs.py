@@ -361,6 +361,11 @@ def test_queueing_arrays_agree_with_the_scalar_closed_forms():
     wait = queueing.erlang_c_array(servers, offered)
     expected = [queueing.erlang_c(int(c), float(a)) for c, a in zip(servers, offered)]
     assert np.allclose(wait, expected, rtol=1e-10, atol=0.0)
+    # loads below MAX_PLAIN_LOAD alone: running products instead of logarithms
+    small = offered <= queueing.MAX_PLAIN_LOAD
+    assert not small.all()
+    plain = queueing.erlang_c_array(servers[small], offered[small])
+    assert np.allclose(plain, wait[small], rtol=1e-12, atol=0.0)
     theta = servers * mu - offered * mu
     quantiles = queueing.mmc_response_quantile_array(0.95, wait, theta, mu)
     expected = [

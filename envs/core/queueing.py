@@ -125,6 +125,7 @@ def mmc_response_quantile(
 # ----------------------------------------------------------------------------------------
 
 
+MAX_PLAIN_LOAD = 700.0  # [Erlangs] e^a, the largest term a^j / j! can reach, < 1.8e308
 NEWTON_TOLERANCE = 1e-7  # relative; the Newton step after one this small is exact to ~1e-14
 
 
@@ -132,16 +133,22 @@ def erlang_c_array(servers: np.ndarray, offered_load: np.ndarray) -> np.ndarray:
     """:func:`erlang_c` of each (servers, offered load) pair; requires ``a < c``.
 
     Erlang B as ``(a^c / c!) / sum_{j <= c} a^j / j!``: the terms are positive, so the
-    sum loses nothing; they are summed in log space, scaled by the largest, so that no
-    term overflows however many servers.
+    sum loses nothing. They are running products of a / j while no term can overflow
+    (each is at most e^a); beyond, they are summed in log space, scaled by the largest.
     """
     ks = np.arange(1, int(servers.max()) + 1)
-    with np.errstate(divide="ignore"):  # log(0) = -inf: every term but a^0 / 0! is 0
-        logs = np.cumsum(np.log(offered_load)[:, None] - np.log(ks), axis=1)
-    logs = np.where(ks <= servers[:, None], logs, -np.inf)
-    largest = np.maximum(logs.max(axis=1), 0.0)
-    total = np.exp(-largest) + np.exp(logs - largest[:, None]).sum(axis=1)
-    blocking = np.exp(logs[np.arange(servers.size), servers - 1] - largest) / total
+    rows = np.arange(servers.size)
+    if offered_load.max() <= MAX_PLAIN_LOAD:
+        terms = np.cumprod(offered_load[:, None] / ks, axis=1)
+        total = 1.0 + np.cumsum(terms, axis=1)[rows, servers - 1]
+        blocking = terms[rows, servers - 1] / total
+    else:
+        with np.errstate(divide="ignore"):  # log(0) = -inf: every term but a^0 / 0! is 0
+            logs = np.cumsum(np.log(offered_load)[:, None] - np.log(ks), axis=1)
+        logs = np.where(ks <= servers[:, None], logs, -np.inf)
+        largest = np.maximum(logs.max(axis=1), 0.0)
+        total = np.exp(-largest) + np.exp(logs - largest[:, None]).sum(axis=1)
+        blocking = np.exp(logs[rows, servers - 1] - largest) / total
     return servers * blocking / (servers - offered_load * (1.0 - blocking))
 
 
