@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from opsgym.envs.autoscaling.env import (
+    FIELDS,
     INITIAL_UTILIZATION,
     TOTALS,
     AutoscalingEnv,
@@ -191,8 +192,7 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
             self.booting[rows] = np.concatenate(
                 [booting[:, 1:], np.zeros((rows.size, 1), dtype=np.int64)], axis=1
             )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dropped_share = np.where(rate > 0, dropped_rate / rate, 0.0)
+        dropped_share = dropped_rate / np.where(rate > 0, rate, 1.0)  # nothing dropped of 0
         self.last[rows] = np.stack([utilization, rate, latency, dropped_share], axis=1)
         recent = self.recent[rows]
         self.recent[rows] = np.concatenate(
@@ -231,24 +231,23 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
         day = 2.0 * math.pi * (seconds % SECONDS_PER_DAY) / SECONDS_PER_DAY
         week = 2.0 * math.pi * (seconds % SECONDS_PER_WEEK) / SECONDS_PER_WEEK
         size = config.max_instances
+        observations = np.empty(self.observation_space.shape, dtype=np.float32)
+        observations[:, 0] = self.running / size
+        observations[:, 1] = self.booting.sum(axis=1) / size
+        observations[:, 2] = utilization
+        observations[:, 3] = rate / (rate + config.full_capacity)
+        observations[:, 4] = ratio / (1.0 + ratio)
+        observations[:, 5] = dropped
         if config.cooldown_steps:
-            cooldown = self.cooldown_left / config.cooldown_steps
+            observations[:, 6] = self.cooldown_left / config.cooldown_steps
         else:
-            cooldown = np.zeros(self.num_envs)
-        columns = [
-            self.running / size,
-            self.booting.sum(axis=1) / size,
-            utilization,
-            rate / (rate + config.full_capacity),
-            ratio / (1.0 + ratio),
-            dropped,
-            cooldown,
-            np.sin(day),
-            np.cos(day),
-            np.sin(week),
-            np.cos(week),
-        ]
-        return np.concatenate([np.stack(columns, axis=1), self.recent], axis=1).astype(np.float32)
+            observations[:, 6] = 0.0
+        observations[:, 7] = np.sin(day)
+        observations[:, 8] = np.cos(day)
+        observations[:, 9] = np.sin(week)
+        observations[:, 10] = np.cos(week)
+        observations[:, len(FIELDS) :] = self.recent
+        return observations
 
     def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         summaries = [

@@ -178,15 +178,15 @@ def mmc_response_quantile_array(
     zero_gap = gap == 0.0
     # (1 - p) u = (1 - p) + no_wait_if_wait_slower * expm1(-g t)
     no_wait_if_wait_slower = np.where(theta < mu, no_wait, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # elements that never wait have a wait bound log(1) / theta = 0
-        low = np.maximum(-log_tail / mu, np.log(np.maximum(p, tail) / tail) / theta)
-        high = 2.0 * math.log(2.0 / tail) / slow
-        limit = np.where(theta < mu, 0.0, no_wait) + p * (1.0 + slow / gap)
-        guess = np.log(limit / tail) / slow
-    t = np.where((low < guess) & (guess < high), guess, low)
+    # elements that never wait have a wait bound log(1) / theta = 0
+    low = np.maximum(-log_tail / mu, np.log(np.maximum(p, tail) / tail) / theta)
+    high = 2.0 * math.log(2.0 / tail) / slow
     minus_gap = -gap
     minus_inverse_gap = -1.0 / np.where(zero_gap, 1.0, gap)
+    # B(infinity), any finite guess where g = 0 (and B grows without bound)
+    limit = np.where(theta < mu, 0.0, no_wait) + p * (1.0 - slow * minus_inverse_gap)
+    guess = np.log(np.maximum(limit, tail) / tail) / slow
+    t = np.where((low < guess) & (guess < high), guess, low)
     some_zero_gap = bool(zero_gap.any())
     wait_slow = p * slow
     no_wait_mu = no_wait * mu
