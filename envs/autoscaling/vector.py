@@ -110,6 +110,7 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
     def _scale(self, rows: np.ndarray, change: np.ndarray) -> np.ndarray:
         """:meth:`Fleet.scale` of each row; returns the changes made."""
         config = self.config
+        rows = self._index(rows)  # views: changed in place, then written back
         running = self.running[rows]
         booting = self.booting[rows]
         total = running + booting.sum(axis=1)
@@ -141,9 +142,10 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
     ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
         config = self.config
         change = self._scale(rows, actions - config.max_step_change)
-        rate = self.next_rate[rows]
+        at = self._index(rows)
+        rate = self.next_rate[rows]  # copies: the infos keep them
         running = self.running[rows]
-        booting = self.booting[rows].sum(axis=1)
+        booting = self.booting[at].sum(axis=1)
         billed = running + booting if config.bill_booting else running
         utilization, dropped_rate, violated, latency, mean_latency = config.service.outcomes(
             running, rate
@@ -173,7 +175,7 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
                 "drop": -dropped / 1000,
             },
         }
-        self.totals[rows] += np.stack(
+        self.totals[at] += np.stack(
             [
                 step_cost,
                 cost,
@@ -187,19 +189,19 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
             axis=1,
         )
         if config.boot_steps:  # Fleet.advance
-            booting = self.booting[rows]
-            self.running[rows] = running + booting[:, 0]
-            self.booting[rows] = np.concatenate(
+            booting = self.booting[at]
+            self.running[at] = running + booting[:, 0]
+            self.booting[at] = np.concatenate(
                 [booting[:, 1:], np.zeros((rows.size, 1), dtype=np.int64)], axis=1
             )
         dropped_share = dropped_rate / np.where(rate > 0, rate, 1.0)  # nothing dropped of 0
-        self.last[rows] = np.stack([utilization, rate, latency, dropped_share], axis=1)
-        recent = self.recent[rows]
-        self.recent[rows] = np.concatenate(
+        self.last[at] = np.stack([utilization, rate, latency, dropped_share], axis=1)
+        recent = self.recent[at]
+        self.recent[at] = np.concatenate(
             [recent[:, 1:], (rate / (rate + config.full_capacity))[:, None]], axis=1
         )
-        t = self.step_index[rows] + 1
-        self.step_index[rows] = t
+        t = self.step_index[at] + 1
+        self.step_index[at] = t
         truncated = t == config.episode_steps
         if truncated.any():
             self._draw_next_rates(rows[~truncated], t[~truncated])
@@ -212,14 +214,15 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
         if not rows.size:
             return
         index = self.config.window + t
-        self.next_rate[rows], self.log_noise[rows] = self.config.workload.rates_at(
+        at = self._index(rows)
+        self.next_rate[at], self.log_noise[at] = self.config.workload.rates_at(
             index,
-            self.offset[rows],
-            self.drift_at[rows],
-            self.log_noise[rows],
+            self.offset[at],
+            self.drift_at[at],
+            self.log_noise[at],
             self.normals[rows, t - 1],
-            self.crowd_starts[rows],
-            self.crowd_sizes[rows],
+            self.crowd_starts[at],
+            self.crowd_sizes[at],
             self.extra[rows, index] if self.attacked else None,
         )
 
