@@ -107,7 +107,8 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
         self, rows: np.ndarray, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
         config = self.config
-        built = self.built[rows]
+        at = self._index(rows)
+        built = self.built[rows]  # copies: the infos keep storage
         storage = self.storage[rows]
         candidate, drop = np.divmod(actions - 1, 2)
         candidate = np.where(actions > 0, candidate, 0)
@@ -123,14 +124,14 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
         if changed.any():
             storage[changed] = self._storage(built[changed])
         build_pages = np.where(building, self.build_pages[candidate], 0.0)
-        self.built[rows] = built
-        self.storage[rows] = storage
-        self.builds[rows] += building
+        self.built[at] = built
+        self.storage[at] = storage
+        self.builds[at] += building
 
         per_operation = self._path_costs(built)
-        counts = self.sampler.multinomial(config.window, self.probabilities[rows])
-        self.counts[rows] = counts
-        pages, served, _ = np.einsum("nj,njc->cn", counts, per_operation)
+        counts = self.sampler.multinomial(config.window, self.probabilities[at])
+        self.counts[at] = counts
+        pages, served, _ = (counts[:, None, :] @ per_operation)[:, 0, :].T
         writes = counts[:, -1]
         queries = config.window - writes
         write_cost = per_operation[:, -1, 0]
@@ -142,10 +143,8 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
             "build": -build_pages / self.scale,
         }
         reward = rewards["query"] + rewards["maintenance"] + config.build_weight * rewards["build"]
-        self.totals[rows] += np.stack(
-            [queries, query_pages, writes, write_pages, served, np.zeros(rows.size)], axis=1
-        )
-        self.storage_sum[rows] += storage
+        self.totals[at, :5] += np.stack([queries, query_pages, writes, write_pages, served], axis=1)
+        self.storage_sum[at] += storage
         some = np.maximum(queries, 1)
         info = {
             "pages_per_query": np.where(queries > 0, query_pages / some, 0.0),
@@ -155,8 +154,8 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
             "refused": refused,
             "rewards": rewards,
         }
-        done = self.window_index[rows] + 1
-        self.window_index[rows] = done
+        done = self.window_index[at] + 1
+        self.window_index[at] = done
         truncated = done == config.episode_length
         if config.drift == "shuffle":
             self._next_phase(rows[~truncated], done[~truncated])
@@ -170,6 +169,8 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
             self.phases[0, i] = self.phases[1, i]
             self.phases[1, i] = config.draw_phase(self.generators[i])
         ramping = into_phase < max(config.drift_ramp, 1)
+        if not ramping.any():
+            return
         rows, into_phase = rows[ramping], into_phase[ramping]
         fraction = ramp_fraction(into_phase, 0, config.drift_ramp)[:, None]
         old, new = self.phases[0, rows], self.phases[1, rows]
