@@ -61,6 +61,7 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
         self.probabilities = np.zeros((num_envs, k + 1))  # this window's
         self.phases = np.zeros((2, num_envs, k + 1))  # the previous phase's and this one's
         self.counts = np.zeros((num_envs, k + 1))
+        self.per_operation = np.zeros((num_envs, k + 1, 3))  # path costs of the built set
         self.window_index = np.zeros(num_envs, dtype=np.int64)
         self.totals = np.zeros((num_envs, 6))
         self.builds = np.zeros(num_envs, dtype=np.int64)
@@ -79,6 +80,7 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
             self.phases[:, i] = self.config.draw_phase(self.generators[i])
         self.probabilities[rows] = self.phases[1, rows]
         self.built[rows] = 0
+        self.per_operation[rows] = self._path_costs(np.zeros(1, dtype=np.int64))
         self.storage[rows] = 0.0
         self.window_index[rows] = 0
         self.totals[rows] = 0.0
@@ -123,12 +125,13 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
         changed = dropping | building
         if changed.any():
             storage[changed] = self._storage(built[changed])
+            self.per_operation[rows[changed]] = self._path_costs(built[changed])
         build_pages = np.where(building, self.build_pages[candidate], 0.0)
         self.built[at] = built
         self.storage[at] = storage
         self.builds[at] += building
 
-        per_operation = self._path_costs(built)
+        per_operation = self.per_operation[at]
         counts = self.sampler.multinomial(config.window, self.probabilities[at])
         self.counts[at] = counts
         pages, served, _ = (counts[:, None, :] @ per_operation)[:, 0, :].T
@@ -178,10 +181,12 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
 
     def _observations(self) -> np.ndarray:
         config = self.config
-        built = (self.built[:, None] & self.bits) != 0
-        storage = np.minimum(1.0, self.storage / config.storage_budget)
-        columns = [built, self.counts * (1.0 / config.window), storage[:, None]]
-        return np.concatenate(columns, axis=1).astype(np.float32)
+        k = self.candidates
+        observations = np.empty(self.observation_space.shape, dtype=np.float32)
+        observations[:, :k] = (self.built[:, None] & self.bits) != 0
+        observations[:, k:-1] = self.counts * (1.0 / config.window)
+        observations[:, -1] = np.minimum(1.0, self.storage / config.storage_budget)
+        return observations
 
     def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         summaries = [
