@@ -183,7 +183,7 @@ def mmc_response_quantile_array(
     high = 2.0 * math.log(2.0 / tail) / slow
     minus_gap = -gap
     minus_inverse_gap = -1.0 / np.where(zero_gap, 1.0, gap)
-    # B(infinity), any finite guess where g = 0 (and B grows without bound)
+    # B(infinity); where g = 0, B grows without bound and any guess will do (1 / g := 1)
     limit = np.where(theta < mu, 0.0, no_wait) + p * (1.0 - slow * minus_inverse_gap)
     guess = np.log(np.maximum(limit, tail) / tail) / slow
     t = np.where((low < guess) & (guess < high), guess, low)
