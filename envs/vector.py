@@ -84,6 +84,12 @@ class BatchedVectorEnv(VectorEnv):
         terminated = np.zeros(count, dtype=bool)
         return self._observations(), rewards, terminated, truncated, info
 
+    def _index(self, rows: np.ndarray) -> np.ndarray | slice:
+        """``rows`` (sorted, distinct) as an index: a slice when they are every row, so
+        that reading state gives a view and writing it skips the fancy indexing; mind
+        that a view changes with the state."""
+        return slice(None) if rows.size == self.num_envs else rows
+
     def _reset_rows(self, rows: np.ndarray) -> None:
         raise NotImplementedError
 

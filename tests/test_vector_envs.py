@@ -361,21 +361,37 @@ def test_queueing_arrays_agree_with_the_scalar_closed_forms():
     wait = queueing.erlang_c_array(servers, offered)
     expected = [queueing.erlang_c(int(c), float(a)) for c, a in zip(servers, offered)]
     assert np.allclose(wait, expected, rtol=1e-10, atol=0.0)
+    # loads below MAX_PLAIN_LOAD alone: running products instead of logarithms
+    small = offered <= queueing.MAX_PLAIN_LOAD
+    assert not small.all()
+    plain = queueing.erlang_c_array(servers[small], offered[small])
+    assert np.allclose(plain, wait[small], rtol=1e-12, atol=0.0)
     theta = servers * mu - offered * mu
-    t = rng.uniform(0.001, 0.2, servers.size)
-    survival = queueing.mmc_response_survival_array(t, wait, theta, mu)
-    expected = [
-        queueing.mmc_response_survival(float(x), float(p), float(q), mu)
-        for x, p, q in zip(t, wait, theta)
-    ]
-    assert np.allclose(survival, expected, rtol=1e-12, atol=0.0)
     quantiles = queueing.mmc_response_quantile_array(0.95, wait, theta, mu)
     expected = [
         queueing.mmc_response_quantile(0.95, float(p), float(q), mu) for p, q in zip(wait, theta)
     ]
     assert np.allclose(quantiles, expected, rtol=1e-10, atol=0.0)
     # the quantile is one: the survival there is the tail
-    assert np.allclose(queueing.mmc_response_survival_array(quantiles, wait, theta, mu), 0.05)
+    survival = [
+        queueing.mmc_response_survival(float(x), float(p), float(q), mu)
+        for x, p, q in zip(quantiles, wait, theta)
+    ]
+    assert np.allclose(survival, 0.05, rtol=1e-12, atol=0.0)
+
+
+def test_quantile_array_where_wait_and_service_rates_meet():
+    # theta = mu (h = t), theta a hair from mu, and far from it on either side
+    mu = 100.0
+    theta = np.repeat([mu, mu * (1 + 1e-9), 0.02 * mu, 0.5 * mu, 2.0 * mu, 50.0 * mu], 5)
+    wait = np.tile([0.0, 0.01, 0.3, 0.9, 1.0], 6)
+    quantiles = queueing.mmc_response_quantile_array(0.95, wait, theta, mu)
+    expected = [
+        queueing.mmc_response_quantile(0.95, float(p), float(q), mu) for p, q in zip(wait, theta)
+    ]
+    assert np.allclose(quantiles, expected, rtol=1e-12, atol=0.0)
+    # without waiting the response time is the service time: its quantile is -log(tail) / mu
+    assert np.allclose(quantiles[wait == 0.0], -np.log(0.05) / mu, rtol=1e-14, atol=0.0)
 
 
 def test_flash_crowd_shapes_agree_with_the_scalar_shape():

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from opsgym.envs.autoscaling.env import (
+    FIELDS,
     INITIAL_UTILIZATION,
     TOTALS,
     AutoscalingEnv,
@@ -109,6 +110,7 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
     def _scale(self, rows: np.ndarray, change: np.ndarray) -> np.ndarray:
         """:meth:`Fleet.scale` of each row; returns the changes made."""
         config = self.config
+        rows = self._index(rows)  # views: changed in place, then written back
         running = self.running[rows]
         booting = self.booting[rows]
         total = running + booting.sum(axis=1)
@@ -140,9 +142,10 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
     ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
         config = self.config
         change = self._scale(rows, actions - config.max_step_change)
-        rate = self.next_rate[rows]
+        at = self._index(rows)
+        rate = self.next_rate[rows]  # copies: the infos keep them
         running = self.running[rows]
-        booting = self.booting[rows].sum(axis=1)
+        booting = self.booting[at].sum(axis=1)
         billed = running + booting if config.bill_booting else running
         utilization, dropped_rate, violated, latency, mean_latency = config.service.outcomes(
             running, rate
@@ -172,7 +175,7 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
                 "drop": -dropped / 1000,
             },
         }
-        self.totals[rows] += np.stack(
+        self.totals[at] += np.stack(
             [
                 step_cost,
                 cost,
@@ -186,20 +189,19 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
             axis=1,
         )
         if config.boot_steps:  # Fleet.advance
-            booting = self.booting[rows]
-            self.running[rows] = running + booting[:, 0]
-            self.booting[rows] = np.concatenate(
+            booting = self.booting[at]
+            self.running[at] = running + booting[:, 0]
+            self.booting[at] = np.concatenate(
                 [booting[:, 1:], np.zeros((rows.size, 1), dtype=np.int64)], axis=1
             )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dropped_share = np.where(rate > 0, dropped_rate / rate, 0.0)
-        self.last[rows] = np.stack([utilization, rate, latency, dropped_share], axis=1)
-        recent = self.recent[rows]
-        self.recent[rows] = np.concatenate(
+        dropped_share = dropped_rate / np.where(rate > 0, rate, 1.0)  # nothing dropped of 0
+        self.last[at] = np.stack([utilization, rate, latency, dropped_share], axis=1)
+        recent = self.recent[at]
+        self.recent[at] = np.concatenate(
             [recent[:, 1:], (rate / (rate + config.full_capacity))[:, None]], axis=1
         )
-        t = self.step_index[rows] + 1
-        self.step_index[rows] = t
+        t = self.step_index[at] + 1
+        self.step_index[at] = t
         truncated = t == config.episode_steps
         if truncated.any():
             self._draw_next_rates(rows[~truncated], t[~truncated])
@@ -212,14 +214,15 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
         if not rows.size:
             return
         index = self.config.window + t
-        self.next_rate[rows], self.log_noise[rows] = self.config.workload.rates_at(
+        at = self._index(rows)
+        self.next_rate[at], self.log_noise[at] = self.config.workload.rates_at(
             index,
-            self.offset[rows],
-            self.drift_at[rows],
-            self.log_noise[rows],
+            self.offset[at],
+            self.drift_at[at],
+            self.log_noise[at],
             self.normals[rows, t - 1],
-            self.crowd_starts[rows],
-            self.crowd_sizes[rows],
+            self.crowd_starts[at],
+            self.crowd_sizes[at],
             self.extra[rows, index] if self.attacked else None,
         )
 
@@ -231,24 +234,23 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
         day = 2.0 * math.pi * (seconds % SECONDS_PER_DAY) / SECONDS_PER_DAY
         week = 2.0 * math.pi * (seconds % SECONDS_PER_WEEK) / SECONDS_PER_WEEK
         size = config.max_instances
+        observations = np.empty(self.observation_space.shape, dtype=np.float32)
+        observations[:, 0] = self.running / size
+        observations[:, 1] = self.booting.sum(axis=1) / size
+        observations[:, 2] = utilization
+        observations[:, 3] = rate / (rate + config.full_capacity)
+        observations[:, 4] = ratio / (1.0 + ratio)
+        observations[:, 5] = dropped
         if config.cooldown_steps:
-            cooldown = self.cooldown_left / config.cooldown_steps
+            observations[:, 6] = self.cooldown_left / config.cooldown_steps
         else:
-            cooldown = np.zeros(self.num_envs)
-        columns = [
-            self.running / size,
-            self.booting.sum(axis=1) / size,
-            utilization,
-            rate / (rate + config.full_capacity),
-            ratio / (1.0 + ratio),
-            dropped,
-            cooldown,
-            np.sin(day),
-            np.cos(day),
-            np.sin(week),
-            np.cos(week),
-        ]
-        return np.concatenate([np.stack(columns, axis=1), self.recent], axis=1).astype(np.float32)
+            observations[:, 6] = 0.0
+        observations[:, 7] = np.sin(day)
+        observations[:, 8] = np.cos(day)
+        observations[:, 9] = np.sin(week)
+        observations[:, 10] = np.cos(week)
+        observations[:, len(FIELDS) :] = self.recent
+        return observations
 
     def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         summaries = [

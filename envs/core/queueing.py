@@ -121,119 +121,91 @@ def mmc_response_quantile(
 # ----------------------------------------------------------------------------------------
 # The same closed forms over numpy arrays, element by element, for vector environments
 # that evaluate many queues at once; they agree with the scalar functions above to
-# rounding (tests/test_queueing_arrays.py).
+# rounding (tests/test_vector_envs.py).
 # ----------------------------------------------------------------------------------------
 
 
-SCALAR_FINISH = 4  # the last elements of a batched Newton iteration are solved one by one
+MAX_PLAIN_LOAD = 700.0  # [Erlangs] e^a, the largest term a^j / j! can reach, < 1.8e308
+NEWTON_TOLERANCE = 1e-7  # relative; the Newton step after one this small is exact to ~1e-14
 
 
 def erlang_c_array(servers: np.ndarray, offered_load: np.ndarray) -> np.ndarray:
     """:func:`erlang_c` of each (servers, offered load) pair; requires ``a < c``.
 
     Erlang B as ``(a^c / c!) / sum_{j <= c} a^j / j!``: the terms are positive, so the
-    sum loses nothing; they are summed in log space, scaled by the largest, so that no
-    term overflows however many servers.
+    sum loses nothing. They are running products of a / j while no term can overflow
+    (each is at most e^a); beyond, they are summed in log space, scaled by the largest.
     """
     ks = np.arange(1, int(servers.max()) + 1)
-    with np.errstate(divide="ignore"):  # log(0) = -inf: every term but a^0 / 0! is 0
-        logs = np.cumsum(np.log(offered_load)[:, None] - np.log(ks), axis=1)
-    logs = np.where(ks <= servers[:, None], logs, -np.inf)
-    largest = np.maximum(logs.max(axis=1), 0.0)
-    total = np.exp(-largest) + np.exp(logs - largest[:, None]).sum(axis=1)
-    blocking = np.exp(logs[np.arange(servers.size), servers - 1] - largest) / total
+    rows = np.arange(servers.size)
+    if offered_load.max() <= MAX_PLAIN_LOAD:
+        terms = np.cumprod(offered_load[:, None] / ks, axis=1)
+        total = 1.0 + np.cumsum(terms, axis=1)[rows, servers - 1]
+        blocking = terms[rows, servers - 1] / total
+    else:
+        with np.errstate(divide="ignore"):  # log(0) = -inf: every term but a^0 / 0! is 0
+            logs = np.cumsum(np.log(offered_load)[:, None] - np.log(ks), axis=1)
+        logs = np.where(ks <= servers[:, None], logs, -np.inf)
+        largest = np.maximum(logs.max(axis=1), 0.0)
+        total = np.exp(-largest) + np.exp(logs - largest[:, None]).sum(axis=1)
+        blocking = np.exp(logs[rows, servers - 1] - largest) / total
     return servers * blocking / (servers - offered_load * (1.0 - blocking))
-
-
-def _one_minus_exp_over_array(x: np.ndarray) -> np.ndarray:
-    zero = x == 0.0
-    return np.where(zero, 1.0, -np.expm1(-x) / np.where(zero, 1.0, x))
-
-
-def _survival_and_density_array(
-    t: np.ndarray, wait_probability: np.ndarray, theta: np.ndarray, mu: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """P(response time > t) and its density at t, element by element (``t > 0``).
-
-    The branches of :func:`mmc_response_survival` and :func:`_mmc_response_density`,
-    sharing their exponentials.
-    """
-    service_tail = np.exp(-mu * t)
-    delta = theta - mu
-    dt = delta * t
-    close = dt > -1.0
-    ratio = _one_minus_exp_over_array(np.where(close, dt, 0.0))
-    both_survival = service_tail * (1.0 + mu * t * ratio)
-    both_density = theta * t * (mu * service_tail) * ratio
-    far = ~close
-    if far.any():
-        d, tt, th = delta[far], t[far], theta[far]
-        wait_tail = np.exp(-th * tt)
-        tail = service_tail[far]
-        both_survival[far] = (th * tail - mu * wait_tail) / d
-        both_density[far] = th * mu * (wait_tail - tail) / (-d)
-    no_wait = 1.0 - wait_probability
-    survival = no_wait * service_tail + wait_probability * both_survival
-    density = no_wait * (mu * service_tail) + wait_probability * both_density
-    return survival, density
-
-
-def mmc_response_survival_array(
-    t: np.ndarray, wait_probability: np.ndarray, theta: np.ndarray, mu: float
-) -> np.ndarray:
-    """:func:`mmc_response_survival` of each element (``t > 0``)."""
-    return _survival_and_density_array(t, wait_probability, theta, mu)[0]
 
 
 def mmc_response_quantile_array(
     quantile: float, wait_probability: np.ndarray, theta: np.ndarray, mu: float
 ) -> np.ndarray:
-    """:func:`mmc_response_quantile` of each element, by the same safeguarded Newton
-    iteration, run on the elements that have not converged yet.
+    """:func:`mmc_response_quantile` of each element, by a safeguarded Newton iteration
+    on the log-survival over the whole batch.
 
-    The iteration starts, where it lies inside the bracket, from the quantile of the
-    survival's slower exponential term alone (p mu / (mu - theta) e^{-theta t} when the
-    wait is the slower phase, ((1 - p) + p theta / (theta - mu)) e^{-mu t} otherwise),
-    which the root is close to, so that it converges in a few passes over the batch.
+    With s = min(theta, mu), g = |theta - mu| and h(t) = (1 - e^{-g t}) / g (h = t when
+    g = 0), the survival of :func:`mmc_response_survival` is
+    ``e^{-s t} B(t)`` with ``B = (1 - p) u + p (1 + s h)``, u = e^{-g t} when the wait
+    is the slower phase and 1 otherwise, and its hazard is
+    ``((1 - p) mu u + p mu theta h) / B``: one ``expm1`` per pass, no cancellation. The
+    iteration starts from the quantile of ``e^{-s t} B(infinity)``, the survival's slower
+    exponential term alone, which the root is close to, and stops once every Newton step
+    is below ``NEWTON_TOLERANCE`` of t (Newton converges quadratically, so that last
+    step lands at the root to rounding). Steps leaving the bracket of
+    :func:`mmc_response_quantile` bisect it instead.
     """
     tail = 1.0 - quantile
     log_tail = math.log(tail)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # elements that never wait have a wait bound log(1) / theta = 0
-        wait_low = np.log(np.maximum(wait_probability, tail) / tail) / theta
-        low = np.maximum(-log_tail / mu, wait_low)
-        high = 2.0 * np.maximum(math.log(2.0 / tail) / mu, math.log(2.0 / tail) / theta)
-        slow_wait = theta < mu
-        weight = np.where(
-            slow_wait,
-            wait_probability * mu / (mu - theta),
-            (1.0 - wait_probability) + wait_probability * theta / (theta - mu),
-        )
-        guess = np.log(weight / tail) / np.where(slow_wait, theta, mu)
+    p = wait_probability
+    no_wait = 1.0 - p
+    slow = np.minimum(theta, mu)
+    gap = np.abs(theta - mu)
+    zero_gap = gap == 0.0
+    # (1 - p) u = (1 - p) + no_wait_if_wait_slower * expm1(-g t)
+    no_wait_if_wait_slower = np.where(theta < mu, no_wait, 0.0)
+    # elements that never wait have a wait bound log(1) / theta = 0
+    low = np.maximum(-log_tail / mu, np.log(np.maximum(p, tail) / tail) / theta)
+    high = 2.0 * math.log(2.0 / tail) / slow
+    minus_gap = -gap
+    minus_inverse_gap = -1.0 / np.where(zero_gap, 1.0, gap)
+    # B(infinity); where g = 0, B grows without bound and any guess will do (1 / g := 1)
+    limit = np.where(theta < mu, 0.0, no_wait) + p * (1.0 - slow * minus_inverse_gap)
+    guess = np.log(np.maximum(limit, tail) / tail) / slow
     t = np.where((low < guess) & (guess < high), guess, low)
-    result = np.empty(theta.shape)
-    left = np.arange(theta.size)
-    p, th = wait_probability, theta
+    some_zero_gap = bool(zero_gap.any())
+    wait_slow = p * slow
+    no_wait_mu = no_wait * mu
+    wait_slower_mu = no_wait_if_wait_slower * mu
+    wait_mu_theta = p * mu * theta
     for _ in range(100):
-        survival, density = _survival_and_density_array(t, p, th, mu)
-        above = survival > tail
+        decay = np.expm1(minus_gap * t)
+        h = decay * minus_inverse_gap
+        if some_zero_gap:
+            h[zero_gap] = t[zero_gap]
+        bracket = 1.0 + no_wait_if_wait_slower * decay + wait_slow * h
+        excess = np.log(bracket) - slow * t - log_tail  # log survival - log tail
+        hazard_bracket = no_wait_mu + wait_slower_mu * decay + wait_mu_theta * h
+        step = t + excess * bracket / hazard_bracket
+        if (np.abs(step - t) <= NEWTON_TOLERANCE * t).all():
+            return step
+        above = excess > 0.0
         low = np.where(above, t, low)
         high = np.where(above, high, t)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            newton = t + (np.log(survival) - log_tail) * survival / density
-        step = np.where(density > 0.0, newton, high)
-        converged = np.abs(step - t) <= 1e-11 * t
-        if converged.any():
-            result[left[converged]] = step[converged]
-            going = ~converged
-            if not going.any():
-                return result
-            left, p, th, low, high = left[going], p[going], th[going], low[going], high[going]
-            step, t = step[going], t[going]
-            if left.size <= SCALAR_FINISH:  # a pass costs more than a few scalar solves
-                for i, wait, rate in zip(left.tolist(), p.tolist(), th.tolist()):
-                    result[i] = mmc_response_quantile(quantile, wait, rate, mu)
-                return result
-        t = np.where((low < step) & (step < high), step, 0.5 * (low + high))
-    result[left] = t
-    return result
+        # non-strict: an element already at its root may sit on a bound
+        t = np.where((low <= step) & (step <= high), step, 0.5 * (low + high))
+    return t
