@@ -30,17 +30,26 @@ from opsgym.envs.core import batch
 class BatchedVectorEnv(VectorEnv):
     """``num_envs`` instances of one opsgym env, advanced together.
 
+    A subclass names its single env in ``single_env_class``; the constructor builds
+    one, ``self.config``, with the same keyword arguments: it validates them and
+    supplies the spaces, and the subclass reads its public configuration. Rendering is
+    not supported.
+
     Args:
         num_envs: the number of instances.
-        single: a single env built with the same arguments; it validates them and
-            supplies the spaces (subclasses read its public configuration).
+        **kwargs: the single env's keyword arguments (``render_mode`` and
+            ``max_episode_steps``, which ``gymnasium.make_vec`` may pass, are ignored).
     """
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+    single_env_class: type[gym.Env]
 
-    def __init__(self, num_envs: int, single: gym.Env) -> None:
+    def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
         if not isinstance(num_envs, int) or num_envs < 1:
             raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
+        kwargs.pop("render_mode", None)
+        kwargs.pop("max_episode_steps", None)
+        self.config = single = self.single_env_class(**kwargs)
         self.num_envs = num_envs
         self.single_action_space = single.action_space
         self.single_observation_space = single.observation_space

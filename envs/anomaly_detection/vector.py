@@ -27,17 +27,16 @@ from opsgym.envs.vector import BatchedVectorEnv
 class AnomalyDetectionVectorEnv(BatchedVectorEnv):
     """``num_envs`` instances of opsgym/AnomalyDetection-v0 in numpy arrays.
 
-    Takes the single env's keyword arguments (validated by it). ``info`` holds the
-    single env's per-step values as arrays and, for the instances whose episode ended,
+    Takes the single env's keyword arguments. ``info`` holds the single env's per-step
+    values as arrays and, for the instances whose episode ended,
     ``info["episode_metrics"]``, with the ``_``-prefixed masks of ``SyncVectorEnv``.
-    Rendering is not supported.
     """
 
+    single_env_class = AnomalyDetectionEnv
+
     def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
-        kwargs.pop("render_mode", None)
-        kwargs.pop("max_episode_steps", None)
-        self.config = config = AnomalyDetectionEnv(**kwargs)
-        super().__init__(num_envs, config)
+        super().__init__(num_envs, **kwargs)
+        config = self.config
         count = config.episode_length
         features = config.observation_space.shape[0]
         self.features = np.zeros((num_envs, count, features), dtype=np.float32)

@@ -28,17 +28,16 @@ P95, ERRORS, THROUGHPUT, MEMORY, CPU, POOL, THREADS = range(7)
 class ConfigTuningVectorEnv(BatchedVectorEnv):
     """``num_envs`` instances of opsgym/ConfigTuning-v0 in numpy arrays.
 
-    Takes the single env's keyword arguments (validated by it). ``info`` holds the
-    single env's per-step values as arrays and, for the instances whose episode ended,
+    Takes the single env's keyword arguments. ``info`` holds the single env's per-step
+    values as arrays and, for the instances whose episode ended,
     ``info["episode_metrics"]``, with the ``_``-prefixed masks of ``SyncVectorEnv``.
-    Rendering is not supported.
     """
 
+    single_env_class = ConfigTuningEnv
+
     def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
-        kwargs.pop("render_mode", None)
-        kwargs.pop("max_episode_steps", None)
-        self.config = config = ConfigTuningEnv(**kwargs)
-        super().__init__(num_envs, config)
+        super().__init__(num_envs, **kwargs)
+        config = self.config
         self.options = [np.array(o) for o in config.knob_options]
         self.sizes = np.array([len(o) for o in config.knob_options])
         # flat configuration number = sum of index x stride (the last knob varies fastest)

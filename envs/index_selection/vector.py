@@ -38,15 +38,15 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
     ``_``-prefixed masks of ``SyncVectorEnv``. Rendering is not supported.
     """
 
+    single_env_class = IndexSelectionEnv
+
     def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
-        kwargs.pop("render_mode", None)
-        kwargs.pop("max_episode_steps", None)
         if kwargs.get("backend", "model") != "model":
             raise ValueError(
                 f"backend: the vector env supports only 'model', got {kwargs['backend']!r}"
             )
-        self.config = config = IndexSelectionEnv(**kwargs)
-        super().__init__(num_envs, config)
+        super().__init__(num_envs, **kwargs)
+        config = self.config
         k = self.candidates = len(config.candidates())
         self.bits = np.int64(1) << np.arange(k, dtype=np.int64)
         self.sizes_mb = np.array(config.sizes_mb)

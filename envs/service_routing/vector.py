@@ -24,17 +24,16 @@ from opsgym.envs.vector import BatchedVectorEnv
 class ServiceRoutingVectorEnv(BatchedVectorEnv):
     """``num_envs`` instances of opsgym/ServiceRouting-v0 in numpy arrays.
 
-    Takes the single env's keyword arguments (validated by it). ``info`` holds the
-    single env's per-step values as arrays and, for the instances whose episode ended,
+    Takes the single env's keyword arguments. ``info`` holds the single env's per-step
+    values as arrays and, for the instances whose episode ended,
     ``info["episode_metrics"]``, with the ``_``-prefixed masks of ``SyncVectorEnv``.
-    Rendering is not supported.
     """
 
+    single_env_class = ServiceRoutingEnv
+
     def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
-        kwargs.pop("render_mode", None)
-        kwargs.pop("max_episode_steps", None)
-        self.config = config = ServiceRoutingEnv(**kwargs)
-        super().__init__(num_envs, config)
+        super().__init__(num_envs, **kwargs)
+        config = self.config
         n, count = config.n_replicas, config.episode_length
         self.nominal_service_ms = np.array(config.service_ms, dtype=np.float64)
         self.replica_regions = np.array(config.regions)
