@@ -27,31 +27,27 @@ def min_max_utilization(
     if not demands:
         return 0.0
     sources = sorted({s for s, _ in demands})
-    n_arcs = len(arcs)
-    n_vars = len(sources) * n_arcs + 1
-    rows, cols, vals = [], [], []
-    b_eq = np.zeros(len(sources) * n_nodes)
-    for k, s in enumerate(sources):
-        for a, (u, v) in enumerate(arcs):
-            col = k * n_arcs + a
-            rows += [k * n_nodes + u, k * n_nodes + v]
-            cols += [col, col]
-            vals += [1.0, -1.0]
-        for (src, dst), d in demands.items():
-            if src == s:
-                b_eq[k * n_nodes + src] += d
-                b_eq[k * n_nodes + dst] -= d
-    a_eq = sparse.csr_matrix((vals, (rows, cols)), shape=(len(sources) * n_nodes, n_vars))
-    rows, cols, vals = [], [], []
-    for a in range(n_arcs):
-        for k in range(len(sources)):
-            rows.append(a)
-            cols.append(k * n_arcs + a)
-            vals.append(1.0)
-        rows.append(a)
-        cols.append(n_vars - 1)
-        vals.append(-float(capacity[a]))
-    a_ub = sparse.csr_matrix((vals, (rows, cols)), shape=(n_arcs, n_vars))
+    n_sources, n_arcs = len(sources), len(arcs)
+    n_vars = n_sources * n_arcs + 1
+    # f[k, a] leaves arc a's tail and enters its head in source k's conservation rows
+    ends = np.array(arcs, dtype=np.int64).reshape(n_arcs, 2)
+    rows = (n_nodes * np.arange(n_sources)[:, None, None] + ends).ravel()
+    cols = np.repeat(np.arange(n_sources * n_arcs), 2)
+    vals = np.tile([1.0, -1.0], n_sources * n_arcs)
+    a_eq = sparse.csr_matrix((vals, (rows, cols)), shape=(n_sources * n_nodes, n_vars))
+    # each demand enters at its source and leaves at its target, in its source's rows
+    index = {s: k for k, s in enumerate(sources)}
+    entries = [n_nodes * index[s] + x for s, t in demands for x in (s, t)]
+    signed = np.repeat(list(demands.values()), 2) * np.tile([1.0, -1.0], len(demands))
+    b_eq = np.zeros(n_sources * n_nodes)
+    np.add.at(b_eq, entries, signed)
+    # arc a's row: the sum over k of f[k, a], minus U * capacity[a]
+    rows = np.repeat(np.arange(n_arcs), n_sources + 1)
+    cols = np.full((n_arcs, n_sources + 1), n_vars - 1)
+    cols[:, :-1] = np.arange(n_arcs)[:, None] + n_arcs * np.arange(n_sources)
+    vals = np.ones((n_arcs, n_sources + 1))
+    vals[:, -1] = -np.asarray(capacity, dtype=np.float64)
+    a_ub = sparse.csr_matrix((vals.ravel(), (rows, cols.ravel())), shape=(n_arcs, n_vars))
     cost = np.zeros(n_vars)
     cost[-1] = 1.0
     # presolve costs more than it saves on LPs this small (a quarter of the time here)
