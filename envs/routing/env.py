@@ -215,13 +215,14 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
             np.random.default_rng(0),
             FLOW_BLOCK,
         )
-        self._delays = np.zeros(self.episode_length)
-        self._blocked = np.zeros(self.episode_length, dtype=bool)
+        self._delays = [0.0] * self.episode_length  # lists: faster to set one at a time
+        self._blocked = [False] * self.episode_length
         self._snapshots: list[tuple[float, float]] = []
         self._step = 0
         self.current_paths: list[tuple[int, ...]] = []
         self._current_candidates: list = []
-        self._candidates: dict[tuple[int, int], tuple[list, list]] = {}
+        self._padding: list[float] = []  # the features of the missing candidates
+        self._candidates: dict[tuple[int, int], tuple[list, list, list]] = {}
         self.current_rate = 1
         self._max_utilization = 0.0
 
@@ -360,8 +361,8 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         """Blocking, delay [ms] of admitted flows and utilization against the LP optimum."""
         if self._step == 0:
             return {}
-        blocked = self._blocked[: self._step]
-        delays_ms = 1000.0 * self._delays[: self._step][~blocked]
+        blocked = np.array(self._blocked[: self._step])
+        delays_ms = 1000.0 * np.array(self._delays[: self._step])[~blocked]
         metrics = {
             "blocking_ratio": float(blocked.mean()),
             "mean_delay_ms": float(delays_ms.mean()) if delays_ms.size else 0.0,
@@ -402,11 +403,12 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         candidates = self._candidates.get(pair)
         if candidates is None:
             candidates = self._candidates[pair] = self._describe(self.paths(*pair))
-        self.current_paths, self._current_candidates = candidates
+        self.current_paths, self._current_candidates, self._padding = candidates
         self.current_rate = flows.rates[k]
 
-    def _describe(self, paths: list[tuple[int, ...]]) -> tuple[list, list]:
-        """The paths, and per path its fixed features, hops and a getter of its arcs' values."""
+    def _describe(self, paths: list[tuple[int, ...]]) -> tuple[list, list, list]:
+        """The paths; per path its fixed features, hops and a getter of its arcs' values;
+        the features of the missing candidates."""
         propagation = self.simulator.propagation
         described = []
         for path in paths:
@@ -420,7 +422,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
             else:
                 arcs = operator.itemgetter(*path)
             described.append((fixed, hops, arcs))
-        return paths, described
+        return paths, described, self._invalid * (self.k - len(paths))
 
     def _observation(self) -> np.ndarray:
         sim = self.simulator
@@ -432,8 +434,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
             room = min(arcs(spare)) / rate
             features += fixed
             features += (max(on_path), sum(on_path) / hops, room / (room + 1.0))
-        for _ in range(self.k - len(self.current_paths)):
-            features += self._invalid
+        features += self._padding
         features.append(rate / (rate + self.flow_rate_kbps))
         self._max_utilization = max(utilizations)
         features.append(sum(utilizations) / len(utilizations))
