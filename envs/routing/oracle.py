@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import linprog
+from scipy.optimize import LinearConstraint, milp
 
 from opsgym.envs.core import validation
 
@@ -29,36 +29,40 @@ def min_max_utilization(
     sources = sorted({s for s, _ in demands})
     n_sources, n_arcs = len(sources), len(arcs)
     n_vars = n_sources * n_arcs + 1
+    n_flow_rows = n_sources * n_nodes
     # f[k, a] leaves arc a's tail and enters its head in source k's conservation rows
     ends = np.array(arcs, dtype=np.int64).reshape(n_arcs, 2)
-    rows = (n_nodes * np.arange(n_sources)[:, None, None] + ends).ravel()
-    cols = np.repeat(np.arange(n_sources * n_arcs), 2)
-    vals = np.tile([1.0, -1.0], n_sources * n_arcs)
-    a_eq = sparse.csr_matrix((vals, (rows, cols)), shape=(n_sources * n_nodes, n_vars))
+    flow_rows = (n_nodes * np.arange(n_sources)[:, None, None] + ends).ravel()
+    flow_cols = np.repeat(np.arange(n_sources * n_arcs), 2)
+    flow_vals = np.tile([1.0, -1.0], n_sources * n_arcs)
     # each demand enters at its source and leaves at its target, in its source's rows
     index = {s: k for k, s in enumerate(sources)}
     entries = [n_nodes * index[s] + x for s, t in demands for x in (s, t)]
     signed = np.repeat(list(demands.values()), 2) * np.tile([1.0, -1.0], len(demands))
-    b_eq = np.zeros(n_sources * n_nodes)
-    np.add.at(b_eq, entries, signed)
-    # arc a's row: the sum over k of f[k, a], minus U * capacity[a]
-    rows = np.repeat(np.arange(n_arcs), n_sources + 1)
-    cols = np.full((n_arcs, n_sources + 1), n_vars - 1)
-    cols[:, :-1] = np.arange(n_arcs)[:, None] + n_arcs * np.arange(n_sources)
-    vals = np.ones((n_arcs, n_sources + 1))
-    vals[:, -1] = -np.asarray(capacity, dtype=np.float64)
-    a_ub = sparse.csr_matrix((vals.ravel(), (rows, cols.ravel())), shape=(n_arcs, n_vars))
+    net = np.zeros(n_flow_rows)
+    np.add.at(net, entries, signed)
+    # arc a's row: the sum over k of f[k, a], minus U * capacity[a], at most 0
+    arc_rows = n_flow_rows + np.repeat(np.arange(n_arcs), n_sources + 1)
+    arc_cols = np.full((n_arcs, n_sources + 1), n_vars - 1)
+    arc_cols[:, :-1] = np.arange(n_arcs)[:, None] + n_arcs * np.arange(n_sources)
+    arc_vals = np.ones((n_arcs, n_sources + 1))
+    arc_vals[:, -1] = -np.asarray(capacity, dtype=np.float64)
+    matrix = sparse.csr_matrix(
+        (
+            np.concatenate([flow_vals, arc_vals.ravel()]),
+            (np.concatenate([flow_rows, arc_rows]), np.concatenate([flow_cols, arc_cols.ravel()])),
+        ),
+        shape=(n_flow_rows + n_arcs, n_vars),
+    )
+    lower = np.concatenate([net, np.full(n_arcs, -np.inf)])
+    upper = np.concatenate([net, np.zeros(n_arcs)])
     cost = np.zeros(n_vars)
     cost[-1] = 1.0
-    # presolve costs more than it saves on LPs this small (a quarter of the time here)
-    result = linprog(
-        cost,
-        A_ub=a_ub,
-        b_ub=np.zeros(n_arcs),
-        A_eq=a_eq,
-        b_eq=b_eq,
-        method="highs",
-        options={"presolve": False},
+    # milp with no integer variable is HiGHS's LP solver with less input handling than
+    # linprog, and presolve costs more than it saves on LPs this small (together about
+    # 40% of the time here); variables are non-negative by default
+    result = milp(
+        cost, constraints=LinearConstraint(matrix, lower, upper), options={"presolve": False}
     )
     if result.status != 0:
         raise RuntimeError(f"min-max utilization LP failed: {result.message}")
