@@ -275,14 +275,35 @@ def test_stepping_past_the_end_is_an_error():
 
 def test_markov_walk_follows_the_successors_with_their_weights():
     rng = np.random.default_rng(0)
-    successors = [1, 2, 2, 0, 0, 1]  # 0 -> 1 or 2, 1 -> 2 or 0, 2 -> 0 or 1
-    weights = np.array([0.75, 0.25])
+    successors = {0: [1, 2], 1: [2, 0], 2: [0, 1]}
+    cumulative = request_streams.cumulative_weights(np.array([0.75, 0.25]))
     table = request_streams.alias_table(np.full(3, 1 / 3))
-    walk = request_streams.markov_walk(rng, 20_000, successors, weights, 0.0, table).tolist()
-    columns = [successors[2 * x : 2 * x + 2].index(y) for x, y in zip(walk, walk[1:])]
+    walk = request_streams.markov_walk(rng, 20_000, successors, cumulative, 0.0, table).tolist()
+    columns = [successors[x].index(y) for x, y in zip(walk, walk[1:])]
     assert np.mean(np.array(columns) == 0) == pytest.approx(0.75, abs=0.01)
-    continued = request_streams.markov_walk(rng, 1, [2] * 6, weights, 0.0, table, start=1)
+    continued = request_streams.markov_walk(
+        rng, 1, {x: [2, 2] for x in range(3)}, cumulative, 0.0, table, start=1
+    )
     assert continued.tolist() == [2]
+
+
+def test_cumulative_weights_draw_what_generator_choice_draws():
+    weights = np.array([6.0, 3.0, 2.0]) / 11.0
+    cumulative = request_streams.cumulative_weights(weights)
+    ours = cumulative.searchsorted(np.random.default_rng(5).random(1000), side="right")
+    theirs = np.random.default_rng(5).choice(3, size=1000, p=weights)
+    assert ours.tolist() == theirs.tolist()
+
+
+def test_lazy_successors_deal_uniform_rows_in_the_order_objects_are_read():
+    successors = request_streams.LazySuccessors(np.random.default_rng(3), 50, 3, block=4)
+    rows = [successors[x] for x in (7, 2, 7, 9, 0, 1)]  # 7 twice: drawn once
+    assert rows[0] is rows[2]
+    drawn = np.random.default_rng(3).integers(50, size=(2, 12)).ravel().tolist()
+    assert [x for row in rows[:2] + rows[3:] for x in row] == drawn[:15]
+    many = request_streams.LazySuccessors(np.random.default_rng(4), 10, 2)
+    counts = np.bincount([y for x in range(5000) for y in many[x]], minlength=10)
+    assert counts.min() > 900 and counts.max() < 1100  # uniform: 1000 each, sd 30
 
 
 def test_interleaved_readers_read_each_file_in_order():

@@ -130,7 +130,8 @@ def test_a_moving_hot_spot_moves_the_busiest_node():
     env = make_env("opsgym/Routing-v0", {"drift": "hotspot_move", "endpoints": "uniform"}).unwrapped
     env.reset(seed=4)
     n, quarter = env.n_nodes, env.episode_length // 4
-    flows = np.array([env._sources, env._targets])
+    env._flows.reach(env.episode_length - 1)  # every arriving flow, drawn now
+    flows = np.array([env._flows.sources, env._flows.targets])
 
     def busiest(part):
         return int(np.argmax(np.bincount(part.ravel(), minlength=n)))

@@ -13,7 +13,8 @@ import pytest
 
 import opsgym.envs  # noqa: F401
 from opsgym.baselines import make_policy
-from opsgym.envs.routing import great_circle_km, load_topology, min_max_utilization
+from opsgym.envs.core.request_streams import cumulative_weights
+from opsgym.envs.routing import great_circle_km, load_topology, min_max_utilization, traffic
 from opsgym.envs.routing.paths import CandidatePaths
 from opsgym.envs.routing.simulator import NetworkSimulator, mm1_link_delay
 from opsgym.train.runner import run_episode
@@ -215,3 +216,32 @@ def test_sndlib_abilene_traffic_matrix_fits_under_the_lp():
     arcs = [(i, j) for i in range(n) for j in range(n) if i != j]
     demands = {(i, j): float(tm[i, j]) for i, j in arcs}
     assert min_max_utilization(n, arcs, [9920.0] * len(arcs), demands) < 1.0
+
+
+def test_flows_drawn_block_by_block_are_one_stream_with_the_drift_at_its_index():
+    uniform = cumulative_weights(traffic.gravity_pair_probabilities(np.ones(4)))
+    later = np.zeros(16)
+    later[0 * 4 + 1] = 1.0  # after the drift every flow goes 0 -> 1
+    later = cumulative_weights(later)
+
+    def stream(length, amplitude):
+        plan = traffic.FlowPlan(
+            length, 2.0, amplitude, 50.0, 1.0, uniform, 4, later, 100, 0, 10.0, 5.0
+        )
+        return traffic.FlowStream(plan, np.random.default_rng(1), 64)
+
+    lazy, eager = stream(300, 0.5), stream(300, 0.5)
+    lazy.reach(0)
+    lazy.reach_time(lazy.times[-1])  # one block more
+    lazy.reach(299)
+    eager.reach(299)
+    assert (lazy.times, lazy.sources, lazy.ends) == (eager.times, eager.sources, eager.ends)
+    pairs = list(zip(eager.sources, eager.targets))
+    assert set(pairs[100:]) == {(0, 1)}
+    assert pairs[:100].count((0, 1)) < 20  # 1 in 12 before the drift
+    # block after block, the gaps stay those of one Poisson process at rate 2
+    long = stream(5000, 0.0)
+    long.reach(4999)
+    gaps = np.diff(long.times, prepend=0.0)
+    assert gaps.min() > 0.0
+    assert gaps.mean() == pytest.approx(0.5, rel=0.04)  # 5,000 gaps: sd 1.4%

@@ -8,6 +8,7 @@ import opsgym.envs  # noqa: F401
 from opsgym.agents import make_agent
 from opsgym.baselines import make_policy
 from opsgym.envs.service_routing import ServiceFleet, ServiceRoutingEnv
+from opsgym.envs.service_routing.simulator import RequestSource
 from opsgym.train.runner import run_episode
 
 ENV_ID = "opsgym/ServiceRouting-v0"
@@ -35,6 +36,25 @@ def lindley_latencies(env, actions):
         network = env.local_delay_ms if env.regions[a] == r.regions[k] else env.remote_delay_ms
         out.append(1000.0 * (busy[a] - r.times[k]) + network)
     return out
+
+
+def test_requests_drawn_block_by_block_are_one_poisson_stream():
+    def stream(seed, block):
+        source = RequestSource(10_000, 50.0, (2, 1, 1), 3, 0.25, block)
+        return source.episode(np.random.default_rng(seed))
+
+    lazy, eager = stream(1, 64), stream(1, 64)
+    first = lazy.block_of(130).times.copy()  # block 2 drawn before block 0 is read
+    assert np.array_equal(first, eager.all().times[128:192])
+    assert np.array_equal(lazy.all().sizes, eager.all().sizes)
+    # gaps, across block boundaries too, are exponential with mean 1 / rate
+    gaps = np.diff(stream(2, 64).all().times, prepend=0.0)
+    assert gaps.min() > 0.0
+    assert gaps.mean() == pytest.approx(1 / 50.0, rel=0.03)  # 10,000 gaps: sd 1%
+    assert np.mean(gaps[64::64] > 1 / 50.0) == pytest.approx(np.exp(-1.0), abs=0.08)
+    assert np.bincount(stream(3, 64).all().types) / 10_000 == pytest.approx(
+        [0.5, 0.25, 0.25], abs=0.02
+    )
 
 
 def test_hand_computed_reward_trace():

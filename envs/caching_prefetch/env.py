@@ -140,7 +140,8 @@ class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
 
     ## Version History
 
-    * v0: Initial release.
+    * v0: Initial release. Markov successors are now drawn when first needed: same
+      distribution, but a seed gives another episode than before.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}

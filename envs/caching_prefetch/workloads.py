@@ -10,6 +10,7 @@ from opsgym.envs.caching.workloads import CHUNK
 from opsgym.envs.core import request_streams
 
 WORKLOADS = ("markov", "sequential", "loops", "zipf")
+FIRST_CHUNK = 1  # a reset serves one request; later chunks are CHUNK long
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class PrefetchWorkload:
         )
         # successor j is taken with probability proportional to 1 / (j + 1)
         weights = 1.0 / np.arange(1, config.successors_per_object + 1)
-        self.successor_weights = weights / weights.sum()
+        self.successor_cumulative = request_streams.cumulative_weights(weights / weights.sum())
 
     def episode(self, rng: np.random.Generator) -> PrefetchStream:
         """A new episode's requests, drawn from ``rng`` as they are needed."""
@@ -48,9 +49,10 @@ class PrefetchWorkload:
 class PrefetchStream:
     """The object ids of one episode, drawn chunk by chunk as the cache reaches them.
 
-    The episode's hidden structure (the Markov chain's successors, the loop's order) is
-    drawn with the first chunk; chunks then take their randomness from the episode's
-    generator in order, so the requests do not depend on when they are drawn.
+    The loop's order is drawn with the first chunk, and each object's Markov successors
+    the first time the walk leaves it (:class:`~opsgym.envs.core.request_streams.LazySuccessors`);
+    chunks take their randomness from the episode's generator in order, so the requests
+    do not depend on when they are drawn.
     """
 
     def __init__(self, workload: PrefetchWorkload, rng: np.random.Generator) -> None:
@@ -58,7 +60,7 @@ class PrefetchStream:
         self.rng = rng
         self.length = workload.config.episode_length
         self.ids: list[int] = []
-        self.successors: list[int] | None = None  # "markov", flat: S per object
+        self.successors: request_streams.LazySuccessors | None = None  # "markov"
         self.loop_order: np.ndarray | None = None  # "loops"
         self.readers = [[0, 0] for _ in range(workload.config.n_readers)]  # "sequential"
         self.loop_done = 0
@@ -66,7 +68,7 @@ class PrefetchStream:
     def extend(self) -> bool:
         """Draw the next chunk of requests; False if the episode has none left."""
         first = len(self.ids)
-        count = min(CHUNK, self.length - first)
+        count = min(CHUNK if first else FIRST_CHUNK, self.length - first)
         if count <= 0:
             return False
         self.ids += self._draw(count).tolist()
@@ -84,14 +86,15 @@ class PrefetchStream:
         pattern = config.workload
         if pattern == "markov":
             if self.successors is None:
-                size = catalog * config.successors_per_object
-                self.successors = rng.integers(catalog, size=size).tolist()
+                self.successors = request_streams.LazySuccessors(
+                    rng, catalog, config.successors_per_object
+                )
             start = self.ids[-1] if self.ids else None
             return request_streams.markov_walk(
                 rng,
                 count,
                 self.successors,
-                self.workload.successor_weights,
+                self.workload.successor_cumulative,
                 config.jump_probability,
                 popularity,
                 start,

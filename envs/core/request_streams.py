@@ -12,7 +12,7 @@ array of object ids, one per request.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -176,42 +176,83 @@ def lognormal_sizes(
     return np.maximum(1, np.rint(median * rng.lognormal(0.0, sigma, count))).astype(np.int64)
 
 
+class LazySuccessors(dict):
+    """Each object's likely successors, drawn uniformly from the catalog when first read.
+
+    ``successors[x]`` is the list of ``x``'s successors. Rows are i.i.d. and a row is not
+    looked at before it is drawn, so drawing it when the walk first leaves its object gives
+    the walk the same law as drawing every row up front, at a fraction of the cost when an
+    episode visits few objects. Rows are drawn ``block`` at a time.
+
+    Args:
+        rng: the generator every draw comes from.
+        catalog: successors are ``0 .. catalog - 1``.
+        per_object: the successors of each object.
+        block: how many rows one draw from ``rng`` makes.
+    """
+
+    def __init__(
+        self, rng: np.random.Generator, catalog: int, per_object: int, block: int = 64
+    ) -> None:
+        super().__init__()
+        self.rng, self.catalog, self.per_object, self.block = rng, catalog, per_object, block
+        self.spare: list[int] = []  # drawn successors, given to objects from ``used`` on
+        self.used = 0
+
+    def __missing__(self, x: int) -> list[int]:
+        start = self.used
+        if start == len(self.spare):
+            size = self.block * self.per_object
+            self.spare, start = self.rng.integers(self.catalog, size=size).tolist(), 0
+        self.used = stop = start + self.per_object
+        row = self[x] = self.spare[start:stop]
+        return row
+
+
 def markov_walk(
     rng: np.random.Generator,
     count: int,
-    successors: Sequence[int],
-    weights: np.ndarray,
+    successors: Mapping[int, Sequence[int]],
+    cumulative: np.ndarray,
     jump: float,
     table: tuple[np.ndarray, np.ndarray],
     start: int | None = None,
 ) -> np.ndarray:
     """Walk ``count`` steps of a Markov chain over objects, each with a few likely successors.
 
-    From object ``x`` the walk moves to its successor ``j``, ``successors[x * S + j]`` with
-    ``S = len(weights)``, with probability
-    ``(1 - jump) * weights[j]``, and with probability ``jump`` to an object drawn from the
-    popularity in ``table`` (a user who starts something new). The first request is such
-    a draw unless ``start``, the object requested just before, continues an earlier walk.
+    From object ``x`` the walk moves to its successor ``j``, ``successors[x][j]``, with
+    probability ``(1 - jump) * w[j]``, and with probability ``jump`` to an object drawn
+    from the popularity in ``table`` (a user who starts something new). The first request
+    is such a draw unless ``start``, the object requested just before, continues an earlier
+    walk.
 
     Args:
         rng: the generator every draw comes from.
         count: the number of requests.
-        successors: the successors of every object, flat (a list is fastest).
-        weights: the probability of each successor column; sums to 1.
+        successors: the successors of every object (a dict, or :class:`LazySuccessors`).
+        cumulative: the cumulative probabilities of the successor columns ``w``, as
+            :func:`cumulative_weights` makes them.
         jump: the probability of a jump at each request.
         table: the alias table of the jump popularity, from :func:`alias_table`.
         start: the object requested before these, or None.
     """
     jumps = (rng.random(count) < jump).tolist()
-    columns = rng.choice(len(weights), size=count, p=weights).tolist()
+    # what rng.choice(len(w), size=count, p=w) draws, without its checks of p on every call
+    columns = cumulative.searchsorted(rng.random(count), side="right").tolist()
     targets = zipf_requests(rng, count, table).tolist()
-    per_object = len(weights)
     walk = [0] * count
     x = start
     for i in range(count):
-        x = targets[i] if x is None or jumps[i] else successors[x * per_object + columns[i]]
+        x = targets[i] if x is None or jumps[i] else successors[x][columns[i]]
         walk[i] = x
     return np.array(walk, dtype=np.int64)
+
+
+def cumulative_weights(weights: np.ndarray) -> np.ndarray:
+    """The cumulative distribution of ``weights`` exactly as ``Generator.choice`` builds it."""
+    cumulative = np.asarray(weights, dtype=np.float64).cumsum()
+    cumulative /= cumulative[-1]
+    return cumulative
 
 
 def interleaved_reads(

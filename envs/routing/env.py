@@ -13,8 +13,8 @@ import numpy as np
 from gymnasium import spaces
 
 from opsgym.envs.core import validation
-from opsgym.envs.core.arrivals import poisson_arrival_times
-from opsgym.envs.core.drift import drift_start, mix, ramp_fraction
+from opsgym.envs.core.drift import drift_start
+from opsgym.envs.core.request_streams import cumulative_weights
 from opsgym.envs.routing import traffic
 from opsgym.envs.routing.oracle import min_max_utilization
 from opsgym.envs.routing.paths import CandidatePaths
@@ -25,6 +25,7 @@ ENDPOINTS = ("gravity", "uniform")
 DRIFTS = ("none", "hotspot", "hotspot_move")
 FEATURES = ("valid", "delay", "hops", "max_utilization", "mean_utilization", "headroom")
 HOP_SCALE = 4.0  # hops squashed by h / (h + 4)
+FLOW_BLOCK = 128  # arriving flows drawn at a time, as the episode reaches them
 
 
 class RoutingEnv(gym.Env[np.ndarray, int]):
@@ -136,7 +137,8 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
     ## Version History
 
     * v0: Initial release. `drift_ramp` and `drift="hotspot_move"` added later; the
-      defaults keep the dynamics.
+      defaults keep the dynamics. Arriving flows are now drawn in blocks as the episode
+      reaches them: same distribution, but a seed gives another episode than before.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -207,19 +209,20 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         self._invalid = [0.0, 1.0, 1.0, 1.0, 1.0, 0.0]
         self._masks = np.arange(self.k) < np.arange(self.k + 1)[:, None]  # row c: c valid
 
-        self._times: list[float] = []
-        self._sources: list[int] = []
-        self._targets: list[int] = []
-        self._rates: list[int] = []
-        self._ends: list[float] = []
-        self._offered: tuple[np.ndarray, ...] = ()
-        self._delays = np.zeros(self.episode_length)
-        self._blocked = np.zeros(self.episode_length, dtype=bool)
+        self._running: tuple[np.ndarray, ...] = ()
+        self._flows = traffic.FlowStream(
+            traffic.FlowPlan(0, 1.0, 0.0, 1.0, 0.0, np.ones(1), 1, None, 0, 0, 1.0, 1.0),
+            np.random.default_rng(0),
+            FLOW_BLOCK,
+        )
+        self._delays = [0.0] * self.episode_length  # lists: faster to set one at a time
+        self._blocked = [False] * self.episode_length
         self._snapshots: list[tuple[float, float]] = []
         self._step = 0
         self.current_paths: list[tuple[int, ...]] = []
         self._current_candidates: list = []
-        self._candidates: dict[tuple[int, int], tuple[list, list]] = {}
+        self._padding: list[float] = []  # the features of the missing candidates
+        self._candidates: dict[tuple[int, int], tuple[list, list, list]] = {}
         self.current_rate = 1
         self._max_utilization = 0.0
 
@@ -236,60 +239,54 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         phase = rng.uniform(0.0, 2.0 * np.pi)
         rate_now = self.arrival_rate * (1.0 + self.daily_amplitude * math.sin(phase))
         initial = int(rng.poisson(rate_now * self.holding_time))
-
-        times = poisson_arrival_times(
-            rng,
-            count,
-            self.arrival_rate,
-            amplitude=self.daily_amplitude,
-            period=self.day_length,
-            phase=phase,
-        )
         hot = -1
         if self.drift == "hotspot_move":
             hot = int(rng.integers(n))
             probabilities = traffic.gravity_pair_probabilities(self._heated(masses, hot))
         else:
             probabilities = traffic.gravity_pair_probabilities(masses)
-        sources, targets = traffic.draw_pairs(rng, probabilities, n, initial + count)
+        pairs = cumulative_weights(probabilities)
+        later, start = None, count
         if self.drift != "none":
             start = drift_start(rng, count)
             moved = int(rng.integers(n - 1)) if hot >= 0 else int(rng.integers(n))
             moved += int(0 <= hot <= moved)  # a moving hot spot lands on another node
-            later = traffic.draw_pairs(
-                rng,
-                traffic.gravity_pair_probabilities(self._heated(masses, moved)),
-                n,
-                count - start,
+            later = cumulative_weights(
+                traffic.gravity_pair_probabilities(self._heated(masses, moved))
             )
-            late = slice(initial + start, initial + count)
-            fraction = ramp_fraction(np.arange(start, count), start, self.drift_ramp)
-            new = mix(rng, np.zeros(count - start, bool), np.ones(count - start, bool), fraction)
-            sources[late] = np.where(new, later[0], sources[late])
-            targets[late] = np.where(new, later[1], targets[late])
-        rates = traffic.draw_rates_kbps(rng, self.flow_rate_kbps, initial + count)
-        holds = rng.exponential(self.holding_time, size=initial + count)
-        ends = np.concatenate([holds[:initial], times + holds[initial:]])
-        self._offered = (sources, targets, rates, ends, np.concatenate([np.zeros(initial), times]))
-
+        # the flows running at time 0 (an M/G/inf queue in equilibrium)
+        sources, targets = traffic.draw_pairs(rng, pairs, n, initial)
+        rates = traffic.draw_rates_kbps(rng, self.flow_rate_kbps, initial)
+        ends = rng.exponential(self.holding_time, size=initial)
+        self._running = (sources, targets, rates, ends, np.zeros(initial))
         sim = self.simulator
         sim.reset()
-        running = sources[:initial] * n + targets[:initial]
+        running = sources * n + targets
         shortest = self.paths.shortest
         sim.populate(
             [shortest[pair] for pair in running.tolist()],
-            rates[:initial],
-            ends[:initial],
+            rates,
+            ends,
             self.paths.shortest_incidence[running],
         )
-        self._times = times.tolist()
-        self._sources = sources[initial:].tolist()
-        self._targets = targets[initial:].tolist()
-        self._rates = rates[initial:].tolist()
-        self._ends = ends[initial:].tolist()
+
+        plan = traffic.FlowPlan(
+            count,
+            self.arrival_rate,
+            self.daily_amplitude,
+            self.day_length,
+            phase,
+            pairs,
+            n,
+            later,
+            start,
+            self.drift_ramp,
+            self.flow_rate_kbps,
+            self.holding_time,
+        )
+        self._flows = traffic.FlowStream(plan, rng, FLOW_BLOCK)
         self._snapshots = []
         self._step = 0
-        sim.advance_to(self._times[0])
         self._prepare_flow()
         return self._observation(), {"action_mask": self.action_masks()}
 
@@ -310,7 +307,8 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         path = self.current_paths[index]
         rate = self.current_rate
         sim = self.simulator
-        admitted = sim.admit(path, rate, self._ends[k])
+        flows = self._flows
+        admitted = sim.admit(path, rate, flows.ends[k])
         delay = sim.path_delay(path) if admitted else 0.0
         self._delays[k] = delay
         self._blocked[k] = not admitted
@@ -319,7 +317,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
 
         self._step = k + 1
         if self._step in self._snapshot_steps:
-            self._snapshot(self._times[k])
+            self._snapshot(flows.times[k])
         truncated = self._step == self.episode_length
         info: dict[str, Any] = {
             "path": index,
@@ -331,7 +329,6 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         if truncated:
             info["episode_metrics"] = self.episode_metrics()
         else:
-            sim.advance_to(self._times[self._step])
             self._prepare_flow()
         observation = self._observation()
         info["max_utilization"] = self._max_utilization
@@ -349,7 +346,9 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
 
     def offered_demand_kbps(self, time: float) -> dict[tuple[int, int], float]:
         """The total rate [kbit/s] per pair of every flow offered and active at ``time``."""
-        sources, targets, rates, ends, starts = self._offered
+        self._flows.reach_time(time)
+        offered = zip(self._running, *self._flows.arrays)
+        sources, targets, rates, ends, starts = (np.concatenate(field) for field in offered)
         active = (starts <= time) & (ends > time)
         demand: dict[tuple[int, int], float] = {}
         for s, t, r in zip(
@@ -362,8 +361,8 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         """Blocking, delay [ms] of admitted flows and utilization against the LP optimum."""
         if self._step == 0:
             return {}
-        blocked = self._blocked[: self._step]
-        delays_ms = 1000.0 * self._delays[: self._step][~blocked]
+        blocked = np.array(self._blocked[: self._step])
+        delays_ms = 1000.0 * np.array(self._delays[: self._step])[~blocked]
         metrics = {
             "blocking_ratio": float(blocked.mean()),
             "mean_delay_ms": float(delays_ms.mean()) if delays_ms.size else 0.0,
@@ -395,16 +394,21 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         self._snapshots.append((self.simulator.max_utilization(), optimum))
 
     def _prepare_flow(self) -> None:
-        k = self._step
-        pair = (self._sources[k], self._targets[k])
+        """Move the clock to the next flow's arrival and describe its candidates."""
+        k, flows = self._step, self._flows
+        if k >= len(flows.times):
+            flows.reach(k)
+        self.simulator.advance_to(flows.times[k])
+        pair = (flows.sources[k], flows.targets[k])
         candidates = self._candidates.get(pair)
         if candidates is None:
             candidates = self._candidates[pair] = self._describe(self.paths(*pair))
-        self.current_paths, self._current_candidates = candidates
-        self.current_rate = self._rates[k]
+        self.current_paths, self._current_candidates, self._padding = candidates
+        self.current_rate = flows.rates[k]
 
-    def _describe(self, paths: list[tuple[int, ...]]) -> tuple[list, list]:
-        """The paths, and per path its fixed features, hops and a getter of its arcs' values."""
+    def _describe(self, paths: list[tuple[int, ...]]) -> tuple[list, list, list]:
+        """The paths; per path its fixed features, hops and a getter of its arcs' values;
+        the features of the missing candidates."""
         propagation = self.simulator.propagation
         described = []
         for path in paths:
@@ -418,7 +422,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
             else:
                 arcs = operator.itemgetter(*path)
             described.append((fixed, hops, arcs))
-        return paths, described
+        return paths, described, self._invalid * (self.k - len(paths))
 
     def _observation(self) -> np.ndarray:
         sim = self.simulator
@@ -430,8 +434,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
             room = min(arcs(spare)) / rate
             features += fixed
             features += (max(on_path), sum(on_path) / hops, room / (room + 1.0))
-        for _ in range(self.k - len(self.current_paths)):
-            features += self._invalid
+        features += self._padding
         features.append(rate / (rate + self.flow_rate_kbps))
         self._max_utilization = max(utilizations)
         features.append(sum(utilizations) / len(utilizations))

@@ -79,7 +79,10 @@ class NetworkSimulator:
         self._count += fitting
         capacity = self.capacity
         for path, rate, end in zip(paths[fitting:], rates[fitting:], end_times[fitting:]):
-            if all(load[a] + rate <= capacity[a] for a in path):
+            for a in path:
+                if load[a] + rate > capacity[a]:
+                    break
+            else:
                 for a in path:
                     load[a] += rate
                 self._count += 1

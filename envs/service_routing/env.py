@@ -15,14 +15,15 @@ from opsgym.envs.service_routing.simulator import (
     DEFAULT_REGIONS,
     DEFAULT_SERVICE_MS,
     REQUEST_TYPES,
+    Requests,
+    RequestSource,
     ServiceFleet,
     capacity,
-    draw_requests,
 )
 
 DRIFTS = ("none", "swap")
-# Requests are turned into plain lists this many at a time, as the episode reaches them:
-# converting a whole episode at reset costs more than the rest of reset.
+# Requests are drawn, and turned into plain lists, this many at a time as the episode
+# reaches them: drawing a whole episode at reset costs more than the rest of reset.
 REQUEST_BLOCK = 64
 
 
@@ -131,6 +132,8 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
     ## Version History
 
     * v0: Initial release. `drift_ramp` added later; its default keeps the dynamics.
+      Requests are now drawn in blocks as the episode reaches them: same distribution,
+      but a seed gives another episode than before.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -194,6 +197,14 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
         self.n_regions = max(self.regions) + 1
         self.arrival_rate = self.load * capacity(profiles, self.type_mix)  # [requests/s]
         self.time_scale = n / capacity(profiles, self.type_mix)  # mean service time [s]
+        self.requests_source = RequestSource(
+            self.episode_length,
+            self.arrival_rate,
+            self.type_mix,
+            self.n_regions,
+            self.priority_share,
+            REQUEST_BLOCK,
+        )
         self.fleet = ServiceFleet(
             profiles, self.regions, self.local_delay_ms, self.remote_delay_ms, smoothing
         )
@@ -205,6 +216,7 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
         self._timeouts = np.zeros(self.episode_length, dtype=bool)
         self._priorities = np.zeros(self.episode_length, dtype=bool)
         self._step = 0
+        self._stream = self.requests_source.episode(np.random.default_rng(0))
         self._block_start = -REQUEST_BLOCK  # no block of requests yet
         self._block: tuple[list, ...] = ([], [], [], [], [])
 
@@ -213,16 +225,8 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         rng = self.np_random
-        count = self.episode_length
-        self.requests = draw_requests(
-            rng, count, self.arrival_rate, self.type_mix, self.n_regions, self.priority_share
-        )
-        if self.drift == "swap" and self.n_replicas > 1:
-            self._drift_step = drift_start(rng, count)
-            pair = rng.choice(self.n_replicas, size=2, replace=False)
-            self._drift_pair = (int(pair[0]), int(pair[1]))
-        else:
-            self._drift_step, self._drift_pair = -1, (0, 0)
+        self._drift_step, self._drift_pair = self.draw_drift(rng)
+        self._stream = self.requests_source.episode(rng)
         self.fleet.reset()
         self._step = 0
         self._block_start = -REQUEST_BLOCK  # no block yet
@@ -270,7 +274,7 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
             profiles[b] = [interpolate(y, x, fraction) for x, y in zip(nominal[a], nominal[b])]
         if k >= self._block_start + REQUEST_BLOCK:
             self._block_start = k
-            self._block = self.requests.block(k, k + REQUEST_BLOCK)
+            self._block = self._stream.block_of(k).lists()
         self.fleet.queues.advance_to(self._request(k)[0])
 
     def _request(self, k: int) -> tuple[float, int, float, int, int]:
@@ -278,6 +282,19 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
         i = k - self._block_start
         times, types, sizes, regions, priorities = self._block
         return times[i], types[i], sizes[i], regions[i], priorities[i]
+
+    def draw_drift(self, rng: np.random.Generator) -> tuple[int, tuple[int, int]]:
+        """The episode's drift step (-1 for none) and swapped pair, drawn first at reset."""
+        if self.drift != "swap" or self.n_replicas < 2:
+            return -1, (0, 0)
+        step = drift_start(rng, self.episode_length)
+        pair = rng.choice(self.n_replicas, size=2, replace=False)
+        return step, (int(pair[0]), int(pair[1]))
+
+    @property
+    def requests(self) -> Requests:
+        """Every request of the episode, the future too (for oracles and tests)."""
+        return self._stream.all()
 
     @property
     def current_request(self) -> tuple[int, float, int, int]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from opsgym.envs.core import request_streams
 from opsgym.envs.load_balancing.simulator import LoadBalancerSimulator
 
 REQUEST_TYPES = ("read", "write", "search")
@@ -34,7 +35,7 @@ DEFAULT_REGIONS = (0, 0, 1, 2)
 
 @dataclass(frozen=True)
 class Requests:
-    """An episode's requests, as numpy arrays (:meth:`block` gives plain lists).
+    """Consecutive requests of an episode, as numpy arrays.
 
     Attributes:
         times: arrival times [s], increasing.
@@ -50,34 +51,84 @@ class Requests:
     regions: np.ndarray
     priorities: np.ndarray
 
-    def block(self, start: int, stop: int) -> tuple[list, list, list, list, list]:
-        """Requests ``start`` to ``stop - 1`` as plain lists (fast to index one at a time),
-        in the order times, types, sizes, regions, priorities."""
+    def lists(self) -> tuple[list, list, list, list, list]:
+        """The fields as plain lists (fast to index one at a time), in the order times,
+        types, sizes, regions, priorities."""
         fields = (self.times, self.types, self.sizes, self.regions, self.priorities)
-        return tuple(field[start:stop].tolist() for field in fields)
+        return tuple(field.tolist() for field in fields)
 
 
-def draw_requests(
-    rng: np.random.Generator,
-    count: int,
-    rate: float,
-    type_mix: tuple[float, ...],
-    n_regions: int,
-    priority_share: float,
-) -> Requests:
-    """Poisson arrivals at ``rate`` [1/s] with i.i.d. types, exponential sizes, uniform
-    client regions and Bernoulli priorities."""
-    exponentials = rng.standard_exponential((2, count))
-    uniforms = rng.random((3, count))
-    cumulative = np.cumsum(type_mix) / sum(type_mix)
-    types = np.minimum(np.searchsorted(cumulative, uniforms[0], side="right"), len(type_mix) - 1)
-    return Requests(
-        np.cumsum(exponentials[0] / rate),
-        types,
-        exponentials[1],
-        (uniforms[1] * n_regions).astype(int),
-        (uniforms[2] < priority_share).astype(int),
-    )
+class RequestSource:
+    """What shapes an episode's requests; the type mix's distribution is built once, here.
+
+    Poisson arrivals at ``rate`` [1/s] with i.i.d. types (in proportion to ``type_mix``),
+    exponential sizes (mean 1), uniform client regions and Bernoulli priorities, drawn
+    ``block`` requests at a time.
+    """
+
+    def __init__(
+        self,
+        length: int,
+        rate: float,
+        type_mix: tuple[float, ...],
+        n_regions: int,
+        priority_share: float,
+        block: int,
+    ) -> None:
+        self.length, self.rate, self.block = length, rate, block
+        self.cumulative_mix = request_streams.cumulative_weights(type_mix)
+        self.n_regions, self.priority_share = n_regions, priority_share
+
+    def episode(self, rng: np.random.Generator) -> RequestStream:
+        """A new episode's requests, drawn from ``rng`` as they are reached."""
+        return RequestStream(self, rng)
+
+
+class RequestStream:
+    """An episode's requests, drawn a block at a time from its generator as they are reached.
+
+    Every request is independent of the others but for its arrival time, which continues
+    the previous block's last one with the same sum, so the stream's law does not depend
+    on the block size; blocks take their randomness from the generator in order, so the
+    requests do not depend on when they are drawn.
+    """
+
+    def __init__(self, source: RequestSource, rng: np.random.Generator) -> None:
+        self.source, self.rng = source, rng
+        self.blocks: list[Requests] = []
+
+    def block_of(self, k: int) -> Requests:
+        """The block holding request ``k`` (requests ``k // block * block`` onwards)."""
+        index = k // self.source.block
+        while len(self.blocks) <= index:
+            self.blocks.append(self._draw())
+        return self.blocks[index]
+
+    def all(self) -> Requests:
+        """Every request of the episode (drawing the rest now)."""
+        blocks, length = self.blocks, self.source.length
+        if length:
+            self.block_of(length - 1)
+        fields = zip(*((b.times, b.types, b.sizes, b.regions, b.priorities) for b in blocks))
+        return Requests(*(np.concatenate(field) for field in fields))
+
+    def _draw(self) -> Requests:
+        rng, source = self.rng, self.source
+        count = min(source.block, source.length - len(self.blocks) * source.block)
+        exponentials = rng.standard_exponential((2, count))
+        uniforms = rng.random((3, count))
+        times = exponentials[0] / source.rate
+        if self.blocks:
+            times[0] += self.blocks[-1].times[-1]  # then summed in the same order as before
+        # the mix's last cumulative probability is exactly 1 and uniforms are below 1
+        types = source.cumulative_mix.searchsorted(uniforms[0], side="right")
+        return Requests(
+            times.cumsum(out=times),
+            types,
+            exponentials[1],
+            (uniforms[1] * source.n_regions).astype(int),
+            (uniforms[2] < source.priority_share).astype(int),
+        )
 
 
 def capacity(service_ms, type_mix) -> float:

@@ -3,9 +3,10 @@
 The dynamics are those of :class:`~opsgym.envs.service_routing.env.ServiceRoutingEnv`,
 operation for operation: instance i of a vector env reset with seed s + i follows
 exactly the trajectory of the single env reset with seed s + i under the same actions.
-Each instance draws its requests and its drift at reset from its own generator, with the
-single env's :func:`~opsgym.envs.service_routing.simulator.draw_requests`; the replicas'
-FCFS queues of all instances are one :class:`~opsgym.envs.core.batch.FcfsQueues`.
+Each instance draws its drift and then all its requests at reset from its own generator,
+with the single env's code (which draws the requests block by block as they are reached,
+from the same generator in the same order, so the values agree); the replicas' FCFS
+queues of all instances are one :class:`~opsgym.envs.core.batch.FcfsQueues`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from opsgym.envs.core.batch import FcfsQueues
-from opsgym.envs.core.drift import drift_start, interpolate, ramp_fraction
+from opsgym.envs.core.drift import interpolate, ramp_fraction
 from opsgym.envs.service_routing.env import ServiceRoutingEnv, latency_metrics
-from opsgym.envs.service_routing.simulator import REQUEST_TYPES, draw_requests
+from opsgym.envs.service_routing.simulator import REQUEST_TYPES
 from opsgym.envs.vector import BatchedVectorEnv
 
 
@@ -53,28 +54,15 @@ class ServiceRoutingVectorEnv(BatchedVectorEnv):
 
     def _reset_rows(self, rows: np.ndarray) -> None:
         config = self.config
-        count = config.episode_length
         for i in rows:
             rng = self.generators[i]
-            requests = draw_requests(
-                rng,
-                count,
-                config.arrival_rate,
-                config.type_mix,
-                config.n_regions,
-                config.priority_share,
-            )
+            self.drift_step[i], self.drift_pair[i] = config.draw_drift(rng)
+            requests = config.requests_source.episode(rng).all()
             self.times[i] = requests.times
             self.types[i] = requests.types
             self.sizes[i] = requests.sizes
             self.regions[i] = requests.regions
             self.priorities[i] = requests.priorities
-            # as the single env's reset draws its drift
-            if config.drift == "swap" and config.n_replicas > 1:
-                self.drift_step[i] = drift_start(rng, count)
-                self.drift_pair[i] = rng.choice(config.n_replicas, size=2, replace=False)
-            else:
-                self.drift_step[i] = -1
         self.service_ms[rows] = self.nominal_service_ms
         self.queues.reset(rows)
         self.step_index[rows] = 0
