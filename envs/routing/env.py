@@ -207,7 +207,8 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         size = len(FEATURES) * self.k + 2
         self.observation_space = spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
         self._invalid = [0.0, 1.0, 1.0, 1.0, 1.0, 0.0]
-        self._masks = np.arange(self.k) < np.arange(self.k + 1)[:, None]  # row c: c valid
+        # entry c: the first c candidates valid
+        self._masks = list(np.arange(self.k) < np.arange(self.k + 1)[:, None])
 
         self._running: tuple[np.ndarray, ...] = ()
         self._flows = traffic.FlowStream(
