@@ -31,12 +31,13 @@ VARIATIONS: dict[str, list[dict]] = {
     "opsgym/ServiceRouting-v0": [
         {"service_ms": [list(p) for p in r]} for r in _rotations(DEFAULT_SERVICE_MS)
     ],
-    # sites of different size and daily shape (peak, office-hours boost, lunch peak)
+    # sites in other time zones (the daily cycle shifted against the shared UTC clock),
+    # of different size and daily shape (peak, office-hours boost, lunch peak)
     "opsgym/Autoscaling-v0": [
-        {"peak_rate": 1200.0},
-        {"peak_rate": 800.0, "business_boost": 0.2, "lunch_peak": 0.3},
-        {"peak_rate": 1600.0, "business_boost": 0.6, "lunch_peak": 0.05},
-        {"peak_rate": 1000.0, "daily_trough": 0.4, "weekend_factor": 0.8},
+        {"utc_offset_hours": 0.0, "peak_rate": 1200.0},
+        {"utc_offset_hours": -5.0, "peak_rate": 800.0, "business_boost": 0.2, "lunch_peak": 0.3},
+        {"utc_offset_hours": 8.0, "peak_rate": 1600.0, "business_boost": 0.6, "lunch_peak": 0.05},
+        {"utc_offset_hours": 1.0, "peak_rate": 1000.0, "daily_trough": 0.4, "weekend_factor": 0.8},
     ],
     # caches whose popularity is more or less skewed and drifts at different speeds
     "opsgym/Caching-v0": [

@@ -52,6 +52,7 @@ def _autoscaling() -> st.SearchStrategy[dict]:
                 "business_boost": st.floats(0.0, 2.0),
                 "lunch_peak": st.floats(0.0, 1.0),
                 "weekend_factor": st.floats(0.01, 1.0),
+                "utc_offset_hours": st.floats(-12.0, 14.0),
                 "noise": st.floats(0.0, 1.0),
                 "flash_crowd_rate": st.floats(0.0, 50.0),
                 "flash_crowd_size": st.floats(0.0, 10.0),

@@ -454,6 +454,23 @@ def test_shape_drift_delays_the_daily_pattern():
     )
 
 
+def test_a_sites_time_zone_shifts_its_load_against_the_clock():
+    # Singapore (UTC+8) peaks at 14:00 local, 06:00 on the shared UTC clock
+    utc = gym.make("opsgym/Autoscaling-v0", noise=0.0, flash_crowd_rate=0.0).unwrapped
+    east = gym.make(
+        "opsgym/Autoscaling-v0", noise=0.0, flash_crowd_rate=0.0, utc_offset_hours=8.0
+    ).unwrapped
+    minutes = np.arange(len(utc.workload.profile))
+    expected = weekly_profile(SeasonalShape(), (minutes + 8 * 60) * 60.0) * 1200.0
+    assert east.workload.profile == pytest.approx(expected)
+    assert east.workload.profile == pytest.approx(np.roll(utc.workload.profile, -8 * 60))
+    utc_peak_hour = int(np.argmax(utc.workload.profile[: 24 * 60])) // 60
+    east_peak_hour = int(np.argmax(east.workload.profile[: 24 * 60])) // 60
+    assert east_peak_hour == (utc_peak_hour - 8) % 24
+    with pytest.raises(ValueError, match="utc_offset_hours"):
+        gym.make("opsgym/Autoscaling-v0", utc_offset_hours=15.0)
+
+
 def test_flash_crowds_only_add_load():
     calm = _rates(_workload("none"), 1)
     crowded = _rates(_workload("none", flash_crowd_rate=20.0), 1)

@@ -171,6 +171,7 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
     | `business_boost` | float | `0.4` | synthetic extra load in weekday business hours |
     | `lunch_peak` | float | `0.15` | synthetic lunch-time bump |
     | `weekend_factor` | float | `0.55` | synthetic weekend load relative to weekdays, in (0, 1] |
+    | `utc_offset_hours` | float | `0.0` | the site's time zone: its synthetic daily and weekly pattern runs this many hours ahead of the observation's (UTC) clock, in [-12, 14] |
     | `noise` | float | `0.05` | standard deviation of the synthetic log-noise (10-minute correlation) |
     | `flash_crowd_rate` | float | `0.5` | synthetic flash crowds per day |
     | `flash_crowd_size` | float | `1.0` | mean relative height of a flash crowd |
@@ -213,8 +214,8 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
 
     ## Version History
 
-    * v0: Initial release. `drift_ramp` and `attack` added later; their defaults keep
-      the dynamics.
+    * v0: Initial release. `drift_ramp`, `attack` and `utc_offset_hours` added later;
+      their defaults keep the dynamics.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -228,6 +229,7 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
         business_boost: float = 0.4,
         lunch_peak: float = 0.15,
         weekend_factor: float = 0.55,
+        utc_offset_hours: float = 0.0,
         noise: float = 0.05,
         flash_crowd_rate: float = 0.5,
         flash_crowd_size: float = 1.0,
@@ -324,6 +326,7 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
         drift_factor = validation.positive("drift_factor", drift_factor)
         drift_shift_hours = validation.in_range("drift_shift_hours", drift_shift_hours, 0.0, 24.0)
         drift_ramp = validation.integer("drift_ramp", drift_ramp, minimum=0)
+        utc_offset_hours = validation.in_range("utc_offset_hours", utc_offset_hours, -12.0, 14.0)
         attack = validation.choice("attack", attack, ATTACKS)
         attack_size = validation.positive("attack_size", attack_size)
         attack_steps = validation.integer("attack_steps", attack_steps, minimum=1)
@@ -352,6 +355,7 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
             attack_size,
             attack_steps,
             attack_bursts,
+            utc_offset_hours * 3600.0,
         )
         self.fleet = Fleet(
             self.min_instances, self.max_instances, self.boot_steps, self.cooldown_steps

@@ -62,6 +62,9 @@ class EpisodeWorkload:
         attack_size: a burst's extra load, as a fraction of ``peak_rate``.
         attack_steps: a burst's length [steps].
         attack_bursts: bursts per day of a ``"trough"`` attack.
+        utc_offset_seconds: how far the synthetic profile runs ahead of the clock (a
+            site's time zone); the clock, and so the observation and the attacks, stay
+            in UTC.
     """
 
     def __init__(
@@ -84,6 +87,7 @@ class EpisodeWorkload:
         attack_size: float = 0.5,
         attack_steps: int = 5,
         attack_bursts: int = 3,
+        utc_offset_seconds: float = 0.0,
     ) -> None:
         self.source = source
         self.step_seconds = step_seconds
@@ -102,7 +106,8 @@ class EpisodeWorkload:
         self.attack_bursts = attack_bursts
         if source == "synthetic":
             week_steps = round(SECONDS_PER_WEEK / step_seconds)
-            profile = peak_rate * weekly_profile(shape, np.arange(week_steps) * step_seconds)
+            local_seconds = np.arange(week_steps) * step_seconds + utc_offset_seconds
+            profile = peak_rate * weekly_profile(shape, local_seconds)
             self.profile = profile
             self.profile_list = profile.tolist()
             self.phi = noise_correlation(step_seconds)
