@@ -421,25 +421,12 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
         booting = fleet.total - running
         billed = running + booting if self.bill_booting else running
         service = self.service
-        utilization, dropped_rate, violated, latency, mean_latency = service.outcome(running, rate)
+        outcome = service.outcome(running, rate)
+        utilization, dropped_rate, violated, latency, mean_latency = outcome
         step_cost = self.instance_cost(billed) + self.penalty(dropped_rate, violated)
-
+        info = self.step_info(rate, running, booting, billed, change, outcome)
         requests = rate * self.step_seconds
-        dropped = dropped_rate * self.step_seconds
-        cost = billed * self.price_per_step
-        info: dict[str, Any] = {
-            "cost_usd": cost,
-            "latency_ms": 1000.0 * latency,
-            "mean_latency_ms": 1000.0 * mean_latency,
-            "dropped": dropped,
-            "violated": violated,
-            "running": running,
-            "booting": booting,
-            "utilization": utilization,
-            "load": rate,
-            "change": change,
-            "rewards": {"cost": -cost, "sla": -float(violated), "drop": -dropped / 1000.0},
-        }
+        dropped, cost = info["dropped"], info["cost_usd"]
         totals = self._totals
         totals["objective"] += step_cost
         totals["cost"] += cost
@@ -476,13 +463,34 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
     # ------------------------------------------------------------------ costs and state
 
     def instance_cost(self, billed: int) -> float:
-        """The weighted instance term of a step's cost (minus its reward's cost part)."""
+        """The weighted instance term of a step's cost (minus its reward's cost part);
+        for a number or an array of them, as the vector env asks."""
         return self.cost_weight * billed * self.price_per_step
 
     def penalty(self, dropped_rate: float, violated: bool) -> float:
-        """The weighted SLA and drop terms of a step's cost."""
+        """The weighted SLA and drop terms of a step's cost (numbers or arrays)."""
         dropped_thousands = dropped_rate * self.step_seconds / 1000.0
-        return self.sla_weight * float(violated) + self.drop_weight * dropped_thousands
+        return self.sla_weight * violated + self.drop_weight * dropped_thousands
+
+    def step_info(self, rate, running, booting, billed, change, outcome: tuple) -> dict[str, Any]:
+        """A step's info from its load, fleet and service outcome (numbers, or arrays
+        over the vector env's instances)."""
+        utilization, dropped_rate, violated, latency, mean_latency = outcome
+        dropped = dropped_rate * self.step_seconds
+        cost = billed * self.price_per_step
+        return {
+            "cost_usd": cost,
+            "latency_ms": 1000.0 * latency,
+            "mean_latency_ms": 1000.0 * mean_latency,
+            "dropped": dropped,
+            "violated": violated,
+            "running": running,
+            "booting": booting,
+            "utilization": utilization,
+            "load": rate,
+            "change": change,
+            "rewards": {"cost": -cost, "sla": -1.0 * violated, "drop": -dropped / 1000.0},
+        }
 
     @property
     def current_step(self) -> int:

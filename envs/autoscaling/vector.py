@@ -146,34 +146,12 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
         running = self.running[rows]
         booting = self.booting[at].sum(axis=1)
         billed = running + booting if config.bill_booting else running
-        utilization, dropped_rate, violated, latency, mean_latency = config.service.outcomes(
-            running, rate
-        )
-        step_seconds = config.step_seconds
-        instance_cost = config.cost_weight * billed * config.price_per_step
-        dropped_thousands = dropped_rate * step_seconds / 1000.0
-        penalty = config.sla_weight * violated + config.drop_weight * dropped_thousands
-        step_cost = instance_cost + penalty
-        requests = rate * step_seconds
-        dropped = dropped_rate * step_seconds
-        cost = billed * config.price_per_step
-        info = {
-            "cost_usd": cost,
-            "latency_ms": 1000.0 * latency,
-            "mean_latency_ms": 1000.0 * mean_latency,
-            "dropped": dropped,
-            "violated": violated,
-            "running": running,
-            "booting": booting,
-            "utilization": utilization,
-            "load": rate,
-            "change": change,
-            "rewards": {
-                "cost": -cost,
-                "sla": -violated.astype(np.float64),
-                "drop": -dropped / 1000,
-            },
-        }
+        outcome = config.service.outcomes(running, rate)
+        utilization, dropped_rate, violated, latency, mean_latency = outcome
+        step_cost = config.instance_cost(billed) + config.penalty(dropped_rate, violated)
+        info = config.step_info(rate, running, booting, billed, change, outcome)
+        requests = rate * config.step_seconds
+        dropped, cost = info["dropped"], info["cost_usd"]
         self.totals[at] += np.stack(
             [
                 step_cost,
