@@ -237,6 +237,18 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
         self._interval = 1
         return self._observation(), {}
 
+    def interval_rewards(self, overshoot, errors, memory) -> tuple[dict, Any]:
+        """The reward components and the reward of an interval, from its p95 overshoot
+        over the target [ms], error rate and memory [GB] (numbers, or arrays over the
+        vector env's instances)."""
+        rewards = {"latency": -overshoot / self.latency_target, "error": -errors, "cost": -memory}
+        reward = (
+            self.latency_weight * rewards["latency"]
+            + self.error_weight * rewards["error"]
+            + self.memory_weight * rewards["cost"]
+        )
+        return rewards, reward
+
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         index = validation.action_index(action, 1 + 2 * len(KNOBS))
         if self._interval > self.episode_length:
@@ -248,16 +260,7 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
                 self.indices[knob] = moved
         p95, errors, throughput = self._serve_interval()
         memory = self._truth.memory_gb
-        rewards = {
-            "latency": -max(0.0, p95 - self.latency_target) / self.latency_target,
-            "error": -errors,
-            "cost": -memory,
-        }
-        reward = (
-            self.latency_weight * rewards["latency"]
-            + self.error_weight * rewards["error"]
-            + self.memory_weight * rewards["cost"]
-        )
+        rewards, reward = self.interval_rewards(max(0.0, p95 - self.latency_target), errors, memory)
         self._history[self._interval - 1] = (p95, errors, throughput, memory)
         info: dict[str, Any] = {
             "p95_latency_ms": 1000.0 * p95,

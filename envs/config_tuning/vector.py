@@ -148,17 +148,8 @@ class ConfigTuningVectorEnv(BatchedVectorEnv):
             self.indices[movers[valid], knob[valid]] = moved[valid]
         p95, errors, throughput = self._serve(rows).T
         memory = self.memory[rows]
-        target = config.latency_target
-        rewards = {
-            "latency": -np.maximum(0.0, p95 - target) / target,
-            "error": -errors,
-            "cost": -memory,
-        }
-        reward = (
-            config.latency_weight * rewards["latency"]
-            + config.error_weight * rewards["error"]
-            + config.memory_weight * rewards["cost"]
-        )
+        overshoot = np.maximum(0.0, p95 - config.latency_target)
+        rewards, reward = config.interval_rewards(overshoot, errors, memory)
         k = self.interval[rows]
         self.history[rows, k - 1] = np.stack([p95, errors, throughput, memory], axis=1)
         indices = self.indices[rows]
