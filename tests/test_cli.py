@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 
 import pytest
+from cli_runner import run_cli
 
 from opsgym.envs import opsgym_ids
 from opsgym.train.cli import main
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "opsgym.train.cli", *args], capture_output=True, text=True
-    )
 
 
 def test_list_names_every_registered_id_with_a_description(capsys):

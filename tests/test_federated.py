@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from cli_runner import run_cli
 from gymnasium import spaces
 
 from opsgym.agents import bandits, tabular
@@ -214,51 +213,37 @@ def test_ray_nodes_give_the_same_numbers_as_local_nodes():
 
 
 def test_cli_prints_the_comparison_as_json():
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "opsgym.train.cli",
-            "federated",
-            "--env",
-            "opsgym/LoadBalancing-v0",
-            "--agent",
-            "ucb1",
-            "--nodes",
-            "2",
-            "--rounds",
-            "1",
-            "--steps-per-round",
-            "200",
-            "--eval-episodes",
-            "1",
-            "--backend",
-            "local",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
+    completed = run_cli(
+        "federated",
+        "--env",
+        "opsgym/LoadBalancing-v0",
+        "--agent",
+        "ucb1",
+        "--nodes",
+        "2",
+        "--rounds",
+        "1",
+        "--steps-per-round",
+        "200",
+        "--eval-episodes",
+        "1",
+        "--backend",
+        "local",
+        "--json",
     )
     assert completed.returncode == 0, completed.stderr
     result = json.loads(completed.stdout)
     assert set(result["regimes"]) == {"isolated", "federated", "centralized"}
-    bad = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "opsgym.train.cli",
-            "federated",
-            "--env",
-            "opsgym/LoadBalancing-v0",
-            "--agent",
-            "sw_ucb",
-            "--nodes",
-            "2",
-            "--backend",
-            "local",
-        ],
-        capture_output=True,
-        text=True,
+    bad = run_cli(
+        "federated",
+        "--env",
+        "opsgym/LoadBalancing-v0",
+        "--agent",
+        "sw_ucb",
+        "--nodes",
+        "2",
+        "--backend",
+        "local",
     )
     assert bad.returncode == 2 and "cannot federate" in bad.stderr
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_runner import run_cli
 
 from opsgym.baselines import sb3
 from opsgym.train.cli import main
@@ -40,36 +41,29 @@ def tiny_run(tmp_path: Path, agent: str = "ppo", seed: int = 0, **overrides) -> 
 
 
 def test_train_cli_writes_a_complete_run_folder(tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "opsgym.train.cli",
-            "train",
-            "--env",
-            LB,
-            "--agent",
-            "a2c",
-            "--timesteps",
-            "400",
-            "--n-envs",
-            "2",
-            "--seed",
-            "3",
-            "--eval-every",
-            "200",
-            "--eval-episodes",
-            "1",
-            "--env-arg",
-            "episode_length=100",
-            "--out",
-            str(tmp_path),
-            "--set",
-            "n_steps=8",
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
+    result = run_cli(
+        "train",
+        "--env",
+        LB,
+        "--agent",
+        "a2c",
+        "--timesteps",
+        "400",
+        "--n-envs",
+        "2",
+        "--seed",
+        "3",
+        "--eval-every",
+        "200",
+        "--eval-episodes",
+        "1",
+        "--env-arg",
+        "episode_length=100",
+        "--out",
+        str(tmp_path),
+        "--set",
+        "n_steps=8",
+        "--quiet",
     )
     assert result.returncode == 0, result.stderr
     (run,) = tmp_path.iterdir()
@@ -219,32 +213,25 @@ def test_rl_zoo3_trains_an_opsgym_env_with_our_yaml(tmp_path):
 
 
 def test_hand_written_agent_trains_saves_and_evaluates(tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "opsgym.train.cli",
-            "train",
-            "--env",
-            LB,
-            "--agent",
-            "q_learning",
-            "--timesteps",
-            "600",
-            "--eval-every",
-            "300",
-            "--eval-episodes",
-            "1",
-            "--env-arg",
-            "episode_length=100",
-            "--set",
-            "bins=2",
-            "--out",
-            str(tmp_path),
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
+    result = run_cli(
+        "train",
+        "--env",
+        LB,
+        "--agent",
+        "q_learning",
+        "--timesteps",
+        "600",
+        "--eval-every",
+        "300",
+        "--eval-episodes",
+        "1",
+        "--env-arg",
+        "episode_length=100",
+        "--set",
+        "bins=2",
+        "--out",
+        str(tmp_path),
+        "--quiet",
     )
     assert result.returncode == 0, result.stderr
     (run,) = tmp_path.iterdir()
