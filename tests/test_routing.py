@@ -184,12 +184,22 @@ def test_heuristics_on_a_hand_built_triangle():
 def test_least_utilized_blocks_less_than_shortest_path_under_heavy_load():
     # on Abilene's ring-like core, detours exist around every hot link; (on a triangle at
     # overload they do not pay: a two-hop detour takes capacity from two direct flows)
-    env = gym.make("opsgym/Routing-v0", load=1.0, episode_length=600, lp_snapshots=0)
+    env = gym.make("opsgym/Routing-v0", load=1.0, episode_length=600)
     ratios = {}
     for name in ("shortest_delay", "least_utilized"):
         results = [run_episode(env, make_policy(env, name, seed=0), s, False) for s in range(3)]
         ratios[name] = np.mean([r.metrics["blocking_ratio"] for r in results])
     assert ratios["least_utilized"] < ratios["shortest_delay"]
+
+
+def test_lp_snapshots_are_opt_in_and_bound_an_unblocked_routing():
+    default = gym.make("opsgym/Routing-v0", episode_length=300)
+    assert "lp_max_utilization" not in run_episode(default, make_policy(default, "ecmp"), 0).metrics
+    env = gym.make("opsgym/Routing-v0", load=0.3, episode_length=300, lp_snapshots=2)
+    result = run_episode(env, make_policy(env, "shortest_delay"), seed=0)
+    assert result.metrics["blocking_ratio"] == 0.0
+    assert 0.0 < result.metrics["lp_max_utilization"] <= result.metrics["max_utilization"]
+    assert result.metrics["utilization_ratio_to_lp"] >= 1.0
 
 
 def test_invalid_candidate_is_routed_on_the_shortest_path():
