@@ -116,6 +116,13 @@ class AnomalyDetectionEnv(gym.Env[np.ndarray, int]):
     >>> observation.shape
     (8,)
 
+    ## Vector Environment
+
+    `gym.make_vec("opsgym/AnomalyDetection-v0", num_envs=N,
+    vectorization_mode="vector_entry_point")` advances N instances in numpy arrays
+    (`opsgym.envs.anomaly_detection.vector`); instance i reset with seed s + i follows
+    this env reset with seed s + i bit for bit.
+
     ## Version History
 
     * v0: Initial release.

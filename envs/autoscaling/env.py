@@ -212,6 +212,14 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
     >>> observation.shape
     (26,)
 
+    ## Vector Environment
+
+    `gym.make_vec("opsgym/Autoscaling-v0", num_envs=N,
+    vectorization_mode="vector_entry_point")` advances N instances in numpy arrays
+    (`opsgym.envs.autoscaling.vector`); instance i reset with seed s + i follows this env
+    reset with seed s + i to rounding (numpy's exp and log are not the standard
+    library's: rewards agree to a relative 1e-9).
+
     ## Version History
 
     * v0: Initial release. `drift_ramp`, `attack` and `utc_offset_hours` added later;

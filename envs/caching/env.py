@@ -145,6 +145,14 @@ class CachingEnv(gym.Env[np.ndarray, int]):
     >>> observation.shape
     (35,)
 
+    ## Vector Environment
+
+    None native: between two decisions the cache serves a number of requests that
+    differs from instance to instance (its hits and the misses that fit), over
+    per-object records of a catalog that grows with the stream, so a batch would advance
+    at the pace of its longest run. `gym.make_vec(..., vectorization_mode="sync")` or
+    `"async"` runs N instances.
+
     ## Version History
 
     * v0: Initial release. `drift_ramp` and the `"flood"` workload added later; the

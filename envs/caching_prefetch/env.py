@@ -138,6 +138,12 @@ class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
     >>> observation.shape
     (20,)
 
+    ## Vector Environment
+
+    None native: each instance's state is an ordered (LRU) cache and a table of
+    observed successors that grows with the objects it meets, neither a fixed-shape
+    array. `gym.make_vec(..., vectorization_mode="sync")` or `"async"` runs N instances.
+
     ## Version History
 
     * v0: Initial release. Markov successors are now drawn when first needed: same

@@ -138,6 +138,13 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
     >>> observation.shape
     (12,)
 
+    ## Vector Environment
+
+    `gym.make_vec("opsgym/ConfigTuning-v0", num_envs=N,
+    vectorization_mode="vector_entry_point")` advances N instances in numpy arrays
+    (`opsgym.envs.config_tuning.vector`); instance i reset with seed s + i follows this
+    env reset with seed s + i bit for bit.
+
     ## Version History
 
     * v0: Initial release. `drift_ramp` added later; its default keeps the dynamics.

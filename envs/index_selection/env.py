@@ -131,9 +131,13 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
     >>> observation.shape
     (44,)
 
-    The native vector env (`gym.make_vec(..., vectorization_mode="vector_entry_point")`,
-    see `opsgym.envs.index_selection.vector`) supports the cost-model backend only: the
-    SQLite planner is one connection whose indexes are set per query.
+    ## Vector Environment
+
+    `gym.make_vec("opsgym/IndexSelection-v0", num_envs=N,
+    vectorization_mode="vector_entry_point")` advances N instances in numpy arrays
+    (`opsgym.envs.index_selection.vector`), with the cost-model backend only (the SQLite
+    planner is one connection whose indexes are set per query). It follows this env in
+    distribution: the windows' query counts of all instances come from one generator.
 
     ## Version History
 

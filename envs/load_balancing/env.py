@@ -122,6 +122,13 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
     >>> observation.shape
     (21,)
 
+    ## Vector Environment
+
+    `gym.make_vec("opsgym/LoadBalancing-v0", num_envs=N,
+    vectorization_mode="vector_entry_point")` advances N instances in numpy arrays
+    (`opsgym.envs.load_balancing.vector`); instance i reset with seed s + i follows this
+    env reset with seed s + i bit for bit.
+
     ## Version History
 
     * v0: Initial release. `drift_ramp` added later; its default keeps the dynamics.

@@ -129,6 +129,13 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
     >>> observation.shape
     (16,)
 
+    ## Vector Environment
+
+    `gym.make_vec("opsgym/ServiceRouting-v0", num_envs=N,
+    vectorization_mode="vector_entry_point")` advances N instances in numpy arrays
+    (`opsgym.envs.service_routing.vector`); instance i reset with seed s + i follows this
+    env reset with seed s + i bit for bit.
+
     ## Version History
 
     * v0: Initial release. `drift_ramp` added later; its default keeps the dynamics.
