@@ -264,7 +264,11 @@ register_scenario(
 # Resource allocation
 # ----------------------------------------------------------------------------------------
 
-_register("opsgym/ResourceAllocation-v0", "opsgym.envs.resource_allocation:ResourceAllocationEnv")
+_register(
+    "opsgym/ResourceAllocation-v0",
+    "opsgym.envs.resource_allocation:ResourceAllocationEnv",
+    vector_entry_point="opsgym.envs.resource_allocation.vector:ResourceAllocationVectorEnv",
+)
 register_scenario(
     "opsgym/ResourceAllocation-v0",
     "high-load",

@@ -10,6 +10,9 @@ four methods on rows (instance indices):
 - ``_observations()``: the observation of every instance;
 - ``_episode_metrics(rows)``: the episode metrics of ``rows``, as arrays over ``rows``.
 
+A subclass whose episodes can terminate overrides ``_terminated(rows)``, and one whose
+single env gives an info at reset overrides ``_reset_infos(rows)``.
+
 Autoreset follows Gymnasium's next-step mode: the step after an instance's episode
 ends resets it and returns its first observation with reward 0, no info and no end.
 """
@@ -67,7 +70,8 @@ class BatchedVectorEnv(VectorEnv):
                 self.generators[i], _ = seeding.np_random(instance_seed)
         self._reset_rows(self._all_rows)
         self._autoreset[:] = False
-        return self._observations(), {}
+        infos = self._reset_infos(self._all_rows)
+        return self._observations(), batch.masked_info(infos, self._all_rows, self.num_envs)
 
     def step(
         self, actions: np.ndarray
@@ -75,22 +79,31 @@ class BatchedVectorEnv(VectorEnv):
         count = self.num_envs
         actions = batch.action_indices(actions, count, int(self.single_action_space.n))
         rows = self._all_rows
+        reset_infos: dict[str, Any] = {}
         if self._autoreset.any():
-            self._reset_rows(np.flatnonzero(self._autoreset))
+            resetting = np.flatnonzero(self._autoreset)
+            self._reset_rows(resetting)
+            reset_infos = self._reset_infos(resetting)
             rows = np.flatnonzero(~self._autoreset)
         if rows.size:
             rewards, truncated_rows, infos = self._step_rows(rows, actions[rows])
+            terminated_rows = self._terminated(rows)
         else:  # every instance resets this step
             rewards, truncated_rows, infos = np.zeros(0), np.zeros(0, dtype=bool), {}
+            terminated_rows = truncated_rows
         rewards = batch.scatter(np.asarray(rewards, dtype=np.float64), rows, count)
+        terminated = batch.scatter(terminated_rows, rows, count, fill=False)
         truncated = batch.scatter(truncated_rows, rows, count, fill=False)
         info = batch.masked_info(infos, rows, count)
-        if truncated.any():
-            ended = np.flatnonzero(truncated)
-            info["episode_metrics"] = batch.masked_info(self._episode_metrics(ended), ended, count)
-            info["_episode_metrics"] = truncated
-        self._autoreset = truncated
-        terminated = np.zeros(count, dtype=bool)
+        if reset_infos:
+            batch.add_info(info, reset_infos, resetting, count)
+        ended = terminated | truncated
+        if ended.any():
+            ending = np.flatnonzero(ended)
+            metrics = self._episode_metrics(ending)
+            info["episode_metrics"] = batch.masked_info(metrics, ending, count)
+            info["_episode_metrics"] = ended
+        self._autoreset = ended
         return self._observations(), rewards, terminated, truncated, info
 
     def _index(self, rows: np.ndarray) -> np.ndarray | slice:
@@ -106,6 +119,14 @@ class BatchedVectorEnv(VectorEnv):
         self, rows: np.ndarray, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
         raise NotImplementedError
+
+    def _terminated(self, rows: np.ndarray) -> np.ndarray:
+        """Whether the episodes of ``rows`` have just terminated (never, by default)."""
+        return np.zeros(rows.size, dtype=bool)
+
+    def _reset_infos(self, rows: np.ndarray) -> dict[str, Any]:
+        """The infos of ``rows`` just reset, as arrays over ``rows`` (none by default)."""
+        return {}
 
     def _observations(self) -> np.ndarray:
         raise NotImplementedError

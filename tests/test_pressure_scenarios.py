@@ -187,7 +187,10 @@ def test_gradual_index_popularity_moves_linearly_towards_the_new_phase():
 def test_the_job_mix_shifts_to_the_configured_long_share_at_the_same_load(ramp):
     count, start, after, p = 12_000, 4000, 0.5, 0.3
     jobs = workloads.SyntheticJobs(
-        np.random.default_rng(0), count, p, 2, mix_shift=(start, ramp, after)
+        workloads.draw_uniforms(np.random.default_rng(0), count, 2),
+        p,
+        2,
+        mix_shift=(start, ramp, after),
     ).columns()
     long = np.array(jobs.durations) >= workloads.LONG_DURATION[0]
     gaps = np.diff(jobs.arrivals)

@@ -239,7 +239,7 @@ def test_synthetic_workload_matches_the_paper_and_the_load():
     rng = np.random.default_rng(0)
     load = 0.8
     p = workloads.arrival_probability(load, (10, 10))
-    jobs = workloads.SyntheticJobs(rng, 50_000, p, 2).columns()
+    jobs = workloads.SyntheticJobs(workloads.draw_uniforms(rng, 50_000, 2), p, 2).columns()
     durations = np.array(jobs.durations)
     demands = np.array(jobs.demands).reshape(-1, 2)
     assert set(durations.tolist()) == set(range(1, 4)) | set(range(10, 16))
@@ -254,14 +254,16 @@ def test_synthetic_workload_matches_the_paper_and_the_load():
     offered = rate * np.mean(durations[:, None] * demands, axis=0) / 10
     assert offered == pytest.approx([load, load], rel=0.03)
     assert workloads.arrival_probability(workloads.max_load((10, 10)), (10, 10)) == 1.0
-    every_step = workloads.SyntheticJobs(rng, 10, 1.0, 2).columns()
+    every_step = workloads.SyntheticJobs(workloads.draw_uniforms(rng, 10, 2), 1.0, 2).columns()
     assert every_step.arrivals == list(range(10))
     assert workloads.max_load((10, 10)) == pytest.approx(4.5 * 4.1 / 10)
 
 
 def test_a_surge_raises_the_arrival_rate_of_the_middle_third_only():
     p, surge = workloads.arrival_probability(0.5, (10, 10)), workloads.max_load((10, 10))
-    jobs = workloads.SyntheticJobs(np.random.default_rng(1), 30_000, p, 2, 1.0).columns()
+    jobs = workloads.SyntheticJobs(
+        workloads.draw_uniforms(np.random.default_rng(1), 30_000, 2), p, 2, 1.0
+    ).columns()
     gaps = np.diff(jobs.arrivals)  # gaps[k - 1] is job k's gap
     assert np.all(gaps[9_999:19_999] == 1)  # p = 1 during the surge
     assert np.mean(gaps[:9_999]) == pytest.approx(1 / p, rel=0.03)

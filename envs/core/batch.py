@@ -64,6 +64,21 @@ def masked_info(values: dict, rows: np.ndarray, count: int) -> dict:
     return info
 
 
+def add_info(info: dict, values: dict, rows: np.ndarray, count: int) -> None:
+    """Add the values of ``rows`` to the vector ``info`` of other instances, in place."""
+    for key, value in values.items():
+        if key not in info:
+            info.update(masked_info({key: value}, rows, count))
+            continue
+        if isinstance(value, dict):
+            add_info(info[key], value, rows, count)
+        else:
+            info[key][rows] = value
+        mask = info["_" + key].copy()  # masks may be shared between keys
+        mask[rows] = True
+        info["_" + key] = mask
+
+
 class FcfsQueues:
     """``servers`` FCFS queues in each of ``instances`` instances, as numpy arrays.
 

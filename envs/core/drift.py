@@ -45,6 +45,11 @@ def mix(rng: np.random.Generator, old: np.ndarray, new: np.ndarray, fraction) ->
     return np.where(take_new, new, old)
 
 
-def interpolate(old: float, new: float, fraction: float) -> float:
-    """The value ``fraction`` of the way from ``old`` to ``new``; exactly ``new`` at 1."""
-    return new if fraction >= 1.0 else old + fraction * (new - old)
+def interpolate(old: float, new: float, fraction):
+    """The value ``fraction`` of the way from ``old`` to ``new``; exactly ``new`` at 1.
+
+    ``fraction`` is a number or an array (then so is the value).
+    """
+    if isinstance(fraction, (int, float)):
+        return new if fraction >= 1.0 else old + fraction * (new - old)
+    return np.where(fraction >= 1.0, new, old + fraction * (new - old))

@@ -206,30 +206,43 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
         self.observation_space = spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
         self._ended = True
 
-    def _mix_shift(self, rng: np.random.Generator) -> tuple[int, int, float] | None:
-        """The episode's job-mix drift: its first job, its ramp and the new long share."""
+    def draw_episode(self, rng: np.random.Generator) -> tuple[int, np.ndarray | None]:
+        """An episode's random draws, in the order ``reset`` makes them.
+
+        Returns:
+            For the synthetic workload, the first job of the job-mix drift (-1 without
+            one) and the jobs' uniform numbers; for a trace, the window's first job and
+            None.
+        """
+        if self.workload == "trace":
+            return int(rng.integers(max(1, len(self._trace) - self.n_jobs + 1))), None
+        start = drift_start(rng, self.n_jobs) if self.drift == "mix" else -1
+        return start, workloads.draw_uniforms(rng, self.n_jobs, self.n_resources)
+
+    def mix_shift(self, start):
+        """The job-mix drift from its first job ``start`` (one, or one per episode):
+        ``(start, ramp, long share)``, or None without drift."""
         if self.drift == "none":
             return None
-        return drift_start(rng, self.n_jobs), self.drift_ramp, self.long_fraction_after
+        return start, self.drift_ramp, self.long_fraction_after
+
+    def episode_jobs(self, start: int, uniforms: np.ndarray | None):
+        """The jobs of the episode drawn by :meth:`draw_episode`."""
+        if uniforms is None:
+            return workloads.window(self._trace, start, self.n_jobs)
+        return workloads.SyntheticJobs(
+            uniforms,
+            self.arrival_probability,
+            self.n_resources,
+            self.surge_probability,
+            self.mix_shift(start),
+        )
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
-        rng = self.np_random
-        if self.workload == "synthetic":
-            jobs = workloads.SyntheticJobs(
-                rng,
-                self.n_jobs,
-                self.arrival_probability,
-                self.n_resources,
-                self.surge_probability,
-                self._mix_shift(rng),
-            )
-        else:
-            start = int(rng.integers(max(1, len(self._trace) - self.n_jobs + 1)))
-            jobs = workloads.window(self._trace, start, self.n_jobs)
-        self.simulator.reset(jobs)
+        self.simulator.reset(self.episode_jobs(*self.draw_episode(self.np_random)))
         self._job_features.clear()
         self._ended = False
         return self._observation(), self._info(False)

@@ -58,6 +58,11 @@ def max_load(capacities: Sequence[int]) -> float:
     return mean_demand(len(capacities)) * mean_duration() / min(capacities)
 
 
+def draw_uniforms(rng: np.random.Generator, count: int, n_resources: int) -> np.ndarray:
+    """The uniform numbers of ``count`` synthetic jobs: a (count, 3 + R) array."""
+    return rng.random(count * (3 + n_resources)).reshape(count, 3 + n_resources)
+
+
 class SyntheticJobs:
     """The synthetic workload, drawn lazily: its uniforms at once, each job when asked.
 
@@ -65,11 +70,12 @@ class SyntheticJobs:
     on {1, 2, ...}, by inversion: ``1 + floor(log(1 - u) / log(1 - p))``), its duration
     (an index into :data:`DURATION_TABLE`), its dominant resource and that demand (one
     index into the R x 6 pairs), and each other demand. Drawing one block of uniforms
-    at reset and building jobs as they arrive keeps ``reset`` cheap.
+    at reset and building jobs as they arrive keeps ``reset`` cheap;
+    :func:`synthetic_columns` builds every job of many episodes at once, the same jobs.
 
     Args:
-        rng: the episode's generator.
-        count: the number of jobs; the first arrives at step 0.
+        uniforms: the episode's uniform numbers, from :func:`draw_uniforms`; their
+            number sets the number of jobs (the first arrives at step 0).
         probability: the Bernoulli arrival probability p per step, in (0, 1].
         n_resources: R.
         surge_probability: if given, the middle third of the jobs (from job count // 3
@@ -82,17 +88,16 @@ class SyntheticJobs:
 
     def __init__(
         self,
-        rng: np.random.Generator,
-        count: int,
+        uniforms: np.ndarray,
         probability: float,
         n_resources: int,
         surge_probability: float | None = None,
         mix_shift: tuple[int, int, float] | None = None,
     ) -> None:
-        self.count = count
         self.n_resources = n_resources
         self.width = 3 + n_resources
-        self.uniforms = rng.random(count * self.width).tolist()
+        self.count = count = uniforms.size // self.width
+        self.uniforms = uniforms.ravel().tolist()
         self.log_stay = _log_stay(probability)
         self.surge = (count // 3, 2 * count // 3) if surge_probability is not None else (0, 0)
         self.probability = probability
@@ -156,6 +161,68 @@ class SyntheticJobs:
         return interpolate(LONG_FRACTION, after, float(ramp_fraction(k, start, ramp)))
 
 
+def synthetic_columns(
+    uniforms: np.ndarray,
+    probability: float,
+    surge_probability: float | None = None,
+    mix_shift: tuple[np.ndarray, int, float] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every job of several episodes at once: :class:`SyntheticJobs`' jobs, as arrays.
+
+    The same operations on the same numbers, so the same jobs bit for bit (the
+    logarithms of the gaps come from :func:`math.log1p`, as there, not numpy's).
+
+    Args:
+        uniforms: (episodes, count, 3 + R) numbers, each episode's from
+            :func:`draw_uniforms`.
+        probability: the Bernoulli arrival probability p per step, in (0, 1].
+        surge_probability: as for :class:`SyntheticJobs`.
+        mix_shift: as for :class:`SyntheticJobs`, with one first job per episode.
+
+    Returns:
+        Each job's arrival [step] and duration [steps], (episodes, count) arrays, and its
+        demands [units], an (episodes, count, R) array, all int64.
+    """
+    episodes, count, width = uniforms.shape
+    n_resources = width - 3
+    surging = np.zeros(count, dtype=bool)
+    if surge_probability is not None:
+        surging[count // 3 : 2 * count // 3] = True
+    log_stay = np.where(surging, _log_stay(surge_probability or 1.0), _log_stay(probability))
+    log_stay = np.repeat(log_stay[None, :], episodes, axis=0)
+    long_fractions = np.full((episodes, count), LONG_FRACTION)
+    if mix_shift is not None:
+        starts, ramp, after = mix_shift
+        fractions = ramp_fraction(np.arange(count)[None, :], np.asarray(starts)[:, None], ramp)
+        long_fractions = interpolate(LONG_FRACTION, after, fractions)
+    shifted = long_fractions != LONG_FRACTION
+    if shifted.any():
+        probabilities = np.where(surging, surge_probability or probability, probability)
+        scale = mean_duration() / mean_duration(long_fractions[shifted])
+        stay = np.minimum(1.0, np.broadcast_to(probabilities, shifted.shape)[shifted] * scale)
+        log_stay[shifted] = [_log_stay(p) for p in stay.tolist()]
+    logs = [math.log1p(-u) for u in uniforms[:, :, 0].ravel().tolist()]
+    # with p = 1 the quotient is 0 (log_stay is -inf): a job every step
+    gaps = 1 + (np.reshape(logs, (episodes, count)) / log_stay).astype(np.int64)
+    gaps[:, 0] = 0
+    arrivals = np.cumsum(gaps, axis=1)
+
+    table = np.array(DURATION_TABLE)
+    durations = table[(uniforms[:, :, 1] * len(table)).astype(np.int64)]
+    if shifted.any():
+        durations[shifted] = _durations(uniforms[:, :, 1][shifted], long_fractions[shifted])
+
+    low, high = DOMINANT_DEMAND
+    choices = high - low + 1
+    dominant, extra = np.divmod(
+        (uniforms[:, :, 2] * n_resources * choices).astype(np.int64), choices
+    )
+    other_low, other_high = OTHER_DEMAND
+    demands = other_low + (uniforms[:, :, 3:] * (other_high - other_low + 1)).astype(np.int64)
+    np.put_along_axis(demands, dominant[..., None], (low + extra)[..., None], axis=2)
+    return arrivals, durations, demands
+
+
 def _duration(uniform: float, long_fraction: float) -> int:
     """A duration [steps], long with probability ``long_fraction``, each range uniform."""
     short_fraction = 1.0 - long_fraction
@@ -164,6 +231,21 @@ def _duration(uniform: float, long_fraction: float) -> int:
         return low + int(uniform / short_fraction * (high - low + 1))
     low, high = LONG_DURATION
     return low + min(high - low, int((uniform - short_fraction) / long_fraction * (high - low + 1)))
+
+
+def _durations(uniforms: np.ndarray, long_fractions: np.ndarray) -> np.ndarray:
+    """:func:`_duration` of each uniform number and long share."""
+    short_fractions = 1.0 - long_fractions
+    short = uniforms < short_fractions
+    durations = np.empty(uniforms.shape, dtype=np.int64)
+    low, high = SHORT_DURATION
+    durations[short] = low + (uniforms[short] / short_fractions[short] * (high - low + 1)).astype(
+        np.int64
+    )
+    low, high = LONG_DURATION
+    over = (uniforms[~short] - short_fractions[~short]) / long_fractions[~short]
+    durations[~short] = low + np.minimum(high - low, (over * (high - low + 1)).astype(np.int64))
+    return durations
 
 
 def _log_stay(probability: float) -> float:

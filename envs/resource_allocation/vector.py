@@ -1,0 +1,348 @@
+"""N clusters advanced together with numpy batch operations.
+
+The dynamics are those of
+:class:`~opsgym.envs.resource_allocation.env.ResourceAllocationEnv`, operation for
+operation: instance i of a vector env reset with seed s + i follows exactly the
+trajectory of the single env reset with seed s + i under the same actions. Each instance
+draws its episode at reset from its own generator with the single env's
+:meth:`~opsgym.envs.resource_allocation.env.ResourceAllocationEnv.draw_episode`; the
+synthetic jobs of all instances reset together are then built at once by
+:func:`~opsgym.envs.resource_allocation.workloads.synthetic_columns`.
+
+An episode's jobs are a fixed sequence, so every per-job value is an array of
+``(instances, jobs)``, and the waiting queue needs no list: jobs start only from the
+visible slots, so the waiting jobs past the slots are always the consecutive jobs from
+``backlog_start`` to the next to arrive. The running jobs sit in placement order in a
+``(instances, C)`` array that doubles when full; the sums of 1 / duration and of
+slowdowns are updated one finishing job at a time, in that order, so that they round
+as the single env's do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from opsgym.envs.resource_allocation import workloads
+from opsgym.envs.resource_allocation.env import ResourceAllocationEnv
+from opsgym.envs.vector import BatchedVectorEnv
+
+NEVER = np.iinfo(np.int64).max // 4  # [step] the arrival or completion of no job
+
+
+class ResourceAllocationVectorEnv(BatchedVectorEnv):
+    """``num_envs`` instances of opsgym/ResourceAllocation-v0 in numpy arrays.
+
+    Batches every argument of the single env (the synthetic workload with `surge_load`
+    and `drift="mix"`, and `workload="trace"`) and refuses none. Takes the single env's
+    keyword arguments. ``info`` holds the single env's per-step values as arrays
+    (``action_mask`` as ``(num_envs, n_slots + 1)`` booleans, ``utilization`` as
+    ``(num_envs, R)`` floats where ``SyncVectorEnv`` gives an object array of lists),
+    with the ``_``-prefixed masks of ``SyncVectorEnv``; the instances reset by autoreset
+    report their reset info, as there, and those whose episode ended
+    ``info["episode_metrics"]``.
+    """
+
+    single_env_class = ResourceAllocationEnv
+
+    def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
+        super().__init__(num_envs, **kwargs)
+        config = self.config
+        self.n_jobs = jobs = config.n_jobs
+        if config.workload == "trace":  # a trace shorter than n_jobs gives shorter episodes
+            self.n_jobs = jobs = len(config.episode_jobs(0, None))
+        r, h, m = config.n_resources, config.horizon, config.n_slots
+        self.capacities = np.array(config.capacities, dtype=np.int64)
+        # per job; column `jobs` stands for an empty slot: it never arrives nor fits
+        self.arrival = np.full((num_envs, jobs + 1), NEVER, dtype=np.int64)
+        self.duration = np.ones((num_envs, jobs), dtype=np.int64)
+        self.inverse_duration = np.ones((num_envs, jobs))
+        self.demand = np.zeros((num_envs, jobs + 1, r), dtype=np.int64)
+        self.demand[:, jobs] = self.capacities + 1
+        self.features = np.zeros((num_envs, jobs + 1, r + 1))  # demands / capacity, d / H
+        self.completion = np.zeros((num_envs, jobs), dtype=np.int64)
+        # the waiting jobs: the visible slots, then jobs backlog_start .. next_arrival - 1
+        self.slot_job = np.full((num_envs, m), jobs, dtype=np.int64)
+        self.n_visible = np.zeros(num_envs, dtype=np.int64)
+        self.backlog_start = np.zeros(num_envs, dtype=np.int64)
+        self.next_arrival = np.zeros(num_envs, dtype=np.int64)
+        # the running jobs in placement order, and their completions
+        self.running = np.zeros((num_envs, 1), dtype=np.int64)
+        self.running_completion = np.full((num_envs, 1), NEVER, dtype=np.int64)
+        self.n_running = np.zeros(num_envs, dtype=np.int64)
+        self.finished = np.zeros((num_envs, jobs), dtype=np.int64)  # in finishing order
+        self.n_finished = np.zeros(num_envs, dtype=np.int64)
+        self.occupancy = np.zeros((num_envs, r, h), dtype=np.int64)
+        self.busy_units = np.zeros((num_envs, r), dtype=np.int64)
+        self.now = np.zeros(num_envs, dtype=np.int64)
+        self.last_arrival = np.zeros(num_envs, dtype=np.int64)
+        self.in_system_weight = np.zeros(num_envs)
+        self.total_slowdown = np.zeros(num_envs)
+        self.total_completion_time = np.zeros(num_envs, dtype=np.int64)
+        self.masks = np.ones((num_envs, m + 1), dtype=bool)
+        self._slots = np.arange(m)
+        self._steps = np.arange(h)
+
+    # ------------------------------------------------------------------------------------
+    # Episodes
+    # ------------------------------------------------------------------------------------
+
+    def _reset_rows(self, rows: np.ndarray) -> None:
+        config = self.config
+        starts, uniforms = [], []
+        for i in rows.tolist():
+            start, numbers = config.draw_episode(self.generators[i])
+            starts.append(start)
+            uniforms.append(numbers)
+        if config.workload == "synthetic":
+            arrivals, durations, demands = workloads.synthetic_columns(
+                np.stack(uniforms),
+                config.arrival_probability,
+                config.surge_probability,
+                config.mix_shift(np.array(starts)),
+            )
+        else:
+            episodes = [config.episode_jobs(start, None) for start in starts]
+            arrivals = np.array([jobs.arrivals for jobs in episodes])
+            durations = np.array([jobs.durations for jobs in episodes])
+            demands = np.array([jobs.demands for jobs in episodes])
+        jobs, horizon = self.n_jobs, config.horizon
+        demands = demands.reshape(rows.size, jobs, config.n_resources)
+        self.arrival[rows, :jobs] = arrivals
+        self.duration[rows] = durations
+        self.inverse_duration[rows] = 1.0 / durations
+        self.demand[rows, :jobs] = demands
+        self.features[rows, :jobs, :-1] = demands / self.capacities
+        self.features[rows, :jobs, -1] = durations / horizon
+        self.slot_job[rows] = jobs
+        for values in (self.n_visible, self.backlog_start, self.next_arrival, self.n_running):
+            values[rows] = 0
+        self.running_completion[rows] = NEVER
+        self.n_finished[rows] = 0
+        self.occupancy[rows] = 0
+        self.busy_units[rows] = 0
+        self.now[rows] = 0
+        self.last_arrival[rows] = 0
+        self.in_system_weight[rows] = 0.0
+        self.total_slowdown[rows] = 0.0
+        self.total_completion_time[rows] = 0
+        self._admit_arrivals(rows)
+        self._update_masks(rows)
+
+    def _reset_infos(self, rows: np.ndarray) -> dict[str, Any]:
+        return self._infos(rows, np.zeros(rows.size, dtype=bool))
+
+    def _terminated(self, rows: np.ndarray) -> np.ndarray:
+        return self.n_finished[rows] == self.n_jobs
+
+    # ------------------------------------------------------------------------------------
+    # Steps
+    # ------------------------------------------------------------------------------------
+
+    def _step_rows(
+        self, rows: np.ndarray, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+        n_slots = self.config.n_slots
+        placing = self.masks[rows, actions] & (actions < n_slots)
+        rewards = np.zeros(rows.size)
+        if placing.any():
+            self._place(rows[placing], actions[placing])
+        advancing = ~placing
+        if advancing.any():
+            moving = rows[advancing]
+            rewards[advancing] = -self.in_system_weight[moving]
+            self._advance(moving)
+        self._update_masks(rows)
+        now = self.now[rows]
+        truncated = (
+            (self.n_finished[rows] < self.n_jobs)
+            & (self.next_arrival[rows] == self.n_jobs)
+            & (now >= self.last_arrival[rows] + self.config.time_limit)
+        )
+        return rewards, truncated, self._infos(rows, advancing & (actions < n_slots))
+
+    def _place(self, rows: np.ndarray, slots: np.ndarray) -> None:
+        """Start the job in slot ``slots`` of each of ``rows`` now (each fits)."""
+        jobs = self.slot_job[rows, slots]
+        durations = self.duration[rows, jobs]
+        held = (self._steps < durations[:, None])[:, None, :]
+        self.occupancy[rows] += self.demand[rows, jobs][:, :, None] * held
+        completions = self.now[rows] + durations
+        self.completion[rows, jobs] = completions
+        count = self.n_running[rows]
+        if count.max() == self.running.shape[1]:
+            self._grow_running()
+        self.running[rows, count] = jobs
+        self.running_completion[rows, count] = completions
+        self.n_running[rows] = count + 1
+        # the slots after the started one move up; the first backlog job, if any, fills
+        # the last slot
+        shift = np.minimum(self._slots + (self._slots >= slots[:, None]), len(self._slots) - 1)
+        moved = np.take_along_axis(self.slot_job[rows], shift, axis=1)
+        backlog = self.backlog_start[rows] < self.next_arrival[rows]
+        moved[:, -1] = np.where(backlog, self.backlog_start[rows], self.n_jobs)
+        self.slot_job[rows] = moved
+        self.backlog_start[rows] += backlog
+        self.n_visible[rows] -= ~backlog
+
+    def _grow_running(self) -> None:
+        width = self.running.shape[1]
+        self.running = np.concatenate([self.running, np.zeros_like(self.running)], axis=1)
+        self.running_completion = np.concatenate(
+            [self.running_completion, np.full((self.num_envs, width), NEVER)], axis=1
+        )
+
+    def _advance(self, rows: np.ndarray) -> None:
+        """Move the clocks of ``rows`` one step: finish jobs, shift the grid, admit."""
+        index = self._index(rows)
+        occupancy = self.occupancy[index]
+        self.busy_units[index] += occupancy[:, :, 0]
+        occupancy[:, :, :-1] = occupancy[:, :, 1:]
+        occupancy[:, :, -1] = 0
+        if not isinstance(index, slice):
+            self.occupancy[rows] = occupancy
+        self.now[rows] += 1
+        now = self.now[rows]
+        finishing = self.running_completion[rows] <= now[:, None]
+        ending = finishing.any(axis=1)
+        if ending.any():
+            self._finish(rows[ending], finishing[ending])
+            # drop the rounding residue of the sum when the system empties
+            empty = ending & (self.n_running[rows] == 0) & (self.n_visible[rows] == 0)
+            self.in_system_weight[rows[empty]] = 0.0
+        self._admit_arrivals(rows)
+
+    def _finish(self, rows: np.ndarray, finishing: np.ndarray) -> None:
+        """Finish the running jobs marked in ``finishing``, in placement order."""
+        which, columns = np.nonzero(finishing)  # by row, then in placement order
+        counts = finishing.sum(axis=1)
+        order = np.arange(which.size) - (np.cumsum(counts) - counts)[which]
+        instances = rows[which]
+        jobs = self.running[instances, columns]
+        for k in range(int(counts.max())):
+            at = order == k
+            i, j = instances[at], jobs[at]
+            arrival, completion = self.arrival[i, j], self.completion[i, j]
+            self.in_system_weight[i] -= self.inverse_duration[i, j]
+            self.total_slowdown[i] += (completion - arrival) / self.duration[i, j]
+            self.total_completion_time[i] += completion - arrival
+            self.finished[i, self.n_finished[i]] = j
+            self.n_finished[i] += 1
+        # the jobs still running move up, in their order
+        positions = np.arange(finishing.shape[1])
+        still = ~finishing & (positions < self.n_running[rows][:, None])
+        moved = np.argsort(~still, axis=1, kind="stable")
+        remaining = still.sum(axis=1)
+        self.running[rows] = np.take_along_axis(self.running[rows], moved, axis=1)
+        completions = np.take_along_axis(self.running_completion[rows], moved, axis=1)
+        self.running_completion[rows] = np.where(positions < remaining[:, None], completions, NEVER)
+        self.n_running[rows] = remaining
+
+    def _admit_arrivals(self, rows: np.ndarray) -> None:
+        """Admit, one at a time, the jobs of ``rows`` that have arrived by now."""
+        n_slots = len(self._slots)
+        while rows.size:
+            following = self.next_arrival[rows]
+            due = self.arrival[rows, following] <= self.now[rows]
+            rows, jobs = rows[due], following[due]
+            if not rows.size:
+                return
+            self.in_system_weight[rows] += self.inverse_duration[rows, jobs]
+            self.last_arrival[rows] = self.now[rows]
+            self.next_arrival[rows] = jobs + 1
+            shown = self.n_visible[rows] < n_slots
+            seen, jobs = rows[shown], jobs[shown]
+            self.slot_job[seen, self.n_visible[seen]] = jobs
+            self.n_visible[seen] += 1
+            self.backlog_start[seen] = jobs + 1
+
+    def _update_masks(self, rows: np.ndarray) -> None:
+        """The valid actions of ``rows``: slots holding a job that fits now, and advancing."""
+        index = self._index(rows)
+        free = self.capacities - self.occupancy[index, :, 0]
+        demands = self.demand[rows[:, None], self.slot_job[index]]
+        self.masks[index, :-1] = (demands <= free[:, None, :]).all(axis=2)
+
+    # ------------------------------------------------------------------------------------
+    # What the agent sees
+    # ------------------------------------------------------------------------------------
+
+    def _infos(self, rows: np.ndarray, invalid: np.ndarray) -> dict[str, Any]:
+        finished = self.n_finished[rows]
+        some = np.maximum(finished, 1)
+        now = self.now[rows]
+        utilization = self.busy_units[rows] / (self.capacities * np.maximum(now, 1)[:, None])
+        return {
+            "action_mask": self.masks[rows],
+            "invalid_action": invalid,
+            "time": now,
+            "jobs_waiting": self.n_visible[rows]
+            + self.next_arrival[rows]
+            - self.backlog_start[rows],
+            "jobs_finished": finished,
+            "mean_slowdown": np.where(finished > 0, self.total_slowdown[rows] / some, 0.0),
+            "mean_completion_time": np.where(
+                finished > 0, self.total_completion_time[rows] / some, 0.0
+            ),
+            "utilization": np.where(now[:, None] > 0, utilization, 0.0),
+        }
+
+    def _observations(self) -> np.ndarray:
+        config = self.config
+        count, horizon = self.num_envs, config.horizon
+        grid = self.occupancy / self.capacities[:, None]
+        rows = self._all_rows[:, None]
+        waits = self.now[:, None] - self.arrival[rows, self.slot_job]
+        waits = np.where(self.slot_job < self.n_jobs, waits / (waits + horizon), 0.0)
+        slots = np.concatenate([self.features[rows, self.slot_job], waits[:, :, None]], axis=2)
+        backlog = np.minimum(self.next_arrival - self.backlog_start, config.backlog_size)
+        since = self.now - self.last_arrival
+        return np.concatenate(
+            [
+                grid.reshape(count, -1),
+                slots.reshape(count, -1),
+                (backlog / config.backlog_size)[:, None],
+                (since / (since + horizon))[:, None],
+            ],
+            axis=1,
+        ).astype(np.float32)
+
+    def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        # every job has arrived; the single env lists them finished (in finishing order),
+        # running (in placement order), then waiting (in arrival order)
+        jobs = self.n_jobs
+        count = rows.size
+        keys = np.tile(2 * jobs + np.arange(jobs), (count, 1))
+        which, position = np.nonzero(np.arange(jobs) < self.n_finished[rows][:, None])
+        keys[which, self.finished[rows[which], position]] = position
+        running = np.arange(self.running.shape[1]) < self.n_running[rows][:, None]
+        which, position = np.nonzero(running)
+        keys[which, self.running[rows[which], position]] = jobs + position
+        order = np.argsort(keys, axis=1)
+        arrival = np.take_along_axis(self.arrival[rows, :jobs], order, axis=1)
+        duration = np.take_along_axis(self.duration[rows], order, axis=1)
+        ended = np.where(
+            np.take_along_axis(keys, order, axis=1) < jobs,
+            np.take_along_axis(self.completion[rows], order, axis=1),
+            self.now[rows][:, None],
+        )
+        slowdowns = (ended - arrival) / duration
+        completion = (ended - arrival).astype(np.float64)
+        now = self.now[rows]
+        utilization = self.busy_units[rows] / (self.capacities * np.maximum(now, 1)[:, None])
+        utilization = np.where(now[:, None] > 0, utilization, 0.0)
+        p50, p95 = np.percentile(slowdowns, [50, 95], axis=1)
+        metrics = {
+            "mean_slowdown": slowdowns.mean(axis=1),
+            "p50_slowdown": p50,
+            "p95_slowdown": p95,
+            "max_slowdown": slowdowns.max(axis=1),
+            "mean_completion_time": completion.mean(axis=1),
+            "p95_completion_time": np.percentile(completion, 95, axis=1),
+            "mean_utilization": np.array([sum(row) / len(row) for row in utilization.tolist()]),
+        }
+        for r in range(self.config.n_resources):
+            metrics[f"utilization_{r}"] = utilization[:, r]
+        metrics["unfinished_jobs"] = (jobs - self.n_finished[rows]).astype(np.float64)
+        return metrics
