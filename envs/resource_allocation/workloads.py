@@ -201,7 +201,7 @@ def synthetic_columns(
         scale = mean_duration() / mean_duration(long_fractions[shifted])
         stay = np.minimum(1.0, np.broadcast_to(probabilities, shifted.shape)[shifted] * scale)
         log_stay[shifted] = [_log_stay(p) for p in stay.tolist()]
-    logs = [math.log1p(-u) for u in uniforms[:, :, 0].ravel().tolist()]
+    logs = list(map(math.log1p, (-uniforms[:, :, 0]).ravel().tolist()))
     # with p = 1 the quotient is 0 (log_stay is -inf): a job every step
     gaps = 1 + (np.reshape(logs, (episodes, count)) / log_stay).astype(np.int64)
     gaps[:, 0] = 0
@@ -219,7 +219,8 @@ def synthetic_columns(
     )
     other_low, other_high = OTHER_DEMAND
     demands = other_low + (uniforms[:, :, 3:] * (other_high - other_low + 1)).astype(np.int64)
-    np.put_along_axis(demands, dominant[..., None], (low + extra)[..., None], axis=2)
+    for r in range(n_resources):
+        demands[:, :, r] = np.where(dominant == r, low + extra, demands[:, :, r])
     return arrivals, durations, demands
 
 
