@@ -12,10 +12,10 @@ synthetic jobs of all instances reset together are then built at once by
 An episode's jobs are a fixed sequence, so every per-job value is an array of
 ``(instances, jobs)``, and the waiting queue needs no list: jobs start only from the
 visible slots, so the waiting jobs past the slots are always the consecutive jobs from
-``backlog_start`` to the next to arrive. The running jobs sit in placement order in a
-``(instances, C)`` array that doubles when full; the sums of 1 / duration and of
-slowdowns are updated one finishing job at a time, in that order, so that they round
-as the single env's do.
+``backlog_start`` to the next to arrive. A running job completes within the horizon H,
+so the running jobs sit in H lists by completion step modulo H, each in placement
+order; the sums of 1 / duration and of slowdowns are updated one finishing job at a
+time, in that order, so that they round as the single env's do.
 """
 
 from __future__ import annotations
@@ -67,10 +67,13 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         self.n_visible = np.zeros(num_envs, dtype=np.int64)
         self.backlog_start = np.zeros(num_envs, dtype=np.int64)
         self.next_arrival = np.zeros(num_envs, dtype=np.int64)
-        # the running jobs in placement order, and their completions
-        self.running = np.zeros((num_envs, 1), dtype=np.int64)
-        self.running_completion = np.full((num_envs, 1), NEVER, dtype=np.int64)
+        # the running jobs by completion step t, in placement order, at ending[:, t % H];
+        # a width that doubles when full
+        self.ending = np.zeros((num_envs, h, 1), dtype=np.int64)
+        self.n_ending = np.zeros((num_envs, h), dtype=np.int64)
         self.n_running = np.zeros(num_envs, dtype=np.int64)
+        self.placed = np.zeros((num_envs, jobs), dtype=np.int64)  # placement order, or -1
+        self.n_placed = np.zeros(num_envs, dtype=np.int64)
         self.finished = np.zeros((num_envs, jobs), dtype=np.int64)  # in finishing order
         self.n_finished = np.zeros(num_envs, dtype=np.int64)
         self.occupancy = np.zeros((num_envs, r, h), dtype=np.int64)
@@ -87,10 +90,6 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         self._job_base = (np.arange(num_envs) * (jobs + 1))[:, None]
         # units / capacity in float32, by table look-up
         self._fractions = [(np.arange(c + 1) / c).astype(np.float32) for c in config.capacities]
-        grid = r * h
-        self._buffer = np.zeros((num_envs, grid + m * (r + 2) + 2), dtype=np.float32)
-        self._grid = self._buffer[:, :grid].reshape(num_envs, r, h)
-        self._slot_view = self._buffer[:, grid:-2].reshape(num_envs, m, r + 2)
 
     # ------------------------------------------------------------------------------------
     # Episodes
@@ -126,7 +125,9 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         self.slot_job[rows] = jobs
         for values in (self.n_visible, self.backlog_start, self.next_arrival, self.n_running):
             values[rows] = 0
-        self.running_completion[rows] = NEVER
+        self.n_ending[rows] = 0
+        self.placed[rows] = -1
+        self.n_placed[rows] = 0
         self.n_finished[rows] = 0
         self.occupancy[rows] = 0
         self.busy_units[rows] = 0
@@ -178,12 +179,15 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         self.occupancy[rows] += self.demand[rows, jobs][:, :, None] * held
         completions = self.now[rows] + durations
         self.completion[rows, jobs] = completions
-        count = self.n_running[rows]
-        if count.max() == self.running.shape[1]:
-            self._grow_running()
-        self.running[rows, count] = jobs
-        self.running_completion[rows, count] = completions
-        self.n_running[rows] = count + 1
+        columns = completions % len(self._steps)
+        count = self.n_ending[rows, columns]
+        if count.max() == self.ending.shape[2]:
+            self.ending = np.concatenate([self.ending, np.zeros_like(self.ending)], axis=2)
+        self.ending[rows, columns, count] = jobs
+        self.n_ending[rows, columns] = count + 1
+        self.n_running[rows] += 1
+        self.placed[rows, jobs] = self.n_placed[rows]
+        self.n_placed[rows] += 1
         # the slots after the started one move up; the first backlog job, if any, fills
         # the last slot
         shift = np.minimum(self._slots + (self._slots >= slots[:, None]), len(self._slots) - 1)
@@ -194,13 +198,6 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         self.backlog_start[rows] += backlog
         self.n_visible[rows] -= ~backlog
 
-    def _grow_running(self) -> None:
-        width = self.running.shape[1]
-        self.running = np.concatenate([self.running, np.zeros_like(self.running)], axis=1)
-        self.running_completion = np.concatenate(
-            [self.running_completion, np.full((self.num_envs, width), NEVER)], axis=1
-        )
-
     def _advance(self, rows: np.ndarray) -> None:
         """Move the clocks of ``rows`` one step: finish jobs, shift the grid, admit."""
         index = self._index(rows)
@@ -209,41 +206,31 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         self.occupancy[index, :, :-1] = occupancy[:, :, 1:]
         self.occupancy[index, :, -1] = 0
         self.now[rows] += 1
-        now = self.now[rows]
-        finishing = self.running_completion[rows] <= now[:, None]
-        ending = finishing.any(axis=1)
+        columns = self.now[rows] % len(self._steps)
+        counts = self.n_ending[rows, columns]
+        ending = counts > 0
         if ending.any():
-            self._finish(rows[ending], finishing[ending])
+            done, columns, counts = rows[ending], columns[ending], counts[ending]
+            self.n_ending[done, columns] = 0
+            self._finish(done, columns, counts)
             # drop the rounding residue of the sum when the system empties
-            empty = ending & (self.n_running[rows] == 0) & (self.n_visible[rows] == 0)
-            self.in_system_weight[rows[empty]] = 0.0
+            empty = (self.n_running[done] == 0) & (self.n_visible[done] == 0)
+            self.in_system_weight[done[empty]] = 0.0
         self._admit_arrivals(rows)
 
-    def _finish(self, rows: np.ndarray, finishing: np.ndarray) -> None:
-        """Finish the running jobs marked in ``finishing``, in placement order."""
-        which, columns = np.nonzero(finishing)  # by row, then in placement order
-        counts = finishing.sum(axis=1)
-        order = np.arange(which.size) - (np.cumsum(counts) - counts)[which]
-        instances = rows[which]
-        jobs = self.running[instances, columns]
+    def _finish(self, rows: np.ndarray, columns: np.ndarray, counts: np.ndarray) -> None:
+        """Finish the first ``counts`` jobs of ``ending[rows, columns]``, in that order."""
         for k in range(int(counts.max())):
-            at = order == k
-            i, j = instances[at], jobs[at]
+            at = counts > k
+            i = rows[at]
+            j = self.ending[i, columns[at], k]
             arrival, completion = self.arrival[i, j], self.completion[i, j]
             self.in_system_weight[i] -= self.inverse_duration[i, j]
             self.total_slowdown[i] += (completion - arrival) / self.duration[i, j]
             self.total_completion_time[i] += completion - arrival
             self.finished[i, self.n_finished[i]] = j
             self.n_finished[i] += 1
-        # the jobs still running move up, in their order
-        positions = np.arange(finishing.shape[1])
-        still = ~finishing & (positions < self.n_running[rows][:, None])
-        moved = np.argsort(~still, axis=1, kind="stable")
-        remaining = still.sum(axis=1)
-        self.running[rows] = np.take_along_axis(self.running[rows], moved, axis=1)
-        completions = np.take_along_axis(self.running_completion[rows], moved, axis=1)
-        self.running_completion[rows] = np.where(positions < remaining[:, None], completions, NEVER)
-        self.n_running[rows] = remaining
+        self.n_running[rows] -= counts
 
     def _admit_arrivals(self, rows: np.ndarray) -> None:
         """Admit, one at a time, the jobs of ``rows`` that have arrived by now."""
@@ -304,44 +291,38 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
 
     def _observations(self) -> np.ndarray:
         config = self.config
-        horizon = config.horizon
-        for r, fractions in enumerate(self._fractions):
-            self._grid[:, r] = np.take(fractions, self.occupancy[:, r])
+        count, horizon, r = self.num_envs, config.horizon, config.n_resources
+        observations = np.empty((count, self.single_observation_space.shape[0]), np.float32)
+        grid = observations[:, : r * horizon].reshape(count, r, horizon)  # views
+        for resource, fractions in enumerate(self._fractions):
+            grid[:, resource] = np.take(fractions, self.occupancy[:, resource])
         slots = self._flat_slots(self._all_rows)
+        features = observations[:, r * horizon : -2].reshape(count, len(self._slots), r + 2)
+        features[:, :, :-1] = np.take(self.features.reshape(-1, r + 1), slots, axis=0)
         waits = self.now[:, None] - np.take(self.arrival, slots)
-        waits = np.where(self.slot_job < self.n_jobs, waits / (waits + horizon), 0.0)
-        self._slot_view[:, :, :-1] = np.take(
-            self.features.reshape(-1, self.features.shape[2]), slots, axis=0
-        )
-        self._slot_view[:, :, -1] = waits
+        features[:, :, -1] = np.where(self.slot_job < self.n_jobs, waits / (waits + horizon), 0.0)
         backlog = np.minimum(self.next_arrival - self.backlog_start, config.backlog_size)
+        observations[:, -2] = backlog / config.backlog_size
         since = self.now - self.last_arrival
-        self._buffer[:, -2] = backlog / config.backlog_size
-        self._buffer[:, -1] = since / (since + horizon)
-        return self._buffer.copy()
+        observations[:, -1] = since / (since + horizon)
+        return observations
 
     def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         # every job has arrived; the single env lists them finished (in finishing order),
         # running (in placement order), then waiting (in arrival order)
         jobs = self.n_jobs
         count = rows.size
-        keys = np.tile(2 * jobs + np.arange(jobs), (count, 1))
+        placed = self.placed[rows]
+        keys = np.where(placed >= 0, jobs + placed, 2 * jobs + np.arange(jobs))
         which, position = np.nonzero(np.arange(jobs) < self.n_finished[rows][:, None])
         keys[which, self.finished[rows[which], position]] = position
-        running = np.arange(self.running.shape[1]) < self.n_running[rows][:, None]
-        which, position = np.nonzero(running)
-        keys[which, self.running[rows[which], position]] = jobs + position
-        order = np.argsort(keys, axis=1)
-        arrival = np.take_along_axis(self.arrival[rows, :jobs], order, axis=1)
-        duration = np.take_along_axis(self.duration[rows], order, axis=1)
-        ended = np.where(
-            np.take_along_axis(keys, order, axis=1) < jobs,
-            np.take_along_axis(self.completion[rows], order, axis=1),
-            self.now[rows][:, None],
-        )
-        slowdowns = (ended - arrival) / duration
-        completion = (ended - arrival).astype(np.float64)
         now = self.now[rows]
+        arrival = self.arrival[rows, :jobs]
+        times = np.where(keys < jobs, self.completion[rows], now[:, None]) - arrival
+        order = np.argsort(keys, axis=1)
+        completion = np.take_along_axis(times, order, axis=1)
+        slowdowns = completion / np.take_along_axis(self.duration[rows], order, axis=1)
+        completion = completion.astype(np.float64)
         utilization = self.busy_units[rows] / (self.capacities * np.maximum(now, 1)[:, None])
         utilization = np.where(now[:, None] > 0, utilization, 0.0)
         # one call for both: np.percentile's overhead outweighs its work here
