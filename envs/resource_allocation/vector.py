@@ -191,7 +191,7 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         # the slots after the started one move up; the first backlog job, if any, fills
         # the last slot
         shift = np.minimum(self._slots + (self._slots >= slots[:, None]), len(self._slots) - 1)
-        moved = np.take_along_axis(self.slot_job[rows], shift, axis=1)
+        moved = self.slot_job[rows[:, None], shift]
         backlog = self.backlog_start[rows] < self.next_arrival[rows]
         moved[:, -1] = np.where(backlog, self.backlog_start[rows], self.n_jobs)
         self.slot_job[rows] = moved
@@ -235,7 +235,9 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
     def _admit_arrivals(self, rows: np.ndarray) -> None:
         """Admit, one at a time, the jobs of ``rows`` that have arrived by now."""
         n_slots = len(self._slots)
-        while rows.size:
+        # synthetic jobs arrive at least one step apart: one round admits them all
+        rounds = 1 if self.config.workload == "synthetic" else self.n_jobs
+        for _ in range(rounds):
             following = self.next_arrival[rows]
             due = self.arrival[rows, following] <= self.now[rows]
             rows, jobs = rows[due], following[due]
@@ -271,9 +273,8 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
 
     def _infos(self, rows: np.ndarray, invalid: np.ndarray) -> dict[str, Any]:
         finished = self.n_finished[rows]
-        some = np.maximum(finished, 1)
+        some = np.maximum(finished, 1)  # the totals are 0 while no job has finished
         now = self.now[rows]
-        utilization = self.busy_units[rows] / (self.capacities * np.maximum(now, 1)[:, None])
         return {
             "action_mask": self.masks[rows],
             "invalid_action": invalid,
@@ -282,12 +283,15 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
             + self.next_arrival[rows]
             - self.backlog_start[rows],
             "jobs_finished": finished,
-            "mean_slowdown": np.where(finished > 0, self.total_slowdown[rows] / some, 0.0),
-            "mean_completion_time": np.where(
-                finished > 0, self.total_completion_time[rows] / some, 0.0
-            ),
-            "utilization": np.where(now[:, None] > 0, utilization, 0.0),
+            "mean_slowdown": self.total_slowdown[rows] / some,
+            "mean_completion_time": self.total_completion_time[rows] / some,
+            "utilization": self._utilization(rows),
         }
+
+    def _utilization(self, rows: np.ndarray) -> np.ndarray:
+        """The fraction of each resource's unit-steps in use from step 0 to now."""
+        now = np.maximum(self.now[rows], 1)[:, None]  # nothing is busy at step 0
+        return self.busy_units[rows] / (self.capacities * now)
 
     def _observations(self) -> np.ndarray:
         config = self.config
@@ -323,8 +327,7 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         completion = np.take_along_axis(times, order, axis=1)
         slowdowns = completion / np.take_along_axis(self.duration[rows], order, axis=1)
         completion = completion.astype(np.float64)
-        utilization = self.busy_units[rows] / (self.capacities * np.maximum(now, 1)[:, None])
-        utilization = np.where(now[:, None] > 0, utilization, 0.0)
+        utilization = self._utilization(rows)
         # one call for both: np.percentile's overhead outweighs its work here
         p50, p95 = np.percentile(np.concatenate([slowdowns, completion]), [50, 95], axis=1)
         metrics = {
