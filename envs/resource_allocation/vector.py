@@ -76,7 +76,8 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         self.n_placed = np.zeros(num_envs, dtype=np.int64)
         self.finished = np.zeros((num_envs, jobs), dtype=np.int64)  # in finishing order
         self.n_finished = np.zeros(num_envs, dtype=np.int64)
-        self.occupancy = np.zeros((num_envs, r, h), dtype=np.int64)
+        # units held t steps from now, t < H; column H stays 0 (shifted in on advance)
+        self.occupancy = np.zeros((num_envs, r, h + 1), dtype=np.int64)
         self.busy_units = np.zeros((num_envs, r), dtype=np.int64)
         self.now = np.zeros(num_envs, dtype=np.int64)
         self.last_arrival = np.zeros(num_envs, dtype=np.int64)
@@ -85,11 +86,13 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         self.total_completion_time = np.zeros(num_envs, dtype=np.int64)
         self.masks = np.ones((num_envs, m + 1), dtype=bool)
         self._slots = np.arange(m)
-        self._steps = np.arange(h)
+        self._steps = np.arange(h + 1)
         # row i's job k at flat position i * (jobs + 1) + k, for np.take
         self._job_base = (np.arange(num_envs) * (jobs + 1))[:, None]
         # units / capacity in float32, by table look-up
-        self._fractions = [(np.arange(c + 1) / c).astype(np.float32) for c in config.capacities]
+        tables = [(np.arange(c + 1) / c).astype(np.float32) for c in config.capacities]
+        self._fractions = np.concatenate(tables)
+        self._fraction_offsets = np.cumsum([0] + [c + 1 for c in config.capacities[:-1]])[:, None]
 
     # ------------------------------------------------------------------------------------
     # Episodes
@@ -179,7 +182,7 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         self.occupancy[rows] += self.demand[rows, jobs][:, :, None] * held
         completions = self.now[rows] + durations
         self.completion[rows, jobs] = completions
-        columns = completions % len(self._steps)
+        columns = completions % self.config.horizon
         count = self.n_ending[rows, columns]
         if count.max() == self.ending.shape[2]:
             self.ending = np.concatenate([self.ending, np.zeros_like(self.ending)], axis=2)
@@ -201,12 +204,11 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
     def _advance(self, rows: np.ndarray) -> None:
         """Move the clocks of ``rows`` one step: finish jobs, shift the grid, admit."""
         index = self._index(rows)
-        occupancy = self.occupancy[index]  # a view or a copy
+        occupancy = self.occupancy if rows.size == self.num_envs else self.occupancy.take(rows, 0)
         self.busy_units[index] += occupancy[:, :, 0]
         self.occupancy[index, :, :-1] = occupancy[:, :, 1:]
-        self.occupancy[index, :, -1] = 0
         self.now[rows] += 1
-        columns = self.now[rows] % len(self._steps)
+        columns = self.now[rows] % self.config.horizon
         counts = self.n_ending[rows, columns]
         ending = counts > 0
         if ending.any():
@@ -298,8 +300,7 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         count, horizon, r = self.num_envs, config.horizon, config.n_resources
         observations = np.empty((count, self.single_observation_space.shape[0]), np.float32)
         grid = observations[:, : r * horizon].reshape(count, r, horizon)  # views
-        for resource, fractions in enumerate(self._fractions):
-            grid[:, resource] = np.take(fractions, self.occupancy[:, resource])
+        grid[:] = np.take(self._fractions, self.occupancy[:, :, :-1] + self._fraction_offsets)
         slots = self._flat_slots(self._all_rows)
         features = observations[:, r * horizon : -2].reshape(count, len(self._slots), r + 2)
         features[:, :, :-1] = np.take(self.features.reshape(-1, r + 1), slots, axis=0)
