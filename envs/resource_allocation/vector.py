@@ -64,26 +64,31 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         self.completion = np.zeros((num_envs, jobs), dtype=np.int64)
         # the waiting jobs: the visible slots, then jobs backlog_start .. next_arrival - 1
         self.slot_job = np.full((num_envs, m), jobs, dtype=np.int64)
-        self.n_visible = np.zeros(num_envs, dtype=np.int64)
-        self.backlog_start = np.zeros(num_envs, dtype=np.int64)
-        self.next_arrival = np.zeros(num_envs, dtype=np.int64)
+        # the per-instance counts, in one array that a reset zeroes at once
+        self._counts = np.zeros((num_envs, 9), dtype=np.int64)
+        (
+            self.n_visible,
+            self.backlog_start,
+            self.next_arrival,
+            self.n_running,
+            self.n_placed,
+            self.n_finished,
+            self.now,  # [step]
+            self.last_arrival,  # [step]
+            self.total_completion_time,  # [steps] over finished jobs
+        ) = self._counts.T
+        self._sums = np.zeros((num_envs, 2))
+        # sum of 1 / duration over the jobs in the system, and of finished jobs' slowdowns
+        self.in_system_weight, self.total_slowdown = self._sums.T
         # the running jobs by completion step t, in placement order, at ending[:, t % H];
         # a width that doubles when full
         self.ending = np.zeros((num_envs, h, 1), dtype=np.int64)
         self.n_ending = np.zeros((num_envs, h), dtype=np.int64)
-        self.n_running = np.zeros(num_envs, dtype=np.int64)
         self.placed = np.zeros((num_envs, jobs), dtype=np.int64)  # placement order, or -1
-        self.n_placed = np.zeros(num_envs, dtype=np.int64)
         self.finished = np.zeros((num_envs, jobs), dtype=np.int64)  # in finishing order
-        self.n_finished = np.zeros(num_envs, dtype=np.int64)
         # units held t steps from now, t < H; column H stays 0 (shifted in on advance)
         self.occupancy = np.zeros((num_envs, r, h + 1), dtype=np.int64)
         self.busy_units = np.zeros((num_envs, r), dtype=np.int64)
-        self.now = np.zeros(num_envs, dtype=np.int64)
-        self.last_arrival = np.zeros(num_envs, dtype=np.int64)
-        self.in_system_weight = np.zeros(num_envs)
-        self.total_slowdown = np.zeros(num_envs)
-        self.total_completion_time = np.zeros(num_envs, dtype=np.int64)
         self.masks = np.ones((num_envs, m + 1), dtype=bool)
         self._slots = np.arange(m)
         self._steps = np.arange(h + 1)
@@ -126,19 +131,12 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         self.features[rows, :jobs, :-1] = demands / self.capacities
         self.features[rows, :jobs, -1] = durations / horizon
         self.slot_job[rows] = jobs
-        for values in (self.n_visible, self.backlog_start, self.next_arrival, self.n_running):
-            values[rows] = 0
+        self._counts[rows] = 0
+        self._sums[rows] = 0.0
         self.n_ending[rows] = 0
         self.placed[rows] = -1
-        self.n_placed[rows] = 0
-        self.n_finished[rows] = 0
         self.occupancy[rows] = 0
         self.busy_units[rows] = 0
-        self.now[rows] = 0
-        self.last_arrival[rows] = 0
-        self.in_system_weight[rows] = 0.0
-        self.total_slowdown[rows] = 0.0
-        self.total_completion_time[rows] = 0
         self._admit_arrivals(rows)
         self._update_masks(rows)
 

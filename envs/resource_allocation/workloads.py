@@ -29,6 +29,7 @@ OTHER_DEMAND = (1, 2)  # [units]
 # Indexed by a uniform number: each short duration has probability 0.8 / 3 = 8 / 30 and
 # each long one 0.2 / 6 = 1 / 30.
 DURATION_TABLE = tuple(range(1, 4)) * 8 + tuple(range(10, 16))
+DURATIONS = np.array(DURATION_TABLE)
 
 
 def mean_demand(n_resources: int) -> float:
@@ -189,28 +190,25 @@ def synthetic_columns(
     if surge_probability is not None:
         surging[count // 3 : 2 * count // 3] = True
     log_stay = np.where(surging, _log_stay(surge_probability or 1.0), _log_stay(probability))
-    log_stay = np.repeat(log_stay[None, :], episodes, axis=0)
-    long_fractions = np.full((episodes, count), LONG_FRACTION)
+    durations = DURATIONS[(uniforms[:, :, 1] * len(DURATIONS)).astype(np.int64)]
     if mix_shift is not None:
         starts, ramp, after = mix_shift
         fractions = ramp_fraction(np.arange(count)[None, :], np.asarray(starts)[:, None], ramp)
         long_fractions = interpolate(LONG_FRACTION, after, fractions)
-    shifted = long_fractions != LONG_FRACTION
-    if shifted.any():
-        probabilities = np.where(surging, surge_probability or probability, probability)
-        scale = mean_duration() / mean_duration(long_fractions[shifted])
-        stay = np.minimum(1.0, np.broadcast_to(probabilities, shifted.shape)[shifted] * scale)
-        log_stay[shifted] = [_log_stay(p) for p in stay.tolist()]
-    logs = list(map(math.log1p, (-uniforms[:, :, 0]).ravel().tolist()))
+        shifted = long_fractions != LONG_FRACTION
+        if shifted.any():
+            probabilities = np.where(surging, surge_probability or probability, probability)
+            scale = mean_duration() / mean_duration(long_fractions[shifted])
+            stay = np.minimum(1.0, np.broadcast_to(probabilities, shifted.shape)[shifted] * scale)
+            log_stay = np.repeat(log_stay[None, :], episodes, axis=0)
+            log_stay[shifted] = [_log_stay(p) for p in stay.tolist()]
+            durations[shifted] = _durations(uniforms[:, :, 1][shifted], long_fractions[shifted])
+    logs = np.fromiter(map(math.log1p, (-uniforms[:, :, 0]).ravel().tolist()), np.float64)
+    logs = logs.reshape(durations.shape)
     # with p = 1 the quotient is 0 (log_stay is -inf): a job every step
-    gaps = 1 + (np.reshape(logs, (episodes, count)) / log_stay).astype(np.int64)
+    gaps = 1 + (logs / log_stay).astype(np.int64)
     gaps[:, 0] = 0
     arrivals = np.cumsum(gaps, axis=1)
-
-    table = np.array(DURATION_TABLE)
-    durations = table[(uniforms[:, :, 1] * len(table)).astype(np.int64)]
-    if shifted.any():
-        durations[shifted] = _durations(uniforms[:, :, 1][shifted], long_fractions[shifted])
 
     low, high = DOMINANT_DEMAND
     choices = high - low + 1
@@ -219,8 +217,9 @@ def synthetic_columns(
     )
     other_low, other_high = OTHER_DEMAND
     demands = other_low + (uniforms[:, :, 3:] * (other_high - other_low + 1)).astype(np.int64)
-    for r in range(n_resources):
-        demands[:, :, r] = np.where(dominant == r, low + extra, demands[:, :, r])
+    demands.reshape(-1, n_resources)[np.arange(dominant.size), dominant.ravel()] = (
+        low + extra
+    ).ravel()
     return arrivals, durations, demands
 
 
