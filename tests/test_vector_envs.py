@@ -11,6 +11,7 @@ from gymnasium.vector.utils import batch_space
 import opsgym.envs
 from opsgym.envs.core import batch, queueing, seasonal
 from opsgym.envs.load_balancing.simulator import LoadBalancerSimulator
+from opsgym.envs.resource_allocation import workloads
 from opsgym.envs.scenarios import scenarios
 
 VECTOR_IDS = [
@@ -24,6 +25,7 @@ SHORT_EPISODES = {
     "opsgym/IndexSelection-v0": {"episode_length": 30, "phase_length": 10},
     "opsgym/ServiceRouting-v0": {"episode_length": 40},
     "opsgym/AnomalyDetection-v0": {"episode_length": 60, "anomalies_per_week": 40.0},
+    "opsgym/ResourceAllocation-v0": {"n_jobs": 30, "load": 1.2},
 }
 # Ids whose vector env follows the single env bit for bit (instance i seeded s + i).
 EXACT_IDS = {
@@ -31,6 +33,7 @@ EXACT_IDS = {
     "opsgym/ConfigTuning-v0",
     "opsgym/ServiceRouting-v0",
     "opsgym/AnomalyDetection-v0",
+    "opsgym/ResourceAllocation-v0",
 }
 # The domain metric compared in distribution, per id.
 METRIC = {
@@ -40,6 +43,7 @@ METRIC = {
     "opsgym/IndexSelection-v0": "pages_per_query",
     "opsgym/ServiceRouting-v0": "mean_latency_ms",
     "opsgym/AnomalyDetection-v0": "reward_score",
+    "opsgym/ResourceAllocation-v0": "mean_slowdown",
 }
 
 
@@ -80,7 +84,7 @@ def assert_follows_sync(env_id: str, num_envs: int, seed: int, steps: int, **kwa
         for x, y in zip(a[:4], b[:4]):
             assert x.dtype == y.dtype and np.array_equal(x, y)
         masked_equal(a[4], b[4])
-        ended += int(b[3].sum())
+        ended += int((b[2] | b[3]).sum())
     return ended
 
 
@@ -222,6 +226,16 @@ EXACT_CONFIGURATIONS = [
         "opsgym/AnomalyDetection-v0",
         {"episode_length": 50, "anomalies_per_week": 0.0, "fp_weight": 0.5},
     ),
+    ("opsgym/ResourceAllocation-v0", {"n_jobs": 40, "load": 1.5, "surge_load": 0.3}),
+    (
+        "opsgym/ResourceAllocation-v0",
+        {"n_jobs": 50, "drift": "mix", "drift_ramp": 10, "long_fraction_after": 0.8},
+    ),
+    (  # three resources, few slots, and truncation soon after the last arrival
+        "opsgym/ResourceAllocation-v0",
+        {"capacities": [10, 12, 15], "n_slots": 3, "backlog_size": 5, "horizon": 16}
+        | {"n_jobs": 30, "load": 1.4, "time_limit": 8},
+    ),
 ]
 
 
@@ -319,6 +333,87 @@ def test_indexselection_phases_ramp_from_one_ranking_to_the_next():
 def test_indexselection_vector_env_rejects_the_sqlite_backend():
     with pytest.raises(ValueError, match="backend"):
         make_vector("opsgym/IndexSelection-v0", 2, backend="sqlite")
+
+
+def test_resourceallocation_masks_invalid_actions_and_rewards_on_a_hand_trace(tmp_path):
+    # one resource of 10 units: A (6 units, 2 steps) and B (5, 1) arrive at 0, C (4, 1) at 1
+    path = tmp_path / "jobs.csv"
+    path.write_text("arrival,duration,cpu\n0,2,6\n0,1,5\n1,1,4\n")
+    kwargs = {"workload": "trace", "trace_path": str(path), "n_jobs": 3, "capacities": [10]}
+    env = make_vector("opsgym/ResourceAllocation-v0", 2, **kwargs)
+    advance = env.single_action_space.n - 1
+    _, info = env.reset(seed=0)
+    assert info["action_mask"][:, :3].tolist() == [[True, True, False]] * 2
+    # instance 0 starts A; instance 1 advances with A and B waiting: -(1/2 + 1)
+    _, rewards, _, _, info = env.step(np.array([0, advance]))
+    assert rewards.tolist() == [0.0, -1.5]
+    assert info["time"].tolist() == [0, 1] and not info["invalid_action"].any()
+    assert info["action_mask"][0].tolist() == [False, False, False, False, False, True]
+    assert info["action_mask"][1, :4].tolist() == [True, True, True, False]
+    # B does not fit beside A: choosing it advances time, and C arrives
+    _, rewards, _, _, info = env.step(np.array([0, 2]))
+    assert rewards.tolist() == [-1.5, 0.0]
+    assert info["invalid_action"].tolist() == [True, False]
+    assert info["jobs_waiting"].tolist() == [2, 2] and info["time"].tolist() == [1, 1]
+
+
+def test_resourceallocation_trace_follows_sync_with_many_jobs_at_once(tmp_path):
+    # several arrivals per step, and jobs that need nothing: many finish in one step
+    rng = np.random.default_rng(4)
+    arrivals = np.sort(rng.integers(0, 40, 80))
+    rows = [
+        f"{a},{rng.integers(1, 8)},{rng.integers(0, 5) * (k % 3 > 0)},{rng.integers(0, 4)}"
+        for k, a in enumerate(arrivals)
+    ]
+    path = tmp_path / "jobs.csv"
+    path.write_text("arrival,duration,cpu,memory\n" + "\n".join(rows) + "\n")
+    kwargs = {"workload": "trace", "trace_path": str(path), "horizon": 8, "n_jobs": 50}
+    assert assert_follows_sync("opsgym/ResourceAllocation-v0", 3, 1, 400, **kwargs) >= 3
+    env = make_vector("opsgym/ResourceAllocation-v0", 3, **kwargs)
+    env.reset(seed=1)
+    for actions in random_actions(env, 1, 400):
+        env.step(actions)
+    assert env.unwrapped.ending.shape[2] > 1  # the lists of jobs ending together grew
+    # a trace shorter than n_jobs: every episode replays all of it
+    kwargs["n_jobs"] = 200
+    assert assert_follows_sync("opsgym/ResourceAllocation-v0", 2, 2, 300, **kwargs) >= 2
+    env = make_vector("opsgym/ResourceAllocation-v0", 2, **kwargs)
+    assert env.unwrapped.n_jobs == 80
+
+
+def test_resourceallocation_synthetic_columns_agree_with_the_lazy_jobs():
+    p, count = workloads.arrival_probability(0.9, (10, 10)), 60
+    for surge, ramp, after in [(None, 0, 0.5), (1.0, 8, 0.9), (0.1, 0, 0.0), (None, 20, 0.2)]:
+        rng = np.random.default_rng(5)
+        uniforms = np.stack([workloads.draw_uniforms(rng, count, 2) for _ in range(4)])
+        starts = np.array([0, 15, 29, 59])
+        arrivals, durations, demands = workloads.synthetic_columns(
+            uniforms, p, surge, (starts, ramp, after)
+        )
+        for e in range(4):
+            jobs = workloads.SyntheticJobs(uniforms[e], p, 2, surge, (starts[e], ramp, after))
+            jobs = jobs.columns()
+            assert arrivals[e].tolist() == jobs.arrivals
+            assert durations[e].tolist() == jobs.durations
+            assert demands[e].ravel().tolist() == jobs.demands
+
+
+def test_resourceallocation_vector_env_terminates_episodes():
+    env = make_vector("opsgym/ResourceAllocation-v0", 4, n_jobs=10, load=0.3)
+    env.reset(seed=0)
+    advance = np.full(4, env.single_action_space.n - 1)
+    terminated = np.zeros(4, dtype=bool)
+    for _ in range(300):
+        mask = env.unwrapped.masks
+        actions = np.where(mask[:, 0], 0, advance)  # first fit, in arrival order
+        _, _, ended, truncated, info = env.step(actions)
+        assert not truncated.any()
+        if ended.any():
+            metrics = info["episode_metrics"]
+            assert (metrics["unfinished_jobs"][ended] == 0.0).all()
+            assert (metrics["mean_slowdown"][ended] >= 1.0).all()
+        terminated |= ended
+    assert terminated.all()
 
 
 # ----------------------------------------------------------------------------------------
