@@ -65,12 +65,11 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         # the waiting jobs: the visible slots, then jobs backlog_start .. next_arrival - 1
         self.slot_job = np.full((num_envs, m), jobs, dtype=np.int64)
         # the per-instance counts, in one array that a reset zeroes at once
-        self._counts = np.zeros((num_envs, 9), dtype=np.int64)
+        self._counts = np.zeros((num_envs, 8), dtype=np.int64)
         (
             self.n_visible,
             self.backlog_start,
             self.next_arrival,
-            self.n_running,
             self.n_placed,
             self.n_finished,
             self.now,  # [step]
@@ -91,6 +90,8 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         self.busy_units = np.zeros((num_envs, r), dtype=np.int64)
         self.masks = np.ones((num_envs, m + 1), dtype=bool)
         self._slots = np.arange(m)
+        # the slots that move up when slot s empties, by s (the last one is refilled)
+        self._shifts = np.minimum(self._slots + (self._slots >= self._slots[:, None]), m - 1)
         self._steps = np.arange(h + 1)
         # row i's job k at flat position i * (jobs + 1) + k, for np.take
         self._job_base = (np.arange(num_envs) * (jobs + 1))[:, None]
@@ -186,13 +187,11 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
             self.ending = np.concatenate([self.ending, np.zeros_like(self.ending)], axis=2)
         self.ending[rows, columns, count] = jobs
         self.n_ending[rows, columns] = count + 1
-        self.n_running[rows] += 1
         self.placed[rows, jobs] = self.n_placed[rows]
         self.n_placed[rows] += 1
         # the slots after the started one move up; the first backlog job, if any, fills
         # the last slot
-        shift = np.minimum(self._slots + (self._slots >= slots[:, None]), len(self._slots) - 1)
-        moved = self.slot_job[rows[:, None], shift]
+        moved = self.slot_job[rows[:, None], self._shifts[slots]]
         backlog = self.backlog_start[rows] < self.next_arrival[rows]
         moved[:, -1] = np.where(backlog, self.backlog_start[rows], self.n_jobs)
         self.slot_job[rows] = moved
@@ -214,23 +213,25 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
             self.n_ending[done, columns] = 0
             self._finish(done, columns, counts)
             # drop the rounding residue of the sum when the system empties
-            empty = (self.n_running[done] == 0) & (self.n_visible[done] == 0)
+            empty = (self.n_placed[done] == self.n_finished[done]) & (self.n_visible[done] == 0)
             self.in_system_weight[done[empty]] = 0.0
         self._admit_arrivals(rows)
 
     def _finish(self, rows: np.ndarray, columns: np.ndarray, counts: np.ndarray) -> None:
         """Finish the first ``counts`` jobs of ``ending[rows, columns]``, in that order."""
+        i = rows
         for k in range(int(counts.max())):
-            at = counts > k
-            i = rows[at]
-            j = self.ending[i, columns[at], k]
-            arrival, completion = self.arrival[i, j], self.completion[i, j]
+            if k:
+                at = counts > k
+                i, columns = rows[at], columns[at]
+            j = self.ending[i, columns, k]
+            spent = self.now[i] - self.arrival[i, j]  # they complete now
             self.in_system_weight[i] -= self.inverse_duration[i, j]
-            self.total_slowdown[i] += (completion - arrival) / self.duration[i, j]
-            self.total_completion_time[i] += completion - arrival
-            self.finished[i, self.n_finished[i]] = j
-            self.n_finished[i] += 1
-        self.n_running[rows] -= counts
+            self.total_slowdown[i] += spent / self.duration[i, j]
+            self.total_completion_time[i] += spent
+            finished = self.n_finished[i]
+            self.finished[i, finished] = j
+            self.n_finished[i] = finished + 1
 
     def _admit_arrivals(self, rows: np.ndarray) -> None:
         """Admit, one at a time, the jobs of ``rows`` that have arrived by now."""
