@@ -128,6 +128,15 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
     >>> observation.shape, info["action_mask"].shape
     ((62,), (6,))
 
+    ## Vector Environment
+
+    `gym.make_vec("opsgym/ResourceAllocation-v0", num_envs=N,
+    vectorization_mode="vector_entry_point")` advances N instances in numpy arrays
+    (`opsgym.envs.resource_allocation.vector`), with every argument (surge, job-mix
+    drift, traces); instance i reset with seed s + i follows this env reset with seed
+    s + i bit for bit: rewards, observations, infos (`utilization` as an (N, R) array)
+    and episode metrics.
+
     ## Version History
 
     * v0: Initial release. `drift`, `long_fraction_after` and `drift_ramp` added later;

@@ -28,20 +28,26 @@ from opsgym.envs.resource_allocation import workloads
 from opsgym.envs.resource_allocation.env import ResourceAllocationEnv
 from opsgym.envs.vector import BatchedVectorEnv
 
-NEVER = np.iinfo(np.int64).max // 4  # [step] the arrival or completion of no job
+NEVER = np.iinfo(np.int64).max // 4  # [step] the arrival of no job (an empty slot's)
 
 
 class ResourceAllocationVectorEnv(BatchedVectorEnv):
     """``num_envs`` instances of opsgym/ResourceAllocation-v0 in numpy arrays.
 
-    Batches every argument of the single env (the synthetic workload with `surge_load`
-    and `drift="mix"`, and `workload="trace"`) and refuses none. Takes the single env's
-    keyword arguments. ``info`` holds the single env's per-step values as arrays
-    (``action_mask`` as ``(num_envs, n_slots + 1)`` booleans, ``utilization`` as
-    ``(num_envs, R)`` floats where ``SyncVectorEnv`` gives an object array of lists),
-    with the ``_``-prefixed masks of ``SyncVectorEnv``; the instances reset by autoreset
-    report their reset info, as there, and those whose episode ended
-    ``info["episode_metrics"]``.
+    Batches the cluster grids, the slots and backlogs, the running jobs, the action
+    masks and the observations of all instances, and the drawing of the synthetic jobs
+    of the instances reset together; it follows the single env bit for bit. It refuses
+    no argument: every one fixes shapes for the whole run (R, H, M, the episode's job
+    count; a trace shorter than `n_jobs` gives every episode the whole trace), and a
+    surge, a job-mix drift or a trace only changes the jobs drawn at reset. Trace
+    windows are cut per instance by the single env's code.
+
+    Takes the single env's keyword arguments. ``info`` holds the single env's per-step
+    values as arrays (``action_mask`` as ``(num_envs, n_slots + 1)`` booleans,
+    ``utilization`` as ``(num_envs, R)`` floats where ``SyncVectorEnv`` gives an object
+    array of lists), with the ``_``-prefixed masks of ``SyncVectorEnv``; the instances
+    reset by autoreset report their reset info, as there, and those whose episode ended
+    (terminated or truncated) ``info["episode_metrics"]``. Rendering is not supported.
     """
 
     single_env_class = ResourceAllocationEnv
@@ -61,7 +67,7 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         self.demand = np.zeros((num_envs, jobs + 1, r), dtype=np.int64)
         self.demand[:, jobs] = self.capacities + 1
         self.features = np.zeros((num_envs, jobs + 1, r + 1))  # demands / capacity, d / H
-        self.completion = np.zeros((num_envs, jobs), dtype=np.int64)
+        self.completion = np.zeros((num_envs, jobs), dtype=np.int64)  # [step] once started
         # the waiting jobs: the visible slots, then jobs backlog_start .. next_arrival - 1
         self.slot_job = np.full((num_envs, m), jobs, dtype=np.int64)
         # the per-instance counts, in one array that a reset zeroes at once
