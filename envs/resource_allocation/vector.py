@@ -225,12 +225,12 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
 
     def _finish(self, rows: np.ndarray, columns: np.ndarray, counts: np.ndarray) -> None:
         """Finish the first ``counts`` jobs of ``ending[rows, columns]``, in that order."""
-        i = rows
+        i, at_columns = rows, columns
         for k in range(int(counts.max())):
             if k:
                 at = counts > k
-                i, columns = rows[at], columns[at]
-            j = self.ending[i, columns, k]
+                i, at_columns = rows[at], columns[at]
+            j = self.ending[i, at_columns, k]
             spent = self.now[i] - self.arrival[i, j]  # they complete now
             self.in_system_weight[i] -= self.inverse_duration[i, j]
             self.total_slowdown[i] += spent / self.duration[i, j]
