@@ -335,7 +335,11 @@ register_scenario(
 # Routing
 # ----------------------------------------------------------------------------------------
 
-_register("opsgym/Routing-v0", "opsgym.envs.routing:RoutingEnv")
+_register(
+    "opsgym/Routing-v0",
+    "opsgym.envs.routing:RoutingEnv",
+    vector_entry_point="opsgym.envs.routing.vector:RoutingVectorEnv",
+)
 register_scenario(
     "opsgym/Routing-v0",
     "drift-hotspot",

@@ -7,7 +7,8 @@ and how per-instance values are laid out the way Gymnasium's vector envs report 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -62,6 +63,24 @@ def masked_info(values: dict, rows: np.ndarray, count: int) -> dict:
             info[key] = scatter(value, rows, count)
         info["_" + key] = mask
     return info
+
+
+def builtin_sum(terms: Iterable[np.ndarray]) -> np.ndarray:
+    """Elementwise, what Python's ``sum()`` gives of one finite float from each of
+    ``terms``, in order: left-to-right addition, or from Python 3.12 on CPython's
+    Neumaier-compensated summation (so that batched sums match a single env's)."""
+    terms = iter(terms)
+    total = np.array(next(terms), dtype=np.float64)
+    if sys.version_info < (3, 12):
+        for x in terms:
+            total = total + x
+        return total
+    compensation = np.zeros_like(total)
+    for x in terms:
+        added = total + x
+        compensation += np.where(abs(total) >= abs(x), (total - added) + x, (x - added) + total)
+        total = added
+    return total + compensation
 
 
 class FcfsQueues:

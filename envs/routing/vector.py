@@ -1,0 +1,281 @@
+"""N flow routers on one backbone, advanced together with numpy batch operations.
+
+The dynamics are those of :class:`~opsgym.envs.routing.env.RoutingEnv`, operation for
+operation: instance i of a vector env reset with seed s + i follows exactly the
+trajectory of the single env reset with seed s + i under the same actions. Each instance
+draws its episode's start (and loads its warm-start flows) with the single env's
+:meth:`~opsgym.envs.routing.env.RoutingEnv.start_episode` and its arriving flows in the
+single env's blocks, from its own generator; loads are integers, so the order in which
+flows leave within a step does not matter, and every float is summed in the single
+env's order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from opsgym.envs.core.batch import builtin_sum
+from opsgym.envs.routing import traffic
+from opsgym.envs.routing.env import FLOW_BLOCK, RoutingEnv, flow_metrics
+from opsgym.envs.routing.simulator import MAX_QUEUEING_UTILIZATION
+from opsgym.envs.vector import BatchedVectorEnv
+
+FLOW_SLOTS = 256  # active flows held per instance at first; doubled when full
+UNBOUNDED_KBPS = 2**62  # the capacity of the padding arc, which never carries a flow
+
+
+class RoutingVectorEnv(BatchedVectorEnv):
+    """``num_envs`` instances of opsgym/Routing-v0 in numpy arrays.
+
+    Takes the single env's keyword arguments. Batched: the per-arc loads (integers
+    [kbit/s], one row per instance), the active flows (padded rows of end time, path
+    and rate; departures leave by a mask), admission, the M/M/1 path delays and the
+    observations. Per instance, in Python: the draws of each episode's start and of its
+    arriving flows (from the instance's own generator, in the single env's order) and
+    the warm-start loading. ``info`` holds the single env's per-step values as arrays
+    (``action_mask`` for every instance, also after a reset) and, for the instances
+    whose episode ended, ``info["episode_metrics"]``, with the ``_``-prefixed masks of
+    ``SyncVectorEnv``; ``action_masks()`` gives the masks of the arriving flows.
+
+    Refuses ``lp_snapshots > 0``: the LP optimum is an evaluation diagnostic of the
+    single env (one LP solve per snapshot and instance), not worth batching.
+    """
+
+    single_env_class = RoutingEnv
+
+    def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
+        super().__init__(num_envs, **kwargs)
+        config = self.config
+        if config.lp_snapshots:
+            raise ValueError(
+                f"lp_snapshots: the vector env solves no LP snapshots, got "
+                f"{config.lp_snapshots}; use 0, or the single env to evaluate against the LP"
+            )
+        self._tables()
+        sim = config.simulator
+        arcs = self.n_arcs
+        self.capacity = np.array([*sim.capacity, UNBOUNDED_KBPS], dtype=np.int64)
+        self.propagation = np.array([*sim.propagation, 0.0])
+        self.service = np.array([*sim.service_s, 0.0])
+        self.loads = np.zeros((num_envs, arcs + 1), dtype=np.int64)
+        # the active flows, a free slot has an infinite end
+        self.flow_ends = np.full((num_envs, FLOW_SLOTS), np.inf)
+        self.flow_paths = np.zeros((num_envs, FLOW_SLOTS), dtype=np.int64)
+        self.flow_rates = np.zeros((num_envs, FLOW_SLOTS), dtype=np.int64)
+        # the arriving flows' current block, one row per instance
+        self.plans: list[traffic.FlowPlan | None] = [None] * num_envs
+        self.arrivals = np.zeros((num_envs, FLOW_BLOCK))
+        self.pairs = np.zeros((num_envs, FLOW_BLOCK), dtype=np.int64)
+        self.rates = np.zeros((num_envs, FLOW_BLOCK), dtype=np.int64)
+        self.ends = np.zeros((num_envs, FLOW_BLOCK))
+        self.position = np.zeros(num_envs, dtype=np.int64)
+        self.step_index = np.zeros(num_envs, dtype=np.int64)
+        self.pair = np.zeros(num_envs, dtype=np.int64)
+        self.rate = np.ones(num_envs, dtype=np.int64)
+        self.delays = np.zeros((num_envs, config.episode_length))
+        self.blocked = np.zeros((num_envs, config.episode_length), dtype=bool)
+        self._max_utilization = np.zeros(num_envs)
+
+    def _tables(self) -> None:
+        """Every candidate path as padded arc rows, and per pair its candidates' ids
+        (the all-padding path where missing), count and fixed features."""
+        config = self.config
+        n, k = config.n_nodes, config.k
+        self.n_arcs = len(config.topology.arcs)
+        paths: list[tuple[int, ...]] = []
+        self.candidates = np.zeros((n * n, k), dtype=np.int64)
+        self.counts = np.zeros(n * n, dtype=np.int64)
+        self.fixed = np.tile(config.describe_paths([])[2][:3], (n * n, k, 1))
+        per_hop = []
+        for pair in range(n * n):
+            source, target = divmod(pair, n)
+            if source == target:
+                continue
+            found, described, _ = config.describe_paths(config.paths(source, target))
+            self.counts[pair] = len(found)
+            for c, (path, (fixed, inverse_hops, _)) in enumerate(zip(found, described)):
+                self.candidates[pair, c] = len(paths)
+                self.fixed[pair, c] = fixed
+                paths.append(path)
+                per_hop.append(inverse_hops)
+        self.padding_path = len(paths)
+        self.candidates[np.arange(k) >= self.counts[:, None]] = self.padding_path
+        self.path_index = {path: i for i, path in enumerate(paths)}
+        hops = max(len(path) for path in paths)
+        self.path_arcs = np.full((len(paths) + 1, hops), self.n_arcs, dtype=np.int64)
+        for i, path in enumerate(paths):
+            self.path_arcs[i, : len(path)] = path
+        self.on_path = (self.path_arcs < self.n_arcs).astype(np.int64)
+        self.per_hop = np.array([*per_hop, 0.0])
+
+    def _reset_rows(self, rows: np.ndarray) -> None:
+        config = self.config
+        sim = config.simulator
+        for i in rows.tolist():
+            self.plans[i] = config.start_episode(self.generators[i])
+            self.loads[i, : self.n_arcs] = sim.load
+            running = sim.running_flows()
+            while len(running) > self.flow_ends.shape[1]:
+                self._grow_flows()
+            self.flow_ends[i] = np.inf
+            if running:
+                ends, paths, rates = zip(*running)
+                count = len(running)
+                self.flow_ends[i, :count] = ends
+                self.flow_paths[i, :count] = [self.path_index[path] for path in paths]
+                self.flow_rates[i, :count] = rates
+            self._draw_block(i, 0, 0.0)
+        self.step_index[rows] = 0
+        self._arrive(rows)
+
+    def _draw_block(self, i: int, first: int, start: float) -> None:
+        """Draw instance i's arriving flows ``first`` on, a block of them."""
+        plan = self.plans[i]
+        block = traffic.draw_flow_block(plan, self.generators[i], first, FLOW_BLOCK, start)
+        sources, targets, rates, ends, times = block
+        count = times.size
+        self.pairs[i, :count] = sources * plan.n_nodes + targets
+        self.rates[i, :count] = rates
+        self.ends[i, :count] = ends
+        self.arrivals[i, :count] = times
+        self.position[i] = 0
+
+    def _grow_flows(self) -> None:
+        extra = self.flow_ends.shape[1]
+        self.flow_ends = np.concatenate([self.flow_ends, np.full_like(self.flow_ends, np.inf)], 1)
+        self.flow_paths = np.pad(self.flow_paths, ((0, 0), (0, extra)))
+        self.flow_rates = np.pad(self.flow_rates, ((0, 0), (0, extra)))
+
+    def _arrive(self, rows: np.ndarray) -> None:
+        """Move the clocks of ``rows`` to their current flows' arrivals: flows ending by
+        then leave."""
+        index = self._index(rows)
+        position = self.position[index]
+        now = self.arrivals[rows, position]
+        owners, slots = np.nonzero(self.flow_ends[index] <= now[:, None])
+        if owners.size:
+            owners = rows[owners]
+            paths = self.flow_paths[owners, slots]
+            removed = self.flow_rates[owners, slots][:, None] * self.on_path[paths]
+            np.subtract.at(self.loads, (owners[:, None], self.path_arcs[paths]), removed)
+            self.flow_ends[owners, slots] = np.inf
+        self.pair[index] = self.pairs[rows, position]
+        self.rate[index] = self.rates[rows, position]
+
+    def _step_rows(
+        self, rows: np.ndarray, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+        config = self.config
+        index = self._index(rows)
+        pair, rate = self.pair[index], self.rate[index]
+        invalid = actions >= self.counts[pair]
+        chosen = np.where(invalid, 0, actions)
+        path = self.candidates[pair, chosen]
+        arcs = self.path_arcs[path]
+        owners = rows[:, None]
+        loads = self.loads[owners, arcs]
+        admitted = (self.capacity[arcs] - loads >= rate[:, None]).all(axis=1)
+        loads += (rate * admitted)[:, None] * self.on_path[path]
+        self.loads[owners, arcs] = loads
+        rho = np.minimum(loads / self.capacity[arcs], MAX_QUEUEING_UTILIZATION)
+        terms = self.propagation[arcs] + self.service[arcs] / (1.0 - rho)
+        delay = terms[:, 0].copy()
+        for column in terms.T[1:]:  # padding adds 0.0
+            delay += column
+        delay[~admitted] = 0.0
+        self._store(rows[admitted], path[admitted], rate[admitted])
+
+        k = self.step_index[index]
+        self.delays[rows, k] = delay
+        self.blocked[rows, k] = ~admitted
+        rewards = {"delay": -delay / config.delay_scale, "blocking": np.where(admitted, 0.0, -1.0)}
+        reward = (
+            config.delay_weight * rewards["delay"] + config.blocking_weight * rewards["blocking"]
+        )
+        k = k + 1
+        self.step_index[index] = k
+        truncated = k == config.episode_length
+        going = rows[~truncated]
+        position = self.position[going] + 1
+        self.position[going] = position
+        for i in going[position == FLOW_BLOCK].tolist():
+            self._draw_block(i, int(self.step_index[i]), float(self.arrivals[i, -1]))
+        self._arrive(going)
+        info = {
+            "path": chosen,
+            "invalid_action": invalid,
+            "delay_ms": 1000.0 * delay,
+            "blocked": ~admitted,
+            "rewards": rewards,
+        }
+        return reward, truncated, info
+
+    def _store(self, rows: np.ndarray, paths: np.ndarray, rates: np.ndarray) -> None:
+        """Hold the flows just admitted in ``rows`` (one each) in free slots."""
+        if not rows.size:
+            return
+        free = self.flow_ends[rows] == np.inf
+        if not free.any(axis=1).all():
+            self._grow_flows()
+            free = self.flow_ends[rows] == np.inf
+        slots = free.argmax(axis=1)
+        self.flow_ends[rows, slots] = self.ends[rows, self.position[rows]]
+        self.flow_paths[rows, slots] = paths
+        self.flow_rates[rows, slots] = rates
+
+    def step(
+        self, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        stepped = ~self._autoreset
+        observations, rewards, terminated, truncated, info = super().step(actions)
+        info["max_utilization"] = np.where(stepped, self._max_utilization, 0.0)
+        info["_max_utilization"] = stepped
+        return observations, rewards, terminated, truncated, info | self._mask_info()
+
+    def reset(
+        self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        observations, info = super().reset(seed=seed, options=options)
+        return observations, info | self._mask_info()
+
+    def action_masks(self) -> np.ndarray:
+        """Which candidates exist for each instance's arriving flow."""
+        return np.arange(self.config.k) < self.counts[self.pair][:, None]
+
+    def _mask_info(self) -> dict[str, np.ndarray]:
+        return {"action_mask": self.action_masks(), "_action_mask": np.ones(self.num_envs, bool)}
+
+    def _observations(self) -> np.ndarray:
+        config = self.config
+        pair, rate = self.pair, self.rate
+        paths = self.candidates[pair]
+        arcs = self.path_arcs[paths]
+        utilization = self.loads / self.capacity
+        owners = self._all_rows[:, None, None]
+        on_path = utilization[owners, arcs]
+        room = (self.capacity[arcs] - self.loads[owners, arcs]).min(axis=2)
+        valid = np.arange(config.k) < self.counts[pair][:, None]
+        mean = builtin_sum(on_path.transpose(2, 0, 1)) * self.per_hop[paths]
+        features = np.concatenate(
+            [
+                self.fixed[pair],
+                np.where(valid, on_path.max(axis=2), 1.0)[..., None],
+                np.where(valid, mean, 1.0)[..., None],
+                np.where(valid, room / (room + rate[:, None]), 0.0)[..., None],
+            ],
+            axis=2,
+        )
+        network = utilization[:, : self.n_arcs]
+        self._max_utilization = network.max(axis=1)
+        columns = [
+            features.reshape(self.num_envs, -1),
+            (rate / (rate + config.flow_rate_kbps))[:, None],
+            (builtin_sum(network.T) / self.n_arcs)[:, None],
+        ]
+        return np.concatenate(columns, axis=1).astype(np.float32)
+
+    def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        summaries = [flow_metrics(self.delays[i], self.blocked[i]) for i in rows.tolist()]
+        return {name: np.array([s[name] for s in summaries]) for name in summaries[0]}
