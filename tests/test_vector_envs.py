@@ -437,6 +437,7 @@ def test_builtin_sum_agrees_with_python_sum():
     terms = rng.uniform(0.0, 1.0, (40, 300)) * 10.0 ** rng.integers(-12, 12, (40, 300))
     expected = [sum(column) for column in terms.T.tolist()]
     assert np.array_equal(batch.builtin_sum(terms), expected)
+    assert np.array_equal(batch.builtin_sum(terms.T, axis=1), expected)
 
 
 def test_seeds_of_the_wrong_length_are_named():

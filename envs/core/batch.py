@@ -8,7 +8,7 @@ and how per-instance values are laid out the way Gymnasium's vector envs report 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -65,18 +65,17 @@ def masked_info(values: dict, rows: np.ndarray, count: int) -> dict:
     return info
 
 
-def builtin_sum(terms: Iterable[np.ndarray]) -> np.ndarray:
-    """Elementwise, what Python's ``sum()`` gives of one finite float from each of
-    ``terms``, in order: left-to-right addition, or from Python 3.12 on CPython's
-    Neumaier-compensated summation (so that batched sums match a single env's)."""
-    terms = iter(terms)
-    total = np.array(next(terms), dtype=np.float64)
+def builtin_sum(terms: np.ndarray, axis: int = 0) -> np.ndarray:
+    """What Python's ``sum()`` gives of the finite floats ``terms`` along ``axis``, in
+    order: left-to-right addition (``np.add.accumulate``, never numpy's pairwise sum),
+    or from Python 3.12 on CPython's Neumaier-compensated summation. Batched sums then
+    match a single env's."""
     if sys.version_info < (3, 12):
-        for x in terms:
-            total = total + x
-        return total
+        return np.add.accumulate(terms, axis=axis, dtype=np.float64).take(-1, axis=axis)
+    terms = np.moveaxis(np.asarray(terms, dtype=np.float64), axis, 0)
+    total = terms[0].copy()
     compensation = np.zeros_like(total)
-    for x in terms:
+    for x in terms[1:]:
         added = total + x
         compensation += np.where(abs(total) >= abs(x), (total - added) + x, (x - added) + total)
         total = added

@@ -18,7 +18,7 @@ import numpy as np
 
 from opsgym.envs.core.batch import builtin_sum
 from opsgym.envs.routing import traffic
-from opsgym.envs.routing.env import FLOW_BLOCK, RoutingEnv, flow_metrics
+from opsgym.envs.routing.env import FEATURES, FLOW_BLOCK, RoutingEnv, flow_metrics
 from opsgym.envs.routing.simulator import MAX_QUEUEING_UTILIZATION
 from opsgym.envs.vector import BatchedVectorEnv
 
@@ -56,14 +56,21 @@ class RoutingVectorEnv(BatchedVectorEnv):
         self._tables()
         sim = config.simulator
         arcs = self.n_arcs
-        self.capacity = np.array([*sim.capacity, UNBOUNDED_KBPS], dtype=np.int64)
-        self.propagation = np.array([*sim.propagation, 0.0])
-        self.service = np.array([*sim.service_s, 0.0])
-        self.loads = np.zeros((num_envs, arcs + 1), dtype=np.int64)
-        # the active flows, a free slot has an infinite end
+        # two more arcs: an empty one that pads paths and a full one, the path of a
+        # missing candidate, whose features then read as the worst values
+        self.capacity = np.array([*sim.capacity, UNBOUNDED_KBPS, 1], dtype=np.int64)
+        self.propagation = np.array([*sim.propagation, 0.0, 0.0])
+        self.service = np.array([*sim.service_s, 0.0, 0.0])
+        self.loads = np.zeros((num_envs, arcs + 2), dtype=np.int64)
+        self.loads[:, arcs + 1] = 1
+        self._row_offsets = self._all_rows * (arcs + 2)  # of each row in the flat loads
+        # the active flows in slots, a free slot has an infinite end; each row's free
+        # slots are the first free_count of its row of free_slots
         self.flow_ends = np.full((num_envs, FLOW_SLOTS), np.inf)
         self.flow_paths = np.zeros((num_envs, FLOW_SLOTS), dtype=np.int64)
         self.flow_rates = np.zeros((num_envs, FLOW_SLOTS), dtype=np.int64)
+        self.free_slots = np.zeros((num_envs, FLOW_SLOTS), dtype=np.int64)
+        self.free_count = np.zeros(num_envs, dtype=np.int64)
         # the arriving flows' current block, one row per instance
         self.plans: list[traffic.FlowPlan | None] = [None] * num_envs
         self.arrivals = np.zeros((num_envs, FLOW_BLOCK))
@@ -80,7 +87,8 @@ class RoutingVectorEnv(BatchedVectorEnv):
 
     def _tables(self) -> None:
         """Every candidate path as padded arc rows, and per pair its candidates' ids
-        (the all-padding path where missing), count and fixed features."""
+        (the missing candidate's path where missing), count, arcs, fixed features and
+        inverse hop counts."""
         config = self.config
         n, k = config.n_nodes, config.k
         self.n_arcs = len(config.topology.arcs)
@@ -100,15 +108,16 @@ class RoutingVectorEnv(BatchedVectorEnv):
                 self.fixed[pair, c] = fixed
                 paths.append(path)
                 per_hop.append(inverse_hops)
-        self.padding_path = len(paths)
-        self.candidates[np.arange(k) >= self.counts[:, None]] = self.padding_path
+        self.candidates[np.arange(k) >= self.counts[:, None]] = len(paths)
         self.path_index = {path: i for i, path in enumerate(paths)}
         hops = max(len(path) for path in paths)
         self.path_arcs = np.full((len(paths) + 1, hops), self.n_arcs, dtype=np.int64)
         for i, path in enumerate(paths):
             self.path_arcs[i, : len(path)] = path
+        self.path_arcs[-1, 0] = self.n_arcs + 1  # the missing candidate's: the full arc
         self.on_path = (self.path_arcs < self.n_arcs).astype(np.int64)
-        self.per_hop = np.array([*per_hop, 0.0])
+        self.pair_arcs = self.path_arcs[self.candidates]
+        self.pair_per_hop = np.array([*per_hop, 1.0])[self.candidates]
 
     def _reset_rows(self, rows: np.ndarray) -> None:
         config = self.config
@@ -120,12 +129,15 @@ class RoutingVectorEnv(BatchedVectorEnv):
             while len(running) > self.flow_ends.shape[1]:
                 self._grow_flows()
             self.flow_ends[i] = np.inf
-            if running:
+            count = len(running)
+            if count:
                 ends, paths, rates = zip(*running)
-                count = len(running)
                 self.flow_ends[i, :count] = ends
                 self.flow_paths[i, :count] = [self.path_index[path] for path in paths]
                 self.flow_rates[i, :count] = rates
+            slots = self.flow_ends.shape[1]
+            self.free_slots[i, : slots - count] = np.arange(count, slots)
+            self.free_count[i] = slots - count
             self._draw_block(i, 0, 0.0)
         self.step_index[rows] = 0
         self._arrive(rows)
@@ -143,10 +155,15 @@ class RoutingVectorEnv(BatchedVectorEnv):
         self.position[i] = 0
 
     def _grow_flows(self) -> None:
-        extra = self.flow_ends.shape[1]
+        """Double every row's flow slots; the new ones are free."""
+        slots = self.flow_ends.shape[1]
         self.flow_ends = np.concatenate([self.flow_ends, np.full_like(self.flow_ends, np.inf)], 1)
-        self.flow_paths = np.pad(self.flow_paths, ((0, 0), (0, extra)))
-        self.flow_rates = np.pad(self.flow_rates, ((0, 0), (0, extra)))
+        self.flow_paths = np.pad(self.flow_paths, ((0, 0), (0, slots)))
+        self.flow_rates = np.pad(self.flow_rates, ((0, 0), (0, slots)))
+        self.free_slots = np.pad(self.free_slots, ((0, 0), (0, slots)))
+        new = self.free_count[:, None] + np.arange(slots)
+        self.free_slots[self._all_rows[:, None], new] = np.arange(slots, 2 * slots)
+        self.free_count += slots
 
     def _arrive(self, rows: np.ndarray) -> None:
         """Move the clocks of ``rows`` to their current flows' arrivals: flows ending by
@@ -154,13 +171,20 @@ class RoutingVectorEnv(BatchedVectorEnv):
         index = self._index(rows)
         position = self.position[index]
         now = self.arrivals[rows, position]
-        owners, slots = np.nonzero(self.flow_ends[index] <= now[:, None])
-        if owners.size:
-            owners = rows[owners]
-            paths = self.flow_paths[owners, slots]
-            removed = self.flow_rates[owners, slots][:, None] * self.on_path[paths]
-            np.subtract.at(self.loads, (owners[:, None], self.path_arcs[paths]), removed)
-            self.flow_ends[owners, slots] = np.inf
+        slots = self.flow_ends.shape[1]
+        gone = np.flatnonzero(self.flow_ends[index] <= now[:, None])
+        if gone.size:
+            local, slot = np.divmod(gone, slots)
+            owners = rows[local]
+            paths = self.flow_paths[owners, slot]
+            removed = self.flow_rates[owners, slot][:, None] * self.on_path[paths]
+            arcs = self._row_offsets[owners][:, None] + self.path_arcs[paths]
+            np.subtract.at(self.loads.reshape(-1), arcs, removed)
+            self.flow_ends[owners, slot] = np.inf
+            # push the slots on their rows' free stacks (gone is sorted by row)
+            rank = np.arange(gone.size) - np.searchsorted(local, local)
+            self.free_slots[owners, self.free_count[owners] + rank] = slot
+            self.free_count[index] += np.bincount(local, minlength=rows.size)
         self.pair[index] = self.pairs[rows, position]
         self.rate[index] = self.rates[rows, position]
 
@@ -174,17 +198,16 @@ class RoutingVectorEnv(BatchedVectorEnv):
         chosen = np.where(invalid, 0, actions)
         path = self.candidates[pair, chosen]
         arcs = self.path_arcs[path]
-        owners = rows[:, None]
-        loads = self.loads[owners, arcs]
-        admitted = (self.capacity[arcs] - loads >= rate[:, None]).all(axis=1)
+        flat = self._row_offsets[rows][:, None] + arcs
+        loads = self.loads.reshape(-1)[flat]
+        capacity = self.capacity[arcs]
+        admitted = (capacity - loads >= rate[:, None]).all(axis=1)
         loads += (rate * admitted)[:, None] * self.on_path[path]
-        self.loads[owners, arcs] = loads
-        rho = np.minimum(loads / self.capacity[arcs], MAX_QUEUEING_UTILIZATION)
+        self.loads.reshape(-1)[flat] = loads
+        rho = np.minimum(loads / capacity, MAX_QUEUEING_UTILIZATION)
         terms = self.propagation[arcs] + self.service[arcs] / (1.0 - rho)
-        delay = terms[:, 0].copy()
-        for column in terms.T[1:]:  # padding adds 0.0
-            delay += column
-        delay[~admitted] = 0.0
+        # left to right as the single env adds them; padding adds 0.0
+        delay = np.where(admitted, np.add.accumulate(terms, axis=1)[:, -1], 0.0)
         self._store(rows[admitted], path[admitted], rate[admitted])
 
         k = self.step_index[index]
@@ -216,11 +239,11 @@ class RoutingVectorEnv(BatchedVectorEnv):
         """Hold the flows just admitted in ``rows`` (one each) in free slots."""
         if not rows.size:
             return
-        free = self.flow_ends[rows] == np.inf
-        if not free.any(axis=1).all():
+        if not self.free_count[rows].all():
             self._grow_flows()
-            free = self.flow_ends[rows] == np.inf
-        slots = free.argmax(axis=1)
+        count = self.free_count[rows] - 1
+        self.free_count[rows] = count
+        slots = self.free_slots[rows, count]
         self.flow_ends[rows, slots] = self.ends[rows, self.position[rows]]
         self.flow_paths[rows, slots] = paths
         self.flow_rates[rows, slots] = rates
@@ -250,31 +273,22 @@ class RoutingVectorEnv(BatchedVectorEnv):
     def _observations(self) -> np.ndarray:
         config = self.config
         pair, rate = self.pair, self.rate
-        paths = self.candidates[pair]
-        arcs = self.path_arcs[paths]
-        utilization = self.loads / self.capacity
-        owners = self._all_rows[:, None, None]
-        on_path = utilization[owners, arcs]
-        room = (self.capacity[arcs] - self.loads[owners, arcs]).min(axis=2)
-        valid = np.arange(config.k) < self.counts[pair][:, None]
-        mean = builtin_sum(on_path.transpose(2, 0, 1)) * self.per_hop[paths]
-        features = np.concatenate(
-            [
-                self.fixed[pair],
-                np.where(valid, on_path.max(axis=2), 1.0)[..., None],
-                np.where(valid, mean, 1.0)[..., None],
-                np.where(valid, room / (room + rate[:, None]), 0.0)[..., None],
-            ],
-            axis=2,
-        )
-        network = utilization[:, : self.n_arcs]
+        arcs = self.pair_arcs[pair]
+        loads = self.loads.reshape(-1)[self._row_offsets[:, None, None] + arcs]
+        capacity = self.capacity[arcs]
+        on_path = loads / capacity
+        room = (capacity - loads).min(axis=2)
+        observations = np.empty((self.num_envs, self.single_observation_space.shape[0]), np.float32)
+        features = observations[:, :-2].reshape(self.num_envs, config.k, len(FEATURES))
+        features[..., :3] = self.fixed[pair]
+        features[..., 3] = on_path.max(axis=2)
+        features[..., 4] = builtin_sum(on_path, axis=2) * self.pair_per_hop[pair]
+        features[..., 5] = room / (room + rate[:, None])
+        observations[:, -2] = rate / (rate + config.flow_rate_kbps)
+        network = self.loads[:, : self.n_arcs] / self.capacity[: self.n_arcs]
+        observations[:, -1] = builtin_sum(network, axis=1) / self.n_arcs
         self._max_utilization = network.max(axis=1)
-        columns = [
-            features.reshape(self.num_envs, -1),
-            (rate / (rate + config.flow_rate_kbps))[:, None],
-            (builtin_sum(network.T) / self.n_arcs)[:, None],
-        ]
-        return np.concatenate(columns, axis=1).astype(np.float32)
+        return observations
 
     def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         summaries = [flow_metrics(self.delays[i], self.blocked[i]) for i in rows.tolist()]
