@@ -262,8 +262,9 @@ def test_routing_blocks_and_holds_more_flows_than_its_first_slots_and_still_matc
     expected = np.zeros_like(routing.loads)
     for i, slot in zip(*np.nonzero(active)):
         path = routing.flow_paths[i, slot]
-        expected[i, routing.path_arcs[path]] += routing.flow_rates[i, slot] * routing.on_path[path]
-    assert np.array_equal(routing.loads[:, :-1], expected[:, :-1])
+        expected[routing.path_arcs[path], i] += routing.flow_rates[i, slot] * routing.on_path[path]
+    assert np.array_equal(routing.loads[: routing.n_arcs], expected[: routing.n_arcs])
+    assert (routing.loads[: routing.n_arcs] > 0).any()
 
 
 def test_routing_vector_env_refuses_lp_snapshots():
@@ -437,7 +438,6 @@ def test_builtin_sum_agrees_with_python_sum():
     terms = rng.uniform(0.0, 1.0, (40, 300)) * 10.0 ** rng.integers(-12, 12, (40, 300))
     expected = [sum(column) for column in terms.T.tolist()]
     assert np.array_equal(batch.builtin_sum(terms), expected)
-    assert np.array_equal(batch.builtin_sum(terms.T, axis=1), expected)
 
 
 def test_seeds_of_the_wrong_length_are_named():

@@ -65,15 +65,16 @@ def masked_info(values: dict, rows: np.ndarray, count: int) -> dict:
     return info
 
 
-def builtin_sum(terms: np.ndarray, axis: int = 0) -> np.ndarray:
-    """What Python's ``sum()`` gives of the finite floats ``terms`` along ``axis``, in
-    order: left-to-right addition (``np.add.accumulate``, never numpy's pairwise sum),
-    or from Python 3.12 on CPython's Neumaier-compensated summation. Batched sums then
-    match a single env's."""
+def builtin_sum(terms: np.ndarray) -> np.ndarray:
+    """What Python's ``sum()`` gives of the finite floats ``terms`` along their first
+    axis, in order: left-to-right addition (never numpy's pairwise sum), or from Python
+    3.12 on CPython's Neumaier-compensated summation. Batched sums then match a single
+    env's."""
+    total = np.array(terms[0], dtype=np.float64)
     if sys.version_info < (3, 12):
-        return np.add.accumulate(terms, axis=axis, dtype=np.float64).take(-1, axis=axis)
-    terms = np.moveaxis(np.asarray(terms, dtype=np.float64), axis, 0)
-    total = terms[0].copy()
+        for x in terms[1:]:
+            total += x
+        return total
     compensation = np.zeros_like(total)
     for x in terms[1:]:
         added = total + x

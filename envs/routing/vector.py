@@ -61,9 +61,9 @@ class RoutingVectorEnv(BatchedVectorEnv):
         self.capacity = np.array([*sim.capacity, UNBOUNDED_KBPS, 1], dtype=np.int64)
         self.propagation = np.array([*sim.propagation, 0.0, 0.0])
         self.service = np.array([*sim.service_s, 0.0, 0.0])
-        self.loads = np.zeros((num_envs, arcs + 2), dtype=np.int64)
-        self.loads[:, arcs + 1] = 1
-        self._row_offsets = self._all_rows * (arcs + 2)  # of each row in the flat loads
+        # arc-major, so that reductions over a path's arcs run over the first axis
+        self.loads = np.zeros((arcs + 2, num_envs), dtype=np.int64)
+        self.loads[arcs + 1] = 1
         # the active flows in slots, a free slot has an infinite end; each row's free
         # slots are the first free_count of its row of free_slots
         self.flow_ends = np.full((num_envs, FLOW_SLOTS), np.inf)
@@ -116,7 +116,10 @@ class RoutingVectorEnv(BatchedVectorEnv):
             self.path_arcs[i, : len(path)] = path
         self.path_arcs[-1, 0] = self.n_arcs + 1  # the missing candidate's: the full arc
         self.on_path = (self.path_arcs < self.n_arcs).astype(np.int64)
-        self.pair_arcs = self.path_arcs[self.candidates]
+        # hop-major copies, as the loads are arc-major
+        self.hop_arcs = np.ascontiguousarray(self.path_arcs.T)
+        self.hop_on_path = np.ascontiguousarray(self.on_path.T)
+        self.pair_arcs = self.hop_arcs[:, self.candidates]
         self.pair_per_hop = np.array([*per_hop, 1.0])[self.candidates]
 
     def _reset_rows(self, rows: np.ndarray) -> None:
@@ -124,7 +127,7 @@ class RoutingVectorEnv(BatchedVectorEnv):
         sim = config.simulator
         for i in rows.tolist():
             self.plans[i] = config.start_episode(self.generators[i])
-            self.loads[i, : self.n_arcs] = sim.load
+            self.loads[: self.n_arcs, i] = sim.load
             running = sim.running_flows()
             while len(running) > self.flow_ends.shape[1]:
                 self._grow_flows()
@@ -177,9 +180,9 @@ class RoutingVectorEnv(BatchedVectorEnv):
             local, slot = np.divmod(gone, slots)
             owners = rows[local]
             paths = self.flow_paths[owners, slot]
-            removed = self.flow_rates[owners, slot][:, None] * self.on_path[paths]
-            arcs = self._row_offsets[owners][:, None] + self.path_arcs[paths]
-            np.subtract.at(self.loads.reshape(-1), arcs, removed)
+            removed = self.flow_rates[owners, slot] * self.hop_on_path[:, paths]
+            flat = self.hop_arcs[:, paths] * self.num_envs + owners
+            np.subtract.at(self.loads.reshape(-1), flat, removed)
             self.flow_ends[owners, slot] = np.inf
             # push the slots on their rows' free stacks (gone is sorted by row)
             rank = np.arange(gone.size) - np.searchsorted(local, local)
@@ -197,17 +200,19 @@ class RoutingVectorEnv(BatchedVectorEnv):
         invalid = actions >= self.counts[pair]
         chosen = np.where(invalid, 0, actions)
         path = self.candidates[pair, chosen]
-        arcs = self.path_arcs[path]
-        flat = self._row_offsets[rows][:, None] + arcs
+        arcs = self.hop_arcs[:, path]
+        flat = arcs * self.num_envs + rows
         loads = self.loads.reshape(-1)[flat]
         capacity = self.capacity[arcs]
-        admitted = (capacity - loads >= rate[:, None]).all(axis=1)
-        loads += (rate * admitted)[:, None] * self.on_path[path]
+        admitted = (capacity - loads >= rate).all(axis=0)
+        loads += rate * admitted * self.hop_on_path[:, path]
         self.loads.reshape(-1)[flat] = loads
         rho = np.minimum(loads / capacity, MAX_QUEUEING_UTILIZATION)
         terms = self.propagation[arcs] + self.service[arcs] / (1.0 - rho)
-        # left to right as the single env adds them; padding adds 0.0
-        delay = np.where(admitted, np.add.accumulate(terms, axis=1)[:, -1], 0.0)
+        delay = terms[0].copy()
+        for term in terms[1:]:  # left to right as the single env adds them; padding adds 0.0
+            delay += term
+        delay[~admitted] = 0.0
         self._store(rows[admitted], path[admitted], rate[admitted])
 
         k = self.step_index[index]
@@ -273,21 +278,21 @@ class RoutingVectorEnv(BatchedVectorEnv):
     def _observations(self) -> np.ndarray:
         config = self.config
         pair, rate = self.pair, self.rate
-        arcs = self.pair_arcs[pair]
-        loads = self.loads.reshape(-1)[self._row_offsets[:, None, None] + arcs]
+        arcs = self.pair_arcs[:, pair]  # hop, instance, candidate
+        loads = self.loads.reshape(-1)[arcs * self.num_envs + self._all_rows[:, None]]
         capacity = self.capacity[arcs]
         on_path = loads / capacity
-        room = (capacity - loads).min(axis=2)
+        room = (capacity - loads).min(axis=0)
         observations = np.empty((self.num_envs, self.single_observation_space.shape[0]), np.float32)
         features = observations[:, :-2].reshape(self.num_envs, config.k, len(FEATURES))
         features[..., :3] = self.fixed[pair]
-        features[..., 3] = on_path.max(axis=2)
-        features[..., 4] = builtin_sum(on_path, axis=2) * self.pair_per_hop[pair]
+        features[..., 3] = on_path.max(axis=0)
+        features[..., 4] = builtin_sum(on_path) * self.pair_per_hop[pair]
         features[..., 5] = room / (room + rate[:, None])
         observations[:, -2] = rate / (rate + config.flow_rate_kbps)
-        network = self.loads[:, : self.n_arcs] / self.capacity[: self.n_arcs]
-        observations[:, -1] = builtin_sum(network, axis=1) / self.n_arcs
-        self._max_utilization = network.max(axis=1)
+        network = self.loads[: self.n_arcs] / self.capacity[: self.n_arcs, None]
+        observations[:, -1] = builtin_sum(network) / self.n_arcs
+        self._max_utilization = network.max(axis=0)
         return observations
 
     def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
