@@ -23,6 +23,7 @@ from opsgym.envs.routing.simulator import MAX_QUEUEING_UTILIZATION
 from opsgym.envs.vector import BatchedVectorEnv
 
 FLOW_SLOTS = 256  # active flows held per instance at first; doubled when full
+SLOT_GROUP = 32  # slots per group, whose earliest end says whether a flow in it may leave
 UNBOUNDED_KBPS = 2**62  # the capacity of the padding arc, which never carries a flow
 
 
@@ -65,8 +66,10 @@ class RoutingVectorEnv(BatchedVectorEnv):
         self.loads = np.zeros((arcs + 2, num_envs), dtype=np.int64)
         self.loads[arcs + 1] = 1
         # the active flows in slots, a free slot has an infinite end; each row's free
-        # slots are the first free_count of its row of free_slots
+        # slots are the first free_count of its row of free_slots; group_ends holds a
+        # lower bound of each group's earliest end
         self.flow_ends = np.full((num_envs, FLOW_SLOTS), np.inf)
+        self.group_ends = np.full((num_envs, FLOW_SLOTS // SLOT_GROUP), np.inf)
         self.flow_paths = np.zeros((num_envs, FLOW_SLOTS), dtype=np.int64)
         self.flow_rates = np.zeros((num_envs, FLOW_SLOTS), dtype=np.int64)
         self.free_slots = np.zeros((num_envs, FLOW_SLOTS), dtype=np.int64)
@@ -138,6 +141,7 @@ class RoutingVectorEnv(BatchedVectorEnv):
                 self.flow_ends[i, :count] = ends
                 self.flow_paths[i, :count] = [self.path_index[path] for path in paths]
                 self.flow_rates[i, :count] = rates
+            self.group_ends[i] = self.flow_ends[i].reshape(-1, SLOT_GROUP).min(axis=1)
             slots = self.flow_ends.shape[1]
             self.free_slots[i, : slots - count] = np.arange(count, slots)
             self.free_count[i] = slots - count
@@ -161,6 +165,7 @@ class RoutingVectorEnv(BatchedVectorEnv):
         """Double every row's flow slots; the new ones are free."""
         slots = self.flow_ends.shape[1]
         self.flow_ends = np.concatenate([self.flow_ends, np.full_like(self.flow_ends, np.inf)], 1)
+        self.group_ends = np.concatenate([self.group_ends, np.full_like(self.group_ends, np.inf)], 1)
         self.flow_paths = np.pad(self.flow_paths, ((0, 0), (0, slots)))
         self.flow_rates = np.pad(self.flow_rates, ((0, 0), (0, slots)))
         self.free_slots = np.pad(self.free_slots, ((0, 0), (0, slots)))
@@ -174,22 +179,37 @@ class RoutingVectorEnv(BatchedVectorEnv):
         index = self._index(rows)
         position = self.position[index]
         now = self.arrivals[rows, position]
-        slots = self.flow_ends.shape[1]
-        gone = np.flatnonzero(self.flow_ends[index] <= now[:, None])
-        if gone.size:
-            local, slot = np.divmod(gone, slots)
+        groups = self.group_ends.shape[1]
+        due = np.flatnonzero(self.group_ends[index] <= now[:, None])
+        if due.size:
+            local, group = np.divmod(due, groups)
             owners = rows[local]
-            paths = self.flow_paths[owners, slot]
-            removed = self.flow_rates[owners, slot] * self.hop_on_path[:, paths]
-            flat = self.hop_arcs[:, paths] * self.num_envs + owners
-            np.subtract.at(self.loads.reshape(-1), flat, removed)
-            self.flow_ends[owners, slot] = np.inf
-            # push the slots on their rows' free stacks (gone is sorted by row)
-            rank = np.arange(gone.size) - np.searchsorted(local, local)
-            self.free_slots[owners, self.free_count[owners] + rank] = slot
-            self.free_count[index] += np.bincount(local, minlength=rows.size)
+            ends = self.flow_ends.reshape(self.num_envs, groups, SLOT_GROUP)[owners, group]
+            leaving = ends <= now[local, None]
+            ends[leaving] = np.inf
+            # slot-major, the minimum runs over the first axis: faster
+            self.group_ends[owners, group] = np.ascontiguousarray(ends.T).min(axis=0)
+            which, within = np.divmod(np.flatnonzero(leaving), SLOT_GROUP)
+            local, owners = local[which], owners[which]
+            slot = group[which] * SLOT_GROUP + within
+            self._leave(rows.size, index, local, owners, slot)
         self.pair[index] = self.pairs[rows, position]
         self.rate[index] = self.rates[rows, position]
+
+    def _leave(
+        self, count: int, index: np.ndarray | slice, local: np.ndarray, owners: np.ndarray, slot
+    ) -> None:
+        """Remove the flows in ``slot`` of ``owners`` (``local`` among the ``count`` rows
+        at ``index``, in increasing order) from the loads and free their slots."""
+        paths = self.flow_paths[owners, slot]
+        removed = self.flow_rates[owners, slot] * self.hop_on_path[:, paths]
+        flat = self.hop_arcs[:, paths] * self.num_envs + owners
+        np.subtract.at(self.loads.reshape(-1), flat, removed)
+        self.flow_ends[owners, slot] = np.inf
+        # push the slots on their rows' free stacks
+        rank = np.arange(local.size) - np.searchsorted(local, local)
+        self.free_slots[owners, self.free_count[owners] + rank] = slot
+        self.free_count[index] += np.bincount(local, minlength=count)
 
     def _step_rows(
         self, rows: np.ndarray, actions: np.ndarray
@@ -249,7 +269,10 @@ class RoutingVectorEnv(BatchedVectorEnv):
         count = self.free_count[rows] - 1
         self.free_count[rows] = count
         slots = self.free_slots[rows, count]
-        self.flow_ends[rows, slots] = self.ends[rows, self.position[rows]]
+        ends = self.ends[rows, self.position[rows]]
+        self.flow_ends[rows, slots] = ends
+        groups = slots // SLOT_GROUP
+        self.group_ends[rows, groups] = np.minimum(self.group_ends[rows, groups], ends)
         self.flow_paths[rows, slots] = paths
         self.flow_rates[rows, slots] = rates
 
