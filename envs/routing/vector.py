@@ -119,10 +119,10 @@ class RoutingVectorEnv(BatchedVectorEnv):
             self.path_arcs[i, : len(path)] = path
         self.path_arcs[-1, 0] = self.n_arcs + 1  # the missing candidate's: the full arc
         self.on_path = (self.path_arcs < self.n_arcs).astype(np.int64)
-        # hop-major copies, as the loads are arc-major
+        # hop-major copies, as the loads are arc-major (gathered with take: contiguous)
         self.hop_arcs = np.ascontiguousarray(self.path_arcs.T)
         self.hop_on_path = np.ascontiguousarray(self.on_path.T)
-        self.pair_arcs = self.hop_arcs[:, self.candidates]
+        self.pair_arcs = self.hop_arcs.take(self.candidates, axis=1)
         self.pair_per_hop = np.array([*per_hop, 1.0])[self.candidates]
 
     def _reset_rows(self, rows: np.ndarray) -> None:
@@ -165,7 +165,9 @@ class RoutingVectorEnv(BatchedVectorEnv):
         """Double every row's flow slots; the new ones are free."""
         slots = self.flow_ends.shape[1]
         self.flow_ends = np.concatenate([self.flow_ends, np.full_like(self.flow_ends, np.inf)], 1)
-        self.group_ends = np.concatenate([self.group_ends, np.full_like(self.group_ends, np.inf)], 1)
+        self.group_ends = np.concatenate(
+            [self.group_ends, np.full_like(self.group_ends, np.inf)], 1
+        )
         self.flow_paths = np.pad(self.flow_paths, ((0, 0), (0, slots)))
         self.flow_rates = np.pad(self.flow_rates, ((0, 0), (0, slots)))
         self.free_slots = np.pad(self.free_slots, ((0, 0), (0, slots)))
@@ -202,8 +204,8 @@ class RoutingVectorEnv(BatchedVectorEnv):
         """Remove the flows in ``slot`` of ``owners`` (``local`` among the ``count`` rows
         at ``index``, in increasing order) from the loads and free their slots."""
         paths = self.flow_paths[owners, slot]
-        removed = self.flow_rates[owners, slot] * self.hop_on_path[:, paths]
-        flat = self.hop_arcs[:, paths] * self.num_envs + owners
+        removed = self.flow_rates[owners, slot] * self.hop_on_path.take(paths, axis=1)
+        flat = self.hop_arcs.take(paths, axis=1) * self.num_envs + owners
         np.subtract.at(self.loads.reshape(-1), flat, removed)
         self.flow_ends[owners, slot] = np.inf
         # push the slots on their rows' free stacks
@@ -220,12 +222,12 @@ class RoutingVectorEnv(BatchedVectorEnv):
         invalid = actions >= self.counts[pair]
         chosen = np.where(invalid, 0, actions)
         path = self.candidates[pair, chosen]
-        arcs = self.hop_arcs[:, path]
+        arcs = self.hop_arcs.take(path, axis=1)
         flat = arcs * self.num_envs + rows
         loads = self.loads.reshape(-1)[flat]
         capacity = self.capacity[arcs]
         admitted = (capacity - loads >= rate).all(axis=0)
-        loads += rate * admitted * self.hop_on_path[:, path]
+        loads += rate * admitted * self.hop_on_path.take(path, axis=1)
         self.loads.reshape(-1)[flat] = loads
         rho = np.minimum(loads / capacity, MAX_QUEUEING_UTILIZATION)
         terms = self.propagation[arcs] + self.service[arcs] / (1.0 - rho)
@@ -301,7 +303,7 @@ class RoutingVectorEnv(BatchedVectorEnv):
     def _observations(self) -> np.ndarray:
         config = self.config
         pair, rate = self.pair, self.rate
-        arcs = self.pair_arcs[:, pair]  # hop, instance, candidate
+        arcs = self.pair_arcs.take(pair, axis=1)  # hop, instance, candidate
         loads = self.loads.reshape(-1)[arcs * self.num_envs + self._all_rows[:, None]]
         capacity = self.capacity[arcs]
         on_path = loads / capacity
