@@ -145,6 +145,13 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
     >>> observation.shape
     (26,)
 
+    ## Vector Environment
+
+    `gym.make_vec("opsgym/Routing-v0", num_envs=N, vectorization_mode="vector_entry_point")`
+    advances N instances in numpy arrays (`opsgym.envs.routing.vector`); instance i reset
+    with seed s + i follows this env reset with seed s + i bit for bit. It refuses
+    `lp_snapshots > 0`: the LP is an evaluation diagnostic of this env.
+
     ## Version History
 
     * v0: Initial release. `drift_ramp` and `drift="hotspot_move"` added later; the

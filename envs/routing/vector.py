@@ -31,11 +31,12 @@ class RoutingVectorEnv(BatchedVectorEnv):
     """``num_envs`` instances of opsgym/Routing-v0 in numpy arrays.
 
     Takes the single env's keyword arguments. Batched: the per-arc loads (integers
-    [kbit/s], one row per instance), the active flows (padded rows of end time, path
-    and rate; departures leave by a mask), admission, the M/M/1 path delays and the
-    observations. Per instance, in Python: the draws of each episode's start and of its
-    arriving flows (from the instance's own generator, in the single env's order) and
-    the warm-start loading. ``info`` holds the single env's per-step values as arrays
+    [kbit/s], one column per instance), the active flows (per instance, slots of end
+    time, path and rate; a departure frees its slot for a later flow, and only groups
+    of slots whose earliest end has passed are searched), admission, the M/M/1 path
+    delays and the observations. Per instance, in Python: the draws of each episode's
+    start and of its arriving flows (from the instance's own generator, in the single
+    env's order) and the warm-start loading. ``info`` holds the single env's per-step values as arrays
     (``action_mask`` for every instance, also after a reset) and, for the instances
     whose episode ended, ``info["episode_metrics"]``, with the ``_``-prefixed masks of
     ``SyncVectorEnv``; ``action_masks()`` gives the masks of the arriving flows.
