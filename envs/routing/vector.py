@@ -99,7 +99,8 @@ class RoutingVectorEnv(BatchedVectorEnv):
         paths: list[tuple[int, ...]] = []
         self.candidates = np.zeros((n * n, k), dtype=np.int64)
         self.counts = np.zeros(n * n, dtype=np.int64)
-        self.fixed = np.tile(config.describe_paths([])[2][:3], (n * n, k, 1))
+        missing = config.describe_paths([])[2][:3]  # a missing candidate's valid, delay, hops
+        self.fixed = np.tile(missing, (n * n, k, 1))
         per_hop = []
         for pair in range(n * n):
             source, target = divmod(pair, n)
