@@ -80,7 +80,7 @@ def builtin_sum(terms: np.ndarray) -> np.ndarray:
         added = total + x
         compensation += np.where(abs(total) >= abs(x), (total - added) + x, (x - added) + total)
         total = added
-    return total + compensation
+    return np.where(compensation != 0.0, total + compensation, total)  # as CPython: -0.0 stays
 
 
 class FcfsQueues:
