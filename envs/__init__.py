@@ -10,14 +10,14 @@ works without the explicit import.
 Native vector environments (``vector_entry_point``, built by ``gymnasium.make_vec(id,
 num_envs=N, vectorization_mode="vector_entry_point")``) advance N instances with numpy
 batch operations, with the bookkeeping of :mod:`opsgym.envs.vector`:
-LoadBalancing, ConfigTuning, AnomalyDetection, ServiceRouting and ResourceAllocation
-follow their single env bit for bit (instance i seeded s + i); Autoscaling to rounding
-(numpy's exp is not libm's); IndexSelection (cost-model backend only) in distribution
-(one multinomial draw for all instances). The others have none, because their state is
-not a fixed-shape array: Caching keeps per-object records of the cached objects, and
-serves a varying number of requests between two decisions; CachingPrefetch, an ordered
-dictionary of the cached objects and a table of each object's observed successors;
-Routing, a heap of per-flow departures and their paths on a graph.
+LoadBalancing, ConfigTuning, AnomalyDetection, ServiceRouting, ResourceAllocation and
+Routing (without LP snapshots) follow their single env bit for bit (instance i seeded
+s + i); Autoscaling to rounding (numpy's exp is not libm's); IndexSelection (cost-model
+backend only) in distribution (one multinomial draw for all instances). The others have
+none, because their state is not a fixed-shape array: Caching keeps per-object records
+of the cached objects, and serves a varying number of requests between two decisions;
+CachingPrefetch, an ordered dictionary of the cached objects and a table of each
+object's observed successors.
 """
 
 from __future__ import annotations
@@ -338,7 +338,11 @@ register_scenario(
 # Routing
 # ----------------------------------------------------------------------------------------
 
-_register("opsgym/Routing-v0", "opsgym.envs.routing:RoutingEnv")
+_register(
+    "opsgym/Routing-v0",
+    "opsgym.envs.routing:RoutingEnv",
+    vector_entry_point="opsgym.envs.routing.vector:RoutingVectorEnv",
+)
 register_scenario(
     "opsgym/Routing-v0",
     "drift-hotspot",

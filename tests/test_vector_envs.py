@@ -12,6 +12,7 @@ import opsgym.envs
 from opsgym.envs.core import batch, queueing, seasonal
 from opsgym.envs.load_balancing.simulator import LoadBalancerSimulator
 from opsgym.envs.resource_allocation import workloads
+from opsgym.envs.routing.vector import FLOW_SLOTS
 from opsgym.envs.scenarios import scenarios
 
 VECTOR_IDS = [
@@ -26,6 +27,7 @@ SHORT_EPISODES = {
     "opsgym/ServiceRouting-v0": {"episode_length": 40},
     "opsgym/AnomalyDetection-v0": {"episode_length": 60, "anomalies_per_week": 40.0},
     "opsgym/ResourceAllocation-v0": {"n_jobs": 30, "load": 1.2},
+    "opsgym/Routing-v0": {"episode_length": 60},
 }
 # Ids whose vector env follows the single env bit for bit (instance i seeded s + i).
 EXACT_IDS = {
@@ -34,6 +36,7 @@ EXACT_IDS = {
     "opsgym/ServiceRouting-v0",
     "opsgym/AnomalyDetection-v0",
     "opsgym/ResourceAllocation-v0",
+    "opsgym/Routing-v0",
 }
 # The domain metric compared in distribution, per id.
 METRIC = {
@@ -44,6 +47,7 @@ METRIC = {
     "opsgym/ServiceRouting-v0": "mean_latency_ms",
     "opsgym/AnomalyDetection-v0": "reward_score",
     "opsgym/ResourceAllocation-v0": "mean_slowdown",
+    "opsgym/Routing-v0": "mean_delay_ms",
 }
 
 
@@ -236,6 +240,10 @@ EXACT_CONFIGURATIONS = [
         {"capacities": [10, 12, 15], "n_slots": 3, "backlog_size": 5, "horizon": 16}
         | {"n_jobs": 30, "load": 1.4, "time_limit": 8},
     ),
+    ("opsgym/Routing-v0", {"drift": "hotspot", "drift_ramp": 40, "episode_length": 150}),
+    ("opsgym/Routing-v0", {"drift": "hotspot_move", "episode_length": 140, "daily_amplitude": 0}),
+    # pairs with fewer than K paths: invalid actions
+    ("opsgym/Routing-v0", {"topology": "Geant2009", "k_paths": 3, "endpoints": "uniform"}),
 ]
 
 
@@ -252,6 +260,33 @@ def test_loadbalancing_queues_grow_past_their_initial_capacity_and_still_match()
     for actions in random_actions(env, 11, 400):
         env.step(actions)
     assert env.unwrapped.queues.capacity > 16
+
+
+def test_routing_blocks_and_holds_more_flows_than_its_first_slots_and_still_matches():
+    # three blocks of arriving flows, on a network loaded past capacity
+    kwargs = {"load": 1.5, "episode_length": 300}
+    assert assert_follows_sync("opsgym/Routing-v0", 2, 4, 400, **kwargs) >= 2
+    env = make_vector("opsgym/Routing-v0", 2, **kwargs)
+    env.reset(seed=4)
+    blocked = 0
+    for actions in random_actions(env, 4, 200):
+        blocked += int(env.step(actions)[4]["blocked"].sum())
+    assert blocked > 0
+    assert env.unwrapped.flow_ends.shape[1] > FLOW_SLOTS
+    # a flow's path carries its rate: the loads are the sums over the active flows
+    routing = env.unwrapped
+    active = np.isfinite(routing.flow_ends)
+    expected = np.zeros_like(routing.loads)
+    for i, slot in zip(*np.nonzero(active)):
+        path = routing.flow_paths[i, slot]
+        expected[routing.path_arcs[path], i] += routing.flow_rates[i, slot] * routing.on_path[path]
+    assert np.array_equal(routing.loads[: routing.n_arcs], expected[: routing.n_arcs])
+    assert (routing.loads[: routing.n_arcs] > 0).any()
+
+
+def test_routing_vector_env_refuses_lp_snapshots():
+    with pytest.raises(ValueError, match="lp_snapshots"):
+        make_vector("opsgym/Routing-v0", 2, lp_snapshots=1)
 
 
 @pytest.mark.parametrize(
@@ -493,6 +528,14 @@ def test_fcfs_queues_agree_with_the_single_load_balancer_simulator():
         assert np.array_equal(batched.error_ewma[i], single.error_ewma)
         assert np.array_equal(batched.count[i], single.queue_lengths())
         assert np.array_equal(batched.work_left()[i], single.work_left())
+
+
+def test_builtin_sum_agrees_with_python_sum():
+    rng = np.random.default_rng(5)
+    # magnitudes far apart, where compensated and plain summation differ
+    terms = rng.uniform(0.0, 1.0, (40, 300)) * 10.0 ** rng.integers(-12, 12, (40, 300))
+    expected = [sum(column) for column in terms.T.tolist()]
+    assert np.array_equal(batch.builtin_sum(terms), expected)
 
 
 def test_seeds_of_the_wrong_length_are_named():

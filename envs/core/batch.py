@@ -7,6 +7,7 @@ and how per-instance values are laid out the way Gymnasium's vector envs report 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -77,6 +78,24 @@ def add_info(info: dict, values: dict, rows: np.ndarray, count: int) -> None:
         mask = info["_" + key].copy()  # masks may be shared between keys
         mask[rows] = True
         info["_" + key] = mask
+
+
+def builtin_sum(terms: np.ndarray) -> np.ndarray:
+    """What Python's ``sum()`` gives of the finite floats ``terms`` along their first
+    axis, in order: left-to-right addition (never numpy's pairwise sum), or from Python
+    3.12 on CPython's Neumaier-compensated summation. Batched sums then match a single
+    env's."""
+    total = np.array(terms[0], dtype=np.float64)
+    if sys.version_info < (3, 12):
+        for x in terms[1:]:
+            total += x
+        return total
+    compensation = np.zeros_like(total)
+    for x in terms[1:]:
+        added = total + x
+        compensation += np.where(abs(total) >= abs(x), (total - added) + x, (x - added) + total)
+        total = added
+    return np.where(compensation != 0.0, total + compensation, total)  # as CPython: -0.0 stays
 
 
 class FcfsQueues:

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from opsgym.envs.core.batch import builtin_sum
 from opsgym.envs.resource_allocation import workloads
 from opsgym.envs.resource_allocation.env import ResourceAllocationEnv
 from opsgym.envs.vector import BatchedVectorEnv
@@ -343,7 +344,7 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
             "max_slowdown": slowdowns.max(axis=1),
             "mean_completion_time": completion.mean(axis=1),
             "p95_completion_time": p95[count:],
-            "mean_utilization": np.array([sum(row) / len(row) for row in utilization.tolist()]),
+            "mean_utilization": builtin_sum(utilization.T) / utilization.shape[1],
         }
         for r in range(self.config.n_resources):
             metrics[f"utilization_{r}"] = utilization[:, r]

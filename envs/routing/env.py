@@ -27,6 +27,16 @@ HOP_SCALE = 4.0  # hops squashed by h / (h + 4)
 FLOW_BLOCK = 128  # arriving flows drawn at a time, as the episode reaches them
 
 
+def flow_metrics(delays_s: np.ndarray, blocked: np.ndarray) -> dict[str, float]:
+    """The blocking ratio and the mean and p95 delay [ms] of the admitted flows."""
+    delays_ms = 1000.0 * delays_s[~blocked]
+    return {
+        "blocking_ratio": float(blocked.mean()),
+        "mean_delay_ms": float(delays_ms.mean()) if delays_ms.size else 0.0,
+        "p95_delay_ms": float(np.percentile(delays_ms, 95)) if delays_ms.size else 0.0,
+    }
+
+
 class RoutingEnv(gym.Env[np.ndarray, int]):
     """Route each arriving flow on one of the K shortest paths of a real backbone.
 
@@ -135,6 +145,13 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
     >>> observation.shape
     (26,)
 
+    ## Vector Environment
+
+    `gym.make_vec("opsgym/Routing-v0", num_envs=N, vectorization_mode="vector_entry_point")`
+    advances N instances in numpy arrays (`opsgym.envs.routing.vector`); instance i reset
+    with seed s + i follows this env reset with seed s + i bit for bit. It refuses
+    `lp_snapshots > 0`: the LP is an evaluation diagnostic of this env.
+
     ## Version History
 
     * v0: Initial release. `drift_ramp` and `drift="hotspot_move"` added later; the
@@ -233,7 +250,16 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
-        rng = self.np_random
+        plan = self.start_episode(self.np_random)
+        self._flows = traffic.FlowStream(plan, self.np_random, FLOW_BLOCK)
+        self._snapshots = []
+        self._step = 0
+        self._prepare_flow()
+        return self._observation(), {"action_mask": self.action_masks()}
+
+    def start_episode(self, rng: np.random.Generator) -> traffic.FlowPlan:
+        """Draw an episode's traffic from ``rng`` and load ``self.simulator`` with the flows
+        running at its start; return the plan of its arriving flows."""
         n, count = self.n_nodes, self.episode_length
         if self.endpoints == "gravity":
             masses = rng.exponential(1.0, size=n)
@@ -272,8 +298,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
             ends,
             self.paths.shortest_incidence[running],
         )
-
-        plan = traffic.FlowPlan(
+        return traffic.FlowPlan(
             count,
             self.arrival_rate,
             self.daily_amplitude,
@@ -287,11 +312,6 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
             self.flow_rate_kbps,
             self.holding_time,
         )
-        self._flows = traffic.FlowStream(plan, rng, FLOW_BLOCK)
-        self._snapshots = []
-        self._step = 0
-        self._prepare_flow()
-        return self._observation(), {"action_mask": self.action_masks()}
 
     def _heated(self, masses: np.ndarray, node: int) -> np.ndarray:
         """``masses`` with ``node``'s multiplied by ``hotspot_factor``."""
@@ -364,13 +384,9 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         """Blocking, delay [ms] of admitted flows and utilization against the LP optimum."""
         if self._step == 0:
             return {}
-        blocked = np.array(self._blocked[: self._step])
-        delays_ms = 1000.0 * np.array(self._delays[: self._step])[~blocked]
-        metrics = {
-            "blocking_ratio": float(blocked.mean()),
-            "mean_delay_ms": float(delays_ms.mean()) if delays_ms.size else 0.0,
-            "p95_delay_ms": float(np.percentile(delays_ms, 95)) if delays_ms.size else 0.0,
-        }
+        metrics = flow_metrics(
+            np.array(self._delays[: self._step]), np.array(self._blocked[: self._step])
+        )
         if self._snapshots:
             routed, optimum = (np.array(x) for x in zip(*self._snapshots))
             metrics["max_utilization"] = float(routed.mean())
@@ -405,11 +421,11 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         pair = (flows.sources[k], flows.targets[k])
         candidates = self._candidates.get(pair)
         if candidates is None:
-            candidates = self._candidates[pair] = self._describe(self.paths(*pair))
+            candidates = self._candidates[pair] = self.describe_paths(self.paths(*pair))
         self.current_paths, self._current_candidates, self._padding = candidates
         self.current_rate = flows.rates[k]
 
-    def _describe(self, paths: list[tuple[int, ...]]) -> tuple[list, list, list]:
+    def describe_paths(self, paths: list[tuple[int, ...]]) -> tuple[list, list, list]:
         """The paths; per path its fixed features, 1 / hops and a getter of its arcs' values;
         the features of the missing candidates."""
         propagation = self.simulator.propagation

@@ -136,3 +136,7 @@ class NetworkSimulator:
 
     def active_flows(self) -> int:
         return len(self._departures)
+
+    def running_flows(self) -> list[tuple[float, tuple[int, ...], int]]:
+        """Each admitted flow not yet removed: its end time, path and rate."""
+        return [(end, path, rate) for end, _, path, rate in self._departures]

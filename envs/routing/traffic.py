@@ -97,35 +97,47 @@ class FlowStream:
             pass
 
     def _draw(self) -> bool:
-        plan, rng = self.plan, self.rng
         first = len(self.times)
-        count = min(self.block, plan.length - first)
-        if count <= 0:
+        if first >= self.plan.length:
             return False
-        times = poisson_arrival_times(
-            rng,
-            count,
-            plan.arrival_rate,
-            amplitude=plan.amplitude,
-            period=plan.period,
-            phase=plan.phase,
-            start=self.times[-1] if self.times else 0.0,
+        block = draw_flow_block(
+            self.plan, self.rng, first, self.block, self.times[-1] if self.times else 0.0
         )
-        sources, targets = draw_pairs(rng, plan.pairs, plan.n_nodes, count)
-        late = max(plan.drift_start, first) - first
-        if plan.later is not None and late < count:
-            later = draw_pairs(rng, plan.later, plan.n_nodes, count - late)
-            steps = np.arange(first + late, first + count)
-            fraction = ramp_fraction(steps, plan.drift_start, plan.drift_ramp)
-            new = mix(rng, np.zeros(steps.size, bool), np.ones(steps.size, bool), fraction)
-            sources[late:] = np.where(new, later[0], sources[late:])
-            targets[late:] = np.where(new, later[1], targets[late:])
-        rates = draw_rates_kbps(rng, plan.mean_rate_kbps, count)
-        ends = times + rng.exponential(plan.holding_time, size=count)
-        self.arrays.append((sources, targets, rates, ends, times))
+        sources, targets, rates, ends, times = block
+        self.arrays.append(block)
         self.times += times.tolist()
         self.sources += sources.tolist()
         self.targets += targets.tolist()
         self.rates += rates.tolist()
         self.ends += ends.tolist()
         return True
+
+
+def draw_flow_block(
+    plan: FlowPlan, rng: np.random.Generator, first: int, block: int, start: float
+) -> tuple[np.ndarray, ...]:
+    """Flows ``first`` to ``first + block`` (or the episode's last) of an episode whose
+    previous flow arrived at ``start``: their sources, targets, rates [kbit/s], end times
+    and arrival times."""
+    count = min(block, plan.length - first)
+    times = poisson_arrival_times(
+        rng,
+        count,
+        plan.arrival_rate,
+        amplitude=plan.amplitude,
+        period=plan.period,
+        phase=plan.phase,
+        start=start,
+    )
+    sources, targets = draw_pairs(rng, plan.pairs, plan.n_nodes, count)
+    late = max(plan.drift_start, first) - first
+    if plan.later is not None and late < count:
+        later = draw_pairs(rng, plan.later, plan.n_nodes, count - late)
+        steps = np.arange(first + late, first + count)
+        fraction = ramp_fraction(steps, plan.drift_start, plan.drift_ramp)
+        new = mix(rng, np.zeros(steps.size, bool), np.ones(steps.size, bool), fraction)
+        sources[late:] = np.where(new, later[0], sources[late:])
+        targets[late:] = np.where(new, later[1], targets[late:])
+    rates = draw_rates_kbps(rng, plan.mean_rate_kbps, count)
+    ends = times + rng.exponential(plan.holding_time, size=count)
+    return sources, targets, rates, ends, times

@@ -1,0 +1,327 @@
+"""N flow routers on one backbone, advanced together with numpy batch operations.
+
+The dynamics are those of :class:`~opsgym.envs.routing.env.RoutingEnv`, operation for
+operation: instance i of a vector env reset with seed s + i follows exactly the
+trajectory of the single env reset with seed s + i under the same actions. Each instance
+draws its episode's start (and loads its warm-start flows) with the single env's
+:meth:`~opsgym.envs.routing.env.RoutingEnv.start_episode` and its arriving flows in the
+single env's blocks, from its own generator; loads are integers, so the order in which
+flows leave within a step does not matter, and every float is summed in the single
+env's order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from opsgym.envs.core.batch import builtin_sum
+from opsgym.envs.routing import traffic
+from opsgym.envs.routing.env import FEATURES, FLOW_BLOCK, RoutingEnv, flow_metrics
+from opsgym.envs.routing.simulator import MAX_QUEUEING_UTILIZATION
+from opsgym.envs.vector import BatchedVectorEnv
+
+FLOW_SLOTS = 256  # active flows held per instance at first; doubled when full
+SLOT_GROUP = 32  # slots per group, whose earliest end says whether a flow in it may leave
+UNBOUNDED_KBPS = 2**62  # the capacity of the padding arc, which never carries a flow
+
+
+class RoutingVectorEnv(BatchedVectorEnv):
+    """``num_envs`` instances of opsgym/Routing-v0 in numpy arrays.
+
+    Takes the single env's keyword arguments. Batched: the per-arc loads (integers
+    [kbit/s], one column per instance), the active flows (per instance, slots of end
+    time, path and rate; a departure frees its slot for a later flow, and only groups
+    of slots whose earliest end has passed are searched), admission, the M/M/1 path
+    delays and the observations. Per instance, in Python: the draws of each episode's
+    start and of its arriving flows (from the instance's own generator, in the single
+    env's order) and the warm-start loading. ``info`` holds the single env's per-step values as arrays
+    (``action_mask`` for every instance, also after a reset) and, for the instances
+    whose episode ended, ``info["episode_metrics"]``, with the ``_``-prefixed masks of
+    ``SyncVectorEnv``; ``action_masks()`` gives the masks of the arriving flows.
+
+    Refuses ``lp_snapshots > 0``: the LP optimum is an evaluation diagnostic of the
+    single env (one LP solve per snapshot and instance), not worth batching.
+    """
+
+    single_env_class = RoutingEnv
+
+    def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
+        super().__init__(num_envs, **kwargs)
+        config = self.config
+        if config.lp_snapshots:
+            raise ValueError(
+                f"lp_snapshots: the vector env solves no LP snapshots, got "
+                f"{config.lp_snapshots}; use 0, or the single env to evaluate against the LP"
+            )
+        self._tables()
+        sim = config.simulator
+        arcs = self.n_arcs
+        # two more arcs: an empty one that pads paths and a full one, the path of a
+        # missing candidate, whose features then read as the worst values
+        self.capacity = np.array([*sim.capacity, UNBOUNDED_KBPS, 1], dtype=np.int64)
+        self.propagation = np.array([*sim.propagation, 0.0, 0.0])
+        self.service = np.array([*sim.service_s, 0.0, 0.0])
+        # arc-major, so that reductions over a path's arcs run over the first axis
+        self.loads = np.zeros((arcs + 2, num_envs), dtype=np.int64)
+        self.loads[arcs + 1] = 1
+        # the active flows in slots, a free slot has an infinite end; each row's free
+        # slots are the first free_count of its row of free_slots; group_ends holds a
+        # lower bound of each group's earliest end
+        self.flow_ends = np.full((num_envs, FLOW_SLOTS), np.inf)
+        self.group_ends = np.full((num_envs, FLOW_SLOTS // SLOT_GROUP), np.inf)
+        self.flow_paths = np.zeros((num_envs, FLOW_SLOTS), dtype=np.int64)
+        self.flow_rates = np.zeros((num_envs, FLOW_SLOTS), dtype=np.int64)
+        self.free_slots = np.zeros((num_envs, FLOW_SLOTS), dtype=np.int64)
+        self.free_count = np.zeros(num_envs, dtype=np.int64)
+        # the arriving flows' current block, one row per instance
+        self.plans: list[traffic.FlowPlan | None] = [None] * num_envs
+        self.arrivals = np.zeros((num_envs, FLOW_BLOCK))
+        self.pairs = np.zeros((num_envs, FLOW_BLOCK), dtype=np.int64)
+        self.rates = np.zeros((num_envs, FLOW_BLOCK), dtype=np.int64)
+        self.ends = np.zeros((num_envs, FLOW_BLOCK))
+        self.position = np.zeros(num_envs, dtype=np.int64)
+        self.step_index = np.zeros(num_envs, dtype=np.int64)
+        self.pair = np.zeros(num_envs, dtype=np.int64)
+        self.rate = np.ones(num_envs, dtype=np.int64)
+        self.delays = np.zeros((num_envs, config.episode_length))
+        self.blocked = np.zeros((num_envs, config.episode_length), dtype=bool)
+        self._max_utilization = np.zeros(num_envs)
+
+    def _tables(self) -> None:
+        """Every candidate path as padded arc rows, and per pair its candidates' ids
+        (the missing candidate's path where missing), count, arcs, fixed features and
+        inverse hop counts."""
+        config = self.config
+        n, k = config.n_nodes, config.k
+        self.n_arcs = len(config.topology.arcs)
+        paths: list[tuple[int, ...]] = []
+        self.candidates = np.zeros((n * n, k), dtype=np.int64)
+        self.counts = np.zeros(n * n, dtype=np.int64)
+        missing = config.describe_paths([])[2][:3]  # a missing candidate's valid, delay, hops
+        self.fixed = np.tile(missing, (n * n, k, 1))
+        per_hop = []
+        for pair in range(n * n):
+            source, target = divmod(pair, n)
+            if source == target:
+                continue
+            found, described, _ = config.describe_paths(config.paths(source, target))
+            self.counts[pair] = len(found)
+            for c, (path, (fixed, inverse_hops, _)) in enumerate(zip(found, described)):
+                self.candidates[pair, c] = len(paths)
+                self.fixed[pair, c] = fixed
+                paths.append(path)
+                per_hop.append(inverse_hops)
+        self.candidates[np.arange(k) >= self.counts[:, None]] = len(paths)
+        self.path_index = {path: i for i, path in enumerate(paths)}
+        hops = max(len(path) for path in paths)
+        self.path_arcs = np.full((len(paths) + 1, hops), self.n_arcs, dtype=np.int64)
+        for i, path in enumerate(paths):
+            self.path_arcs[i, : len(path)] = path
+        self.path_arcs[-1, 0] = self.n_arcs + 1  # the missing candidate's: the full arc
+        self.on_path = (self.path_arcs < self.n_arcs).astype(np.int64)
+        # hop-major copies, as the loads are arc-major (gathered with take: contiguous)
+        self.hop_arcs = np.ascontiguousarray(self.path_arcs.T)
+        self.hop_on_path = np.ascontiguousarray(self.on_path.T)
+        self.pair_arcs = self.hop_arcs.take(self.candidates, axis=1)
+        self.pair_per_hop = np.array([*per_hop, 1.0])[self.candidates]
+
+    def _reset_rows(self, rows: np.ndarray) -> None:
+        config = self.config
+        sim = config.simulator
+        for i in rows.tolist():
+            self.plans[i] = config.start_episode(self.generators[i])
+            self.loads[: self.n_arcs, i] = sim.load
+            running = sim.running_flows()
+            while len(running) > self.flow_ends.shape[1]:
+                self._grow_flows()
+            self.flow_ends[i] = np.inf
+            count = len(running)
+            if count:
+                ends, paths, rates = zip(*running)
+                self.flow_ends[i, :count] = ends
+                self.flow_paths[i, :count] = [self.path_index[path] for path in paths]
+                self.flow_rates[i, :count] = rates
+            self.group_ends[i] = self.flow_ends[i].reshape(-1, SLOT_GROUP).min(axis=1)
+            slots = self.flow_ends.shape[1]
+            self.free_slots[i, : slots - count] = np.arange(count, slots)
+            self.free_count[i] = slots - count
+            self._draw_block(i, 0, 0.0)
+        self.step_index[rows] = 0
+        self._arrive(rows)
+
+    def _draw_block(self, i: int, first: int, start: float) -> None:
+        """Draw instance i's arriving flows ``first`` on, a block of them."""
+        plan = self.plans[i]
+        block = traffic.draw_flow_block(plan, self.generators[i], first, FLOW_BLOCK, start)
+        sources, targets, rates, ends, times = block
+        count = times.size
+        self.pairs[i, :count] = sources * plan.n_nodes + targets
+        self.rates[i, :count] = rates
+        self.ends[i, :count] = ends
+        self.arrivals[i, :count] = times
+        self.position[i] = 0
+
+    def _grow_flows(self) -> None:
+        """Double every row's flow slots; the new ones are free."""
+        slots = self.flow_ends.shape[1]
+        self.flow_ends = np.concatenate([self.flow_ends, np.full_like(self.flow_ends, np.inf)], 1)
+        self.group_ends = np.concatenate(
+            [self.group_ends, np.full_like(self.group_ends, np.inf)], 1
+        )
+        self.flow_paths = np.pad(self.flow_paths, ((0, 0), (0, slots)))
+        self.flow_rates = np.pad(self.flow_rates, ((0, 0), (0, slots)))
+        self.free_slots = np.pad(self.free_slots, ((0, 0), (0, slots)))
+        new = self.free_count[:, None] + np.arange(slots)
+        self.free_slots[self._all_rows[:, None], new] = np.arange(slots, 2 * slots)
+        self.free_count += slots
+
+    def _arrive(self, rows: np.ndarray) -> None:
+        """Move the clocks of ``rows`` to their current flows' arrivals: flows ending by
+        then leave."""
+        index = self._index(rows)
+        position = self.position[index]
+        now = self.arrivals[rows, position]
+        groups = self.group_ends.shape[1]
+        due = np.flatnonzero(self.group_ends[index] <= now[:, None])
+        if due.size:
+            local, group = np.divmod(due, groups)
+            owners = rows[local]
+            ends = self.flow_ends.reshape(self.num_envs, groups, SLOT_GROUP)[owners, group]
+            leaving = ends <= now[local, None]
+            ends[leaving] = np.inf
+            # slot-major, the minimum runs over the first axis: faster
+            self.group_ends[owners, group] = np.ascontiguousarray(ends.T).min(axis=0)
+            which, within = np.divmod(np.flatnonzero(leaving), SLOT_GROUP)
+            local, owners = local[which], owners[which]
+            slot = group[which] * SLOT_GROUP + within
+            self._leave(rows.size, index, local, owners, slot)
+        self.pair[index] = self.pairs[rows, position]
+        self.rate[index] = self.rates[rows, position]
+
+    def _leave(
+        self, count: int, index: np.ndarray | slice, local: np.ndarray, owners: np.ndarray, slot
+    ) -> None:
+        """Remove the flows in ``slot`` of ``owners`` (``local`` among the ``count`` rows
+        at ``index``, in increasing order) from the loads and free their slots."""
+        paths = self.flow_paths[owners, slot]
+        removed = self.flow_rates[owners, slot] * self.hop_on_path.take(paths, axis=1)
+        flat = self.hop_arcs.take(paths, axis=1) * self.num_envs + owners
+        np.subtract.at(self.loads.reshape(-1), flat, removed)
+        self.flow_ends[owners, slot] = np.inf
+        # push the slots on their rows' free stacks
+        rank = np.arange(local.size) - np.searchsorted(local, local)
+        self.free_slots[owners, self.free_count[owners] + rank] = slot
+        self.free_count[index] += np.bincount(local, minlength=count)
+
+    def _step_rows(
+        self, rows: np.ndarray, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+        config = self.config
+        index = self._index(rows)
+        pair, rate = self.pair[index], self.rate[index]
+        invalid = actions >= self.counts[pair]
+        chosen = np.where(invalid, 0, actions)
+        path = self.candidates[pair, chosen]
+        arcs = self.hop_arcs.take(path, axis=1)
+        flat = arcs * self.num_envs + rows
+        loads = self.loads.reshape(-1)[flat]
+        capacity = self.capacity[arcs]
+        admitted = (capacity - loads >= rate).all(axis=0)
+        loads += rate * admitted * self.hop_on_path.take(path, axis=1)
+        self.loads.reshape(-1)[flat] = loads
+        rho = np.minimum(loads / capacity, MAX_QUEUEING_UTILIZATION)
+        terms = self.propagation[arcs] + self.service[arcs] / (1.0 - rho)
+        delay = terms[0].copy()
+        for term in terms[1:]:  # left to right as the single env adds them; padding adds 0.0
+            delay += term
+        delay[~admitted] = 0.0
+        self._store(rows[admitted], path[admitted], rate[admitted])
+
+        k = self.step_index[index]
+        self.delays[rows, k] = delay
+        self.blocked[rows, k] = ~admitted
+        rewards = {"delay": -delay / config.delay_scale, "blocking": np.where(admitted, 0.0, -1.0)}
+        reward = (
+            config.delay_weight * rewards["delay"] + config.blocking_weight * rewards["blocking"]
+        )
+        k = k + 1
+        self.step_index[index] = k
+        truncated = k == config.episode_length
+        going = rows[~truncated]
+        position = self.position[going] + 1
+        self.position[going] = position
+        for i in going[position == FLOW_BLOCK].tolist():
+            self._draw_block(i, int(self.step_index[i]), float(self.arrivals[i, -1]))
+        self._arrive(going)
+        info = {
+            "path": chosen,
+            "invalid_action": invalid,
+            "delay_ms": 1000.0 * delay,
+            "blocked": ~admitted,
+            "rewards": rewards,
+        }
+        return reward, truncated, info
+
+    def _store(self, rows: np.ndarray, paths: np.ndarray, rates: np.ndarray) -> None:
+        """Hold the flows just admitted in ``rows`` (one each) in free slots."""
+        if not rows.size:
+            return
+        if not self.free_count[rows].all():
+            self._grow_flows()
+        count = self.free_count[rows] - 1
+        self.free_count[rows] = count
+        slots = self.free_slots[rows, count]
+        ends = self.ends[rows, self.position[rows]]
+        self.flow_ends[rows, slots] = ends
+        groups = slots // SLOT_GROUP
+        self.group_ends[rows, groups] = np.minimum(self.group_ends[rows, groups], ends)
+        self.flow_paths[rows, slots] = paths
+        self.flow_rates[rows, slots] = rates
+
+    def step(
+        self, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        stepped = ~self._autoreset
+        observations, rewards, terminated, truncated, info = super().step(actions)
+        info["max_utilization"] = np.where(stepped, self._max_utilization, 0.0)
+        info["_max_utilization"] = stepped
+        return observations, rewards, terminated, truncated, info | self._mask_info()
+
+    def reset(
+        self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        observations, info = super().reset(seed=seed, options=options)
+        return observations, info | self._mask_info()
+
+    def action_masks(self) -> np.ndarray:
+        """Which candidates exist for each instance's arriving flow."""
+        return np.arange(self.config.k) < self.counts[self.pair][:, None]
+
+    def _mask_info(self) -> dict[str, np.ndarray]:
+        return {"action_mask": self.action_masks(), "_action_mask": np.ones(self.num_envs, bool)}
+
+    def _observations(self) -> np.ndarray:
+        config = self.config
+        pair, rate = self.pair, self.rate
+        arcs = self.pair_arcs.take(pair, axis=1)  # hop, instance, candidate
+        loads = self.loads.reshape(-1)[arcs * self.num_envs + self._all_rows[:, None]]
+        capacity = self.capacity[arcs]
+        on_path = loads / capacity
+        room = (capacity - loads).min(axis=0)
+        observations = np.empty((self.num_envs, self.single_observation_space.shape[0]), np.float32)
+        features = observations[:, :-2].reshape(self.num_envs, config.k, len(FEATURES))
+        features[..., :3] = self.fixed[pair]
+        features[..., 3] = on_path.max(axis=0)
+        features[..., 4] = builtin_sum(on_path) * self.pair_per_hop[pair]
+        features[..., 5] = room / (room + rate[:, None])
+        observations[:, -2] = rate / (rate + config.flow_rate_kbps)
+        network = self.loads[: self.n_arcs] / self.capacity[: self.n_arcs, None]
+        observations[:, -1] = builtin_sum(network) / self.n_arcs
+        self._max_utilization = network.max(axis=0)
+        return observations
+
+    def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        summaries = [flow_metrics(self.delays[i], self.blocked[i]) for i in rows.tolist()]
+        return {name: np.array([s[name] for s in summaries]) for name in summaries[0]}
