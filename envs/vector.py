@@ -14,7 +14,8 @@ A subclass whose episodes can terminate overrides ``_terminated(rows)``, and one
 single env gives an info at reset overrides ``_reset_infos(rows)``.
 
 Autoreset follows Gymnasium's next-step mode: the step after an instance's episode
-ends resets it and returns its first observation with reward 0, no info and no end.
+ends resets it and returns its first observation and reset info with reward 0 and no
+end, as ``SyncVectorEnv`` does.
 """
 
 from __future__ import annotations

@@ -261,6 +261,7 @@ class RoutingVectorEnv(BatchedVectorEnv):
             "delay_ms": 1000.0 * delay,
             "blocked": ~admitted,
             "rewards": rewards,
+            "action_mask": self.action_masks()[rows],
         }
         return reward, truncated, info
 
@@ -285,22 +286,17 @@ class RoutingVectorEnv(BatchedVectorEnv):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         stepped = ~self._autoreset
         observations, rewards, terminated, truncated, info = super().step(actions)
+        # the network's maximum utilization is known once the observations are built
         info["max_utilization"] = np.where(stepped, self._max_utilization, 0.0)
         info["_max_utilization"] = stepped
-        return observations, rewards, terminated, truncated, info | self._mask_info()
+        return observations, rewards, terminated, truncated, info
 
-    def reset(
-        self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        observations, info = super().reset(seed=seed, options=options)
-        return observations, info | self._mask_info()
+    def _reset_infos(self, rows: np.ndarray) -> dict[str, Any]:
+        return {"action_mask": self.action_masks()[rows]}
 
     def action_masks(self) -> np.ndarray:
         """Which candidates exist for each instance's arriving flow."""
         return np.arange(self.config.k) < self.counts[self.pair][:, None]
-
-    def _mask_info(self) -> dict[str, np.ndarray]:
-        return {"action_mask": self.action_masks(), "_action_mask": np.ones(self.num_envs, bool)}
 
     def _observations(self) -> np.ndarray:
         config = self.config
