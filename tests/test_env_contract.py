@@ -26,6 +26,7 @@ SECTIONS = (
     "## Starting State",
     "## Episode End",
     "## Arguments",
+    "## Vector Environment",
     "## Version History",
 )
 # Warnings gymnasium's checker may raise that are by design: none so far.
