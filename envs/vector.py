@@ -36,8 +36,11 @@ class BatchedVectorEnv(VectorEnv):
 
     A subclass names its single env in ``single_env_class``; the constructor builds
     one, ``self.config``, with the same keyword arguments: it validates them and
-    supplies the spaces, and the subclass reads its public configuration. Rendering is
-    not supported.
+    supplies the spaces, and the subclass reads its public configuration. ``info``
+    holds the single env's per-step values as arrays and, for the instances whose
+    episode ended, ``info["episode_metrics"]``, with the ``_``-prefixed masks of
+    ``SyncVectorEnv``; the instances reset by autoreset report their reset info, as
+    there. Rendering is not supported.
 
     Args:
         num_envs: the number of instances.

@@ -28,9 +28,7 @@ P95, ERRORS, THROUGHPUT, MEMORY, CPU, POOL, THREADS = range(7)
 class ConfigTuningVectorEnv(BatchedVectorEnv):
     """``num_envs`` instances of opsgym/ConfigTuning-v0 in numpy arrays.
 
-    Takes the single env's keyword arguments. ``info`` holds the single env's per-step
-    values as arrays and, for the instances whose episode ended,
-    ``info["episode_metrics"]``, with the ``_``-prefixed masks of ``SyncVectorEnv``.
+    Takes the single env's keyword arguments; infos as :class:`BatchedVectorEnv` says.
     """
 
     single_env_class = ConfigTuningEnv

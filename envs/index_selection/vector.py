@@ -32,10 +32,8 @@ STORAGE_SLACK = 1e-9  # [MB] as the single env allows
 class IndexSelectionVectorEnv(BatchedVectorEnv):
     """``num_envs`` instances of opsgym/IndexSelection-v0 in numpy arrays.
 
-    Takes the single env's keyword arguments (validated by it) except
-    ``backend="sqlite"``. ``info`` holds the single env's per-step values as arrays and,
-    for the instances whose episode ended, ``info["episode_metrics"]``, with the
-    ``_``-prefixed masks of ``SyncVectorEnv``. Rendering is not supported.
+    Takes the single env's keyword arguments except ``backend="sqlite"``; infos as
+    :class:`BatchedVectorEnv` says.
     """
 
     single_env_class = IndexSelectionEnv

@@ -43,12 +43,9 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
     surge, a job-mix drift or a trace only changes the jobs drawn at reset. Trace
     windows are cut per instance by the single env's code.
 
-    Takes the single env's keyword arguments. ``info`` holds the single env's per-step
-    values as arrays (``action_mask`` as ``(num_envs, n_slots + 1)`` booleans,
-    ``utilization`` as ``(num_envs, R)`` floats where ``SyncVectorEnv`` gives an object
-    array of lists), with the ``_``-prefixed masks of ``SyncVectorEnv``; the instances
-    reset by autoreset report their reset info, as there, and those whose episode ended
-    (terminated or truncated) ``info["episode_metrics"]``. Rendering is not supported.
+    Takes the single env's keyword arguments; infos as :class:`BatchedVectorEnv` says,
+    with ``action_mask`` as ``(num_envs, n_slots + 1)`` booleans and ``utilization`` as
+    ``(num_envs, R)`` floats where ``SyncVectorEnv`` gives an object array of lists.
     """
 
     single_env_class = ResourceAllocationEnv

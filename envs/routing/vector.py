@@ -36,10 +36,9 @@ class RoutingVectorEnv(BatchedVectorEnv):
     of slots whose earliest end has passed are searched), admission, the M/M/1 path
     delays and the observations. Per instance, in Python: the draws of each episode's
     start and of its arriving flows (from the instance's own generator, in the single
-    env's order) and the warm-start loading. ``info`` holds the single env's per-step values as arrays
-    (``action_mask`` for every instance, also after a reset) and, for the instances
-    whose episode ended, ``info["episode_metrics"]``, with the ``_``-prefixed masks of
-    ``SyncVectorEnv``; ``action_masks()`` gives the masks of the arriving flows.
+    env's order) and the warm-start loading. Infos as :class:`BatchedVectorEnv` says,
+    ``action_mask`` for every instance; ``action_masks()`` gives the masks of the
+    arriving flows.
 
     Refuses ``lp_snapshots > 0``: the LP optimum is an evaluation diagnostic of the
     single env (one LP solve per snapshot and instance), not worth batching.

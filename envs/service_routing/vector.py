@@ -25,9 +25,7 @@ from opsgym.envs.vector import BatchedVectorEnv
 class ServiceRoutingVectorEnv(BatchedVectorEnv):
     """``num_envs`` instances of opsgym/ServiceRouting-v0 in numpy arrays.
 
-    Takes the single env's keyword arguments. ``info`` holds the single env's per-step
-    values as arrays and, for the instances whose episode ended,
-    ``info["episode_metrics"]``, with the ``_``-prefixed masks of ``SyncVectorEnv``.
+    Takes the single env's keyword arguments; infos as :class:`BatchedVectorEnv` says.
     """
 
     single_env_class = ServiceRoutingEnv
