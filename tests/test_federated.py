@@ -250,10 +250,8 @@ def test_cli_prints_the_comparison_as_json():
 
 def test_sb3_parameters_average_weighted_by_steps():
     from opsgym.train.federated import SB3Learner
-    from opsgym.train.runner import make_env
 
-    env_id = "opsgym/LoadBalancing-v0"
-    learner = SB3Learner("a2c", make_env(env_id), 0, env_id, {})
+    learner = SB3Learner("a2c", "opsgym/LoadBalancing-v0", {}, 0, {}, steps_per_round=2000)
     start = learner.shared_state()
     node_a = {k: v + 1.0 for k, v in start.items() if k != "steps"} | {"steps": np.array(100.0)}
     node_b = {k: v + 3.0 for k, v in start.items() if k != "steps"} | {"steps": np.array(300.0)}

@@ -105,6 +105,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         out=args.out,
         tensorboard=args.tensorboard,
         progress=not args.quiet,
+        vec_env=args.vec_env,
     )
     path = train(settings)
     print(f"run folder: {path}")
@@ -225,15 +226,43 @@ def cmd_throughput(args: argparse.Namespace) -> None:
         print(markdown_table(["oracle", "problem", "seconds", "rate"], rows))
         return
     from opsgym.train.throughput import (
+        BASELINE_ENVS,
         REFERENCE_ID,
         compare,
         compare_vector,
         has_vector_env,
         ppo_environment_fraction,
+        ppo_training_speed,
     )
 
     env_kwargs = parse_assignments(args.env_arg, "--env-arg")
     ids = opsgym_ids() if args.env == "all" else [args.env]
+    if args.training:
+        rows = []
+        for env_id in ids:
+            result = ppo_training_speed(
+                env_id, args.training_rollouts, args.rounds, env_kwargs, clock=args.clock
+            )
+            rows.append(
+                [
+                    env_id,
+                    result["backend"],
+                    str(result["n_envs"]),
+                    f"{result['rollout']:,}",
+                    f"{result['steps_per_second']:,.0f}",
+                    f"{result['baseline_steps_per_second']:,.0f}",
+                    f"{result['ratio']:.1f}x",
+                ]
+            )
+        print(
+            f"SB3 PPO training steps per second with each id's block (baselines/hyperparams/"
+            f"ppo.yml), as opsgym train runs it, against make_vec_env(n_envs={BASELINE_ENVS}) "
+            f"with the same rollout size, minibatches and epochs: median of {args.rounds} rounds "
+            f"of {args.training_rollouts} rollouts and updates each, {args.clock} clock\n"
+        )
+        headers = ["env", "backend", "n_envs", "rollout", "steps/s", "make_vec_env steps/s"]
+        print(markdown_table([*headers, "ratio"], rows))
+        return
     rows = []
     for env_id in ids:
         result = compare(env_id, args.steps, args.rounds, env_kwargs, args.clock)
@@ -384,6 +413,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--tensorboard", action="store_true", help="also log to TensorBoard (SB3 agents)"
     )
     training.add_argument("--quiet", action="store_true", help="no progress bar")
+    training.add_argument(
+        "--vec-env",
+        choices=["auto", "native", "make_vec_env"],
+        default="auto",
+        help="SB3's environments: the id's native vector env, SB3's make_vec_env, or the "
+        "native one where the id and its arguments have one (auto)",
+    )
     training.set_defaults(run=cmd_train)
 
     benchmark = commands.add_parser(
@@ -519,6 +555,18 @@ def build_parser() -> argparse.ArgumentParser:
         "on a shared machine)",
     )
     throughput.add_argument(
+        "--training",
+        action="store_true",
+        help="PPO training steps per second with each id's block instead, as a ratio to "
+        "make_vec_env with 4 envs",
+    )
+    throughput.add_argument(
+        "--training-rollouts",
+        type=int,
+        default=2,
+        help="timed PPO rollouts and updates per measurement (after one of warm-up)",
+    )
+    throughput.add_argument(
         "--oracles",
         action="store_true",
         help="time the oracles (Belady, the autoscaling plan, the routing LP) instead",
@@ -550,6 +598,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seeds",
         "budget",
         "jobs",
+        "training_rollouts",
     ):
         value = getattr(args, flag, None)
         if value is not None and value < 1:
