@@ -117,9 +117,6 @@ class SB3Learner:
         overrides: dict,
         steps_per_round: int,
     ) -> None:
-        import torch
-
-        torch.set_num_threads(1)
         block = sb3.load_hyperparams(algo, env_id) | overrides
         run_settings, model_kwargs = sb3.split_hyperparams(block)
         self.n_envs = int(run_settings.get("n_envs", 1))

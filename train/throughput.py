@@ -162,7 +162,7 @@ def ppo_environment_fraction(
     normalization; the rest of ``learn`` is the policy, the rollout buffer and the
     gradient updates.
     """
-    from stable_baselines3.common.vec_env import VecEnvWrapper
+    from stable_baselines3.common.vec_env import VecEnvWrapper, unwrap_vec_wrapper
 
     class TimedVecEnv(VecEnvWrapper):
         """Adds up the seconds spent in the wrapped environments."""
@@ -181,14 +181,8 @@ def ppo_environment_fraction(
             self.seconds += time.perf_counter() - start
             return result
 
-    timed = None
-
-    def wrap(venv):
-        nonlocal timed
-        timed = TimedVecEnv(venv)
-        return timed
-
-    model, _ = _ppo(env_id, env_kwargs, seed, wrap=wrap)
+    model, _ = _ppo(env_id, env_kwargs, seed, wrapper=TimedVecEnv)
+    timed = unwrap_vec_wrapper(model.get_env(), TimedVecEnv)
     start = time.perf_counter()
     model.learn(total_timesteps=timesteps)
     total = time.perf_counter() - start
@@ -205,14 +199,12 @@ def _ppo(
     seed: int,
     n_envs: int | None = None,
     backend: str = "auto",
-    wrap=lambda venv: venv,
+    wrapper: type | None = None,
 ):
-    """SB3 PPO with ``env_id``'s block, built as ``opsgym train`` builds it (one torch
-    thread, the environments of :func:`make_training_env` under ``wrap``), and the
-    backend of those environments. ``n_envs`` replaces the block's, its ``n_steps``
-    growing to keep the rollout's size."""
-    import torch
-
+    """SB3 PPO with ``env_id``'s block, built as ``opsgym train`` builds it (on the
+    environments of :func:`make_training_env`, in ``wrapper`` if given, under
+    VecNormalize), and the backend of those environments. ``n_envs`` replaces the
+    block's, its ``n_steps`` growing to keep the rollout's size."""
     from opsgym.baselines import sb3
     from opsgym.baselines.vec_env import make_training_env
     from opsgym.train.training import make_sb3_model
@@ -224,10 +216,10 @@ def _ppo(
     rollout = block_envs * int(model_kwargs.get("n_steps", 2048))  # SB3's default n_steps
     model_kwargs = {**model_kwargs, "n_steps": math.ceil(rollout / n_envs)}
     environments = make_training_env(env_id, n_envs, seed, env_kwargs, backend)
-    torch.set_num_threads(1)  # as opsgym train does
+    venv = environments.venv if wrapper is None else wrapper(environments.venv)
     with warnings.catch_warnings():  # a minibatch size that does not divide the rollout
         warnings.simplefilter("ignore", UserWarning)
-        model = make_sb3_model("ppo", wrap(environments.venv), run_settings, model_kwargs, seed)
+        model = make_sb3_model("ppo", venv, run_settings, model_kwargs, seed)
     return model, environments.backend
 
 
