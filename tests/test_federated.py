@@ -261,3 +261,14 @@ def test_sb3_parameters_average_weighted_by_steps():
     for key, value in learner.shared_state().items():
         if key != "steps":
             np.testing.assert_allclose(value, start[key] + 2.5, rtol=1e-6, err_msg=key)
+
+
+def test_sb3_nodes_train_on_the_native_vector_env_in_rollouts_that_fit_a_round():
+    from opsgym.baselines.vec_env import VecEnvAdapter
+    from opsgym.train.federated import SB3Learner
+
+    learner = SB3Learner("ppo", "opsgym/LoadBalancing-v0", {}, 0, {}, steps_per_round=2000)
+    assert learner.n_envs == 32  # 32 instances x 64 steps: one rollout covers a round
+    assert isinstance(learner.model.get_env().unwrapped, VecEnvAdapter)
+    learner.learn(2000)
+    assert learner.model.num_timesteps == 2048

@@ -101,9 +101,9 @@ class SB3Learner:
 
     A node trains on instances of its own configuration, in the id's native vector env
     where it has one (:func:`~opsgym.baselines.vec_env.make_training_env`): the block's
-    ``n_envs``, but for an on-policy algorithm no more than one rollout of ``n_steps``
-    per instance needs to cover ``steps_per_round``, so that every regime learns about
-    the same number of steps (SB3 learns in whole rollouts).
+    ``n_envs``, but for an on-policy algorithm no more than one rollout (``n_envs x
+    n_steps``) needs to cover ``steps_per_round``: SB3 learns in whole rollouts, and
+    larger ones would make every regime learn more steps than it was given.
     """
 
     online = False
