@@ -29,6 +29,7 @@ from opsgym.baselines import make_policy, policy_names
 from opsgym.envs.scenarios import scenarios
 from opsgym.train.checkpoints import load_trained_policy
 from opsgym.train.cold_start import cold_start_regret, read_rewards, reference_rewards
+from opsgym.train.ray_backend import init_ray
 from opsgym.train.run_folder import read_evaluations
 from opsgym.train.runner import evaluation_seeds, is_online, make_env, run_episode
 from opsgym.train.training import TrainSettings, train
@@ -259,8 +260,12 @@ def run_benchmark(
     """Run every trial of ``plan`` not yet in ``out/trials.jsonl``; return all records.
 
     Raises:
-        ValueError: ``out`` already holds results and ``resume`` is false.
+        ValueError: ``out`` already holds results and ``resume`` is false, or
+            ``address`` is given without the Ray backend.
+        ClusterUnreachable: no Ray cluster answers at ``address``.
     """
+    if address is not None and backend != "ray":
+        raise ValueError("--address names a Ray cluster: it needs --backend ray")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     trials_file = out / TRIALS_FILE
@@ -307,11 +312,7 @@ def _quiet_worker() -> None:
 
 
 def _run_on_ray(trials: list[Trial], runs_dir: str, jobs: int, address) -> Iterable[dict]:
-    try:
-        import ray
-    except ImportError as error:
-        raise ValueError("--backend ray needs Ray: pip install 'opsgym[ray]'") from error
-    ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
+    ray = init_ray(address)
     remote_trial = ray.remote(num_cpus=1)(run_trial)
     pending = [remote_trial.remote(t, runs_dir) for t in trials]
     while pending:

@@ -314,7 +314,12 @@ def _write_csv(results: list[PolicyResult], path: Path) -> None:
                 )
 
 
+FIGURES = ("normalized_scores.png", "learning_curves.png")
+
+
 def _plot(results: list[PolicyResult], records: list[dict], out: Path) -> None:
+    for name in FIGURES:  # drawn anew from every record, or not at all
+        (out / name).unlink(missing_ok=True)
     try:
         import matplotlib
 

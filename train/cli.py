@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from opsgym.envs import opsgym_ids
 
@@ -168,9 +169,11 @@ def cmd_benchmark(args: argparse.Namespace) -> None:
     elapsed = time.perf_counter() - started
     text = write_summary(records, args.out, header)
     print(text)
+    figures = ", ".join(sorted(p.name for p in Path(args.out).glob("*.png")))
     print(
         f"\n{len(records)} trials in {args.out}/trials.jsonl; this run took {elapsed:.0f} s "
-        f"on {jobs} worker(s). Summary: {args.out}/summary.md, summary.csv, *.png"
+        f"on {jobs} worker(s). Summary: {args.out}/summary.md, summary.csv; figures: "
+        f"{figures or 'none (matplotlib is not installed: pip install opsgym[plot])'}"
     )
 
 
@@ -188,6 +191,7 @@ def cmd_federated(args: argparse.Namespace) -> None:
         dp_noise=args.dp_noise,
         dp_delta=args.dp_delta,
         backend=args.backend,
+        address=args.address,
         seed=args.seed,
         eval_episodes=args.eval_episodes,
         env_kwargs=parse_assignments(args.env_arg, "--env-arg"),
@@ -436,7 +440,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     benchmark.add_argument("--backend", choices=["local", "ray"], default="local")
     benchmark.add_argument(
-        "--address", default=None, help="Ray cluster address ('auto' joins a running one)"
+        "--address",
+        default=None,
+        help="host:port of a running Ray cluster (with --backend ray); without it, Ray "
+        "runs a private local instance and ignores RAY_ADDRESS and past `ray start`s",
     )
     benchmark.add_argument("--out", default="results/benchmark", help="results folder")
     benchmark.add_argument(
@@ -462,7 +469,17 @@ def build_parser() -> argparse.ArgumentParser:
     federated.add_argument("--dp-clip", type=float, default=None, help="DP: L2 clip C")
     federated.add_argument("--dp-noise", type=float, default=None, help="DP: noise multiplier z")
     federated.add_argument("--dp-delta", type=float, default=1e-5, help="DP: delta")
-    federated.add_argument("--backend", choices=["auto", "local", "ray"], default="auto")
+    federated.add_argument(
+        "--backend",
+        choices=["auto", "local", "ray"],
+        default="auto",
+        help="where nodes run; auto is ray when Ray is installed (printed), else local",
+    )
+    federated.add_argument(
+        "--address",
+        default=None,
+        help="host:port of a running Ray cluster; without it, a private local instance",
+    )
     federated.add_argument("--seed", type=int, default=0, help="base seed")
     federated.add_argument(
         "--eval-episodes", type=int, default=5, help="evaluation episodes per node"
