@@ -553,8 +553,11 @@ def test_traces_are_averaged_into_longer_steps_and_held_over_shorter_ones():
         ("", "empty trace"),
         ("timestamp,value\n", "no data rows"),
         ("timestamp,value\n2024-01-01T00:00,5\n", "one data row"),
-        ("timestamp,value\n2024-01-01T00:00,5\n2024-01-01T00:01,lots\n", "line 3: non-numeric"),
-        ("timestamp,value\n2024-01-01T00:00,-5\n2024-01-01T00:01,5\n", "line 2: .*>= 0"),
+        (
+            "timestamp,value\n2024-01-01T00:00,5\n2024-01-01T00:01,lots\n",
+            "line 3: the value .* must be a number",
+        ),
+        ("timestamp,value\n2024-01-01T00:00,-5\n2024-01-01T00:01,5\n", "line 2: .* must be >= 0"),
         ("timestamp,value\n2024-01-01T00:00,nan\n2024-01-01T00:01,5\n", "line 2: .*finite"),
         ("timestamp,value\nyesterday,5\n2024-01-01T00:01,5\n", "line 2: bad timestamp"),
         (
