@@ -121,8 +121,9 @@ class ForestForecastAutoscaler(HorizontalPodAutoscaler):
     def forecast(self, horizon: int) -> list[tuple[float, float]] | None:
         """The forecasts of log1p(load) 1 .. ``horizon`` steps after the last observed
         step, each as (mean, variance); None where the forecaster cannot vouch for one."""
-        if self.pattern is None or self.stretch < self.trend_steps:
-            return None
+        seen = min(self.stretch, self.memory)
+        if self.pattern is None or seen < max(self.trend_steps, horizon + 2):
+            return None  # too short a stretch to fit the trend or see moves over h steps
         recent = self.residuals()
         trend = np.polyfit(np.arange(self.trend_steps), recent[-self.trend_steps :], 1)
         forecasts = []
