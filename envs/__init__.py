@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from gymnasium.envs.registration import register, registry
 
+from opsgym.envs import cdn
 from opsgym.envs.scenarios import register_scenario
 
 
@@ -362,6 +363,15 @@ register_scenario(
     drift="hotspot_move",
     drift_ramp=250,
 )
+
+
+# ----------------------------------------------------------------------------------------
+# Content delivery
+# ----------------------------------------------------------------------------------------
+
+_register("opsgym/CDN-v0", "opsgym.envs.cdn:CDNEnv")
+for _name, (_description, _kwargs) in cdn.SCENARIOS.items():
+    register_scenario("opsgym/CDN-v0", _name, _description, **_kwargs)
 
 
 def opsgym_ids() -> list[str]:
