@@ -224,7 +224,7 @@ def test_the_byte_belady_bound_never_exceeds_the_optimum_for_unequal_sizes(seed)
     bound = fetched_bytes_lower_bound(np.array(objects), np.array(sizes), 40)
     assert bound <= brute_force_fetched(objects, sizes, 40)
     # and it is not trivial: at least every object's first request is fetched whole
-    assert bound >= sum(sizes[o] for o in set(objects)) - 0
+    assert bound >= sum(sizes[o] for o in set(objects))
 
 
 def test_the_bound_is_above_every_action_sequence_on_a_tiny_instance():
@@ -359,7 +359,7 @@ def test_requests_drawn_ahead_are_the_requests_served():
     ahead = [env.workload.requests(t)[1].copy() for t in range(5, 10)]
     other = CDNEnv(episode_length=20)
     other.reset(seed=9)
-    for t in range(10):
+    for _ in range(10):
         other.step(other.action_space.n - 1)
     assert all(np.array_equal(a, other.workload.requests(5 + i)[1]) for i, a in enumerate(ahead))
 

@@ -26,6 +26,10 @@ SCENARIOS = {
         "a flash crowd every 2 hours on average: 5 new clips at every edge at once",
         {"flash_crowds_per_day": 12.0},
     ),
+    "pull-everything": (
+        "edges cache every object on a miss: pre-positioning can only save first misses",
+        {"max_pull_mb": 1000.0},
+    ),
 }
 
 POLICIES = "opsgym.baselines.cdn:POLICIES"
