@@ -333,14 +333,12 @@ def test_each_edge_peaks_at_four_in_the_afternoon_local_time():
 def test_a_viral_object_starts_in_one_region_and_reaches_the_others_later():
     config = CDNConfig(episode_length=600, viral_per_hour=0.2, spread_delay_minutes=120.0)
     workload = Workload(config, np.random.default_rng(2))
-    assert len(workload.viral_births) >= 1
-    shares = workload._event_shares[:, :, 0]  # (interval, edge) of the first viral object
+    shares = workload.event_shares[:, :, 0]  # (interval, edge) of the first viral object
     first = [int(np.flatnonzero(shares[:, e] > 0)[0]) for e in range(config.n_edges)]
-    born = int(workload.viral_births[0] // 60)
     origin = int(np.argmin(first))
-    assert first[origin] in (born, born + 1)
-    assert all(first[e] >= born + 60 for e in range(config.n_edges) if e != origin)
-    assert shares.max() == pytest.approx(config.viral_share, rel=0.05)
+    # every other region at least half the mean delay later, at most 1.5 times
+    assert all(60 <= first[e] - first[origin] <= 181 for e in range(4) if e != origin)
+    assert shares[:, origin].max() == pytest.approx(config.viral_share, rel=0.05)
 
 
 def test_a_flash_crowd_strikes_every_edge_at_once():

@@ -78,6 +78,45 @@ def burst_shape(since_seconds: np.ndarray, lifetime_seconds: float) -> np.ndarra
     return seasonal.flash_crowd_shapes(since_seconds * stretch)
 
 
+def poisson_times(rng: np.random.Generator, per_hour: float, seconds: float) -> np.ndarray:
+    """The sorted times [s] of a Poisson process of ``per_hour`` events over ``seconds``."""
+    return np.sort(rng.uniform(0.0, seconds, rng.poisson(per_hour * seconds / 3600.0)))
+
+
+def regional_popularity(config: CDNConfig, rng: np.random.Generator) -> np.ndarray:
+    """Each edge's popularity of the catalogue, shape (edges, catalogue): the global
+    rank-frequency mixed with the same rank-frequency over a permutation of its own."""
+    global_p = rank_frequency(config)
+    popularity = np.empty((config.n_edges, config.catalog_size))
+    for e in range(config.n_edges):
+        regional = np.empty_like(global_p)
+        regional[rng.permutation(config.catalog_size)] = global_p
+        popularity[e] = (1.0 - config.regional_share) * global_p + config.regional_share * regional
+    return popularity
+
+
+def viral_shares(
+    config: CDNConfig, rng: np.random.Generator, seconds: float, middle: np.ndarray
+) -> np.ndarray:
+    """The share of each edge's requests each of the episode's viral objects takes in
+    each interval, shape (viral objects, edges, intervals); ``middle`` holds the
+    intervals' midpoints [s]."""
+    births = poisson_times(rng, config.viral_per_hour, seconds)
+    n, n_edges = len(births), config.n_edges
+    first = rng.integers(0, n_edges, n)
+    delays = rng.uniform(*SPREAD_DELAY_RANGE, (n, n_edges)) * config.spread_delay_minutes * 60.0
+    intensity = rng.uniform(*SPREAD_INTENSITY_RANGE, (n, n_edges))
+    delays[np.arange(n), first] = 0.0
+    intensity[np.arange(n), first] = 1.0
+    since = middle[None, None, :] - births[:, None, None] - delays[:, :, None]
+    shares = config.viral_share * intensity[:, :, None]
+    shares = shares * burst_shape(since, config.viral_lifetime_minutes * 60.0)
+    total = shares.sum(axis=0)
+    return shares * np.where(
+        total > VIRAL_SHARE_CAP, VIRAL_SHARE_CAP / np.maximum(total, 1e-300), 1.0
+    )
+
+
 class Workload:
     """One episode's requests, drawn interval by interval from the episode's generator.
 
@@ -89,76 +128,45 @@ class Workload:
 
     def __init__(self, config: CDNConfig, rng: np.random.Generator) -> None:
         self.config = config
-        n_edges, length = config.n_edges, config.episode_length
-        step = config.interval_seconds
-        self.start_seconds = float(rng.integers(0, 24 * 60)) * 60.0  # UTC time at the start
-        global_p = rank_frequency(config)
-        n = config.catalog_size
-        share = config.regional_share
-        self.popularity = np.empty((n_edges, n))
-        for e in range(n_edges):
-            regional = np.empty(n)
-            regional[rng.permutation(n)] = global_p
-            self.popularity[e] = (1.0 - share) * global_p + share * regional
+        step, n = config.interval_seconds, config.catalog_size
+        seconds = config.episode_length * step
+        middle = (np.arange(config.episode_length) + 0.5) * step  # [s since the start]
+        self.start_seconds = float(rng.integers(0, 24 * 60)) * 60.0  # UTC time of day
+        self.popularity = regional_popularity(config, rng)
         self._cdf = np.cumsum(self.popularity, axis=1)
         self._cdf[:, -1] = 1.0
-
-        hours = length * step / 3600.0
-        viral_births = np.sort(
-            rng.uniform(0.0, length * step, rng.poisson(config.viral_per_hour * hours))
+        viral = viral_shares(config, rng, seconds, middle)
+        self.crowd_starts = poisson_times(rng, config.flash_crowds_per_day / 24.0, seconds)
+        # extra requests of each crowd, as a multiple of an edge's rate, per interval
+        crowd = config.flash_crowd_size * seasonal.flash_crowd_shapes(
+            middle[None, :] - self.crowd_starts[:, None]
         )
-        n_viral = len(viral_births)
-        first_region = rng.integers(0, n_edges, n_viral)
-        delays = (
-            rng.uniform(*SPREAD_DELAY_RANGE, (n_viral, n_edges)) * config.spread_delay_minutes * 60
-        )
-        intensity = rng.uniform(*SPREAD_INTENSITY_RANGE, (n_viral, n_edges))
-        delays[np.arange(n_viral), first_region] = 0.0
-        intensity[np.arange(n_viral), first_region] = 1.0
-        crowd_starts = np.sort(
-            rng.uniform(0.0, length * step, rng.poisson(config.flash_crowds_per_day * hours / 24))
-        )
-        n_events = n_viral + len(crowd_starts) * config.flash_crowd_objects
-        self.n_objects = n + n_events
+        hot = np.repeat(crowd / config.flash_crowd_objects, config.flash_crowd_objects, axis=0)
+        self._event_ids = np.arange(n, n + len(viral) + len(hot))
+        self.n_objects = n + len(self._event_ids)
         sizes_kb = np.concatenate(
             [
                 config.size_median_kb * rng.lognormal(0.0, config.size_sigma, n),
-                config.viral_size_mb * 1000.0 * rng.lognormal(0.0, EVENT_SIZE_SIGMA, n_events),
+                config.viral_size_mb
+                * 1e3
+                * rng.lognormal(0.0, EVENT_SIZE_SIGMA, len(hot) + len(viral)),
             ]
         )
-        self.sizes = np.maximum(np.rint(sizes_kb * 1000.0), 1).astype(np.int64)  # [bytes]
-
-        # midpoint of each interval [s since the episode start], and each edge's local time
-        middle = (np.arange(length) + 0.5) * step
+        self.sizes = np.maximum(np.rint(sizes_kb * 1e3), 1).astype(np.int64)  # [bytes]
         local = self.start_seconds + middle[None, :] + np.array(config.utc_offsets)[:, None] * 3600
         cycle = seasonal.SeasonalShape(config.daily_trough, 0.0, 0.0, 1.0)  # no weekly shape
-        base = np.array(config.peak_rps)[:, None] * step * seasonal.weekly_profile(cycle, local)
-        since = middle[None, None, :] - viral_births[:, None, None] - delays[:, :, None]
-        viral = (
-            config.viral_share
-            * intensity[:, :, None]
-            * burst_shape(since, config.viral_lifetime_minutes * 60.0)
-        )  # (viral, edge, interval)
-        total = viral.sum(axis=0)
-        viral *= np.where(total > VIRAL_SHARE_CAP, VIRAL_SHARE_CAP / np.maximum(total, 1e-300), 1.0)
-        crowd = config.flash_crowd_size * seasonal.flash_crowd_shapes(
-            middle[None, :] - crowd_starts[:, None]
-        )  # (crowd, interval): extra rate as a multiple of the edge's
-        extra = crowd.sum(axis=0)
-        self.mean_requests = base * (1.0 + extra)[None, :]  # (edge, interval)
-        # each interval's request mix per edge: event objects' shares, then the catalogue's
-        hot = np.repeat(crowd / config.flash_crowd_objects, config.flash_crowd_objects, axis=0)
+        surge = 1.0 + crowd.sum(axis=0)
+        self.mean_requests = (
+            np.array(config.peak_rps)[:, None]
+            * step
+            * seasonal.weekly_profile(cycle, local)
+            * surge
+        )  # (edge, interval)
         events = np.concatenate(
-            [viral, np.broadcast_to(hot[:, None, :], (len(hot), n_edges, length))]
+            [viral, np.broadcast_to(hot[:, None, :], (len(hot), *viral.shape[1:]))]
         )
-        events = events / (1.0 + extra)[None, None, :]
-        self._event_shares = np.ascontiguousarray(
-            events.transpose(2, 1, 0)
-        )  # (interval, edge, event)
-        self._event_ids = np.arange(n, n + n_events)
-        self.viral_births = viral_births
-        self.crowd_starts = crowd_starts
-
+        # (interval, edge, event): each event object's share of the interval's requests
+        self.event_shares = np.ascontiguousarray((events / surge).transpose(2, 1, 0))
         self._rng = np.random.default_rng(rng.integers(2**63))
         self._drawn: list[tuple[np.ndarray, np.ndarray]] = []
 
@@ -178,7 +186,7 @@ class Workload:
         counts = rng.poisson(self.mean_requests[:, t])
         edges, objects = [], []
         for e, n in enumerate(counts.tolist()):
-            shares = self._event_shares[t, e]
+            shares = self.event_shares[t, e]
             mix = rng.multinomial(n, np.append(shares, max(0.0, 1.0 - shares.sum())))
             catalogue = np.searchsorted(self._cdf[e], rng.random(mix[-1]), side="right")
             objects.append(np.concatenate([np.repeat(self._event_ids, mix[:-1]), catalogue]))
