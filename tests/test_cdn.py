@@ -409,6 +409,21 @@ def test_the_docstring_documents_every_argument_with_its_default():
         assert f"| `{field}` |" in doc
 
 
+def test_the_package_surface_resolves():
+    from gymnasium.envs.registration import load_env_creator
+
+    from opsgym.baselines import cdn as cdn_baselines
+    from opsgym.envs import cdn
+
+    assert cdn.ENV is CDNEnv and cdn.VECTOR_ENV is None
+    assert load_env_creator(cdn.POLICIES) is cdn_baselines.POLICIES
+    observations = []
+    for variation in cdn.NODE_VARIATIONS:
+        env = CDNEnv(**variation)
+        observations.append(env.reset(seed=0)[0])
+    assert len({o.tobytes() for o in observations}) == len(cdn.NODE_VARIATIONS)
+
+
 def test_step_before_reset_is_an_error():
     with pytest.raises(RuntimeError, match="reset"):
         CDNEnv().step(0)

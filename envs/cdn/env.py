@@ -53,11 +53,12 @@ class CDNEnv(gym.Env[np.ndarray, int]):
     `opsgym.envs.cdn.simulator` for the dynamics). With `max_pull_mb` at least
     `capacity_mb` (the `pull-everything` scenario) the CDN is pure pull, and a push saves
     at most an object's first miss at an edge: measured on this model, the `oracle` then
-    earns under 1% more than no push at all. Pure pull also earns more here than pushing
-    under the default limit: the model charges nothing for writing every miss to the
-    cache, the cost (with peak-hour fills) that leads video CDNs to place content rather
-    than cache it on a miss (Netflix's Open Connect fills its appliances off-peak). The
-    default poses their problem: what to place where, and when.
+    earns under 1% more than no push at all. Pure pull also earns a few percent more here
+    than the best pushing under the default limit: the model charges nothing for
+    writing every miss to the cache, the cost (with peak-hour fills) that leads video
+    CDNs to place content rather than cache it on a miss (Netflix's Open Connect fills
+    its appliances off-peak). The default poses their problem: what to place where, and
+    when.
 
     The ceiling: `opsgym.envs.cdn.reward_bound(env)` is an upper bound on the return of
     every policy on the episode (Belady's rule on bytes, with the future; see
@@ -72,7 +73,8 @@ class CDNEnv(gym.Env[np.ndarray, int]):
     missing from at least one edge, most requested first. A push of an object the edge
     holds or is receiving, of an empty candidate slot or of an object larger than the
     cache does nothing (`info["invalid_action"]`); a push the origin cannot deliver in
-    time is dropped (`info["push"] == "dropped"`). The pushes that can happen are in
+    time is dropped (`info["push"]` says what happened: `none`, `pushed`, `dropped`,
+    `cached`, `too_large` or `empty`). The pushes that can happen are in
     `info["action_mask"]` and `action_masks()` (booleans; "no push" is always valid).
 
     ## Observation Space
@@ -286,8 +288,10 @@ class CDNEnv(gym.Env[np.ndarray, int]):
             for e in range(self.n_edges)
         )
         origin = last.origin_bytes * 8 / self.config.interval_seconds / 1e6
+        backlog = self.simulator.backlog(self._now())
         return (
-            f"interval {self._t}/{self.config.episode_length}: {edges}; origin {origin:.2f} Mbit/s"
+            f"interval {self._t}/{self.config.episode_length}: {edges}; "
+            f"origin {origin:.2f} Mbit/s, backlog {backlog:.1f} s"
         )
 
     def _info(self, traffic: Traffic, outcome: str, rewards: dict[str, float]) -> dict[str, Any]:

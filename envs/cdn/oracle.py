@@ -13,10 +13,11 @@ requests: a cache of the same capacity, starting with the same contents, that ma
 prefetch, evict and bypass anything at any time, ignores the origin's link, and may
 hold a fraction of an object (the relaxation that makes the optimum computable). That
 optimum is Belady's rule on bytes (:func:`fetched_bytes_lower_bound`): keep the bytes
-whose next request comes soonest. Moreover at most one push per interval, of at most
-``push_limit`` bytes, reaches an edge without a request paying its full size, so with
-P the pushable bytes of the episode the cost is also at least
-``fetched - (1 - egress_cost) * P``.
+whose next request comes soonest. Moreover only pushed bytes reach an edge without a
+request that is not a hit paying their full size (instead of ``egress_cost``), and at
+most one object is pushed per interval, no larger than the cache, than the link sends
+within the timeout, and than the episode's largest object: with P the episode's
+pushable bytes so bounded, the cost is also at least ``fetched - (1 - egress_cost) * P``.
 
 The bound is exact for the relaxation (tested against brute force on small instances);
 it is not reachable by a policy, which cannot evict, bypass or split objects, pushes one
