@@ -18,6 +18,7 @@ from opsgym.envs.core import validation
 
 POPULARITIES = ("web07", "zipf")
 EVICTIONS = ("lru", "fifo")
+WEB07_OBJECTS = 20_484  # distinct objects of the shipped Web07 trace
 
 
 def _arg(default: object, doc: str):
@@ -132,9 +133,6 @@ class CDNConfig:
     @property
     def n_edges(self) -> int:
         return len(self.utc_offsets)
-
-
-WEB07_OBJECTS = 20_484  # distinct objects of the shipped Web07 trace
 
 
 def _plain(value: object) -> object:

@@ -13,10 +13,11 @@ interval. A request for an object at its edge is a *hit* if the object has arriv
 moves it to the most recently used end; FIFO does not), or *waits* for its transfer if
 it is on its way (concurrent misses are coalesced: no second transfer). A request for
 an object absent from its edge is a *miss*: the edge asks the origin and, unless the
-origin sheds it, caches the object, which occupies its space from that moment. An edge
-caches an object by evicting from its least recently used (or first inserted) end
-until it fits; an object larger than the whole cache is sent but never cached. Pushed
-objects enter at the most recently used end.
+origin sheds it, caches the object if it is no larger than the pull limit (it then
+occupies its space from that moment); a larger object passes through, sent again for
+every request, and is cached only when pushed. An edge caches an object by evicting
+from its least recently used (or first inserted) end until it fits; pushed objects
+enter at the most recently used end.
 
 So at quiet times a miss costs its transfer time, a few seconds; at peak, when misses
 arrive faster than the link drains them, every miss waits up to ``timeout`` and the
