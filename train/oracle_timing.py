@@ -19,7 +19,7 @@ from opsgym.envs.autoscaling.oracle import optimal_plan
 from opsgym.envs.caching import exact
 from opsgym.envs.core import request_streams
 from opsgym.envs.routing import traffic
-from opsgym.envs.routing.oracle import min_max_utilization
+from opsgym.envs.routing.lp import min_max_utilization
 
 
 def _median_seconds(run: Callable[[], object], rounds: int) -> float:

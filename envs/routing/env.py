@@ -15,7 +15,7 @@ from opsgym.envs.core import validation
 from opsgym.envs.core.drift import drift_start
 from opsgym.envs.core.request_streams import cumulative_weights
 from opsgym.envs.routing import traffic
-from opsgym.envs.routing.oracle import min_max_utilization
+from opsgym.envs.routing.lp import min_max_utilization
 from opsgym.envs.routing.paths import CandidatePaths
 from opsgym.envs.routing.simulator import NetworkSimulator
 from opsgym.envs.routing.topology import OC192_KBPS, load_topology
