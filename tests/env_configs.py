@@ -301,5 +301,5 @@ CONFIG_STRATEGIES = {
     "opsgym/ResourceAllocation-v0": _resource_allocation(),
     "opsgym/AnomalyDetection-v0": _anomaly_detection(),
     "opsgym/ServiceRouting-v0": _service_routing(),
-    "opsgym/Routing-v0": _routing(),
+    "opsgym/Routing-v1": _routing(),
 }

@@ -1,4 +1,4 @@
-"""opsgym/Routing-v0: flows routed on real backbone topologies, against the LP optimum."""
+"""opsgym/Routing-v1: flows routed on real backbone topologies, against the LP optimum."""
 
 from opsgym.envs.routing.env import RoutingEnv
 from opsgym.envs.routing.lp import min_max_utilization

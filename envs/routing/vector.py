@@ -28,7 +28,7 @@ UNBOUNDED_KBPS = 2**62  # the capacity of the padding arc, which never carries a
 
 
 class RoutingVectorEnv(BatchedVectorEnv):
-    """``num_envs`` instances of opsgym/Routing-v0 in numpy arrays.
+    """``num_envs`` instances of opsgym/Routing-v1 in numpy arrays.
 
     Takes the single env's keyword arguments. Batched: the per-arc loads (integers
     [kbit/s], one column per instance), the active flows (per instance, slots of end
