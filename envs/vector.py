@@ -29,6 +29,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from opsgym.envs.core import batch
+from opsgym.envs.core.episode_guard import EpisodeGuard
 
 
 class BatchedVectorEnv(VectorEnv):
@@ -65,6 +66,7 @@ class BatchedVectorEnv(VectorEnv):
         self.generators: list[np.random.Generator | None] = [None] * num_envs
         self._autoreset = np.zeros(num_envs, dtype=bool)
         self._all_rows = np.arange(num_envs)
+        self._guard = EpisodeGuard()  # autoreset starts the next ones: never ended
 
     def reset(
         self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
@@ -74,12 +76,14 @@ class BatchedVectorEnv(VectorEnv):
                 self.generators[i], _ = seeding.np_random(instance_seed)
         self._reset_rows(self._all_rows)
         self._autoreset[:] = False
+        self._guard.start()
         infos = self._reset_infos(self._all_rows)
         return self._observations(), batch.masked_info(infos, self._all_rows, self.num_envs)
 
     def step(
         self, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        self._guard.check()
         count = self.num_envs
         actions = batch.action_indices(actions, count, int(self.single_action_space.n))
         rows = self._all_rows

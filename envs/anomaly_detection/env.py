@@ -21,6 +21,7 @@ from opsgym.envs.anomaly_detection.simulator import (
     synthetic_metrics,
 )
 from opsgym.envs.core import validation
+from opsgym.envs.core.episode_guard import EpisodeGuard
 
 WORKLOADS = ("synthetic", "nyc_taxi", "csv")
 FEATURE_NAMES = ("level", "rolling", "seasonal", "change")
@@ -177,6 +178,7 @@ class AnomalyDetectionEnv(gym.Env[np.ndarray, int]):
 
         n_features = FEATURES_PER_METRIC * len(self.metric_names) + TIME_FEATURES
         self.action_space = spaces.Discrete(2)
+        self._guard = EpisodeGuard()
         self.observation_space = spaces.Box(-1.0, 1.0, shape=(n_features,), dtype=np.float32)
         self._features = np.zeros((1, n_features), dtype=np.float32)
         self.windows: list[tuple[int, int]] = []
@@ -236,13 +238,13 @@ class AnomalyDetectionEnv(gym.Env[np.ndarray, int]):
         )
         self.windows = self.scorer.windows
         self._step = 0
+        self._guard.start()
         return self._features[0].copy(), {}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._guard.check()
         alert = validation.action_index(action, 2) == 1
         k = self._step
-        if k >= self.episode_length:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
         scorer = self.scorer
         rewards = scorer.record(k, alert)
         reward = (
@@ -258,6 +260,7 @@ class AnomalyDetectionEnv(gym.Env[np.ndarray, int]):
         self._step = k + 1
         truncated = self._step == self.episode_length
         if truncated:
+            self._guard.end()
             info["episode_metrics"] = scorer.metrics()
             observation = self._features[k].copy()
         else:

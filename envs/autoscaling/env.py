@@ -12,6 +12,7 @@ from gymnasium import spaces
 from opsgym.envs.autoscaling.simulator import Fleet, ServiceModel
 from opsgym.envs.autoscaling.workload import ATTACKS, DRIFTS, EpisodeLoad, EpisodeWorkload
 from opsgym.envs.core import validation
+from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.core.seasonal import SECONDS_PER_DAY, SECONDS_PER_WEEK, SeasonalShape
 
 INITIAL_UTILIZATION = 0.7  # the starting fleet runs the first load at this utilization
@@ -376,6 +377,7 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
 
         k = self.max_step_change
         self.action_space = spaces.Discrete(2 * k + 1)
+        self._guard = EpisodeGuard()
         size = len(FIELDS) + self.window
         low = np.zeros(size, dtype=np.float32)
         low[FIELDS.index("day_sin") : FIELDS.index("week_cos") + 1] = -1.0
@@ -412,13 +414,13 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
         utilization, dropped, _, latency, _ = self.service.outcome(running, first)
         self._last = (utilization, first, latency, dropped / first if first > 0 else 0.0)
         self._totals = dict.fromkeys(TOTALS, 0.0)
+        self._guard.start()
         return self._observation(), {}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._guard.check()
         action_index = validation.action_index(action, self.action_space.n)
         t = self._step
-        if t >= self.episode_steps:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
         fleet = self.fleet
         change = fleet.scale(action_index - self.max_step_change)
         index = self.window + t
@@ -453,6 +455,7 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
         self._step = t + 1
         truncated = self._step == self.episode_steps
         if truncated:
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         return self._observation(), -step_cost, False, truncated, info
 

@@ -14,6 +14,7 @@ from opsgym.envs.caching import exact
 from opsgym.envs.caching.simulator import DecisionCache
 from opsgym.envs.caching.workloads import SIZE_DISTRIBUTIONS, WORKLOADS, Workload, WorkloadConfig
 from opsgym.envs.core import validation
+from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.core.traces import FORMATS
 
 REWARD_METRICS = ("hits", "bytes")
@@ -241,6 +242,7 @@ class CachingEnv(gym.Env[np.ndarray, int]):
         self.simulator = DecisionCache(self.capacity, self.n_candidates, self.count_half_life)
         k = self.n_candidates
         self.action_space = spaces.Discrete(k + 1)
+        self._guard = EpisodeGuard()
         self.observation_space = spaces.Box(0.0, 1.0, shape=(4 * k + 3,), dtype=np.float32)
         self._time_scale = 1.0 / math.log1p(config.episode_length)
         self._size_scale = 1.0 / math.log1p(self.capacity)
@@ -262,14 +264,14 @@ class CachingEnv(gym.Env[np.ndarray, int]):
         sim = self.simulator
         sim.reset(stream.ids, stream.sizes, candidate_rng, stream.extend, stream.length)
         self._carried_hits = sim.run_until_decision()
+        self._guard.start()
         return self._observation(), {}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._guard.check()
         choice = validation.action_index(action, self.n_candidates + 1)
         sim = self.simulator
-        if sim.done and self._carried_hits is None:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
-        hits, bytes_hit = self._carried_hits or (0, 0)
+        hits, bytes_hit = self._carried_hits
         self._carried_hits = (0, 0)
         if sim.pending:
             self._decisions += 1
@@ -291,7 +293,7 @@ class CachingEnv(gym.Env[np.ndarray, int]):
         }
         truncated = sim.done
         if truncated:
-            self._carried_hits = None
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         return self._observation(), rewards[self.reward_metric], False, truncated, info
 

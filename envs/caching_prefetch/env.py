@@ -17,6 +17,7 @@ from opsgym.envs.caching_prefetch.workloads import (
     PrefetchWorkloadConfig,
 )
 from opsgym.envs.core import validation
+from opsgym.envs.core.episode_guard import EpisodeGuard
 
 CANDIDATE_FEATURES = ("observed", "frequency", "cached", "recency")
 REQUEST_FEATURES = ("hit", "useful_hit", "observations", "unused_share")
@@ -195,11 +196,11 @@ class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
         self.simulator = PrefetchCache(self.capacity, self.n_successors, self.replacement)
         slots = self.n_successors + 1
         self.action_space = spaces.Discrete(slots + 1)
+        self._guard = EpisodeGuard()
         self.observation_space = spaces.Box(0.0, 1.0, shape=(4 * slots + 4,), dtype=np.float32)
         self._time_scale = 1.0 / math.log1p(config.episode_length)
         self._stream = self.workload.episode(np.random.default_rng(0))
         self._candidates: list[int] = []
-        self._ended = True
         self._next_use: list[int] | None = None
         self._first_use: dict[int, int] = {}
 
@@ -212,24 +213,24 @@ class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
         sim = self.simulator
         sim.reset(stream.ids, stream.extend, stream.length)
         sim.serve()
-        self._ended = False
+        self._guard.start()
         return self._observe(), {"action_mask": self.action_masks()}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._guard.check()
         choice = validation.action_index(action, self.n_successors + 2)
-        if self._ended:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
         sim = self.simulator
         fetched = False
         if 0 < choice <= len(self._candidates):
             fetched = sim.prefetch(self._candidates[choice - 1])
         hit = sim.serve()
         rewards = {"hit": float(hit), "prefetch": -self.prefetch_cost if fetched else 0.0}
-        truncated = self._ended = sim.done
+        truncated = sim.done
         observation = self._observe()
         info: dict[str, Any] = {**self._metrics(), "rewards": rewards}
         info["action_mask"] = self.action_masks()
         if truncated:
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         return observation, rewards["hit"] + rewards["prefetch"], False, truncated, info
 

@@ -19,6 +19,7 @@ from opsgym.envs.config_tuning.simulator import (
 )
 from opsgym.envs.core import validation
 from opsgym.envs.core.drift import drift_start, interpolate, ramp_fraction
+from opsgym.envs.core.episode_guard import EpisodeGuard
 
 KNOBS = ("threads", "pool", "cache_mb", "timeout_ms")
 DRIFTS = ("none", "io_shift")
@@ -212,6 +213,7 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
 
         self.model = ServiceModel(cores=self.cores)
         self.action_space = spaces.Discrete(1 + 2 * len(KNOBS))
+        self._guard = EpisodeGuard()
         self.observation_space = spaces.Box(0.0, 1.0, shape=(12,), dtype=np.float32)
 
         # the model is deterministic and the workload takes few distinct values, so each
@@ -242,6 +244,7 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
         self._interval = 0
         self._serve_interval()
         self._interval = 1
+        self._guard.start()
         return self._observation(), {}
 
     def interval_rewards(self, overshoot, errors, memory) -> tuple[dict, Any]:
@@ -257,9 +260,8 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
         return rewards, reward
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._guard.check()
         index = validation.action_index(action, 1 + 2 * len(KNOBS))
-        if self._interval > self.episode_length:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
         if index > 0:
             knob, up = divmod(index - 1, 2)
             moved = self.indices[knob] + (1 if up else -1)
@@ -280,6 +282,7 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
         truncated = self._interval == self.episode_length
         self._interval += 1
         if truncated:
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         return self._observation(), reward, False, truncated, info
 

@@ -11,6 +11,7 @@ from gymnasium import spaces
 
 from opsgym.envs.core import validation
 from opsgym.envs.core.drift import interpolate, ramp_fraction
+from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.index_selection import cost_model
 from opsgym.envs.index_selection.cost_model import PAGE_BYTES, Table
 from opsgym.envs.index_selection.sqlite_planner import SqlitePlanner
@@ -203,6 +204,7 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
         ranks = np.arange(1, k + 1, dtype=float) ** -self.zipf_exponent
         self._popularity_by_rank = ranks / ranks.sum()  # Zipf, the most popular first
         self.action_space = spaces.Discrete(1 + 2 * k)
+        self._guard = EpisodeGuard()
         self.observation_space = spaces.Box(0.0, 1.0, shape=(2 * k + 2,), dtype=np.float32)
 
         # caches per set of built indexes (a bit mask)
@@ -239,13 +241,13 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
         self._storage_sum = 0.0
         self._draw_phase()
         self._counts = self._probabilities * self.window
+        self._guard.start()
         return self._observation(), {}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._guard.check()
         k_all = len(self._candidates)
         index = validation.action_index(action, 1 + 2 * k_all)
-        if self._window_index >= self.episode_length:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
         build_pages, refused = 0.0, False
         if index > 0:
             candidate, drop = divmod(index - 1, 2)
@@ -298,6 +300,7 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
         self._window_index += 1
         truncated = self._window_index == self.episode_length
         if truncated:
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         elif self.drift == "shuffle":
             into_phase = self._window_index % self.phase_length

@@ -12,6 +12,7 @@ from gymnasium import spaces
 from opsgym.envs.core import validation
 from opsgym.envs.core.arrivals import poisson_arrival_times
 from opsgym.envs.core.drift import drift_start, interpolate, ramp_fraction
+from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.load_balancing.simulator import LoadBalancerSimulator, job_sizes
 
 MODES = ("full", "feedback")
@@ -199,6 +200,7 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
 
         n = self.n_backends
         self.action_space = spaces.Discrete(n)
+        self._guard = EpisodeGuard()
         size = 4 * n + 1 if self.mode == "full" else 2 * n
         self.observation_space = spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
 
@@ -234,6 +236,7 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
         self.simulator.reset()
         self.simulator.advance_to(self._arrival_times[0])
         self._step = 0
+        self._guard.start()
         return self._observation(), {}
 
     def _draw_block(self, start: float) -> None:
@@ -247,10 +250,9 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
         self._failure_draws = failure_draws.tolist()
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._guard.check()
         backend = validation.action_index(action, self.n_backends)
         k = self._step
-        if k >= self.episode_length:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
         fraction = self.drift_fraction(k, self._drift_step)
         if fraction is not None:
             self._apply_drift(fraction)
@@ -272,6 +274,7 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
         self._step = k + 1
         truncated = self._step == self.episode_length
         if truncated:
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         else:
             if j + 1 == DRAW_BLOCK:

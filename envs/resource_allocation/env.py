@@ -11,6 +11,7 @@ from gymnasium import spaces
 
 from opsgym.envs.core import validation
 from opsgym.envs.core.drift import drift_start
+from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.resource_allocation import workloads
 from opsgym.envs.resource_allocation.simulator import ClusterSimulator, JobSequence
 
@@ -211,9 +212,9 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
 
         self.simulator = ClusterSimulator(self.capacities, self.horizon)
         self.action_space = spaces.Discrete(self.n_slots + 1)
+        self._guard = EpisodeGuard()
         size = self.n_resources * self.horizon + self.n_slots * (self.n_resources + 2) + 2
         self.observation_space = spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
-        self._ended = True
 
     def draw_episode(self, rng: np.random.Generator) -> tuple[int, np.ndarray | None]:
         """An episode's random draws, in the order ``reset`` makes them.
@@ -253,13 +254,12 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
         super().reset(seed=seed)
         self.simulator.reset(self.episode_jobs(*self.draw_episode(self.np_random)))
         self._job_features.clear()
-        self._ended = False
+        self._guard.start()
         return self._observation(), self._info(False)
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._guard.check()
         slot = validation.action_index(action, self.n_slots + 1)
-        if self._ended:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
         sim = self.simulator
         invalid = False
         reward = 0.0
@@ -276,7 +276,7 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
         )
         info = self._info(invalid)
         if terminated or truncated:
-            self._ended = True
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         return self._observation(), reward, terminated, truncated, info
 

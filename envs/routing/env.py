@@ -13,6 +13,7 @@ from gymnasium import spaces
 
 from opsgym.envs.core import validation
 from opsgym.envs.core.drift import drift_start
+from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.core.request_streams import cumulative_weights
 from opsgym.envs.routing import traffic
 from opsgym.envs.routing.lp import min_max_utilization
@@ -229,6 +230,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         }
 
         self.action_space = spaces.Discrete(self.k)
+        self._guard = EpisodeGuard()
         size = len(FEATURES) * self.k + 2
         self.observation_space = spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
         self._invalid = [0.0, 1.0, 1.0, 1.0, 1.0, 0.0]
@@ -261,6 +263,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         self._snapshots = []
         self._step = 0
         self._prepare_flow()
+        self._guard.start()
         return self._observation(), {"action_mask": self.action_masks()}
 
     def start_episode(self, rng: np.random.Generator) -> traffic.FlowPlan:
@@ -326,10 +329,9 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         return heated
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._guard.check()
         index = validation.action_index(action, self.k)
         k = self._step
-        if k >= self.episode_length:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
         invalid = index >= len(self.current_paths)
         if invalid:
             index = 0
@@ -356,6 +358,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
             "rewards": rewards,
         }
         if truncated:
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         else:
             self._prepare_flow()

@@ -11,6 +11,7 @@ from gymnasium import spaces
 
 from opsgym.envs.core import validation
 from opsgym.envs.core.drift import drift_start, interpolate, ramp_fraction
+from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.service_routing.simulator import (
     DEFAULT_REGIONS,
     DEFAULT_SERVICE_MS,
@@ -217,6 +218,7 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
         )
 
         self.action_space = spaces.Discrete(n)
+        self._guard = EpisodeGuard()
         size = 5 + self.n_regions + 2 * n
         self.observation_space = spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
         self._latencies = np.zeros(self.episode_length)
@@ -238,13 +240,13 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
         self._step = 0
         self._block_start = -REQUEST_BLOCK  # no block yet
         self._arrive(0)
+        self._guard.start()
         return self._observation(), {}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._guard.check()
         replica = validation.action_index(action, self.n_replicas)
         k = self._step
-        if k >= self.episode_length:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
         _, kind, size, region, priority = self._request(k)
         latency_ms = self.fleet.dispatch(replica, kind, size, region)
         timed_out = latency_ms > self.timeout_ms
@@ -265,6 +267,7 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
         self._step = k + 1
         truncated = self._step == self.episode_length
         if truncated:
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         else:
             self._arrive(self._step)
