@@ -31,13 +31,13 @@ def min_max_utilization(
     # with capacities averaging 1 and demands summing to the total capacity: then the
     # flows, the duals and U (at least 1: the arcs together carry at least the total
     # demand) are of order 1, and the answer is U times total demand / total capacity.
-    capacity = np.asarray(capacity, dtype=np.float64)
-    total_capacity = float(capacity.sum())
+    n_arcs = len(arcs)
+    total_capacity = float(np.sum(capacity))
     total_demand = sum(demands.values())
-    capacity = capacity * (len(capacity) / total_capacity)
-    demand_scale = len(capacity) / total_demand
+    capacity = np.asarray(capacity, dtype=np.float64) * (n_arcs / total_capacity)
+    scaled_demands = np.fromiter(demands.values(), np.float64) * (n_arcs / total_demand)
     sources = sorted({s for s, _ in demands})
-    n_sources, n_arcs = len(sources), len(arcs)
+    n_sources = len(sources)
     n_vars = n_sources * n_arcs + 1
     n_flow_rows = n_sources * n_nodes
     # f[k, a] leaves arc a's tail and enters its head in source k's conservation rows
@@ -48,9 +48,7 @@ def min_max_utilization(
     # each demand enters at its source and leaves at its target, in its source's rows
     index = {s: k for k, s in enumerate(sources)}
     entries = [n_nodes * index[s] + x for s, t in demands for x in (s, t)]
-    signed = np.repeat(list(demands.values()), 2) * np.tile(
-        [demand_scale, -demand_scale], len(demands)
-    )
+    signed = np.repeat(scaled_demands, 2) * np.tile([1.0, -1.0], len(demands))
     net = np.zeros(n_flow_rows)
     np.add.at(net, entries, signed)
     # arc a's row: the sum over k of f[k, a], minus U * capacity[a], at most 0
