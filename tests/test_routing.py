@@ -251,7 +251,7 @@ def test_per_pair_reference_by_hand():
     arcs = [(0, 1), (1, 0), (1, 2), (2, 1), (0, 2), (2, 0)]
     caps = [2.0, 2.0, 1.0, 1.0, 1.0, 1.0]
     assert per_pair_min_max_utilization(3, arcs, caps, {(0, 1): 3.0}) == pytest.approx(1.0)
-    assert per_pair_min_max_utilization(2, arcs[:2], caps[:2], {(1, 0): 1.0}) == 0.5
+    assert per_pair_min_max_utilization(2, arcs[:2], caps[:2], {(1, 0): 1.0}) == pytest.approx(0.5)
 
 
 @pytest.fixture(scope="module")
