@@ -310,7 +310,8 @@ def run_benchmark(
     Raises:
         ValueError: ``out`` already holds results and ``resume`` is false.
         KeyboardInterrupt: the sweep was interrupted; what finished is recorded, the
-            workers are stopped and the unfinished trials' run folders marked.
+            workers are stopped and the unfinished trials' run folders marked (as
+            they are when a worker dies).
     """
     trials = plan_trials(plan)  # checks the names before anything is written
     out = Path(out)
@@ -333,7 +334,7 @@ def run_benchmark(
             recorded.add(record["key"])
             if on_record is not None:
                 on_record(record, finished, len(pending))
-    except KeyboardInterrupt:
+    except BaseException:  # interrupted, or a worker died: nothing may keep running
         results.close()  # stops the workers before their run folders are marked
         for trial in pending:
             if trial.key not in recorded:
