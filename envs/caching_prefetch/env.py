@@ -150,7 +150,7 @@ class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
       distribution, but a seed gives another episode than before.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -282,7 +282,11 @@ class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
             fields[name] = slice(end + i, end + i + 1)
         return fields
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.caching_prefetch.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         sim = self.simulator

@@ -143,7 +143,7 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
       their defaults keep the dynamics.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -344,7 +344,11 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
         metrics["unfinished_jobs"] = float(sim.n_jobs - len(sim.finished))
         return metrics
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.resource_allocation.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         sim = self.simulator

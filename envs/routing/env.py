@@ -160,7 +160,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
       `lp_snapshots` now defaults to 0 (it was 1): the LP is opt-in.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -396,7 +396,11 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
                 metrics["utilization_ratio_to_lp"] = float(ratios.mean())
         return metrics
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.routing.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         sim = self.simulator

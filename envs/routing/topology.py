@@ -35,6 +35,7 @@ class Topology:
         capacity_kbps: each arc's capacity [kbit/s], an integer so loads add exactly.
         delay_s: each arc's propagation delay [s].
         graph: the undirected graph on node indices with a ``delay`` weight per edge.
+        coordinates: each node's (latitude, longitude) [degrees].
     """
 
     name: str
@@ -43,6 +44,7 @@ class Topology:
     capacity_kbps: list[int]
     delay_s: list[float]
     graph: nx.Graph
+    coordinates: list[tuple[float, float]]
 
     def arc_index(self) -> dict[tuple[int, int], int]:
         return {arc: i for i, arc in enumerate(self.arcs)}
@@ -116,4 +118,4 @@ def _build(graph: nx.Graph, name: str, default_capacity_kbps: int) -> Topology:
         u, v = keys[min(parts[0])], keys[min(parts[1])]
         raise ValueError(f"topology {name}: nodes {u!r} and {v!r} are disconnected")
     labels = [str(graph.nodes[key].get("label", key)) for key in keys]
-    return Topology(name, labels, arcs, caps, delays, undirected)
+    return Topology(name, labels, arcs, caps, delays, undirected, coords)
