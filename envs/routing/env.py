@@ -13,6 +13,7 @@ from gymnasium import spaces
 
 from opsgym.envs.core import validation
 from opsgym.envs.core.drift import drift_start
+from opsgym.envs.core.masks import info_mask
 from opsgym.envs.core.request_streams import cumulative_weights
 from opsgym.envs.routing import traffic
 from opsgym.envs.routing.oracle import min_max_utilization
@@ -66,7 +67,8 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
     linearly from 0 to 1, else from the old one.
 
     Pairs with fewer than K simple paths have fewer valid actions: `info["action_mask"]`
-    and `action_masks()` (for sb3-contrib's MaskablePPO) say which. An invalid action is
+    (int8, for Gymnasium's `action_space.sample(mask=...)`) and `action_masks()`
+    (booleans, for sb3-contrib's MaskablePPO) say which. An invalid action is
     routed as action 0, the lowest-delay path, and reported in `info["invalid_action"]`.
 
     ## Action Space
@@ -158,6 +160,8 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
       defaults keep the dynamics. Arriving flows are now drawn in blocks as the episode
       reaches them: same distribution, but a seed gives another episode than before.
       `lp_snapshots` now defaults to 0 (it was 1): the LP is opt-in.
+      `info["action_mask"]` is now int8 (it was bool), as Gymnasium's masked sampling
+      needs: index with `mask.astype(bool)`.
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
@@ -255,7 +259,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         self._snapshots = []
         self._step = 0
         self._prepare_flow()
-        return self._observation(), {"action_mask": self.action_masks()}
+        return self._observation(), {"action_mask": info_mask(self.action_masks())}
 
     def start_episode(self, rng: np.random.Generator) -> traffic.FlowPlan:
         """Draw an episode's traffic from ``rng`` and load ``self.simulator`` with the flows
@@ -355,7 +359,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
             self._prepare_flow()
         observation = self._observation()
         info["max_utilization"] = self._max_utilization
-        info["action_mask"] = self.action_masks()
+        info["action_mask"] = info_mask(self.action_masks())
         return observation, reward, False, truncated, info
 
     def action_masks(self) -> np.ndarray:
