@@ -54,7 +54,7 @@ def rgb_frame(env: AnomalyDetectionEnv) -> np.ndarray:
     levels = env.features[first:k, columns]
     ticks = [(float(squash(np.float64(z))), f"{z:+g}" if z else "0") for z in SIGMAS]
     canvas = Canvas(
-        f"AnomalyDetection: {len(env.metric_names)} metric(s), {env.workload}",
+        f"AnomalyDetection: {len(env.metric_names)} {'metrics' if len(env.metric_names) > 1 else 'metric'}, {env.workload}",
         f"step {k}/{env.episode_length}",
     )
 

@@ -136,15 +136,15 @@ def lettering(size: int) -> Lettering:
 
 
 class Canvas:
-    """A frame being drawn: a white ``width`` x ``height`` image with a title bar."""
+    """A frame being drawn: a white ``WIDTH`` x ``HEIGHT`` image under a title bar that
+    names the picture (left) and the env's progress (right)."""
 
-    def __init__(self, title: str, status: str = "", width: int = WIDTH, height: int = HEIGHT):
-        self.width, self.height = width, height
-        self.image = Image.new("RGB", (width, height), BACKGROUND)
+    def __init__(self, title: str, status: str = "") -> None:
+        self.image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
         self.draw = ImageDraw.Draw(self.image)
-        self.rect(0, 0, width, TITLE_HEIGHT, fill=PANEL)
+        self.rect(0, 0, WIDTH, TITLE_HEIGHT, fill=PANEL)
         self.text(10, TITLE_HEIGHT // 2, title, size=15, anchor="lm")
-        self.text(width - 10, TITLE_HEIGHT // 2, status, size=12, color=MUTED, anchor="rm")
+        self.text(WIDTH - 10, TITLE_HEIGHT // 2, status, size=12, color=MUTED, anchor="rm")
 
     def text(
         self,
@@ -266,14 +266,23 @@ class Canvas:
         return chart
 
     def frame(self) -> np.ndarray:
-        """The picture as a ``(height, width, 3)`` uint8 array."""
+        """The picture as a ``(HEIGHT, WIDTH, 3)`` uint8 array."""
         return np.array(self.image)
 
 
 class Chart:
     """Value axes inside a box of a :class:`Canvas`, made by :meth:`Canvas.chart`."""
 
-    def __init__(self, canvas, x0, y0, x1, y1, x_range, y_range) -> None:
+    def __init__(
+        self,
+        canvas: Canvas,
+        x0: float,
+        y0: float,
+        x1: float,
+        y1: float,
+        x_range: tuple[float, float],
+        y_range: tuple[float, float],
+    ) -> None:
         self.canvas = canvas
         self.box = (x0, y0, x1, y1)
         self.x_range, self.y_range = x_range, y_range
