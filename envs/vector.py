@@ -41,12 +41,13 @@ class BatchedVectorEnv(VectorEnv):
     holds the single env's per-step values as arrays and, for the instances whose
     episode ended, ``info["episode_metrics"]``, with the ``_``-prefixed masks of
     ``SyncVectorEnv``; the instances reset by autoreset report their reset info, as
-    there. Rendering is not supported.
+    there. It does not render: its state is arrays, not the single env's that the
+    renderers draw; a ``render_mode`` other than None is refused at construction.
 
     Args:
         num_envs: the number of instances.
-        **kwargs: the single env's keyword arguments (``render_mode`` and
-            ``max_episode_steps``, which ``gymnasium.make_vec`` may pass, are ignored).
+        **kwargs: the single env's keyword arguments (``max_episode_steps``, which
+            ``gymnasium.make_vec`` passes, is ignored).
     """
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
@@ -55,7 +56,13 @@ class BatchedVectorEnv(VectorEnv):
     def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
         if not isinstance(num_envs, int) or num_envs < 1:
             raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
-        kwargs.pop("render_mode", None)
+        render_mode = kwargs.pop("render_mode", None)
+        if render_mode is not None:
+            raise TypeError(
+                f"render_mode: a native vector env does not render, got {render_mode!r}; "
+                "render single envs (gymnasium.make(id, render_mode=...)), or vectorize "
+                "them with vectorization_mode='sync'"
+            )
         kwargs.pop("max_episode_steps", None)
         self.config = single = self.single_env_class(**kwargs)
         self.num_envs = num_envs

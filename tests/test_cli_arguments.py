@@ -21,6 +21,7 @@ from opsgym.train.cli import build_parser, main
 # policies and scenarios, the recorded metrics), still before any work starts.
 CHECKED_BY_THE_COMMAND = {
     ("evaluate", "--policy"): "reference policies depend on the environment",
+    ("record", "--policy"): "reference policies depend on the environment",
     ("train", "--agent"): "train() tells a reference policy from an unknown name",
     ("benchmark", "--policies"): "checked against the environments' policies",
     ("benchmark", "--scenarios"): "checked against the environments' scenarios",

@@ -338,6 +338,60 @@ def cmd_throughput(args: argparse.Namespace) -> None:
         print(markdown_table(["env", "learn s", "env s", "env share"], rows))
 
 
+def cmd_record(args: argparse.Namespace) -> None:
+    from opsgym.train.record import record_episode
+
+    frames, result = record_episode(
+        args.env,
+        args.policy,
+        args.out,
+        seed=args.seed,
+        steps=args.steps,
+        env_kwargs=parse_assignments(args.env_arg, "--env-arg"),
+        fps=args.fps,
+    )
+    print(
+        f"wrote {args.out}: {frames} frames, {result.length} steps of {args.policy} on "
+        f"{args.env}, return {result.episode_return:.3f}"
+    )
+
+
+def _add_record_command(commands) -> None:
+    record = commands.add_parser(
+        "record", help="one episode of a reference policy as a video (MP4, GIF) or a picture"
+    )
+    record.add_argument("--env", type=ENV_ID, required=True, help="environment id")
+    record.add_argument(
+        "--policy", required=True, help="reference policy name, as 'opsgym evaluate' takes"
+    )
+    record.add_argument(
+        "--out",
+        type=output_file,
+        required=True,
+        help="episode.mp4 (needs opsgym[video]), episode.gif, or frame.png (the last frame)",
+    )
+    record.add_argument(
+        "--seed",
+        type=non_negative_int,
+        default=0,
+        help="the seed of 'opsgym evaluate': its first episode",
+    )
+    record.add_argument(
+        "--steps",
+        type=positive_int,
+        default=None,
+        help="stop after this many steps (default: the end)",
+    )
+    record.add_argument(
+        "--fps",
+        type=positive_int,
+        default=None,
+        help="video frames per second (default: the env's)",
+    )
+    _add_env_arg(record)
+    record.set_defaults(run=cmd_record)
+
+
 def _add_env_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--env-arg",
@@ -655,6 +709,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_env_arg(throughput)
     throughput.set_defaults(run=cmd_throughput)
+    _add_record_command(commands)
     return parser
 
 

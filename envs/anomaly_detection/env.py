@@ -129,7 +129,7 @@ class AnomalyDetectionEnv(gym.Env[np.ndarray, int]):
     * v0: Initial release.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -278,6 +278,14 @@ class AnomalyDetectionEnv(gym.Env[np.ndarray, int]):
         reset draws from; None for synthetic metrics."""
         return self._replay
 
+    @property
+    def features(self) -> np.ndarray:
+        """The observation of every step of the episode, the future too (read-only; for
+        pictures and tests: a policy sees one step at a time)."""
+        view = self._features.view()
+        view.flags.writeable = False
+        return view
+
     def observation_fields(self) -> dict[str, int]:
         """Where each metric's features sit in the observation, as ``"metric.feature"``."""
         return {
@@ -286,7 +294,11 @@ class AnomalyDetectionEnv(gym.Env[np.ndarray, int]):
             for f, feature in enumerate(FEATURE_NAMES)
         }
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.anomaly_detection.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         k = min(self._step, self.episode_length - 1)

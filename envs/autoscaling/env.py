@@ -227,7 +227,7 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
       their defaults keep the dynamics.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -459,7 +459,11 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
             info["episode_metrics"] = self.episode_metrics()
         return self._observation(), -step_cost, False, truncated, info
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.autoscaling.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         fleet = self.fleet

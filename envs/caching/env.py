@@ -160,7 +160,7 @@ class CachingEnv(gym.Env[np.ndarray, int]):
       defaults keep the dynamics.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -338,7 +338,11 @@ class CachingEnv(gym.Env[np.ndarray, int]):
         fields["bytes_to_free"] = slice(end + 2, end + 3)
         return fields
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.caching.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         sim = self.simulator

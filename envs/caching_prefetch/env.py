@@ -18,6 +18,7 @@ from opsgym.envs.caching_prefetch.workloads import (
 )
 from opsgym.envs.core import validation
 from opsgym.envs.core.episode_guard import EpisodeGuard
+from opsgym.envs.core.masks import info_mask
 
 CANDIDATE_FEATURES = ("observed", "frequency", "cached", "recency")
 REQUEST_FEATURES = ("hit", "useful_hit", "observations", "unused_share")
@@ -64,8 +65,9 @@ class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
     `Discrete(n_successors + 2)`: 0 prefetches nothing; 1 prefetches the next object id;
     `1 + j` (j = 1..`n_successors`) prefetches the j-th most frequent observed successor.
     A candidate that is already cached, or a successor slot that is empty, is not
-    fetched: the action then does what 0 does, at no cost. `info["action_mask"]` (and
-    `action_masks()`, for sb3-contrib's MaskablePPO) marks the actions that fetch.
+    fetched: the action then does what 0 does, at no cost. `info["action_mask"]` (int8,
+    for Gymnasium's `action_space.sample(mask=...)`) and `action_masks()` (booleans, for
+    sb3-contrib's MaskablePPO) mark the actions that fetch.
 
     ## Observation Space
 
@@ -148,10 +150,12 @@ class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
     ## Version History
 
     * v0: Initial release. Markov successors are now drawn when first needed: same
-      distribution, but a seed gives another episode than before.
+      distribution, but a seed gives another episode than before. `info["action_mask"]`
+      is now int8 (it was bool), as Gymnasium's masked sampling needs: index with
+      `mask.astype(bool)`.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -214,7 +218,7 @@ class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
         sim.reset(stream.ids, stream.extend, stream.length)
         sim.serve()
         self._guard.start()
-        return self._observe(), {"action_mask": self.action_masks()}
+        return self._observe(), {"action_mask": info_mask(self.action_masks())}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         self._guard.check()
@@ -228,7 +232,7 @@ class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
         truncated = sim.done
         observation = self._observe()
         info: dict[str, Any] = {**self._metrics(), "rewards": rewards}
-        info["action_mask"] = self.action_masks()
+        info["action_mask"] = info_mask(self.action_masks())
         if truncated:
             self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
@@ -283,7 +287,11 @@ class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
             fields[name] = slice(end + i, end + i + 1)
         return fields
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.caching_prefetch.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         sim = self.simulator

@@ -151,7 +151,7 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
     * v0: Initial release. `drift_ramp` added later; its default keeps the dynamics.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -367,14 +367,26 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
             "thread_utilization": 11,
         }
 
+    @property
+    def measurements(self) -> np.ndarray:
+        """Per interval served by a step so far: its p95 latency [s], error rate,
+        throughput [requests/s] and memory [GB], as measured (read-only)."""
+        served = self._history[: self._interval - 1]
+        served.flags.writeable = False
+        return served
+
     def episode_metrics(self) -> dict[str, float]:
         """Means over the intervals served so far, in operators' units."""
-        served = self._history[: self._interval - 1]
+        served = self.measurements
         if len(served) == 0:
             return {}
         return summarize_intervals(served, self.latency_target)
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.config_tuning.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         p95, errors, throughput = self._measured

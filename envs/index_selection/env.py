@@ -145,7 +145,7 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
     * v0: Initial release. `drift_ramp` added later; its default keeps the dynamics.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -335,7 +335,11 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
             metrics["plan_agreement"] = float(agreed / queries) if queries else 1.0
         return metrics
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.index_selection.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         names = ["(" + ", ".join(f"c{c}" for c in self._candidates[k]) + ")" for k in self.built()]

@@ -135,7 +135,7 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
     * v0: Initial release. `drift_ramp` added later; its default keeps the dynamics.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -317,7 +317,11 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
             "error_rate": float(self._failed[: self._step].mean()),
         }
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.load_balancing.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         sim = self.simulator

@@ -12,6 +12,7 @@ from gymnasium import spaces
 from opsgym.envs.core import validation
 from opsgym.envs.core.drift import drift_start
 from opsgym.envs.core.episode_guard import EpisodeGuard
+from opsgym.envs.core.masks import info_mask
 from opsgym.envs.resource_allocation import workloads
 from opsgym.envs.resource_allocation.simulator import ClusterSimulator, JobSequence
 
@@ -57,8 +58,9 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
     `Discrete(M + 1)`: `i < M` starts the job in slot i now; `M` advances time one step.
     An invalid choice (an empty slot, or a job that does not fit in the free resources
     now) advances time, as in DeepRM, and sets `info["invalid_action"]`. The valid actions
-    are in `info["action_mask"]` and `action_masks()` (a boolean array of length M + 1,
-    the form sb3-contrib's MaskablePPO reads); advancing is always valid.
+    are in `info["action_mask"]` (an int8 array of length M + 1, 1 for valid, the form
+    Gymnasium's `action_space.sample(mask=...)` takes) and `action_masks()` (the same as
+    booleans, the form sb3-contrib's MaskablePPO reads); advancing is always valid.
 
     ## Observation Space
 
@@ -141,10 +143,11 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
     ## Version History
 
     * v0: Initial release. `drift`, `long_fraction_after` and `drift_ramp` added later;
-      their defaults keep the dynamics.
+      their defaults keep the dynamics. `info["action_mask"]` is now int8 (it was bool),
+      as Gymnasium's masked sampling needs: index with `mask.astype(bool)`.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -344,7 +347,11 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
         metrics["unfinished_jobs"] = float(sim.n_jobs - len(sim.finished))
         return metrics
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.resource_allocation.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         sim = self.simulator
@@ -367,7 +374,7 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
         else:
             mean_slowdown = mean_completion = 0.0
         return {
-            "action_mask": self.action_masks(),
+            "action_mask": info_mask(self.action_masks()),
             "invalid_action": invalid,
             "time": sim.now,
             "jobs_waiting": len(sim.waiting),

@@ -14,6 +14,7 @@ from gymnasium import spaces
 from opsgym.envs.core import validation
 from opsgym.envs.core.drift import drift_start
 from opsgym.envs.core.episode_guard import EpisodeGuard
+from opsgym.envs.core.masks import info_mask
 from opsgym.envs.core.request_streams import cumulative_weights
 from opsgym.envs.routing import traffic
 from opsgym.envs.routing.lp import min_max_utilization
@@ -67,7 +68,8 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
     linearly from 0 to 1, else from the old one.
 
     Pairs with fewer than K simple paths have fewer valid actions: `info["action_mask"]`
-    and `action_masks()` (for sb3-contrib's MaskablePPO) say which. An invalid action is
+    (int8, for Gymnasium's `action_space.sample(mask=...)`) and `action_masks()`
+    (booleans, for sb3-contrib's MaskablePPO) say which. An invalid action is
     routed as action 0, the lowest-delay path, and reported in `info["invalid_action"]`.
 
     ## Action Space
@@ -165,9 +167,11 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
       some seeds (up to 62% on GEANT), and `utilization_ratio_to_lp` low. The uniform
       matrix's optimum that scales `load` changes in its last bits only (the same
       observations and rewards on every seed checked). v0 is no longer registered.
+      `info["action_mask"]` is now int8 (it was bool), as Gymnasium's masked sampling
+      needs: index with `mask.astype(bool)`.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -264,7 +268,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         self._step = 0
         self._prepare_flow()
         self._guard.start()
-        return self._observation(), {"action_mask": self.action_masks()}
+        return self._observation(), {"action_mask": info_mask(self.action_masks())}
 
     def start_episode(self, rng: np.random.Generator) -> traffic.FlowPlan:
         """Draw an episode's traffic from ``rng`` and load ``self.simulator`` with the flows
@@ -364,7 +368,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
             self._prepare_flow()
         observation = self._observation()
         info["max_utilization"] = self._max_utilization
-        info["action_mask"] = self.action_masks()
+        info["action_mask"] = info_mask(self.action_masks())
         return observation, reward, False, truncated, info
 
     def action_masks(self) -> np.ndarray:
@@ -405,7 +409,11 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
                 metrics["utilization_ratio_to_lp"] = float(ratios.mean())
         return metrics
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.routing.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         sim = self.simulator

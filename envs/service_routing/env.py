@@ -144,7 +144,7 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
       but a seed gives another episode than before.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -331,7 +331,11 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
         k = self._step
         return latency_metrics(self._latencies[:k], self._timeouts[:k], self._priorities[:k])
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.service_routing.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         kind, size, region, priority = self.current_request
