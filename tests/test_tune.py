@@ -94,9 +94,7 @@ def test_the_score_is_the_mean_validation_return_normalized_as_the_benchmark_doe
     run = next((tmp_path / "runs" / settings.name / "trial0000").iterdir())
     rows = [line.split(",") for line in (run / "evaluations.csv").read_text().splitlines()]
     final_return = float(rows[-1][rows[0].index("return")])
-    expected = (final_return - references["random"]) / (
-        references["oracle"] - references["random"]
-    )
+    expected = (final_return - references["random"]) / (references["oracle"] - references["random"])
     assert trial["score"] == pytest.approx(expected)
     assert sorted(trial["intermediate_values"]) == ["1", "2", "3"]
 
