@@ -12,6 +12,7 @@ import yaml
 from opsgym.agents import make_agent
 from opsgym.baselines import agent_hyperparams, sb3
 from opsgym.train import benchmark, tune
+from opsgym.train.benchmark_summary import Scorer
 from opsgym.train.runner import evaluation_seeds, make_env, validation_seeds
 from opsgym.train.search_spaces import AGENT_SPACES, SB3_SPACES
 from opsgym.train.training import TrainSettings, train
@@ -46,9 +47,10 @@ def test_validation_seeds_are_disjoint_from_training_and_evaluation_seeds():
     for seed in range(100):
         assert validation.isdisjoint(evaluation_seeds(seed, 10_000))
     assert benchmark.FULL["seeds"] <= 100 and benchmark.FULL["episodes"] <= 10_000
-    # training episodes are seeded seed, seed + 1, ...: tune refuses seeds that reach them
-    assert min(validation) > 400_000
-    with pytest.raises(ValueError, match="validation seeds"):
+    # training episodes are seeded seed, seed + 1, ... (one per episode at most): tune
+    # takes small training seeds, so 490,000 episodes stand between them and validation
+    assert min(validation) - tune.MAX_TRAINING_SEED >= 490_000
+    with pytest.raises(ValueError, match="training seeds must be in"):
         tune.run_study(tune.TuneSettings(LB, "ucb1", trials=1, budget=10, seeds=(499_995,)))
     with pytest.raises(ValueError, match="validation episodes"):
         validation_seeds(0)
@@ -112,7 +114,7 @@ def test_the_median_pruner_stops_a_trial_whose_evaluation_is_obviously_bad():
             )
         )
     settings = tune.TuneSettings(LB, "ucb1", trials=1, budget=300, evaluations=3)
-    scorer = tune.Scorer({"random": -100.0, "oracle": 0.0})
+    scorer = Scorer({"random": -100.0, "oracle": 0.0})
     good = tune.EvaluationReporter(study.ask(), settings, 0, scorer)
     assert good({"step": 100.0, "return": -5.0}) is True  # 0.95 is above the median
     assert good({"step": 200.0, "return": -4.0}) is True and not good.pruned
@@ -148,11 +150,11 @@ def test_a_pruned_training_stops_early_and_says_so(tmp_path):
 
 
 def test_scorer_uses_the_oracle_else_the_best_heuristic_else_the_return():
-    with_oracle = tune.Scorer({"random": -10.0, "a": -2.0, "oracle": 0.0})
+    with_oracle = Scorer({"random": -10.0, "a": -2.0, "oracle": 0.0})
     assert with_oracle(-5.0) == 0.5 and with_oracle.kind == "normalized score"
-    without = tune.Scorer({"random": -10.0, "a": -2.0, "b": -6.0})
+    without = Scorer({"random": -10.0, "a": -2.0, "b": -6.0})
     assert without(-2.0) == 1.0 and without.describe()["ceiling"]["policy"] == "a"
-    tied = tune.Scorer({"random": 3.0, "oracle": 3.0})
+    tied = Scorer({"random": 3.0, "oracle": 3.0})
     assert tied(7.5) == 7.5 and tied.kind == "mean return"
 
 

@@ -190,6 +190,32 @@ def normalize(score: float, floor: float, ceiling: float) -> float:
     return (score - floor) / (ceiling - floor)
 
 
+class Scorer:
+    """Mean returns to normalized scores against reference policies' scores on the same
+    episodes, or the returns themselves where random and the ceiling cannot anchor them."""
+
+    def __init__(self, references: dict[str, float]) -> None:
+        self.anchor = anchors(references)
+        floor, ceiling = self.anchor.floor, self.anchor.ceiling
+        self.normalized = floor is not None and ceiling is not None and ceiling != floor
+
+    @property
+    def kind(self) -> str:
+        return "normalized score" if self.normalized else "mean return"
+
+    def __call__(self, mean_return: float) -> float:
+        if not self.normalized:
+            return mean_return
+        return normalize(mean_return, self.anchor.floor, self.anchor.ceiling)
+
+    def describe(self) -> dict:
+        return {
+            "kind": self.kind,
+            "floor": {"policy": "random", "mean_return": self.anchor.floor},
+            "ceiling": {"policy": self.anchor.ceiling_policy, "mean_return": self.anchor.ceiling},
+        }
+
+
 def _order(group: list[dict], policy: str) -> tuple[int, int]:
     """Random first, then reference policies, the oracle, then learners; else run order."""
     kinds = {r["policy"]: r["kind"] for r in group}

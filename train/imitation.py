@@ -37,7 +37,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
 from opsgym.agents.protocol import MaskAwareCaller
 from opsgym.baselines import make_policy, policy_names, sb3
-from opsgym.train.benchmark_summary import anchors, normalize
+from opsgym.train.benchmark_summary import Scorer
 from opsgym.train.evaluate import evaluate_policies
 from opsgym.train.run_folder import RunFolder
 from opsgym.train.runner import is_online, make_env
@@ -326,15 +326,13 @@ def cloning_report(
             e.policy: float(np.mean([x.episode_return for x in e.episodes])) for e in evaluations
         }
         clone = scores.pop(evaluations[-1].policy)
-        anchor = anchors(scores)
-        teacher, cloned = scores[settings.teacher], clone
-        if anchor.floor is not None and anchor.ceiling not in (None, anchor.floor):
-            teacher = normalize(teacher, anchor.floor, anchor.ceiling)
-            cloned = normalize(clone, anchor.floor, anchor.ceiling)
+        scorer = Scorer(scores)
+        teacher, cloned = scorer(scores[settings.teacher]), scorer(clone)
         rows.append(
             {
                 "env_id": env_id,
                 "teacher": settings.teacher,
+                "score": scorer.kind,
                 "teacher_score": teacher,
                 "bc_score": cloned,
                 "ratio": cloned / teacher if teacher else float("nan"),

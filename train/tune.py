@@ -15,7 +15,8 @@ would have. The median pruner stops a trial whose periodic evaluation (reported 
 index: 1 to ``evaluations`` for the first seed, then on for the next) falls below the
 median of earlier trials at the same point. The study lives in SQLite: running the same
 command again resumes it, up to ``trials`` finished (complete or pruned) trials; a trial
-that failed is recorded and does not count.
+that failed is recorded and does not count. A pruned trial's score is its last reported
+evaluation (Optuna's convention); a complete trial's is the evaluation of the final model.
 
 After every trial the study is written to ``baselines/tuning/<Name>-v0__<agent>.json``;
 ``write_hyperparams`` then puts the best trial's hyperparameters into the agent's
@@ -38,7 +39,7 @@ import numpy as np
 
 from opsgym.agents import agent_names
 from opsgym.baselines import agent_hyperparams, make_policy, policy_names, sb3
-from opsgym.train.benchmark_summary import anchors, normalize
+from opsgym.train.benchmark_summary import Scorer
 from opsgym.train.run_folder import package_version
 from opsgym.train.runner import (
     VALIDATION_SEED_OFFSET,
@@ -53,6 +54,7 @@ from opsgym.train.yaml_blocks import set_block
 
 PRUNER_STARTUP_TRIALS = 5  # complete trials before any pruning
 PRUNER_WARMUP = 2  # the first evaluation a trial can be pruned at (they count from 1)
+MAX_TRAINING_SEED = 10_000
 HEARTBEAT_SECONDS = 60  # a trial silent for 3 heartbeats was killed: marked failed
 
 
@@ -130,13 +132,13 @@ def _validate(settings: TuneSettings) -> SearchSpace:
         raise ValueError(f"evaluations ({settings.evaluations}) exceed the budget")
     if not settings.seeds:
         raise ValueError("seeds: give at least one training seed")
-    for seed in settings.seeds:
-        # training uses episode seeds seed, seed + 1, ... (at most one per step)
-        if seed < 0 or seed + settings.budget >= VALIDATION_SEED_OFFSET:
-            raise ValueError(
-                f"training seed {seed} with budget {settings.budget} would reach the "
-                f"validation seeds (from {VALIDATION_SEED_OFFSET}); use small seeds"
-            )
+    # Training episodes take seeds seed, seed + 1, ...: one per episode for hand-written
+    # agents, one per environment for SB3; small seeds keep them below the validation seeds.
+    if not all(0 <= seed < MAX_TRAINING_SEED for seed in settings.seeds):
+        raise ValueError(
+            f"training seeds must be in [0, {MAX_TRAINING_SEED:,}), below the validation "
+            f"seeds (from {VALIDATION_SEED_OFFSET:,}); got {list(settings.seeds)}"
+        )
     make_env(settings.env_id, settings.env_kwargs).close()
     return space
 
@@ -159,39 +161,6 @@ def reference_scores(settings: TuneSettings) -> dict[str, float]:
         scores[name] = float(np.mean(returns))
     env.close()
     return scores
-
-
-class Scorer:
-    """Mean validation return to the study's score (normalized where it can be)."""
-
-    def __init__(self, references: dict[str, float]) -> None:
-        anchor = anchors(references)
-        self.normalized = (
-            anchor.floor is not None
-            and anchor.ceiling is not None
-            and anchor.ceiling != anchor.floor
-        )
-        self.floor, self.ceiling, self.ceiling_policy = (
-            anchor.floor,
-            anchor.ceiling,
-            anchor.ceiling_policy,
-        )
-
-    @property
-    def kind(self) -> str:
-        return "normalized score" if self.normalized else "mean return"
-
-    def __call__(self, mean_return: float) -> float:
-        if not self.normalized:
-            return mean_return
-        return normalize(mean_return, self.floor, self.ceiling)
-
-    def describe(self) -> dict:
-        return {
-            "kind": self.kind,
-            "floor": {"policy": "random", "mean_return": self.floor},
-            "ceiling": {"policy": self.ceiling_policy, "mean_return": self.ceiling},
-        }
 
 
 class EvaluationReporter:
