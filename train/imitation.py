@@ -79,6 +79,16 @@ class CloningSettings:
     learning_rate: float = 1e-3
     norm_obs: bool | None = None  # None: as the id's PPO block
 
+    def __post_init__(self) -> None:
+        for name, minimum in (("epochs", 1), ("batch_size", 1), ("dagger_rounds", 0)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+                raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        if not isinstance(self.learning_rate, (int, float)) or not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be a number > 0, got {self.learning_rate!r}")
+        if self.norm_obs not in (None, True, False):
+            raise ValueError(f"norm_obs must be true or false, got {self.norm_obs!r}")
+
     @classmethod
     def from_overrides(cls, env_id: str, overrides: dict) -> CloningSettings:
         """Read ``--set`` values, with the id's default teacher when none is named.
@@ -95,17 +105,7 @@ class CloningSettings:
             if env_id not in DEFAULT_TEACHERS:
                 raise ValueError(f"{env_id} has no default teacher: pass --set teacher=<policy>")
             values["teacher"] = DEFAULT_TEACHERS[env_id]
-        settings = cls(**values)
-        for name in ("epochs", "batch_size"):
-            if not isinstance(getattr(settings, name), int) or getattr(settings, name) < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {getattr(settings, name)!r}")
-        if not isinstance(settings.dagger_rounds, int) or settings.dagger_rounds < 0:
-            raise ValueError(
-                f"dagger_rounds must be an integer >= 0, got {settings.dagger_rounds!r}"
-            )
-        if not settings.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0, got {settings.learning_rate!r}")
-        return settings
+        return cls(**values)
 
 
 class Dataset:
