@@ -451,6 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         default=[0],
         dest="training_seeds",
+        metavar="SEED",
         help="training seeds (one run each per trial)",
     )
     tune.add_argument("--episodes", type=int, default=5, help="validation episodes per evaluation")
