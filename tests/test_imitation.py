@@ -12,6 +12,7 @@ from stable_baselines3 import PPO
 from opsgym.baselines import make_policy, policy_names, sb3
 from opsgym.envs import opsgym_ids
 from opsgym.train.checkpoints import load_trained_policy
+from opsgym.train.cold_start import read_rewards, rollout_rewards
 from opsgym.train.imitation import DEFAULT_TEACHERS, cloning_report
 from opsgym.train.runner import make_env
 from opsgym.train.training import TrainSettings, train
@@ -133,3 +134,24 @@ def test_the_report_compares_clone_and_teacher_on_normalized_scores(tmp_path):
     assert row["teacher"] == "least_connections"
     assert row["ratio"] == pytest.approx(row["bc_score"] / row["teacher_score"])
     assert 0.5 < row["teacher_score"] <= 1.0
+
+
+def test_a_clones_cold_start_rewards_are_its_teachers_own_play(tmp_path):
+    run = train(
+        TrainSettings(
+            LB,
+            "bc",
+            timesteps=600,
+            overrides={"dagger_rounds": 1},
+            env_kwargs=SHORT,
+            eval_every=0,
+            eval_episodes=1,
+            out=str(tmp_path),
+            progress=False,
+            cold_start_steps=250,  # more than one episode: the second is reseeded
+        )
+    )
+    rewards, reseeded = read_rewards(run)
+    env = make_env(LB, SHORT)
+    teacher = make_policy(env, "least_work_left", seed=0)
+    assert reseeded and rewards == rollout_rewards(env, teacher, 0, 250, reseed_episodes=True)

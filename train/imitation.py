@@ -20,7 +20,10 @@ actions the network learns the mask too, and plays through the plain PPO wrapper
 Observations are normalized if the id's PPO block normalizes them (statistics from the
 teacher's states, saved as ``vecnormalize.npz``). The run folder holds ``model.zip`` (a
 PPO model: ``opsgym evaluate`` and the benchmark load it like any PPO run) and, in
-``config.json``, each round's samples, fit and agreement with the teacher.
+``config.json``, each round's samples, fit and agreement with the teacher; the clone
+is evaluated on evaluation seeds after every round (after the last only with
+``--eval-every 0``). Its cold-start rewards are those of the teacher's own play, which
+is all that a clone's training costs in the environment.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 from opsgym.agents.protocol import MaskAwareCaller
 from opsgym.baselines import make_policy, policy_names, sb3
 from opsgym.train.benchmark_summary import Scorer
+from opsgym.train.cold_start import write_rewards
 from opsgym.train.evaluate import evaluate_policies
 from opsgym.train.run_folder import RunFolder
 from opsgym.train.runner import is_online, make_env
@@ -138,6 +142,7 @@ class Rollouts:
         self.teacher = MaskAwareCaller(teacher)
         self.online = is_online(teacher)
         self.next_seed = seed
+        self.rewards: list[float] = []  # of every step played, in order
 
     def collect(self, steps: int, dataset: Dataset, learner=None, progress=None) -> float:
         """Add ``steps`` labelled states to ``dataset``; return the learner's agreement."""
@@ -150,6 +155,7 @@ class Rollouts:
             agreed += action == label
             dataset.add(observation, label)
             next_observation, reward, terminated, truncated, info = self.env.step(action)
+            self.rewards.append(float(reward))
             if self.online:
                 self.teacher.update(
                     observation, action, float(reward), next_observation, terminated, info
@@ -273,6 +279,9 @@ def train_cloning(settings: TrainSettings) -> Path:
         progress.close()
     elapsed = time.perf_counter() - started
     model.save(run.path / MODEL_FILE)
+    if settings.cold_start_steps > 0:  # the first round is the teacher's play
+        first_round = rollouts.rewards[: samples // rounds + (samples % rounds > 0)]
+        write_rewards(run.path, first_round[: settings.cold_start_steps], reseed_episodes=True)
     if norm_obs:
         sb3.save_observation_statistics(venv, run.path / NORMALIZER_FILE)
     run.finish(
