@@ -261,3 +261,17 @@ def test_every_search_space_builds_hyperparameters_its_agent_accepts():
             model.pop("policy")
             sb3.ALGORITHMS[algo]("MlpPolicy", env, device="cpu", **model)
     env.close()
+
+
+def test_a_failing_trial_is_recorded_with_its_error_and_made_up_for_later(tmp_path, monkeypatch):
+    def broken(settings):
+        raise ValueError("bad hyperparameters for ucb1: boom")
+
+    monkeypatch.setattr(tune, "train", broken)
+    _, record = small_study(tmp_path, trials=2)
+    assert [t["state"] for t in record["trials"]] == ["failed", "failed"]
+    assert record["trials"][0]["error"] == "ValueError: bad hyperparameters for ucb1: boom"
+    assert record["best"] is None
+    monkeypatch.undo()
+    _, record = small_study(tmp_path, trials=2)
+    assert [t["state"] for t in record["trials"]] == ["failed", "failed", "complete", "complete"]

@@ -15,7 +15,8 @@ would have. The median pruner stops a trial whose periodic evaluation (reported 
 index: 1 to ``evaluations`` for the first seed, then on for the next) falls below the
 median of earlier trials at the same point. The study lives in SQLite: running the same
 command again resumes it, up to ``trials`` finished (complete or pruned) trials; a trial
-that failed is recorded and does not count. A pruned trial's score is its last reported
+that failed is recorded, does not count, and is made up for by the next run of the
+command. A pruned trial's score is its last reported
 evaluation (Optuna's convention); a complete trial's is the evaluation of the final model.
 
 After every trial the study is written to ``baselines/tuning/<Name>-v0__<agent>.json``;
@@ -301,7 +302,7 @@ def open_study(settings: TuneSettings):
 
 
 def run_study(settings: TuneSettings) -> dict:
-    """Run (or resume) the study up to ``settings.trials`` finished trials; return its record.
+    """Run (or resume) the study toward ``settings.trials`` finished trials; return its record.
 
     The record is rewritten after every trial. Ctrl-C stops after marking the running
     trial failed; the record then holds everything finished so far.
@@ -317,7 +318,9 @@ def run_study(settings: TuneSettings) -> dict:
     context = {"space": space, "block": block, "scorer": scorer, "storage": storage_url}
     interrupted = False
     try:
-        while _finished(study) < settings.trials:
+        # one attempt per missing trial: a failed trial is retried by the next command,
+        # not in a loop that a deterministic failure would never leave
+        for _ in range(settings.trials - _finished(study)):
             study.sampler = optuna.samplers.TPESampler(
                 seed=settings.sampler_seed + len(study.trials)
             )
