@@ -26,6 +26,8 @@ CHECKED_BY_THE_COMMAND = {
     ("benchmark", "--policies"): "checked against the environments' policies",
     ("benchmark", "--scenarios"): "checked against the environments' scenarios",
     ("federated", "--agent"): "hand-written agent or SB3 algorithm, checked by the run",
+    ("tune", "--storage"): "an Optuna storage URL, checked by Optuna before any trial",
+    ("tune", "--study-name"): "any name; a different study's settings are refused by the run",
     ("plot", "--metric"): "checked against the metrics the runs recorded",
 }
 KEY_VALUE = "KEY=VALUE"  # --env-arg and --set: read as JSON by the command

@@ -28,7 +28,8 @@ def load_trained_policy(run_path: str | Path, env: gym.Env) -> tuple[str, Policy
         raise ValueError(f"{run_path} was trained on {config['env_id']}, not on {env_id}")
     label = f"{config['agent']} (seed {config['seed']})"
     if config.get("kind") == "sb3":
-        model = sb3.load_model(config["agent"], run_path / MODEL_FILE)
+        # behaviour cloning ("bc") saves the model of the algorithm it was shaped for
+        model = sb3.load_model(config.get("algorithm", config["agent"]), run_path / MODEL_FILE)
         _check_space("observation", model.observation_space, env.observation_space, run_path)
         _check_space("action", model.action_space, env.action_space, run_path)
         normalizer_file = run_path / NORMALIZER_FILE

@@ -123,6 +123,58 @@ def cmd_train(args: argparse.Namespace) -> None:
     print(f"run folder: {path}")
 
 
+def cmd_tune(args: argparse.Namespace) -> None:
+    from opsgym.train.tune import TuneSettings, record_path, run_study
+
+    settings = TuneSettings(
+        env_id=args.env,
+        agent=args.agent,
+        trials=args.trials,
+        budget=args.budget,
+        seeds=tuple(args.training_seeds),
+        episodes=args.episodes,
+        evaluations=args.evaluations,
+        sampler_seed=args.sampler_seed,
+        env_kwargs=parse_assignments(args.env_arg, "--env-arg"),
+        storage=args.storage,
+        study_name=args.study_name,
+        out=args.out,
+        records=args.records,
+        write_hyperparams=args.write_hyperparams,
+    )
+    record = run_study(settings)
+    states = [t["state"] for t in record["trials"]]
+    summary = ", ".join(f"{states.count(s)} {s}" for s in dict.fromkeys(states))
+    print(f"{settings.name}: {len(states)} trials ({summary}); record {record_path(settings)}")
+    if record["best"] is not None:
+        best = record["best"]
+        print(f"best: trial {best['number']}, {record['score']['kind']} {best['score']:.4g}")
+        print(json.dumps(best["hyperparams"], indent=2))
+
+
+def cmd_imitate(args: argparse.Namespace) -> None:
+    from opsgym.train.imitation import cloning_report, cloning_table
+
+    rows = cloning_report(
+        args.envs or opsgym_ids(),
+        args.timesteps,
+        seed=args.seed,
+        episodes=args.episodes,
+        overrides=parse_assignments(args.set, "--set"),
+        out=args.out,
+        progress=not args.quiet,
+    )
+    if args.json:
+        print(json.dumps(rows, indent=2, allow_nan=True))
+        return
+    print(
+        f"behaviour cloning of each id's teacher: {args.timesteps:,} labelled states, "
+        f"training seed {args.seed}; normalized scores (random 0, oracle or best heuristic "
+        f"1) over {args.episodes} evaluation episodes\n"
+    )
+    print(cloning_table(rows))
+
+
 def cmd_benchmark(args: argparse.Namespace) -> int:
     import time
 
@@ -513,6 +565,85 @@ def build_parser() -> argparse.ArgumentParser:
     )
     training.add_argument("--quiet", action="store_true", help="no progress bar")
     training.set_defaults(run=cmd_train)
+
+    tune = commands.add_parser(
+        "tune", help="an Optuna study of an agent's hyperparameters (needs opsgym[tune])"
+    )
+    tune.add_argument("--env", type=ENV_ID, required=True, help="environment id")
+    tune.add_argument(
+        "--agent",
+        type=Name(lambda: _sb3_names() + _agent_names(), "agent"),
+        required=True,
+        help="ppo, a2c, dqn or a hand-written agent's name",
+    )
+    tune.add_argument("--trials", type=positive_int, required=True, help="finished trials to reach")
+    tune.add_argument("--budget", type=positive_int, required=True, help="training steps per trial")
+    tune.add_argument(
+        "--seeds",
+        type=Number(int, 0, 9_999),
+        nargs="+",
+        default=[0],
+        dest="training_seeds",
+        metavar="SEED",
+        help="training seeds (one run each per trial)",
+    )
+    tune.add_argument(
+        "--episodes", type=positive_int, default=5, help="validation episodes per evaluation"
+    )
+    tune.add_argument(
+        "--evaluations", type=positive_int, default=5, help="evaluations per run (pruning points)"
+    )
+    tune.add_argument(
+        "--sampler-seed", type=non_negative_int, default=0, help="seed of the TPE sampler"
+    )
+    _add_env_arg(tune)
+    tune.add_argument(
+        "--storage", default=None, help="Optuna storage URL (default: sqlite in --out)"
+    )
+    tune.add_argument("--study-name", default=None, help="study name (default: <Name>-v0__<agent>)")
+    tune.add_argument(
+        "--out",
+        type=output_folder,
+        default="runs/tune",
+        help="folder of the SQLite study and the trials' runs",
+    )
+    tune.add_argument(
+        "--records",
+        type=output_folder,
+        default=None,
+        help="folder of the JSON record (default: baselines/tuning)",
+    )
+    tune.add_argument(
+        "--write-hyperparams",
+        action="store_true",
+        help="write the best trial's block into baselines/hyperparams",
+    )
+    tune.set_defaults(run=cmd_tune)
+
+    imitate = commands.add_parser(
+        "imitate", help="behaviour cloning of each id's best heuristic, against the heuristic"
+    )
+    imitate.add_argument("--envs", nargs="+", type=ENV_ID, default=None, help="ids (default: all)")
+    imitate.add_argument(
+        "--timesteps", type=positive_int, default=50_000, help="labelled states per clone"
+    )
+    imitate.add_argument(
+        "--seed", type=non_negative_int, default=0, help="training and evaluation seed"
+    )
+    imitate.add_argument("--episodes", type=positive_int, default=10, help="evaluation episodes")
+    imitate.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="bc setting (teacher, dagger_rounds, epochs, ...), value as JSON (repeatable)",
+    )
+    imitate.add_argument(
+        "--out", type=output_folder, default="runs/imitation", help="folder of the run folders"
+    )
+    imitate.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    imitate.add_argument("--quiet", action="store_true", help="no progress bar")
+    imitate.set_defaults(run=cmd_imitate)
 
     benchmark = commands.add_parser(
         "benchmark", help="every policy on every environment, with intervals over seeds"

@@ -16,9 +16,26 @@ from opsgym.envs import opsgym_ids
 EVALUATION_SEED_OFFSET = 1_000_000
 
 
+# Validation seeds score tuning trials: between the training seeds (small integers) and
+# the evaluation seeds (from EVALUATION_SEED_OFFSET up), so that hyperparameters are never
+# chosen on the episodes that the benchmark and ``opsgym train`` report.
+VALIDATION_SEED_OFFSET = 500_000
+
+
 def evaluation_seeds(seed: int, episodes: int) -> list[int]:
     """The episode seeds of an evaluation with base ``seed``: disjoint from training seeds."""
     return [EVALUATION_SEED_OFFSET + seed * 10_000 + i for i in range(episodes)]
+
+
+def validation_seeds(episodes: int) -> list[int]:
+    """The episode seeds that score tuning trials: disjoint from training and evaluation seeds.
+
+    Raises:
+        ValueError: so many episodes that they would reach the evaluation seeds.
+    """
+    if not 1 <= episodes <= EVALUATION_SEED_OFFSET - VALIDATION_SEED_OFFSET:
+        raise ValueError(f"validation episodes must be between 1 and 500,000, got {episodes}")
+    return [VALIDATION_SEED_OFFSET + i for i in range(episodes)]
 
 
 @dataclass
