@@ -143,7 +143,7 @@ def test_a_moving_hot_spot_moves_the_busiest_node():
 def test_config_tuning_io_share_moves_from_the_drift_interval(ramp):
     env = make_env("opsgym/ConfigTuning-v0", {"drift_ramp": ramp}).unwrapped
     env.reset(seed=1)
-    shares = np.array([env._workload(k, False)[1] for k in range(env.episode_length)])
+    shares = np.array([env._workload(k, False)[1] for k in range(env.config.episode_length)])
     start = env._drift_at
     assert np.all(shares[:start] == 0.2)
     end = start + max(ramp, 1) - 1
