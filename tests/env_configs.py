@@ -299,7 +299,7 @@ def _service_routing() -> st.SearchStrategy[dict]:
     return st.integers(1, 6).flatmap(build)
 
 
-def _without_unused(env_id: str, config: dict) -> dict:
+def without_unused(env_id: str, config: dict) -> dict:
     """``config`` without the arguments that its own modes leave unused (which the env
     refuses: an argument that does nothing is a mistake)."""
     config_class = getattr(load_env_creator(gym.spec(env_id).entry_point), "config_class", None)
@@ -328,6 +328,6 @@ _STRATEGIES = {
     "opsgym/Routing-v0": _routing(),
 }
 CONFIG_STRATEGIES = {
-    env_id: strategy.map(functools.partial(_without_unused, env_id))
+    env_id: strategy.map(functools.partial(without_unused, env_id))
     for env_id, strategy in _STRATEGIES.items()
 }
