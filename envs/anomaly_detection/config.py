@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from opsgym.envs.anomaly_detection.simulator import SYNTHETIC_METRICS, history_length
 from opsgym.envs.core.config import (
@@ -63,12 +64,12 @@ class AnomalyDetectionConfig(EnvConfig):
                 f"max_window must be >= min_window, got {self.max_window} < {self.min_window}"
             )
 
-    @property
+    @cached_property
     def history(self) -> int:
         """Steps of past data the features need before the first scored step."""
         return history_length(self.steps_per_day, self.history_weeks, self.rolling_window)
 
-    @property
+    @cached_property
     def metric_names(self) -> tuple[str, ...]:
         """The metrics observed: the synthetic service's, or a replayed series' value."""
         return SYNTHETIC_METRICS if self.workload == "synthetic" else ("value",)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from opsgym.envs.core.config import (
@@ -181,7 +182,7 @@ class AutoscalingConfig(EnvConfig):
                 f"{self.latency_target!r}"
             )
 
-    @property
+    @cached_property
     def seasonal_shape(self) -> SeasonalShape:
         """The synthetic weekly profile's shape."""
         return SeasonalShape(
@@ -191,12 +192,12 @@ class AutoscalingConfig(EnvConfig):
             weekend_factor=self.weekend_factor,
         )
 
-    @property
+    @cached_property
     def price_per_step(self) -> float:
         """The price of one instance for one step [$]."""
         return self.instance_price * self.step_seconds / 3600.0
 
-    @property
+    @cached_property
     def full_capacity(self) -> float:
         """What the largest fleet serves [requests/s], the scale of observed rates."""
         return self.max_instances * self.capacity_per_instance

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from opsgym.envs.config_tuning.simulator import Config
@@ -121,19 +122,19 @@ class ConfigTuningConfig(EnvConfig):
             if value not in grid:
                 raise ValueError(f"initial_config {name}={value:g} is not on its grid {list(grid)}")
 
-    @property
+    @cached_property
     def knob_options(self) -> tuple[tuple[float, ...], ...]:
         """The four knobs' grids, in the order of :data:`KNOBS`."""
         return tuple(getattr(self, name) for name in GRID_FIELDS)
 
-    @property
+    @cached_property
     def initial_indices(self) -> tuple[int, ...]:
         """Each knob's starting position on its grid."""
         return tuple(
             grid.index(value) for value, grid in zip(self.initial_config, self.knob_options)
         )
 
-    @property
+    @cached_property
     def latency_target(self) -> float:
         """The p95 latency target [s]."""
         return self.latency_target_ms / 1000

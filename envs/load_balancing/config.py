@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from opsgym.envs.core.config import (
     Choice,
@@ -109,16 +110,16 @@ class LoadBalancingConfig(EnvConfig):
                 "set allow_overload=True to run overloaded"
             )
 
-    @property
+    @cached_property
     def n_backends(self) -> int:
         return len(self.service_rates)
 
-    @property
+    @cached_property
     def arrival_rate(self) -> float:
         """The mean arrival rate [requests/s]."""
         return self.load * sum(self.service_rates)
 
-    @property
+    @cached_property
     def time_scale(self) -> float:
         """The mean service time [s], the scale of the observed times."""
         return self.n_backends / sum(self.service_rates)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from opsgym.envs.core.config import (
     Choice,
@@ -106,21 +107,21 @@ class ResourceAllocationConfig(EnvConfig):
                 f"got {self.horizon}"
             )
 
-    @property
+    @cached_property
     def n_resources(self) -> int:
         return len(self.capacities)
 
-    @property
+    @cached_property
     def max_load(self) -> float:
         """The load at which a synthetic job arrives every step."""
         return workloads.max_load(self.capacities)
 
-    @property
+    @cached_property
     def arrival_probability(self) -> float:
         """The synthetic jobs' arrival probability per step."""
         return workloads.arrival_probability(self.load, self.capacities)
 
-    @property
+    @cached_property
     def surge_probability(self) -> float | None:
         """The arrival probability during the surge, or None without one."""
         if self.surge_load is None:
