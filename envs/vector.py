@@ -56,12 +56,8 @@ class BatchedVectorEnv(VectorEnv):
         kwargs.pop("render_mode", None)
         kwargs.pop("max_episode_steps", None)
         env_class = self.single_env_class
-        if hasattr(env_class, "config_class"):
-            self.config = env_class.config_class.build(**kwargs)
-            spaces = env_class.spaces(self.config)
-        else:
-            self.config = single = env_class(**kwargs)
-            spaces = single.action_space, single.observation_space
+        self.config = env_class.config_class.build(**kwargs)
+        spaces = env_class.spaces(self.config)
         self.num_envs = num_envs
         self.single_action_space, self.single_observation_space = spaces
         self.action_space = batch_space(spaces[0], num_envs)

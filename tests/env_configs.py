@@ -302,9 +302,7 @@ def _service_routing() -> st.SearchStrategy[dict]:
 def without_unused(env_id: str, config: dict) -> dict:
     """``config`` without the arguments that its own modes leave unused (which the env
     refuses: an argument that does nothing is a mistake)."""
-    config_class = getattr(load_env_creator(gym.spec(env_id).entry_point), "config_class", None)
-    if config_class is None:
-        return config
+    config_class = load_env_creator(gym.spec(env_id).entry_point).config_class
     declared = settings(config_class)
     defaults = {item.name: item.default for item in dataclasses.fields(config_class)}
     values = SimpleNamespace(**{**defaults, **config})

@@ -129,8 +129,8 @@ def test_off_period_bursts_come_every_seven_hours():
 def test_a_moving_hot_spot_moves_the_busiest_node():
     env = make_env("opsgym/Routing-v0", {"drift": "hotspot_move", "endpoints": "uniform"}).unwrapped
     env.reset(seed=4)
-    n, quarter = env.n_nodes, env.episode_length // 4
-    env._flows.reach(env.episode_length - 1)  # every arriving flow, drawn now
+    n, quarter = env.n_nodes, env.config.episode_length // 4
+    env._flows.reach(env.config.episode_length - 1)  # every arriving flow, drawn now
     flows = np.array([env._flows.sources, env._flows.targets])
 
     def busiest(part):
