@@ -33,7 +33,11 @@ def lindley_latencies(env, actions):
     for k, a in enumerate(actions):
         start = max(r.times[k], busy[a])
         busy[a] = start + env.config.service_ms[a][r.types[k]] * r.sizes[k] / 1000.0
-        network = env.config.local_delay_ms if env.config.regions[a] == r.regions[k] else env.config.remote_delay_ms
+        network = (
+            env.config.local_delay_ms
+            if env.config.regions[a] == r.regions[k]
+            else env.config.remote_delay_ms
+        )
         out.append(1000.0 * (busy[a] - r.times[k]) + network)
     return out
 
@@ -129,7 +133,9 @@ def test_swap_drift_exchanges_two_profiles_mid_episode():
     for _ in range(env._drift_step):
         env.step(0)
     profiles = env.fleet.service_ms
-    assert profiles[a] == list(env.config.service_ms[b]) and profiles[b] == list(env.config.service_ms[a])
+    assert profiles[a] == list(env.config.service_ms[b]) and profiles[b] == list(
+        env.config.service_ms[a]
+    )
 
 
 def test_nearest_region_stays_local_and_static_table_fits_after_warmup():
