@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
 
 from opsgym.envs.core.config import Choice, EnvConfig, Integer, Items, Real, setting, when
-from opsgym.envs.index_selection.cost_model import PAGE_BYTES
+from opsgym.envs.index_selection.cost_model import PAGE_BYTES, column_sets
 
 DRIFTS = ("none", "shuffle")
 BACKENDS = ("model", "sqlite")
@@ -71,3 +74,14 @@ class IndexSelectionConfig(EnvConfig):
             raise ValueError(
                 f"drift_ramp must be <= phase_length ({self.phase_length}), got {self.drift_ramp!r}"
             )
+
+    @cached_property
+    def candidates(self) -> list[tuple[int, ...]]:
+        """The candidate indexes (and query templates), as column tuples, in action order."""
+        return column_sets(len(self.column_distinct))
+
+    @cached_property
+    def popularity_by_rank(self) -> np.ndarray:
+        """The templates' Zipf probabilities, the most popular first."""
+        ranks = np.arange(1, len(self.candidates) + 1, dtype=float) ** -self.zipf_exponent
+        return ranks / ranks.sum()

@@ -142,27 +142,24 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
         self.config = config = IndexSelectionConfig.build(config, **kwargs)
         self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
         self.action_space, self.observation_space = self.spaces(config)
-        distinct = config.column_distinct
-        self.table = Table(config.table_rows, config.row_bytes, distinct)
-        self._candidates = cost_model.column_sets(len(distinct))
-        k = len(self._candidates)
-        self.sizes_mb = [cost_model.index_megabytes(self.table, c) for c in self._candidates]
-        self.build_pages = [cost_model.build_cost(self.table, c) for c in self._candidates]
+        self.table = Table(config.table_rows, config.row_bytes, config.column_distinct)
+        candidates = config.candidates
+        self.sizes_mb = [cost_model.index_megabytes(self.table, c) for c in candidates]
+        self.build_pages = [cost_model.build_cost(self.table, c) for c in candidates]
         self.planner = None
         if config.backend == "sqlite":
-            self.planner = SqlitePlanner(distinct, config.sqlite_rows, config.table_rows)
-        ranks = np.arange(1, k + 1, dtype=float) ** -config.zipf_exponent
-        self._popularity_by_rank = ranks / ranks.sum()  # Zipf, the most popular first
-        # caches per set of built indexes (a bit mask)
-        self._costs: dict[int, np.ndarray] = {}
-        self._observation_base: dict[int, np.ndarray] = {}
+            self.planner = SqlitePlanner(
+                config.column_distinct, config.sqlite_rows, config.table_rows
+            )
+        self._costs: dict[int, np.ndarray] = {}  # path costs per set of built indexes (a mask)
+        self._observation_base: dict[int, np.ndarray] = {}  # the observation's part per set
         self._per_window = 1.0 / config.window
         self.built_mask = 0
         self.storage_mb = 0.0
-        self._probabilities = np.zeros(k + 1)  # templates then writes, this window
+        self._probabilities = np.zeros(len(candidates) + 1)  # templates then writes, this window
         self._phase_probabilities = (self._probabilities, self._probabilities)  # old, new
         self._window_index = 0
-        self._counts = np.zeros(k + 1)
+        self._counts = np.zeros(len(candidates) + 1)
         self._totals = np.zeros(6)  # queries, query pages, writes, write pages, served, agreed
         self._builds = 0
         self._storage_sum = 0.0
@@ -170,18 +167,17 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
     @staticmethod
     def spaces(config: IndexSelectionConfig) -> tuple[spaces.Discrete, spaces.Box]:
         """The action and observation spaces of an env of ``config``."""
-        k = len(cost_model.column_sets(len(config.column_distinct)))
-        return spaces.Discrete(1 + 2 * k), spaces.Box(
-            0.0, 1.0, shape=(2 * k + 2,), dtype=np.float32
-        )
+        k = len(config.candidates)
+        observations = spaces.Box(0.0, 1.0, shape=(2 * k + 2,), dtype=np.float32)
+        return spaces.Discrete(1 + 2 * k), observations
 
     def candidates(self) -> list[tuple[int, ...]]:
         """The candidate indexes (and query templates), as column tuples, in action order."""
-        return list(self._candidates)
+        return list(self.config.candidates)
 
     def built(self) -> list[int]:
         """The candidates currently built, by number."""
-        return [k for k in range(len(self._candidates)) if self.built_mask >> k & 1]
+        return [k for k in range(len(self.config.candidates)) if self.built_mask >> k & 1]
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -199,7 +195,7 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         config = self.config
-        k_all = len(self._candidates)
+        k_all = len(self.config.candidates)
         index = validation.action_index(action, 1 + 2 * k_all)
         if self._window_index >= config.episode_length:
             raise RuntimeError("step() called after the episode ended; call reset() first")
@@ -221,7 +217,7 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
                     refused = True
 
         if self.planner is not None:
-            self.planner.set_indexes([self._candidates[k] for k in self.built()])
+            self.planner.set_indexes([self.config.candidates[k] for k in self.built()])
         per_operation = self.path_costs(self.built_mask)
         counts = self.np_random.multinomial(config.window, self._probabilities)
         self._counts = counts
@@ -292,7 +288,9 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
     def render(self) -> str | None:
         if self.render_mode != "ansi":
             return None
-        names = ["(" + ", ".join(f"c{c}" for c in self._candidates[k]) + ")" for k in self.built()]
+        names = [
+            "(" + ", ".join(f"c{c}" for c in self.config.candidates[k]) + ")" for k in self.built()
+        ]
         return (
             f"window {self._window_index}/{self.config.episode_length}: indexes {', '.join(names) or '-'}"
             f" ({self.storage_mb:.1f} of {self.config.storage_budget_mb:g} MB)"
@@ -310,10 +308,10 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
         """A new phase's probabilities of each template, then of a write: the Zipf ranks
         shuffled with ``rng`` under the ``"shuffle"`` drift, in candidate order without
         (before any ramp from the previous phase's)."""
-        k = len(self._candidates)
+        k = len(self.config.candidates)
         ranks = rng.permutation(k) if self.config.drift == "shuffle" else np.arange(k)
         probabilities = np.empty(k + 1)
-        probabilities[:k] = self._popularity_by_rank[ranks] * (1.0 - self.config.write_share)
+        probabilities[:k] = self.config.popularity_by_rank[ranks] * (1.0 - self.config.write_share)
         probabilities[k] = self.config.write_share
         return probabilities
 
@@ -328,11 +326,11 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
 
     def _compute_path_costs(self, mask: int) -> np.ndarray:
         table = self.table
-        indexes = [c for k, c in enumerate(self._candidates) if mask >> k & 1]
-        costs = np.zeros((len(self._candidates) + 1, 3))
+        indexes = [c for k, c in enumerate(self.config.candidates) if mask >> k & 1]
+        costs = np.zeros((len(self.config.candidates) + 1, 3))
         if self.planner is not None:
             self.planner.set_indexes(indexes)
-        for t, query in enumerate(self._candidates):
+        for t, query in enumerate(self.config.candidates):
             cost, used = cost_model.query_cost(table, indexes, query)
             model_match = cost_model.matched_columns(used, query) if used else ()
             if self.planner is not None:
@@ -350,11 +348,11 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
             costs[t, 1] = float(used is not None)
         costs[-1, 0] = cost_model.write_cost(table, indexes)
         if self.planner is not None and mask != self.built_mask:  # a what-if: restore
-            self.planner.set_indexes([self._candidates[k] for k in self.built()])
+            self.planner.set_indexes([self.config.candidates[k] for k in self.built()])
         return costs
 
     def _observation(self) -> np.ndarray:
-        k = len(self._candidates)
+        k = len(self.config.candidates)
         observation = self._observation_base.get(self.built_mask)
         if observation is None:  # the part that depends only on the built set
             observation = np.zeros(2 * k + 2, dtype=np.float32)

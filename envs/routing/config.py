@@ -113,3 +113,9 @@ class RoutingConfig(EnvConfig):
     @cached_property
     def default_capacity_kbps(self) -> int:
         return max(1, int(round(1000.0 * self.default_capacity_mbps)))
+
+    @cached_property
+    def snapshot_steps(self) -> set[int]:
+        """The steps after which the LP optimum is solved, evenly spread."""
+        length, count = self.episode_length, self.lp_snapshots
+        return {(j + 1) * length // (count + 1) for j in range(count)}

@@ -25,6 +25,7 @@ from opsgym.envs.routing.topology import Topology, load_topology
 FEATURES = ("valid", "delay", "hops", "max_utilization", "mean_utilization", "headroom")
 HOP_SCALE = 4.0  # hops squashed by h / (h + 4)
 FLOW_BLOCK = 128  # arriving flows drawn at a time, as the episode reaches them
+MISSING_FEATURES = [0.0, 1.0, 1.0, 1.0, 1.0, 0.0]  # a missing candidate's, the worst values
 
 
 def flow_metrics(delays_s: np.ndarray, blocked: np.ndarray) -> dict[str, float]:
@@ -165,24 +166,16 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         )
         self.delay_scale = mean_shortest_delay(topo)  # [s]
         self.arrival_rate = flow_arrival_rate(config, topo)  # [1/s]
-        length, snapshots = config.episode_length, config.lp_snapshots
-        self._snapshot_steps = {(j + 1) * length // (snapshots + 1) for j in range(snapshots)}
-        self._invalid = [0.0, 1.0, 1.0, 1.0, 1.0, 0.0]
         k = config.k_paths  # entry c of the masks: the first c candidates valid
         self._masks = list(np.arange(k) < np.arange(k + 1)[:, None])
         self._running: tuple[np.ndarray, ...] = ()
-        self._flows = traffic.FlowStream(
-            traffic.FlowPlan(0, 1.0, 0.0, 1.0, 0.0, np.ones(1), 1, None, 0, 0, 1.0, 1.0),
-            np.random.default_rng(0),
-            FLOW_BLOCK,
-        )
-        self._delays = [0.0] * length  # lists: faster to set one at a time
-        self._blocked = [False] * length
+        self._flows: traffic.FlowStream | None = None  # drawn by reset
+        self._delays = [0.0] * config.episode_length  # lists: faster to set one at a time
+        self._blocked = [False] * config.episode_length
         self._snapshots: list[tuple[float, float]] = []
         self._step = 0
         self.current_paths: list[tuple[int, ...]] = []
-        # per candidate: fixed features, 1 / hops, arcs; the missing candidates' features
-        self._current_candidates, self._padding = [], []
+        self._current_candidates, self._padding = [], []  # as describe_paths gives them
         self._candidates: dict[tuple[int, int], tuple[list, list, list]] = {}
         self.current_rate = 1
         self._max_utilization = 0.0
@@ -291,7 +284,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         )
 
         self._step = k + 1
-        if self._step in self._snapshot_steps:
+        if self._step in config.snapshot_steps:
             self._snapshot(flows.times[k])
         truncated = self._step == config.episode_length
         info: dict[str, Any] = {
@@ -398,7 +391,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
                 else operator.itemgetter(slice(path[0], path[0] + 1))
             )
             described.append((fixed, 1.0 / hops, arcs))
-        return paths, described, self._invalid * (self.config.k_paths - len(paths))
+        return paths, described, MISSING_FEATURES * (self.config.k_paths - len(paths))
 
     def _observation(self) -> np.ndarray:
         sim = self.simulator
