@@ -21,6 +21,7 @@ WORKLOADS = ("synthetic", "nyc_taxi", "csv")
 MAX_STEPS = 1_000_000  # an episode keeps each step's features
 MAX_WINDOW = 100_000  # [steps]
 SYNTHETIC = when("workload", "synthetic")
+CSV = when("workload", "csv")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,11 +34,7 @@ class AnomalyDetectionConfig(EnvConfig):
         "synthetic metrics, NAB's NYC taxi series, or a CSV of `timestamp,value,label`",
     )
     csv_path: str | None = setting(
-        None,
-        OrNone(Text()),
-        "the `timestamp,value,label` file to replay",
-        used_when=when("workload", "csv"),
-        required=True,
+        None, OrNone(Text()), "the `timestamp,value,label` file to replay", CSV, required=True
     )
     episode_length: int = setting(1000, Integer(1, MAX_STEPS), "scored steps per episode")
     steps_per_day: int = setting(48, Integer(1, 1440), "steps per day (48: every 30 minutes)")
@@ -45,15 +42,9 @@ class AnomalyDetectionConfig(EnvConfig):
     rolling_window: int = setting(
         48, Integer(2, MAX_WINDOW), "steps in the rolling mean and deviation"
     )
-    anomalies_per_week: float = setting(
-        2.0, Real(0.0, 1000.0), "mean rate of anomalies", used_when=SYNTHETIC
-    )
-    min_window: int = setting(
-        4, Integer(1, MAX_WINDOW), "shortest anomaly [steps]", used_when=SYNTHETIC
-    )
-    max_window: int = setting(
-        16, Integer(1, MAX_WINDOW), "longest anomaly [steps]", used_when=SYNTHETIC
-    )
+    anomalies_per_week: float = setting(2.0, Real(0.0, 1000.0), "mean rate of anomalies", SYNTHETIC)
+    min_window: int = setting(4, Integer(1, MAX_WINDOW), "shortest anomaly [steps]", SYNTHETIC)
+    max_window: int = setting(16, Integer(1, MAX_WINDOW), "longest anomaly [steps]", SYNTHETIC)
     tp_weight: float = setting(1.0, Real(0.0), "reward of a detection at a window's start")
     fp_weight: float = setting(0.11, Real(0.0), "cost of a false alert")
     fn_weight: float = setting(1.0, Real(0.0), "cost of a missed window")

@@ -27,6 +27,12 @@ INITIAL_UTILIZATION = 0.7  # the default starting fleet runs the first load at t
 MAX_STEPS = 1_000_000  # two years of minutes
 MAX_INSTANCES = 100_000
 SYNTHETIC = when("workload", "synthetic")
+ATTACKED = unless("attack", "none")
+DRIFTING = unless("drift", "none")
+REPLAYED = unless("workload", "synthetic")
+TROUGH_ATTACK = when("attack", "trough")
+LEVEL_DRIFT = when("drift", "level")
+SHAPE_DRIFT = when("drift", "shape")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,46 +43,36 @@ class AutoscalingConfig(EnvConfig):
     peak_rate: float = setting(
         1200.0,
         Real(0.0, open_low=True),
-        "synthetic weekday peak [requests/s]; a trace's 99.9th percentile when `trace_scale` "
-        "is unset",
+        "synthetic weekday peak [requests/s]; a trace's 99.9th percentile when `trace_scale` is unset",
     )
     trace_scale: float | None = setting(
-        None,
-        OrNone(Real(0.0, open_low=True)),
-        "multiplier of a trace's rates",
-        used_when=unless("workload", "synthetic"),
+        None, OrNone(Real(0.0, open_low=True)), "multiplier of a trace's rates", REPLAYED
     )
     daily_trough: float = setting(
-        0.2, Real(0.0, 1.0), "night low as a fraction of the daily high", used_when=SYNTHETIC
+        0.2, Real(0.0, 1.0), "night low as a fraction of the daily high", SYNTHETIC
     )
     business_boost: float = setting(
-        0.4, Real(0.0), "extra load in weekday business hours", used_when=SYNTHETIC
+        0.4, Real(0.0), "extra load in weekday business hours", SYNTHETIC
     )
-    lunch_peak: float = setting(0.15, Real(0.0), "lunch-time bump", used_when=SYNTHETIC)
+    lunch_peak: float = setting(0.15, Real(0.0), "lunch-time bump", SYNTHETIC)
     weekend_factor: float = setting(
-        0.55,
-        Real(0.0, 1.0, open_low=True),
-        "weekend load relative to weekdays",
-        used_when=SYNTHETIC,
+        0.55, Real(0.0, 1.0, open_low=True), "weekend load relative to weekdays", SYNTHETIC
     )
     utc_offset_hours: float = setting(
         0.0,
         Real(-12.0, 14.0),
-        "the site's time zone: its daily and weekly pattern runs this many hours ahead of "
-        "the observation's (UTC) clock",
-        used_when=SYNTHETIC,
+        "the site's time zone: its daily and weekly pattern runs this many hours ahead of the observation's (UTC) clock",
+        SYNTHETIC,
     )
     noise: float = setting(
         0.05,
         Real(0.0, 2.0),
         "standard deviation of the log-noise (10-minute correlation)",
-        used_when=SYNTHETIC,
+        SYNTHETIC,
     )
-    flash_crowd_rate: float = setting(
-        0.5, Real(0.0, 1000.0), "flash crowds per day", used_when=SYNTHETIC
-    )
+    flash_crowd_rate: float = setting(0.5, Real(0.0, 1000.0), "flash crowds per day", SYNTHETIC)
     flash_crowd_size: float = setting(
-        1.0, Real(0.0), "mean relative height of a flash crowd", used_when=SYNTHETIC
+        1.0, Real(0.0), "mean relative height of a flash crowd", SYNTHETIC
     )
     step_seconds: float = setting(
         60.0, Real(0.0, SECONDS_PER_DAY, open_low=True), "step length [s]; must divide a day"
@@ -100,9 +96,7 @@ class AutoscalingConfig(EnvConfig):
         3, Integer(0, 10_000), "steps a launched instance boots before it serves"
     )
     cooldown_steps: int = setting(
-        0,
-        Integer(0, MAX_STEPS),
-        "steps after a scaling action during which actions are ignored",
+        0, Integer(0, MAX_STEPS), "steps after a scaling action during which actions are ignored"
     )
     bill_booting: bool = setting(True, Flag(), "whether booting instances are billed")
     instance_price: float = setting(0.10, Real(0.0), "price of an instance-hour [$]")
@@ -123,36 +117,23 @@ class AutoscalingConfig(EnvConfig):
     )
     drift: str = setting("none", Choice(DRIFTS), "how the load changes mid-episode")
     drift_factor: float = setting(
-        1.5,
-        Real(0.0, open_low=True),
-        "load multiplier of a level drift",
-        used_when=when("drift", "level"),
+        1.5, Real(0.0, open_low=True), "load multiplier of a level drift", LEVEL_DRIFT
     )
     drift_shift_hours: float = setting(
-        3.0,
-        Real(0.0, 24.0),
-        "delay of the daily pattern in a shape drift [h]",
-        used_when=when("drift", "shape"),
+        3.0, Real(0.0, 24.0), "delay of the daily pattern in a shape drift [h]", SHAPE_DRIFT
     )
     drift_ramp: int = setting(
         0,
         Integer(0, MAX_STEPS),
         "steps over which the drift phases in linearly (0: abrupt)",
-        used_when=unless("drift", "none"),
+        DRIFTING,
     )
     attack: str = setting("none", Choice(ATTACKS), "adversarial bursts, see Description")
     attack_size: float = setting(
-        0.5,
-        Real(0.0, open_low=True),
-        "a burst's extra load as a fraction of `peak_rate`",
-        used_when=unless("attack", "none"),
+        0.5, Real(0.0, open_low=True), "a burst's extra load as a fraction of `peak_rate`", ATTACKED
     )
-    attack_steps: int = setting(
-        5, Integer(1, MAX_STEPS), "a burst's length [steps]", used_when=unless("attack", "none")
-    )
-    attack_bursts: int = setting(
-        3, Integer(1, 1000), "bursts per day", used_when=when("attack", "trough")
-    )
+    attack_steps: int = setting(5, Integer(1, MAX_STEPS), "a burst's length [steps]", ATTACKED)
+    attack_bursts: int = setting(3, Integer(1, 1000), "bursts per day", TROUGH_ATTACK)
     cost_weight: float = setting(1.0, Real(0.0), "reward weight of the instance bill")
     sla_weight: float = setting(0.05, Real(0.0), "reward weight of a violated step [$]")
     drop_weight: float = setting(

@@ -41,6 +41,16 @@ FIELDS = (
 )
 
 
+def service_model(config: AutoscalingConfig) -> ServiceModel:
+    """The M/M/c model of ``config``'s running instances."""
+    return ServiceModel(
+        config.capacity_per_instance,
+        config.max_utilization,
+        config.latency_target,
+        config.latency_quantile,
+    )
+
+
 def summarize_totals(totals: dict[str, float], steps: int) -> dict[str, float]:
     """Episode metrics from the running ``totals`` (keyed by :data:`TOTALS`) of
     ``steps`` steps."""
@@ -208,12 +218,7 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
         self.fleet = Fleet(
             config.min_instances, config.max_instances, config.boot_steps, config.cooldown_steps
         )
-        self.service = ServiceModel(
-            config.capacity_per_instance,
-            config.max_utilization,
-            config.latency_target,
-            config.latency_quantile,
-        )
+        self.service = service_model(config)
         self._episode: EpisodeLoad | None = None
         self._load: list[float] = []
         self._start_seconds = 0.0

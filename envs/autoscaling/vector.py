@@ -18,8 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from opsgym.envs.autoscaling.env import FIELDS, TOTALS, AutoscalingEnv, summarize_totals
-from opsgym.envs.autoscaling.simulator import ServiceModel
+from opsgym.envs.autoscaling.env import (
+    FIELDS,
+    TOTALS,
+    AutoscalingEnv,
+    service_model,
+    summarize_totals,
+)
 from opsgym.envs.autoscaling.workload import EpisodeWorkload
 from opsgym.envs.core.seasonal import SECONDS_PER_DAY, SECONDS_PER_WEEK
 from opsgym.envs.vector import BatchedVectorEnv
@@ -37,12 +42,7 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
         super().__init__(num_envs, **kwargs)
         config = self.config
         self.workload = EpisodeWorkload(config)
-        self.service = ServiceModel(
-            config.capacity_per_instance,
-            config.max_utilization,
-            config.latency_target,
-            config.latency_quantile,
-        )
+        self.service = service_model(config)
         self.synthetic = config.workload == "synthetic"
         self.running = np.zeros(num_envs, dtype=np.int64)
         self.booting = np.zeros((num_envs, config.boot_steps), dtype=np.int64)

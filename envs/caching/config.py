@@ -22,6 +22,15 @@ SIZE_DISTRIBUTIONS = ("unit", "lognormal")
 REWARD_METRICS = ("hits", "bytes")
 MAX_REQUESTS = 10_000_000  # an episode keeps each request's object and size
 MAX_OBJECTS = 10_000_000  # a Zipf catalog is an alias table of 16 bytes an object
+LOGNORMAL = when("size_distribution", "lognormal")
+DRIFT_WORKLOAD = when("workload", "drift")
+FLOOD = when("workload", "flood")
+ONE_HIT_WONDERS = when("workload", "one_hit_wonders")
+PERIODIC = when("workload", "periodic")
+SCAN = when("workload", "scan")
+SCAN_OR_FLOOD = when("workload", "scan", "flood")
+TRACE = when("workload", "trace")
+SYNTHETIC_WORKLOAD = when("workload", *SYNTHETIC)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,98 +46,63 @@ class CachingConfig(EnvConfig):
     workload: str = setting("zipf", Choice(WORKLOADS), "the request stream, see Description")
     episode_length: int = setting(10_000, Integer(1, MAX_REQUESTS), "requests per episode")
     catalog_size: int = setting(
-        10_000,
-        Integer(1, MAX_OBJECTS),
-        "objects of the Zipf catalog",
-        used_when=when("workload", *SYNTHETIC),
+        10_000, Integer(1, MAX_OBJECTS), "objects of the Zipf catalog", SYNTHETIC_WORKLOAD
     )
     zipf_exponent: float = setting(
-        0.9,
-        Real(0.0),
-        "Zipf exponent of popularity (web traffic: 0.6 to 1)",
-        used_when=when("workload", *SYNTHETIC),
+        0.9, Real(0.0), "Zipf exponent of popularity (web traffic: 0.6 to 1)", SYNTHETIC_WORKLOAD
     )
     drift_period: int = setting(
-        2_000,
-        Integer(1, MAX_REQUESTS),
-        "requests between popularity shifts",
-        used_when=when("workload", "drift"),
+        2_000, Integer(1, MAX_REQUESTS), "requests between popularity shifts", DRIFT_WORKLOAD
     )
     drift_shift: int = setting(
-        500,
-        Integer(0, MAX_OBJECTS),
-        "popularity ranks shifted at each period",
-        used_when=when("workload", "drift"),
+        500, Integer(0, MAX_OBJECTS), "popularity ranks shifted at each period", DRIFT_WORKLOAD
     )
     drift_ramp: int = setting(
         0,
         Integer(0, MAX_REQUESTS),
         "requests over which each shift phases in, <= `drift_period` (0: abrupt)",
-        used_when=when("workload", "drift"),
+        DRIFT_WORKLOAD,
     )
     scan_every: int = setting(
         2_000,
         Integer(2, MAX_REQUESTS),
         "requests from one scan's (or flood's) start to the next's",
-        used_when=when("workload", "scan", "flood"),
+        SCAN_OR_FLOOD,
     )
     scan_length: int = setting(
-        300,
-        Integer(1, MAX_REQUESTS),
-        "requests of one scan, < `scan_every`",
-        used_when=when("workload", "scan"),
+        300, Integer(1, MAX_REQUESTS), "requests of one scan, < `scan_every`", SCAN
     )
-    flood_objects: int = setting(
-        100, Integer(1, MAX_OBJECTS), "objects of one flood", used_when=when("workload", "flood")
-    )
+    flood_objects: int = setting(100, Integer(1, MAX_OBJECTS), "objects of one flood", FLOOD)
     flood_repeats: int = setting(
         3,
         Integer(1, MAX_REQUESTS),
         "requests per flooded object; `flood_objects * flood_repeats` < `scan_every`",
-        used_when=when("workload", "flood"),
+        FLOOD,
     )
-    loop_size: int = setting(
-        80, Integer(1, MAX_OBJECTS), "objects in the loop", used_when=when("workload", "periodic")
-    )
+    loop_size: int = setting(80, Integer(1, MAX_OBJECTS), "objects in the loop", PERIODIC)
     loop_fraction: float = setting(
-        0.3,
-        Real(0.0, 1.0),
-        "fraction of requests going round the loop",
-        used_when=when("workload", "periodic"),
+        0.3, Real(0.0, 1.0), "fraction of requests going round the loop", PERIODIC
     )
     one_hit_fraction: float = setting(
-        0.3,
-        Real(0.0, 1.0),
-        "fraction of one-hit-wonder requests",
-        used_when=when("workload", "one_hit_wonders"),
+        0.3, Real(0.0, 1.0), "fraction of one-hit-wonder requests", ONE_HIT_WONDERS
     )
     size_distribution: str = setting(
         "unit", Choice(SIZE_DISTRIBUTIONS), "object sizes (a trace's own sizes come first)"
     )
     size_median: float = setting(
-        100.0,
-        Real(0.0, open_low=True),
-        "median lognormal object size [bytes]",
-        used_when=when("size_distribution", "lognormal"),
+        100.0, Real(0.0, open_low=True), "median lognormal object size [bytes]", LOGNORMAL
     )
     size_sigma: float = setting(
-        1.0,
-        Real(0.0, 5.0),
-        "sigma of the log of lognormal sizes",
-        used_when=when("size_distribution", "lognormal"),
+        1.0, Real(0.0, 5.0), "sigma of the log of lognormal sizes", LOGNORMAL
     )
     trace_path: str | None = setting(
-        None,
-        OrNone(Text()),
-        "the trace file to replay",
-        used_when=when("workload", "trace"),
-        required=True,
+        None, OrNone(Text()), "the trace file to replay", TRACE, required=True
     )
     trace_format: str | None = setting(
         None,
         OrNone(Choice(FORMATS)),
         "the trace's format; guessed from the file name if None",
-        used_when=when("workload", "trace"),
+        TRACE,
     )
     count_half_life: float = setting(
         0.0, Real(0.0), "half-life of request counts [requests]; 0 for raw counts"

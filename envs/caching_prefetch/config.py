@@ -10,6 +10,9 @@ from opsgym.envs.core.config import Choice, EnvConfig, Integer, Real, setting, w
 WORKLOADS = ("markov", "sequential", "loops", "zipf")
 MAX_REQUESTS = 10_000_000  # an episode keeps each request's object
 MAX_OBJECTS = 10_000_000  # a Zipf catalog is an alias table of 16 bytes an object
+LOOPS = when("workload", "loops")
+MARKOV = when("workload", "markov")
+SEQUENTIAL = when("workload", "sequential")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,29 +32,14 @@ class CachingPrefetchConfig(EnvConfig):
         0.9, Real(0.0), "Zipf exponent of popularity (jumps, files, IRM requests)"
     )
     successors_per_object: int = setting(
-        3,
-        Integer(1, 1000),
-        "likely successors of each object",
-        used_when=when("workload", "markov"),
+        3, Integer(1, 1000), "likely successors of each object", MARKOV
     )
     jump_probability: float = setting(
-        0.1,
-        Real(0.0, 1.0),
-        "probability of a jump to a popular object",
-        used_when=when("workload", "markov"),
+        0.1, Real(0.0, 1.0), "probability of a jump to a popular object", MARKOV
     )
-    n_readers: int = setting(
-        4, Integer(1, 10_000), "interleaved readers", used_when=when("workload", "sequential")
-    )
-    file_blocks: int = setting(
-        32, Integer(1, MAX_OBJECTS), "blocks per file", used_when=when("workload", "sequential")
-    )
-    loop_size: int = setting(
-        150, Integer(1, MAX_OBJECTS), "objects in the loop", used_when=when("workload", "loops")
-    )
+    n_readers: int = setting(4, Integer(1, 10_000), "interleaved readers", SEQUENTIAL)
+    file_blocks: int = setting(32, Integer(1, MAX_OBJECTS), "blocks per file", SEQUENTIAL)
+    loop_size: int = setting(150, Integer(1, MAX_OBJECTS), "objects in the loop", LOOPS)
     loop_fraction: float = setting(
-        0.5,
-        Real(0.0, 1.0),
-        "fraction of requests going round the loop",
-        used_when=when("workload", "loops"),
+        0.5, Real(0.0, 1.0), "fraction of requests going round the loop", LOOPS
     )

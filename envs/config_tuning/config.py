@@ -24,6 +24,8 @@ MAX_INTERVALS = 100_000  # an episode keeps each interval's measurements
 MAX_GRID = 1_000  # values per knob
 MAX_CONFIGURATIONS = 1_000_000  # grid points of the four knobs: a vector env tables them
 GRID_FIELDS = ("thread_options", "pool_options", "cache_options_mb", "timeout_options_ms")
+BURSTY = unless("burst_prob", 0.0)
+IO_SHIFT = when("drift", "io_shift")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,34 +37,21 @@ class ConfigTuningConfig(EnvConfig):
         600.0, Real(0.0, open_low=True), "the arrival rate outside bursts [requests/s]"
     )
     io_share: float = setting(0.2, Real(0.0, 1.0), "the share of I/O-bound requests at the start")
-    io_share_after: float = setting(
-        0.8,
-        Real(0.0, 1.0),
-        "that share after the drift",
-        used_when=when("drift", "io_shift"),
-    )
+    io_share_after: float = setting(0.8, Real(0.0, 1.0), "that share after the drift", IO_SHIFT)
     drift: str = setting("io_shift", Choice(DRIFTS), "how the workload mix changes")
     drift_ramp: int = setting(
         0,
         Integer(0, MAX_INTERVALS),
         "intervals over which the I/O share moves linearly (0: abrupt)",
-        used_when=when("drift", "io_shift"),
+        IO_SHIFT,
     )
     burst_prob: float = setting(
         0.02, Real(0.0, 1.0), "probability that a burst starts at an interval"
     )
     burst_factor: float = setting(
-        1.3,
-        Real(1.0, 100.0),
-        "arrival rate multiplier during a burst",
-        used_when=unless("burst_prob", 0.0),
+        1.3, Real(1.0, 100.0), "arrival rate multiplier during a burst", BURSTY
     )
-    burst_length: int = setting(
-        5,
-        Integer(1, MAX_INTERVALS),
-        "intervals a burst lasts",
-        used_when=unless("burst_prob", 0.0),
-    )
+    burst_length: int = setting(5, Integer(1, MAX_INTERVALS), "intervals a burst lasts", BURSTY)
     thread_options: tuple[int, ...] = setting(
         (4, 8, 16, 32, 64, 128, 200),
         Items(Integer(1, 100_000), max_length=MAX_GRID),
@@ -95,9 +84,7 @@ class ConfigTuningConfig(EnvConfig):
         "traffic per interval [s]; sets the measurement noise of counts",
     )
     latency_noise: float = setting(
-        0.05,
-        Real(0.0, 10.0),
-        "log-normal noise of the measured p95 (its log's standard deviation)",
+        0.05, Real(0.0, 10.0), "log-normal noise of the measured p95 (its log's standard deviation)"
     )
     latency_target_ms: float = setting(
         50.0, Real(0.0, open_low=True), "the p95 latency target [ms]"

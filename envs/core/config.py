@@ -186,11 +186,12 @@ def setting(
     default: object,
     kind: Kind,
     doc: str,
-    *,
     used_when: When | None = None,
+    *,
     required: bool = False,
 ) -> Any:
-    """Declare a configuration field.
+    """Declare a configuration field: ``setting(0.5, Real(0.0, 1.0), "its meaning")``, and
+    for a field that only some modes read, ``setting(..., when("drift", "level"))``.
 
     Args:
         default: the value when the argument is not given.

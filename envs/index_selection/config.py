@@ -14,6 +14,8 @@ DRIFTS = ("none", "shuffle")
 BACKENDS = ("model", "sqlite")
 MAX_COLUMNS = 8
 MAX_WINDOWS = 1_000_000
+SQLITE = when("backend", "sqlite")
+SHUFFLED = when("drift", "shuffle")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,16 +41,13 @@ class IndexSelectionConfig(EnvConfig):
         "shuffle", Choice(DRIFTS), "whether a new popularity ranking comes every phase"
     )
     phase_length: int = setting(
-        50,
-        Integer(1, MAX_WINDOWS),
-        "windows per popularity phase",
-        used_when=when("drift", "shuffle"),
+        50, Integer(1, MAX_WINDOWS), "windows per popularity phase", SHUFFLED
     )
     drift_ramp: int = setting(
         0,
         Integer(0, MAX_WINDOWS),
         "windows over which a new phase's popularity phases in, <= `phase_length` (0: abrupt)",
-        used_when=when("drift", "shuffle"),
+        SHUFFLED,
     )
     episode_length: int = setting(200, Integer(1, MAX_WINDOWS), "windows per episode")
     build_weight: float = setting(
@@ -59,12 +58,7 @@ class IndexSelectionConfig(EnvConfig):
         Choice(BACKENDS),
         "who picks the access paths: the cost model, or the planner of a real SQLite table",
     )
-    sqlite_rows: int = setting(
-        20_000,
-        Integer(1, 1_000_000),
-        "rows in the SQLite table",
-        used_when=when("backend", "sqlite"),
-    )
+    sqlite_rows: int = setting(20_000, Integer(1, 1_000_000), "rows in the SQLite table", SQLITE)
 
     def validate(self) -> None:
         distinct = self.column_distinct

@@ -23,6 +23,11 @@ SIZE_DISTRIBUTIONS = ("exponential", "pareto")
 DRIFTS = ("none", "slowdown", "failures")
 MAX_BACKENDS = 1_000
 MAX_REQUESTS = 10_000_000  # an episode keeps each request's latency: 9 bytes a request
+MODULATED = unless("arrival_amplitude", 0.0)
+DRIFTING = unless("drift", "none")
+FAILURES_DRIFT = when("drift", "failures")
+SLOWDOWN_DRIFT = when("drift", "slowdown")
+PARETO = when("size_distribution", "pareto")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,10 +56,7 @@ class LoadBalancingConfig(EnvConfig):
         "exponential", Choice(SIZE_DISTRIBUTIONS), "the distribution of job sizes, mean 1"
     )
     pareto_shape: float = setting(
-        1.5,
-        Real(1.0, 1e6, open_low=True),
-        "shape of the Pareto sizes",
-        used_when=when("size_distribution", "pareto"),
+        1.5, Real(1.0, 1e6, open_low=True), "shape of the Pareto sizes", PARETO
     )
     arrival_amplitude: float = setting(
         0.0,
@@ -62,10 +64,7 @@ class LoadBalancingConfig(EnvConfig):
         "relative depth of a sinusoidal modulation of the arrival rate",
     )
     arrival_period: float = setting(
-        2.0,
-        Real(0.0, open_low=True),
-        "period of that modulation [s]",
-        used_when=unless("arrival_amplitude", 0.0),
+        2.0, Real(0.0, open_low=True), "period of that modulation [s]", MODULATED
     )
     mode: str = setting("full", Choice(MODES), "what the agent observes (see Observation Space)")
     episode_length: int = setting(1000, Integer(1, MAX_REQUESTS), "requests per episode")
@@ -74,19 +73,16 @@ class LoadBalancingConfig(EnvConfig):
         0.25,
         Real(0.0, 1.0, open_low=True),
         "rate multiplier of the degraded backend",
-        used_when=when("drift", "slowdown"),
+        SLOWDOWN_DRIFT,
     )
     drift_failure_prob: float = setting(
-        0.5,
-        Real(0.0, 1.0),
-        "failure probability of the degraded backend",
-        used_when=when("drift", "failures"),
+        0.5, Real(0.0, 1.0), "failure probability of the degraded backend", FAILURES_DRIFT
     )
     drift_ramp: int = setting(
         0,
         Integer(0, MAX_REQUESTS),
         "requests over which the drift phases in linearly (0: abrupt)",
-        used_when=unless("drift", "none"),
+        DRIFTING,
     )
     latency_weight: float = setting(1.0, Real(0.0), "reward weight of the response time [1/s]")
     error_weight: float = setting(

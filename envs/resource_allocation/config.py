@@ -23,6 +23,8 @@ DRIFTS = ("none", "mix")
 MAX_CAPACITY = 10_000  # [units] per resource; the observation looks fractions up in a table
 MAX_JOBS = 1_000_000  # an episode keeps each job's arrival, demands and completion
 SYNTHETIC = when("workload", "synthetic")
+MIX_DRIFT = when("drift", "mix")
+TRACE = when("workload", "trace")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,8 +34,7 @@ class ResourceAllocationConfig(EnvConfig):
     capacities: tuple[int, ...] = setting(
         (10, 10),
         Items(Integer(1, MAX_CAPACITY), max_length=64),
-        "units of each resource (count resources in coarser units beyond the limit); "
-        "their number sets R",
+        "units of each resource (count resources in coarser units beyond the limit); their number sets R",
     )
     horizon: int = setting(
         20, Integer(1, 10_000), "steps of the occupancy grid; the longest job allowed"
@@ -45,10 +46,8 @@ class ResourceAllocationConfig(EnvConfig):
     load: float = setting(
         0.7,
         Real(0.0, open_low=True),
-        "offered load: arrival probability x mean demand x mean duration / capacity (of the "
-        "smallest resource), at most the load at which a job arrives every step (1.845 for "
-        "2 x 10 units)",
-        used_when=SYNTHETIC,
+        "offered load: arrival probability x mean demand x mean duration / capacity (of the smallest resource), at most the load at which a job arrives every step (1.845 for 2 x 10 units)",
+        SYNTHETIC,
     )
     n_jobs: int = setting(100, Integer(1, MAX_JOBS), "jobs per episode")
     time_limit: int = setting(
@@ -58,30 +57,18 @@ class ResourceAllocationConfig(EnvConfig):
         None,
         OrNone(Real(0.0, open_low=True)),
         "if set, the middle third of the jobs arrive at this load, unannounced",
-        used_when=SYNTHETIC,
+        SYNTHETIC,
     )
-    drift: str = setting(
-        "none", Choice(DRIFTS), "whether the share of long jobs shifts", used_when=SYNTHETIC
-    )
+    drift: str = setting("none", Choice(DRIFTS), "whether the share of long jobs shifts", SYNTHETIC)
     long_fraction_after: float = setting(
-        0.5,
-        Real(0.0, 1.0),
-        "the share of long jobs after the drift",
-        used_when=when("drift", "mix"),
+        0.5, Real(0.0, 1.0), "the share of long jobs after the drift", MIX_DRIFT
     )
     drift_ramp: int = setting(
-        0,
-        Integer(0, MAX_JOBS),
-        "jobs over which the mix shifts linearly (0: abrupt)",
-        used_when=when("drift", "mix"),
+        0, Integer(0, MAX_JOBS), "jobs over which the mix shifts linearly (0: abrupt)", MIX_DRIFT
     )
     workload: str = setting("synthetic", Choice(WORKLOADS), "DeepRM's jobs, or a trace's")
     trace_path: str | None = setting(
-        None,
-        OrNone(Text()),
-        "the CSV trace to replay",
-        used_when=when("workload", "trace"),
-        required=True,
+        None, OrNone(Text()), "the CSV trace to replay", TRACE, required=True
     )
 
     def validate(self) -> None:

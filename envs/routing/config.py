@@ -44,6 +44,10 @@ class TopologySource:
         return "str or networkx graph"
 
 
+DAILY_CYCLE = unless("daily_amplitude", 0.0)
+DRIFTING = unless("drift", "none")
+
+
 @dataclass(frozen=True, kw_only=True)
 class RoutingConfig(EnvConfig):
     """The arguments of :class:`~opsgym.envs.routing.env.RoutingEnv`."""
@@ -71,10 +75,7 @@ class RoutingConfig(EnvConfig):
         0.5, Real(0.0, 1.0, open_high=True), "relative swing of the arrival rate over a day"
     )
     day_length: float = setting(
-        86400.0,
-        Real(0.0, open_low=True),
-        "period of the daily cycle [s]",
-        used_when=unless("daily_amplitude", 0.0),
+        86400.0, Real(0.0, open_low=True), "period of the daily cycle [s]", DAILY_CYCLE
     )
     endpoints: str = setting(
         "gravity", Choice(ENDPOINTS), "how flows pick their end nodes: by gravity or uniformly"
@@ -83,16 +84,13 @@ class RoutingConfig(EnvConfig):
         "none", Choice(DRIFTS), "a hot spot that appears, or that moves, mid-episode"
     )
     hotspot_factor: float = setting(
-        5.0,
-        Real(0.0, open_low=True),
-        "gravity-mass multiplier of the hot spot node",
-        used_when=unless("drift", "none"),
+        5.0, Real(0.0, open_low=True), "gravity-mass multiplier of the hot spot node", DRIFTING
     )
     drift_ramp: int = setting(
         0,
         Integer(0, MAX_FLOWS),
         "flows over which the drift phases in linearly (0: abrupt)",
-        used_when=unless("drift", "none"),
+        DRIFTING,
     )
     packet_bytes: float = setting(
         1500.0, Real(0.0, 1e6, open_low=True), "mean packet length in the queueing term [bytes]"

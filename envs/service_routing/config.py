@@ -25,6 +25,8 @@ from opsgym.envs.service_routing.simulator import (
 DRIFTS = ("none", "swap")
 MAX_REPLICAS = 1_000
 MAX_REQUESTS = 10_000_000  # an episode keeps each request's latency and features
+PRIORITIES = unless("priority_share", 0.0)
+SWAP_DRIFT = when("drift", "swap")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,10 +57,7 @@ class ServiceRoutingConfig(EnvConfig):
         0.2, Real(0.0, 1.0), "probability that a request has high priority"
     )
     priority_weight: float = setting(
-        1.0,
-        Real(0.0),
-        "extra reward weight of a high-priority request",
-        used_when=unless("priority_share", 0.0),
+        1.0, Real(0.0), "extra reward weight of a high-priority request", PRIORITIES
     )
     local_delay_ms: float = setting(1.0, Real(0.0), "network delay inside a region [ms]")
     remote_delay_ms: float = setting(40.0, Real(0.0), "network delay across regions [ms]")
@@ -72,13 +71,11 @@ class ServiceRoutingConfig(EnvConfig):
         0,
         Integer(0, MAX_REQUESTS),
         "requests over which the swap phases in linearly (0: abrupt)",
-        used_when=when("drift", "swap"),
+        SWAP_DRIFT,
     )
     episode_length: int = setting(1000, Integer(1, MAX_REQUESTS), "requests per episode")
     feedback_smoothing: float = setting(
-        0.1,
-        Real(0.0, 1.0, open_low=True),
-        "weight of the newest answer in the recent latency",
+        0.1, Real(0.0, 1.0, open_low=True), "weight of the newest answer in the recent latency"
     )
 
     def validate(self) -> None:
