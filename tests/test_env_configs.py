@@ -86,6 +86,16 @@ def test_a_whole_configuration_is_accepted_as_config(env_id):
         ENV_CLASSES[env_id](config={"a": 1})
 
 
+@pytest.mark.parametrize("env_id", [i for i in BASE_IDS if gym.spec(i).vector_entry_point])
+def test_a_native_vector_env_reads_the_same_configuration(env_id):
+    config = CONFIG_CLASSES[env_id]()
+    env = gym.make_vec(env_id, num_envs=2, vectorization_mode="vector_entry_point", config=config)
+    assert env.unwrapped.config is config
+    assert env.single_observation_space == gym.make(env_id, config=config).observation_space
+    with pytest.raises(TypeError, match="not_an_argument"):
+        gym.make_vec(env_id, num_envs=2, vectorization_mode="vector_entry_point", not_an_argument=1)
+
+
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_an_unknown_key_is_named_with_the_valid_ones(env_id):
     with pytest.raises(TypeError) as error:

@@ -14,7 +14,9 @@ validates every environment's arguments and writes each docstring's Arguments ta
   others, so that no argument is silently ignored;
 - an unknown keyword argument is refused with the list of the valid ones.
 
-Checks that involve several fields are written in the configuration's ``validate``.
+Checks that involve several fields are written in the configuration's ``validate``. A
+configuration also derives what follows from its fields alone (rates, scales, reward
+terms), so that the single env, its vector env and its oracles compute it in one place.
 """
 
 from __future__ import annotations
@@ -141,7 +143,10 @@ class Items:
         )
 
     def describe(self) -> str:
-        count = f"{self.length}" if self.length is not None else f"1 to {self.max_length:,}"
+        if self.length is not None:
+            count = f"{self.length}"
+        else:
+            count = "1 or more" if self.max_length is None else f"1 to {self.max_length:,}"
         inner = self.kind.describe()
         return f"list of {count} ({inner})" if " " in inner else f"list of {count} {inner}"
 

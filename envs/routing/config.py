@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import cached_property
 
 import networkx as nx
 
-from opsgym.envs.core import validation
-from opsgym.envs.core.config import (
-    Choice,
-    EnvConfig,
-    Integer,
-    Real,
-    setting,
-    unless,
-)
+from opsgym.envs.core.config import Choice, EnvConfig, Integer, Real, Text, setting, unless
 from opsgym.envs.routing.topology import OC192_KBPS
 
 ENDPOINTS = ("gravity", "uniform")
 DRIFTS = ("none", "hotspot", "hotspot_move")
 MAX_FLOWS = 10_000_000  # an episode keeps each flow's delay, and so many may run at once
+DAILY_CYCLE = unless("daily_amplitude", 0.0)
+DRIFTING = unless("drift", "none")
 
 
 @dataclass(frozen=True)
@@ -29,23 +22,10 @@ class TopologySource:
     """A shipped topology's name or a GraphML path (JSON-able), or a networkx graph."""
 
     def check(self, name: str, value: object) -> str | nx.Graph:
-        if isinstance(value, nx.Graph):
-            return value
-        text = os.fspath(value) if isinstance(value, os.PathLike) else validation.plain(value)
-        if not isinstance(text, str):
-            raise TypeError(
-                f"{name} must be a name, a GraphML path or a networkx graph, got {value!r}"
-            )
-        if not text:
-            raise ValueError(f"{name} must not be empty")
-        return text
+        return value if isinstance(value, nx.Graph) else Text().check(name, value)
 
     def describe(self) -> str:
         return "str or networkx graph"
-
-
-DAILY_CYCLE = unless("daily_amplitude", 0.0)
-DRIFTING = unless("drift", "none")
 
 
 @dataclass(frozen=True, kw_only=True)
