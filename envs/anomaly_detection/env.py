@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
@@ -18,14 +17,13 @@ from opsgym.envs.anomaly_detection.simulator import (
     read_labelled_csv,
     synthetic_metrics,
 )
+from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
-from opsgym.envs.core.config import configured_by
 
 FEATURE_NAMES = ("level", "rolling", "seasonal", "change")
 
 
-@configured_by(AnomalyDetectionConfig)
-class AnomalyDetectionEnv(gym.Env[np.ndarray, int]):
+class AnomalyDetectionEnv(ConfiguredEnv[np.ndarray, int], config_class=AnomalyDetectionConfig):
     """Decide at every step whether a service's metrics deserve paging a human.
 
     ## Description
@@ -93,9 +91,6 @@ class AnomalyDetectionEnv(gym.Env[np.ndarray, int]):
 
     ## Arguments
 
-    The fields of `AnomalyDetectionConfig` (`opsgym.envs.anomaly_detection.config`): give
-    them as keyword arguments (to `gym.make` too), or a whole configuration as `config=`.
-
     {ARGUMENTS}
 
     >>> import gymnasium as gym
@@ -119,15 +114,7 @@ class AnomalyDetectionEnv(gym.Env[np.ndarray, int]):
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
-    def __init__(
-        self,
-        config: AnomalyDetectionConfig | None = None,
-        render_mode: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self.config = config = AnomalyDetectionConfig.build(config, **kwargs)
-        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
-        self.action_space, self.observation_space = self.spaces(config)
+    def _set_up(self, config: AnomalyDetectionConfig) -> None:
         self._replay = prepared_replay(config)
         self._features = np.zeros((1, self.observation_space.shape[0]), dtype=np.float32)
         self.windows: list[tuple[int, int]] = []

@@ -5,15 +5,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
 from opsgym.envs.autoscaling.config import AutoscalingConfig
 from opsgym.envs.autoscaling.simulator import Fleet, ServiceModel
 from opsgym.envs.autoscaling.workload import EpisodeLoad, EpisodeWorkload
+from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
-from opsgym.envs.core.config import configured_by
 from opsgym.envs.core.seasonal import SECONDS_PER_DAY, SECONDS_PER_WEEK
 
 TOTALS = (
@@ -68,8 +67,7 @@ def summarize_totals(totals: dict[str, float], steps: int) -> dict[str, float]:
     }
 
 
-@configured_by(AutoscalingConfig)
-class AutoscalingEnv(gym.Env[np.ndarray, int]):
+class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingConfig):
     """Scale a fleet of identical instances to a request load that rises and falls.
 
     ## Description
@@ -174,9 +172,6 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
 
     ## Arguments
 
-    The fields of `AutoscalingConfig` (`opsgym.envs.autoscaling.config`): give them as
-    keyword arguments (to `gym.make` too), or a whole configuration as `config=`.
-
     {ARGUMENTS}
 
     A week of minutes: `episode_steps=10080`; a week of 5-minute steps:
@@ -205,15 +200,7 @@ class AutoscalingEnv(gym.Env[np.ndarray, int]):
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
-    def __init__(
-        self,
-        config: AutoscalingConfig | None = None,
-        render_mode: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self.config = config = AutoscalingConfig.build(config, **kwargs)
-        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
-        self.action_space, self.observation_space = self.spaces(config)
+    def _set_up(self, config: AutoscalingConfig) -> None:
         self.workload = EpisodeWorkload(config)
         self.fleet = Fleet(
             config.min_instances, config.max_instances, config.boot_steps, config.cooldown_steps

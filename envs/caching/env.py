@@ -6,7 +6,6 @@ import math
 import random
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
@@ -14,14 +13,13 @@ from opsgym.envs.caching import exact
 from opsgym.envs.caching.config import CachingConfig
 from opsgym.envs.caching.simulator import DecisionCache
 from opsgym.envs.caching.workloads import Workload
+from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
-from opsgym.envs.core.config import configured_by
 
 CANDIDATE_FEATURES = ("recency", "frequency", "age", "size")
 
 
-@configured_by(CachingConfig)
-class CachingEnv(gym.Env[np.ndarray, int]):
+class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
     """Decide what a full cache evicts, or whether it admits the newcomer at all.
 
     ## Description
@@ -113,9 +111,6 @@ class CachingEnv(gym.Env[np.ndarray, int]):
 
     ## Arguments
 
-    The fields of `CachingConfig` (`opsgym.envs.caching.config`): give them as keyword
-    arguments (to `gym.make` too), or a whole configuration as `config=`.
-
     {ARGUMENTS}
 
     >>> import gymnasium as gym
@@ -141,15 +136,7 @@ class CachingEnv(gym.Env[np.ndarray, int]):
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
-    def __init__(
-        self,
-        config: CachingConfig | None = None,
-        render_mode: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self.config = config = CachingConfig.build(config, **kwargs)
-        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
-        self.action_space, self.observation_space = self.spaces(config)
+    def _set_up(self, config: CachingConfig) -> None:
         self.workload = Workload.build(config)
         self.simulator = DecisionCache(config.capacity, config.n_candidates, config.count_half_life)
         self._time_scale = 1.0 / math.log1p(config.episode_length)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
@@ -13,15 +12,14 @@ from opsgym.envs.caching import exact
 from opsgym.envs.caching_prefetch.config import CachingPrefetchConfig
 from opsgym.envs.caching_prefetch.simulator import PrefetchCache
 from opsgym.envs.caching_prefetch.workloads import PrefetchWorkload
+from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
-from opsgym.envs.core.config import configured_by
 
 CANDIDATE_FEATURES = ("observed", "frequency", "cached", "recency")
 REQUEST_FEATURES = ("hit", "useful_hit", "observations", "unused_share")
 
 
-@configured_by(CachingPrefetchConfig)
-class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
+class CachingPrefetchEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingPrefetchConfig):
     """After serving each request, decide whether to prefetch an object predicted to come next.
 
     ## Description
@@ -113,9 +111,6 @@ class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
 
     ## Arguments
 
-    The fields of `CachingPrefetchConfig` (`opsgym.envs.caching_prefetch.config`): give
-    them as keyword arguments (to `gym.make` too), or a whole configuration as `config=`.
-
     {ARGUMENTS}
 
     >>> import gymnasium as gym
@@ -139,15 +134,7 @@ class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
-    def __init__(
-        self,
-        config: CachingPrefetchConfig | None = None,
-        render_mode: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self.config = config = CachingPrefetchConfig.build(config, **kwargs)
-        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
-        self.action_space, self.observation_space = self.spaces(config)
+    def _set_up(self, config: CachingPrefetchConfig) -> None:
         self.workload = PrefetchWorkload(config)
         self.simulator = PrefetchCache(config.capacity, config.n_successors, config.replacement)
         self._time_scale = 1.0 / math.log1p(config.episode_length)

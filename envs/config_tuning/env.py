@@ -6,7 +6,6 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
@@ -17,13 +16,12 @@ from opsgym.envs.config_tuning.simulator import (
     memory_gb,
     performance,
 )
+from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
-from opsgym.envs.core.config import configured_by
 from opsgym.envs.core.drift import drift_start, interpolate, ramp_fraction
 
 
-@configured_by(ConfigTuningConfig)
-class ConfigTuningEnv(gym.Env[np.ndarray, int]):
+class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningConfig):
     """Tune a service's worker threads, connection pool, cache size and timeout online.
 
     ## Description
@@ -106,9 +104,6 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
 
     ## Arguments
 
-    The fields of `ConfigTuningConfig` (`opsgym.envs.config_tuning.config`): give them as
-    keyword arguments (to `gym.make` too), or a whole configuration as `config=`.
-
     {ARGUMENTS}
 
     >>> import gymnasium as gym
@@ -132,15 +127,7 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
-    def __init__(
-        self,
-        config: ConfigTuningConfig | None = None,
-        render_mode: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self.config = config = ConfigTuningConfig.build(config, **kwargs)
-        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
-        self.action_space, self.observation_space = self.spaces(config)
+    def _set_up(self, config: ConfigTuningConfig) -> None:
         self.model = ServiceModel(cores=config.cores)
         # the model is deterministic and the workload takes few distinct values, so each
         # (configuration, rate, mix) is computed once per environment

@@ -3,7 +3,8 @@
 An environment's arguments are the fields of one frozen dataclass deriving from
 :class:`EnvConfig`, each declared with :func:`setting`: its default, its *kind* (the
 values it takes, with their limits) and one line of documentation. One mechanism then
-validates every environment's arguments and writes each docstring's Arguments table:
+validates every environment's arguments and writes its docstring's Arguments table
+(:func:`arguments_table`):
 
 - numpy scalars and arrays are accepted wherever the equivalent Python value is, and are
   stored as plain Python values, so that a configuration stays hashable and JSON-able;
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -284,8 +284,12 @@ def _default_text(value: object) -> str:
 
 
 def arguments_table(config_class: type) -> list[str]:
-    """The Markdown lines of the Arguments table of ``config_class``'s fields."""
+    """The Markdown lines of the Arguments section: what ``config_class`` is, then the
+    table of its fields."""
     lines = [
+        f"The fields of `{config_class.__name__}` (`{config_class.__module__}`): give them as",
+        "keyword arguments (to `gym.make` too), or a whole configuration as `config=`.",
+        "",
         "| Parameter | Type | Default | Description |",
         "|-----------|------|---------|-------------|",
     ]
@@ -298,28 +302,3 @@ def arguments_table(config_class: type) -> list[str]:
         default = _default_text(item.default)
         lines.append(f"| `{item.name}` | {declared.kind.describe()} | `{default}` | {doc} |")
     return lines
-
-
-ARGUMENTS_MARKER = "{ARGUMENTS}"
-
-
-def configured_by(config_class: type) -> Callable[[type], type]:
-    """A class decorator: the environment's ``config_class`` is ``config_class``, and
-    the line ``{ARGUMENTS}`` of its docstring becomes the table of its fields."""
-
-    def decorate(env_class: type) -> type:
-        env_class.config_class = config_class
-        doc = env_class.__doc__
-        if doc is None:  # python -OO strips docstrings
-            return env_class
-        lines = doc.split("\n")
-        markers = [i for i, line in enumerate(lines) if line.strip() == ARGUMENTS_MARKER]
-        if len(markers) != 1:
-            raise ValueError(f"{env_class.__name__}'s docstring needs one {ARGUMENTS_MARKER} line")
-        at = markers[0]
-        indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
-        table = [indent + line for line in arguments_table(config_class)]
-        env_class.__doc__ = "\n".join(lines[:at] + table + lines[at + 1 :])
-        return env_class
-
-    return decorate

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
-from opsgym.envs.core.config import configured_by
 from opsgym.envs.core.drift import interpolate, ramp_fraction
 from opsgym.envs.index_selection import cost_model
 from opsgym.envs.index_selection.config import IndexSelectionConfig
@@ -34,8 +33,7 @@ def summarize_windows(
     }
 
 
-@configured_by(IndexSelectionConfig)
-class IndexSelectionEnv(gym.Env[np.ndarray, int]):
+class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelectionConfig):
     """Choose which B-tree indexes a table keeps, under a storage budget, as queries drift.
 
     ## Description
@@ -106,9 +104,6 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
 
     ## Arguments
 
-    The fields of `IndexSelectionConfig` (`opsgym.envs.index_selection.config`): give them
-    as keyword arguments (to `gym.make` too), or a whole configuration as `config=`.
-
     {ARGUMENTS}
 
     >>> import gymnasium as gym
@@ -133,15 +128,7 @@ class IndexSelectionEnv(gym.Env[np.ndarray, int]):
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
-    def __init__(
-        self,
-        config: IndexSelectionConfig | None = None,
-        render_mode: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self.config = config = IndexSelectionConfig.build(config, **kwargs)
-        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
-        self.action_space, self.observation_space = self.spaces(config)
+    def _set_up(self, config: IndexSelectionConfig) -> None:
         self.table = Table(config.table_rows, config.row_bytes, config.column_distinct)
         candidates = config.candidates
         self.sizes_mb = [cost_model.index_megabytes(self.table, c) for c in candidates]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
 from opsgym.envs.core.arrivals import poisson_arrival_times
-from opsgym.envs.core.config import configured_by
 from opsgym.envs.core.drift import drift_start
 from opsgym.envs.load_balancing.config import LoadBalancingConfig
 from opsgym.envs.load_balancing.simulator import LoadBalancerSimulator, job_sizes
@@ -18,8 +17,7 @@ from opsgym.envs.load_balancing.simulator import LoadBalancerSimulator, job_size
 DRAW_BLOCK = 64  # requests drawn at a time: a reset's cost, amortized over steps
 
 
-@configured_by(LoadBalancingConfig)
-class LoadBalancingEnv(gym.Env[np.ndarray, int]):
+class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancingConfig):
     """Dispatch each arriving request to one of N heterogeneous, failure-prone backends.
 
     ## Description
@@ -94,9 +92,6 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
 
     ## Arguments
 
-    The fields of `LoadBalancingConfig` (`opsgym.envs.load_balancing.config`): give them as
-    keyword arguments (to `gym.make` too), or a whole configuration as `config=`.
-
     {ARGUMENTS}
 
     >>> import gymnasium as gym
@@ -120,15 +115,7 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
-    def __init__(
-        self,
-        config: LoadBalancingConfig | None = None,
-        render_mode: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self.config = config = LoadBalancingConfig.build(config, **kwargs)
-        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
-        self.action_space, self.observation_space = self.spaces(config)
+    def _set_up(self, config: LoadBalancingConfig) -> None:
         self.simulator = LoadBalancerSimulator(
             config.service_rates, config.failure_probs, config.feedback_smoothing
         )

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
-from opsgym.envs.core.config import configured_by
 from opsgym.envs.core.drift import drift_start
 from opsgym.envs.resource_allocation import workloads
 from opsgym.envs.resource_allocation.config import ResourceAllocationConfig
 from opsgym.envs.resource_allocation.simulator import ClusterSimulator, JobSequence
 
 
-@configured_by(ResourceAllocationConfig)
-class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
+class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=ResourceAllocationConfig):
     """Pack jobs with multi-resource demands onto a cluster to minimize their slowdown.
 
     ## Description
@@ -103,10 +101,6 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
 
     ## Arguments
 
-    The fields of `ResourceAllocationConfig` (`opsgym.envs.resource_allocation.config`):
-    give them as keyword arguments (to `gym.make` too), or a whole configuration as
-    `config=`.
-
     {ARGUMENTS}
 
     >>> import gymnasium as gym
@@ -133,15 +127,7 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
-    def __init__(
-        self,
-        config: ResourceAllocationConfig | None = None,
-        render_mode: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self.config = config = ResourceAllocationConfig.build(config, **kwargs)
-        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
-        self.action_space, self.observation_space = self.spaces(config)
+    def _set_up(self, config: ResourceAllocationConfig) -> None:
         # units / capacity by table look-up, cheaper than a division per grid cell
         self._fractions = [[units / c for units in range(c + 1)] for c in config.capacities]
         self._empty_slot = [0.0] * (config.n_resources + 2)

@@ -6,13 +6,12 @@ import math
 import operator
 from typing import Any
 
-import gymnasium as gym
 import networkx as nx
 import numpy as np
 from gymnasium import spaces
 
+from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
-from opsgym.envs.core.config import configured_by
 from opsgym.envs.core.drift import drift_start
 from opsgym.envs.core.request_streams import cumulative_weights
 from opsgym.envs.routing import traffic
@@ -38,8 +37,7 @@ def flow_metrics(delays_s: np.ndarray, blocked: np.ndarray) -> dict[str, float]:
     }
 
 
-@configured_by(RoutingConfig)
-class RoutingEnv(gym.Env[np.ndarray, int]):
+class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
     """Route each arriving flow on one of the K shortest paths of a real backbone.
 
     ## Description
@@ -120,9 +118,6 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
 
     ## Arguments
 
-    The fields of `RoutingConfig` (`opsgym.envs.routing.config`): give them as keyword
-    arguments (to `gym.make` too), or a whole configuration as `config=`.
-
     {ARGUMENTS}
 
     >>> import gymnasium as gym
@@ -149,15 +144,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
-    def __init__(
-        self,
-        config: RoutingConfig | None = None,
-        render_mode: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self.config = config = RoutingConfig.build(config, **kwargs)
-        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
-        self.action_space, self.observation_space = self.spaces(config)
+    def _set_up(self, config: RoutingConfig) -> None:
         self.topology = topo = load_topology(config.topology, config.default_capacity_kbps)
         self.n_nodes = len(topo.nodes)
         self.paths = CandidatePaths(topo, config.k_paths)

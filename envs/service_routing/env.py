@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
-from opsgym.envs.core.config import configured_by
 from opsgym.envs.core.drift import drift_start, interpolate, ramp_fraction
 from opsgym.envs.service_routing.config import ServiceRoutingConfig
 from opsgym.envs.service_routing.simulator import (
@@ -39,8 +38,7 @@ def latency_metrics(
     }
 
 
-@configured_by(ServiceRoutingConfig)
-class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
+class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRoutingConfig):
     """Route each request, by what it is, to one of S service replicas.
 
     ## Description
@@ -102,9 +100,6 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
 
     ## Arguments
 
-    The fields of `ServiceRoutingConfig` (`opsgym.envs.service_routing.config`): give them
-    as keyword arguments (to `gym.make` too), or a whole configuration as `config=`.
-
     {ARGUMENTS}
 
     >>> import gymnasium as gym
@@ -130,15 +125,7 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
-    def __init__(
-        self,
-        config: ServiceRoutingConfig | None = None,
-        render_mode: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self.config = config = ServiceRoutingConfig.build(config, **kwargs)
-        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
-        self.action_space, self.observation_space = self.spaces(config)
+    def _set_up(self, config: ServiceRoutingConfig) -> None:
         self.requests_source = request_source(config)
         self.fleet = ServiceFleet(
             config.service_ms,
