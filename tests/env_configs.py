@@ -323,7 +323,7 @@ _STRATEGIES = {
     "opsgym/ResourceAllocation-v0": _resource_allocation(),
     "opsgym/AnomalyDetection-v0": _anomaly_detection(),
     "opsgym/ServiceRouting-v0": _service_routing(),
-    "opsgym/Routing-v0": _routing(),
+    "opsgym/Routing-v1": _routing(),
 }
 CONFIG_STRATEGIES = {
     env_id: strategy.map(functools.partial(without_unused, env_id))

@@ -22,7 +22,12 @@ from opsgym.baselines.autoscaling import (
 from opsgym.envs.autoscaling import AutoscalingConfig, AutoscalingEnv, Fleet, optimal_plan
 from opsgym.envs.autoscaling.workload import EpisodeWorkload
 from opsgym.envs.core.load_traces import load_trace, parse_trace
-from opsgym.envs.core.queueing import erlang_c, mmc_response_quantile, mmc_response_survival
+from opsgym.envs.core.queueing import (
+    erlang_c,
+    mmc_response_quantile,
+    mmc_response_quantile_array,
+    mmc_response_survival,
+)
 from opsgym.envs.core.seasonal import SeasonalShape, weekly_profile
 from opsgym.train.runner import run_episode
 
@@ -97,6 +102,22 @@ def test_response_quantile_solves_the_independent_survival_function(c, a, q):
         assert mmc_response_survival(s, wait, theta, mu) == pytest.approx(
             survival_by_quadrature(s, wait, theta, mu), rel=1e-9
         )
+
+
+def test_response_quantile_is_scale_free_over_nine_decades():
+    # both Newton iterations stop on steps relative to t, so the unit of time (rates in
+    # 1/s or 1/ms, slow or fast servers) moves the quantile by exactly that unit
+    cases = [(0.95, 0.3, 0.5), (0.99, 0.9, 1.0 + 1e-9), (0.5, 1e-6, 40.0), (0.999999, 1.0, 1e-4)]
+    for quantile, wait, theta_over_mu in cases:
+        base = mmc_response_quantile(quantile, wait, theta_over_mu, 1.0)
+        for unit in (1e-4, 1e-1, 1e2, 1e5):
+            theta = unit * theta_over_mu
+            scalar = mmc_response_quantile(quantile, wait, theta, unit)
+            batched = mmc_response_quantile_array(
+                quantile, np.array([wait]), np.array([theta]), unit
+            )
+            assert unit * scalar == pytest.approx(base, rel=1e-12)
+            assert unit * batched[0] == pytest.approx(base, rel=1e-10)
 
 
 def test_survival_is_continuous_where_the_wait_rate_equals_the_service_rate():
@@ -544,8 +565,11 @@ def test_traces_are_averaged_into_longer_steps_and_held_over_shorter_ones():
         ("", "empty trace"),
         ("timestamp,value\n", "no data rows"),
         ("timestamp,value\n2024-01-01T00:00,5\n", "one data row"),
-        ("timestamp,value\n2024-01-01T00:00,5\n2024-01-01T00:01,lots\n", "line 3: non-numeric"),
-        ("timestamp,value\n2024-01-01T00:00,-5\n2024-01-01T00:01,5\n", "line 2: .*>= 0"),
+        (
+            "timestamp,value\n2024-01-01T00:00,5\n2024-01-01T00:01,lots\n",
+            "line 3: the value .* must be a number",
+        ),
+        ("timestamp,value\n2024-01-01T00:00,-5\n2024-01-01T00:01,5\n", "line 2: .* must be >= 0"),
         ("timestamp,value\n2024-01-01T00:00,nan\n2024-01-01T00:01,5\n", "line 2: .*finite"),
         ("timestamp,value\nyesterday,5\n2024-01-01T00:01,5\n", "line 2: bad timestamp"),
         (

@@ -14,7 +14,7 @@ import pytest
 import opsgym.envs  # noqa: F401
 from opsgym.baselines import make_policy, policy_names
 from opsgym.baselines.config_tuning import POOL, THREADS, move
-from opsgym.envs.config_tuning import ConfigTuningEnv, best_configuration
+from opsgym.envs.config_tuning import ConfigTuningEnv, best_configuration, simulator
 from opsgym.envs.config_tuning.simulator import (
     TAIL,
     Config,
@@ -160,6 +160,30 @@ def test_cache_hit_ratio_saturates():
     assert cache_hit_ratio(model, 0.0) == 0.0
     assert cache_hit_ratio(model, 512.0) == pytest.approx(0.8 * (1 - math.exp(-1)))
     assert cache_hit_ratio(model, 1e6) == pytest.approx(0.8)
+
+
+def test_overload_bisection_is_as_close_as_halving_to_the_last_float(monkeypatch):
+    # under thread overload the carried rate is bisected BISECTION_STEPS times; halving
+    # until low and high are adjacent floats gives the boundary itself
+    env = ConfigTuningEnv()
+    rng = np.random.default_rng(0)
+    bisected = 0
+    for _ in range(600):
+        indices = [int(rng.integers(len(options))) for options in env.config.knob_options]
+        config, rate, io_share = env.config.config_at(indices), rng.uniform(50, 5000), rng.uniform()
+        fast = performance(env.model, config, rate, io_share)
+        with monkeypatch.context() as patched:
+            patched.setattr(simulator, "BISECTION_STEPS", 100)
+            exact = performance(env.model, config, rate, io_share)
+        if fast == exact:
+            continue
+        bisected += 1
+        # cpu utilization is the carried rate times a constant
+        assert fast.cpu_utilization == pytest.approx(exact.cpu_utilization, rel=1e-8)
+        # the waits near the utilization cap amplify it, to about 1e-6
+        for field in ("p95_latency", "mean_latency", "error_rate", "throughput"):
+            assert getattr(fast, field) == pytest.approx(getattr(exact, field), rel=3e-6)
+    assert bisected > 100
 
 
 # --- the ceiling ----------------------------------------------------------------------------

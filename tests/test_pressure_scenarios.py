@@ -127,7 +127,7 @@ def test_off_period_bursts_come_every_seven_hours():
 
 
 def test_a_moving_hot_spot_moves_the_busiest_node():
-    env = make_env("opsgym/Routing-v0", {"drift": "hotspot_move", "endpoints": "uniform"}).unwrapped
+    env = make_env("opsgym/Routing-v1", {"drift": "hotspot_move", "endpoints": "uniform"}).unwrapped
     env.reset(seed=4)
     n, quarter = env.n_nodes, env.config.episode_length // 4
     env._flows.reach(env.config.episode_length - 1)  # every arriving flow, drawn now
@@ -223,7 +223,7 @@ def test_a_popularity_flood_lowers_lfus_hit_ratio():
         ("opsgym/Caching-v0", {"flood_objects": 1000, "flood_repeats": 3}, "flood_objects"),
         ("opsgym/Autoscaling-v0", {"attack": "ddos"}, "attack"),
         ("opsgym/Autoscaling-v0", {"attack_size": 0.0}, "attack_size"),
-        ("opsgym/Routing-v0", {"drift": "hotspot-move"}, "drift"),
+        ("opsgym/Routing-v1", {"drift": "hotspot-move"}, "drift"),
         ("opsgym/IndexSelection-v0", {"drift_ramp": 51}, "drift_ramp"),
         ("opsgym/ResourceAllocation-v0", {"long_fraction_after": 1.5}, "long_fraction_after"),
     ],

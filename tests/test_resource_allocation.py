@@ -10,7 +10,7 @@ import pytest
 
 import opsgym.envs  # noqa: F401  (registers the ids)
 from opsgym.baselines import make_policy
-from opsgym.envs.core.traces import TraceError
+from opsgym.envs.core.data_files import DataFileError
 from opsgym.envs.resource_allocation import (
     ClusterSimulator,
     JobSequence,
@@ -296,25 +296,29 @@ def test_trace_rows_are_sorted_by_arrival(tmp_path):
     ("rows", "header", "message"),
     [
         (["0,1,1"], "arrival,duration,cpu,memory", "line 2: expected 4 fields"),
-        (["0,1,1,1", "x,1,1,1"], "arrival,duration,cpu,memory", "line 3: every field"),
+        (
+            ["0,1,1,1", "x,1,1,1"],
+            "arrival,duration,cpu,memory",
+            r"line 3: arrival \[step\] must be",
+        ),
         (["0,0,1,1"], "arrival,duration,cpu,memory", "line 2: duration must be in"),
         (["0,21,1,1"], "arrival,duration,cpu,memory", "raise horizon"),
         (["0,1,11,1"], "arrival,duration,cpu,memory", r"line 2: the demand of resource 0"),
-        (["-1,1,1,1"], "arrival,duration,cpu,memory", "line 2: arrival must be >= 0"),
+        (["-1,1,1,1"], "arrival,duration,cpu,memory", r"line 2: arrival \[step\] must be >= 0"),
         (["0,1,1,1"], "start,duration,cpu,memory", "line 1: the header"),
         ([], "arrival,duration,cpu,memory", "no jobs"),
     ],
 )
 def test_bad_trace_lines_name_the_file_and_line(tmp_path, rows, header, message):
     path = write_trace(tmp_path, rows, header=header)
-    with pytest.raises(TraceError, match=message) as error:
+    with pytest.raises(DataFileError, match=message) as error:
         gym.make(ENV_ID, workload="trace", trace_path=path)
     assert path in str(error.value)
 
 
 def test_missing_trace_file_is_named(tmp_path):
     path = str(tmp_path / "absent.csv")
-    with pytest.raises(TraceError, match="absent.csv"):
+    with pytest.raises(DataFileError, match="absent.csv"):
         gym.make(ENV_ID, workload="trace", trace_path=path)
 
 

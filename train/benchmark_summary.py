@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from opsgym.agents.atomic import atomic_write, write_text
 from opsgym.train.benchmark import REFERENCE
+from opsgym.train.plot import save_figure
 from opsgym.train.table import format_number, markdown_table
 
 BOOTSTRAP_RESAMPLES = 2000
@@ -262,14 +264,14 @@ def write_summary(records: list[dict], out: str | Path, header: str = "") -> str
         text += "\n\n### Failed trials\n\n" + "\n".join(
             f"- {r['key']}: {r.get('error', 'unknown error')}" for r in failed
         )
-    (out / "summary.md").write_text(text + "\n")
+    write_text(out / "summary.md", text + "\n")
     _write_csv(results, out / "summary.csv")
     _plot(results, records, out)
     return text
 
 
 def _write_csv(results: list[PolicyResult], path: Path) -> None:
-    with path.open("w", newline="") as handle:
+    with atomic_write(path) as handle:
         writer = csv.writer(handle)
         writer.writerow(
             [
@@ -314,7 +316,12 @@ def _write_csv(results: list[PolicyResult], path: Path) -> None:
                 )
 
 
+FIGURES = ("normalized_scores.png", "learning_curves.png")
+
+
 def _plot(results: list[PolicyResult], records: list[dict], out: Path) -> None:
+    for name in FIGURES:  # drawn anew from every record, or not at all
+        (out / name).unlink(missing_ok=True)
     try:
         import matplotlib
 
@@ -342,7 +349,7 @@ def _plot(results: list[PolicyResult], records: list[dict], out: Path) -> None:
         axis.set_title(config[0] if config[1] == "default" else f"{config[0]} ({config[1]})")
         axis.set_xlabel("normalized score, IQM with 95% bootstrap interval (random 0, ceiling 1)")
     figure.tight_layout()
-    figure.savefig(out / "normalized_scores.png", dpi=110)
+    save_figure(figure, out / "normalized_scores.png", dpi=110)
     plt.close(figure)
 
     curves = [r for r in records if r.get("status") == "ok" and r.get("curve")]
@@ -367,5 +374,5 @@ def _plot(results: list[PolicyResult], records: list[dict], out: Path) -> None:
         axis.set_ylabel("evaluation return")
         axis.legend(fontsize="small")
     figure.tight_layout()
-    figure.savefig(out / "learning_curves.png", dpi=110)
+    save_figure(figure, out / "learning_curves.png", dpi=110)
     plt.close(figure)

@@ -23,6 +23,7 @@ from stable_baselines3.common.vec_env import VecNormalize
 from tqdm import tqdm
 
 from opsgym.agents import agent_names, make_agent
+from opsgym.agents.atomic import atomic_write
 from opsgym.agents.protocol import MaskAwareCaller, Policy
 from opsgym.baselines import policy_names, sb3
 from opsgym.train.cold_start import write_rewards
@@ -252,7 +253,8 @@ def train_sb3(settings: TrainSettings) -> Path:
     finally:
         callback.progress.close()
     elapsed = time.perf_counter() - started
-    model.save(run.path / MODEL_FILE)
+    with atomic_write(run.path / MODEL_FILE, binary=True) as handle:
+        model.save(handle)
     if settings.cold_start_steps > 0:
         write_rewards(run.path, callback.first_rewards, reseed_episodes=False)
     if isinstance(venv, VecNormalize) and venv.norm_obs:

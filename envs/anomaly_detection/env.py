@@ -19,6 +19,7 @@ from opsgym.envs.anomaly_detection.simulator import (
 )
 from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
+from opsgym.envs.core.episode_guard import EpisodeGuard
 
 FEATURE_NAMES = ("level", "rolling", "seasonal", "change")
 
@@ -112,10 +113,11 @@ class AnomalyDetectionEnv(ConfiguredEnv[np.ndarray, int], config_class=AnomalyDe
     * v0: Initial release.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def _set_up(self, config: AnomalyDetectionConfig) -> None:
         self._replay = prepared_replay(config)
+        self._guard = EpisodeGuard()
         self._features = np.zeros((1, self.observation_space.shape[0]), dtype=np.float32)
         self.windows: list[tuple[int, int]] = []
         self.scorer = AlertScorer([], config.episode_length)
@@ -164,14 +166,14 @@ class AnomalyDetectionEnv(ConfiguredEnv[np.ndarray, int], config_class=AnomalyDe
         )
         self.windows = self.scorer.windows
         self._step = 0
+        self._guard.start()
         return self._features[0].copy(), {}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._guard.check()
         alert = validation.action_index(action, 2) == 1
         config = self.config
         k = self._step
-        if k >= config.episode_length:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
         scorer = self.scorer
         rewards = scorer.record(k, alert)
         reward = (
@@ -187,6 +189,7 @@ class AnomalyDetectionEnv(ConfiguredEnv[np.ndarray, int], config_class=AnomalyDe
         self._step = k + 1
         truncated = self._step == config.episode_length
         if truncated:
+            self._guard.end()
             info["episode_metrics"] = scorer.metrics()
             observation = self._features[k].copy()
         else:
@@ -198,6 +201,14 @@ class AnomalyDetectionEnv(ConfiguredEnv[np.ndarray, int], config_class=AnomalyDe
         """The index of the step the next action decides, from 0."""
         return self._step
 
+    @property
+    def features(self) -> np.ndarray:
+        """The observation of every step of the episode, the future too (read-only; for
+        pictures and tests: a policy sees one step at a time)."""
+        view = self._features.view()
+        view.flags.writeable = False
+        return view
+
     def observation_fields(self) -> dict[str, int]:
         """Where each metric's features sit in the observation, as ``"metric.feature"``."""
         return {
@@ -206,7 +217,11 @@ class AnomalyDetectionEnv(ConfiguredEnv[np.ndarray, int], config_class=AnomalyDe
             for f, feature in enumerate(FEATURE_NAMES)
         }
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.anomaly_detection.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         k = min(self._step, self.config.episode_length - 1)

@@ -13,6 +13,7 @@ from opsgym.envs.autoscaling.simulator import Fleet, ServiceModel
 from opsgym.envs.autoscaling.workload import EpisodeLoad, EpisodeWorkload
 from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
+from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.core.seasonal import SECONDS_PER_DAY, SECONDS_PER_WEEK
 
 TOTALS = (
@@ -198,7 +199,7 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
       their defaults keep the dynamics.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def _set_up(self, config: AutoscalingConfig) -> None:
         self.workload = EpisodeWorkload(config)
@@ -206,6 +207,7 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
             config.min_instances, config.max_instances, config.boot_steps, config.cooldown_steps
         )
         self.service = service_model(config)
+        self._guard = EpisodeGuard()
         self._episode: EpisodeLoad | None = None
         self._load: list[float] = []
         self._start_seconds = 0.0
@@ -242,14 +244,14 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
         utilization, dropped, _, latency, _ = self.service.outcome(running, first)
         self._last = (utilization, first, latency, dropped / first if first > 0 else 0.0)
         self._totals = dict.fromkeys(TOTALS, 0.0)
+        self._guard.start()
         return self._observation(), {}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._guard.check()
         action_index = validation.action_index(action, self.action_space.n)
         config = self.config
         t = self._step
-        if t >= config.episode_steps:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
         fleet = self.fleet
         change = fleet.scale(action_index - config.max_step_change)
         index = config.window + t
@@ -284,10 +286,15 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
         self._step = t + 1
         truncated = self._step == config.episode_steps
         if truncated:
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         return self._observation(), -step_cost, False, truncated, info
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.autoscaling.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         fleet = self.fleet

@@ -15,6 +15,7 @@ from opsgym.envs.caching.simulator import DecisionCache
 from opsgym.envs.caching.workloads import Workload
 from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
+from opsgym.envs.core.episode_guard import EpisodeGuard
 
 CANDIDATE_FEATURES = ("recency", "frequency", "age", "size")
 
@@ -134,11 +135,12 @@ class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
       defaults keep the dynamics.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def _set_up(self, config: CachingConfig) -> None:
         self.workload = Workload.build(config)
         self.simulator = DecisionCache(config.capacity, config.n_candidates, config.count_half_life)
+        self._guard = EpisodeGuard()
         self._time_scale = 1.0 / math.log1p(config.episode_length)
         self._size_scale = 1.0 / math.log1p(config.capacity)
         self._stream = self.workload.episode(np.random.default_rng(0))
@@ -165,14 +167,14 @@ class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
         sim = self.simulator
         sim.reset(stream.ids, stream.sizes, candidate_rng, stream.extend, stream.length)
         self._carried_hits = sim.run_until_decision()
+        self._guard.start()
         return self._observation(), {}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._guard.check()
         choice = validation.action_index(action, self.config.n_candidates + 1)
         sim = self.simulator
-        if sim.done and self._carried_hits is None:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
-        hits, bytes_hit = self._carried_hits or (0, 0)
+        hits, bytes_hit = self._carried_hits
         self._carried_hits = (0, 0)
         if sim.pending:
             self._decisions += 1
@@ -194,7 +196,7 @@ class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
         }
         truncated = sim.done
         if truncated:
-            self._carried_hits = None
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         return self._observation(), rewards[self.config.reward_metric], False, truncated, info
 
@@ -239,7 +241,11 @@ class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
         fields["bytes_to_free"] = slice(end + 2, end + 3)
         return fields
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.caching.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         sim = self.simulator

@@ -14,6 +14,8 @@ from opsgym.envs.caching_prefetch.simulator import PrefetchCache
 from opsgym.envs.caching_prefetch.workloads import PrefetchWorkload
 from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
+from opsgym.envs.core.episode_guard import EpisodeGuard
+from opsgym.envs.core.masks import info_mask
 
 CANDIDATE_FEATURES = ("observed", "frequency", "cached", "recency")
 REQUEST_FEATURES = ("hit", "useful_hit", "observations", "unused_share")
@@ -60,8 +62,9 @@ class CachingPrefetchEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingPre
     `Discrete(n_successors + 2)`: 0 prefetches nothing; 1 prefetches the next object id;
     `1 + j` (j = 1..`n_successors`) prefetches the j-th most frequent observed successor.
     A candidate that is already cached, or a successor slot that is empty, is not
-    fetched: the action then does what 0 does, at no cost. `info["action_mask"]` (and
-    `action_masks()`, for sb3-contrib's MaskablePPO) marks the actions that fetch.
+    fetched: the action then does what 0 does, at no cost. `info["action_mask"]` (int8,
+    for Gymnasium's `action_space.sample(mask=...)`) and `action_masks()` (booleans, for
+    sb3-contrib's MaskablePPO) mark the actions that fetch.
 
     ## Observation Space
 
@@ -129,18 +132,20 @@ class CachingPrefetchEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingPre
     ## Version History
 
     * v0: Initial release. Markov successors are now drawn when first needed: same
-      distribution, but a seed gives another episode than before.
+      distribution, but a seed gives another episode than before. `info["action_mask"]`
+      is now int8 (it was bool), as Gymnasium's masked sampling needs: index with
+      `mask.astype(bool)`.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def _set_up(self, config: CachingPrefetchConfig) -> None:
         self.workload = PrefetchWorkload(config)
         self.simulator = PrefetchCache(config.capacity, config.n_successors, config.replacement)
+        self._guard = EpisodeGuard()
         self._time_scale = 1.0 / math.log1p(config.episode_length)
         self._stream = self.workload.episode(np.random.default_rng(0))
         self._candidates: list[int] = []
-        self._ended = True
         self._next_use: list[int] | None = None
         self._first_use: dict[int, int] = {}
 
@@ -160,24 +165,24 @@ class CachingPrefetchEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingPre
         sim = self.simulator
         sim.reset(stream.ids, stream.extend, stream.length)
         sim.serve()
-        self._ended = False
-        return self._observe(), {"action_mask": self.action_masks()}
+        self._guard.start()
+        return self._observe(), {"action_mask": info_mask(self.action_masks())}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._guard.check()
         choice = validation.action_index(action, self.config.n_successors + 2)
-        if self._ended:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
         sim = self.simulator
         fetched = False
         if 0 < choice <= len(self._candidates):
             fetched = sim.prefetch(self._candidates[choice - 1])
         hit = sim.serve()
         rewards = {"hit": float(hit), "prefetch": -self.config.prefetch_cost if fetched else 0.0}
-        truncated = self._ended = sim.done
+        truncated = sim.done
         observation = self._observe()
         info: dict[str, Any] = {**self._metrics(), "rewards": rewards}
-        info["action_mask"] = self.action_masks()
+        info["action_mask"] = info_mask(self.action_masks())
         if truncated:
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         return observation, rewards["hit"] + rewards["prefetch"], False, truncated, info
 
@@ -232,7 +237,11 @@ class CachingPrefetchEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingPre
             fields[name] = slice(end + i, end + i + 1)
         return fields
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.caching_prefetch.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         sim = self.simulator

@@ -19,6 +19,7 @@ from opsgym.envs.config_tuning.simulator import (
 from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
 from opsgym.envs.core.drift import drift_start, interpolate, ramp_fraction
+from opsgym.envs.core.episode_guard import EpisodeGuard
 
 
 class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningConfig):
@@ -125,10 +126,11 @@ class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningC
     * v0: Initial release. `drift_ramp` added later; its default keeps the dynamics.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def _set_up(self, config: ConfigTuningConfig) -> None:
         self.model = ServiceModel(cores=config.cores)
+        self._guard = EpisodeGuard()
         # the model is deterministic and the workload takes few distinct values, so each
         # (configuration, rate, mix) is computed once per environment
         self._performance_cache: dict[tuple, Performance] = {}
@@ -163,12 +165,12 @@ class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningC
         self._interval = 0
         self._serve_interval()
         self._interval = 1
+        self._guard.start()
         return self._observation(), {}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._guard.check()
         index = validation.action_index(action, 1 + 2 * len(KNOBS))
-        if self._interval > self.config.episode_length:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
         if index > 0:
             knob, up = divmod(index - 1, 2)
             moved = self.indices[knob] + (1 if up else -1)
@@ -190,6 +192,7 @@ class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningC
         truncated = self._interval == self.config.episode_length
         self._interval += 1
         if truncated:
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         return self._observation(), reward, False, truncated, info
 
@@ -243,14 +246,26 @@ class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningC
             "thread_utilization": 11,
         }
 
+    @property
+    def measurements(self) -> np.ndarray:
+        """Per interval served by a step so far: its p95 latency [s], error rate,
+        throughput [requests/s] and memory [GB], as measured (read-only)."""
+        served = self._history[: self._interval - 1]
+        served.flags.writeable = False
+        return served
+
     def episode_metrics(self) -> dict[str, float]:
         """Means over the intervals served so far, in operators' units."""
-        served = self._history[: self._interval - 1]
+        served = self.measurements
         if len(served) == 0:
             return {}
         return summarize_intervals(served, self.config.latency_target)
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.config_tuning.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         p95, errors, throughput = self._measured

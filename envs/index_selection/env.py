@@ -11,6 +11,7 @@ from gymnasium import spaces
 from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
 from opsgym.envs.core.drift import interpolate, ramp_fraction
+from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.index_selection import cost_model
 from opsgym.envs.index_selection.config import IndexSelectionConfig
 from opsgym.envs.index_selection.cost_model import Table
@@ -126,7 +127,7 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
     * v0: Initial release. `drift_ramp` added later; its default keeps the dynamics.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def _set_up(self, config: IndexSelectionConfig) -> None:
         self.table = Table(config.table_rows, config.row_bytes, config.column_distinct)
@@ -138,6 +139,7 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
             self.planner = SqlitePlanner(
                 config.column_distinct, config.sqlite_rows, config.table_rows
             )
+        self._guard = EpisodeGuard()
         self._costs: dict[int, np.ndarray] = {}  # path costs per set of built indexes (a mask)
         self._observation_base: dict[int, np.ndarray] = {}  # the observation's part per set
         self._per_window = 1.0 / config.window
@@ -178,14 +180,14 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
         self._storage_sum = 0.0
         self._draw_phase()
         self._counts = self._probabilities * self.config.window
+        self._guard.start()
         return self._observation(), {}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._guard.check()
         config = self.config
         k_all = len(self.config.candidates)
         index = validation.action_index(action, 1 + 2 * k_all)
-        if self._window_index >= config.episode_length:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
         build_pages, refused = 0.0, False
         if index > 0:
             candidate, drop = divmod(index - 1, 2)
@@ -238,6 +240,7 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
         self._window_index += 1
         truncated = self._window_index == config.episode_length
         if truncated:
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         elif config.drift == "shuffle":
             into_phase = self._window_index % config.phase_length
@@ -272,7 +275,11 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
             metrics["plan_agreement"] = float(agreed / queries) if queries else 1.0
         return metrics
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.index_selection.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         names = [

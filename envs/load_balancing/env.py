@@ -11,6 +11,7 @@ from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
 from opsgym.envs.core.arrivals import poisson_arrival_times
 from opsgym.envs.core.drift import drift_start
+from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.load_balancing.config import LoadBalancingConfig
 from opsgym.envs.load_balancing.simulator import LoadBalancerSimulator, job_sizes
 
@@ -113,12 +114,13 @@ class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancin
     * v0: Initial release. `drift_ramp` added later; its default keeps the dynamics.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def _set_up(self, config: LoadBalancingConfig) -> None:
         self.simulator = LoadBalancerSimulator(
             config.service_rates, config.failure_probs, config.feedback_smoothing
         )
+        self._guard = EpisodeGuard()
         # the workload, drawn lazily in blocks of ``DRAW_BLOCK`` requests; plain lists
         # because step reads one item. ``_block_start`` is the episode step of item 0.
         self._arrival_times: list[float] = []
@@ -158,6 +160,7 @@ class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancin
         self.simulator.reset()
         self.simulator.advance_to(self._arrival_times[0])
         self._step = 0
+        self._guard.start()
         return self._observation(), {}
 
     def _draw_block(self, start: float) -> None:
@@ -171,11 +174,10 @@ class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancin
         self._failure_draws = failure_draws.tolist()
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._guard.check()
         config = self.config
         backend = validation.action_index(action, config.n_backends)
         k = self._step
-        if k >= config.episode_length:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
         fraction = config.drift_fraction(k, self._drift_step)
         if fraction is not None:
             self._apply_drift(fraction)
@@ -197,6 +199,7 @@ class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancin
         self._step = k + 1
         truncated = self._step == config.episode_length
         if truncated:
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         else:
             if j + 1 == DRAW_BLOCK:
@@ -239,7 +242,11 @@ class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancin
             "error_rate": float(self._failed[: self._step].mean()),
         }
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.load_balancing.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         sim = self.simulator

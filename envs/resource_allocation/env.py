@@ -10,6 +10,8 @@ from gymnasium import spaces
 from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
 from opsgym.envs.core.drift import drift_start
+from opsgym.envs.core.episode_guard import EpisodeGuard
+from opsgym.envs.core.masks import info_mask
 from opsgym.envs.resource_allocation import workloads
 from opsgym.envs.resource_allocation.config import ResourceAllocationConfig
 from opsgym.envs.resource_allocation.simulator import ClusterSimulator, JobSequence
@@ -52,8 +54,9 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
     `Discrete(M + 1)`: `i < M` starts the job in slot i now; `M` advances time one step.
     An invalid choice (an empty slot, or a job that does not fit in the free resources
     now) advances time, as in DeepRM, and sets `info["invalid_action"]`. The valid actions
-    are in `info["action_mask"]` and `action_masks()` (a boolean array of length M + 1,
-    the form sb3-contrib's MaskablePPO reads); advancing is always valid.
+    are in `info["action_mask"]` (an int8 array of length M + 1, 1 for valid, the form
+    Gymnasium's `action_space.sample(mask=...)` takes) and `action_masks()` (the same as
+    booleans, the form sb3-contrib's MaskablePPO reads); advancing is always valid.
 
     ## Observation Space
 
@@ -122,10 +125,11 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
     ## Version History
 
     * v0: Initial release. `drift`, `long_fraction_after` and `drift_ramp` added later;
-      their defaults keep the dynamics.
+      their defaults keep the dynamics. `info["action_mask"]` is now int8 (it was bool),
+      as Gymnasium's masked sampling needs: index with `mask.astype(bool)`.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def _set_up(self, config: ResourceAllocationConfig) -> None:
         # units / capacity by table look-up, cheaper than a division per grid cell
@@ -138,7 +142,7 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
                 config.trace_path, config.capacities, config.horizon
             )
         self.simulator = ClusterSimulator(config.capacities, config.horizon)
-        self._ended = True
+        self._guard = EpisodeGuard()
 
     @staticmethod
     def spaces(config: ResourceAllocationConfig) -> tuple[spaces.Discrete, spaces.Box]:
@@ -179,14 +183,13 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
         super().reset(seed=seed)
         self.simulator.reset(self.episode_jobs(*self.draw_episode(self.np_random)))
         self._job_features.clear()
-        self._ended = False
+        self._guard.start()
         return self._observation(), self._info(False)
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._guard.check()
         config = self.config
         slot = validation.action_index(action, config.n_slots + 1)
-        if self._ended:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
         sim = self.simulator
         invalid = False
         reward = 0.0
@@ -203,7 +206,7 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
         )
         info = self._info(invalid)
         if terminated or truncated:
-            self._ended = True
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         return self._observation(), reward, terminated, truncated, info
 
@@ -271,7 +274,11 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
         metrics["unfinished_jobs"] = float(sim.n_jobs - len(sim.finished))
         return metrics
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.resource_allocation.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         sim = self.simulator
@@ -294,7 +301,7 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
         else:
             mean_slowdown = mean_completion = 0.0
         return {
-            "action_mask": self.action_masks(),
+            "action_mask": info_mask(self.action_masks()),
             "invalid_action": invalid,
             "time": sim.now,
             "jobs_waiting": len(sim.waiting),

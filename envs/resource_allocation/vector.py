@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from opsgym.envs.core.batch import builtin_sum
+from opsgym.envs.core.masks import info_mask
 from opsgym.envs.resource_allocation import workloads
 from opsgym.envs.resource_allocation.env import ResourceAllocationEnv
 from opsgym.envs.vector import BatchedVectorEnv
@@ -44,7 +45,7 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
     windows are cut per instance by the single env's code.
 
     Takes the single env's arguments; infos as :class:`BatchedVectorEnv` says,
-    with ``action_mask`` as ``(num_envs, n_slots + 1)`` booleans and ``utilization`` as
+    with ``action_mask`` as ``(num_envs, n_slots + 1)`` int8 and ``utilization`` as
     ``(num_envs, R)`` floats where ``SyncVectorEnv`` gives an object array of lists.
     """
 
@@ -283,7 +284,7 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         some = np.maximum(finished, 1)  # the totals are 0 while no job has finished
         now = self.now[rows]
         return {
-            "action_mask": self.masks[rows],
+            "action_mask": info_mask(self.masks[rows]),
             "invalid_action": invalid,
             "time": now,
             "jobs_waiting": self.n_visible[rows]

@@ -13,10 +13,12 @@ from gymnasium import spaces
 from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
 from opsgym.envs.core.drift import drift_start
+from opsgym.envs.core.episode_guard import EpisodeGuard
+from opsgym.envs.core.masks import info_mask
 from opsgym.envs.core.request_streams import cumulative_weights
 from opsgym.envs.routing import traffic
 from opsgym.envs.routing.config import MAX_FLOWS, RoutingConfig
-from opsgym.envs.routing.oracle import min_max_utilization
+from opsgym.envs.routing.lp import min_max_utilization
 from opsgym.envs.routing.paths import CandidatePaths
 from opsgym.envs.routing.simulator import NetworkSimulator
 from opsgym.envs.routing.topology import Topology, load_topology
@@ -66,7 +68,8 @@ class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
     linearly from 0 to 1, else from the old one.
 
     Pairs with fewer than K simple paths have fewer valid actions: `info["action_mask"]`
-    and `action_masks()` (for sb3-contrib's MaskablePPO) say which. An invalid action is
+    (int8, for Gymnasium's `action_space.sample(mask=...)`) and `action_masks()`
+    (booleans, for sb3-contrib's MaskablePPO) say which. An invalid action is
     routed as action 0, the lowest-delay path, and reported in `info["invalid_action"]`.
 
     ## Action Space
@@ -122,14 +125,14 @@ class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
 
     >>> import gymnasium as gym
     >>> import opsgym.envs
-    >>> env = gym.make("opsgym/Routing-v0", load=0.8)
+    >>> env = gym.make("opsgym/Routing-v1", load=0.8)
     >>> observation, info = env.reset(seed=0)
     >>> observation.shape
     (26,)
 
     ## Vector Environment
 
-    `gym.make_vec("opsgym/Routing-v0", num_envs=N, vectorization_mode="vector_entry_point")`
+    `gym.make_vec("opsgym/Routing-v1", num_envs=N, vectorization_mode="vector_entry_point")`
     advances N instances in numpy arrays (`opsgym.envs.routing.vector`); instance i reset
     with seed s + i follows this env reset with seed s + i bit for bit. It refuses
     `lp_snapshots > 0`: the LP is an evaluation diagnostic of this env.
@@ -140,9 +143,17 @@ class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
       defaults keep the dynamics. Arriving flows are now drawn in blocks as the episode
       reaches them: same distribution, but a seed gives another episode than before.
       `lp_snapshots` now defaults to 0 (it was 1): the LP is opt-in.
+    * v1: The LP optimum is exact. v0 solved it in kbit/s, where HiGHS's absolute
+      tolerances stopped some solves above the optimum, reporting them optimal: with
+      `lp_snapshots`, `info["episode_metrics"]`'s `lp_max_utilization` was high for
+      some seeds (up to 62% on GEANT), and `utilization_ratio_to_lp` low. The uniform
+      matrix's optimum that scales `load` changes in its last bits only (the same
+      observations and rewards on every seed checked). v0 is no longer registered.
+      `info["action_mask"]` is now int8 (it was bool), as Gymnasium's masked sampling
+      needs: index with `mask.astype(bool)`.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def _set_up(self, config: RoutingConfig) -> None:
         self.topology = topo = load_topology(config.topology, config.default_capacity_kbps)
@@ -153,6 +164,7 @@ class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
         )
         self.delay_scale = mean_shortest_delay(topo)  # [s]
         self.arrival_rate = flow_arrival_rate(config, topo)  # [1/s]
+        self._guard = EpisodeGuard()
         k = config.k_paths  # entry c of the masks: the first c candidates valid
         self._masks = list(np.arange(k) < np.arange(k + 1)[:, None])
         self._running: tuple[np.ndarray, ...] = ()
@@ -183,7 +195,8 @@ class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
         self._snapshots = []
         self._step = 0
         self._prepare_flow()
-        return self._observation(), {"action_mask": self.action_masks()}
+        self._guard.start()
+        return self._observation(), {"action_mask": info_mask(self.action_masks())}
 
     def start_episode(self, rng: np.random.Generator) -> traffic.FlowPlan:
         """Draw an episode's traffic from ``rng`` and load ``self.simulator`` with the flows
@@ -249,11 +262,10 @@ class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
         return heated
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._guard.check()
         config = self.config
         index = validation.action_index(action, config.k_paths)
         k = self._step
-        if k >= config.episode_length:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
         invalid = index >= len(self.current_paths)
         if invalid:
             index = 0
@@ -282,12 +294,13 @@ class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
             "rewards": rewards,
         }
         if truncated:
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         else:
             self._prepare_flow()
         observation = self._observation()
         info["max_utilization"] = self._max_utilization
-        info["action_mask"] = self.action_masks()
+        info["action_mask"] = info_mask(self.action_masks())
         return observation, reward, False, truncated, info
 
     def action_masks(self) -> np.ndarray:
@@ -331,7 +344,11 @@ class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
                 metrics["utilization_ratio_to_lp"] = float(ratios.mean())
         return metrics
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.routing.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         sim = self.simulator

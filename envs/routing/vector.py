@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from opsgym.envs.core.batch import builtin_sum
+from opsgym.envs.core.masks import info_mask
 from opsgym.envs.routing import traffic
 from opsgym.envs.routing.env import FEATURES, FLOW_BLOCK, RoutingEnv, flow_metrics
 from opsgym.envs.routing.simulator import MAX_QUEUEING_UTILIZATION
@@ -28,7 +29,7 @@ UNBOUNDED_KBPS = 2**62  # the capacity of the padding arc, which never carries a
 
 
 class RoutingVectorEnv(BatchedVectorEnv):
-    """``num_envs`` instances of opsgym/Routing-v0 in numpy arrays.
+    """``num_envs`` instances of opsgym/Routing-v1 in numpy arrays.
 
     Takes the single env's arguments. Batched: the per-arc loads (integers
     [kbit/s], one column per instance), the active flows (per instance, slots of end
@@ -265,7 +266,7 @@ class RoutingVectorEnv(BatchedVectorEnv):
             "delay_ms": 1000.0 * delay,
             "blocked": ~admitted,
             "rewards": rewards,
-            "action_mask": self.action_masks()[rows],
+            "action_mask": info_mask(self.action_masks()[rows]),
         }
         return reward, truncated, info
 
@@ -296,7 +297,7 @@ class RoutingVectorEnv(BatchedVectorEnv):
         return observations, rewards, terminated, truncated, info
 
     def _reset_infos(self, rows: np.ndarray) -> dict[str, Any]:
-        return {"action_mask": self.action_masks()[rows]}
+        return {"action_mask": info_mask(self.action_masks()[rows])}
 
     def action_masks(self) -> np.ndarray:
         """Which candidates exist for each instance's arriving flow."""

@@ -10,6 +10,7 @@ from gymnasium import spaces
 from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
 from opsgym.envs.core.drift import drift_start, interpolate, ramp_fraction
+from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.service_routing.config import ServiceRoutingConfig
 from opsgym.envs.service_routing.simulator import (
     REQUEST_TYPES,
@@ -123,7 +124,7 @@ class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRout
       but a seed gives another episode than before.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def _set_up(self, config: ServiceRoutingConfig) -> None:
         self.requests_source = request_source(config)
@@ -134,6 +135,7 @@ class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRout
             config.remote_delay_ms,
             config.feedback_smoothing,
         )
+        self._guard = EpisodeGuard()
         self._latencies = np.zeros(config.episode_length)
         self._timeouts = np.zeros(config.episode_length, dtype=bool)
         self._priorities = np.zeros(config.episode_length, dtype=bool)
@@ -160,14 +162,14 @@ class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRout
         self._step = 0
         self._block_start = -REQUEST_BLOCK  # no block yet
         self._arrive(0)
+        self._guard.start()
         return self._observation(), {}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._guard.check()
         config = self.config
         replica = validation.action_index(action, config.n_replicas)
         k = self._step
-        if k >= config.episode_length:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
         _, kind, size, region, priority = self._request(k)
         latency_ms = self.fleet.dispatch(replica, kind, size, region)
         timed_out = latency_ms > config.timeout_ms
@@ -188,6 +190,7 @@ class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRout
         self._step = k + 1
         truncated = self._step == config.episode_length
         if truncated:
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         else:
             self._arrive(self._step)
@@ -244,7 +247,11 @@ class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRout
         k = self._step
         return latency_metrics(self._latencies[:k], self._timeouts[:k], self._priorities[:k])
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.service_routing.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         kind, size, region, priority = self.current_request
