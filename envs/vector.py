@@ -28,7 +28,7 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from opsgym.envs.core import batch
+from opsgym.envs.core import batch, validation
 from opsgym.envs.core.episode_guard import EpisodeGuard
 
 
@@ -36,8 +36,8 @@ class BatchedVectorEnv(VectorEnv):
     """``num_envs`` instances of one opsgym env, advanced together.
 
     A subclass names its single env in ``single_env_class``; the constructor builds
-    one, ``self.config``, with the same keyword arguments: it validates them and
-    supplies the spaces, and the subclass reads its public configuration. ``info``
+    that env's configuration, ``self.config``, from the same keyword arguments (or
+    ``config=``), and the spaces from it (the env's ``spaces(config)``). ``info``
     holds the single env's per-step values as arrays and, for the instances whose
     episode ended, ``info["episode_metrics"]``, with the ``_``-prefixed masks of
     ``SyncVectorEnv``; the instances reset by autoreset report their reset info, as
@@ -54,8 +54,7 @@ class BatchedVectorEnv(VectorEnv):
     single_env_class: type[gym.Env]
 
     def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
-        if not isinstance(num_envs, int) or num_envs < 1:
-            raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
+        num_envs = validation.integer("num_envs", num_envs, minimum=1)
         render_mode = kwargs.pop("render_mode", None)
         if render_mode is not None:
             raise TypeError(
@@ -64,12 +63,13 @@ class BatchedVectorEnv(VectorEnv):
                 "them with vectorization_mode='sync'"
             )
         kwargs.pop("max_episode_steps", None)
-        self.config = single = self.single_env_class(**kwargs)
+        env_class = self.single_env_class
+        self.config = env_class.config_class.build(**kwargs)
+        spaces = env_class.spaces(self.config)
         self.num_envs = num_envs
-        self.single_action_space = single.action_space
-        self.single_observation_space = single.observation_space
-        self.action_space = batch_space(single.action_space, num_envs)
-        self.observation_space = batch_space(single.observation_space, num_envs)
+        self.single_action_space, self.single_observation_space = spaces
+        self.action_space = batch_space(spaces[0], num_envs)
+        self.observation_space = batch_space(spaces[1], num_envs)
         self.generators: list[np.random.Generator | None] = [None] * num_envs
         self._autoreset = np.zeros(num_envs, dtype=bool)
         self._all_rows = np.arange(num_envs)

@@ -89,7 +89,7 @@ def test_an_mp4_without_moviepy_names_the_extra(tmp_path, monkeypatch):
         (["--out", "e.avi"], "out must end in .mp4, .gif, .png, got 'e.avi'"),
         (["--out", "e.gif", "--policy", "psychic"], "unknown policy 'psychic'"),
         (["--out", "e.gif", "--env", "opsgym/Nope-v0"], "unknown environment 'opsgym/Nope-v0'"),
-        (["--out", "e.gif", "--env-arg", "loud=1"], "unknown argument(s) ['loud']"),
+        (["--out", "e.gif", "--env-arg", "loud=1"], "LoadBalancingConfig has no argument 'loud'"),
         (["--out", "e.gif", "--fps", "0"], "argument --fps:"),
         (["--out", "e.gif", "--steps", "0"], "argument --steps:"),
     ],

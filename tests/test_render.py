@@ -220,7 +220,7 @@ def test_running_jobs_are_blocks_that_tile_the_occupancy_grid():
         sim = env.simulator
         for r, row in enumerate(sim.occupancy):
             blocks = running_blocks(sim.running, sim.now, r)
-            drawn = [0] * env.horizon
+            drawn = [0] * env.config.horizon
             cells = set()
             for _, first, units, steps in blocks:
                 for t in range(steps):
@@ -229,7 +229,7 @@ def test_running_jobs_are_blocks_that_tile_the_occupancy_grid():
                         assert (u, t) not in cells  # blocks never overlap
                         cells.add((u, t))
             assert drawn == row
-            assert all(u < env.capacities[r] for u, _ in cells)
+            assert all(u < env.config.capacities[r] for u, _ in cells)
             checked += len(blocks)
         if terminated or truncated:
             break

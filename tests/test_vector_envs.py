@@ -5,6 +5,7 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
+from env_configs import without_unused
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
@@ -52,7 +53,8 @@ METRIC = {
 
 
 def make_vector(env_id: str, num_envs: int, vectorization: str = "vector_entry_point", **kwargs):
-    kwargs = {**SHORT_EPISODES.get(env_id, {}), **kwargs}
+    # the short-episode arguments that ``kwargs``' modes leave unused are left out
+    kwargs = {**without_unused(env_id, {**SHORT_EPISODES.get(env_id, {}), **kwargs}), **kwargs}
     return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=vectorization, **kwargs)
 
 

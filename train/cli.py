@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import signal
@@ -24,21 +25,30 @@ from opsgym.train.arguments import (
 )
 
 
-def parse_assignments(pairs: Sequence[str], flag: str) -> dict:
-    """Turn ``["load=0.9", "mode=feedback"]`` into keyword arguments.
+def parse_value(text: str) -> object:
+    """A command-line value as the Python value it spells: JSON (``0.9``, ``true``,
+    ``[1, 2]``, ``null``) or a Python literal (``False``, ``None``, ``1e6``, ``(1, 2)``);
+    anything else, such as ``feedback`` or a path, stays a string. So ``False`` is the
+    boolean False, never the (true) string ``"False"``."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return text
 
-    Values are read as JSON where they parse (numbers, lists, booleans) and kept as
-    strings otherwise.
-    """
+
+def parse_assignments(pairs: Sequence[str], flag: str) -> dict:
+    """Turn ``["load=0.9", "mode=feedback"]`` into keyword arguments, each value read by
+    :func:`parse_value`."""
     kwargs = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise ValueError(f"{flag} expects KEY=VALUE, got {pair!r}")
-        try:
-            kwargs[key] = json.loads(value)
-        except json.JSONDecodeError:
-            kwargs[key] = value
+        kwargs[key] = parse_value(value)
     return kwargs
 
 
@@ -450,7 +460,8 @@ def _add_env_arg(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="environment constructor argument, value as JSON (repeatable)",
+        help="environment argument; the value as JSON or a Python literal (false, False, "
+        "1e6, [1, 2]), else a string (repeatable)",
     )
 
 

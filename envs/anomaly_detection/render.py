@@ -44,25 +44,26 @@ def alert_steps(steps: list[int], alerts: list[float]) -> list[int]:
 def rgb_frame(env: AnomalyDetectionEnv) -> np.ndarray:
     """One strip per metric over the last ``WINDOW`` steps, true anomaly windows shaded,
     alerts marked: green inside a window, red outside (a false page)."""
+    config = env.config
     scorer = env.scorer
     k = env.current_step
     trail = trail_of(env, WINDOW)
     trail.record(k, scorer.alerts)
     alerts = alert_steps(trail.steps, trail.column(0))
     first = max(0, k - WINDOW)
-    columns = slice(0, FEATURES_PER_METRIC * len(env.metric_names), FEATURES_PER_METRIC)
+    columns = slice(0, FEATURES_PER_METRIC * len(config.metric_names), FEATURES_PER_METRIC)
     levels = env.features[first:k, columns]
     ticks = [(float(squash(np.float64(z))), f"{z:+g}" if z else "0") for z in SIGMAS]
     canvas = Canvas(
-        f"AnomalyDetection: {len(env.metric_names)} {'metrics' if len(env.metric_names) > 1 else 'metric'}, {env.workload}",
-        f"step {k}/{env.episode_length}",
+        f"AnomalyDetection: {len(config.metric_names)} {'metrics' if len(config.metric_names) > 1 else 'metric'}, {config.workload}",
+        f"step {k}/{config.episode_length}",
     )
 
     x0, x1 = 70, 470
     top, bottom = TITLE_HEIGHT + 24, HEIGHT - 36
-    strip = (bottom - top) / len(env.metric_names)
+    strip = (bottom - top) / len(config.metric_names)
     steps = list(range(first, k))
-    for m, name in enumerate(env.metric_names):
+    for m, name in enumerate(config.metric_names):
         chart = canvas.chart(
             x0,
             top + m * strip + 14,

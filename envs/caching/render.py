@@ -40,22 +40,23 @@ def cache_cells(capacity: int, sizes: list[int]) -> list[int]:
 
 def rgb_frame(env: CachingEnv) -> np.ndarray:
     """The cache as a grid of objects coloured by recency, then the hit ratio so far."""
+    config = env.config
     sim = env.simulator
     served = sim.served
     hit_ratio = sim.hits / served if served else 0.0
-    trail = trail_of(env, env.episode_length)
+    trail = trail_of(env, config.episode_length)
     trail.record(sim.now, hit_ratio)
     canvas = Canvas(
-        f"Caching: {len(sim.members)} objects cached, {env.n_candidates} candidates",
+        f"Caching: {len(sim.members)} objects cached, {config.n_candidates} candidates",
         f"request {sim.now:,}/{sim.length:,}",
     )
 
     left, top, right, bottom = 20, TITLE_HEIGHT + 30, 370, HEIGHT - 40
     unit = "objects" if env.workload.unit_sizes else "bytes"
-    canvas.text(left, top - 6, f"cache: {sim.used:,} of {env.capacity:,} {unit}", anchor="ld")
+    canvas.text(left, top - 6, f"cache: {sim.used:,} of {config.capacity:,} {unit}", anchor="ld")
     members = sim.members
-    covered = cache_cells(env.capacity, [sim.size_of[x] for x in members])
-    total = max(min(env.capacity, MAX_CELLS), sum(covered))
+    covered = cache_cells(config.capacity, [sim.size_of[x] for x in members])
+    total = max(min(config.capacity, MAX_CELLS), sum(covered))
     columns, side = grid_shape(total, right - left, bottom - top)
     candidates = {x: k for k, x in enumerate(sim.candidates)} if sim.pending else {}
     # recency relative to the cache's oldest object: the next LRU victim is palest

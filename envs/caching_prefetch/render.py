@@ -30,19 +30,20 @@ if TYPE_CHECKING:
 def rgb_frame(env: CachingPrefetchEnv) -> np.ndarray:
     """The cache from the next victim to the newest object, then the candidates and the
     hit ratio so far."""
+    config = env.config
     sim = env.simulator
     served = sim.served
     hit_ratio = sim.hits / served if served else 0.0
-    trail = trail_of(env, env.episode_length)
+    trail = trail_of(env, config.episode_length)
     trail.record(served, hit_ratio)
     canvas = Canvas(
-        f"CachingPrefetch: {env.replacement.upper()} cache of {env.capacity} objects",
+        f"CachingPrefetch: {config.replacement.upper()} cache of {config.capacity} objects",
         f"request {served:,}/{sim.length:,}",
     )
 
     left, top, right, bottom = 20, TITLE_HEIGHT + 30, 340, HEIGHT - 40
     canvas.text(left, top - 6, f"cache, next victim first: {len(sim.cache)} objects", anchor="ld")
-    columns, side = grid_shape(env.capacity, right - left, bottom - top)
+    columns, side = grid_shape(config.capacity, right - left, bottom - top)
     current = sim.current if served else None
     for k, x in enumerate(sim.cache):
         row, column = divmod(k, columns)
@@ -52,7 +53,7 @@ def rgb_frame(env: CachingPrefetchEnv) -> np.ndarray:
         canvas.rect(x0 + 1, y0 + 1, x0 + side - 1, y0 + side - 1, fill, outline, 2)
         if side >= 26:
             canvas.text(x0 + side / 2, y0 + side / 2, str(x), 9, (255, 255, 255), "mm")
-    for k in range(len(sim.cache), env.capacity):
+    for k in range(len(sim.cache), config.capacity):
         row, column = divmod(k, columns)
         x0, y0 = left + column * side, top + row * side
         canvas.rect(x0 + 1, y0 + 1, x0 + side - 1, y0 + side - 1, PANEL, GRID)
@@ -79,7 +80,7 @@ def rgb_frame(env: CachingPrefetchEnv) -> np.ndarray:
         color = GREEN if mask[j + 1] else MUTED
         canvas.text(panel, y, f"{j + 1}: {x}  ({source}) {state}", size=11, color=color)
 
-    y = top + 40 + 16 * (env.n_successors + 1)
+    y = top + 40 + 16 * (config.n_successors + 1)
     canvas.gauge(panel, y, WIDTH - panel - 15, 18, hit_ratio, BLUE, f"hit ratio {hit_ratio:.3f}")
     shown = min(sim.length, nice_ceiling(max(served, 100)))  # the axis grows in steps
     chart = canvas.chart(

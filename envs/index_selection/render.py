@@ -42,9 +42,9 @@ def rgb_frame(env: IndexSelectionEnv) -> np.ndarray:
         TITLE_HEIGHT + 8,
         300,
         16,
-        env.storage_mb / env.storage_budget,
+        env.storage_mb / env.config.storage_budget_mb,
         GREEN,
-        f"storage {env.storage_mb:.1f} of {env.storage_budget:g} MB",
+        f"storage {env.storage_mb:.1f} of {env.config.storage_budget_mb:g} MB",
     )
     canvas.text(
         340,

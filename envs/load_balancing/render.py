@@ -18,9 +18,10 @@ REQUEST = (120, 150, 200)
 
 def rgb_frame(env: LoadBalancingEnv) -> np.ndarray:
     """The balancer on the left, then per backend its queue, its server and its health."""
+    config = env.config
     sim = env.simulator
-    n = env.n_backends
-    canvas = Canvas(f"LoadBalancing: {n} backends at load {env.load:g}", f"t = {sim.now:.3f} s")
+    n = config.n_backends
+    canvas = Canvas(f"LoadBalancing: {n} backends at load {config.load:g}", f"t = {sim.now:.3f} s")
     top, bottom = TITLE_HEIGHT + 26, HEIGHT - 26
     row = (bottom - top) / n
     size = max(8, min(12, int(row * 0.45)))
@@ -39,7 +40,7 @@ def rgb_frame(env: LoadBalancingEnv) -> np.ndarray:
     canvas.text(63, middle + side + 10, f"size {request:.2f}", size=10, color=MUTED, anchor="mm")
 
     square = max(3.0, min(14.0, row * 0.5))
-    time_scale = env.time_scale
+    time_scale = config.time_scale
     work_left = sim.work_left()
     for i, queued in enumerate(sim.queue_lengths()):
         y = top + (i + 0.5) * row

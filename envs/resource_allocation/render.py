@@ -70,9 +70,10 @@ def running_blocks(jobs: list[Job], now: int, resource: int) -> list[tuple[int, 
 
 def rgb_frame(env: ResourceAllocationEnv) -> np.ndarray:
     """The cluster's grids on the left, the visible waiting jobs on the right."""
+    config = env.config
     sim = env.simulator
-    r_count, horizon = env.n_resources, env.horizon
-    backlog = max(0, len(sim.waiting) - env.n_slots)
+    r_count, horizon = config.n_resources, config.horizon
+    backlog = max(0, len(sim.waiting) - config.n_slots)
     canvas = Canvas(
         f"ResourceAllocation: {r_count} resources, {horizon}-step horizon",
         f"t = {sim.now}: {len(sim.waiting)} waiting, {len(sim.running)} running, "
@@ -82,7 +83,7 @@ def rgb_frame(env: ResourceAllocationEnv) -> np.ndarray:
     gap = 14
     width = (280 - gap * (r_count - 1)) / r_count
     canvas.text(20, top - 20, "cluster: units (across) over time (down)", size=11, anchor="ld")
-    for r, capacity in enumerate(env.capacities):
+    for r, capacity in enumerate(config.capacities):
         x0 = 20 + r * (width + gap)
         canvas.text(x0, top - 4, f"resource {r} ({capacity})", size=10, color=MUTED, anchor="ld")
         blocks = running_blocks(sim.running, sim.now, r)
@@ -90,13 +91,13 @@ def rgb_frame(env: ResourceAllocationEnv) -> np.ndarray:
     canvas.text(20, bottom + 4, f"{horizon} steps from now", size=10, color=MUTED)
 
     left = 330
-    columns = min(env.n_slots, 3)
-    rows = math.ceil(env.n_slots / columns)
+    columns = min(config.n_slots, 3)
+    rows = math.ceil(config.n_slots / columns)
     slot_width = (WIDTH - 10 - left) / columns
     slot_height = (bottom - top) / rows
     canvas.text(left, top - 20, "waiting jobs (slots)", size=11, anchor="ld")
     mask = env.action_masks()
-    for i in range(env.n_slots):
+    for i in range(config.n_slots):
         row, column = divmod(i, columns)
         x0, y0 = left + column * slot_width, top + row * slot_height
         job = sim.waiting[i] if i < len(sim.waiting) else None
@@ -104,7 +105,7 @@ def rgb_frame(env: ResourceAllocationEnv) -> np.ndarray:
         color = GREEN if mask[i] else MUTED
         canvas.text(x0, y0 + 10, label + (", fits" if mask[i] else ""), 10, color, "ld")
         inner = (slot_width - 8 - 4 * (r_count - 1)) / r_count
-        for r, capacity in enumerate(env.capacities):
+        for r, capacity in enumerate(config.capacities):
             gx = x0 + r * (inner + 4)
             blocks = [(job.index, 0, job.demands[r], job.duration)] if job else []
             draw_grid(

@@ -29,15 +29,16 @@ REGIONS_LEFT = 250  # where the region bands start [pixels]
 def rgb_frame(env: ServiceRoutingEnv) -> np.ndarray:
     """One band per region holding its replicas; the request's client sits in its own
     region, with a link to every replica coloured by the latency it would get there."""
+    config = env.config
     fleet = env.fleet
     kind, size, region, priority = env.current_request
     canvas = Canvas(
-        f"ServiceRouting: {env.n_replicas} replicas in {env.n_regions} regions",
-        f"load {env.load:g}, timeout {env.timeout_ms:g} ms",
+        f"ServiceRouting: {config.n_replicas} replicas in {config.n_regions} regions",
+        f"load {config.load:g}, timeout {config.timeout_ms:g} ms",
     )
     top, bottom = TITLE_HEIGHT + 10, HEIGHT - 30
-    band = (bottom - top) / env.n_regions
-    for r in range(env.n_regions):
+    band = (bottom - top) / config.n_regions
+    for r in range(config.n_regions):
         y0 = top + r * band
         canvas.rect(REGIONS_LEFT - 10, y0 + 2, WIDTH - 10, y0 + band - 2, fill=PANEL)
         canvas.text(REGIONS_LEFT - 4, y0 + 5, f"region {r}", size=10, color=MUTED)
@@ -53,7 +54,8 @@ def rgb_frame(env: ServiceRoutingEnv) -> np.ndarray:
     )
 
     members = [
-        [i for i in range(env.n_replicas) if env.regions[i] == r] for r in range(env.n_regions)
+        [i for i in range(config.n_replicas) if config.regions[i] == r]
+        for r in range(config.n_regions)
     ]
     work_left = fleet.queues.work_left()
     queued = fleet.queues.queue_lengths()
@@ -64,11 +66,13 @@ def rgb_frame(env: ServiceRoutingEnv) -> np.ndarray:
         boxes += [
             (i, REGIONS_LEFT + slot * width, y0, width - 10, y1) for slot, i in enumerate(replicas)
         ]
-    expected = [fleet.expected_latency_ms(i, kind, size, region) for i in range(env.n_replicas)]
+    expected = [fleet.expected_latency_ms(i, kind, size, region) for i in range(config.n_replicas)]
     for i, left, y0, _, y1 in boxes:  # the links first: the boxes hide what they cross
-        canvas.line([(x1, client_y), (left, (y0 + y1) / 2)], heat(expected[i] / env.timeout_ms), 3)
+        canvas.line(
+            [(x1, client_y), (left, (y0 + y1) / 2)], heat(expected[i] / config.timeout_ms), 3
+        )
     for i, left, y0, width, y1 in boxes:
-        color = heat(expected[i] / env.timeout_ms)
+        color = heat(expected[i] / config.timeout_ms)
         canvas.rect(left, y0, left + width, y1, fill=(255, 255, 255), outline=color, width=2)
         canvas.text(left + 6, y0 + 4, f"replica {i}: ~{expected[i]:.0f} ms", size=12)
         profile = fleet.service_ms[i]
@@ -77,7 +81,7 @@ def rgb_frame(env: ServiceRoutingEnv) -> np.ndarray:
             canvas.text(left + 6 + 52 * j, y0 + 22, f"{name} {profile[j]:.0f}", 10, emphasis)
         work_ms = 1000 * work_left[i]
         label = f"{queued[i]} queued, {work_ms:.0f} ms of work"
-        fraction = work_ms / env.timeout_ms
+        fraction = work_ms / config.timeout_ms
         canvas.gauge(left + 6, y0 + 38, width - 12, 14, fraction, heat(fraction), label)
     canvas.colour_scale(CLIENT[0], HEIGHT - 24, 150, "fast", "timeout")
     canvas.text(REGIONS_LEFT, HEIGHT - 20, "service time [ms] per request type", 10, MUTED)
