@@ -340,24 +340,24 @@ register_scenario(
 # ----------------------------------------------------------------------------------------
 
 _register(
-    "opsgym/Routing-v0",
+    "opsgym/Routing-v1",
     "opsgym.envs.routing:RoutingEnv",
     vector_entry_point="opsgym.envs.routing.vector:RoutingVectorEnv",
 )
 register_scenario(
-    "opsgym/Routing-v0",
+    "opsgym/Routing-v1",
     "drift-hotspot",
     "one node's traffic grows fivefold mid-episode, unannounced",
     drift="hotspot",
 )
 register_scenario(
-    "opsgym/Routing-v0",
+    "opsgym/Routing-v1",
     "drift-hotspot-move",
     "the hot spot (a node with five times the traffic) moves to another node mid-episode",
     drift="hotspot_move",
 )
 register_scenario(
-    "opsgym/Routing-v0",
+    "opsgym/Routing-v1",
     "drift-hotspot-move-gradual",
     "the hot spot moves to another node over 250 flows from mid-episode, unannounced",
     drift="hotspot_move",

@@ -4,9 +4,17 @@ The shared env tests draw configurations from here; a test fails when a register
 has no strategy, so every new environment is fuzzed from the day it is registered.
 """
 
+import dataclasses
+import functools
 import math
+from types import SimpleNamespace
 
+import gymnasium as gym
+from gymnasium.envs.registration import load_env_creator
 from hypothesis import strategies as st
+
+import opsgym.envs  # noqa: F401
+from opsgym.envs.core.config import settings
 
 
 def _load_balancing() -> st.SearchStrategy[dict]:
@@ -328,7 +336,21 @@ def _cdn() -> st.SearchStrategy[dict]:
     return st.integers(1, 5).flatmap(build)
 
 
-CONFIG_STRATEGIES = {
+def without_unused(env_id: str, config: dict) -> dict:
+    """``config`` without the arguments that its own modes leave unused (which the env
+    refuses: an argument that does nothing is a mistake)."""
+    config_class = load_env_creator(gym.spec(env_id).entry_point).config_class
+    declared = settings(config_class)
+    defaults = {item.name: item.default for item in dataclasses.fields(config_class)}
+    values = SimpleNamespace(**{**defaults, **config})
+    return {
+        name: value
+        for name, value in config.items()
+        if declared[name].used_when is None or declared[name].used_when.holds(values)
+    }
+
+
+_STRATEGIES = {
     "opsgym/LoadBalancing-v0": _load_balancing(),
     "opsgym/Autoscaling-v0": _autoscaling(),
     "opsgym/Caching-v0": _caching(),
@@ -338,6 +360,10 @@ CONFIG_STRATEGIES = {
     "opsgym/ResourceAllocation-v0": _resource_allocation(),
     "opsgym/AnomalyDetection-v0": _anomaly_detection(),
     "opsgym/ServiceRouting-v0": _service_routing(),
-    "opsgym/Routing-v0": _routing(),
+    "opsgym/Routing-v1": _routing(),
     "opsgym/CDN-v0": _cdn(),
+}
+CONFIG_STRATEGIES = {
+    env_id: strategy.map(functools.partial(without_unused, env_id))
+    for env_id, strategy in _STRATEGIES.items()
 }

@@ -16,6 +16,7 @@ import sys
 from types import ModuleType
 
 CONNECT_TIMEOUT_S = 10.0
+_connected_to: tuple[str | None] | None = None  # what this process's Ray was started for
 START_HINT = "start one with `ray start --head`, or run without --address for a local one"
 
 
@@ -53,20 +54,28 @@ def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
 def init_ray(address: str | None = None) -> ModuleType:
     """The ``ray`` module, initialized: a private local instance, or the named cluster.
 
+    A process that already runs Ray for another target shuts it down first, so a run
+    never lands on a cluster it did not ask for.
+
     Raises:
         ValueError: Ray is not installed.
         ClusterUnreachable: ``address`` is malformed or nothing answers there.
     """
+    global _connected_to
     try:
         import ray
     except ImportError as error:
         raise ValueError("the Ray backend needs Ray: pip install 'opsgym[ray]'") from error
+    if address is not None:
+        check_reachable(address)
     if ray.is_initialized():
-        return ray
+        if _connected_to == (address,):
+            return ray
+        ray.shutdown()
     if address is None:
         ray.init(address="local", include_dashboard=False, log_to_driver=False)
     else:
-        check_reachable(address)
         print(f"opsgym: attaching to the Ray cluster at {address}", file=sys.stderr)
         ray.init(address=address, log_to_driver=False)
+    _connected_to = (address,)
     return ray
