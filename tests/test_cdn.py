@@ -17,7 +17,7 @@ import opsgym.envs  # noqa: F401  (registers the ids)
 from opsgym.agents.protocol import MaskAwareCaller
 from opsgym.baselines import make_policy, policy_names
 from opsgym.envs.cdn import CDNConfig, CDNEnv, reward_bound
-from opsgym.envs.cdn.config import arguments_table
+from opsgym.envs.core.config import arguments_table
 from opsgym.envs.cdn.oracle import fetched_bytes_lower_bound, next_uses
 from opsgym.envs.cdn.simulator import EdgeCaches, RateTracker
 from opsgym.envs.cdn.workload import Workload
@@ -404,7 +404,7 @@ def test_numpy_numbers_and_arrays_are_accepted():
 
 def test_the_docstring_documents_every_argument_with_its_default():
     doc = CDNEnv.__doc__
-    assert arguments_table() in doc.replace("\n    ", "\n")
+    assert "\n".join(arguments_table(CDNConfig)) in doc.replace("\n    ", "\n")
     for field in CDNConfig.__dataclass_fields__:
         assert f"| `{field}` |" in doc
 

@@ -50,7 +50,7 @@ def _used(config_class, name: str, kwargs: dict) -> bool:
 
 
 def test_every_registered_environment_has_a_configuration_class():
-    assert len(BASE_IDS) == 10
+    assert len(BASE_IDS) == 11
     for env_id, config_class in CONFIG_CLASSES.items():
         assert dataclasses.is_dataclass(config_class), env_id
         assert config_class.__dataclass_params__.frozen, env_id

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import inspect
 import math
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from opsgym.envs.cdn.config import CDNConfig, arguments_table, keyword_signature
+from opsgym.envs.cdn.config import CDNConfig
 from opsgym.envs.cdn.simulator import (
     GB,
     EdgeCaches,
@@ -19,14 +17,17 @@ from opsgym.envs.cdn.simulator import (
     reward_components,
 )
 from opsgym.envs.cdn.workload import Workload
+from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
+from opsgym.envs.core.episode_guard import EpisodeGuard
+from opsgym.envs.core.masks import info_mask
 
 SHORT_HALF_LIFE_MINUTES = 2.0  # the observed "now" of request rates
 LONG_HALF_LIFE_MINUTES = 30.0  # the observed "before", against which growth is measured
 INVALID_PUSHES = ("cached", "too_large", "empty")
 
 
-class CDNEnv(gym.Env[np.ndarray, int]):
+class CDNEnv(ConfiguredEnv[np.ndarray, int], config_class=CDNConfig):
     """Pre-position content at the edges of a CDN whose origin link is limited.
 
     ## Description
@@ -75,7 +76,8 @@ class CDNEnv(gym.Env[np.ndarray, int]):
     cache does nothing (`info["invalid_action"]`); a push the origin cannot deliver in
     time is dropped (`info["push"]` says what happened: `none`, `pushed`, `dropped`,
     `cached`, `too_large` or `empty`). The pushes that can happen are in
-    `info["action_mask"]` and `action_masks()` (booleans; "no push" is always valid).
+    `info["action_mask"]` (int8) and `action_masks()` (booleans); "no push" is always
+    valid.
 
     ## Observation Space
 
@@ -137,7 +139,7 @@ class CDNEnv(gym.Env[np.ndarray, int]):
 
     ## Arguments
 
-    {arguments}
+    {ARGUMENTS}
 
     >>> import gymnasium as gym
     >>> import opsgym.envs
@@ -160,26 +162,27 @@ class CDNEnv(gym.Env[np.ndarray, int]):
     * v0: Initial release.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
-    __signature__ = keyword_signature(
-        inspect.Parameter("render_mode", inspect.Parameter.KEYWORD_ONLY, default=None)
-    )
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
-    def __init__(self, render_mode: str | None = None, **kwargs: Any) -> None:
-        self.config = config = CDNConfig(**kwargs)
-        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
+    @staticmethod
+    def spaces(config: CDNConfig) -> tuple[spaces.Discrete, spaces.Box]:
+        """The action and observation spaces of an env of ``config``."""
+        fields = _layout(config.n_candidates, config.n_edges)
+        size = fields["progress"].stop
+        low = np.zeros(size, dtype=np.float32)
+        low[fields["local_time_sin"]] = -1.0
+        low[fields["local_time_cos"]] = -1.0
+        action_space = spaces.Discrete(config.n_candidates * config.n_edges + 1)
+        return action_space, spaces.Box(low, np.ones(size, dtype=np.float32))
+
+    def _set_up(self, config: CDNConfig) -> None:
         self.n_edges, self.n_candidates = config.n_edges, config.n_candidates
         self.capacity = max(1, round(config.capacity_mb * 1e6))  # [bytes]
         self.link_rate = config.origin_mbps * 1e6 / 8  # [bytes/s]
         self.peak_requests = np.array(config.peak_rps) * config.interval_seconds
-        self.action_space = spaces.Discrete(self.n_candidates * self.n_edges + 1)
         self._fields = _layout(self.n_candidates, self.n_edges)
-        size = self._fields["progress"].stop
-        low = np.zeros(size, dtype=np.float32)
-        low[self._fields["local_time_sin"]] = -1.0
-        low[self._fields["local_time_cos"]] = -1.0
-        self.observation_space = spaces.Box(low, np.ones(size, dtype=np.float32))
         self._size_scale = 1.0 / math.log1p(self.capacity)
+        self._guard = EpisodeGuard()
         self._t: int | None = None
 
     def reset(
@@ -210,12 +213,12 @@ class CDNEnv(gym.Env[np.ndarray, int]):
         self._last = Traffic.empty(n_edges)
         self.totals = Traffic.empty(n_edges)
         self.candidates = self.tracker.candidates(caches, self.n_candidates)
-        return self._observation(), {"action_mask": self.action_masks()}
+        self._guard.start()
+        return self._observation(), {"action_mask": info_mask(self.action_masks())}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._guard.check()
         choice = validation.action_index(action, self.action_space.n)
-        if self._t is None or self._t >= self.config.episode_length:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
         caches, now = self.simulator, self._now()
         caches.begin_interval()
         outcome = "none"
@@ -237,6 +240,7 @@ class CDNEnv(gym.Env[np.ndarray, int]):
         info = self._info(traffic, outcome, rewards)
         truncated = self._t >= self.config.episode_length
         if truncated:
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         return self._observation(), sum(rewards.values()), False, truncated, info
 
@@ -278,8 +282,14 @@ class CDNEnv(gym.Env[np.ndarray, int]):
             metrics[f"hit_ratio_edge{e}"] = _ratio(totals.hits[e], totals.requests[e])
         return metrics
 
-    def render(self) -> str | None:
-        if self.render_mode != "ansi" or self._t is None:
+    def render(self) -> str | np.ndarray | None:
+        if self._t is None:
+            return None
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.cdn.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
+        if self.render_mode != "ansi":
             return None
         last = self._last
         edges = ", ".join(
@@ -308,7 +318,7 @@ class CDNEnv(gym.Env[np.ndarray, int]):
             "waited_requests": sum(traffic.waited),
             "shed_requests": sum(traffic.shed),
             "rewards": rewards,
-            "action_mask": self.action_masks(),
+            "action_mask": info_mask(self.action_masks()),
         }
 
     def _observation(self) -> np.ndarray:
@@ -351,11 +361,6 @@ class CDNEnv(gym.Env[np.ndarray, int]):
     def _now(self) -> float:
         """The simulated time at the start of the next interval [s since the episode start]."""
         return self._t * self.config.interval_seconds
-
-
-# the Arguments table, from the config's fields
-# the Arguments section's table, from the config's fields
-CDNEnv.__doc__ = CDNEnv.__doc__.replace("{arguments}", arguments_table().replace("\n", "\n    "))
 
 
 def _layout(k: int, n_edges: int) -> dict[str, slice]:
