@@ -19,6 +19,7 @@ FRAMES = {
     "opsgym/AnomalyDetection-v0": ("seasonal_zscore", 300),
     "opsgym/Autoscaling-v0": ("hpa", 1100),
     "opsgym/Caching-v0": ("lru", 300),
+    "opsgym/CDN-v0": ("regional_top_k", 120),
     "opsgym/CachingPrefetch-v0": ("markov", 400),
     "opsgym/ConfigTuning-v0": ("hill_climbing", 120),
     "opsgym/IndexSelection-v0": ("greedy_advisor", 30),

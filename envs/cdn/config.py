@@ -71,7 +71,10 @@ class CDNConfig(EnvConfig):
         2.0, Real(0.0, 60.0), "new viral objects per hour of simulated time"
     )
     viral_share: float = setting(
-        0.03, Real(0.0, 0.5), "peak share of its first region's requests a viral object takes", VIRAL
+        0.03,
+        Real(0.0, 0.5),
+        "peak share of its first region's requests a viral object takes",
+        VIRAL,
     )
     viral_size_mb: float = setting(
         4.0,
@@ -118,12 +121,8 @@ class CDNConfig(EnvConfig):
     interval_seconds: float = setting(
         60.0, Real(1.0, 3600.0), "simulated time between two decisions [s]"
     )
-    episode_length: int = setting(
-        720, Integer(1, MAX_INTERVALS), "decision intervals per episode"
-    )
-    n_candidates: int = setting(
-        8, Integer(1, MAX_CANDIDATES), "push candidates shown per interval"
-    )
+    episode_length: int = setting(720, Integer(1, MAX_INTERVALS), "decision intervals per episode")
+    n_candidates: int = setting(8, Integer(1, MAX_CANDIDATES), "push candidates shown per interval")
     egress_cost: float = setting(
         0.5, Real(0.0, 1.0), "cost of one origin egress byte, in bytes served"
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from gymnasium import spaces
@@ -25,6 +25,15 @@ from opsgym.envs.core.masks import info_mask
 SHORT_HALF_LIFE_MINUTES = 2.0  # the observed "now" of request rates
 LONG_HALF_LIFE_MINUTES = 30.0  # the observed "before", against which growth is measured
 INVALID_PUSHES = ("cached", "too_large", "empty")
+
+
+class Push(NamedTuple):
+    """The last interval's push: its outcome (``info["push"]``), its edge and its object
+    (None when the action pushed nothing)."""
+
+    outcome: str
+    edge: int | None
+    obj: int | None
 
 
 class CDNEnv(ConfiguredEnv[np.ndarray, int], config_class=CDNConfig):
@@ -211,6 +220,7 @@ class CDNEnv(ConfiguredEnv[np.ndarray, int], config_class=CDNConfig):
         )
         self._t = 0
         self._last = Traffic.empty(n_edges)
+        self.last_push = Push("none", None, None)
         self.totals = Traffic.empty(n_edges)
         self.candidates = self.tracker.candidates(caches, self.n_candidates)
         self._guard.start()
@@ -221,13 +231,15 @@ class CDNEnv(ConfiguredEnv[np.ndarray, int], config_class=CDNConfig):
         choice = validation.action_index(action, self.action_space.n)
         caches, now = self.simulator, self._now()
         caches.begin_interval()
-        outcome = "none"
+        outcome, edge, obj = "none", None, None
         if choice < self.n_candidates * self.n_edges:
             slot, edge = divmod(choice, self.n_edges)
             if slot < len(self.candidates):
-                outcome = caches.push(edge, self.candidates[slot], now)
+                obj = self.candidates[slot]
+                outcome = caches.push(edge, obj, now)
             else:
                 outcome = "empty"
+        self.last_push = Push(outcome, edge, obj)
         edges, objects = self.workload.requests(self._t)
         step = self.config.interval_seconds
         traffic = caches.serve(edges.tolist(), objects.tolist(), now, step)
@@ -352,6 +364,11 @@ class CDNEnv(ConfiguredEnv[np.ndarray, int], config_class=CDNConfig):
         observation[fields["shed_share"]] = _ratio(sum(last.shed), sum(last.requests))
         observation[fields["progress"]] = self._t / self.config.episode_length
         return observation
+
+    @property
+    def last_traffic(self) -> Traffic:
+        """What the edges and the origin did in the last interval (zeros before the first)."""
+        return self._last
 
     @property
     def elapsed_intervals(self) -> int:
