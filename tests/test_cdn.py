@@ -17,10 +17,10 @@ import opsgym.envs  # noqa: F401  (registers the ids)
 from opsgym.agents.protocol import MaskAwareCaller
 from opsgym.baselines import make_policy, policy_names
 from opsgym.envs.cdn import CDNConfig, CDNEnv, reward_bound
-from opsgym.envs.core.config import arguments_table
 from opsgym.envs.cdn.oracle import fetched_bytes_lower_bound, next_uses
 from opsgym.envs.cdn.simulator import EdgeCaches, RateTracker
 from opsgym.envs.cdn.workload import Workload
+from opsgym.envs.core.config import arguments_table
 
 FAST = 1e12  # a link rate [bytes/s] at which every transfer is instant
 

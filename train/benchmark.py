@@ -81,6 +81,20 @@ class BenchmarkPlan:
     curve_episodes: int = 2  # episodes per such evaluation
     scenarios: tuple[str, ...] | None = None  # besides "default"; None: every scenario
     cold_start_steps: int = 2000  # first training steps of the cold-start regret; 0: none
+    # env id -> what differs for it: "budget" (training steps) and "env_kwargs" (under
+    # every scenario's own); how a preset keeps a slow environment's share of it small
+    overrides: dict[str, dict] = field(default_factory=dict, hash=False)
+
+
+def describe_overrides(overrides: dict[str, dict]) -> str:
+    """One sentence per overridden environment, for a benchmark's header ('' if none)."""
+    sentences = []
+    for env_id, override in overrides.items():
+        parts = [f"{key}={value}" for key, value in override.get("env_kwargs", {}).items()]
+        if "budget" in override:
+            parts.append(f"learners trained for {override['budget']:,} steps")
+        sentences.append(f"{env_id} runs with {', '.join(parts)}.")
+    return " ".join(sentences)
 
 
 QUICK = {
@@ -92,6 +106,10 @@ QUICK = {
     "scenarios": ("default",),
     "curve_points": 2,
     "curve_episodes": 1,
+    # CDN-v0 steps at about 860/s: shorter episodes and training keep it near a CPU minute
+    "overrides": {
+        "opsgym/CDN-v0": {"budget": 1_000, "env_kwargs": {"episode_length": 60}},
+    },
 }
 FULL = {
     "seeds": 10,
@@ -102,6 +120,7 @@ FULL = {
     "scenarios": None,
     "curve_points": 5,
     "curve_episodes": 2,
+    "overrides": {},
 }
 
 
@@ -137,11 +156,14 @@ def plan_trials(plan: BenchmarkPlan) -> list[Trial]:
     """
     trials, known_policies, known_scenarios = [], set(), {"default"}
     for env_id in plan.envs:
-        configs = {"default": {}}
+        override = plan.overrides.get(env_id, {})
+        budget = override.get("budget", plan.budget)
+        base_kwargs = override.get("env_kwargs", {})
+        configs = {"default": dict(base_kwargs)}
         for name, scenario in scenarios(env_id).items():
             known_scenarios.add(name)
             if plan.scenarios is None or name in plan.scenarios:
-                configs[name] = scenario.env_kwargs
+                configs[name] = {**base_kwargs, **scenario.env_kwargs}
         if plan.scenarios is not None and "default" not in plan.scenarios:
             del configs["default"]
         for scenario, env_kwargs in configs.items():
@@ -160,7 +182,7 @@ def plan_trials(plan: BenchmarkPlan) -> list[Trial]:
                             name,
                             kind,
                             seed,
-                            plan.budget,
+                            budget,
                             plan.episodes,
                             env_kwargs,
                             scenario,

@@ -193,6 +193,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         QUICK,
         TRIALS_FILE,
         BenchmarkPlan,
+        describe_overrides,
         read_trials,
         run_benchmark,
     )
@@ -211,6 +212,10 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         curve_points=preset["curve_points"],
         curve_episodes=preset["curve_episodes"],
         cold_start_steps=args.cold_start_steps,
+        overrides={  # a --budget given sets every learner's budget
+            env_id: {k: v for k, v in override.items() if k != "budget" or not args.budget}
+            for env_id, override in preset["overrides"].items()
+        },
     )
     jobs = args.jobs or os.cpu_count() or 1
     header = (
@@ -221,7 +226,8 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         "Normalized score: random 0, oracle (or the best heuristic) 1, per seed; "
         "mean and IQM over seeds with 95% bootstrap intervals. Learners are evaluated on "
         "evaluation seeds they never trained on: SB3 models and tabular agents frozen "
-        "(greedy), bandits still learning, as online learners do in production.\n\n"
+        "(greedy), bandits still learning, as online learners do in production."
+        f"{' ' + describe_overrides(plan.overrides) if plan.overrides else ''}\n\n"
     )
     started = time.perf_counter()
     statuses: list[str] = []  # of the trials this run ran
