@@ -61,6 +61,7 @@ DEFAULT_TEACHERS = {
     "opsgym/AnomalyDetection-v0": "static_threshold",
     "opsgym/Autoscaling-v0": "hpa",
     "opsgym/Caching-v0": "lfu_admission",
+    "opsgym/CDN-v0": "regional_top_k",
     "opsgym/CachingPrefetch-v0": "markov",
     "opsgym/ConfigTuning-v0": "hill_climbing",
     "opsgym/IndexSelection-v0": "greedy_advisor",
