@@ -501,10 +501,9 @@ def test_nasa_trace_is_the_documented_two_months_with_its_gaps():
     assert trace.start_seconds == 5 * 86_400  # 1995-07-01 was a Saturday
 
 
-NYC_TAXI = Path(__file__).resolve().parents[2] / "shared" / "data" / "autoscaling" / "nyc_taxi.csv"
+NYC_TAXI = Path(__file__).resolve().parents[1] / "envs" / "data" / "nyc_taxi.csv"  # shipped
 
 
-@pytest.mark.skipif(not NYC_TAXI.is_file(), reason="shared data not beside the repository")
 def test_any_timestamp_value_csv_replays_with_its_scale_factor():
     # NAB's NYC taxi passengers per 30 minutes: each row is held over 30 one-minute steps
     trace = load_trace(str(NYC_TAXI), 60.0)

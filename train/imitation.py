@@ -38,6 +38,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
+from opsgym.agents.atomic import atomic_write
 from opsgym.agents.protocol import MaskAwareCaller
 from opsgym.baselines import make_policy, policy_names, sb3
 from opsgym.train.benchmark_summary import Scorer
@@ -279,7 +280,8 @@ def train_cloning(settings: TrainSettings) -> Path:
     finally:
         progress.close()
     elapsed = time.perf_counter() - started
-    model.save(run.path / MODEL_FILE)
+    with atomic_write(run.path / MODEL_FILE, binary=True) as handle:
+        model.save(handle)
     if settings.cold_start_steps > 0:  # the first round is the teacher's play
         first_round = rollouts.rewards[: samples // rounds + (samples % rounds > 0)]
         write_rewards(run.path, first_round[: settings.cold_start_steps], reseed_episodes=True)

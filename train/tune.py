@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 import time
 import warnings
@@ -39,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from opsgym.agents import agent_names
+from opsgym.agents.atomic import write_text
 from opsgym.baselines import agent_hyperparams, make_policy, policy_names, sb3
 from opsgym.train.benchmark_summary import Scorer
 from opsgym.train.run_folder import package_version
@@ -418,9 +418,7 @@ def write_record(study, settings: TuneSettings, context: dict) -> dict:
     record = study_record(study, settings, context)
     path = record_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(record, indent=2, allow_nan=True) + "\n")
-    os.replace(temporary, path)
+    write_text(path, json.dumps(record, indent=2, allow_nan=True) + "\n")
     return record
 
 
@@ -456,5 +454,5 @@ def write_best_hyperparams(record: dict, settings: TuneSettings) -> Path:
     else:
         path = Path(settings.hyperparams_file or agent_hyperparams.hyperparams_path())
         block, key = best, (settings.agent, settings.env_id)
-    path.write_text(set_block(path.read_text(), key, block, status_line(record, settings)))
+    write_text(path, set_block(path.read_text(), key, block, status_line(record, settings)))
     return path
