@@ -213,11 +213,20 @@ class SeasonalPredictive(HoltPredictive):
         return self.action_towards(self.instances_for(needed), running + booting)
 
 
+def forest_forecast(env, seed: int | None = None):
+    """The learned-forecast autoscaler of :mod:`opsgym.baselines.ml_forecast` (scikit-learn,
+    ``opsgym[ml]``), which falls back to the HPA above."""
+    from opsgym.baselines.ml_forecast import ForestForecastAutoscaler
+
+    return ForestForecastAutoscaler(env, seed)
+
+
 POLICIES = {
     "random": RandomPolicy,
     "static_peak": StaticPeak,
     "hpa": HorizontalPodAutoscaler,
     "predictive": HoltPredictive,
     "seasonal": SeasonalPredictive,
+    "ml_forecast": forest_forecast,
     "oracle": lambda env, seed=None: PerfectForesightOracle(env),
 }

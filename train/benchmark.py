@@ -35,7 +35,7 @@ from pathlib import Path
 from opsgym.agents import agent_names
 from opsgym.agents.atomic import append_line
 from opsgym.agents.schema import check
-from opsgym.baselines import make_policy, policy_names
+from opsgym.baselines import make_policy, policy_availability
 from opsgym.envs.scenarios import scenarios
 from opsgym.train.checkpoints import load_trained_policy
 from opsgym.train.cold_start import cold_start_regret, read_rewards, reference_rewards
@@ -152,9 +152,12 @@ def plan_trials(plan: BenchmarkPlan) -> list[Trial]:
     """The trials of ``plan``, in a fixed order (environment, scenario, policy, seed).
 
     Raises:
-        ValueError: a requested policy or scenario exists on none of the environments.
+        ValueError: a requested policy or scenario exists on none of the environments, or
+            a requested policy refuses every configuration (the message says why: what a
+            configuration hides, or the optional package to install).
     """
     trials, known_policies, known_scenarios = [], set(), {"default"}
+    refusals: dict[str, str] = {}
     for env_id in plan.envs:
         override = plan.overrides.get(env_id, {})
         budget = override.get("budget", plan.budget)
@@ -168,8 +171,12 @@ def plan_trials(plan: BenchmarkPlan) -> list[Trial]:
             del configs["default"]
         for scenario, env_kwargs in configs.items():
             env = make_env(env_id, env_kwargs)
-            references = policy_names(env)
+            availability = policy_availability(env)
             env.close()
+            references = [name for name, refusal in availability.items() if refusal is None]
+            for name, refusal in availability.items():
+                if refusal is not None:
+                    refusals.setdefault(name, f"{name} cannot run on {env_id}: {refusal}")
             available = references + list(plan.sb3_algorithms) + list(plan.agents)
             known_policies.update(available)
             names = available if plan.policies is None else plan.policies
@@ -192,6 +199,9 @@ def plan_trials(plan: BenchmarkPlan) -> list[Trial]:
                         )
                     )
     unknown = sorted(set(plan.policies or ()) - known_policies)
+    refused = [refusals[name] for name in unknown if name in refusals]
+    if refused:
+        raise ValueError("; ".join(refused))
     if unknown:
         raise ValueError(f"unknown policies {unknown}; choose from {sorted(known_policies)}")
     unknown = sorted(set(plan.scenarios or ()) - known_scenarios)

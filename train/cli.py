@@ -60,6 +60,21 @@ def _summary_line(env_id: str) -> str:
     return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
+def _policy_line(env_id: str) -> str:
+    """The reference policies of ``env_id``'s default configuration, each that cannot run
+    with its reason (an optional package to install, say)."""
+    from opsgym.baselines import policy_availability
+    from opsgym.train.runner import make_env
+
+    env = make_env(env_id)
+    availability = policy_availability(env)
+    env.close()
+    return ", ".join(
+        name if refusal is None else f"{name} (unavailable: {refusal})"
+        for name, refusal in availability.items()
+    )
+
+
 def cmd_list(args: argparse.Namespace) -> None:
     from opsgym.envs.scenarios import scenarios
 
@@ -67,6 +82,7 @@ def cmd_list(args: argparse.Namespace) -> None:
     width = max(len(env_id) for env_id in ids)
     for env_id in ids:
         print(f"{env_id.ljust(width)}  {_summary_line(env_id)}")
+        print(f"{'':{width}}    policies: {_policy_line(env_id)}")
         for scenario in scenarios(env_id).values():
             print(f"{'':{width}}    scenario {scenario.name}: {scenario.description}")
 
@@ -500,7 +516,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    listing = commands.add_parser("list", help="every registered environment id")
+    listing = commands.add_parser(
+        "list", help="every registered environment id, its reference policies and scenarios"
+    )
     listing.set_defaults(run=cmd_list)
 
     evaluate = commands.add_parser(
