@@ -147,7 +147,7 @@ def test_a_daily_pattern_is_forecast_after_a_day_and_the_hpa_decides_before(tmp_
     loads = env.unwrapped.episode_load()
     for step in range(1800):
         action = policy.act(observation)
-        if step < 1440 - env.unwrapped.window:  # less than a day seen: the HPA decides
+        if step < 1440 - env.unwrapped.config.window:  # less than a day seen: the HPA decides
             assert not policy.used_forecast and action == hpa.act(observation)
         else:
             hpa.act(observation)

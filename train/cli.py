@@ -75,6 +75,28 @@ def _policy_line(env_id: str) -> str:
     )
 
 
+def _not_installed(env_ids) -> str:
+    """A sentence naming the reference policies this machine leaves out for want of an
+    optional package (so a default run says what its installation decided), or ''."""
+    from opsgym.baselines import policy_availability
+    from opsgym.train.runner import make_env
+
+    missing = {}
+    for env_id in env_ids:
+        env = make_env(env_id)
+        for name, refusal in policy_availability(env).items():
+            if refusal is not None and "pip install" in refusal:
+                missing[f"{name} ({env_id})"] = refusal.split(": ", 1)[-1]
+        env.close()
+    if not missing:
+        return ""
+    return (
+        " Not run here, for want of an optional package: "
+        + "; ".join(f"{name}: {hint}" for name, hint in missing.items())
+        + "."
+    )
+
+
 def cmd_list(args: argparse.Namespace) -> None:
     from opsgym.envs.scenarios import scenarios
 
@@ -243,7 +265,8 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         "mean and IQM over seeds with 95% bootstrap intervals. Learners are evaluated on "
         "evaluation seeds they never trained on: SB3 models and tabular agents frozen "
         "(greedy), bandits still learning, as online learners do in production."
-        f"{' ' + describe_overrides(plan.overrides) if plan.overrides else ''}\n\n"
+        f"{' ' + describe_overrides(plan.overrides) if plan.overrides else ''}"
+        f"{_not_installed(plan.envs)}\n\n"
     )
     started = time.perf_counter()
     statuses: list[str] = []  # of the trials this run ran
