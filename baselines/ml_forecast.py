@@ -114,7 +114,9 @@ class ForestForecastAutoscaler(HorizontalPodAutoscaler):
         upper = max(math.expm1(mean + math.sqrt(var)) for mean, var in forecasts)
         needed = max(max(loads[-self.window :]), upper)
         env = self.env
-        wanted = math.ceil(needed / (self.forecast_target * env.config.capacity_per_instance) - 1e-9)
+        wanted = math.ceil(
+            needed / (self.forecast_target * env.config.capacity_per_instance) - 1e-9
+        )
         desired = min(max(wanted, env.config.min_instances), env.config.max_instances)
         return self.action_towards(desired, running + booting)
 
