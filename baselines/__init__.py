@@ -22,6 +22,7 @@ from opsgym.baselines import (
     autoscaling,
     caching,
     caching_prefetch,
+    cdn,
     config_tuning,
     index_selection,
     load_balancing,
@@ -33,6 +34,7 @@ from opsgym.envs.anomaly_detection import AnomalyDetectionEnv
 from opsgym.envs.autoscaling import AutoscalingEnv
 from opsgym.envs.caching import CachingEnv
 from opsgym.envs.caching_prefetch import CachingPrefetchEnv
+from opsgym.envs.cdn import CDNEnv
 from opsgym.envs.config_tuning import ConfigTuningEnv
 from opsgym.envs.index_selection import IndexSelectionEnv
 from opsgym.envs.load_balancing import LoadBalancingEnv
@@ -53,6 +55,7 @@ _POLICIES: dict[type[gym.Env], dict[str, PolicyFactory]] = {
     AnomalyDetectionEnv: anomaly_detection.POLICIES,
     ServiceRoutingEnv: service_routing.POLICIES,
     RoutingEnv: routing.POLICIES,
+    CDNEnv: cdn.POLICIES,
 }
 
 

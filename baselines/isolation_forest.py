@@ -157,7 +157,7 @@ class IsolationForestDetector:
         from sklearn.ensemble import IsolationForest
 
         self.forest_class = IsolationForest
-        self.metric_names = unwrapped.metric_names
+        self.metric_names = unwrapped.config.metric_names
         fields = unwrapped.observation_fields()
         self.columns = [
             fields[f"{metric}.{feature}"]
@@ -172,7 +172,7 @@ class IsolationForestDetector:
         )
         self.metric_of_column = np.repeat(np.arange(metrics), width)
         self.clock = unwrapped.observation_space.shape[0] - TIME_FEATURES
-        self.steps_per_day = unwrapped.steps_per_day
+        self.steps_per_day = unwrapped.config.steps_per_day
         days = validation.integer("window_days", window_days, minimum=1)
         self.window_steps = days * self.steps_per_day
         days = validation.integer("refit_days", refit_days, minimum=1)

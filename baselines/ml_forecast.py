@@ -70,7 +70,7 @@ class ForestForecastAutoscaler(HorizontalPodAutoscaler):
 
         self.forest_class = RandomForestRegressor
         self.seed = seed
-        step = self.env.step_seconds
+        step = self.env.config.step_seconds
         self.steps_per_day = round(SECONDS_PER_DAY / step)
         self.period = round(SECONDS_PER_WEEK / step)
         self.refit_steps = max(
@@ -79,7 +79,7 @@ class ForestForecastAutoscaler(HorizontalPodAutoscaler):
         self.trees = validation.integer("trees", trees, minimum=1)
         self.trend_steps = validation.integer("trend_steps", trend_steps, minimum=2)
         self.max_uncertainty = validation.positive("max_uncertainty", max_uncertainty)
-        self.horizon = self.env.boot_steps + 1
+        self.horizon = self.env.config.boot_steps + 1
         self.history = np.full(self.period, np.nan)  # log1p(load) last seen at each slot
         self.pattern: np.ndarray | None = None  # the forest's mean at every slot
         self.spread = np.zeros(self.period)  # the variance of its trees there
@@ -114,8 +114,10 @@ class ForestForecastAutoscaler(HorizontalPodAutoscaler):
         upper = max(math.expm1(mean + math.sqrt(var)) for mean, var in forecasts)
         needed = max(max(loads[-self.window :]), upper)
         env = self.env
-        wanted = math.ceil(needed / (self.forecast_target * env.capacity) - 1e-9)
-        desired = min(max(wanted, env.min_instances), env.max_instances)
+        wanted = math.ceil(
+            needed / (self.forecast_target * env.config.capacity_per_instance) - 1e-9
+        )
+        desired = min(max(wanted, env.config.min_instances), env.config.max_instances)
         return self.action_towards(desired, running + booting)
 
     def forecast(self, horizon: int) -> list[tuple[float, float]] | None:

@@ -28,43 +28,52 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from opsgym.envs.core import batch
+from opsgym.envs.core import batch, validation
+from opsgym.envs.core.episode_guard import EpisodeGuard
 
 
 class BatchedVectorEnv(VectorEnv):
     """``num_envs`` instances of one opsgym env, advanced together.
 
     A subclass names its single env in ``single_env_class``; the constructor builds
-    one, ``self.config``, with the same keyword arguments: it validates them and
-    supplies the spaces, and the subclass reads its public configuration. ``info``
+    that env's configuration, ``self.config``, from the same keyword arguments (or
+    ``config=``), and the spaces from it (the env's ``spaces(config)``). ``info``
     holds the single env's per-step values as arrays and, for the instances whose
     episode ended, ``info["episode_metrics"]``, with the ``_``-prefixed masks of
     ``SyncVectorEnv``; the instances reset by autoreset report their reset info, as
-    there. Rendering is not supported.
+    there. It does not render: its state is arrays, not the single env's that the
+    renderers draw; a ``render_mode`` other than None is refused at construction.
 
     Args:
         num_envs: the number of instances.
-        **kwargs: the single env's keyword arguments (``render_mode`` and
-            ``max_episode_steps``, which ``gymnasium.make_vec`` may pass, are ignored).
+        **kwargs: the single env's keyword arguments (``max_episode_steps``, which
+            ``gymnasium.make_vec`` passes, is ignored).
     """
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
     single_env_class: type[gym.Env]
 
     def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
-        if not isinstance(num_envs, int) or num_envs < 1:
-            raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
-        kwargs.pop("render_mode", None)
+        num_envs = validation.integer("num_envs", num_envs, minimum=1)
+        render_mode = kwargs.pop("render_mode", None)
+        if render_mode is not None:
+            raise TypeError(
+                f"render_mode: a native vector env does not render, got {render_mode!r}; "
+                "render single envs (gymnasium.make(id, render_mode=...)), or vectorize "
+                "them with vectorization_mode='sync'"
+            )
         kwargs.pop("max_episode_steps", None)
-        self.config = single = self.single_env_class(**kwargs)
+        env_class = self.single_env_class
+        self.config = env_class.config_class.build(**kwargs)
+        spaces = env_class.spaces(self.config)
         self.num_envs = num_envs
-        self.single_action_space = single.action_space
-        self.single_observation_space = single.observation_space
-        self.action_space = batch_space(single.action_space, num_envs)
-        self.observation_space = batch_space(single.observation_space, num_envs)
+        self.single_action_space, self.single_observation_space = spaces
+        self.action_space = batch_space(spaces[0], num_envs)
+        self.observation_space = batch_space(spaces[1], num_envs)
         self.generators: list[np.random.Generator | None] = [None] * num_envs
         self._autoreset = np.zeros(num_envs, dtype=bool)
         self._all_rows = np.arange(num_envs)
+        self._guard = EpisodeGuard()  # autoreset starts the next ones: never ended
 
     def reset(
         self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
@@ -74,12 +83,14 @@ class BatchedVectorEnv(VectorEnv):
                 self.generators[i], _ = seeding.np_random(instance_seed)
         self._reset_rows(self._all_rows)
         self._autoreset[:] = False
+        self._guard.start()
         infos = self._reset_infos(self._all_rows)
         return self._observations(), batch.masked_info(infos, self._all_rows, self.num_envs)
 
     def step(
         self, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        self._guard.check()
         count = self.num_envs
         actions = batch.action_indices(actions, count, int(self.single_action_space.n))
         rows = self._all_rows

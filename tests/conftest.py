@@ -1,4 +1,8 @@
-"""Suite-wide setup: every test runs on a machine that remembers a dead Ray cluster.
+"""Suite-wide setup: where the real-data fixtures are, and a machine that remembers a
+dead Ray cluster.
+
+Tests that read the project's real traces and traffic matrices take the
+``shared_fixtures`` fixture, which finds them or skips saying how to get them.
 
 A past ``ray start`` leaves ``ray_current_cluster`` in Ray's temporary folder, and a
 shell may still export ``RAY_ADDRESS``; plain ``ray.init()`` attaches to either and
@@ -14,8 +18,14 @@ import shutil
 import socket
 import sys
 import tempfile
+from pathlib import Path
 
 import pytest
+
+FIXTURES_VARIABLE = "OPSGYM_FIXTURES"
+FIXTURE_FOLDERS = ("cache", "routing")
+# a checkout of the project sits beside its shared folder: <parent>/<clone>, <parent>/shared
+BESIDE_THE_CLONE = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 
 
 def _dead_address() -> str:
@@ -40,3 +50,27 @@ def stale_ray_cluster():
         if "ray" in sys.modules and sys.modules["ray"].is_initialized():
             sys.modules["ray"].shutdown()
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def shared_fixtures() -> Path:
+    """The folder of the project's real traces and matrices (read, never copied: their
+    licences allow tests, not redistribution), holding ``cache/`` and ``routing/``.
+
+    ``$OPSGYM_FIXTURES`` if set (an error if it lacks those folders), else
+    ``../shared/fixtures`` beside the clone; the test is skipped, saying how to get
+    them, when neither is there.
+    """
+    configured = os.environ.get(FIXTURES_VARIABLE)
+    folder = Path(configured) if configured else BESIDE_THE_CLONE
+    missing = [name for name in FIXTURE_FOLDERS if not (folder / name).is_dir()]
+    if not missing:
+        return folder
+    if configured:
+        absent = " or ".join(f"{name}/" for name in missing)
+        pytest.fail(f"{FIXTURES_VARIABLE}={configured} holds no {absent} folder")
+    pytest.skip(
+        f"real-data fixtures absent (no {BESIDE_THE_CLONE}): set {FIXTURES_VARIABLE} to a "
+        f"folder holding {' and '.join(f'{name}/' for name in FIXTURE_FOLDERS)} from the "
+        "project's shared fixtures"
+    )

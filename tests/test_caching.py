@@ -7,7 +7,6 @@ import gzip
 import itertools
 import re
 from functools import cache
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -20,9 +19,6 @@ from opsgym.envs.caching import CachingEnv, exact
 from opsgym.envs.core import request_streams, traces
 from opsgym.envs.core.data_files import DataFileError
 from opsgym.train.runner import run_episode
-
-# ../shared/fixtures beside the repository: read by tests, never copied into it
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "cache"
 
 
 def hits(stats: exact.CacheStats) -> list[int]:
@@ -542,19 +538,12 @@ def test_zero_size_oracle_general_record_is_named(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------
-# Real traces in ../shared/fixtures (read, never copied)
+# Real traces among the shared fixtures (read, never copied; see conftest.py)
 # ---------------------------------------------------------------------------------------
 
 
-def _fixture(name: str) -> Path:
-    path = FIXTURES / name
-    if not path.is_file():
-        pytest.skip(f"fixture {path} is absent")
-    return path
-
-
-def test_lru_on_the_arc_oltp_trace_matches_the_published_hit_ratios():
-    trace = traces.read_trace(_fixture("trace-oltp.trc.bin.gz"))
+def test_lru_on_the_arc_oltp_trace_matches_the_published_hit_ratios(shared_fixtures):
+    trace = traces.read_trace(shared_fixtures / "cache" / "trace-oltp.trc.bin.gz")
     assert len(trace) == 914_145 and len(np.unique(trace.ids)) == 186_880
     # Megiddo and Modha, ARC (FAST 2003), Table III, OLTP: hit ratios [%] at c pages
     for capacity, lru, arc in [(2000, 42.47, 46.08), (5000, 53.65, 55.25)]:
@@ -565,8 +554,8 @@ def test_lru_on_the_arc_oltp_trace_matches_the_published_hit_ratios():
 @pytest.mark.parametrize(
     "name", ["trace-cpp.trc.bin.gz", "trace-glimpse.trc.bin.gz", "trace-sprite.trc.bin.gz"]
 )
-def test_lirs_traces_order_policies_under_belady(name):
-    trace = traces.read_trace(_fixture(name))
+def test_lirs_traces_order_policies_under_belady(name, shared_fixtures):
+    trace = traces.read_trace(shared_fixtures / "cache" / name)
     distinct = len(np.unique(trace.ids))
     capacity = max(1, distinct // 10)
     ceiling = exact.belady(trace.ids, capacity).hit_ratio
@@ -574,8 +563,8 @@ def test_lirs_traces_order_policies_under_belady(name):
         assert 0.0 <= exact.simulate(policy, trace.ids, capacity).hit_ratio <= ceiling
 
 
-def test_cloudphysics_one_id_per_line():
-    trace = traces.read_trace(_fixture("cloudPhysicsIO.txt"))
+def test_cloudphysics_one_id_per_line(shared_fixtures):
+    trace = traces.read_trace(shared_fixtures / "cache" / "cloudPhysicsIO.txt")
     assert len(trace) == 113_872 and len(np.unique(trace.ids)) == 48_974
 
 

@@ -422,7 +422,7 @@ def test_routing_refuses_a_one_place_topology_when_built_not_at_reset(tmp_path):
     path = tmp_path / "one_place.graphml"
     path.write_bytes(graphml(nodes=(("a", "10", "20"), ("b", "10", "20"), ("c", "10", "20"))))
     with pytest.raises(DataFileError, match="one_place.graphml: every node is at one place"):
-        gym.make("opsgym/Routing-v0", topology=str(path))
+        gym.make("opsgym/Routing-v1", topology=str(path))
 
 
 # ---------------------------------------------------------------------------------------

@@ -147,7 +147,7 @@ def test_a_daily_pattern_is_forecast_after_a_day_and_the_hpa_decides_before(tmp_
     loads = env.unwrapped.episode_load()
     for step in range(1800):
         action = policy.act(observation)
-        if step < 1440 - env.unwrapped.window:  # less than a day seen: the HPA decides
+        if step < 1440 - env.unwrapped.config.window:  # less than a day seen: the HPA decides
             assert not policy.used_forecast and action == hpa.act(observation)
         else:
             hpa.act(observation)
@@ -165,7 +165,7 @@ def test_a_daily_pattern_is_forecast_after_a_day_and_the_hpa_decides_before(tmp_
 
 
 def test_without_scikit_learn_the_policies_are_listed_unavailable_with_the_hint(
-    monkeypatch, capsys
+    monkeypatch, capsys, tmp_path
 ):
     monkeypatch.setitem(sys.modules, "sklearn", None)  # as if it were not installed
     hint = "pip install 'opsgym[ml]'"
@@ -184,6 +184,25 @@ def test_without_scikit_learn_the_policies_are_listed_unavailable_with_the_hint(
         envs=(AD,), policies=None, seeds=1, budget=1, episodes=1, sb3_algorithms=()
     )
     assert "isolation_forest" not in {trial.policy for trial in plan_trials(plan)}
+    # ... and a default benchmark says what this machine's installation left out
+    assert (
+        main(
+            [
+                "benchmark",
+                "--envs",
+                AD,
+                "--policies",
+                "random",
+                "--seeds",
+                "1",
+                "--out",
+                str(tmp_path / "b"),
+            ]
+        )
+        == 0
+    )
+    header = capsys.readouterr().out
+    assert f"isolation_forest ({AD}): {hint}" in header
     requested = BenchmarkPlan(
         envs=(AD,),
         policies=("isolation_forest_multivariate",),

@@ -47,11 +47,16 @@ class LoadTrace:
 def load_trace(source: str, step_seconds: float) -> LoadTrace:
     """The packaged trace ``source`` (``"nasa"``) or the CSV file at path ``source``.
 
-    Cached: an environment reset never reads a file.
+    Cached: an environment reset never reads a file. A file is cached by its path, size
+    and modification time, so that one edited on disk is read again.
     """
     if source in PACKAGED_TRACES:
         return _packaged(source, step_seconds)
-    return _file(str(Path(source).resolve()), step_seconds)
+    path = Path(source).resolve()
+    if not path.is_file():
+        raise ValueError(f"workload: no such trace file {str(path)!r}")
+    stat = path.stat()
+    return _file(str(path), stat.st_size, stat.st_mtime_ns, step_seconds)
 
 
 @functools.lru_cache(maxsize=8)
@@ -61,9 +66,8 @@ def _packaged(source: str, step_seconds: float) -> LoadTrace:
 
 
 @functools.lru_cache(maxsize=8)
-def _file(path: str, step_seconds: float) -> LoadTrace:
-    if not Path(path).is_file():
-        raise ValueError(f"workload: no such trace file {path!r}")
+def _file(path: str, size: int, mtime_ns: int, step_seconds: float) -> LoadTrace:
+    """The trace at ``path``; its ``size`` and ``mtime_ns`` only key the cache."""
     return parse_trace(read_text(path), path, step_seconds)
 
 

@@ -39,6 +39,7 @@ class Topology:
         capacity_kbps: each arc's capacity [kbit/s], an integer so loads add exactly.
         delay_s: each arc's propagation delay [s].
         graph: the undirected graph on node indices with a ``delay`` weight per edge.
+        coordinates: each node's (latitude, longitude) [degrees].
     """
 
     name: str
@@ -47,6 +48,7 @@ class Topology:
     capacity_kbps: list[int]
     delay_s: list[float]
     graph: nx.Graph
+    coordinates: list[tuple[float, float]]
 
     def arc_index(self) -> dict[tuple[int, int], int]:
         return {arc: i for i, arc in enumerate(self.arcs)}
@@ -177,4 +179,4 @@ def _build(graph: nx.Graph, name: str, where, default_capacity_kbps: int) -> Top
             "(its delays are great-circle distances)",
         )
     labels = [str(graph.nodes[key].get("label", key)) for key in keys]
-    return Topology(name, labels, arcs, caps, delays, undirected)
+    return Topology(name, labels, arcs, caps, delays, undirected, coords)
