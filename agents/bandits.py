@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from opsgym.agents.checkpoint import expect_shape, load_checkpoint, save_checkpoint
+from opsgym.agents.checkpoint import generator_state, load_checkpoint, save_checkpoint
 from opsgym.agents.scaling import RewardScaler
+from opsgym.agents.schema import ArraySpec
 
 
 class Bandit:
@@ -102,8 +103,25 @@ class Bandit:
         return None
 
     # checkpoints ------------------------------------------------------------------------
+    CHECKPOINT_PARAMS = {
+        "t": int,
+        "scale": {"low": float, "high": float, "fixed": bool},
+        "rng": generator_state,
+    }
+
+    def checkpoint_arrays(self) -> dict[str, ArraySpec]:
+        """What each array of this agent's checkpoint must be (named as its attribute)."""
+        return {
+            "counts": ArraySpec((self.n_arms,), low=0.0),
+            "values": ArraySpec((self.n_arms,)),
+        }
+
     def arrays(self) -> dict[str, np.ndarray]:
-        return {"counts": self.counts, "values": self.values}
+        return {name: getattr(self, name) for name in self.checkpoint_arrays()}
+
+    def restore_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        for name, array in arrays.items():
+            setattr(self, name, array.astype(np.float64))
 
     def save(self, path: str | Path) -> Path:
         params = {
@@ -115,12 +133,11 @@ class Bandit:
         return save_checkpoint(path, type(self).__name__, params, self.arrays())
 
     def load(self, path: str | Path) -> None:
-        params, arrays = load_checkpoint(path, type(self).__name__)
-        for name, current in self.arrays().items():
-            if name not in arrays:
-                raise ValueError(f"{path}: array {name!r} is missing")
-            current[...] = expect_shape(path, name, arrays[name], current.shape)
-        self.t = int(params["t"])
+        params, arrays = load_checkpoint(
+            path, type(self).__name__, self.checkpoint_arrays(), self.CHECKPOINT_PARAMS
+        )
+        self.restore_arrays(arrays)
+        self.t = params["t"]
         self.scale.restore(params["scale"])
         self.rng.bit_generator.state = params["rng"]
 
@@ -215,8 +232,9 @@ class ThompsonBernoulli(Bandit):
         self.successes = np.maximum(np.asarray(state["successes"], float), 0.0)
         self.failures = np.maximum(np.asarray(state["failures"], float), 0.0)
 
-    def arrays(self):
-        return super().arrays() | {"successes": self.successes, "failures": self.failures}
+    def checkpoint_arrays(self):
+        counts = ArraySpec((self.n_arms,), low=0.0)
+        return super().checkpoint_arrays() | {"successes": counts, "failures": counts}
 
 
 class ThompsonGaussian(Bandit):
@@ -252,8 +270,8 @@ class ThompsonGaussian(Bandit):
         raw = np.asarray(state["square_sums"], float) - self.counts * self.values**2
         self.squares = np.maximum(raw, 0.0)
 
-    def arrays(self):
-        return super().arrays() | {"squares": self.squares}
+    def checkpoint_arrays(self):
+        return super().checkpoint_arrays() | {"squares": ArraySpec((self.n_arms,))}
 
 
 class SlidingWindowUCB(Bandit):
@@ -299,23 +317,23 @@ class SlidingWindowUCB(Bandit):
             "statistics that add up; use ucb1 or ucb1_adwin"
         )
 
+    def checkpoint_arrays(self):
+        return {
+            "history_actions": ArraySpec(("pulls",), "i", low=0, high=self.n_arms - 1),
+            "history_rewards": ArraySpec(("pulls",)),
+        }
+
     def arrays(self):
         actions = np.array([a for a, _ in self.history], dtype=np.int64)
         rewards = np.array([r for _, r in self.history], dtype=np.float64)
         return {"history_actions": actions, "history_rewards": rewards}
 
-    def load(self, path):
-        params, arrays = load_checkpoint(path, type(self).__name__)
+    def restore_arrays(self, arrays):
         actions, rewards = arrays["history_actions"], arrays["history_rewards"]
-        if actions.shape != rewards.shape or (actions.size and actions.max() >= self.n_arms):
-            raise ValueError(f"{path}: the window history does not fit {self.n_arms} arms")
         self.history = deque(zip(actions.tolist(), rewards.tolist()))
         self.counts = np.bincount(actions, minlength=self.n_arms).astype(float)
         self.sums = np.bincount(actions, weights=rewards, minlength=self.n_arms)
         self.values = self.sums / np.maximum(self.counts, 1)
-        self.t = int(params["t"])
-        self.scale.restore(params["scale"])
-        self.rng.bit_generator.state = params["rng"]
 
 
 class DiscountedUCB(Bandit):
@@ -355,8 +373,11 @@ class DiscountedUCB(Bandit):
             "nodes' changes do not add up; use ucb1"
         )
 
-    def arrays(self):
-        return {"counts": self.counts, "sums": self.sums}
+    def checkpoint_arrays(self):
+        return {
+            "counts": ArraySpec((self.n_arms,), low=0.0),
+            "sums": ArraySpec((self.n_arms,)),
+        }
 
 
 class EXP3(Bandit):
@@ -408,8 +429,8 @@ class EXP3(Bandit):
         super().load_shared_state(state)
         self.log_weights = np.asarray(state["log_weights"], float).copy()
 
-    def arrays(self):
-        return super().arrays() | {"log_weights": self.log_weights}
+    def checkpoint_arrays(self):
+        return super().checkpoint_arrays() | {"log_weights": ArraySpec((self.n_arms,))}
 
 
 class LinUCB(Bandit):
@@ -482,10 +503,11 @@ class LinUCB(Bandit):
         self.moments = np.asarray(state["moments"], float).copy()
         self.covariance = np.linalg.inv(self.precision)
 
-    def arrays(self):
+    def checkpoint_arrays(self):
+        d = self.context_dim + 1
         return {
-            "counts": self.counts,
-            "precision": self.precision,
-            "covariance": self.covariance,
-            "moments": self.moments,
+            "counts": ArraySpec((self.n_arms,), low=0.0),
+            "precision": ArraySpec((self.n_arms, d, d)),
+            "covariance": ArraySpec((self.n_arms, d, d)),
+            "moments": ArraySpec((self.n_arms, d)),
         }

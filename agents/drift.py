@@ -28,7 +28,11 @@ from typing import Any
 
 import numpy as np
 
+from opsgym.agents.atomic import write_text
 from opsgym.agents.protocol import Learner, MaskAwareCaller
+from opsgym.agents.schema import read_json
+
+DRIFT_SIDECAR = ".drift.json"  # beside the learner's checkpoint: the reset history
 
 
 class PageHinkley:
@@ -220,12 +224,12 @@ class DriftResetLearner:
         path = Path(path)
         self.learner.save(path)
         meta = {"resets": self.resets, "updates": self.updates}
-        path.with_name(path.name + ".drift.json").write_text(json.dumps(meta))
+        write_text(path.with_name(path.name + DRIFT_SIDECAR), json.dumps(meta))
 
     def load(self, path: str | Path) -> None:
         path = Path(path)
         self.learner.load(path)
-        meta_file = path.with_name(path.name + ".drift.json")
-        if meta_file.is_file():
-            meta = json.loads(meta_file.read_text())
-            self.resets, self.updates = list(meta["resets"]), int(meta["updates"])
+        meta = read_json(
+            path.with_name(path.name + DRIFT_SIDECAR), {"resets": [int], "updates": int}
+        )
+        self.resets, self.updates = meta["resets"], meta["updates"]

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from opsgym.agents.checkpoint import load_checkpoint, save_checkpoint
+from opsgym.agents.checkpoint import generator_state, load_checkpoint, save_checkpoint
+from opsgym.agents.schema import ArraySpec
 
 MAX_STATES = 2**62
 HASH_MODULUS = 2**61 - 1  # a Mersenne prime
@@ -254,12 +255,25 @@ class TabularAgent:
             "learning_rate": self.learning_rate.to_dict(),
         }
 
+    CHECKPOINT_PARAMS = {"t": int, "rng": generator_state}
+
+    def checkpoint_arrays(self) -> dict[str, ArraySpec]:
+        """What each array of this agent's checkpoint must be: the visited states' rows
+        of the Q-table and visit counts, and the discretizer's bin edges."""
+        edges = self.discretize.edges
+        return {
+            "states": ArraySpec(("states",), "i", low=0),
+            "q": ArraySpec(("states", self.n_actions)),
+            "visits": ArraySpec(("states", self.n_actions), "i", low=0),
+            "edges": ArraySpec((0,) if edges is None else edges.shape),
+        }
+
     def save(self, path: str | Path) -> Path:
         states = np.array(sorted(self.q), dtype=np.int64)
         arrays = {
             "states": states,
             "q": np.array([self.q[s] for s in states]).reshape(len(states), self.n_actions),
-            "visits": np.array([self.visits[s] for s in states]).reshape(
+            "visits": np.array([self.visits[s] for s in states], dtype=np.int64).reshape(
                 len(states), self.n_actions
             ),
             "edges": self.discretize.edges if self.discretize.edges is not None else np.zeros(0),
@@ -272,26 +286,15 @@ class TabularAgent:
         return save_checkpoint(path, type(self).__name__, params, arrays)
 
     def load(self, path: str | Path) -> None:
-        params, arrays = load_checkpoint(path, type(self).__name__)
-        saved = params["hyperparameters"]
-        for key in ("n_actions", "bins"):
-            if saved[key] != getattr(self, key):
-                raise ValueError(
-                    f"{path}: {key} is {saved[key]}, this agent has {getattr(self, key)}"
-                )
-        q, visits, states = arrays["q"], arrays["visits"], arrays["states"]
-        if q.shape != (len(states), self.n_actions) or visits.shape != q.shape:
-            raise ValueError(f"{path}: the Q-table does not have {self.n_actions} actions")
+        params, arrays = load_checkpoint(
+            path, type(self).__name__, self.checkpoint_arrays(), self.CHECKPOINT_PARAMS
+        )
+        q, visits = arrays["q"].astype(np.float64), arrays["visits"].astype(np.int64)
         if self.discretize.edges is not None:
-            if arrays["edges"].shape != self.discretize.edges.shape:
-                raise ValueError(
-                    f"{path}: bin edges of shape {arrays['edges'].shape}, this observation "
-                    f"space needs {self.discretize.edges.shape} (another environment?)"
-                )
-            self.discretize.edges = arrays["edges"]
-        self.q = {int(s): q[i].copy() for i, s in enumerate(states)}
-        self.visits = {int(s): visits[i].copy() for i, s in enumerate(states)}
-        self.t = int(params["t"])
+            self.discretize.edges = arrays["edges"].astype(np.float64)
+        self.q = {int(s): q[i].copy() for i, s in enumerate(arrays["states"])}
+        self.visits = {int(s): visits[i].copy() for i, s in enumerate(arrays["states"])}
+        self.t = params["t"]
         self.rng.bit_generator.state = params["rng"]
 
 

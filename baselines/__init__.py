@@ -22,6 +22,7 @@ from opsgym.baselines import (
     autoscaling,
     caching,
     caching_prefetch,
+    cdn,
     config_tuning,
     index_selection,
     load_balancing,
@@ -33,6 +34,7 @@ from opsgym.envs.anomaly_detection import AnomalyDetectionEnv
 from opsgym.envs.autoscaling import AutoscalingEnv
 from opsgym.envs.caching import CachingEnv
 from opsgym.envs.caching_prefetch import CachingPrefetchEnv
+from opsgym.envs.cdn import CDNEnv
 from opsgym.envs.config_tuning import ConfigTuningEnv
 from opsgym.envs.index_selection import IndexSelectionEnv
 from opsgym.envs.load_balancing import LoadBalancingEnv
@@ -53,37 +55,50 @@ _POLICIES: dict[type[gym.Env], dict[str, PolicyFactory]] = {
     AnomalyDetectionEnv: anomaly_detection.POLICIES,
     ServiceRoutingEnv: service_routing.POLICIES,
     RoutingEnv: routing.POLICIES,
+    CDNEnv: cdn.POLICIES,
 }
 
 
-def policy_names(env: gym.Env) -> list[str]:
-    """The names of the reference policies that can run on ``env`` as configured.
+def policy_availability(env: gym.Env) -> dict[str, str | None]:
+    """Every reference policy of ``env``'s kind, with None where it can run on ``env`` as
+    configured and otherwise the reason it refuses.
 
-    A policy that needs what this configuration hides (queue lengths in a feedback-only
-    load balancer, say) refuses to be built, and is left out.
+    A policy refuses to be built when it needs what this configuration hides (queue
+    lengths in a feedback-only load balancer, say) or an optional package that is not
+    installed (the reason then gives the ``pip install`` that adds it).
     """
-    names = []
+    availability: dict[str, str | None] = {}
     for name, factory in _policies_for(env).items():
         try:
             factory(env, 0)
-        except ValueError:
-            continue
-        names.append(name)
-    return names
+        except ValueError as refusal:
+            availability[name] = str(refusal)
+        else:
+            availability[name] = None
+    return availability
+
+
+def policy_names(env: gym.Env) -> list[str]:
+    """The names of the reference policies that can run on ``env`` as configured."""
+    return [name for name, refusal in policy_availability(env).items() if refusal is None]
 
 
 def make_policy(env: gym.Env, name: str, seed: int | None = None) -> Policy:
     """Build the reference policy ``name`` for ``env``.
 
     Raises:
-        ValueError: ``name`` is not a policy of this environment; the message lists them.
+        ValueError: ``name`` is not a policy of this environment (the message lists
+            them), or it refuses this configuration (the message says why).
     """
     policies = _policies_for(env)
     if name not in policies:
         raise ValueError(
             f"unknown policy {name!r} for {_env_name(env)}; choose from {sorted(policies)}"
         )
-    return policies[name](env, seed)
+    try:
+        return policies[name](env, seed)
+    except ValueError as refusal:
+        raise ValueError(f"{name} cannot run on {_env_name(env)}: {refusal}") from refusal
 
 
 def _policies_for(env: gym.Env) -> dict[str, PolicyFactory]:

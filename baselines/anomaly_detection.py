@@ -3,7 +3,9 @@
 Every rule reads only the observation's squashed z-scores (see
 :class:`opsgym.envs.anomaly_detection.AnomalyDetectionEnv`) and alerts when any metric
 crosses its limit; the privileged reference is
-:class:`opsgym.envs.anomaly_detection.LabelOracle`.
+:class:`opsgym.envs.anomaly_detection.LabelOracle`. The learned detectors, isolation
+forests refit online (scikit-learn, ``opsgym[ml]``), are in
+:mod:`opsgym.baselines.isolation_forest`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import math
 
 from opsgym.baselines.common import RandomPolicy
+from opsgym.baselines.isolation_forest import IsolationForestDetector
 from opsgym.envs.anomaly_detection import AnomalyDetectionEnv, LabelOracle
 from opsgym.envs.anomaly_detection.simulator import squash, unsquash
 from opsgym.envs.core import validation
@@ -91,5 +94,9 @@ POLICIES = {
     "rolling_zscore": RollingZScore,
     "seasonal_zscore": SeasonalZScore,
     "ewma_chart": EwmaChart,
+    "isolation_forest": IsolationForestDetector,
+    "isolation_forest_multivariate": lambda env, seed=None: IsolationForestDetector(
+        env, seed, multivariate=True
+    ),
     "oracle": lambda env, seed=None: LabelOracle(env),
 }

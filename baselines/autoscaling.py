@@ -23,8 +23,8 @@ class _Rule:
         unwrapped = validation.unwrapped_as(env, AutoscalingEnv, f"{type(self).__name__}")
         self.env = unwrapped
         self.target = target_utilization
-        self.k = unwrapped.max_step_change
-        self.size = unwrapped.max_instances
+        self.k = unwrapped.config.max_step_change
+        self.size = unwrapped.config.max_instances
         self.fields = unwrapped.observation_fields()
 
     def counts(self, observation) -> tuple[int, int]:
@@ -37,8 +37,8 @@ class _Rule:
     def instances_for(self, rate: float) -> int:
         """The fewest instances that serve ``rate`` at the target utilization, in bounds."""
         env = self.env
-        wanted = math.ceil(rate / (self.target * env.capacity) - 1e-9)
-        return min(max(wanted, env.min_instances), env.max_instances)
+        wanted = math.ceil(rate / (self.target * env.config.capacity_per_instance) - 1e-9)
+        return min(max(wanted, env.config.min_instances), env.config.max_instances)
 
     def action_towards(self, desired: int, total: int) -> int:
         """The action whose change moves the fleet toward ``desired``, at most k a step."""
@@ -85,7 +85,7 @@ class HorizontalPodAutoscaler(_Rule):
     ) -> None:
         super().__init__(env, target_utilization)
         self.tolerance = tolerance
-        self.window = max(1, round(stabilization_seconds / self.env.step_seconds))
+        self.window = max(1, round(stabilization_seconds / self.env.config.step_seconds))
         self.recommendations: list[int] = []
 
     def act(self, observation) -> int:
@@ -103,7 +103,7 @@ class HorizontalPodAutoscaler(_Rule):
                 desired = total
             else:
                 desired = max(total, math.ceil(ratio * total))
-        desired = min(max(desired, self.env.min_instances), self.env.max_instances)
+        desired = min(max(desired, self.env.config.min_instances), self.env.config.max_instances)
         recent = self.recommendations
         recent.append(desired)
         if len(recent) > self.window:
@@ -135,8 +135,8 @@ class HoltPredictive(_Rule):
         super().__init__(env, target_utilization)
         self.alpha = level_smoothing
         self.beta = trend_smoothing
-        self.horizon = self.env.boot_steps + 1
-        self.recent = max(1, round(stabilization_seconds / self.env.step_seconds))
+        self.horizon = self.env.config.boot_steps + 1
+        self.recent = max(1, round(stabilization_seconds / self.env.config.step_seconds))
 
     def forecast(self, loads: list[float]) -> float:
         """Holt's forecast ``horizon`` steps after the last of ``loads``."""
@@ -180,8 +180,8 @@ class SeasonalPredictive(HoltPredictive):
     ) -> None:
         super().__init__(env, seed, target_utilization, **holt)
         self.gamma = memory_smoothing
-        self.level_steps = min(level_steps, self.env.window)
-        self.period = round(SECONDS_PER_WEEK / self.env.step_seconds)
+        self.level_steps = min(level_steps, self.env.config.window)
+        self.period = round(SECONDS_PER_WEEK / self.env.config.step_seconds)
         self.memory: list[float | None] = [None] * self.period
 
     def slot(self, observation) -> int:
@@ -213,11 +213,20 @@ class SeasonalPredictive(HoltPredictive):
         return self.action_towards(self.instances_for(needed), running + booting)
 
 
+def forest_forecast(env, seed: int | None = None):
+    """The learned-forecast autoscaler of :mod:`opsgym.baselines.ml_forecast` (scikit-learn,
+    ``opsgym[ml]``), which falls back to the HPA above."""
+    from opsgym.baselines.ml_forecast import ForestForecastAutoscaler
+
+    return ForestForecastAutoscaler(env, seed)
+
+
 POLICIES = {
     "random": RandomPolicy,
     "static_peak": StaticPeak,
     "hpa": HorizontalPodAutoscaler,
     "predictive": HoltPredictive,
     "seasonal": SeasonalPredictive,
+    "ml_forecast": forest_forecast,
     "oracle": lambda env, seed=None: PerfectForesightOracle(env),
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 
 
@@ -26,3 +28,10 @@ def argmin_random_tie(values, rng: np.random.Generator) -> int:
     best = min(values)
     ties = [i for i, value in enumerate(values) if value == best]
     return ties[0] if len(ties) == 1 else ties[int(rng.integers(len(ties)))]
+
+
+def require_sklearn() -> None:
+    """Raise ``ValueError`` with the install hint if scikit-learn is not installed (the
+    learned reference policies need it; opsgym has it as the optional extra ``ml``)."""
+    if importlib.util.find_spec("sklearn") is None:
+        raise ValueError("needs scikit-learn, which is not installed: pip install 'opsgym[ml]'")

@@ -59,7 +59,7 @@ class RuleOfThumb:
 
     def __init__(self, env, seed: int | None = None) -> None:
         unwrapped = _unwrap(env, type(self).__name__)
-        self.grids = unwrapped.knob_options
+        self.grids = unwrapped.config.knob_options
         self.io_share_index = unwrapped.observation_fields()["io_share"]
         model = unwrapped.model
         self.model = model
@@ -105,7 +105,7 @@ class HillClimbing:
     ) -> None:
         unwrapped = _unwrap(env, type(self).__name__)
         self.env = unwrapped
-        self.grids = unwrapped.knob_options
+        self.grids = unwrapped.config.knob_options
         self.fields = unwrapped.observation_fields()
         self.tolerance = tolerance
         self.rest = rest
@@ -121,11 +121,11 @@ class HillClimbing:
         """The interval's cost, recovered from the squashed observation."""
         env = self.env
         squashed = float(observation[self.fields["p95_latency"]])
-        target = env.latency_target
+        target = env.config.latency_target
         p95 = target * squashed / (1.0 - squashed) if squashed < 1.0 else float("inf")
         errors = float(observation[self.fields["error_rate"]])
         positions = _positions(observation, self.grids)
-        return env.interval_cost(p95, errors, env.memory_gb(positions))
+        return env.config.interval_cost(p95, errors, env.memory_gb(positions))
 
     def act(self, observation) -> int:
         cost = self.cost(observation)

@@ -36,7 +36,7 @@ class _Rule:
         self.candidates = unwrapped.candidates()
         self.k = len(self.candidates)
         self.sizes = unwrapped.sizes_mb
-        self.budget = unwrapped.storage_budget
+        self.budget = unwrapped.config.storage_budget_mb
         self.smoothing = smoothing
         self.mix: np.ndarray | None = None  # templates then writes, per operation
 

@@ -25,13 +25,14 @@ class _Rule:
 
     def __init__(self, env, seed: int | None = None) -> None:
         unwrapped = validation.unwrapped_as(env, LoadBalancingEnv, f"{type(self).__name__}")
-        if self.needs_full_observation and unwrapped.mode != "full":
+        config = unwrapped.config
+        if self.needs_full_observation and config.mode != "full":
             raise ValueError(
                 f"{type(self).__name__} reads queue state and needs mode='full', "
-                f"got mode={unwrapped.mode!r}"
+                f"got mode={config.mode!r}"
             )
-        self.n = unwrapped.n_backends
-        self.rates = unwrapped.service_rates
+        self.n = config.n_backends
+        self.rates = config.service_rates
         self.fields = unwrapped.observation_fields()
         self.rng = np.random.default_rng(seed)
 

@@ -17,10 +17,10 @@ from opsgym.envs.resource_allocation import ResourceAllocationEnv
 class _Rule:
     def __init__(self, env, seed: int | None = None) -> None:
         unwrapped = validation.unwrapped_as(env, ResourceAllocationEnv, f"{type(self).__name__}")
-        self.capacities = unwrapped.capacities
-        self.n_resources = unwrapped.n_resources
-        self.horizon = unwrapped.horizon
-        self.n_slots = unwrapped.n_slots
+        self.capacities = unwrapped.config.capacities
+        self.n_resources = unwrapped.config.n_resources
+        self.horizon = unwrapped.config.horizon
+        self.n_slots = unwrapped.config.n_slots
         fields = unwrapped.observation_fields()
         self.occupancy = fields["occupancy"]
         self.slots_start = fields["slots"].start

@@ -24,6 +24,9 @@ from stable_baselines3 import A2C, DQN, PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.utils import ConstantSchedule, LinearSchedule
 
+from opsgym.agents.atomic import atomic_write
+from opsgym.agents.schema import ArraySpec, read_arrays
+
 ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "a2c": A2C, "dqn": DQN}
 if importlib.util.find_spec("sb3_contrib") is not None:
     from sb3_contrib import MaskablePPO
@@ -121,17 +124,31 @@ def _is_float(text: str) -> bool:
 
 
 def save_observation_statistics(vec_normalize, path: Path) -> None:
-    """Write VecNormalize's observation statistics as ``.npz`` (no pickle)."""
+    """Write VecNormalize's observation statistics as ``.npz`` (no pickle), atomically."""
     rms = vec_normalize.obs_rms
-    np.savez(
-        path,
-        mean=rms.mean,
-        var=rms.var,
-        count=np.array(rms.count),
-        clip_obs=np.array(vec_normalize.clip_obs),
-        epsilon=np.array(vec_normalize.epsilon),
-        norm_obs=np.array(vec_normalize.norm_obs),
-    )
+    with atomic_write(path, binary=True) as handle:
+        np.savez(
+            handle,
+            mean=rms.mean,
+            var=rms.var,
+            count=np.array(rms.count, dtype=np.float64),
+            clip_obs=np.array(vec_normalize.clip_obs, dtype=np.float64),
+            epsilon=np.array(vec_normalize.epsilon, dtype=np.float64),
+            norm_obs=np.array(vec_normalize.norm_obs, dtype=bool),
+        )
+
+
+def observation_statistics_specs(shape: tuple[int, ...]) -> dict[str, ArraySpec]:
+    """What :func:`save_observation_statistics` writes, for observations of ``shape``."""
+    return {
+        "mean": ArraySpec(shape),
+        "var": ArraySpec(shape, low=0.0),
+        "count": ArraySpec((), low=0.0),
+        "clip_obs": ArraySpec((), low=0.0),
+        # a positive epsilon keeps the standard deviation of a constant feature above 0
+        "epsilon": ArraySpec((), low=float(np.finfo(np.float64).tiny)),
+        "norm_obs": ArraySpec((), "b"),
+    }
 
 
 class ObservationNormalizer:
@@ -144,21 +161,21 @@ class ObservationNormalizer:
         self.enabled = enabled
 
     @classmethod
-    def load(cls, path: str | Path) -> ObservationNormalizer:
-        """Read the statistics :func:`save_observation_statistics` wrote."""
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                return cls(
-                    data["mean"],
-                    data["var"],
-                    float(data["epsilon"]),
-                    float(data["clip_obs"]),
-                    bool(data["norm_obs"]),
-                )
-        except (OSError, KeyError, ValueError) as error:
-            raise ValueError(
-                f"cannot read normalization statistics from {path}: {error}"
-            ) from error
+    def load(cls, path: str | Path, shape: tuple[int, ...]) -> ObservationNormalizer:
+        """Read the statistics :func:`save_observation_statistics` wrote for observations
+        of ``shape``.
+
+        Raises:
+            ValueError: naming the file: missing, corrupt, or for another shape.
+        """
+        data = read_arrays(path, observation_statistics_specs(tuple(shape)))
+        return cls(
+            data["mean"],
+            data["var"],
+            float(data["epsilon"]),
+            float(data["clip_obs"]),
+            bool(data["norm_obs"]),
+        )
 
     @classmethod
     def from_vec_normalize(cls, vec_normalize) -> ObservationNormalizer:

@@ -17,8 +17,8 @@ from opsgym.envs.service_routing import ServiceRoutingEnv, TrueLatencyOracle
 class _Rule:
     def __init__(self, env, seed: int | None = None) -> None:
         unwrapped = validation.unwrapped_as(env, ServiceRoutingEnv, f"{type(self).__name__}")
-        self.n = unwrapped.n_replicas
-        self.regions = unwrapped.regions
+        self.n = unwrapped.config.n_replicas
+        self.regions = unwrapped.config.regions
         fields = unwrapped.observation_fields()
         self.type_slice = fields["type"]
         self.region_slice = fields["region"]

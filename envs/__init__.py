@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from gymnasium.envs.registration import register, registry
 
+from opsgym.envs import cdn
 from opsgym.envs.scenarios import register_scenario
 
 
@@ -339,29 +340,38 @@ register_scenario(
 # ----------------------------------------------------------------------------------------
 
 _register(
-    "opsgym/Routing-v0",
+    "opsgym/Routing-v1",
     "opsgym.envs.routing:RoutingEnv",
     vector_entry_point="opsgym.envs.routing.vector:RoutingVectorEnv",
 )
 register_scenario(
-    "opsgym/Routing-v0",
+    "opsgym/Routing-v1",
     "drift-hotspot",
     "one node's traffic grows fivefold mid-episode, unannounced",
     drift="hotspot",
 )
 register_scenario(
-    "opsgym/Routing-v0",
+    "opsgym/Routing-v1",
     "drift-hotspot-move",
     "the hot spot (a node with five times the traffic) moves to another node mid-episode",
     drift="hotspot_move",
 )
 register_scenario(
-    "opsgym/Routing-v0",
+    "opsgym/Routing-v1",
     "drift-hotspot-move-gradual",
     "the hot spot moves to another node over 250 flows from mid-episode, unannounced",
     drift="hotspot_move",
     drift_ramp=250,
 )
+
+
+# ----------------------------------------------------------------------------------------
+# Content delivery
+# ----------------------------------------------------------------------------------------
+
+_register("opsgym/CDN-v0", "opsgym.envs.cdn:CDNEnv")
+for _name, (_description, _kwargs) in cdn.SCENARIOS.items():
+    register_scenario("opsgym/CDN-v0", _name, _description, **_kwargs)
 
 
 def opsgym_ids() -> list[str]:

@@ -12,6 +12,7 @@ gives every node the default configuration, so nodes differ only by their seeds.
 
 from __future__ import annotations
 
+from opsgym.envs import cdn
 from opsgym.envs.service_routing.simulator import DEFAULT_SERVICE_MS
 
 
@@ -46,6 +47,7 @@ VARIATIONS: dict[str, list[dict]] = {
         {"zipf_exponent": 1.1, "drift_period": 4000},
         {"zipf_exponent": 0.8, "drift_shift": 250},
     ],
+    "opsgym/CDN-v0": cdn.NODE_VARIATIONS,
 }
 
 

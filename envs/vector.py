@@ -31,43 +31,52 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from opsgym.envs.core import batch
+from opsgym.envs.core import batch, validation
+from opsgym.envs.core.episode_guard import EpisodeGuard
 
 
 class BatchedVectorEnv(VectorEnv):
     """``num_envs`` instances of one opsgym env, advanced together.
 
     A subclass names its single env in ``single_env_class``; the constructor builds
-    one, ``self.config``, with the same keyword arguments: it validates them and
-    supplies the spaces, and the subclass reads its public configuration. ``info``
+    that env's configuration, ``self.config``, from the same keyword arguments (or
+    ``config=``), and the spaces from it (the env's ``spaces(config)``). ``info``
     holds the single env's per-step values as arrays and, for the instances whose
     episode ended, ``info["episode_metrics"]``, with the ``_``-prefixed masks of
     ``SyncVectorEnv``; the instances reset by autoreset report their reset info, as
-    there. Rendering is not supported.
+    there. It does not render: its state is arrays, not the single env's that the
+    renderers draw; a ``render_mode`` other than None is refused at construction.
 
     Args:
         num_envs: the number of instances.
-        **kwargs: the single env's keyword arguments (``render_mode`` and
-            ``max_episode_steps``, which ``gymnasium.make_vec`` may pass, are ignored).
+        **kwargs: the single env's keyword arguments (``max_episode_steps``, which
+            ``gymnasium.make_vec`` passes, is ignored).
     """
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
     single_env_class: type[gym.Env]
 
     def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
-        if not isinstance(num_envs, int) or num_envs < 1:
-            raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
-        kwargs.pop("render_mode", None)
+        num_envs = validation.integer("num_envs", num_envs, minimum=1)
+        render_mode = kwargs.pop("render_mode", None)
+        if render_mode is not None:
+            raise TypeError(
+                f"render_mode: a native vector env does not render, got {render_mode!r}; "
+                "render single envs (gymnasium.make(id, render_mode=...)), or vectorize "
+                "them with vectorization_mode='sync'"
+            )
         kwargs.pop("max_episode_steps", None)
-        self.config = single = self.single_env_class(**kwargs)
+        env_class = self.single_env_class
+        self.config = env_class.config_class.build(**kwargs)
+        spaces = env_class.spaces(self.config)
         self.num_envs = num_envs
-        self.single_action_space = single.action_space
-        self.single_observation_space = single.observation_space
-        self.action_space = batch_space(single.action_space, num_envs)
-        self.observation_space = batch_space(single.observation_space, num_envs)
+        self.single_action_space, self.single_observation_space = spaces
+        self.action_space = batch_space(spaces[0], num_envs)
+        self.observation_space = batch_space(spaces[1], num_envs)
         self.generators: list[np.random.Generator | None] = [None] * num_envs
         self._autoreset = np.zeros(num_envs, dtype=bool)
         self._all_rows = np.arange(num_envs)
+        self._guard = EpisodeGuard()  # autoreset starts the next ones: never ended
 
     def reset(
         self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
@@ -75,6 +84,8 @@ class BatchedVectorEnv(VectorEnv):
         rows = self._all_rows
         if options is not None and "reset_mask" in options:
             rows = self._masked_rows(options["reset_mask"])
+        else:
+            self._guard.start()
         seeds = batch.instance_seeds(seed, self.num_envs)
         for i in rows.tolist():
             if seeds[i] is not None or self.generators[i] is None:
@@ -86,7 +97,7 @@ class BatchedVectorEnv(VectorEnv):
 
     def _masked_rows(self, mask: object) -> np.ndarray:
         """The instances ``options["reset_mask"]`` selects, checked as ``SyncVectorEnv``
-        checks it."""
+        checks it, once every instance has been reset."""
         if not (
             isinstance(mask, np.ndarray)
             and mask.dtype == np.bool_
@@ -98,11 +109,14 @@ class BatchedVectorEnv(VectorEnv):
             )
         if not mask.any():
             raise ValueError("options['reset_mask']: no instance selected")
+        if any(generator is None for generator in self.generators):
+            raise ValueError("options['reset_mask']: reset every instance first (no mask)")
         return np.flatnonzero(mask)
 
     def step(
         self, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        self._guard.check()
         count = self.num_envs
         actions = batch.action_indices(actions, count, int(self.single_action_space.n))
         rows = self._all_rows

@@ -4,9 +4,17 @@ The shared env tests draw configurations from here; a test fails when a register
 has no strategy, so every new environment is fuzzed from the day it is registered.
 """
 
+import dataclasses
+import functools
 import math
+from types import SimpleNamespace
 
+import gymnasium as gym
+from gymnasium.envs.registration import load_env_creator
 from hypothesis import strategies as st
+
+import opsgym.envs  # noqa: F401
+from opsgym.envs.core.config import settings
 
 
 def _load_balancing() -> st.SearchStrategy[dict]:
@@ -291,7 +299,58 @@ def _service_routing() -> st.SearchStrategy[dict]:
     return st.integers(1, 6).flatmap(build)
 
 
-CONFIG_STRATEGIES = {
+def _cdn() -> st.SearchStrategy[dict]:
+    def build(n: int) -> st.SearchStrategy[dict]:
+        return st.fixed_dictionaries(
+            {
+                "utc_offsets": st.lists(st.floats(-12.0, 14.0), min_size=n, max_size=n),
+                "peak_rps": st.lists(st.floats(0.01, 10.0), min_size=n, max_size=n),
+                "daily_trough": st.floats(0.01, 1.0),
+                "capacity_mb": st.floats(0.01, 500.0),
+                "eviction": st.sampled_from(["lru", "fifo"]),
+                "max_pull_mb": st.floats(0.0, 50.0),
+                "catalog_size": st.integers(1, 3000),
+                "popularity": st.sampled_from(["web07", "zipf"]),
+                "zipf_exponent": st.floats(0.0, 2.0),
+                "regional_share": st.floats(0.0, 1.0),
+                "size_median_kb": st.floats(1.0, 2000.0),
+                "size_sigma": st.floats(0.0, 2.0),
+                "viral_per_hour": st.floats(0.0, 20.0),
+                "viral_share": st.floats(0.0, 0.5),
+                "viral_size_mb": st.floats(0.1, 50.0),
+                "viral_lifetime_minutes": st.floats(1.0, 600.0),
+                "spread_delay_minutes": st.floats(0.0, 300.0),
+                "flash_crowds_per_day": st.floats(0.0, 100.0),
+                "flash_crowd_size": st.floats(0.0, 10.0),
+                "flash_crowd_objects": st.integers(1, 10),
+                "origin_mbps": st.floats(0.1, 1000.0),
+                "origin_timeout_seconds": st.floats(1.0, 300.0),
+                "interval_seconds": st.floats(1.0, 120.0),
+                "episode_length": st.integers(1, 200),
+                "n_candidates": st.integers(1, 10),
+                "egress_cost": st.floats(0.0, 1.0),
+                "push_cost": st.floats(0.0, 2.0),
+            }
+        )
+
+    return st.integers(1, 5).flatmap(build)
+
+
+def without_unused(env_id: str, config: dict) -> dict:
+    """``config`` without the arguments that its own modes leave unused (which the env
+    refuses: an argument that does nothing is a mistake)."""
+    config_class = load_env_creator(gym.spec(env_id).entry_point).config_class
+    declared = settings(config_class)
+    defaults = {item.name: item.default for item in dataclasses.fields(config_class)}
+    values = SimpleNamespace(**{**defaults, **config})
+    return {
+        name: value
+        for name, value in config.items()
+        if declared[name].used_when is None or declared[name].used_when.holds(values)
+    }
+
+
+_STRATEGIES = {
     "opsgym/LoadBalancing-v0": _load_balancing(),
     "opsgym/Autoscaling-v0": _autoscaling(),
     "opsgym/Caching-v0": _caching(),
@@ -301,5 +360,10 @@ CONFIG_STRATEGIES = {
     "opsgym/ResourceAllocation-v0": _resource_allocation(),
     "opsgym/AnomalyDetection-v0": _anomaly_detection(),
     "opsgym/ServiceRouting-v0": _service_routing(),
-    "opsgym/Routing-v0": _routing(),
+    "opsgym/Routing-v1": _routing(),
+    "opsgym/CDN-v0": _cdn(),
+}
+CONFIG_STRATEGIES = {
+    env_id: strategy.map(functools.partial(without_unused, env_id))
+    for env_id, strategy in _STRATEGIES.items()
 }

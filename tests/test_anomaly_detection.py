@@ -10,7 +10,6 @@ import opsgym.envs  # noqa: F401
 from opsgym.baselines import make_policy
 from opsgym.envs.anomaly_detection import AlertScorer, AnomalyDetectionEnv
 from opsgym.envs.anomaly_detection.simulator import (
-    SeriesError,
     detector_features,
     nyc_taxi,
     read_labelled_csv,
@@ -19,6 +18,7 @@ from opsgym.envs.anomaly_detection.simulator import (
     window_credit,
     windows_from_labels,
 )
+from opsgym.envs.core.data_files import DataFileError
 
 ENV_ID = "opsgym/AnomalyDetection-v0"
 
@@ -196,5 +196,5 @@ def test_bad_arguments_are_named(kwargs, name):
 def test_bad_csv_lines_name_file_and_line(tmp_path, text, line):
     path = tmp_path / "bad.csv"
     path.write_text(text)
-    with pytest.raises(SeriesError, match=f"bad.csv:{line}"):
+    with pytest.raises(DataFileError, match=f"bad.csv: line {line}:"):
         read_labelled_csv(path)

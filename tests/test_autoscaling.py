@@ -19,10 +19,15 @@ from opsgym.baselines.autoscaling import (
     HorizontalPodAutoscaler,
     SeasonalPredictive,
 )
-from opsgym.envs.autoscaling import AutoscalingEnv, Fleet, optimal_plan
+from opsgym.envs.autoscaling import AutoscalingConfig, AutoscalingEnv, Fleet, optimal_plan
 from opsgym.envs.autoscaling.workload import EpisodeWorkload
 from opsgym.envs.core.load_traces import load_trace, parse_trace
-from opsgym.envs.core.queueing import erlang_c, mmc_response_quantile, mmc_response_survival
+from opsgym.envs.core.queueing import (
+    erlang_c,
+    mmc_response_quantile,
+    mmc_response_quantile_array,
+    mmc_response_survival,
+)
 from opsgym.envs.core.seasonal import SeasonalShape, weekly_profile
 from opsgym.train.runner import run_episode
 
@@ -99,6 +104,22 @@ def test_response_quantile_solves_the_independent_survival_function(c, a, q):
         )
 
 
+def test_response_quantile_is_scale_free_over_nine_decades():
+    # both Newton iterations stop on steps relative to t, so the unit of time (rates in
+    # 1/s or 1/ms, slow or fast servers) moves the quantile by exactly that unit
+    cases = [(0.95, 0.3, 0.5), (0.99, 0.9, 1.0 + 1e-9), (0.5, 1e-6, 40.0), (0.999999, 1.0, 1e-4)]
+    for quantile, wait, theta_over_mu in cases:
+        base = mmc_response_quantile(quantile, wait, theta_over_mu, 1.0)
+        for unit in (1e-4, 1e-1, 1e2, 1e5):
+            theta = unit * theta_over_mu
+            scalar = mmc_response_quantile(quantile, wait, theta, unit)
+            batched = mmc_response_quantile_array(
+                quantile, np.array([wait]), np.array([theta]), unit
+            )
+            assert unit * scalar == pytest.approx(base, rel=1e-12)
+            assert unit * batched[0] == pytest.approx(base, rel=1e-10)
+
+
 def test_survival_is_continuous_where_the_wait_rate_equals_the_service_rate():
     # theta == mu (c mu - lambda = mu) is the hypoexponential's removable singularity
     mu, wait = 10.0, 0.3
@@ -142,7 +163,7 @@ def test_constant_load_and_fixed_fleet_report_the_erlang_c_latency(tmp_path):
             1000.0 * (wait / theta + 1.0 / mu), rel=1e-10
         )
         assert info["latency_ms"] == pytest.approx(1000.0 * p95, rel=1e-7)
-        assert info["violated"] == (p95 > env.latency_target)
+        assert info["violated"] == (p95 > env.config.latency_target)
         assert info["utilization"] == pytest.approx(lam / (c * mu))
     assert info["episode_metrics"]["dropped_fraction"] == 0.0
 
@@ -261,7 +282,9 @@ def test_dynamic_program_equals_exhaustive_search_on_short_horizons(config):
         env.reset(seed=seed)
         plan = optimal_plan(env)
         best = math.inf
-        for actions in itertools.product(range(env.action_space.n), repeat=env.episode_steps):
+        for actions in itertools.product(
+            range(env.action_space.n), repeat=env.config.episode_steps
+        ):
             env.reset(seed=seed)
             best = min(best, -sum(env.step(a)[1] for a in actions))
         assert plan.cost == pytest.approx(best, rel=1e-12, abs=1e-12)
@@ -301,8 +324,8 @@ def test_an_oracle_too_large_to_plan_refuses_to_be_built():
 def hpa_observation(env: AutoscalingEnv, running: int, booting: int, utilization: float):
     observation = np.zeros(env.observation_space.shape, dtype=np.float32)
     fields = env.observation_fields()
-    observation[fields["running"]] = running / env.max_instances
-    observation[fields["booting"]] = booting / env.max_instances
+    observation[fields["running"]] = running / env.config.max_instances
+    observation[fields["booting"]] = booting / env.config.max_instances
     observation[fields["utilization"]] = utilization
     return observation
 
@@ -392,8 +415,8 @@ def test_weekly_profile_has_its_peak_weekends_and_lunch():
 
 
 def test_log_noise_has_mean_one_and_the_stated_correlation():
-    flat = SeasonalShape(daily_trough=1.0, business_boost=0.0, lunch_peak=0.0, weekend_factor=1.0)
-    noise = _rates(_workload("none", shape=flat, noise=0.3, steps=300_000, peak_rate=1.0), 0)
+    flat = {"daily_trough": 1.0, "business_boost": 0.0, "lunch_peak": 0.0, "weekend_factor": 1.0}
+    noise = _rates(_workload("none", **flat, noise=0.3, episode_steps=300_000, peak_rate=1.0), 0)
     assert noise.mean() == pytest.approx(1.0, abs=0.01)
     logs = np.log(noise)
     assert logs.std() == pytest.approx(0.3, rel=0.03)
@@ -401,22 +424,11 @@ def test_log_noise_has_mean_one_and_the_stated_correlation():
 
 
 def _workload(drift: str, **overrides) -> EpisodeWorkload:
-    args = dict(
-        source="synthetic",
-        step_seconds=60.0,
-        steps=1440,
-        history=15,
-        peak_rate=1000.0,
-        trace_scale=None,
-        shape=SeasonalShape(),
-        noise=0.0,
-        flash_crowd_rate=0.0,
-        flash_crowd_size=1.0,
-        drift=drift,
-        drift_factor=1.5,
-        drift_shift_steps=180,
-    )
-    return EpisodeWorkload(**{**args, **overrides})
+    """A day of minutes, 15 of history, peak 1000/s; synthetic load without noise or crowds."""
+    synthetic = overrides.get("workload", "synthetic") == "synthetic"
+    quiet = {"noise": 0.0, "flash_crowd_rate": 0.0} if synthetic else {}
+    args = {"peak_rate": 1000.0, "drift": drift, **quiet, **overrides}
+    return EpisodeWorkload(AutoscalingConfig(**args))
 
 
 def _rates(workload: EpisodeWorkload, seed: int) -> np.ndarray:
@@ -450,7 +462,7 @@ def test_shape_drift_delays_the_daily_pattern():
     changed = np.flatnonzero(drifted != base)
     at = changed[0]
     assert drifted[at:] == pytest.approx(
-        _rates(_workload("none", history=15 + 180), 4)[at : at + len(base) - at]
+        _rates(_workload("none", window=15 + 180), 4)[at : at + len(base) - at]
     )
 
 
@@ -489,10 +501,9 @@ def test_nasa_trace_is_the_documented_two_months_with_its_gaps():
     assert trace.start_seconds == 5 * 86_400  # 1995-07-01 was a Saturday
 
 
-NYC_TAXI = Path(__file__).resolve().parents[2] / "shared" / "data" / "autoscaling" / "nyc_taxi.csv"
+NYC_TAXI = Path(__file__).resolve().parents[1] / "envs" / "data" / "nyc_taxi.csv"  # shipped
 
 
-@pytest.mark.skipif(not NYC_TAXI.is_file(), reason="shared data not beside the repository")
 def test_any_timestamp_value_csv_replays_with_its_scale_factor():
     # NAB's NYC taxi passengers per 30 minutes: each row is held over 30 one-minute steps
     trace = load_trace(str(NYC_TAXI), 60.0)
@@ -505,7 +516,7 @@ def test_any_timestamp_value_csv_replays_with_its_scale_factor():
 
 
 def test_trace_windows_never_cover_a_log_gap():
-    workload = _workload("none", source="nasa")
+    workload = _workload("none", workload="nasa")
     missing = load_trace("nasa", 60.0).missing
     gaps = np.concatenate(([0], np.cumsum(missing)))
     starts = np.arange(15, len(missing) - 1440 + 1)
@@ -553,8 +564,11 @@ def test_traces_are_averaged_into_longer_steps_and_held_over_shorter_ones():
         ("", "empty trace"),
         ("timestamp,value\n", "no data rows"),
         ("timestamp,value\n2024-01-01T00:00,5\n", "one data row"),
-        ("timestamp,value\n2024-01-01T00:00,5\n2024-01-01T00:01,lots\n", "line 3: non-numeric"),
-        ("timestamp,value\n2024-01-01T00:00,-5\n2024-01-01T00:01,5\n", "line 2: .*>= 0"),
+        (
+            "timestamp,value\n2024-01-01T00:00,5\n2024-01-01T00:01,lots\n",
+            "line 3: the value .* must be a number",
+        ),
+        ("timestamp,value\n2024-01-01T00:00,-5\n2024-01-01T00:01,5\n", "line 2: .* must be >= 0"),
         ("timestamp,value\n2024-01-01T00:00,nan\n2024-01-01T00:01,5\n", "line 2: .*finite"),
         ("timestamp,value\nyesterday,5\n2024-01-01T00:01,5\n", "line 2: bad timestamp"),
         (

@@ -130,6 +130,29 @@ def test_unknown_names_are_listed(capsys):
     assert "least_connections" in capsys.readouterr().err
 
 
+def test_an_override_sets_one_environments_budget_and_arguments_under_every_scenario():
+    plan = BenchmarkPlan(
+        envs=(LB, "opsgym/CDN-v0"),
+        policies=("random", "ppo"),
+        seeds=1,
+        budget=500,
+        episodes=1,
+        sb3_algorithms=("ppo",),
+        scenarios=("default", "drift"),
+        overrides={"opsgym/CDN-v0": {"budget": 100, "env_kwargs": {"episode_length": 7}}},
+    )
+    trials = {(t.env_id, t.scenario, t.policy): t for t in benchmark.plan_trials(plan)}
+    assert trials[(LB, "default", "ppo")].budget == 500
+    assert trials[(LB, "default", "ppo")].env_kwargs == {}
+    assert trials[("opsgym/CDN-v0", "default", "ppo")].budget == 100
+    assert trials[("opsgym/CDN-v0", "default", "random")].env_kwargs == {"episode_length": 7}
+    drift = trials[("opsgym/CDN-v0", "drift", "ppo")]
+    assert drift.env_kwargs == {"episode_length": 7, "viral_per_hour": 6.0}
+    assert benchmark.describe_overrides(plan.overrides) == (
+        "opsgym/CDN-v0 runs with episode_length=7, learners trained for 100 steps."
+    )
+
+
 def test_ray_backend_writes_the_same_results(tmp_path):
     pytest.importorskip("ray")
     plan = BenchmarkPlan(

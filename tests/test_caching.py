@@ -7,7 +7,6 @@ import gzip
 import itertools
 import re
 from functools import cache
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -18,10 +17,8 @@ import opsgym.envs  # noqa: F401
 from opsgym.baselines import make_policy
 from opsgym.envs.caching import CachingEnv, exact
 from opsgym.envs.core import request_streams, traces
+from opsgym.envs.core.data_files import DataFileError
 from opsgym.train.runner import run_episode
-
-# ../shared/fixtures beside the repository: read by tests, never copied into it
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "cache"
 
 
 def hits(stats: exact.CacheStats) -> list[int]:
@@ -488,6 +485,7 @@ def test_readers_round_trip(tmp_path):
     (tmp_path / "t.trc.bin.gz").write_bytes(gzip.compress(ids.astype(">i4").tobytes()))
     records = np.zeros(4, dtype=traces.ORACLE_GENERAL_RECORD)
     records["obj_id"], records["size"] = ids, [10, 11, 12, 13]
+    records["next_access_vtime"] = [2, -1, -1, -1]
     (tmp_path / "t.oracleGeneral.bin").write_bytes(records.tobytes())
     for name in ("t.txt", "t.csv", "t.trc.bin.gz", "t.oracleGeneral.bin"):
         trace = traces.read_trace(tmp_path / name)
@@ -500,31 +498,31 @@ def test_readers_round_trip(tmp_path):
     "name, content, message",
     [
         ("bad.txt", b"1\n2\nthree\n", r"bad.txt: line 3: .*'three'"),
-        ("empty.txt", b"", r"empty.txt: the trace is empty"),
+        ("empty.txt", b"", r"empty.txt: the file is empty"),
         ("header.csv", b"t,id,bytes\n1,2,3\n", r"header.csv: line 1: .*missing"),
         ("id.csv", b"time,obj_id,size\n1,2,3\n2,x,3\n", r"id.csv: line 3: obj_id"),
         ("size.csv", b"time,obj_id,size\n1,2,3\n2,5,-1\n", r"size.csv: line 3: size"),
         ("short.csv", b"time,obj_id,size\n1,2\n", r"short.csv: line 2: expected 3 fields"),
-        ("empty.csv", b"", r"empty.csv: the trace is empty"),
+        ("empty.csv", b"", r"empty.csv: the file is empty"),
         (
             "cut.gz",
             gzip.compress(b"\x00\x00\x00\x01\x00\x00", mtime=0),
-            r"cut.gz: record 1 is truncated",
+            r"cut.gz: record 1: truncated",
         ),
-        ("plain.gz", b"\x00\x00\x00\x01", r"plain.gz: not a readable gzip file"),
-        ("empty.gz", b"", r"empty.gz: the trace is empty"),
-        ("x.oracleGeneral", b"\x00" * 30, r"x.oracleGeneral: record 1 is truncated"),
+        ("plain.gz", b"\x00\x00\x00\x01", r"plain.gz: not a gzip file"),
+        ("empty.gz", b"", r"empty.gz: the file is empty"),
+        ("x.oracleGeneral", b"\x00" * 30, r"x.oracleGeneral: record 1: truncated"),
     ],
 )
 def test_malformed_traces_name_the_file_and_place(tmp_path, name, content, message):
     path = tmp_path / name
     path.write_bytes(content)
-    with pytest.raises(traces.TraceError, match=message):
+    with pytest.raises(DataFileError, match=message):
         traces.read_trace(path)
 
 
 def test_a_missing_trace_is_named(tmp_path):
-    with pytest.raises(traces.TraceError, match=r"absent.txt: cannot be read"):
+    with pytest.raises(DataFileError, match=r"absent.txt: cannot be read"):
         traces.read_trace(tmp_path / "absent.txt")
     with pytest.raises(ValueError, match="absent.gz"):
         CachingEnv(workload="trace", trace_path=str(tmp_path / "absent.gz"))
@@ -535,24 +533,17 @@ def test_zero_size_oracle_general_record_is_named(tmp_path):
     records["size"] = [5, 5, 0]
     path = tmp_path / "z.oracleGeneral"
     path.write_bytes(records.tobytes())
-    with pytest.raises(traces.TraceError, match="record 2: size"):
+    with pytest.raises(DataFileError, match="record 2: size"):
         traces.read_trace(path)
 
 
 # ---------------------------------------------------------------------------------------
-# Real traces in ../shared/fixtures (read, never copied)
+# Real traces among the shared fixtures (read, never copied; see conftest.py)
 # ---------------------------------------------------------------------------------------
 
 
-def _fixture(name: str) -> Path:
-    path = FIXTURES / name
-    if not path.is_file():
-        pytest.skip(f"fixture {path} is absent")
-    return path
-
-
-def test_lru_on_the_arc_oltp_trace_matches_the_published_hit_ratios():
-    trace = traces.read_trace(_fixture("trace-oltp.trc.bin.gz"))
+def test_lru_on_the_arc_oltp_trace_matches_the_published_hit_ratios(shared_fixtures):
+    trace = traces.read_trace(shared_fixtures / "cache" / "trace-oltp.trc.bin.gz")
     assert len(trace) == 914_145 and len(np.unique(trace.ids)) == 186_880
     # Megiddo and Modha, ARC (FAST 2003), Table III, OLTP: hit ratios [%] at c pages
     for capacity, lru, arc in [(2000, 42.47, 46.08), (5000, 53.65, 55.25)]:
@@ -563,8 +554,8 @@ def test_lru_on_the_arc_oltp_trace_matches_the_published_hit_ratios():
 @pytest.mark.parametrize(
     "name", ["trace-cpp.trc.bin.gz", "trace-glimpse.trc.bin.gz", "trace-sprite.trc.bin.gz"]
 )
-def test_lirs_traces_order_policies_under_belady(name):
-    trace = traces.read_trace(_fixture(name))
+def test_lirs_traces_order_policies_under_belady(name, shared_fixtures):
+    trace = traces.read_trace(shared_fixtures / "cache" / name)
     distinct = len(np.unique(trace.ids))
     capacity = max(1, distinct // 10)
     ceiling = exact.belady(trace.ids, capacity).hit_ratio
@@ -572,8 +563,8 @@ def test_lirs_traces_order_policies_under_belady(name):
         assert 0.0 <= exact.simulate(policy, trace.ids, capacity).hit_ratio <= ceiling
 
 
-def test_cloudphysics_one_id_per_line():
-    trace = traces.read_trace(_fixture("cloudPhysicsIO.txt"))
+def test_cloudphysics_one_id_per_line(shared_fixtures):
+    trace = traces.read_trace(shared_fixtures / "cache" / "cloudPhysicsIO.txt")
     assert len(trace) == 113_872 and len(np.unique(trace.ids)) == 48_974
 
 

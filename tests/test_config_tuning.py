@@ -14,7 +14,7 @@ import pytest
 import opsgym.envs  # noqa: F401
 from opsgym.baselines import make_policy, policy_names
 from opsgym.baselines.config_tuning import POOL, THREADS, move
-from opsgym.envs.config_tuning import ConfigTuningEnv, best_configuration
+from opsgym.envs.config_tuning import ConfigTuningEnv, best_configuration, simulator
 from opsgym.envs.config_tuning.simulator import (
     TAIL,
     Config,
@@ -162,6 +162,30 @@ def test_cache_hit_ratio_saturates():
     assert cache_hit_ratio(model, 1e6) == pytest.approx(0.8)
 
 
+def test_overload_bisection_is_as_close_as_halving_to_the_last_float(monkeypatch):
+    # under thread overload the carried rate is bisected BISECTION_STEPS times; halving
+    # until low and high are adjacent floats gives the boundary itself
+    env = ConfigTuningEnv()
+    rng = np.random.default_rng(0)
+    bisected = 0
+    for _ in range(600):
+        indices = [int(rng.integers(len(options))) for options in env.config.knob_options]
+        config, rate, io_share = env.config.config_at(indices), rng.uniform(50, 5000), rng.uniform()
+        fast = performance(env.model, config, rate, io_share)
+        with monkeypatch.context() as patched:
+            patched.setattr(simulator, "BISECTION_STEPS", 100)
+            exact = performance(env.model, config, rate, io_share)
+        if fast == exact:
+            continue
+        bisected += 1
+        # cpu utilization is the carried rate times a constant
+        assert fast.cpu_utilization == pytest.approx(exact.cpu_utilization, rel=1e-8)
+        # the waits near the utilization cap amplify it, to about 1e-6
+        for field in ("p95_latency", "mean_latency", "error_rate", "throughput"):
+            assert getattr(fast, field) == pytest.approx(getattr(exact, field), rel=3e-6)
+    assert bisected > 100
+
+
 # --- the ceiling ----------------------------------------------------------------------------
 
 
@@ -182,7 +206,7 @@ def test_exhaustive_ceiling_matches_brute_force_on_a_tiny_grid():
             costs[(t, p, c, timeout)] = over + 20 * perf.error_rate + 0.05 * perf.memory_gb
         expected = min(costs, key=costs.get)
         found = best_configuration(env, rate, io_share)
-        assert tuple(env.knob_options[k][i] for k, i in enumerate(found)) == expected
+        assert tuple(env.config.knob_options[k][i] for k, i in enumerate(found)) == expected
 
 
 def test_oracle_refuses_a_grid_too_large_to_search():
@@ -204,7 +228,7 @@ def test_the_io_shift_moves_the_optimum_and_a_setting_tuned_once_decays():
 
     def cost(indices):
         perf = env.model_performance(indices, 600.0, 0.8)
-        return env.interval_cost(perf.p95_latency, perf.error_rate, perf.memory_gb)
+        return env.config.interval_cost(perf.p95_latency, perf.error_rate, perf.memory_gb)
 
     assert cost(before) > 1.5 * cost(after)
 
@@ -248,8 +272,8 @@ def test_rule_of_thumb_follows_goetz_and_hikaricp_one_notch_at_a_time():
 
 def _observation_with_cost(env: ConfigTuningEnv, positions, p95: float) -> np.ndarray:
     observation = np.zeros(12, dtype=np.float32)
-    observation[:4] = [i / (len(g) - 1) for i, g in zip(positions, env.knob_options)]
-    observation[4] = p95 / (p95 + env.latency_target)
+    observation[:4] = [i / (len(g) - 1) for i, g in zip(positions, env.config.knob_options)]
+    observation[4] = p95 / (p95 + env.config.latency_target)
     return observation
 
 

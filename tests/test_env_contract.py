@@ -170,4 +170,4 @@ def test_unsupported_render_mode_is_a_type_error_naming_it(env_id):
     env_class = gym.spec(env_id).entry_point
     creator = gym.envs.registration.load_env_creator(env_class)
     with pytest.raises(TypeError, match="render_mode"):
-        creator(render_mode="rgb_array")
+        creator(render_mode="human")

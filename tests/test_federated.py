@@ -167,9 +167,9 @@ def test_nodes_get_their_own_fastest_backend_and_a_generic_fallback():
     fastest = [int(np.argmax(c["service_rates"])) for c in configs]
     assert fastest == [0, 1, 2, 3, 4, 0]
     assert all(c["load"] == 0.7 for c in configs)
-    assert node_configs("opsgym/Routing-v0", 3) == [{}, {}, {}]
+    assert node_configs("opsgym/Routing-v1", 3) == [{}, {}, {}]
     with pytest.raises(ValueError, match="n_nodes"):
-        node_configs("opsgym/Routing-v0", 0)
+        node_configs("opsgym/Routing-v1", 0)
 
 
 SMALL = dict(nodes=3, rounds=2, steps_per_round=300, eval_episodes=1, backend="local")

@@ -135,7 +135,7 @@ def test_exhaustive_best_set_matches_brute_force_on_three_columns():
                 best_pages, best = pages, subset
         found = best_index_set(env, probabilities)
         assert env.expected_window_pages(env.mask_of(found), probabilities) == pytest.approx(
-            env.window * best_pages
+            env.config.window * best_pages
         )
         assert sorted(found) == best
 
@@ -261,10 +261,10 @@ def test_popularity_is_reshuffled_every_phase_only_with_drift():
     assert all(np.array_equal(seen[0], p) for p in seen[:10])
     assert not np.array_equal(seen[9], seen[10]) and np.array_equal(seen[10], seen[19])
     assert sorted(seen[0]) == pytest.approx(sorted(seen[10]))  # same Zipf law, new ranking
-    still = IndexSelectionEnv(drift="none", phase_length=10)
+    still = IndexSelectionEnv(drift="none")  # a phase_length would be refused: unused
     still.reset(seed=0)
     first = still.upcoming_probabilities().copy()
-    for _ in range(25):
+    for _ in range(60):  # more than the default phase of 50 windows
         still.step(0)
     assert np.array_equal(first, still.upcoming_probabilities())
 

@@ -54,13 +54,13 @@ def test_two_identical_backends_random_split_behave_as_mm1_at_half_load():
     env.reset(seed=2)
     policy = make_policy(env, "random", seed=2)
     per_backend = [[], []]
-    for _ in range(env.episode_length):
+    for _ in range(env.config.episode_length):
         _, _, _, _, info = env.step(policy.act(None))
         per_backend[info["backend"]].append(info["response_time"])
     expected = 1.0 / (mu - rho * mu)
     for times in per_backend:
         assert np.mean(times) == pytest.approx(expected, rel=0.06)
-    assert len(per_backend[0]) / env.episode_length == pytest.approx(0.5, abs=0.01)
+    assert len(per_backend[0]) / env.config.episode_length == pytest.approx(0.5, abs=0.01)
 
 
 def test_pareto_sizes_have_mean_one_and_the_requested_tail():
@@ -198,7 +198,9 @@ def test_drift_degrades_one_backend_mid_episode(drift):
     for _ in range(k + 1):
         env.step(0)
     if drift == "slowdown":
-        assert env.simulator.rates[backend] == pytest.approx(env.service_rates[backend] * 0.25)
+        assert env.simulator.rates[backend] == pytest.approx(
+            env.config.service_rates[backend] * 0.25
+        )
     else:
         assert env.simulator.failure_probs[backend] == 0.5
 

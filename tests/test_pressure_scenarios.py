@@ -67,15 +67,15 @@ def test_load_balancing_slowdown_changes_the_rate_at_the_drift_step(ramp):
     env = make_env("opsgym/LoadBalancing-v0", {"drift": "slowdown", "drift_ramp": ramp}).unwrapped
     env.reset(seed=3)
     start, backend = env._drift_step, env._drift_backend
-    nominal = env.service_rates[backend]
+    nominal = env.config.service_rates[backend]
     rates = []
-    for _ in range(env.episode_length):
+    for _ in range(env.config.episode_length):
         env.step(0)
         rates.append(env.simulator.rates[backend])
     rates = np.array(rates)  # rates[k]: after request k was dispatched
     assert np.all(rates[:start] == nominal)
     end = start + max(ramp, 1) - 1
-    assert rates[end] == nominal * env.drift_factor and np.all(rates[end:] == rates[end])
+    assert rates[end] == nominal * env.config.drift_factor and np.all(rates[end:] == rates[end])
     if ramp:
         during = rates[start : end + 1]
         assert np.all(np.diff(during) < 0)
@@ -92,7 +92,7 @@ def test_autoscaling_level_drift_multiplies_the_load_from_the_drift_step(ramp):
     drifted.reset(seed=5)
     plain.reset(seed=5)
     ratio = np.array(drifted.episode_load()) / np.array(plain.episode_load())
-    start = drifted._episode.drift_at - drifted.window  # the episode step of the change
+    start = drifted._episode.drift_at - drifted.config.window  # the episode step of the change
     assert np.allclose(ratio[:start], 1.0)
     end = start + max(ramp, 1) - 1
     np.testing.assert_allclose(ratio[end:], 1.5)
@@ -115,7 +115,7 @@ def test_trough_bursts_add_half_the_peak_only_in_the_night():
     assert set(np.round(extra, 6).tolist()) <= {0.0, height}
     hit = np.flatnonzero(extra > 0)
     assert hit.size >= 5  # at least one 5-step burst in a day
-    seconds = env._episode.start_seconds + hit * env.step_seconds
+    seconds = env._episode.start_seconds + hit * env.config.step_seconds
     hours = (seconds % 86_400) / 3600
     assert np.all(hours < 6.0 + 5 / 60)  # bursts start before 06:00 and last 5 minutes
 
@@ -127,10 +127,10 @@ def test_off_period_bursts_come_every_seven_hours():
 
 
 def test_a_moving_hot_spot_moves_the_busiest_node():
-    env = make_env("opsgym/Routing-v0", {"drift": "hotspot_move", "endpoints": "uniform"}).unwrapped
+    env = make_env("opsgym/Routing-v1", {"drift": "hotspot_move", "endpoints": "uniform"}).unwrapped
     env.reset(seed=4)
-    n, quarter = env.n_nodes, env.episode_length // 4
-    env._flows.reach(env.episode_length - 1)  # every arriving flow, drawn now
+    n, quarter = env.n_nodes, env.config.episode_length // 4
+    env._flows.reach(env.config.episode_length - 1)  # every arriving flow, drawn now
     flows = np.array([env._flows.sources, env._flows.targets])
 
     def busiest(part):
@@ -143,7 +143,7 @@ def test_a_moving_hot_spot_moves_the_busiest_node():
 def test_config_tuning_io_share_moves_from_the_drift_interval(ramp):
     env = make_env("opsgym/ConfigTuning-v0", {"drift_ramp": ramp}).unwrapped
     env.reset(seed=1)
-    shares = np.array([env._workload(k, False)[1] for k in range(env.episode_length)])
+    shares = np.array([env._workload(k, False)[1] for k in range(env.config.episode_length)])
     start = env._drift_at
     assert np.all(shares[:start] == 0.2)
     end = start + max(ramp, 1) - 1
@@ -223,7 +223,7 @@ def test_a_popularity_flood_lowers_lfus_hit_ratio():
         ("opsgym/Caching-v0", {"flood_objects": 1000, "flood_repeats": 3}, "flood_objects"),
         ("opsgym/Autoscaling-v0", {"attack": "ddos"}, "attack"),
         ("opsgym/Autoscaling-v0", {"attack_size": 0.0}, "attack_size"),
-        ("opsgym/Routing-v0", {"drift": "hotspot-move"}, "drift"),
+        ("opsgym/Routing-v1", {"drift": "hotspot-move"}, "drift"),
         ("opsgym/IndexSelection-v0", {"drift_ramp": 51}, "drift_ramp"),
         ("opsgym/ResourceAllocation-v0", {"long_fraction_after": 1.5}, "long_fraction_after"),
     ],

@@ -10,7 +10,7 @@ import pytest
 
 import opsgym.envs  # noqa: F401  (registers the ids)
 from opsgym.baselines import make_policy
-from opsgym.envs.core.traces import TraceError
+from opsgym.envs.core.data_files import DataFileError
 from opsgym.envs.resource_allocation import (
     ClusterSimulator,
     JobSequence,
@@ -146,9 +146,9 @@ def test_capacity_never_exceeded_work_conserved_and_return_is_minus_total_slowdo
         observation, reward, terminated, truncated, info = env.step(action)
         total_reward += reward
         assert not info["invalid_action"]
-        assert sim.now == before + (action == unwrapped.n_slots)
-        for r, capacity in enumerate(unwrapped.capacities):
-            for t in range(unwrapped.horizon):
+        assert sim.now == before + (action == unwrapped.config.n_slots)
+        for r, capacity in enumerate(unwrapped.config.capacities):
+            for t in range(unwrapped.config.horizon):
                 held = sum(job.demands[r] for job in sim.running if job.completion > sim.now + t)
                 assert sim.occupancy[r][t] == held <= capacity
         if terminated or truncated:
@@ -156,7 +156,7 @@ def test_capacity_never_exceeded_work_conserved_and_return_is_minus_total_slowdo
     assert terminated
     jobs = sim.jobs.columns()
     assert sorted(job.index for job in sim.finished) == list(range(len(jobs)))
-    for r in range(unwrapped.n_resources):
+    for r in range(unwrapped.config.n_resources):
         work = sum(d * jobs.demands_of(k)[r] for k, d in enumerate(jobs.durations))
         assert sim.busy_units[r] == work
     slowdowns = [job.slowdown for job in sim.finished]
@@ -167,7 +167,7 @@ def test_capacity_never_exceeded_work_conserved_and_return_is_minus_total_slowdo
 
 def test_truncated_return_counts_unfinished_jobs_time_in_system():
     env = gym.make(ENV_ID, n_jobs=20, time_limit=5, load=1.5)
-    advance = env.unwrapped.n_slots
+    advance = env.unwrapped.config.n_slots
     env.reset(seed=3)
     total, truncated = 0.0, False
     while not truncated:
@@ -269,7 +269,7 @@ def test_a_surge_raises_the_arrival_rate_of_the_middle_third_only():
     assert np.mean(gaps[:9_999]) == pytest.approx(1 / p, rel=0.03)
     assert np.mean(gaps[20_000:]) == pytest.approx(1 / p, rel=0.03)
     env = gym.make(ENV_ID, load=0.5, surge_load=surge)
-    assert env.unwrapped.surge_probability == pytest.approx(1.0)
+    assert env.unwrapped.config.surge_probability == pytest.approx(1.0)
 
 
 def test_trace_replay_windows_shift_arrivals_to_zero(tmp_path):
@@ -296,25 +296,29 @@ def test_trace_rows_are_sorted_by_arrival(tmp_path):
     ("rows", "header", "message"),
     [
         (["0,1,1"], "arrival,duration,cpu,memory", "line 2: expected 4 fields"),
-        (["0,1,1,1", "x,1,1,1"], "arrival,duration,cpu,memory", "line 3: every field"),
+        (
+            ["0,1,1,1", "x,1,1,1"],
+            "arrival,duration,cpu,memory",
+            r"line 3: arrival \[step\] must be",
+        ),
         (["0,0,1,1"], "arrival,duration,cpu,memory", "line 2: duration must be in"),
         (["0,21,1,1"], "arrival,duration,cpu,memory", "raise horizon"),
         (["0,1,11,1"], "arrival,duration,cpu,memory", r"line 2: the demand of resource 0"),
-        (["-1,1,1,1"], "arrival,duration,cpu,memory", "line 2: arrival must be >= 0"),
+        (["-1,1,1,1"], "arrival,duration,cpu,memory", r"line 2: arrival \[step\] must be >= 0"),
         (["0,1,1,1"], "start,duration,cpu,memory", "line 1: the header"),
         ([], "arrival,duration,cpu,memory", "no jobs"),
     ],
 )
 def test_bad_trace_lines_name_the_file_and_line(tmp_path, rows, header, message):
     path = write_trace(tmp_path, rows, header=header)
-    with pytest.raises(TraceError, match=message) as error:
+    with pytest.raises(DataFileError, match=message) as error:
         gym.make(ENV_ID, workload="trace", trace_path=path)
     assert path in str(error.value)
 
 
 def test_missing_trace_file_is_named(tmp_path):
     path = str(tmp_path / "absent.csv")
-    with pytest.raises(TraceError, match="absent.csv"):
+    with pytest.raises(DataFileError, match="absent.csv"):
         gym.make(ENV_ID, workload="trace", trace_path=path)
 
 
@@ -329,7 +333,7 @@ def test_missing_trace_file_is_named(tmp_path):
         ({"capacities": []}, "capacities"),
         ({"capacities": [10, 0]}, r"capacities\[1\]"),
         ({"capacities": [10, 8]}, r"capacities\[1\] must be >= 10"),
-        ({"capacities": [10, 10_001]}, r"capacities\[1\] must be <= 10000"),
+        ({"capacities": [10, 10_001]}, r"capacities\[1\] must be in \[1, 10,000\]"),
         ({"horizon": 10}, "horizon must be >= 15"),
         ({"horizon": 0}, "horizon"),
         ({"n_slots": 0}, "n_slots"),
@@ -391,7 +395,7 @@ def brute_force_mean_slowdown(env) -> float:
                 search(child, total - reward)
 
     search(env, 0.0)
-    return best / env.unwrapped.n_jobs
+    return best / env.unwrapped.config.n_jobs
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -1,25 +1,25 @@
-"""The science of Routing-v0: geometry, paths, queueing, blocking and the LP optimum."""
+"""The science of Routing-v1: geometry, paths, queueing, blocking and the LP optimum."""
 
 from __future__ import annotations
 
 import itertools
 import json
-from pathlib import Path
 
 import gymnasium as gym
 import networkx as nx
 import numpy as np
 import pytest
+from scipy import sparse
+from scipy.optimize import linprog
 
 import opsgym.envs  # noqa: F401
 from opsgym.baselines import make_policy
 from opsgym.envs.core.request_streams import cumulative_weights
+from opsgym.envs.routing import env as routing_env
 from opsgym.envs.routing import great_circle_km, load_topology, min_max_utilization, traffic
 from opsgym.envs.routing.paths import CandidatePaths
 from opsgym.envs.routing.simulator import NetworkSimulator, mm1_link_delay
 from opsgym.train.runner import run_episode
-
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "routing"
 
 
 def graph(edges, coords=None, speed=None) -> nx.Graph:
@@ -76,11 +76,11 @@ def test_bad_topologies_are_named(tmp_path):
     with pytest.raises(ValueError, match="'b' has no Latitude"):
         load_topology(g)
     with pytest.raises(ValueError, match="topology"):
-        gym.make("opsgym/Routing-v0", topology="Atlantis")
+        gym.make("opsgym/Routing-v1", topology="Atlantis")
     with pytest.raises(ValueError, match="k_paths"):
-        gym.make("opsgym/Routing-v0", k_paths=0)
+        gym.make("opsgym/Routing-v1", k_paths=0)
     with pytest.raises(ValueError, match="load"):
-        gym.make("opsgym/Routing-v0", load=-1.0)
+        gym.make("opsgym/Routing-v1", load=-1.0)
 
 
 def test_k_shortest_paths_match_enumeration():
@@ -114,7 +114,7 @@ def test_loads_are_restored_exactly_and_blocking_keeps_capacity():
 
 
 def test_no_link_ever_exceeds_capacity_under_overload():
-    env = gym.make("opsgym/Routing-v0", load=3.0, episode_length=400).unwrapped
+    env = gym.make("opsgym/Routing-v1", load=3.0, episode_length=400).unwrapped
     env.reset(seed=1)
     blocked = 0
     for _ in range(400):
@@ -158,7 +158,7 @@ def hand_env(load: float):
     # a square with a long diagonal-free detour: 0-1 direct is short, 0-2-1 is longer
     g = graph([("a", "b"), ("a", "c"), ("c", "b")], speed=1e9)
     return gym.make(
-        "opsgym/Routing-v0",
+        "opsgym/Routing-v1",
         topology=g,
         k_paths=2,
         load=load,
@@ -184,7 +184,7 @@ def test_heuristics_on_a_hand_built_triangle():
 def test_least_utilized_blocks_less_than_shortest_path_under_heavy_load():
     # on Abilene's ring-like core, detours exist around every hot link; (on a triangle at
     # overload they do not pay: a two-hop detour takes capacity from two direct flows)
-    env = gym.make("opsgym/Routing-v0", load=1.0, episode_length=600)
+    env = gym.make("opsgym/Routing-v1", load=1.0, episode_length=600)
     ratios = {}
     for name in ("shortest_delay", "least_utilized"):
         results = [run_episode(env, make_policy(env, name, seed=0), s, False) for s in range(3)]
@@ -193,9 +193,9 @@ def test_least_utilized_blocks_less_than_shortest_path_under_heavy_load():
 
 
 def test_lp_snapshots_are_opt_in_and_bound_an_unblocked_routing():
-    default = gym.make("opsgym/Routing-v0", episode_length=300)
+    default = gym.make("opsgym/Routing-v1", episode_length=300)
     assert "lp_max_utilization" not in run_episode(default, make_policy(default, "ecmp"), 0).metrics
-    env = gym.make("opsgym/Routing-v0", load=0.3, episode_length=300, lp_snapshots=2)
+    env = gym.make("opsgym/Routing-v1", load=0.3, episode_length=300, lp_snapshots=2)
     result = run_episode(env, make_policy(env, "shortest_delay"), seed=0)
     assert result.metrics["blocking_ratio"] == 0.0
     assert 0.0 < result.metrics["lp_max_utilization"] <= result.metrics["max_utilization"]
@@ -203,7 +203,7 @@ def test_lp_snapshots_are_opt_in_and_bound_an_unblocked_routing():
 
 
 def test_invalid_candidate_is_routed_on_the_shortest_path():
-    env = gym.make("opsgym/Routing-v0", topology=graph([("a", "b"), ("b", "c")]), k_paths=3)
+    env = gym.make("opsgym/Routing-v1", topology=graph([("a", "b"), ("b", "c")]), k_paths=3)
     env.reset(seed=0)
     mask = env.unwrapped.action_masks()
     assert mask.tolist() == [True, False, False]
@@ -211,21 +211,117 @@ def test_invalid_candidate_is_routed_on_the_shortest_path():
     assert info["invalid_action"] and info["path"] == 0
 
 
-def test_sndlib_abilene_traffic_matrix_fits_under_the_lp():
-    tm_file = FIXTURES / "sndlib_abilene_tm_5min.npz"
-    topo_file = FIXTURES / "sndlib_abilene_topology.json"
-    if not tm_file.is_file() or not topo_file.is_file():
-        pytest.skip("SNDlib fixtures absent")
-    data = np.load(tm_file)
-    spec = json.loads(topo_file.read_text())
-    assert data["tm_mbps"].shape[1:] == (12, 12)
-    assert spec  # read only; the measured matrix is the test's input, not shipped
-    tm = data["tm_mbps"][0]
-    n = tm.shape[0]
-    # a full mesh of 10G links carries any measured Abilene matrix below 1
-    arcs = [(i, j) for i in range(n) for j in range(n) if i != j]
-    demands = {(i, j): float(tm[i, j]) for i, j in arcs}
-    assert min_max_utilization(n, arcs, [9920.0] * len(arcs), demands) < 1.0
+def per_pair_min_max_utilization(n_nodes, arcs, capacity, demands) -> float:
+    """The min-max utilization LP written apart from the env's: one commodity per pair.
+
+    Variables f[p, a] >= 0 per pair p and arc a, and t; minimize t subject to
+    N f[p] = d_p (e_s - e_t) for every pair (N the node-arc incidence matrix) and
+    sum_p f[p, a] <= t * capacity[a]. Solved by linprog, in units of the mean capacity,
+    with HiGHS's feasibility tolerances tightened from 1e-7 to 1e-10.
+    """
+    pairs = [pair for pair, d in demands.items() if d > 0]
+    unit = float(np.mean(capacity))
+    n_arcs, n_pairs = len(arcs), len(pairs)
+    tails, heads = np.array(arcs).T
+    arc_ids = np.arange(n_arcs)
+    incidence = sparse.csr_matrix(
+        (np.r_[np.ones(n_arcs), -np.ones(n_arcs)], (np.r_[tails, heads], np.r_[arc_ids, arc_ids])),
+        shape=(n_nodes, n_arcs),
+    )
+    no_t = sparse.csr_matrix((n_pairs * n_nodes, 1))
+    conservation = sparse.hstack([sparse.kron(sparse.eye(n_pairs), incidence), no_t])
+    supply = np.zeros((n_pairs, n_nodes))
+    for p, (s, t) in enumerate(pairs):
+        supply[p, s], supply[p, t] = demands[s, t] / unit, -demands[s, t] / unit
+    arc_sums = sparse.kron(np.ones((1, n_pairs)), sparse.eye(n_arcs))
+    scaled = np.asarray(capacity, dtype=np.float64)[:, None] / unit
+    loads = sparse.hstack([arc_sums, sparse.csr_matrix(-scaled)])
+    cost = np.zeros(n_pairs * n_arcs + 1)
+    cost[-1] = 1.0
+    tight = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
+    result = linprog(
+        cost, loads, np.zeros(n_arcs), conservation, supply.ravel(), method="highs", options=tight
+    )
+    assert result.status == 0, result.message
+    return float(result.fun)
+
+
+def test_per_pair_reference_by_hand():
+    # the triangle of test_lp_on_a_triangle_by_hand, and one 2-unit link carrying 1
+    arcs = [(0, 1), (1, 0), (1, 2), (2, 1), (0, 2), (2, 0)]
+    caps = [2.0, 2.0, 1.0, 1.0, 1.0, 1.0]
+    assert per_pair_min_max_utilization(3, arcs, caps, {(0, 1): 3.0}) == pytest.approx(1.0)
+    assert per_pair_min_max_utilization(2, arcs[:2], caps[:2], {(1, 0): 1.0}) == pytest.approx(0.5)
+
+
+@pytest.fixture(scope="module")
+def sndlib_abilene(shared_fixtures):
+    """SNDlib's Abilene: its nodes, arcs (both directions of each link), capacities
+    [kbit/s] and its measured traffic matrices [kbit/s], the env's units."""
+    folder = shared_fixtures / "routing"
+    spec = json.loads((folder / "sndlib_abilene_topology.json").read_text())
+    data = np.load(folder / "sndlib_abilene_tm_5min.npz")
+    index = {name: i for i, name in enumerate(data["nodes"].tolist())}
+    arcs, capacity = [], []
+    for link in spec["links"]:
+        u, v = index[link["source"]], index[link["target"]]
+        arcs += [(u, v), (v, u)]
+        capacity += [1000.0 * link["preinstalled_capacity_mbps"]] * 2
+    return len(index), arcs, capacity, 1000.0 * data["tm_mbps"]
+
+
+def matrix_demands(tm: np.ndarray) -> dict[tuple[int, int], float]:
+    return {(s, t): float(d) for (s, t), d in np.ndenumerate(tm) if s != t}
+
+
+# every 48th of the 4,896 matrices (5-minute intervals): one every 4 hours
+SNDLIB_SAMPLE = slice(None, None, 48)
+
+
+def test_lp_is_the_per_pair_optimum_on_sndlib_abilene_matrices(sndlib_abilene):
+    n, arcs, capacity, matrices = sndlib_abilene
+    assert matrices.shape == (4896, 12, 12) and len(arcs) == 30
+    for i, tm in enumerate(matrices[SNDLIB_SAMPLE]):
+        demands = matrix_demands(tm)
+        expected = per_pair_min_max_utilization(n, arcs, capacity, demands)
+        assert 0.01 < expected < 1.0  # measured traffic fits the installed capacity
+        optimum = min_max_utilization(n, arcs, capacity, demands)
+        assert optimum == pytest.approx(expected, rel=1e-7), f"matrix {48 * i}"
+
+
+def test_lp_optimum_does_not_depend_on_units(sndlib_abilene):
+    # HiGHS's tolerances are absolute: solves in kbit/s stopped up to 12% above the
+    # optimum they found in Mbit/s
+    n, arcs, capacity, matrices = sndlib_abilene
+    for tm in matrices[SNDLIB_SAMPLE]:
+        demands = matrix_demands(tm)
+        in_kbps = min_max_utilization(n, arcs, capacity, demands)
+        for unit in (1e-6, 1e-3, 1e3):  # Gbit/s, Mbit/s, bit/s
+            scaled = {pair: unit * d for pair, d in demands.items()}
+            optimum = min_max_utilization(n, arcs, [unit * c for c in capacity], scaled)
+            assert optimum == pytest.approx(in_kbps, rel=1e-9), unit
+
+
+@pytest.mark.parametrize("topology", ["Abilene", "Geant2009"])
+def test_lp_snapshots_are_the_per_pair_optimum_on_env_seeds(topology, monkeypatch):
+    solved = []
+
+    def recording(*problem):
+        solved.append((problem, min_max_utilization(*problem)))
+        return solved[-1][1]
+
+    monkeypatch.setattr(routing_env, "min_max_utilization", recording)
+    env = gym.make(
+        "opsgym/Routing-v1", topology=topology, load=0.8, episode_length=400, lp_snapshots=3
+    )
+    for seed in range(6):
+        solved.clear()
+        result = run_episode(env, make_policy(env, "shortest_delay"), seed)
+        assert len(solved) == 3
+        for problem, optimum in solved:
+            assert optimum == pytest.approx(per_pair_min_max_utilization(*problem), rel=1e-7)
+        lp_mean = np.mean([optimum for _, optimum in solved])
+        assert result.metrics["lp_max_utilization"] == pytest.approx(lp_mean, rel=1e-12)
 
 
 def test_flows_drawn_block_by_block_are_one_stream_with_the_drift_at_its_index():

@@ -28,12 +28,16 @@ def test_fleet_latency_by_hand():
 def lindley_latencies(env, actions):
     """Latencies [ms] of the episode's requests under ``actions``, by Lindley's recursion."""
     r = env.requests
-    busy = [0.0] * env.n_replicas
+    busy = [0.0] * env.config.n_replicas
     out = []
     for k, a in enumerate(actions):
         start = max(r.times[k], busy[a])
-        busy[a] = start + env.service_ms[a][r.types[k]] * r.sizes[k] / 1000.0
-        network = env.local_delay_ms if env.regions[a] == r.regions[k] else env.remote_delay_ms
+        busy[a] = start + env.config.service_ms[a][r.types[k]] * r.sizes[k] / 1000.0
+        network = (
+            env.config.local_delay_ms
+            if env.config.regions[a] == r.regions[k]
+            else env.config.remote_delay_ms
+        )
         out.append(1000.0 * (busy[a] - r.times[k]) + network)
     return out
 
@@ -129,7 +133,9 @@ def test_swap_drift_exchanges_two_profiles_mid_episode():
     for _ in range(env._drift_step):
         env.step(0)
     profiles = env.fleet.service_ms
-    assert profiles[a] == list(env.service_ms[b]) and profiles[b] == list(env.service_ms[a])
+    assert profiles[a] == list(env.config.service_ms[b]) and profiles[b] == list(
+        env.config.service_ms[a]
+    )
 
 
 def test_nearest_region_stays_local_and_static_table_fits_after_warmup():
@@ -139,7 +145,7 @@ def test_nearest_region_stays_local_and_static_table_fits_after_warmup():
     for _ in range(50):
         region = env.unwrapped.current_request[2]
         action = nearest.act(observation)
-        assert env.unwrapped.regions[action] == region
+        assert env.unwrapped.config.regions[action] == region
         observation, *_ = env.step(action)
     table = make_policy(env, "static_table", seed=0)
     run_episode(env, table, seed=0, learn=True)

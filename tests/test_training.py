@@ -105,7 +105,7 @@ def test_evaluate_model_rejects_another_environment_and_corrupt_files(tmp_path, 
     assert main(["evaluate", "--env", LB, "--model", str(run)]) == 2
     assert "cannot load a ppo model" in capsys.readouterr().err
     assert main(["evaluate", "--env", LB, "--model", str(tmp_path / "missing")]) == 2
-    assert "not a run folder" in capsys.readouterr().err
+    assert "argument --model" in capsys.readouterr().err
 
 
 def test_train_refuses_heuristics_and_unknown_agents(capsys):
@@ -171,7 +171,7 @@ def test_observation_normalizer_round_trips_through_npz(tmp_path):
     for _ in range(50):
         venv.step(np.array([0]))
     sb3.save_observation_statistics(venv, tmp_path / "stats.npz")
-    loaded = sb3.ObservationNormalizer.load(tmp_path / "stats.npz")
+    loaded = sb3.ObservationNormalizer.load(tmp_path / "stats.npz", venv.observation_space.shape)
     live = sb3.ObservationNormalizer.from_vec_normalize(venv)
     observation = venv.get_original_obs()[0]
     assert np.array_equal(loaded(observation), live(observation))

@@ -35,13 +35,13 @@ SHORT_EPISODES = {
     "opsgym/ServiceRouting-v0": {"episode_length": 40},
     "opsgym/AnomalyDetection-v0": {"episode_length": 60, "anomalies_per_week": 40.0},
     "opsgym/ResourceAllocation-v0": {"n_jobs": 10, "load": 1.2},
-    "opsgym/Routing-v0": {"episode_length": 60},
+    "opsgym/Routing-v1": {"episode_length": 60},
 }
 # How closely each vector env follows its single env, as its docstring says: bit for bit,
 # to rounding (a relative tolerance), or in distribution (tested apart).
 RELATIVE_TOLERANCE = {env_id: 0.0 for env_id in VECTOR_IDS} | {"opsgym/Autoscaling-v0": 1e-6}
 IN_DISTRIBUTION = {"opsgym/IndexSelection-v0"}
-MASKED_IDS = {"opsgym/ResourceAllocation-v0", "opsgym/Routing-v0"}  # action_masks()
+MASKED_IDS = {"opsgym/ResourceAllocation-v0", "opsgym/Routing-v1"}  # action_masks()
 
 
 def pair(env_id: str, n_envs: int, seed: int):
@@ -186,7 +186,7 @@ def test_seed_applies_at_the_next_reset_and_later_resets_continue():
 
 
 def test_attributes_and_methods_of_the_shared_vector_env():
-    routing = make_training_env("opsgym/Routing-v0", 3, 0, backend=NATIVE).venv
+    routing = make_training_env("opsgym/Routing-v1", 3, 0, backend=NATIVE).venv
     balancing = make_training_env("opsgym/LoadBalancing-v0", 3, 0, backend=NATIVE).venv
     routing.reset()
     assert routing.has_attr("action_masks") and not balancing.has_attr("action_masks")
@@ -256,13 +256,13 @@ def test_auto_falls_back_to_make_vec_env_and_says_why():
         "backend": MAKE_VEC_ENV,
         "reason": "opsgym/Caching-v0 has no native vector env",
     }
-    routing = make_training_env("opsgym/Routing-v0", 2, 0, {"lp_snapshots": 1})
+    routing = make_training_env("opsgym/Routing-v1", 2, 0, {"lp_snapshots": 1})
     assert routing.backend == MAKE_VEC_ENV and "lp_snapshots" in routing.reason
-    assert make_training_env("opsgym/Routing-v0", 2, 0).record() == {"backend": NATIVE}
+    assert make_training_env("opsgym/Routing-v1", 2, 0).record() == {"backend": NATIVE}
     with pytest.raises(ValueError, match="no native vector env"):
         make_training_env("opsgym/Caching-v0", 2, 0, backend=NATIVE)
     with pytest.raises(ValueError, match="vec_env"):
-        make_training_env("opsgym/Routing-v0", 2, 0, backend="subproc")
+        make_training_env("opsgym/Routing-v1", 2, 0, backend="subproc")
 
 
 def test_train_records_which_environments_it_trained_on(tmp_path, capsys):
@@ -283,7 +283,7 @@ def test_train_records_which_environments_it_trained_on(tmp_path, capsys):
         return read_config(train(settings))
 
     assert run("opsgym/LoadBalancing-v0", {"episode_length": 20})["vec_env"] == {"backend": NATIVE}
-    fallback = run("opsgym/Routing-v0", {"episode_length": 20, "lp_snapshots": 1})
+    fallback = run("opsgym/Routing-v1", {"episode_length": 20, "lp_snapshots": 1})
     assert fallback["vec_env"]["backend"] == MAKE_VEC_ENV
     assert "lp_snapshots" in fallback["vec_env"]["reason"]
     forced = run("opsgym/LoadBalancing-v0", {"episode_length": 20}, MAKE_VEC_ENV)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
+from env_configs import without_unused
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
@@ -27,7 +28,7 @@ SHORT_EPISODES = {
     "opsgym/ServiceRouting-v0": {"episode_length": 40},
     "opsgym/AnomalyDetection-v0": {"episode_length": 60, "anomalies_per_week": 40.0},
     "opsgym/ResourceAllocation-v0": {"n_jobs": 30, "load": 1.2},
-    "opsgym/Routing-v0": {"episode_length": 60},
+    "opsgym/Routing-v1": {"episode_length": 60},
 }
 # Ids whose vector env follows the single env bit for bit (instance i seeded s + i).
 EXACT_IDS = {
@@ -36,7 +37,7 @@ EXACT_IDS = {
     "opsgym/ServiceRouting-v0",
     "opsgym/AnomalyDetection-v0",
     "opsgym/ResourceAllocation-v0",
-    "opsgym/Routing-v0",
+    "opsgym/Routing-v1",
 }
 # The domain metric compared in distribution, per id.
 METRIC = {
@@ -47,12 +48,13 @@ METRIC = {
     "opsgym/ServiceRouting-v0": "mean_latency_ms",
     "opsgym/AnomalyDetection-v0": "reward_score",
     "opsgym/ResourceAllocation-v0": "mean_slowdown",
-    "opsgym/Routing-v0": "mean_delay_ms",
+    "opsgym/Routing-v1": "mean_delay_ms",
 }
 
 
 def make_vector(env_id: str, num_envs: int, vectorization: str = "vector_entry_point", **kwargs):
-    kwargs = {**SHORT_EPISODES.get(env_id, {}), **kwargs}
+    # the short-episode arguments that ``kwargs``' modes leave unused are left out
+    kwargs = {**without_unused(env_id, {**SHORT_EPISODES.get(env_id, {}), **kwargs}), **kwargs}
     return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=vectorization, **kwargs)
 
 
@@ -240,10 +242,10 @@ EXACT_CONFIGURATIONS = [
         {"capacities": [10, 12, 15], "n_slots": 3, "backlog_size": 5, "horizon": 16}
         | {"n_jobs": 30, "load": 1.4, "time_limit": 8},
     ),
-    ("opsgym/Routing-v0", {"drift": "hotspot", "drift_ramp": 40, "episode_length": 150}),
-    ("opsgym/Routing-v0", {"drift": "hotspot_move", "episode_length": 140, "daily_amplitude": 0}),
+    ("opsgym/Routing-v1", {"drift": "hotspot", "drift_ramp": 40, "episode_length": 150}),
+    ("opsgym/Routing-v1", {"drift": "hotspot_move", "episode_length": 140, "daily_amplitude": 0}),
     # pairs with fewer than K paths: invalid actions
-    ("opsgym/Routing-v0", {"topology": "Geant2009", "k_paths": 3, "endpoints": "uniform"}),
+    ("opsgym/Routing-v1", {"topology": "Geant2009", "k_paths": 3, "endpoints": "uniform"}),
 ]
 
 
@@ -265,8 +267,8 @@ def test_loadbalancing_queues_grow_past_their_initial_capacity_and_still_match()
 def test_routing_blocks_and_holds_more_flows_than_its_first_slots_and_still_matches():
     # three blocks of arriving flows, on a network loaded past capacity
     kwargs = {"load": 1.5, "episode_length": 300}
-    assert assert_follows_sync("opsgym/Routing-v0", 2, 4, 400, **kwargs) >= 2
-    env = make_vector("opsgym/Routing-v0", 2, **kwargs)
+    assert assert_follows_sync("opsgym/Routing-v1", 2, 4, 400, **kwargs) >= 2
+    env = make_vector("opsgym/Routing-v1", 2, **kwargs)
     env.reset(seed=4)
     blocked = 0
     for actions in random_actions(env, 4, 200):
@@ -286,7 +288,7 @@ def test_routing_blocks_and_holds_more_flows_than_its_first_slots_and_still_matc
 
 def test_routing_vector_env_refuses_lp_snapshots():
     with pytest.raises(ValueError, match="lp_snapshots"):
-        make_vector("opsgym/Routing-v0", 2, lp_snapshots=1)
+        make_vector("opsgym/Routing-v1", 2, lp_snapshots=1)
 
 
 @pytest.mark.parametrize(

@@ -9,32 +9,61 @@ oracle of the same episodes.
 
 Every finished trial is appended to ``trials.jsonl`` at once, as one line written by one
 ``write`` call and flushed to disk; a torn last line left by a crash is ignored on
-reading. ``--resume`` skips trials already recorded, and summaries are always
-recomputed from the whole file, so an interrupted sweep loses nothing it finished.
+reading, and a line that is JSON but not a trial record is skipped with a warning.
+``--resume`` skips trials already recorded, and summaries are always recomputed from
+the whole file, so an interrupted sweep loses nothing it finished.
+
+A learner's trial trains into its own folder, ``runs/<trial>/``. When a sweep is
+interrupted (Ctrl-C, SIGTERM) its workers are stopped at once and the run folders of the
+trials they were running are marked ``"interrupted"``; if it is killed outright, its
+workers exit with it and those folders stay ``"running"``. Either way the trial is not
+recorded, and the next run deletes its folder before running it again.
 """
 
 from __future__ import annotations
 
 import json
-import os
+import shutil
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+import warnings
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from opsgym.agents import agent_names
-from opsgym.baselines import make_policy, policy_names
+from opsgym.agents.atomic import append_line
+from opsgym.agents.schema import check
+from opsgym.baselines import make_policy, policy_availability
 from opsgym.envs.scenarios import scenarios
 from opsgym.train.checkpoints import load_trained_policy
 from opsgym.train.cold_start import cold_start_regret, read_rewards, reference_rewards
-from opsgym.train.run_folder import read_evaluations
+from opsgym.train.ray_backend import init_ray
+from opsgym.train.run_folder import interrupt_unfinished, read_config, read_evaluations
 from opsgym.train.runner import evaluation_seeds, is_online, make_env, run_episode
 from opsgym.train.training import TrainSettings, train
+from opsgym.train.worker_pool import worker_pool
 
 TRIALS_FILE = "trials.jsonl"
 REFERENCE, TRAINED = "reference", "trained"
+# what the resume logic and the summary read from a trial record
+RECORD_SPEC = {
+    "key": str,
+    "status": str,
+    "env_id": str,
+    "scenario": str,
+    "policy": str,
+    "kind": str,
+    "seed": int,
+}
+OK_RECORD_SPEC = {
+    "returns": [float],
+    "metrics": dict,
+    "train_seconds": float,
+    "train_steps": int,
+    "curve": list,
+}
 
 
 @dataclass(frozen=True)
@@ -52,6 +81,20 @@ class BenchmarkPlan:
     curve_episodes: int = 2  # episodes per such evaluation
     scenarios: tuple[str, ...] | None = None  # besides "default"; None: every scenario
     cold_start_steps: int = 2000  # first training steps of the cold-start regret; 0: none
+    # env id -> what differs for it: "budget" (training steps) and "env_kwargs" (under
+    # every scenario's own); how a preset keeps a slow environment's share of it small
+    overrides: dict[str, dict] = field(default_factory=dict, hash=False)
+
+
+def describe_overrides(overrides: dict[str, dict]) -> str:
+    """One sentence per overridden environment, for a benchmark's header ('' if none)."""
+    sentences = []
+    for env_id, override in overrides.items():
+        parts = [f"{key}={value}" for key, value in override.get("env_kwargs", {}).items()]
+        if "budget" in override:
+            parts.append(f"learners trained for {override['budget']:,} steps")
+        sentences.append(f"{env_id} runs with {', '.join(parts)}.")
+    return " ".join(sentences)
 
 
 QUICK = {
@@ -63,6 +106,10 @@ QUICK = {
     "scenarios": ("default",),
     "curve_points": 2,
     "curve_episodes": 1,
+    # CDN-v0 steps at about 860/s: shorter episodes and training keep it near a CPU minute
+    "overrides": {
+        "opsgym/CDN-v0": {"budget": 1_000, "env_kwargs": {"episode_length": 60}},
+    },
 }
 FULL = {
     "seeds": 10,
@@ -73,6 +120,7 @@ FULL = {
     "scenarios": None,
     "curve_points": 5,
     "curve_episodes": 2,
+    "overrides": {},
 }
 
 
@@ -94,26 +142,41 @@ class Trial:
     def key(self) -> str:
         return f"{self.env_id}|{self.scenario}|{self.policy}|{self.seed}"
 
+    def runs_dir(self, root: str | Path) -> Path:
+        """The folder under ``root`` that holds this trial's run folder, and nothing else."""
+        name = f"{self.env_id}__{self.scenario}__{self.policy}__seed{self.seed}"
+        return Path(root) / name.replace("/", "-")
+
 
 def plan_trials(plan: BenchmarkPlan) -> list[Trial]:
     """The trials of ``plan``, in a fixed order (environment, scenario, policy, seed).
 
     Raises:
-        ValueError: a requested policy or scenario exists on none of the environments.
+        ValueError: a requested policy or scenario exists on none of the environments, or
+            a requested policy refuses every configuration (the message says why: what a
+            configuration hides, or the optional package to install).
     """
     trials, known_policies, known_scenarios = [], set(), {"default"}
+    refusals: dict[str, str] = {}
     for env_id in plan.envs:
-        configs = {"default": {}}
+        override = plan.overrides.get(env_id, {})
+        budget = override.get("budget", plan.budget)
+        base_kwargs = override.get("env_kwargs", {})
+        configs = {"default": dict(base_kwargs)}
         for name, scenario in scenarios(env_id).items():
             known_scenarios.add(name)
             if plan.scenarios is None or name in plan.scenarios:
-                configs[name] = scenario.env_kwargs
+                configs[name] = {**base_kwargs, **scenario.env_kwargs}
         if plan.scenarios is not None and "default" not in plan.scenarios:
             del configs["default"]
         for scenario, env_kwargs in configs.items():
             env = make_env(env_id, env_kwargs)
-            references = policy_names(env)
+            availability = policy_availability(env)
             env.close()
+            references = [name for name, refusal in availability.items() if refusal is None]
+            for name, refusal in availability.items():
+                if refusal is not None:
+                    refusals.setdefault(name, f"{name} cannot run on {env_id}: {refusal}")
             available = references + list(plan.sb3_algorithms) + list(plan.agents)
             known_policies.update(available)
             names = available if plan.policies is None else plan.policies
@@ -126,7 +189,7 @@ def plan_trials(plan: BenchmarkPlan) -> list[Trial]:
                             name,
                             kind,
                             seed,
-                            plan.budget,
+                            budget,
                             plan.episodes,
                             env_kwargs,
                             scenario,
@@ -136,6 +199,9 @@ def plan_trials(plan: BenchmarkPlan) -> list[Trial]:
                         )
                     )
     unknown = sorted(set(plan.policies or ()) - known_policies)
+    refused = [refusals[name] for name in unknown if name in refusals]
+    if refused:
+        raise ValueError("; ".join(refused))
     if unknown:
         raise ValueError(f"unknown policies {unknown}; choose from {sorted(known_policies)}")
     unknown = sorted(set(plan.scenarios or ()) - known_scenarios)
@@ -145,7 +211,11 @@ def plan_trials(plan: BenchmarkPlan) -> list[Trial]:
 
 
 def run_trial(trial: Trial, runs_dir: str) -> dict:
-    """Run one trial and return its record; errors are recorded, not raised."""
+    """Run one trial and return its record; errors are recorded, not raised.
+
+    Raises:
+        KeyboardInterrupt: training was interrupted: the trial is not recorded.
+    """
     record = asdict(trial) | {"key": trial.key}
     started = time.perf_counter()
     try:
@@ -177,11 +247,13 @@ def _train_and_evaluate(trial: Trial, runs_dir: str) -> dict:
                 env_kwargs=trial.env_kwargs,
                 eval_every=max(trial.budget // trial.curve_points, 1),
                 eval_episodes=trial.curve_episodes,
-                out=runs_dir,
+                out=str(trial.runs_dir(runs_dir)),
                 progress=False,
                 cold_start_steps=trial.cold_start_steps,
             )
         )
+        if read_config(run)["status"] != "finished":  # Ctrl-C when running in this process
+            raise KeyboardInterrupt
         result["train_seconds"] = time.perf_counter() - started
         result["train_steps"] = trial.budget
         result["curve"] = [(row["step"], row["return"]) for row in read_evaluations(run)]
@@ -211,18 +283,34 @@ def _cold_start(trial: Trial, run) -> dict:
 
 
 def read_trials(path: str | Path) -> list[dict]:
-    """The records of ``trials.jsonl``; a torn last line (a crash mid-write) is skipped."""
+    """The records of ``trials.jsonl``.
+
+    A torn last line (a crash mid-write) is dropped; a line that is JSON but not a trial
+    record is skipped with a warning naming it.
+
+    Raises:
+        ValueError: a line before the last is not JSON (the file was edited or damaged).
+    """
     file = Path(path)
     if not file.is_file():
         return []
     records = []
-    lines = file.read_text().splitlines()
+    lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
     for number, line in enumerate(lines, start=1):
         try:
-            records.append(json.loads(line))
+            record = json.loads(line)
         except json.JSONDecodeError:
             if number != len(lines):
                 raise ValueError(f"{file}:{number}: corrupt trial record") from None
+            continue
+        try:
+            check(record, RECORD_SPEC, f"{file}:{number}")
+            if record["status"] == "ok":
+                check(record, OK_RECORD_SPEC, f"{file}:{number}")
+        except ValueError as error:
+            warnings.warn(f"{error}; not a trial record, skipped", stacklevel=2)
+            continue
+        records.append(record)
     return records
 
 
@@ -238,13 +326,7 @@ def _drop_torn_tail(path: Path) -> None:
 
 def append_trial(path: Path, record: dict) -> None:
     """Append one record as one line, in one write, flushed to disk."""
-    data = (json.dumps(record) + "\n").encode()
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(descriptor, data)
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    append_line(path, json.dumps(record))
 
 
 def run_benchmark(
@@ -259,26 +341,42 @@ def run_benchmark(
     """Run every trial of ``plan`` not yet in ``out/trials.jsonl``; return all records.
 
     Raises:
-        ValueError: ``out`` already holds results and ``resume`` is false.
+        ValueError: ``out`` already holds results and ``resume`` is false, or
+            ``address`` is given without the Ray backend.
+        ClusterUnreachable: no Ray cluster answers at ``address``.
+        KeyboardInterrupt: the sweep was interrupted; what finished is recorded, the
+            workers are stopped and the unfinished trials' run folders marked (as
+            they are when a worker dies).
     """
+    if address is not None and backend != "ray":
+        raise ValueError("--address names a Ray cluster: it needs --backend ray")
+    trials = plan_trials(plan)  # checks the names before anything is written
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     trials_file = out / TRIALS_FILE
     _drop_torn_tail(trials_file)
-    done = {r["key"] for r in read_trials(trials_file) if r.get("status") == "ok"}
+    done = {r["key"] for r in read_trials(trials_file) if r["status"] == "ok"}
     if done and not resume:
         raise ValueError(f"{trials_file} already holds results: pass --resume or a new --out")
-    pending = [t for t in plan_trials(plan) if t.key not in done]
-    runs_dir = str(out / "runs")
+    pending = [t for t in trials if t.key not in done]
+    runs_dir = out / "runs"
+    for trial in pending:  # what an unfinished or failed attempt left
+        shutil.rmtree(trial.runs_dir(runs_dir), ignore_errors=True)
     execute = _run_on_ray if backend == "ray" else _run_locally
-    total = len(pending)
+    results = execute(pending, str(runs_dir), jobs, address)
+    recorded = set()
     try:
-        for finished, record in enumerate(execute(pending, runs_dir, jobs, address), start=1):
+        for finished, record in enumerate(results, start=1):
             append_trial(trials_file, record)
+            recorded.add(record["key"])
             if on_record is not None:
-                on_record(record, finished, total)
-    except KeyboardInterrupt:
-        pass  # everything finished so far is on disk; the summary is computed from it
+                on_record(record, finished, len(pending))
+    except BaseException:  # interrupted, or a worker died: nothing may keep running
+        results.close()  # stops the workers before their run folders are marked
+        for trial in pending:
+            if trial.key not in recorded:
+                interrupt_unfinished(trial.runs_dir(runs_dir))
+        raise
     return read_trials(trials_file)
 
 
@@ -287,17 +385,12 @@ def _run_locally(trials: list[Trial], runs_dir: str, jobs: int, address) -> Iter
         for trial in trials:
             yield run_trial(trial, runs_dir)
         return
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_quiet_worker) as pool:
+    with worker_pool(jobs, initializer=_quiet_worker) as pool:
         futures: set[Future] = {pool.submit(run_trial, t, runs_dir) for t in trials}
-        try:
-            while futures:
-                finished, futures = wait(futures, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    yield future.result()
-        except KeyboardInterrupt:
-            for future in futures:
-                future.cancel()
-            raise
+        while futures:
+            finished, futures = wait(futures, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield future.result()
 
 
 def _quiet_worker() -> None:
@@ -306,14 +399,15 @@ def _quiet_worker() -> None:
     torch.set_num_threads(1)
 
 
-def _run_on_ray(trials: list[Trial], runs_dir: str, jobs: int, address) -> Iterable[dict]:
-    try:
-        import ray
-    except ImportError as error:
-        raise ValueError("--backend ray needs Ray: pip install 'opsgym[ray]'") from error
-    ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
+def _run_on_ray(trials: list[Trial], runs_dir: str, jobs: int, address) -> Iterator[dict]:
+    ray = init_ray(address)
     remote_trial = ray.remote(num_cpus=1)(run_trial)
     pending = [remote_trial.remote(t, runs_dir) for t in trials]
-    while pending:
-        finished, pending = ray.wait(pending, num_returns=1)
-        yield ray.get(finished[0])
+    try:
+        while pending:
+            finished, pending = ray.wait(pending, num_returns=1)
+            yield ray.get(finished[0])
+    except BaseException:  # interrupted, or closed early: stop what still runs
+        for reference in pending:
+            ray.cancel(reference, force=True)
+        raise

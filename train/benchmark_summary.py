@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from opsgym.agents.atomic import atomic_write, write_text
 from opsgym.train.benchmark import REFERENCE
+from opsgym.train.plot import save_figure
 from opsgym.train.table import format_number, markdown_table
 
 BOOTSTRAP_RESAMPLES = 2000
@@ -109,7 +111,7 @@ def summarize(records: list[dict]) -> tuple[list[PolicyResult], list[dict]]:
             mine = sorted((r for r in group if r["policy"] == policy), key=lambda r: r["seed"])
             seeds = [r["seed"] for r in mine]
             normalized = [
-                (score[(policy, s)] - floor[s]) / (ceiling[s] - floor[s])
+                normalize(score[(policy, s)], floor[s], ceiling[s])
                 for s in seeds
                 if s in floor and s in ceiling and ceiling[s] != floor[s]
             ]
@@ -148,14 +150,72 @@ def _cold_start(records: list[dict]) -> dict:
 
 def _anchors(group: list[dict], score: dict) -> tuple[dict[int, float], dict[int, float]]:
     """Per seed, the score of random (0) and of the ceiling (1)."""
-    floor = {s: v for (p, s), v in score.items() if p == "random"}
-    ceiling = {s: v for (p, s), v in score.items() if p == "oracle"}
-    if not ceiling:  # no oracle: the best reference policy of each seed
-        for record in group:
-            if record["kind"] == REFERENCE and record["policy"] != "random":
-                s, value = record["seed"], score[(record["policy"], record["seed"])]
-                ceiling[s] = max(ceiling.get(s, -math.inf), value)
+    floor, ceiling = {}, {}
+    for seed in sorted({s for _, s in score}):
+        references = {
+            r["policy"]: score[(r["policy"], seed)]
+            for r in group
+            if r["kind"] == REFERENCE and r["seed"] == seed
+        }
+        anchor = anchors(references)
+        if anchor.floor is not None:
+            floor[seed] = anchor.floor
+        if anchor.ceiling is not None:
+            ceiling[seed] = anchor.ceiling
     return floor, ceiling
+
+
+@dataclass
+class Anchors:
+    """The scores that a normalized score maps to 0 and to 1, and whose they are."""
+
+    floor: float | None
+    ceiling: float | None
+    ceiling_policy: str | None
+
+
+def anchors(references: dict[str, float]) -> Anchors:
+    """Random's score (0) and the ceiling (1) among reference policies' scores on the same
+    episodes: the oracle's where there is one, else the best other reference policy's."""
+    floor = references.get("random")
+    if "oracle" in references:
+        return Anchors(floor, references["oracle"], "oracle")
+    others = {name: value for name, value in references.items() if name != "random"}
+    if not others:
+        return Anchors(floor, None, None)
+    best = max(others, key=others.__getitem__)
+    return Anchors(floor, others[best], best)
+
+
+def normalize(score: float, floor: float, ceiling: float) -> float:
+    """``score`` on the scale where ``floor`` is 0 and ``ceiling`` is 1."""
+    return (score - floor) / (ceiling - floor)
+
+
+class Scorer:
+    """Mean returns to normalized scores against reference policies' scores on the same
+    episodes, or the returns themselves where random and the ceiling cannot anchor them."""
+
+    def __init__(self, references: dict[str, float]) -> None:
+        self.anchor = anchors(references)
+        floor, ceiling = self.anchor.floor, self.anchor.ceiling
+        self.normalized = floor is not None and ceiling is not None and ceiling != floor
+
+    @property
+    def kind(self) -> str:
+        return "normalized score" if self.normalized else "mean return"
+
+    def __call__(self, mean_return: float) -> float:
+        if not self.normalized:
+            return mean_return
+        return normalize(mean_return, self.anchor.floor, self.anchor.ceiling)
+
+    def describe(self) -> dict:
+        return {
+            "kind": self.kind,
+            "floor": {"policy": "random", "mean_return": self.anchor.floor},
+            "ceiling": {"policy": self.anchor.ceiling_policy, "mean_return": self.anchor.ceiling},
+        }
 
 
 def _order(group: list[dict], policy: str) -> tuple[int, int]:
@@ -262,14 +322,14 @@ def write_summary(records: list[dict], out: str | Path, header: str = "") -> str
         text += "\n\n### Failed trials\n\n" + "\n".join(
             f"- {r['key']}: {r.get('error', 'unknown error')}" for r in failed
         )
-    (out / "summary.md").write_text(text + "\n")
+    write_text(out / "summary.md", text + "\n")
     _write_csv(results, out / "summary.csv")
     _plot(results, records, out)
     return text
 
 
 def _write_csv(results: list[PolicyResult], path: Path) -> None:
-    with path.open("w", newline="") as handle:
+    with atomic_write(path) as handle:
         writer = csv.writer(handle)
         writer.writerow(
             [
@@ -314,7 +374,12 @@ def _write_csv(results: list[PolicyResult], path: Path) -> None:
                 )
 
 
+FIGURES = ("normalized_scores.png", "learning_curves.png")
+
+
 def _plot(results: list[PolicyResult], records: list[dict], out: Path) -> None:
+    for name in FIGURES:  # drawn anew from every record, or not at all
+        (out / name).unlink(missing_ok=True)
     try:
         import matplotlib
 
@@ -342,7 +407,7 @@ def _plot(results: list[PolicyResult], records: list[dict], out: Path) -> None:
         axis.set_title(config[0] if config[1] == "default" else f"{config[0]} ({config[1]})")
         axis.set_xlabel("normalized score, IQM with 95% bootstrap interval (random 0, ceiling 1)")
     figure.tight_layout()
-    figure.savefig(out / "normalized_scores.png", dpi=110)
+    save_figure(figure, out / "normalized_scores.png", dpi=110)
     plt.close(figure)
 
     curves = [r for r in records if r.get("status") == "ok" and r.get("curve")]
@@ -367,5 +432,5 @@ def _plot(results: list[PolicyResult], records: list[dict], out: Path) -> None:
         axis.set_ylabel("evaluation return")
         axis.legend(fontsize="small")
     figure.tight_layout()
-    figure.savefig(out / "learning_curves.png", dpi=110)
+    save_figure(figure, out / "learning_curves.png", dpi=110)
     plt.close(figure)

@@ -8,8 +8,9 @@ import gymnasium as gym
 
 from opsgym.agents import make_agent
 from opsgym.agents.protocol import Policy
+from opsgym.agents.schema import check
 from opsgym.baselines import sb3
-from opsgym.train.run_folder import read_config
+from opsgym.train.run_folder import CONFIG_FILE, read_config
 from opsgym.train.training import AGENT_FILE, MODEL_FILE, NORMALIZER_FILE
 
 
@@ -27,15 +28,18 @@ def load_trained_policy(run_path: str | Path, env: gym.Env) -> tuple[str, Policy
         raise ValueError(f"{run_path} was trained on {config['env_id']}, not on {env_id}")
     label = f"{config['agent']} (seed {config['seed']})"
     if config.get("kind") == "sb3":
-        model = sb3.load_model(config["agent"], run_path / MODEL_FILE)
+        # behaviour cloning ("bc") saves the model of the algorithm it was shaped for
+        model = sb3.load_model(config.get("algorithm", config["agent"]), run_path / MODEL_FILE)
         _check_space("observation", model.observation_space, env.observation_space, run_path)
         _check_space("action", model.action_space, env.action_space, run_path)
         normalizer_file = run_path / NORMALIZER_FILE
         normalizer = None
         if normalizer_file.is_file():
-            normalizer = sb3.ObservationNormalizer.load(normalizer_file)
+            shape = env.observation_space.shape
+            normalizer = sb3.ObservationNormalizer.load(normalizer_file, shape)
         return label, sb3.SB3Policy(model, normalizer=normalizer)
     if config.get("kind") == "agent":
+        check(config, {"hyperparams": dict}, run_path / CONFIG_FILE)
         agent = make_agent(config["agent"], env, seed=config["seed"], **config["hyperparams"])
         agent.load(run_path / AGENT_FILE)
         if hasattr(agent, "greedy"):

@@ -3,29 +3,52 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from opsgym.envs import opsgym_ids
+from opsgym.train.arguments import (
+    Name,
+    Number,
+    existing_file,
+    existing_folder,
+    non_negative_int,
+    output_file,
+    output_folder,
+    positive_int,
+    ray_address,
+)
+
+
+def parse_value(text: str) -> object:
+    """A command-line value as the Python value it spells: JSON (``0.9``, ``true``,
+    ``[1, 2]``, ``null``) or a Python literal (``False``, ``None``, ``1e6``, ``(1, 2)``);
+    anything else, such as ``feedback`` or a path, stays a string. So ``False`` is the
+    boolean False, never the (true) string ``"False"``."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return text
 
 
 def parse_assignments(pairs: Sequence[str], flag: str) -> dict:
-    """Turn ``["load=0.9", "mode=feedback"]`` into keyword arguments.
-
-    Values are read as JSON where they parse (numbers, lists, booleans) and kept as
-    strings otherwise.
-    """
+    """Turn ``["load=0.9", "mode=feedback"]`` into keyword arguments, each value read by
+    :func:`parse_value`."""
     kwargs = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise ValueError(f"{flag} expects KEY=VALUE, got {pair!r}")
-        try:
-            kwargs[key] = json.loads(value)
-        except json.JSONDecodeError:
-            kwargs[key] = value
+        kwargs[key] = parse_value(value)
     return kwargs
 
 
@@ -37,6 +60,43 @@ def _summary_line(env_id: str) -> str:
     return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
+def _policy_line(env_id: str) -> str:
+    """The reference policies of ``env_id``'s default configuration, each that cannot run
+    with its reason (an optional package to install, say)."""
+    from opsgym.baselines import policy_availability
+    from opsgym.train.runner import make_env
+
+    env = make_env(env_id)
+    availability = policy_availability(env)
+    env.close()
+    return ", ".join(
+        name if refusal is None else f"{name} (unavailable: {refusal})"
+        for name, refusal in availability.items()
+    )
+
+
+def _not_installed(env_ids) -> str:
+    """A sentence naming the reference policies this machine leaves out for want of an
+    optional package (so a default run says what its installation decided), or ''."""
+    from opsgym.baselines import policy_availability
+    from opsgym.train.runner import make_env
+
+    missing = {}
+    for env_id in env_ids:
+        env = make_env(env_id)
+        for name, refusal in policy_availability(env).items():
+            if refusal is not None and "pip install" in refusal:
+                missing[f"{name} ({env_id})"] = refusal.split(": ", 1)[-1]
+        env.close()
+    if not missing:
+        return ""
+    return (
+        " Not run here, for want of an optional package: "
+        + "; ".join(f"{name}: {hint}" for name, hint in missing.items())
+        + "."
+    )
+
+
 def cmd_list(args: argparse.Namespace) -> None:
     from opsgym.envs.scenarios import scenarios
 
@@ -44,6 +104,7 @@ def cmd_list(args: argparse.Namespace) -> None:
     width = max(len(env_id) for env_id in ids)
     for env_id in ids:
         print(f"{env_id.ljust(width)}  {_summary_line(env_id)}")
+        print(f"{'':{width}}    policies: {_policy_line(env_id)}")
         for scenario in scenarios(env_id).values():
             print(f"{'':{width}}    scenario {scenario.name}: {scenario.description}")
 
@@ -111,18 +172,73 @@ def cmd_train(args: argparse.Namespace) -> None:
     print(f"run folder: {path}")
 
 
-def cmd_benchmark(args: argparse.Namespace) -> None:
+def cmd_tune(args: argparse.Namespace) -> None:
+    from opsgym.train.tune import TuneSettings, record_path, run_study
+
+    settings = TuneSettings(
+        env_id=args.env,
+        agent=args.agent,
+        trials=args.trials,
+        budget=args.budget,
+        seeds=tuple(args.training_seeds),
+        episodes=args.episodes,
+        evaluations=args.evaluations,
+        sampler_seed=args.sampler_seed,
+        env_kwargs=parse_assignments(args.env_arg, "--env-arg"),
+        storage=args.storage,
+        study_name=args.study_name,
+        out=args.out,
+        records=args.records,
+        write_hyperparams=args.write_hyperparams,
+    )
+    record = run_study(settings)
+    states = [t["state"] for t in record["trials"]]
+    summary = ", ".join(f"{states.count(s)} {s}" for s in dict.fromkeys(states))
+    print(f"{settings.name}: {len(states)} trials ({summary}); record {record_path(settings)}")
+    if record["best"] is not None:
+        best = record["best"]
+        print(f"best: trial {best['number']}, {record['score']['kind']} {best['score']:.4g}")
+        print(json.dumps(best["hyperparams"], indent=2))
+
+
+def cmd_imitate(args: argparse.Namespace) -> None:
+    from opsgym.train.imitation import cloning_report, cloning_table
+
+    rows = cloning_report(
+        args.envs or opsgym_ids(),
+        args.timesteps,
+        seed=args.seed,
+        episodes=args.episodes,
+        overrides=parse_assignments(args.set, "--set"),
+        out=args.out,
+        progress=not args.quiet,
+    )
+    if args.json:
+        print(json.dumps(rows, indent=2, allow_nan=True))
+        return
+    print(
+        f"behaviour cloning of each id's teacher: {args.timesteps:,} labelled states, "
+        f"training seed {args.seed}; normalized scores (random 0, oracle or best heuristic "
+        f"1) over {args.episodes} evaluation episodes\n"
+    )
+    print(cloning_table(rows))
+
+
+def cmd_benchmark(args: argparse.Namespace) -> int:
     import time
 
-    from opsgym.train.benchmark import FULL, QUICK, BenchmarkPlan, run_benchmark
+    from opsgym.train.benchmark import (
+        FULL,
+        QUICK,
+        TRIALS_FILE,
+        BenchmarkPlan,
+        describe_overrides,
+        read_trials,
+        run_benchmark,
+    )
     from opsgym.train.benchmark_summary import write_summary
 
     preset = QUICK if args.quick else FULL
-    if args.cold_start_steps < 0:
-        raise ValueError(f"--cold-start-steps must be >= 0, got {args.cold_start_steps}")
-    unknown = sorted(set(args.envs or ()) - set(opsgym_ids()))
-    if unknown:
-        raise ValueError(f"unknown environments {unknown}; choose from {opsgym_ids()}")
     plan = BenchmarkPlan(
         envs=tuple(args.envs or opsgym_ids()),
         policies=tuple(args.policies) if args.policies else None,
@@ -135,6 +251,10 @@ def cmd_benchmark(args: argparse.Namespace) -> None:
         curve_points=preset["curve_points"],
         curve_episodes=preset["curve_episodes"],
         cold_start_steps=args.cold_start_steps,
+        overrides={  # a --budget given sets every learner's budget
+            env_id: {k: v for k, v in override.items() if k != "budget" or not args.budget}
+            for env_id, override in preset["overrides"].items()
+        },
     )
     jobs = args.jobs or os.cpu_count() or 1
     header = (
@@ -145,11 +265,15 @@ def cmd_benchmark(args: argparse.Namespace) -> None:
         "Normalized score: random 0, oracle (or the best heuristic) 1, per seed; "
         "mean and IQM over seeds with 95% bootstrap intervals. Learners are evaluated on "
         "evaluation seeds they never trained on: SB3 models and tabular agents frozen "
-        "(greedy), bandits still learning, as online learners do in production.\n\n"
+        "(greedy), bandits still learning, as online learners do in production."
+        f"{' ' + describe_overrides(plan.overrides) if plan.overrides else ''}"
+        f"{_not_installed(plan.envs)}\n\n"
     )
     started = time.perf_counter()
+    statuses: list[str] = []  # of the trials this run ran
 
     def report(record: dict, finished: int, total: int) -> None:
+        statuses.append(record["status"])
         status = "ok" if record["status"] == "ok" else f"FAILED ({record['error']})"
         print(
             f"[{finished}/{total}] {record['key']} {record['wall_seconds']:.1f}s {status}",
@@ -157,22 +281,39 @@ def cmd_benchmark(args: argparse.Namespace) -> None:
             flush=True,
         )
 
-    records = run_benchmark(
-        plan,
-        args.out,
-        jobs=jobs,
-        backend=args.backend,
-        address=args.address,
-        resume=args.resume,
-        on_record=report,
-    )
+    try:
+        records = run_benchmark(
+            plan,
+            args.out,
+            jobs=jobs,
+            backend=args.backend,
+            address=args.address,
+            resume=args.resume,
+            on_record=report,
+        )
+    except KeyboardInterrupt:
+        records = read_trials(os.path.join(args.out, TRIALS_FILE))
+        if records:
+            write_summary(records, args.out, header)
+        print(
+            f"opsgym benchmark: interrupted after {len(statuses)} trial(s); "
+            f"{len(records)} recorded in {args.out}/{TRIALS_FILE}: rerun with --resume",
+            file=sys.stderr,
+        )
+        raise
     elapsed = time.perf_counter() - started
     text = write_summary(records, args.out, header)
     print(text)
+    figures = ", ".join(sorted(p.name for p in Path(args.out).glob("*.png")))
     print(
-        f"\n{len(records)} trials in {args.out}/trials.jsonl; this run took {elapsed:.0f} s "
-        f"on {jobs} worker(s). Summary: {args.out}/summary.md, summary.csv, *.png"
+        f"\n{len(records)} trials in {args.out}/{TRIALS_FILE}; this run took {elapsed:.0f} s "
+        f"on {jobs} worker(s). Summary: {args.out}/summary.md, summary.csv; figures: "
+        f"{figures or 'none (matplotlib is not installed: pip install opsgym[plot])'}"
     )
+    if statuses and "ok" not in statuses:
+        print(f"opsgym benchmark: error: all {len(statuses)} trials failed", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_federated(args: argparse.Namespace) -> None:
@@ -189,6 +330,7 @@ def cmd_federated(args: argparse.Namespace) -> None:
         dp_noise=args.dp_noise,
         dp_delta=args.dp_delta,
         backend=args.backend,
+        address=args.address,
         seed=args.seed,
         eval_episodes=args.eval_episodes,
         env_kwargs=parse_assignments(args.env_arg, "--env-arg"),
@@ -332,31 +474,110 @@ def cmd_throughput(args: argparse.Namespace) -> None:
         print(markdown_table(["env", "learn s", "env s", "env share"], rows))
 
 
+def cmd_record(args: argparse.Namespace) -> None:
+    from opsgym.train.record import record_episode
+
+    frames, result = record_episode(
+        args.env,
+        args.policy,
+        args.out,
+        seed=args.seed,
+        steps=args.steps,
+        env_kwargs=parse_assignments(args.env_arg, "--env-arg"),
+        fps=args.fps,
+    )
+    print(
+        f"wrote {args.out}: {frames} frames, {result.length} steps of {args.policy} on "
+        f"{args.env}, return {result.episode_return:.3f}"
+    )
+
+
+def _add_record_command(commands) -> None:
+    record = commands.add_parser(
+        "record", help="one episode of a reference policy as a video (MP4, GIF) or a picture"
+    )
+    record.add_argument("--env", type=ENV_ID, required=True, help="environment id")
+    record.add_argument(
+        "--policy", required=True, help="reference policy name, as 'opsgym evaluate' takes"
+    )
+    record.add_argument(
+        "--out",
+        type=output_file,
+        required=True,
+        help="episode.mp4 (needs opsgym[video]), episode.gif, or frame.png (the last frame)",
+    )
+    record.add_argument(
+        "--seed",
+        type=non_negative_int,
+        default=0,
+        help="the seed of 'opsgym evaluate': its first episode",
+    )
+    record.add_argument(
+        "--steps",
+        type=positive_int,
+        default=None,
+        help="stop after this many steps (default: the end)",
+    )
+    record.add_argument(
+        "--fps",
+        type=positive_int,
+        default=None,
+        help="video frames per second (default: the env's)",
+    )
+    _add_env_arg(record)
+    record.set_defaults(run=cmd_record)
+
+
 def _add_env_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--env-arg",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="environment constructor argument, value as JSON (repeatable)",
+        help="environment argument; the value as JSON or a Python literal (false, False, "
+        "1e6, [1, 2]), else a string (repeatable)",
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """A parser whose errors are one line naming the command and the option."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _agent_names() -> list[str]:
+    from opsgym.agents import agent_names
+
+    return agent_names()
+
+
+def _sb3_names() -> list[str]:
+    from opsgym.baselines import sb3
+
+    return sb3.algorithm_names()
+
+
+ENV_ID = Name(opsgym_ids, "environment")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="opsgym",
         description="Gymnasium environments for infrastructure control: list, evaluate, measure.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    listing = commands.add_parser("list", help="every registered environment id")
+    listing = commands.add_parser(
+        "list", help="every registered environment id, its reference policies and scenarios"
+    )
     listing.set_defaults(run=cmd_list)
 
     evaluate = commands.add_parser(
         "evaluate", help="run policies on evaluation seeds and tabulate the domain metrics"
     )
     evaluate.add_argument(
-        "--env", default=None, help="environment id, e.g. opsgym/LoadBalancing-v0"
+        "--env", type=ENV_ID, default=None, help="environment id, e.g. opsgym/LoadBalancing-v0"
     )
     evaluate.add_argument(
         "--policy",
@@ -368,12 +589,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--model",
         nargs="+",
+        type=existing_folder,
         default=None,
         metavar="RUN",
         help="run folders written by 'opsgym train' (SB3 models or hand-written agents)",
     )
-    evaluate.add_argument("--episodes", type=int, default=10, help="episodes per policy")
-    evaluate.add_argument("--seed", type=int, default=0, help="base seed of the evaluation")
+    evaluate.add_argument("--episodes", type=positive_int, default=10, help="episodes per policy")
+    evaluate.add_argument(
+        "--seed", type=non_negative_int, default=0, help="base seed of the evaluation"
+    )
     _add_env_arg(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
     evaluate.set_defaults(run=cmd_evaluate)
@@ -381,17 +605,27 @@ def build_parser() -> argparse.ArgumentParser:
     training = commands.add_parser(
         "train", help="train an SB3 algorithm or a hand-written agent into a run folder"
     )
-    training.add_argument("--env", required=True, help="environment id")
+    training.add_argument("--env", type=ENV_ID, required=True, help="environment id")
     training.add_argument("--agent", required=True, help="ppo, a2c, dqn, ... or an agent name")
     training.add_argument(
-        "--timesteps", type=int, default=None, help="environment steps (default: from config)"
+        "--timesteps",
+        type=positive_int,
+        default=None,
+        help="environment steps (default: from config)",
     )
-    training.add_argument("--seed", type=int, default=0, help="training seed")
+    training.add_argument("--seed", type=non_negative_int, default=0, help="training seed")
     training.add_argument(
-        "--n-envs", type=int, default=None, help="parallel environments (default: from config)"
+        "--n-envs",
+        type=positive_int,
+        default=None,
+        help="parallel environments (default: from config)",
     )
     training.add_argument(
-        "--config", default=None, metavar="FILE", help="rl-zoo3-format YAML instead of ours"
+        "--config",
+        type=existing_file,
+        default=None,
+        metavar="FILE",
+        help="rl-zoo3-format YAML instead of ours",
     )
     training.add_argument(
         "--set",
@@ -403,12 +637,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_env_arg(training)
     training.add_argument(
         "--eval-every",
-        type=int,
+        type=non_negative_int,
         default=10_000,
         help="steps between evaluations (0: only at the end)",
     )
-    training.add_argument("--eval-episodes", type=int, default=5, help="episodes per evaluation")
-    training.add_argument("--out", default="runs", help="folder that holds the run folders")
+    training.add_argument(
+        "--eval-episodes", type=positive_int, default=5, help="episodes per evaluation"
+    )
+    training.add_argument(
+        "--out", type=output_folder, default="runs", help="folder that holds the run folders"
+    )
     training.add_argument(
         "--tensorboard", action="store_true", help="also log to TensorBoard (SB3 agents)"
     )
@@ -422,10 +660,91 @@ def build_parser() -> argparse.ArgumentParser:
     )
     training.set_defaults(run=cmd_train)
 
+    tune = commands.add_parser(
+        "tune", help="an Optuna study of an agent's hyperparameters (needs opsgym[tune])"
+    )
+    tune.add_argument("--env", type=ENV_ID, required=True, help="environment id")
+    tune.add_argument(
+        "--agent",
+        type=Name(lambda: _sb3_names() + _agent_names(), "agent"),
+        required=True,
+        help="ppo, a2c, dqn or a hand-written agent's name",
+    )
+    tune.add_argument("--trials", type=positive_int, required=True, help="finished trials to reach")
+    tune.add_argument("--budget", type=positive_int, required=True, help="training steps per trial")
+    tune.add_argument(
+        "--seeds",
+        type=Number(int, 0, 9_999),
+        nargs="+",
+        default=[0],
+        dest="training_seeds",
+        metavar="SEED",
+        help="training seeds (one run each per trial)",
+    )
+    tune.add_argument(
+        "--episodes", type=positive_int, default=5, help="validation episodes per evaluation"
+    )
+    tune.add_argument(
+        "--evaluations", type=positive_int, default=5, help="evaluations per run (pruning points)"
+    )
+    tune.add_argument(
+        "--sampler-seed", type=non_negative_int, default=0, help="seed of the TPE sampler"
+    )
+    _add_env_arg(tune)
+    tune.add_argument(
+        "--storage", default=None, help="Optuna storage URL (default: sqlite in --out)"
+    )
+    tune.add_argument("--study-name", default=None, help="study name (default: <Name>-v0__<agent>)")
+    tune.add_argument(
+        "--out",
+        type=output_folder,
+        default="runs/tune",
+        help="folder of the SQLite study and the trials' runs",
+    )
+    tune.add_argument(
+        "--records",
+        type=output_folder,
+        default=None,
+        help="folder of the JSON record (default: baselines/tuning)",
+    )
+    tune.add_argument(
+        "--write-hyperparams",
+        action="store_true",
+        help="write the best trial's block into baselines/hyperparams",
+    )
+    tune.set_defaults(run=cmd_tune)
+
+    imitate = commands.add_parser(
+        "imitate", help="behaviour cloning of each id's best heuristic, against the heuristic"
+    )
+    imitate.add_argument("--envs", nargs="+", type=ENV_ID, default=None, help="ids (default: all)")
+    imitate.add_argument(
+        "--timesteps", type=positive_int, default=50_000, help="labelled states per clone"
+    )
+    imitate.add_argument(
+        "--seed", type=non_negative_int, default=0, help="training and evaluation seed"
+    )
+    imitate.add_argument("--episodes", type=positive_int, default=10, help="evaluation episodes")
+    imitate.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="bc setting (teacher, dagger_rounds, epochs, ...), value as JSON (repeatable)",
+    )
+    imitate.add_argument(
+        "--out", type=output_folder, default="runs/imitation", help="folder of the run folders"
+    )
+    imitate.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    imitate.add_argument("--quiet", action="store_true", help="no progress bar")
+    imitate.set_defaults(run=cmd_imitate)
+
     benchmark = commands.add_parser(
         "benchmark", help="every policy on every environment, with intervals over seeds"
     )
-    benchmark.add_argument("--envs", nargs="+", default=None, help="ids (default: all)")
+    benchmark.add_argument(
+        "--envs", nargs="+", type=ENV_ID, default=None, help="ids (default: all)"
+    )
     benchmark.add_argument(
         "--policies", nargs="+", default=None, help="policy names (default: all)"
     )
@@ -436,14 +755,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="configurations to run: 'default' and scenario names "
         "(default: all; with --quick only 'default')",
     )
-    benchmark.add_argument("--seeds", type=int, default=None, help="seeds per policy")
-    benchmark.add_argument("--budget", type=int, default=None, help="training steps per learner")
+    benchmark.add_argument("--seeds", type=positive_int, default=None, help="seeds per policy")
     benchmark.add_argument(
-        "--episodes", type=int, default=None, help="evaluation episodes per seed"
+        "--budget", type=positive_int, default=None, help="training steps per learner"
+    )
+    benchmark.add_argument(
+        "--episodes", type=positive_int, default=None, help="evaluation episodes per seed"
     )
     benchmark.add_argument(
         "--sb3",
         nargs="*",
+        type=Name(_sb3_names, "SB3 algorithm"),
         default=None,
         metavar="ALGO",
         help="SB3 algorithms to include (default: the preset's; none with no names)",
@@ -451,6 +773,7 @@ def build_parser() -> argparse.ArgumentParser:
     benchmark.add_argument(
         "--agents",
         nargs="*",
+        type=Name(_agent_names, "hand-written agent"),
         default=None,
         metavar="NAME",
         help="hand-written agents to include (default: the preset's; none with no names)",
@@ -461,20 +784,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="small budgets and few seeds: minutes on a laptop (stated in the output)",
     )
     benchmark.add_argument(
-        "--jobs", type=int, default=None, help="parallel trials (default: cores)"
+        "--jobs", type=positive_int, default=None, help="parallel trials (default: cores)"
     )
     benchmark.add_argument(
         "--cold-start-steps",
-        type=int,
+        type=non_negative_int,
         default=2000,
         help="first training steps over which each learner's regret against the oracle "
         "(or the best heuristic) is reported; 0 skips it",
     )
     benchmark.add_argument("--backend", choices=["local", "ray"], default="local")
     benchmark.add_argument(
-        "--address", default=None, help="Ray cluster address ('auto' joins a running one)"
+        "--address",
+        type=ray_address,
+        default=None,
+        help="host:port of a running Ray cluster (with --backend ray); without it, Ray "
+        "runs a private local instance and ignores RAY_ADDRESS and past `ray start`s",
     )
-    benchmark.add_argument("--out", default="results/benchmark", help="results folder")
+    benchmark.add_argument(
+        "--out", type=output_folder, default="results/benchmark", help="results folder"
+    )
     benchmark.add_argument(
         "--resume", action="store_true", help="skip the trials already in the results folder"
     )
@@ -483,25 +812,53 @@ def build_parser() -> argparse.ArgumentParser:
     federated = commands.add_parser(
         "federated", help="isolated vs federated vs centralized learning across nodes"
     )
-    federated.add_argument("--env", required=True, help="environment id")
+    federated.add_argument("--env", type=ENV_ID, required=True, help="environment id")
     federated.add_argument(
         "--agent", required=True, help="hand-written agent name, or ppo, a2c, dqn"
     )
-    federated.add_argument("--nodes", type=int, default=4, help="nodes (own workload each)")
-    federated.add_argument("--rounds", type=int, default=10, help="federated rounds")
     federated.add_argument(
-        "--steps-per-round", type=int, default=2000, help="steps each node learns per round"
+        "--nodes", type=positive_int, default=4, help="nodes (own workload each)"
+    )
+    federated.add_argument("--rounds", type=positive_int, default=10, help="federated rounds")
+    federated.add_argument(
+        "--steps-per-round",
+        type=positive_int,
+        default=2000,
+        help="steps each node learns per round",
     )
     federated.add_argument(
-        "--participation", type=float, default=1.0, help="fraction of nodes per round"
+        "--participation",
+        type=Number(float, 0.0, 1.0, low_open=True),
+        default=1.0,
+        help="fraction of nodes per round",
     )
-    federated.add_argument("--dp-clip", type=float, default=None, help="DP: L2 clip C")
-    federated.add_argument("--dp-noise", type=float, default=None, help="DP: noise multiplier z")
-    federated.add_argument("--dp-delta", type=float, default=1e-5, help="DP: delta")
-    federated.add_argument("--backend", choices=["auto", "local", "ray"], default="auto")
-    federated.add_argument("--seed", type=int, default=0, help="base seed")
     federated.add_argument(
-        "--eval-episodes", type=int, default=5, help="evaluation episodes per node"
+        "--dp-clip", type=Number(float, low=0.0, low_open=True), default=None, help="DP: L2 clip C"
+    )
+    federated.add_argument(
+        "--dp-noise", type=Number(float, low=0.0), default=None, help="DP: noise multiplier z"
+    )
+    federated.add_argument(
+        "--dp-delta",
+        type=Number(float, 0.0, 1.0, low_open=True, high_open=True),
+        default=1e-5,
+        help="DP: delta",
+    )
+    federated.add_argument(
+        "--backend",
+        choices=["auto", "local", "ray"],
+        default="auto",
+        help="where nodes run; auto is ray when Ray is installed (printed), else local",
+    )
+    federated.add_argument(
+        "--address",
+        type=ray_address,
+        default=None,
+        help="host:port of a running Ray cluster; without it, a private local instance",
+    )
+    federated.add_argument("--seed", type=non_negative_int, default=0, help="base seed")
+    federated.add_argument(
+        "--eval-episodes", type=positive_int, default=5, help="evaluation episodes per node"
     )
     federated.add_argument(
         "--set",
@@ -515,8 +872,10 @@ def build_parser() -> argparse.ArgumentParser:
     federated.set_defaults(run=cmd_federated)
 
     plot = commands.add_parser("plot", help="learning curves of run folders, as PNG")
-    plot.add_argument("runs", nargs="+", metavar="RUN", help="run folders")
-    plot.add_argument("--out", default="learning_curves.png", help="PNG file to write")
+    plot.add_argument("runs", nargs="+", type=existing_folder, metavar="RUN", help="run folders")
+    plot.add_argument(
+        "--out", type=output_file, default="learning_curves.png", help="PNG file to write"
+    )
     plot.add_argument(
         "--metric", nargs="+", default=None, help="metrics to plot (default: return and one)"
     )
@@ -525,25 +884,30 @@ def build_parser() -> argparse.ArgumentParser:
     throughput = commands.add_parser(
         "throughput", help="env steps per second, as a ratio to CartPole-v1"
     )
-    throughput.add_argument("--env", default="all", help="environment id, or 'all'")
-    throughput.add_argument("--steps", type=int, default=20_000, help="steps per round")
-    throughput.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
+    throughput.add_argument(
+        "--env",
+        type=Name(lambda: ["all", *opsgym_ids()], "environment"),
+        default="all",
+        help="environment id, or 'all'",
+    )
+    throughput.add_argument("--steps", type=positive_int, default=20_000, help="steps per round")
+    throughput.add_argument("--rounds", type=positive_int, default=3, help="interleaved rounds")
     throughput.add_argument(
         "--num-envs",
-        type=int,
+        type=positive_int,
         nargs="+",
         default=[64, 1024],
         help="instances for the native vector env against SyncVectorEnv (ids that have one)",
     )
     throughput.add_argument(
         "--vector-steps",
-        type=int,
+        type=positive_int,
         default=100_000,
         help="instance steps per round of the native vector env (SyncVectorEnv: a tenth)",
     )
     throughput.add_argument(
         "--ppo-timesteps",
-        type=int,
+        type=non_negative_int,
         default=8192,
         help="SB3 PPO steps to profile for the environment's share of training; 0 skips",
     )
@@ -562,7 +926,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     throughput.add_argument(
         "--training-rollouts",
-        type=int,
+        type=positive_int,
         default=2,
         help="timed PPO rollouts and updates per measurement (after one of warm-up)",
     )
@@ -572,50 +936,43 @@ def build_parser() -> argparse.ArgumentParser:
         help="time the oracles (Belady, the autoscaling plan, the routing LP) instead",
     )
     throughput.add_argument(
-        "--oracle-requests", type=int, default=1_000_000, help="requests of Belady's trace"
+        "--oracle-requests",
+        type=positive_int,
+        default=1_000_000,
+        help="requests of Belady's trace",
     )
     throughput.add_argument(
-        "--oracle-steps", type=int, default=10_080, help="steps of the autoscaling plan"
+        "--oracle-steps", type=positive_int, default=10_080, help="steps of the autoscaling plan"
     )
     _add_env_arg(throughput)
     throughput.set_defaults(run=cmd_throughput)
+    _add_record_command(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    for flag in (
-        "episodes",
-        "timesteps",
-        "n_envs",
-        "eval_episodes",
-        "steps",
-        "rounds",
-        "vector_steps",
-        "oracle_requests",
-        "oracle_steps",
-        "seeds",
-        "budget",
-        "jobs",
-        "training_rollouts",
-    ):
-        value = getattr(args, flag, None)
-        if value is not None and value < 1:
-            parser.error(f"--{flag.replace('_', '-')} must be >= 1, got {value}")
-    if min(getattr(args, "num_envs", None) or [1]) < 1:
-        parser.error(f"--num-envs must be >= 1, got {args.num_envs}")
-    if getattr(args, "ppo_timesteps", 0) < 0:
-        parser.error(f"--ppo-timesteps must be >= 0, got {args.ppo_timesteps}")
     try:
-        args.run(args)
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:  # a bad argument (2), or --help (0)
+        return int(exit_.code or 0)
+    terminated = []
+
+    def stop(signum, frame):  # SIGTERM stops a command the way Ctrl-C does
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second one kills at once
+        terminated.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        return args.run(args) or 0
     except KeyboardInterrupt:
         print(f"opsgym {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return 128 + (terminated[0] if terminated else signal.SIGINT)
     except (ValueError, TypeError) as error:
         print(f"opsgym {args.command}: error: {error}", file=sys.stderr)
         return 2
-    return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

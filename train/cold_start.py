@@ -25,7 +25,9 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
+from opsgym.agents.atomic import write_text
 from opsgym.agents.protocol import MaskAwareCaller, Policy
+from opsgym.agents.schema import read_json
 from opsgym.baselines import make_policy, policy_names
 from opsgym.train.runner import is_online, make_env
 
@@ -35,7 +37,7 @@ COLD_START_FILE = "cold_start.json"
 def write_rewards(folder: str | Path, rewards: list[float], reseed_episodes: bool) -> None:
     """Save the first training rewards and how training reset its episodes."""
     data = {"rewards": [float(r) for r in rewards], "reseed_episodes": reseed_episodes}
-    (Path(folder) / COLD_START_FILE).write_text(json.dumps(data) + "\n")
+    write_text(Path(folder) / COLD_START_FILE, json.dumps(data) + "\n")
 
 
 def read_rewards(folder: str | Path) -> tuple[list[float], bool]:
@@ -43,8 +45,8 @@ def read_rewards(folder: str | Path) -> tuple[list[float], bool]:
     file = Path(folder) / COLD_START_FILE
     if not file.is_file():
         raise ValueError(f"{folder}: no {COLD_START_FILE}; train with cold_start_steps > 0")
-    data = json.loads(file.read_text())
-    return [float(r) for r in data["rewards"]], bool(data["reseed_episodes"])
+    data = read_json(file, {"rewards": [float], "reseed_episodes": bool})
+    return [float(r) for r in data["rewards"]], data["reseed_episodes"]
 
 
 def rollout_rewards(

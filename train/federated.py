@@ -25,6 +25,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import math
+import sys
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -41,6 +42,7 @@ from opsgym.agents.protocol import MaskAwareCaller
 from opsgym.baselines import sb3
 from opsgym.baselines.vec_env import make_training_env
 from opsgym.envs.nodes import node_configs
+from opsgym.train.ray_backend import init_ray
 from opsgym.train.runner import evaluation_seeds, is_online, make_env, run_episode
 from opsgym.train.stats import mean_interval
 from opsgym.train.table import format_interval, markdown_table
@@ -66,6 +68,7 @@ class FederatedSettings:
     dp_noise: float | None = None
     dp_delta: float = 1e-5
     backend: str = "auto"
+    address: str | None = None  # a Ray cluster's host:port; None starts a private one
     seed: int = 0
     eval_episodes: int = 5
     env_kwargs: dict = field(default_factory=dict)
@@ -83,6 +86,8 @@ class FederatedSettings:
             raise ValueError("differential privacy needs both dp_clip and dp_noise")
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {list(BACKENDS)}, got {self.backend!r}")
+        if self.address is not None and self.backend == "local":
+            raise ValueError("--address names a Ray cluster: it needs --backend ray or auto")
 
     def privacy(self) -> PrivacySettings | None:
         if self.dp_clip is None:
@@ -244,7 +249,7 @@ class NodeWorker:
 class LocalNodes:
     """Nodes as objects in this process."""
 
-    def __init__(self, specs: list[dict]) -> None:
+    def __init__(self, specs: list[dict], address: str | None = None) -> None:
         self.workers = [NodeWorker(**spec) for spec in specs]
 
     def call(self, method: str, calls: list[tuple[int, tuple]]) -> list:
@@ -258,10 +263,8 @@ class LocalNodes:
 class RayNodes:
     """Nodes as Ray actors; calls in one batch run in parallel."""
 
-    def __init__(self, specs: list[dict]) -> None:
-        import ray
-
-        ray.init(ignore_reinit_error=True, log_to_driver=False)
+    def __init__(self, specs: list[dict], address: str | None = None) -> None:
+        ray = init_ray(address)
         self.ray = ray
         # num_cpus=0: actors are placed even when there are more nodes than cores
         actor = ray.remote(num_cpus=0)(NodeWorker)
@@ -277,10 +280,14 @@ class RayNodes:
 
 
 def resolve_backend(backend: str) -> str:
-    """``auto`` is Ray when it is installed, else local."""
+    """``auto`` is Ray when it is installed, else local; the choice is printed, since
+    it depends on what this machine has installed."""
     ray_installed = importlib.util.find_spec("ray") is not None
     if backend == "auto":
-        return "ray" if ray_installed else "local"
+        picked = "ray" if ray_installed else "local"
+        reason = "Ray is installed" if ray_installed else "Ray is not installed"
+        print(f"opsgym federated: backend {picked} ({reason}; --backend sets it)", file=sys.stderr)
+        return picked
     if backend == "ray" and not ray_installed:
         raise ValueError("--backend ray needs Ray: pip install 'opsgym[ray]'")
     return backend
@@ -314,7 +321,7 @@ def run_federated(settings: FederatedSettings) -> dict:
         for i, config in enumerate(configs)
     ]
     backend = resolve_backend(settings.backend)
-    nodes = (RayNodes if backend == "ray" else LocalNodes)(specs)
+    nodes = (RayNodes if backend == "ray" else LocalNodes)(specs, settings.address)
     everyone = range(settings.nodes)
     episodes, steps = settings.eval_episodes, settings.steps_per_round
     try:

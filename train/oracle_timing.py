@@ -19,7 +19,7 @@ from opsgym.envs.autoscaling.oracle import optimal_plan
 from opsgym.envs.caching import exact
 from opsgym.envs.core import request_streams
 from opsgym.envs.routing import traffic
-from opsgym.envs.routing.oracle import min_max_utilization
+from opsgym.envs.routing.lp import min_max_utilization
 
 
 def _median_seconds(run: Callable[[], object], rounds: int) -> float:
@@ -61,7 +61,7 @@ def autoscaling_plan(steps: int, rounds: int, seed: int = 0) -> dict:
 
 def routing_lp(rounds: int, topology: str = "Abilene", seed: int = 0) -> dict:
     """The min-max utilization LP for a gravity traffic matrix over every pair."""
-    env = gym.make("opsgym/Routing-v0", topology=topology, lp_snapshots=0).unwrapped
+    env = gym.make("opsgym/Routing-v1", topology=topology, lp_snapshots=0).unwrapped
     topo, n = env.topology, env.n_nodes
     rng = np.random.default_rng(seed)
     shares = traffic.gravity_pair_probabilities(rng.exponential(1.0, size=n))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from opsgym.agents.atomic import atomic_write
 from opsgym.train.run_folder import read_config, read_evaluations
 from opsgym.train.stats import mean_interval
 
@@ -73,6 +74,12 @@ def plot_learning_curves(
     figure.tight_layout()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(out, dpi=120)
+    save_figure(figure, out, dpi=120)
     plt.close(figure)
     return out
+
+
+def save_figure(figure, path: Path, dpi: int) -> None:
+    """Write a matplotlib figure as PNG, replacing ``path`` atomically."""
+    with atomic_write(path, binary=True) as handle:
+        figure.savefig(handle, format="png", dpi=dpi)

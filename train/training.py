@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +24,9 @@ from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 from tqdm import tqdm
 
 from opsgym.agents import agent_names, make_agent
+from opsgym.agents.atomic import atomic_write
 from opsgym.agents.protocol import MaskAwareCaller, Policy
-from opsgym.baselines import policy_names, sb3
+from opsgym.baselines import agent_hyperparams, policy_names, sb3
 from opsgym.baselines.vec_env import make_training_env
 from opsgym.train.cold_start import write_rewards
 from opsgym.train.run_folder import RunFolder
@@ -53,18 +55,29 @@ class TrainSettings:
     tensorboard: bool = False
     progress: bool = True
     cold_start_steps: int = 0  # first training rewards recorded for the cold-start regret
+    # None: the evaluation seeds of ``seed``; tuning passes validation seeds instead
+    evaluation_seeds: list[int] | None = None
+    # called with each evaluation row; returning False stops training (tuning prunes so)
+    on_evaluation: Callable[[dict], bool] | None = None
     vec_env: str = "auto"  # SB3's environments: "native", "make_vec_env" or "auto"
 
 
 class PeriodicEvaluator:
-    """Evaluates a policy on fixed evaluation seeds and appends a row to the run folder."""
+    """Evaluates a policy on fixed evaluation seeds and appends a row to the run folder.
+
+    ``stopped`` turns true when ``settings.on_evaluation`` asks training to stop.
+    """
 
     def __init__(self, settings: TrainSettings, run: RunFolder) -> None:
         self.env = make_env(settings.env_id, settings.env_kwargs)
-        self.seeds = evaluation_seeds(settings.seed, settings.eval_episodes)
+        self.seeds = settings.evaluation_seeds or evaluation_seeds(
+            settings.seed, settings.eval_episodes
+        )
         self.run = run
         self.started = time.perf_counter()
         self.last: dict[str, float] = {}
+        self.on_evaluation = settings.on_evaluation
+        self.stopped = False
 
     def __call__(self, policy: Policy, step: int) -> dict[str, float]:
         learn = is_online(policy)
@@ -75,6 +88,8 @@ class PeriodicEvaluator:
             row[name] = float(np.mean([e.metrics[name] for e in episodes]))
         self.run.record_evaluation(row)
         self.last = row
+        if self.on_evaluation is not None and not self.on_evaluation(row):
+            self.stopped = True
         return row
 
 
@@ -101,6 +116,10 @@ def train(settings: TrainSettings) -> Path:
         return train_sb3(settings)
     if settings.agent in agent_names():
         return train_agent(settings)
+    if settings.agent == "bc":
+        from opsgym.train.imitation import train_cloning
+
+        return train_cloning(settings)
     env = make_env(settings.env_id, settings.env_kwargs)
     if settings.agent in policy_names(env):
         raise ValueError(
@@ -125,7 +144,8 @@ def train_agent(settings: TrainSettings) -> Path:
         raise ValueError("--config applies to SB3 algorithms; set agent arguments with --set")
     timesteps = int(settings.timesteps or 100_000)
     env = make_env(settings.env_id, settings.env_kwargs)
-    agent = make_agent(settings.agent, env, seed=settings.seed, **settings.overrides)
+    hyperparams = agent_hyperparams.load(settings.agent, settings.env_id) | settings.overrides
+    agent = make_agent(settings.agent, env, seed=settings.seed, **hyperparams)
     run = RunFolder(
         settings.out,
         {
@@ -135,7 +155,7 @@ def train_agent(settings: TrainSettings) -> Path:
             "seed": settings.seed,
             "timesteps": timesteps,
             "env_kwargs": settings.env_kwargs,
-            "hyperparams": settings.overrides,
+            "hyperparams": hyperparams,
             "eval_every": settings.eval_every,
             "eval_episodes": settings.eval_episodes,
         },
@@ -165,6 +185,9 @@ def train_agent(settings: TrainSettings) -> Path:
             progress.advance(1, finished)
             if settings.eval_every > 0 and step % settings.eval_every == 0:
                 evaluator(evaluation_copy(agent), step)
+                if evaluator.stopped:
+                    status = "stopped"
+                    break
     except KeyboardInterrupt:
         status = "interrupted"
     finally:
@@ -238,12 +261,15 @@ def train_sb3(settings: TrainSettings) -> Path:
     started = time.perf_counter()
     try:
         model.learn(total_timesteps=timesteps, callback=callback)
+        if evaluator.stopped:
+            status = "stopped"
     except KeyboardInterrupt:
         status = "interrupted"
     finally:
         callback.progress.close()
     elapsed = time.perf_counter() - started
-    model.save(run.path / MODEL_FILE)
+    with atomic_write(run.path / MODEL_FILE, binary=True) as handle:
+        model.save(handle)
     if settings.cold_start_steps > 0:
         write_rewards(run.path, callback.first_rewards, reseed_episodes=False)
     if isinstance(venv, VecNormalize) and venv.norm_obs:
@@ -322,4 +348,4 @@ class _SB3Callback(BaseCallback):
         if self.eval_every > 0 and self.num_timesteps >= self.next_evaluation:
             self.evaluator(_current_sb3_policy(self.model), self.num_timesteps)
             self.next_evaluation += self.eval_every
-        return True
+        return not self.evaluator.stopped

@@ -4,29 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from opsgym.envs.anomaly_detection.config import AnomalyDetectionConfig
 from opsgym.envs.anomaly_detection.simulator import (
     FEATURES_PER_METRIC,
-    SYNTHETIC_METRICS,
     TIME_FEATURES,
     AlertScorer,
-    LabelledSeries,
     detector_features,
-    history_length,
     nyc_taxi,
     read_labelled_csv,
     synthetic_metrics,
 )
+from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
+from opsgym.envs.core.episode_guard import EpisodeGuard
 
-WORKLOADS = ("synthetic", "nyc_taxi", "csv")
 FEATURE_NAMES = ("level", "rolling", "seasonal", "change")
 
 
-class AnomalyDetectionEnv(gym.Env[np.ndarray, int]):
+class AnomalyDetectionEnv(ConfiguredEnv[np.ndarray, int], config_class=AnomalyDetectionConfig):
     """Decide at every step whether a service's metrics deserve paging a human.
 
     ## Description
@@ -94,20 +92,7 @@ class AnomalyDetectionEnv(gym.Env[np.ndarray, int]):
 
     ## Arguments
 
-    | Parameter | Type | Default | Description |
-    |-----------|------|---------|-------------|
-    | `workload` | str | `"synthetic"` | `"synthetic"`, `"nyc_taxi"` or `"csv"` |
-    | `csv_path` | str or None | `None` | the `timestamp,value,label` file of `workload="csv"` |
-    | `episode_length` | int | `1000` | scored steps per episode |
-    | `steps_per_day` | int | `48` | steps per day (48: every 30 minutes) |
-    | `history_weeks` | int | `2` | weeks of history behind the seasonal baseline |
-    | `rolling_window` | int | `48` | steps in the rolling mean and deviation |
-    | `anomalies_per_week` | float | `2.0` | mean rate of synthetic anomalies |
-    | `min_window` | int | `4` | shortest synthetic anomaly [steps] |
-    | `max_window` | int | `16` | longest synthetic anomaly [steps] |
-    | `tp_weight` | float | `1.0` | reward of a detection at a window's start |
-    | `fp_weight` | float | `0.11` | cost of a false alert |
-    | `fn_weight` | float | `1.0` | cost of a missed window |
+    {ARGUMENTS}
 
     >>> import gymnasium as gym
     >>> import opsgym.envs
@@ -128,127 +113,73 @@ class AnomalyDetectionEnv(gym.Env[np.ndarray, int]):
     * v0: Initial release.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
-    def __init__(
-        self,
-        workload: str = "synthetic",
-        csv_path: str | None = None,
-        episode_length: int = 1000,
-        steps_per_day: int = 48,
-        history_weeks: int = 2,
-        rolling_window: int = 48,
-        anomalies_per_week: float = 2.0,
-        min_window: int = 4,
-        max_window: int = 16,
-        tp_weight: float = 1.0,
-        fp_weight: float = 0.11,
-        fn_weight: float = 1.0,
-        render_mode: str | None = None,
-    ) -> None:
-        self.workload = validation.choice("workload", workload, WORKLOADS)
-        self.episode_length = validation.integer("episode_length", episode_length, minimum=1)
-        self.steps_per_day = validation.integer("steps_per_day", steps_per_day, minimum=1)
-        self.history_weeks = validation.integer("history_weeks", history_weeks, minimum=1)
-        self.rolling_window = validation.integer("rolling_window", rolling_window, minimum=2)
-        self.anomalies_per_week = validation.non_negative("anomalies_per_week", anomalies_per_week)
-        self.min_window = validation.integer("min_window", min_window, minimum=1)
-        self.max_window = validation.integer("max_window", max_window, minimum=1)
-        if self.max_window < self.min_window:
-            raise ValueError(f"max_window must be >= min_window, got {max_window} < {min_window}")
-        self.tp_weight = validation.non_negative("tp_weight", tp_weight)
-        self.fp_weight = validation.non_negative("fp_weight", fp_weight)
-        self.fn_weight = validation.non_negative("fn_weight", fn_weight)
-        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
-        if (csv_path is None) != (self.workload != "csv"):
-            raise ValueError(
-                f"csv_path must be given exactly when workload='csv', got {csv_path!r}"
-            )
-        self.csv_path = csv_path
-        self.history = history_length(self.steps_per_day, self.history_weeks, self.rolling_window)
-
-        if self.workload == "synthetic":
-            self.metric_names = SYNTHETIC_METRICS
-            self._replay = None
-        else:
-            series = nyc_taxi() if self.workload == "nyc_taxi" else read_labelled_csv(csv_path)[1]
-            self.metric_names = ("value",)
-            self._replay = self._prepare_replay(series)
-
-        n_features = FEATURES_PER_METRIC * len(self.metric_names) + TIME_FEATURES
-        self.action_space = spaces.Discrete(2)
-        self.observation_space = spaces.Box(-1.0, 1.0, shape=(n_features,), dtype=np.float32)
-        self._features = np.zeros((1, n_features), dtype=np.float32)
+    def _set_up(self, config: AnomalyDetectionConfig) -> None:
+        self._replay = prepared_replay(config)
+        self._guard = EpisodeGuard()
+        self._features = np.zeros((1, self.observation_space.shape[0]), dtype=np.float32)
         self.windows: list[tuple[int, int]] = []
-        self.scorer = AlertScorer([], self.episode_length)
+        self.scorer = AlertScorer([], config.episode_length)
         self._step = 0
 
-    def _prepare_replay(self, series: LabelledSeries):
-        """Features of the whole series and the episode starts a reset may draw."""
-        total = len(series.values)
-        last_start = total - self.episode_length
-        if last_start < self.history:
-            raise ValueError(
-                f"episode_length must be <= {total - self.history} for this series of {total} "
-                f"steps after {self.history} steps of history, got {self.episode_length}"
-            )
-        features = detector_features(
-            series.values, self.history, self.steps_per_day, self.history_weeks, self.rolling_window
-        )
-        starts = np.arange(self.history, last_start + 1)
-        containing = np.zeros(len(starts), dtype=bool)
-        for a, b in series.windows:
-            containing |= (starts <= a) & (b <= starts + self.episode_length)
-        if containing.any():
-            starts = starts[containing]
-        return features, series.windows, starts
+    @staticmethod
+    def spaces(config: AnomalyDetectionConfig) -> tuple[spaces.Discrete, spaces.Box]:
+        """The action and observation spaces of an env of ``config``."""
+        n_features = FEATURES_PER_METRIC * len(config.metric_names) + TIME_FEATURES
+        return spaces.Discrete(2), spaces.Box(-1.0, 1.0, shape=(n_features,), dtype=np.float32)
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
-        rng = self.np_random
+        rng, config = self.np_random, self.config
         if self._replay is None:
             series, _ = synthetic_metrics(
                 rng,
-                self.history,
-                self.episode_length,
-                self.steps_per_day,
-                self.anomalies_per_week,
-                (self.min_window, self.max_window),
+                config.history,
+                config.episode_length,
+                config.steps_per_day,
+                config.anomalies_per_week,
+                (config.min_window, config.max_window),
             )
             self._features = detector_features(
                 series.values,
-                self.history,
-                self.steps_per_day,
-                self.history_weeks,
-                self.rolling_window,
+                config.history,
+                config.steps_per_day,
+                config.history_weeks,
+                config.rolling_window,
             )
             self.windows = list(series.windows)
         else:
             features, windows, starts = self._replay
             start = int(starts[rng.integers(len(starts))])
-            offset = start - self.history
-            self._features = features[offset : offset + self.episode_length]
+            offset = start - config.history
+            self._features = features[offset : offset + config.episode_length]
             self.windows = [(a - start, b - start) for a, b in windows]
         self.scorer = AlertScorer(
-            self.windows, self.episode_length, self.tp_weight, self.fp_weight, self.fn_weight
+            self.windows,
+            config.episode_length,
+            config.tp_weight,
+            config.fp_weight,
+            config.fn_weight,
         )
         self.windows = self.scorer.windows
         self._step = 0
+        self._guard.start()
         return self._features[0].copy(), {}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._guard.check()
         alert = validation.action_index(action, 2) == 1
+        config = self.config
         k = self._step
-        if k >= self.episode_length:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
         scorer = self.scorer
         rewards = scorer.record(k, alert)
         reward = (
-            self.tp_weight * rewards["detection"]
-            + self.fp_weight * rewards["false_alert"]
-            + self.fn_weight * rewards["miss"]
+            config.tp_weight * rewards["detection"]
+            + config.fp_weight * rewards["false_alert"]
+            + config.fn_weight * rewards["miss"]
         )
         info: dict[str, Any] = {
             "alert": alert,
@@ -256,8 +187,9 @@ class AnomalyDetectionEnv(gym.Env[np.ndarray, int]):
             "rewards": rewards,
         }
         self._step = k + 1
-        truncated = self._step == self.episode_length
+        truncated = self._step == config.episode_length
         if truncated:
+            self._guard.end()
             info["episode_metrics"] = scorer.metrics()
             observation = self._features[k].copy()
         else:
@@ -270,25 +202,56 @@ class AnomalyDetectionEnv(gym.Env[np.ndarray, int]):
         return self._step
 
     @property
-    def replay(self) -> tuple[np.ndarray, Any, np.ndarray] | None:
-        """A replayed series' features, its labelled windows and the episode starts a
-        reset draws from; None for synthetic metrics."""
-        return self._replay
+    def features(self) -> np.ndarray:
+        """The observation of every step of the episode, the future too (read-only; for
+        pictures and tests: a policy sees one step at a time)."""
+        view = self._features.view()
+        view.flags.writeable = False
+        return view
 
     def observation_fields(self) -> dict[str, int]:
         """Where each metric's features sit in the observation, as ``"metric.feature"``."""
         return {
             f"{metric}.{feature}": FEATURES_PER_METRIC * m + f
-            for m, metric in enumerate(self.metric_names)
+            for m, metric in enumerate(self.config.metric_names)
             for f, feature in enumerate(FEATURE_NAMES)
         }
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.anomaly_detection.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
-        k = min(self._step, self.episode_length - 1)
+        k = min(self._step, self.config.episode_length - 1)
         state = "anomalous" if self.scorer.window_of[k] >= 0 else "normal"
         return (
-            f"step {self._step}/{self.episode_length} ({state}), score {self.scorer.score:.3f}, "
+            f"step {self._step}/{self.config.episode_length} ({state}), score {self.scorer.score:.3f}, "
             f"{self.scorer.alerts} alerts, {self.scorer.false_alerts} false"
         )
+
+
+def prepared_replay(config: AnomalyDetectionConfig) -> tuple[np.ndarray, Any, np.ndarray] | None:
+    """A replayed series' detector features, its labelled windows and the episode starts
+    a reset may draw; None for synthetic metrics."""
+    if config.workload == "synthetic":
+        return None
+    series = nyc_taxi() if config.workload == "nyc_taxi" else read_labelled_csv(config.csv_path)[1]
+    total, history, length = len(series.values), config.history, config.episode_length
+    last_start = total - length
+    if last_start < history:
+        raise ValueError(
+            f"episode_length must be <= {total - history} for this series of {total} "
+            f"steps after {history} steps of history, got {length}"
+        )
+    features = detector_features(
+        series.values, history, config.steps_per_day, config.history_weeks, config.rolling_window
+    )
+    starts = np.arange(history, last_start + 1)
+    containing = np.zeros(len(starts), dtype=bool)
+    for a, b in series.windows:
+        containing |= (starts <= a) & (b <= starts + length)
+    if containing.any():
+        starts = starts[containing]
+    return features, series.windows, starts

@@ -19,15 +19,15 @@ at a window's first step earns exactly ``A_TP``, and every false alert costs the
 
 from __future__ import annotations
 
-import csv
 import functools
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+from opsgym.envs.core.data_files import DataFileError, csv_rows, packaged, parse_number, read_text
 
 # NAB's standard application profile (NAB config/profiles.json): weights of a true
 # positive, a false positive and a false negative.
@@ -48,10 +48,6 @@ NYC_TAXI_WINDOWS = (
     ("2015-01-24 20:30:00", "2015-01-29 03:30:00"),
 )
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
-
-
-class SeriesError(ValueError):
-    """A series file that cannot be read; the message names the file and the line."""
 
 
 @dataclass(frozen=True)
@@ -86,50 +82,45 @@ def read_labelled_csv(path: str | Path) -> tuple[list[str], LabelledSeries]:
     """Read a CSV with a header and the columns ``timestamp,value`` and optionally ``label``.
 
     Labels are 0 or 1; runs of 1 become the anomaly windows. Without a label column the
-    series has no windows.
+    series has no windows. Values may be negative (a metric need not be a count).
 
     Returns:
         The timestamps as written, and the series with one metric.
 
     Raises:
-        SeriesError: a missing column, a value that is not a finite number or a label
-            that is not 0 or 1, naming the file and the line.
+        DataFileError: the file cannot be read, a column is missing, a value is not a
+            finite number or a label is not 0 or 1, naming the file and the line.
     """
-    path = Path(path)
-    with open(path, newline="") as file:
-        reader = csv.reader(file)
-        header = next(reader, None)
-        if header is None or "timestamp" not in header or "value" not in header:
-            raise SeriesError(f"{path}:1: header must name the columns timestamp,value[,label]")
-        time_col, value_col = header.index("timestamp"), header.index("value")
-        label_col = header.index("label") if "label" in header else None
-        timestamps, values, labels = [], [], []
-        for line, row in enumerate(reader, start=2):
-            if not row:
-                continue
-            try:
-                value = float(row[value_col])
-                label = int(row[label_col]) if label_col is not None else 0
-                timestamp = row[time_col]
-            except (IndexError, ValueError):
-                raise SeriesError(f"{path}:{line}: cannot read {row!r}") from None
-            if not math.isfinite(value):
-                raise SeriesError(f"{path}:{line}: value must be finite, got {row[value_col]!r}")
+    rows = csv_rows(read_text(path))
+    header_line, header = next(rows, (1, []))
+    if "timestamp" not in header or "value" not in header:
+        raise DataFileError(
+            path, "the header must name the columns timestamp,value[,label]", line=header_line
+        )
+    time_col, value_col = header.index("timestamp"), header.index("value")
+    label_col = header.index("label") if "label" in header else None
+    width = max(time_col, value_col, -1 if label_col is None else label_col) + 1
+    timestamps, values, labels = [], [], []
+    for line, row in rows:
+        if len(row) < width:
+            raise DataFileError(path, f"expected {len(header)} fields, got {row}", line=line)
+        values.append(parse_number(row[value_col], "value", path, line))
+        label = 0
+        if label_col is not None:
+            label = parse_number(row[label_col], "label", path, line, integer=True)
             if label not in (0, 1):
-                raise SeriesError(f"{path}:{line}: label must be 0 or 1, got {label}")
-            timestamps.append(timestamp)
-            values.append(value)
-            labels.append(label)
+                raise DataFileError(path, f"label must be 0 or 1, got {label}", line=line)
+        labels.append(label)
+        timestamps.append(row[time_col])
     if not values:
-        raise SeriesError(f"{path}: no data rows")
+        raise DataFileError(path, "no data rows")
     series = LabelledSeries(np.array(values).reshape(-1, 1), windows_from_labels(labels))
     return timestamps, series
 
 
 def nyc_taxi() -> LabelledSeries:
     """The shipped NYC taxi series with NAB's five labelled windows."""
-    with resources.as_file(resources.files("opsgym.envs") / "data" / NYC_TAXI_FILE) as path:
-        timestamps, series = read_labelled_csv(path)
+    timestamps, series = read_labelled_csv(packaged(NYC_TAXI_FILE))
     times = [datetime.strptime(stamp, TIMESTAMP_FORMAT) for stamp in timestamps]
     labels = np.zeros(len(times), dtype=bool)
     for first, last in NYC_TAXI_WINDOWS:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from opsgym.envs.anomaly_detection.env import AnomalyDetectionEnv
+from opsgym.envs.anomaly_detection.env import AnomalyDetectionEnv, prepared_replay
 from opsgym.envs.anomaly_detection.simulator import (
     AlertScorer,
     detector_features,
@@ -27,7 +27,7 @@ from opsgym.envs.vector import BatchedVectorEnv
 class AnomalyDetectionVectorEnv(BatchedVectorEnv):
     """``num_envs`` instances of opsgym/AnomalyDetection-v0 in numpy arrays.
 
-    Takes the single env's keyword arguments; infos as :class:`BatchedVectorEnv` says.
+    Takes the single env's arguments; infos as :class:`BatchedVectorEnv` says.
     """
 
     single_env_class = AnomalyDetectionEnv
@@ -36,7 +36,8 @@ class AnomalyDetectionVectorEnv(BatchedVectorEnv):
         super().__init__(num_envs, **kwargs)
         config = self.config
         count = config.episode_length
-        features = config.observation_space.shape[0]
+        features = self.single_observation_space.shape[0]
+        self.replay = prepared_replay(config)
         self.features = np.zeros((num_envs, count, features), dtype=np.float32)
         self.scorers: list[AlertScorer | None] = [None] * num_envs
         self.window_of = np.zeros((num_envs, count), dtype=np.int64)
@@ -53,7 +54,7 @@ class AnomalyDetectionVectorEnv(BatchedVectorEnv):
         count = config.episode_length
         for i in rows:
             rng = self.generators[i]
-            if config.replay is None:  # as the single env's reset
+            if self.replay is None:  # as the single env's reset
                 series, _ = synthetic_metrics(
                     rng,
                     config.history,
@@ -71,7 +72,7 @@ class AnomalyDetectionVectorEnv(BatchedVectorEnv):
                 )
                 windows = list(series.windows)
             else:
-                features, all_windows, starts = config.replay
+                features, all_windows, starts = self.replay
                 start = int(starts[rng.integers(len(starts))])
                 offset = start - config.history
                 self.features[i] = features[offset : offset + count]

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from opsgym.envs.autoscaling.config import AutoscalingConfig
 from opsgym.envs.autoscaling.env import AutoscalingEnv
 from opsgym.envs.core import validation
 
@@ -55,31 +56,32 @@ def _penalties(env: AutoscalingEnv, loads: list[float]) -> np.ndarray:
 
     Computed with the env's own service model, so the plan's costs are the env's.
     """
-    low, high = env.min_instances, env.max_instances
+    config = env.config
+    low, high = config.min_instances, config.max_instances
     table = np.empty((len(loads), high - low + 1))
     by_rate: dict[float, list[float]] = {}
     for t, rate in enumerate(loads):
         row = by_rate.get(rate)
         if row is None:
             outcomes = env.service.drops_and_violations(rate, high)[low - 1 :]
-            row = by_rate[rate] = [env.penalty(*outcome) for outcome in outcomes]
+            row = by_rate[rate] = [config.penalty(*outcome) for outcome in outcomes]
         table[t] = row
     return table
 
 
-def _state_shape(env: AutoscalingEnv) -> tuple[int, int, int]:
+def _state_shape(config: AutoscalingConfig) -> tuple[int, int, int]:
     """(running counts, steps-since-arrival values, steps-since-scale-down values)."""
-    sizes = env.max_instances - env.min_instances + 1
-    return sizes, env.cooldown_steps + 2, env.boot_steps + env.cooldown_steps + 2
+    sizes = config.max_instances - config.min_instances + 1
+    return sizes, config.cooldown_steps + 2, config.boot_steps + config.cooldown_steps + 2
 
 
-def check_plan_size(env: AutoscalingEnv) -> None:
+def check_plan_size(config: AutoscalingConfig) -> None:
     """Raise ``ValueError`` if the plan's choice table would exceed ``MAX_TABLE`` entries."""
-    shape = _state_shape(env)
+    shape = _state_shape(config)
     states = shape[0] * shape[1] * shape[2]
-    if env.episode_steps * states > MAX_TABLE:
+    if config.episode_steps * states > MAX_TABLE:
         raise ValueError(
-            f"the oracle's table would hold {env.episode_steps} steps x {states} states; "
+            f"the oracle's table would hold {config.episode_steps} steps x {states} states; "
             f"shorten episode_steps or lower boot_steps, cooldown_steps or max_instances"
         )
 
@@ -93,14 +95,15 @@ def optimal_plan(env: AutoscalingEnv) -> Plan:
     """
     if env.current_step != 0:
         raise ValueError("optimal_plan plans whole episodes: call it right after reset()")
+    config = env.config
     loads = env.episode_load()
-    horizon, k = len(loads), env.max_step_change
-    boot, cooldown = env.boot_steps, env.cooldown_steps
-    low, sizes = env.min_instances, env.max_instances - env.min_instances + 1
-    check_plan_size(env)
+    horizon, k = len(loads), config.max_step_change
+    boot, cooldown = config.boot_steps, config.cooldown_steps
+    low, sizes = config.min_instances, config.max_instances - config.min_instances + 1
+    check_plan_size(config)
     # steps since the last arrival and since the last scale-down, capped where they stop
     # mattering
-    shape = _state_shape(env)
+    shape = _state_shape(config)
     arrival_cap, stop_cap = shape[1] - 1, shape[2] - 1
 
     size, since_arrival, since_stop = np.indices(shape)
@@ -127,8 +130,8 @@ def optimal_plan(env: AutoscalingEnv) -> Plan:
         successors.append(np.ravel_multi_index((clipped, *successor[1:]), shape))
         allowed.append(fits)
 
-    instance = np.array([env.instance_cost(low + s) for s in range(sizes)])
-    boot_bill = env.instance_cost(1) * boot if env.bill_booting else 0.0
+    instance = np.array([config.instance_cost(low + s) for s in range(sizes)])
+    boot_bill = config.instance_cost(1) * boot if config.bill_booting else 0.0
     penalties = _penalties(env, loads)
     # every choice at once: (choice, state) arrays, states flattened
     targets = np.stack(targets).reshape(len(changes), -1)
@@ -177,7 +180,7 @@ class PerfectForesightOracle:
 
     def __init__(self, env) -> None:
         unwrapped = validation.unwrapped_as(env, AutoscalingEnv, "PerfectForesightOracle")
-        check_plan_size(unwrapped)
+        check_plan_size(unwrapped.config)
         self.env = unwrapped
         self.plan: Plan | None = None
 

@@ -20,11 +20,12 @@ import numpy as np
 
 from opsgym.envs.autoscaling.env import (
     FIELDS,
-    INITIAL_UTILIZATION,
     TOTALS,
     AutoscalingEnv,
+    service_model,
     summarize_totals,
 )
+from opsgym.envs.autoscaling.workload import EpisodeWorkload
 from opsgym.envs.core.seasonal import SECONDS_PER_DAY, SECONDS_PER_WEEK
 from opsgym.envs.vector import BatchedVectorEnv
 
@@ -32,7 +33,7 @@ from opsgym.envs.vector import BatchedVectorEnv
 class AutoscalingVectorEnv(BatchedVectorEnv):
     """``num_envs`` instances of opsgym/Autoscaling-v0 in numpy arrays.
 
-    Takes the single env's keyword arguments; infos as :class:`BatchedVectorEnv` says.
+    Takes the single env's arguments; infos as :class:`BatchedVectorEnv` says.
     """
 
     single_env_class = AutoscalingEnv
@@ -40,7 +41,9 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
     def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
         super().__init__(num_envs, **kwargs)
         config = self.config
-        self.synthetic = config.workload.source == "synthetic"
+        self.workload = EpisodeWorkload(config)
+        self.service = service_model(config)
+        self.synthetic = config.workload == "synthetic"
         self.running = np.zeros(num_envs, dtype=np.int64)
         self.booting = np.zeros((num_envs, config.boot_steps), dtype=np.int64)
         self.cooldown_left = np.zeros(num_envs, dtype=np.int64)
@@ -53,7 +56,7 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
         self.crowd_starts = np.zeros((num_envs, 0))
         self.crowd_sizes = np.zeros((num_envs, 0))
         self.next_rate = np.zeros(num_envs)
-        self.attacked = config.workload.attack != "none"
+        self.attacked = config.attack != "none"
         length = config.window + config.episode_steps
         self.extra = np.zeros((num_envs, length if self.attacked else 0))  # attack load
         self.last = np.zeros((num_envs, 4))  # utilization, load, latency quantile, dropped
@@ -65,27 +68,23 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
         window, steps = config.window, config.episode_steps
         for i in rows:
             rng = self.generators[i]
-            episode = config.workload.start(rng)
+            episode = self.workload.start(rng)
             rates = episode.rates
             first = rates[window - 1]
-            if config.initial_instances is None:
-                running = math.ceil(first / (INITIAL_UTILIZATION * config.capacity))
-                running = min(max(running, config.min_instances), config.max_instances)
-            else:
-                running = config.initial_instances
+            running = config.initial_fleet(first)
             self.running[i] = running
-            utilization, dropped, _, latency, _ = config.service.outcome(running, first)
+            utilization, dropped, _, latency, _ = self.service.outcome(running, first)
             self.last[i] = (utilization, first, latency, dropped / first if first > 0 else 0.0)
             self.recent[i] = [rate / (rate + config.full_capacity) for rate in rates[:window]]
             self.next_rate[i] = rates[window]
             self.start_seconds[i] = episode.start_seconds
-            self.offset[i] = episode.start - config.workload.history
+            self.offset[i] = episode.start - config.window
             self.drift_at[i] = episode.drift_at
             if self.attacked:
                 self.extra[i] = episode.extra
             if self.synthetic:
                 self.log_noise[i] = episode.log_noise
-                if config.workload.noise > 0.0 and steps > 1:
+                if config.noise > 0.0 and steps > 1:
                     self.normals[i] = rng.standard_normal(steps - 1)
                 self._set_crowds(i, episode.crowds)
         self.booting[rows] = 0
@@ -144,7 +143,7 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
         running = self.running[rows]
         booting = self.booting[at].sum(axis=1)
         billed = running + booting if config.bill_booting else running
-        outcome = config.service.outcomes(running, rate)
+        outcome = self.service.outcomes(running, rate)
         utilization, dropped_rate, violated, latency, mean_latency = outcome
         step_cost = config.instance_cost(billed) + config.penalty(dropped_rate, violated)
         info = config.step_info(rate, running, booting, billed, change, outcome)
@@ -190,7 +189,7 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
             return
         index = self.config.window + t
         at = self._index(rows)
-        self.next_rate[at], self.log_noise[at] = self.config.workload.rates_at(
+        self.next_rate[at], self.log_noise[at] = self.workload.rates_at(
             index,
             self.offset[at],
             self.drift_at[at],

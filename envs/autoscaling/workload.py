@@ -6,20 +6,18 @@ import math
 
 import numpy as np
 
+from opsgym.envs.autoscaling.config import AutoscalingConfig
 from opsgym.envs.core.drift import drift_start, interpolate, ramp_fraction
 from opsgym.envs.core.load_traces import load_trace
 from opsgym.envs.core.seasonal import (
     SECONDS_PER_DAY,
     SECONDS_PER_WEEK,
-    SeasonalShape,
     flash_crowd_shape,
     flash_crowd_shapes,
     noise_correlation,
     weekly_profile,
 )
 
-DRIFTS = ("none", "level", "shape")
-ATTACKS = ("none", "trough", "off_period")
 ATTACK_PERIOD_HOURS = 7.0  # [h] shares no multiple with a day under a week (7 * 24 = 168)
 TROUGH_HOURS = 6.0  # [h] trough bursts start between 00:00 and this time of day
 TRACE_PEAK_PERCENTILE = 99.9  # a trace without trace_scale is scaled so this maps to peak_rate
@@ -33,100 +31,72 @@ class EpisodeWorkload:
     trace and finds the starts of its gap-free windows; :meth:`start` then begins an
     episode's :class:`EpisodeLoad`.
 
-    An episode has ``history + steps`` rates: the ``history`` before its first step fill
-    the observation's window of recent load, so no episode starts blind.
+    An episode has ``history + steps`` rates: the ``history`` (the observation's
+    ``window``) before its first step fill the observation's window of recent load, so no
+    episode starts blind.
+
+    The load follows ``config`` (see its fields): with a ``"level"`` drift, it is
+    multiplied by ``drift_factor`` from a step in the middle half of the episode on; with
+    a ``"shape"`` drift, from that step on, the daily pattern runs ``drift_shift_hours``
+    later; either phases in linearly over ``drift_ramp`` steps (the level moves from 1 to
+    ``drift_factor``, the delay from 0 to its full value). An ``"trough"`` attack starts
+    ``attack_bursts`` bursts a day at random times between 00:00 and 06:00, the daily
+    low; an ``"off_period"`` attack, a burst every ``ATTACK_PERIOD_HOURS`` hours, a rhythm
+    no daily or weekly memory can learn. ``utc_offset_hours`` shifts the synthetic profile
+    ahead of the clock (a site's time zone); the clock, and so the observation and the
+    attacks, stay in UTC.
 
     Args:
-        source: ``"synthetic"``, a packaged trace (``"nasa"``) or a CSV path.
-        step_seconds: the step length [s].
-        steps: the episode's length [steps].
-        history: rates drawn before the first step.
-        peak_rate: the synthetic weekday peak [requests/s]; for a trace without
-            ``trace_scale``, what its 99.9th percentile is scaled to.
-        trace_scale: the factor a trace's rates are multiplied by, or ``None``.
-        shape: the synthetic weekly profile.
-        noise: the standard deviation of the synthetic log-noise.
-        flash_crowd_rate: synthetic flash crowds per day.
-        flash_crowd_size: the mean relative height of a flash crowd.
-        drift: ``"none"``; ``"level"`` (the load is multiplied by ``drift_factor`` from a
-            step in the middle half of the episode on); or ``"shape"`` (from that step on,
-            the daily pattern runs ``drift_shift_steps`` later).
-        drift_factor: the level change of a ``"level"`` drift.
-        drift_shift_steps: the delay of a ``"shape"`` drift [steps].
-        drift_ramp: steps over which the drift phases in linearly (0: at once); the
-            level moves from 1 to ``drift_factor``, the delay from 0 to its full value.
-        attack: ``"none"``, or bursts an adversary times against a seasonal forecast:
-            ``"trough"`` (every day, ``attack_bursts`` bursts start at random times
-            between 00:00 and 06:00, the daily low) or ``"off_period"`` (a burst every
-            ``ATTACK_PERIOD_HOURS`` hours, a rhythm no daily or weekly memory can learn).
-        attack_size: a burst's extra load, as a fraction of ``peak_rate``.
-        attack_steps: a burst's length [steps].
-        attack_bursts: bursts per day of a ``"trough"`` attack.
-        utc_offset_seconds: how far the synthetic profile runs ahead of the clock (a
-            site's time zone); the clock, and so the observation and the attacks, stay
-            in UTC.
+        config: the environment's configuration.
     """
 
-    def __init__(
-        self,
-        source: str,
-        step_seconds: float,
-        steps: int,
-        history: int,
-        peak_rate: float,
-        trace_scale: float | None,
-        shape: SeasonalShape,
-        noise: float,
-        flash_crowd_rate: float,
-        flash_crowd_size: float,
-        drift: str,
-        drift_factor: float,
-        drift_shift_steps: int,
-        drift_ramp: int = 0,
-        attack: str = "none",
-        attack_size: float = 0.5,
-        attack_steps: int = 5,
-        attack_bursts: int = 3,
-        utc_offset_seconds: float = 0.0,
-    ) -> None:
-        self.source = source
-        self.step_seconds = step_seconds
-        self.steps = steps
-        self.history = history
-        self.noise = noise
-        self.flash_crowd_rate = flash_crowd_rate
-        self.flash_crowd_size = flash_crowd_size
-        self.drift = drift
-        self.drift_factor = drift_factor
-        self.shift = drift_shift_steps if drift == "shape" else 0
-        self.drift_ramp = drift_ramp
-        self.attack = attack
-        self.attack_height = attack_size * peak_rate  # [requests/s]
-        self.attack_steps = attack_steps
-        self.attack_bursts = attack_bursts
-        if source == "synthetic":
-            week_steps = round(SECONDS_PER_WEEK / step_seconds)
-            local_seconds = np.arange(week_steps) * step_seconds + utc_offset_seconds
-            profile = peak_rate * weekly_profile(shape, local_seconds)
-            self.profile = profile
-            self.profile_list = profile.tolist()
-            self.phi = noise_correlation(step_seconds)
-            self.peak_rate = peak_rate
-            return
-        trace = load_trace(source, step_seconds)
+    def __init__(self, config: AutoscalingConfig) -> None:
+        self.source = config.workload
+        self.step_seconds = config.step_seconds
+        self.steps = config.episode_steps
+        self.history = config.window
+        self.noise = config.noise
+        self.flash_crowd_rate = config.flash_crowd_rate
+        self.flash_crowd_size = config.flash_crowd_size
+        self.drift = config.drift
+        self.drift_factor = config.drift_factor
+        shift_steps = round(config.drift_shift_hours * 3600.0 / config.step_seconds)
+        self.shift = shift_steps if config.drift == "shape" else 0
+        self.drift_ramp = config.drift_ramp
+        self.attack = config.attack
+        self.attack_height = config.attack_size * config.peak_rate  # [requests/s]
+        self.attack_steps = config.attack_steps
+        self.attack_bursts = config.attack_bursts
+        if self.source == "synthetic":
+            self._prepare_profile(config)
+        else:
+            self._prepare_trace(config)
+
+    def _prepare_profile(self, config: AutoscalingConfig) -> None:
+        step_seconds = self.step_seconds
+        week_steps = round(SECONDS_PER_WEEK / step_seconds)
+        local_seconds = np.arange(week_steps) * step_seconds + config.utc_offset_hours * 3600.0
+        self.profile = config.peak_rate * weekly_profile(config.seasonal_shape, local_seconds)
+        self.profile_list = self.profile.tolist()
+        self.phi = noise_correlation(step_seconds)
+        self.peak_rate = config.peak_rate
+
+    def _prepare_trace(self, config: AutoscalingConfig) -> None:
+        trace = load_trace(self.source, self.step_seconds)
         clean = trace.rates[~trace.missing]
         if clean.size == 0 or not clean.any():
             raise ValueError(f"workload: trace {trace.name} has no recorded load")
+        trace_scale = config.trace_scale
         if trace_scale is None:
             # a mostly idle trace has a 99.9th percentile of 0: scale its maximum instead
             reference = float(np.percentile(clean, TRACE_PEAK_PERCENTILE)) or float(clean.max())
-            trace_scale = peak_rate / reference
+            trace_scale = config.peak_rate / reference
         self.trace_rates = trace.rates * trace_scale
         self.rates_list = self.trace_rates.tolist()
         self.trace_start_seconds = trace.start_seconds
         self.peak_rate = float(clean.max()) * trace_scale
         # a start s is usable when rows s - history - shift .. s + steps - 1 are all recorded
-        span_before = history + self.shift
+        span_before, steps = self.history + self.shift, self.steps
         gaps = np.concatenate(([0], np.cumsum(trace.missing)))
         first = np.arange(0, len(self.rates_list) - span_before - steps + 1)
         if first.size:
@@ -137,7 +107,7 @@ class EpisodeWorkload:
         if self.starts.size == 0:
             raise ValueError(
                 f"episode_steps: trace {trace.name} has no gap-free window of "
-                f"{span_before + steps} steps of {step_seconds:g} s"
+                f"{span_before + steps} steps of {self.step_seconds:g} s"
             )
 
     def start(self, rng: np.random.Generator) -> EpisodeLoad:

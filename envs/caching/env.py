@@ -6,21 +6,21 @@ import math
 import random
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
 from opsgym.envs.caching import exact
+from opsgym.envs.caching.config import CachingConfig
 from opsgym.envs.caching.simulator import DecisionCache
-from opsgym.envs.caching.workloads import SIZE_DISTRIBUTIONS, WORKLOADS, Workload, WorkloadConfig
+from opsgym.envs.caching.workloads import Workload
+from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
-from opsgym.envs.core.traces import FORMATS
+from opsgym.envs.core.episode_guard import EpisodeGuard
 
-REWARD_METRICS = ("hits", "bytes")
 CANDIDATE_FEATURES = ("recency", "frequency", "age", "size")
 
 
-class CachingEnv(gym.Env[np.ndarray, int]):
+class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
     """Decide what a full cache evicts, or whether it admits the newcomer at all.
 
     ## Description
@@ -112,31 +112,7 @@ class CachingEnv(gym.Env[np.ndarray, int]):
 
     ## Arguments
 
-    | Parameter | Type | Default | Description |
-    |-----------|------|---------|-------------|
-    | `capacity` | int | `100` | cache size [bytes]; objects, with unit sizes |
-    | `n_candidates` | int | `8` | eviction candidates per decision (Redis's default sample is 5) |
-    | `workload` | str | `"zipf"` | `"zipf"`, `"drift"`, `"periodic"`, `"scan"`, `"one_hit_wonders"`, `"flood"`, `"web07"` or `"trace"` |
-    | `episode_length` | int | `10000` | requests per episode |
-    | `catalog_size` | int | `10000` | objects of the Zipf catalog |
-    | `zipf_exponent` | float | `0.9` | Zipf exponent of popularity (web traffic: 0.6 to 1) |
-    | `drift_period` | int | `2000` | requests between popularity shifts (`"drift"`) |
-    | `drift_shift` | int | `500` | popularity ranks shifted at each period (`"drift"`) |
-    | `drift_ramp` | int | `0` | requests over which each shift phases in, <= `drift_period` (0: abrupt) |
-    | `scan_every` | int | `2000` | requests from one scan's (or flood's) start to the next's (`"scan"`, `"flood"`) |
-    | `scan_length` | int | `300` | requests of one scan, < `scan_every` (`"scan"`) |
-    | `flood_objects` | int | `100` | objects of one flood (`"flood"`) |
-    | `flood_repeats` | int | `3` | requests per flooded object; `flood_objects * flood_repeats` < `scan_every` (`"flood"`) |
-    | `loop_size` | int | `80` | objects in the loop (`"periodic"`) |
-    | `loop_fraction` | float | `0.3` | fraction of requests going round the loop (`"periodic"`) |
-    | `one_hit_fraction` | float | `0.3` | fraction of one-hit-wonder requests (`"one_hit_wonders"`) |
-    | `size_distribution` | str | `"unit"` | `"unit"` or `"lognormal"` object sizes |
-    | `size_median` | float | `100.0` | median lognormal object size [bytes] |
-    | `size_sigma` | float | `1.0` | sigma of the log of lognormal sizes |
-    | `trace_path` | str or None | `None` | the trace file read by `workload="trace"` |
-    | `trace_format` | str or None | `None` | `"ids"`, `"csv"`, `"cache2k"` or `"oracle_general"`; guessed from the name if None |
-    | `count_half_life` | float | `0.0` | half-life of request counts [requests]; 0 for raw counts |
-    | `reward_metric` | str | `"hits"` | `"hits"` or `"bytes"` |
+    {ARGUMENTS}
 
     >>> import gymnasium as gym
     >>> import opsgym.envs
@@ -159,96 +135,25 @@ class CachingEnv(gym.Env[np.ndarray, int]):
       defaults keep the dynamics.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
-    def __init__(
-        self,
-        capacity: int = 100,
-        n_candidates: int = 8,
-        workload: str = "zipf",
-        episode_length: int = 10_000,
-        catalog_size: int = 10_000,
-        zipf_exponent: float = 0.9,
-        drift_period: int = 2_000,
-        drift_shift: int = 500,
-        drift_ramp: int = 0,
-        scan_every: int = 2_000,
-        scan_length: int = 300,
-        flood_objects: int = 100,
-        flood_repeats: int = 3,
-        loop_size: int = 80,
-        loop_fraction: float = 0.3,
-        one_hit_fraction: float = 0.3,
-        size_distribution: str = "unit",
-        size_median: float = 100.0,
-        size_sigma: float = 1.0,
-        trace_path: str | None = None,
-        trace_format: str | None = None,
-        count_half_life: float = 0.0,
-        reward_metric: str = "hits",
-        render_mode: str | None = None,
-    ) -> None:
-        self.capacity = validation.integer("capacity", capacity, minimum=1)
-        self.n_candidates = validation.integer("n_candidates", n_candidates, minimum=1)
-        workload = validation.choice("workload", workload, WORKLOADS)
-        scan_every = validation.integer("scan_every", scan_every, minimum=2)
-        drift_period = validation.integer("drift_period", drift_period, minimum=1)
-        drift_ramp = validation.integer("drift_ramp", drift_ramp, minimum=0)
-        if drift_ramp > drift_period:
-            raise ValueError(
-                f"drift_ramp must be <= drift_period ({drift_period}), got {drift_ramp!r}"
-            )
-        flood_objects = validation.integer("flood_objects", flood_objects, minimum=1)
-        flood_repeats = validation.integer("flood_repeats", flood_repeats, minimum=1)
-        if flood_objects * flood_repeats >= scan_every:
-            raise ValueError(
-                f"flood_objects * flood_repeats must be < scan_every ({scan_every}), got "
-                f"{flood_objects} * {flood_repeats}"
-            )
-        config = WorkloadConfig(
-            workload=workload,
-            episode_length=validation.integer("episode_length", episode_length, minimum=1),
-            catalog_size=validation.integer("catalog_size", catalog_size, minimum=1),
-            zipf_exponent=validation.non_negative("zipf_exponent", zipf_exponent),
-            drift_period=drift_period,
-            drift_shift=validation.integer("drift_shift", drift_shift, minimum=0),
-            drift_ramp=drift_ramp,
-            scan_every=scan_every,
-            scan_length=_below("scan_length", scan_length, scan_every),
-            flood_objects=flood_objects,
-            flood_repeats=flood_repeats,
-            loop_size=validation.integer("loop_size", loop_size, minimum=1),
-            loop_fraction=validation.probability("loop_fraction", loop_fraction),
-            one_hit_fraction=validation.probability("one_hit_fraction", one_hit_fraction),
-            size_distribution=validation.choice(
-                "size_distribution", size_distribution, SIZE_DISTRIBUTIONS
-            ),
-            size_median=validation.positive("size_median", size_median),
-            size_sigma=validation.in_range("size_sigma", size_sigma, 0.0, 5.0),
-        )
-        if workload == "trace" and not isinstance(trace_path, str):
-            raise ValueError(
-                f"trace_path must name a trace file for workload='trace', got {trace_path!r}"
-            )
-        if trace_format is not None:
-            validation.choice("trace_format", trace_format, FORMATS)
-        self.count_half_life = validation.non_negative("count_half_life", count_half_life)
-        self.reward_metric = validation.choice("reward_metric", reward_metric, REWARD_METRICS)
-        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
-
-        self.workload = Workload.build(config, trace_path, trace_format)
-        self.episode_length = config.episode_length
-        self.simulator = DecisionCache(self.capacity, self.n_candidates, self.count_half_life)
-        k = self.n_candidates
-        self.action_space = spaces.Discrete(k + 1)
-        self.observation_space = spaces.Box(0.0, 1.0, shape=(4 * k + 3,), dtype=np.float32)
+    def _set_up(self, config: CachingConfig) -> None:
+        self.workload = Workload.build(config)
+        self.simulator = DecisionCache(config.capacity, config.n_candidates, config.count_half_life)
+        self._guard = EpisodeGuard()
         self._time_scale = 1.0 / math.log1p(config.episode_length)
-        self._size_scale = 1.0 / math.log1p(self.capacity)
+        self._size_scale = 1.0 / math.log1p(config.capacity)
         self._stream = self.workload.episode(np.random.default_rng(0))
         self._next_use: list[int] | None = None
         self._carried_hits = (0, 0)
         self._decisions = 0
         self._bypasses = 0
+
+    @staticmethod
+    def spaces(config: CachingConfig) -> tuple[spaces.Discrete, spaces.Box]:
+        """The action and observation spaces of an env of ``config``."""
+        k = config.n_candidates
+        return spaces.Discrete(k + 1), spaces.Box(0.0, 1.0, shape=(4 * k + 3,), dtype=np.float32)
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -262,18 +167,18 @@ class CachingEnv(gym.Env[np.ndarray, int]):
         sim = self.simulator
         sim.reset(stream.ids, stream.sizes, candidate_rng, stream.extend, stream.length)
         self._carried_hits = sim.run_until_decision()
+        self._guard.start()
         return self._observation(), {}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        choice = validation.action_index(action, self.n_candidates + 1)
+        self._guard.check()
+        choice = validation.action_index(action, self.config.n_candidates + 1)
         sim = self.simulator
-        if sim.done and self._carried_hits is None:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
-        hits, bytes_hit = self._carried_hits or (0, 0)
+        hits, bytes_hit = self._carried_hits
         self._carried_hits = (0, 0)
         if sim.pending:
             self._decisions += 1
-            if choice == self.n_candidates:
+            if choice == self.config.n_candidates:
                 self._bypasses += 1
                 sim.bypass()
             else:
@@ -291,9 +196,9 @@ class CachingEnv(gym.Env[np.ndarray, int]):
         }
         truncated = sim.done
         if truncated:
-            self._carried_hits = None
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
-        return self._observation(), rewards[self.reward_metric], False, truncated, info
+        return self._observation(), rewards[self.config.reward_metric], False, truncated, info
 
     def next_use(self) -> list[int]:
         """For each request of the episode, the index of the next request of its object.
@@ -318,7 +223,7 @@ class CachingEnv(gym.Env[np.ndarray, int]):
         ids, sizes = self.requests()
         if self.workload.unit_sizes:
             sizes = None
-        ceiling = exact.belady(ids, self.capacity, sizes, next_use=self.next_use())
+        ceiling = exact.belady(ids, self.config.capacity, sizes, next_use=self.next_use())
         return {
             "hit_ratio": sim.hits / sim.served,
             "byte_hit_ratio": sim.bytes_hit / sim.bytes_requested,
@@ -329,21 +234,25 @@ class CachingEnv(gym.Env[np.ndarray, int]):
 
     def observation_fields(self) -> dict[str, slice]:
         """Where each feature sits in the observation, by name (one slice per feature)."""
-        end = 4 * self.n_candidates
+        end = 4 * self.config.n_candidates
         fields = {name: slice(i, end, 4) for i, name in enumerate(CANDIDATE_FEATURES)}
         fields["incoming_frequency"] = slice(end, end + 1)
         fields["incoming_size"] = slice(end + 1, end + 2)
         fields["bytes_to_free"] = slice(end + 2, end + 3)
         return fields
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.caching.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         sim = self.simulator
         served = max(sim.served, 1)
         line = (
             f"request {sim.now}/{sim.length}: {len(sim.members)} objects, "
-            f"{sim.used}/{self.capacity} bytes, hit ratio {sim.hits / served:.3f}"
+            f"{sim.used}/{self.config.capacity} bytes, hit ratio {sim.hits / served:.3f}"
         )
         if sim.pending:
             line += f"; deciding for object {sim.ids[sim.now]!r} among {sim.candidates}"
@@ -357,7 +266,7 @@ class CachingEnv(gym.Env[np.ndarray, int]):
         time_scale, size_scale, log1p = self._time_scale, self._size_scale, math.log1p
         last_seen, inserted, count, size_of = sim.last_seen, sim.inserted, sim.count, sim.size_of
         x = sim.ids[now]
-        if self.count_half_life == 0:
+        if self.config.count_half_life == 0:
             counts = [count[c] for c in sim.candidates]
             past = sim.seen_count.get(x, 0)
         else:
@@ -375,15 +284,8 @@ class CachingEnv(gym.Env[np.ndarray, int]):
         values += (
             log1p(past) * time_scale,
             log1p(size) * size_scale,
-            (size - (self.capacity - sim.used)) / self.capacity,
+            (size - (self.config.capacity - sim.used)) / self.config.capacity,
         )
         # every value is in [0, 1] by construction: times and counts < episode_length,
         # sizes of admissible objects <= capacity
         return np.array(values, dtype=np.float32)
-
-
-def _below(name: str, value: object, limit: int) -> int:
-    number = validation.integer(name, value, minimum=1)
-    if number >= limit:
-        raise ValueError(f"{name} must be < {limit}, got {number!r}")
-    return number

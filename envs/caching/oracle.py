@@ -30,7 +30,7 @@ class BeladyOracle:
         env = self.env
         sim = env.simulator
         if not sim.pending:
-            return env.n_candidates
+            return env.config.n_candidates
         following = env.next_use()
         last_seen = sim.last_seen
         upcoming = [following[last_seen[x]] for x in sim.candidates]

@@ -3,40 +3,12 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
+from opsgym.envs.caching.config import SYNTHETIC, CachingConfig
 from opsgym.envs.core import request_streams
 from opsgym.envs.core.traces import Trace, read_trace, web07
-
-SYNTHETIC = ("zipf", "drift", "periodic", "scan", "one_hit_wonders", "flood")
-WORKLOADS = (*SYNTHETIC, "web07", "trace")
-SIZE_DISTRIBUTIONS = ("unit", "lognormal")
-
-
-@dataclass(frozen=True)
-class WorkloadConfig:
-    """Everything that shapes an episode's requests (see the env's Arguments table)."""
-
-    workload: str
-    episode_length: int
-    catalog_size: int
-    zipf_exponent: float
-    drift_period: int
-    drift_shift: int
-    drift_ramp: int
-    scan_every: int
-    scan_length: int
-    flood_objects: int
-    flood_repeats: int
-    loop_size: int
-    loop_fraction: float
-    one_hit_fraction: float
-    size_distribution: str
-    size_median: float
-    size_sigma: float
-
 
 # Requests are drawn in chunks as the cache reaches them, so that a reset does not pay
 # for a whole episode up front.
@@ -51,7 +23,7 @@ class Workload:
     is shorter).
     """
 
-    def __init__(self, config: WorkloadConfig, trace: Trace | None = None) -> None:
+    def __init__(self, config: CachingConfig, trace: Trace | None = None) -> None:
         self.config = config
         self.trace = trace
         self.popularity = (
@@ -72,12 +44,12 @@ class Workload:
             self.mean_size = config.size_median * math.exp(config.size_sigma**2 / 2.0)
 
     @classmethod
-    def build(cls, config: WorkloadConfig, trace_path: str | None, trace_format: str | None):
+    def build(cls, config: CachingConfig):
         """Read the trace the configuration names, if any, and build the workload."""
         if config.workload == "web07":
             return cls(config, web07())
         if config.workload == "trace":
-            return cls(config, read_trace(trace_path, trace_format))
+            return cls(config, read_trace(config.trace_path, config.trace_format))
         return cls(config)
 
     def episode(self, rng: np.random.Generator) -> RequestStream:

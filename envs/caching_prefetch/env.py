@@ -5,24 +5,23 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
 from opsgym.envs.caching import exact
-from opsgym.envs.caching_prefetch.simulator import REPLACEMENTS, PrefetchCache
-from opsgym.envs.caching_prefetch.workloads import (
-    WORKLOADS,
-    PrefetchWorkload,
-    PrefetchWorkloadConfig,
-)
+from opsgym.envs.caching_prefetch.config import CachingPrefetchConfig
+from opsgym.envs.caching_prefetch.simulator import PrefetchCache
+from opsgym.envs.caching_prefetch.workloads import PrefetchWorkload
+from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
+from opsgym.envs.core.episode_guard import EpisodeGuard
+from opsgym.envs.core.masks import info_mask
 
 CANDIDATE_FEATURES = ("observed", "frequency", "cached", "recency")
 REQUEST_FEATURES = ("hit", "useful_hit", "observations", "unused_share")
 
 
-class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
+class CachingPrefetchEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingPrefetchConfig):
     """After serving each request, decide whether to prefetch an object predicted to come next.
 
     ## Description
@@ -63,8 +62,9 @@ class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
     `Discrete(n_successors + 2)`: 0 prefetches nothing; 1 prefetches the next object id;
     `1 + j` (j = 1..`n_successors`) prefetches the j-th most frequent observed successor.
     A candidate that is already cached, or a successor slot that is empty, is not
-    fetched: the action then does what 0 does, at no cost. `info["action_mask"]` (and
-    `action_masks()`, for sb3-contrib's MaskablePPO) marks the actions that fetch.
+    fetched: the action then does what 0 does, at no cost. `info["action_mask"]` (int8,
+    for Gymnasium's `action_space.sample(mask=...)`) and `action_masks()` (booleans, for
+    sb3-contrib's MaskablePPO) mark the actions that fetch.
 
     ## Observation Space
 
@@ -114,22 +114,7 @@ class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
 
     ## Arguments
 
-    | Parameter | Type | Default | Description |
-    |-----------|------|---------|-------------|
-    | `capacity` | int | `100` | cache size [objects] |
-    | `n_successors` | int | `3` | observed successors offered as candidates |
-    | `prefetch_cost` | float | `0.1` | reward lost per object prefetched [hits] |
-    | `replacement` | str | `"lru"` | `"lru"` or `"fifo"` |
-    | `workload` | str | `"markov"` | `"markov"`, `"sequential"`, `"loops"` or `"zipf"` |
-    | `episode_length` | int | `10000` | requests per episode, >= 2 |
-    | `catalog_size` | int | `1000` | objects of the catalog (files, for `"sequential"`) |
-    | `zipf_exponent` | float | `0.9` | Zipf exponent of popularity (jumps, files, IRM requests) |
-    | `successors_per_object` | int | `3` | likely successors of each object (`"markov"`) |
-    | `jump_probability` | float | `0.1` | probability of a jump to a popular object (`"markov"`) |
-    | `n_readers` | int | `4` | interleaved readers (`"sequential"`) |
-    | `file_blocks` | int | `32` | blocks per file (`"sequential"`) |
-    | `loop_size` | int | `150` | objects in the loop (`"loops"`) |
-    | `loop_fraction` | float | `0.5` | fraction of requests going round the loop (`"loops"`) |
+    {ARGUMENTS}
 
     >>> import gymnasium as gym
     >>> import opsgym.envs
@@ -147,61 +132,29 @@ class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
     ## Version History
 
     * v0: Initial release. Markov successors are now drawn when first needed: same
-      distribution, but a seed gives another episode than before.
+      distribution, but a seed gives another episode than before. `info["action_mask"]`
+      is now int8 (it was bool), as Gymnasium's masked sampling needs: index with
+      `mask.astype(bool)`.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
-    def __init__(
-        self,
-        capacity: int = 100,
-        n_successors: int = 3,
-        prefetch_cost: float = 0.1,
-        replacement: str = "lru",
-        workload: str = "markov",
-        episode_length: int = 10_000,
-        catalog_size: int = 1_000,
-        zipf_exponent: float = 0.9,
-        successors_per_object: int = 3,
-        jump_probability: float = 0.1,
-        n_readers: int = 4,
-        file_blocks: int = 32,
-        loop_size: int = 150,
-        loop_fraction: float = 0.5,
-        render_mode: str | None = None,
-    ) -> None:
-        self.capacity = validation.integer("capacity", capacity, minimum=1)
-        self.n_successors = validation.integer("n_successors", n_successors, minimum=1)
-        self.prefetch_cost = validation.non_negative("prefetch_cost", prefetch_cost)
-        self.replacement = validation.choice("replacement", replacement, REPLACEMENTS)
-        config = PrefetchWorkloadConfig(
-            workload=validation.choice("workload", workload, WORKLOADS),
-            episode_length=validation.integer("episode_length", episode_length, minimum=2),
-            catalog_size=validation.integer("catalog_size", catalog_size, minimum=1),
-            zipf_exponent=validation.non_negative("zipf_exponent", zipf_exponent),
-            successors_per_object=validation.integer(
-                "successors_per_object", successors_per_object, minimum=1
-            ),
-            jump_probability=validation.probability("jump_probability", jump_probability),
-            n_readers=validation.integer("n_readers", n_readers, minimum=1),
-            file_blocks=validation.integer("file_blocks", file_blocks, minimum=1),
-            loop_size=validation.integer("loop_size", loop_size, minimum=1),
-            loop_fraction=validation.probability("loop_fraction", loop_fraction),
-        )
-        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
-
+    def _set_up(self, config: CachingPrefetchConfig) -> None:
         self.workload = PrefetchWorkload(config)
-        self.episode_length = config.episode_length
-        self.simulator = PrefetchCache(self.capacity, self.n_successors, self.replacement)
-        slots = self.n_successors + 1
-        self.action_space = spaces.Discrete(slots + 1)
-        self.observation_space = spaces.Box(0.0, 1.0, shape=(4 * slots + 4,), dtype=np.float32)
+        self.simulator = PrefetchCache(config.capacity, config.n_successors, config.replacement)
+        self._guard = EpisodeGuard()
         self._time_scale = 1.0 / math.log1p(config.episode_length)
         self._stream = self.workload.episode(np.random.default_rng(0))
         self._candidates: list[int] = []
-        self._ended = True
         self._next_use: list[int] | None = None
         self._first_use: dict[int, int] = {}
+
+    @staticmethod
+    def spaces(config: CachingPrefetchConfig) -> tuple[spaces.Discrete, spaces.Box]:
+        """The action and observation spaces of an env of ``config``."""
+        slots = config.n_successors + 1
+        observations = spaces.Box(0.0, 1.0, shape=(4 * slots + 4,), dtype=np.float32)
+        return spaces.Discrete(slots + 1), observations
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -212,30 +165,30 @@ class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
         sim = self.simulator
         sim.reset(stream.ids, stream.extend, stream.length)
         sim.serve()
-        self._ended = False
-        return self._observe(), {"action_mask": self.action_masks()}
+        self._guard.start()
+        return self._observe(), {"action_mask": info_mask(self.action_masks())}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        choice = validation.action_index(action, self.n_successors + 2)
-        if self._ended:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
+        self._guard.check()
+        choice = validation.action_index(action, self.config.n_successors + 2)
         sim = self.simulator
         fetched = False
         if 0 < choice <= len(self._candidates):
             fetched = sim.prefetch(self._candidates[choice - 1])
         hit = sim.serve()
-        rewards = {"hit": float(hit), "prefetch": -self.prefetch_cost if fetched else 0.0}
-        truncated = self._ended = sim.done
+        rewards = {"hit": float(hit), "prefetch": -self.config.prefetch_cost if fetched else 0.0}
+        truncated = sim.done
         observation = self._observe()
         info: dict[str, Any] = {**self._metrics(), "rewards": rewards}
-        info["action_mask"] = self.action_masks()
+        info["action_mask"] = info_mask(self.action_masks())
         if truncated:
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         return observation, rewards["hit"] + rewards["prefetch"], False, truncated, info
 
     def action_masks(self) -> np.ndarray:
         """Which actions would fetch an object now (0, no prefetch, always allowed)."""
-        mask = np.zeros(self.n_successors + 2, dtype=bool)
+        mask = np.zeros(self.config.n_successors + 2, dtype=bool)
         mask[0] = True
         cache = self.simulator.cache
         for j, x in enumerate(self._candidates):
@@ -268,7 +221,9 @@ class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
     def episode_metrics(self) -> dict[str, float]:
         """The metrics of the requests served so far, and the hit ratio without prefetching."""
         sim = self.simulator
-        baseline = exact.simulate(self.replacement, self.requests()[: sim.served], self.capacity)
+        baseline = exact.simulate(
+            self.config.replacement, self.requests()[: sim.served], self.config.capacity
+        )
         metrics = self._metrics()
         metrics["prefetch_accuracy"] = sim.useful / sim.prefetches if sim.prefetches else 0.0
         metrics["hit_ratio_without_prefetch"] = baseline.hit_ratio
@@ -276,13 +231,17 @@ class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
 
     def observation_fields(self) -> dict[str, slice]:
         """Where each feature sits in the observation, by name."""
-        end = 4 * (self.n_successors + 1)
+        end = 4 * (self.config.n_successors + 1)
         fields = {name: slice(i, end, 4) for i, name in enumerate(CANDIDATE_FEATURES)}
         for i, name in enumerate(REQUEST_FEATURES):
             fields[name] = slice(end + i, end + i + 1)
         return fields
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.caching_prefetch.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         sim = self.simulator
@@ -327,11 +286,11 @@ class CachingPrefetchEnv(gym.Env[np.ndarray, int]):
                 float(c in cache),
                 1.0 if seen is None else log1p(now - seen) * time_scale,
             )
-        values += [0.0] * (4 * (self.n_successors + 1) - len(values))
+        values += [0.0] * (4 * (self.config.n_successors + 1) - len(values))
         values += (
             float(sim.last_hit),
             float(sim.last_useful),
             log1p(total) * time_scale,
-            len(sim.unused) / self.capacity,
+            len(sim.unused) / self.config.capacity,
         )
         return np.array(values, dtype=np.float32)

@@ -29,10 +29,10 @@ class SoonestUseOracle:
 
     def act(self, observation: np.ndarray) -> int:
         env = self.env
-        if env.prefetch_cost >= 1.0:
+        if env.config.prefetch_cost >= 1.0:
             return 0
         sim = env.simulator
-        best, best_use = 0, sim.now + env.capacity + 1
+        best, best_use = 0, sim.now + env.config.capacity + 1
         for j, x in enumerate(env.candidates()):
             if x not in sim.cache:
                 use = env.next_request(x)

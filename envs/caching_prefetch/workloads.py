@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from opsgym.envs.caching.workloads import CHUNK
+from opsgym.envs.caching_prefetch.config import CachingPrefetchConfig
 from opsgym.envs.core import request_streams
 
-WORKLOADS = ("markov", "sequential", "loops", "zipf")
 FIRST_CHUNK = 1  # a reset serves one request; later chunks are CHUNK long
-
-
-@dataclass(frozen=True)
-class PrefetchWorkloadConfig:
-    """Everything that shapes an episode's requests (see the env's Arguments table)."""
-
-    workload: str
-    episode_length: int
-    catalog_size: int
-    zipf_exponent: float
-    successors_per_object: int
-    jump_probability: float
-    n_readers: int
-    file_blocks: int
-    loop_size: int
-    loop_fraction: float
 
 
 class PrefetchWorkload:
     """The source of episodes; the popularity table is built once, here."""
 
-    def __init__(self, config: PrefetchWorkloadConfig) -> None:
+    def __init__(self, config: CachingPrefetchConfig) -> None:
         self.config = config
         self.popularity = request_streams.alias_table(
             request_streams.zipf_probabilities(config.catalog_size, config.zipf_exponent)

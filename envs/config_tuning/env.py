@@ -6,25 +6,23 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from opsgym.envs.config_tuning.config import KNOBS, ConfigTuningConfig
 from opsgym.envs.config_tuning.simulator import (
-    Config,
     Performance,
     ServiceModel,
     memory_gb,
     performance,
 )
+from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
 from opsgym.envs.core.drift import drift_start, interpolate, ramp_fraction
-
-KNOBS = ("threads", "pool", "cache_mb", "timeout_ms")
-DRIFTS = ("none", "io_shift")
+from opsgym.envs.core.episode_guard import EpisodeGuard
 
 
-class ConfigTuningEnv(gym.Env[np.ndarray, int]):
+class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningConfig):
     """Tune a service's worker threads, connection pool, cache size and timeout online.
 
     ## Description
@@ -107,29 +105,7 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
 
     ## Arguments
 
-    | Parameter | Type | Default | Description |
-    |-----------|------|---------|-------------|
-    | `cores` | int | `8` | the machine's cores |
-    | `request_rate` | float | `600.0` | the arrival rate outside bursts [requests/s] |
-    | `io_share` | float | `0.2` | the share of I/O-bound requests at the start, in [0, 1] |
-    | `io_share_after` | float | `0.8` | that share after an `io_shift` drift, in [0, 1] |
-    | `drift` | str | `"io_shift"` | `"none"` or `"io_shift"` |
-    | `drift_ramp` | int | `0` | intervals over which the I/O share moves linearly (0: abrupt) |
-    | `burst_prob` | float | `0.02` | probability that a burst starts at an interval |
-    | `burst_factor` | float | `1.3` | arrival rate multiplier during a burst, >= 1 |
-    | `burst_length` | int | `5` | intervals a burst lasts |
-    | `thread_options` | list[int] | `[4, 8, 16, 32, 64, 128, 200]` | the threads knob's grid |
-    | `pool_options` | list[int] | `[2, 4, 6, 10, 16, 24, 32]` | the pool knob's grid [connections] |
-    | `cache_options_mb` | list[float] | `[0, 64, 256, 1024, 4096]` | the cache knob's grid [MB] |
-    | `timeout_options_ms` | list[float] | `[100, 250, 500, 1000, 2500, 5000, 30000]` | the timeout knob's grid [ms] |
-    | `initial_config` | list[float] | `[200, 10, 256, 30000]` | the starting threads, pool, cache [MB] and timeout [ms], each on its grid |
-    | `episode_length` | int | `200` | tuning intervals per episode |
-    | `interval_seconds` | float | `60.0` | traffic per interval [s]; sets the measurement noise of counts |
-    | `latency_noise` | float | `0.05` | log-normal noise of the measured p95 (its log's standard deviation) |
-    | `latency_target_ms` | float | `50.0` | the p95 latency target [ms] |
-    | `latency_weight` | float | `1.0` | reward weight of the relative p95 overshoot |
-    | `error_weight` | float | `20.0` | reward weight of the error rate |
-    | `memory_weight` | float | `0.05` | reward weight of memory [1/GB] |
+    {ARGUMENTS}
 
     >>> import gymnasium as gym
     >>> import opsgym.envs
@@ -150,74 +126,15 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
     * v0: Initial release. `drift_ramp` added later; its default keeps the dynamics.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
-    def __init__(
-        self,
-        cores: int = 8,
-        request_rate: float = 600.0,
-        io_share: float = 0.2,
-        io_share_after: float = 0.8,
-        drift: str = "io_shift",
-        drift_ramp: int = 0,
-        burst_prob: float = 0.02,
-        burst_factor: float = 1.3,
-        burst_length: int = 5,
-        thread_options: Sequence[int] = (4, 8, 16, 32, 64, 128, 200),
-        pool_options: Sequence[int] = (2, 4, 6, 10, 16, 24, 32),
-        cache_options_mb: Sequence[float] = (0.0, 64.0, 256.0, 1024.0, 4096.0),
-        timeout_options_ms: Sequence[float] = (
-            100.0,
-            250.0,
-            500.0,
-            1000.0,
-            2500.0,
-            5000.0,
-            30000.0,
-        ),
-        initial_config: Sequence[float] = (200, 10, 256.0, 30000.0),
-        episode_length: int = 200,
-        interval_seconds: float = 60.0,
-        latency_noise: float = 0.05,
-        latency_target_ms: float = 50.0,
-        latency_weight: float = 1.0,
-        error_weight: float = 20.0,
-        memory_weight: float = 0.05,
-        render_mode: str | None = None,
-    ) -> None:
-        self.cores = validation.integer("cores", cores, minimum=1)
-        self.request_rate = validation.positive("request_rate", request_rate)  # [requests/s]
-        self.io_share = validation.probability("io_share", io_share)
-        self.io_share_after = validation.probability("io_share_after", io_share_after)
-        self.drift = validation.choice("drift", drift, DRIFTS)
-        self.drift_ramp = validation.integer("drift_ramp", drift_ramp, minimum=0)
-        self.burst_prob = validation.probability("burst_prob", burst_prob)
-        self.burst_factor = validation.in_range("burst_factor", burst_factor, 1.0, 100.0)
-        self.burst_length = validation.integer("burst_length", burst_length, minimum=1)
-        self.knob_options: tuple[tuple[float, ...], ...] = (
-            _grid("thread_options", thread_options, integers=True),
-            _grid("pool_options", pool_options, integers=True),
-            _grid("cache_options_mb", cache_options_mb),
-            _grid("timeout_options_ms", timeout_options_ms),
-        )
-        self.initial_indices = _initial_indices(initial_config, self.knob_options)
-        self.episode_length = validation.integer("episode_length", episode_length, minimum=1)
-        self.interval_seconds = validation.positive("interval_seconds", interval_seconds)
-        self.latency_noise = validation.non_negative("latency_noise", latency_noise)
-        self.latency_target = validation.positive("latency_target_ms", latency_target_ms) / 1000
-        self.latency_weight = validation.non_negative("latency_weight", latency_weight)
-        self.error_weight = validation.non_negative("error_weight", error_weight)
-        self.memory_weight = validation.non_negative("memory_weight", memory_weight)
-        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
-
-        self.model = ServiceModel(cores=self.cores)
-        self.action_space = spaces.Discrete(1 + 2 * len(KNOBS))
-        self.observation_space = spaces.Box(0.0, 1.0, shape=(12,), dtype=np.float32)
-
+    def _set_up(self, config: ConfigTuningConfig) -> None:
+        self.model = ServiceModel(cores=config.cores)
+        self._guard = EpisodeGuard()
         # the model is deterministic and the workload takes few distinct values, so each
         # (configuration, rate, mix) is computed once per environment
         self._performance_cache: dict[tuple, Performance] = {}
-        self.indices = list(self.initial_indices)
+        self.indices = list(config.initial_indices)
         self._drift_at = 0  # the first interval of the drifted mix
         self._burst_starts: list[bool] = []
         self._burst_end = 0  # the first interval after the current burst
@@ -227,47 +144,42 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
         self._measured = (0.0, 0.0, 0.0)
         self._workload_served = (0.0, 0.0)
         self._truth: Performance | None = None
-        self._history = np.zeros((self.episode_length, 4))  # p95 [s], errors, throughput, GB
+        self._history = np.zeros((config.episode_length, 4))  # p95 [s], errors, throughput, GB
+
+    @staticmethod
+    def spaces(config: ConfigTuningConfig) -> tuple[spaces.Discrete, spaces.Box]:
+        """The action and observation spaces of an env of ``config``."""
+        observations = spaces.Box(0.0, 1.0, shape=(12,), dtype=np.float32)
+        return spaces.Discrete(1 + 2 * len(KNOBS)), observations
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         rng = self.np_random
-        self._drift_at, burst_starts, latency_factors, self._noise = self.draw_episode(rng)
+        self._drift_at, burst_starts, latency_factors, self._noise = draw_episode(self.config, rng)
         self._burst_starts = burst_starts.tolist()
         self._latency_factors = latency_factors.tolist()
         self._burst_end = 0  # bursts are resolved as intervals are served
-        self.indices = list(self.initial_indices)
+        self.indices = list(self.config.initial_indices)
         self._interval = 0
         self._serve_interval()
         self._interval = 1
+        self._guard.start()
         return self._observation(), {}
 
-    def interval_rewards(self, overshoot, errors, memory) -> tuple[dict, Any]:
-        """The reward components and the reward of an interval, from its p95 overshoot
-        over the target [ms], error rate and memory [GB] (numbers, or arrays over the
-        vector env's instances)."""
-        rewards = {"latency": -overshoot / self.latency_target, "error": -errors, "cost": -memory}
-        reward = (
-            self.latency_weight * rewards["latency"]
-            + self.error_weight * rewards["error"]
-            + self.memory_weight * rewards["cost"]
-        )
-        return rewards, reward
-
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._guard.check()
         index = validation.action_index(action, 1 + 2 * len(KNOBS))
-        if self._interval > self.episode_length:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
         if index > 0:
             knob, up = divmod(index - 1, 2)
             moved = self.indices[knob] + (1 if up else -1)
-            if 0 <= moved < len(self.knob_options[knob]):
+            if 0 <= moved < len(self.config.knob_options[knob]):
                 self.indices[knob] = moved
         p95, errors, throughput = self._serve_interval()
         memory = self._truth.memory_gb
-        rewards, reward = self.interval_rewards(max(0.0, p95 - self.latency_target), errors, memory)
+        overshoot = max(0.0, p95 - self.config.latency_target)
+        rewards, reward = self.config.interval_rewards(overshoot, errors, memory)
         self._history[self._interval - 1] = (p95, errors, throughput, memory)
         info: dict[str, Any] = {
             "p95_latency_ms": 1000.0 * p95,
@@ -277,54 +189,33 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
             "config": self.config_values(),
             "rewards": rewards,
         }
-        truncated = self._interval == self.episode_length
+        truncated = self._interval == self.config.episode_length
         self._interval += 1
         if truncated:
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         return self._observation(), reward, False, truncated, info
-
-    def draw_episode(
-        self, rng: np.random.Generator
-    ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
-        """Everything random in an episode of ``episode_length + 1`` intervals (interval 0
-        is served with the defaults at reset), drawn from ``rng`` at reset.
-
-        Returns:
-            The first interval of the drifted mix; whether a burst starts at each
-            interval; the log-normal factor of each interval's measured p95; and standard
-            normals of shape ``(intervals, 2)`` for the measured error rate and throughput.
-        """
-        count = self.episode_length + 1
-        drift_at = count
-        if self.drift == "io_shift":
-            drift_at = 1 + drift_start(rng, count)
-        burst_starts = rng.random(count) < self.burst_prob
-        noise = rng.standard_normal((count, 3))
-        return drift_at, burst_starts, np.exp(self.latency_noise * noise[:, 0]), noise[:, 1:]
 
     def config_values(self) -> dict[str, float]:
         """The current knob settings by name, in the knobs' units."""
         return {
-            name: self.knob_options[k][i] for k, (name, i) in enumerate(zip(KNOBS, self.indices))
+            name: self.config.knob_options[k][i]
+            for k, (name, i) in enumerate(zip(KNOBS, self.indices))
         }
-
-    def config_at(self, indices: Sequence[int]) -> Config:
-        """The simulator's configuration for grid ``indices`` (one per knob)."""
-        threads, pool, cache, timeout_ms = (o[i] for o, i in zip(self.knob_options, indices))
-        return Config(int(threads), int(pool), cache, timeout_ms / 1000.0)
 
     def upcoming_workload(self) -> tuple[float, float]:
         """The rate [requests/s] and I/O share of the interval the next step serves.
 
         Privileged: only the oracle may read it.
         """
-        k = min(self._interval, self.episode_length)
+        k = min(self._interval, self.config.episode_length)
         return self._workload(k, self._burst_starts[k] or k < self._burst_end)
 
     def _workload(self, k: int, burst: bool) -> tuple[float, float]:
-        rate = self.request_rate * self.burst_factor if burst else self.request_rate
-        fraction = float(ramp_fraction(k, self._drift_at, self.drift_ramp))
-        return rate, interpolate(self.io_share, self.io_share_after, fraction)
+        config = self.config
+        rate = config.request_rate * config.burst_factor if burst else config.request_rate
+        fraction = float(ramp_fraction(k, self._drift_at, config.drift_ramp))
+        return rate, interpolate(config.io_share, config.io_share_after, fraction)
 
     def model_performance(
         self, indices: Sequence[int], rate: float, io_share: float
@@ -333,22 +224,13 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
         key = (*indices, rate, io_share)
         cached = self._performance_cache.get(key)
         if cached is None:
-            cached = performance(self.model, self.config_at(indices), rate, io_share)
+            cached = performance(self.model, self.config.config_at(indices), rate, io_share)
             self._performance_cache[key] = cached
         return cached
 
     def memory_gb(self, indices: Sequence[int]) -> float:
         """The memory the configuration at grid ``indices`` holds [GB]."""
-        return memory_gb(self.model, self.config_at(indices))
-
-    def interval_cost(self, p95: float, error_rate: float, memory_gb: float) -> float:
-        """Minus the reward of an interval with these measurements."""
-        over = max(0.0, p95 - self.latency_target) / self.latency_target
-        return (
-            self.latency_weight * over
-            + self.error_weight * error_rate
-            + self.memory_weight * memory_gb
-        )
+        return memory_gb(self.model, self.config.config_at(indices))
 
     def observation_fields(self) -> dict[str, int | slice]:
         """Where each feature sits in the observation, by name."""
@@ -364,38 +246,50 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
             "thread_utilization": 11,
         }
 
+    @property
+    def measurements(self) -> np.ndarray:
+        """Per interval served by a step so far: its p95 latency [s], error rate,
+        throughput [requests/s] and memory [GB], as measured (read-only)."""
+        served = self._history[: self._interval - 1]
+        served.flags.writeable = False
+        return served
+
     def episode_metrics(self) -> dict[str, float]:
         """Means over the intervals served so far, in operators' units."""
-        served = self._history[: self._interval - 1]
+        served = self.measurements
         if len(served) == 0:
             return {}
-        return summarize_intervals(served, self.latency_target)
+        return summarize_intervals(served, self.config.latency_target)
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.config_tuning.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         p95, errors, throughput = self._measured
         settings = ", ".join(f"{name}={value:g}" for name, value in self.config_values().items())
         return (
-            f"interval {self._interval - 1}/{self.episode_length}: {settings}; "
+            f"interval {self._interval - 1}/{self.config.episode_length}: {settings}; "
             f"p95 {1000 * p95:.1f} ms, errors {100 * errors:.2f} %, {throughput:.0f} req/s"
         )
 
     def _serve_interval(self) -> tuple[float, float, float]:
         """Run the current interval: true performance, then noisy measurements of it."""
-        k = self._interval
+        k, config = self._interval, self.config
         if self._burst_starts[k]:
-            self._burst_end = k + self.burst_length
+            self._burst_end = k + config.burst_length
         rate, io_share = self._workload(k, k < self._burst_end)
         self._workload_served = (rate, io_share)
         truth = self.model_performance(self.indices, rate, io_share)
         z_errors, z_throughput = self._noise[k].tolist()
-        requests = rate * self.interval_seconds
+        requests = rate * config.interval_seconds
         p95 = truth.p95_latency * self._latency_factors[k]
         error = truth.error_rate
         errors = min(1.0, max(0.0, error + math.sqrt(error * (1.0 - error) / requests) * z_errors))
         good = truth.throughput
-        throughput = max(0.0, good + math.sqrt(good / self.interval_seconds) * z_throughput)
+        throughput = max(0.0, good + math.sqrt(good / config.interval_seconds) * z_throughput)
         self._truth = truth
         self._measured = (p95, errors, throughput)
         return self._measured
@@ -404,12 +298,12 @@ class ConfigTuningEnv(gym.Env[np.ndarray, int]):
         truth = self._truth
         p95, errors, throughput = self._measured
         rate, io_share = self._workload_served
-        scale = self.request_rate
-        knobs = [i / max(1, len(o) - 1) for i, o in zip(self.indices, self.knob_options)]
+        scale = self.config.request_rate
+        knobs = [i / max(1, len(o) - 1) for i, o in zip(self.indices, self.config.knob_options)]
         return np.array(
             knobs
             + [
-                p95 / (p95 + self.latency_target),
+                p95 / (p95 + self.config.latency_target),
                 errors,
                 throughput / (throughput + scale),
                 rate / (rate + scale),
@@ -434,24 +328,21 @@ def summarize_intervals(served: np.ndarray, latency_target: float) -> dict[str, 
     }
 
 
-def _grid(name: str, values: object, integers: bool = False) -> tuple[float, ...]:
-    """A knob's grid: positive (or, for sizes, non-negative) and strictly increasing."""
-    if integers:
-        grid = validation.sequence(name, values, lambda n, v: validation.integer(n, v, minimum=1))
-    else:
-        grid = validation.sequence(name, values, validation.non_negative)
-    if any(b <= a for a, b in zip(grid, grid[1:])):
-        raise ValueError(f"{name} must be strictly increasing, got {list(values)}")
-    if name == "timeout_options_ms" and grid[0] <= 0:
-        raise ValueError(f"{name} must be > 0, got {list(values)}")
-    return grid
+def draw_episode(
+    config: ConfigTuningConfig, rng: np.random.Generator
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """Everything random in an episode of ``episode_length + 1`` intervals (interval 0 is
+    served with the defaults at reset), drawn from ``rng`` at reset.
 
-
-def _initial_indices(values: object, grids: tuple[tuple[float, ...], ...]) -> tuple[int, ...]:
-    config = validation.sequence("initial_config", values, validation.non_negative, length=4)
-    indices = []
-    for name, value, grid in zip(KNOBS, config, grids):
-        if value not in grid:
-            raise ValueError(f"initial_config {name}={value:g} is not on its grid {list(grid)}")
-        indices.append(grid.index(value))
-    return tuple(indices)
+    Returns:
+        The first interval of the drifted mix; whether a burst starts at each interval;
+        the log-normal factor of each interval's measured p95; and standard normals of
+        shape ``(intervals, 2)`` for the measured error rate and throughput.
+    """
+    count = config.episode_length + 1
+    drift_at = count
+    if config.drift == "io_shift":
+        drift_at = 1 + drift_start(rng, count)
+    burst_starts = rng.random(count) < config.burst_prob
+    noise = rng.standard_normal((count, 3))
+    return drift_at, burst_starts, np.exp(config.latency_noise * noise[:, 0]), noise[:, 1:]

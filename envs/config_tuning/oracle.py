@@ -19,11 +19,11 @@ def best_configuration(env: ConfigTuningEnv, rate: float, io_share: float) -> tu
     Exhaustive over the knob grid (1,715 configurations with the defaults); ties go to
     the first configuration in grid order, that is the smallest settings.
     """
-    grids = [range(len(options)) for options in env.knob_options]
+    grids = [range(len(options)) for options in env.config.knob_options]
     best, best_cost = None, float("inf")
     for indices in itertools.product(*grids):
         perf = env.model_performance(indices, rate, io_share)
-        cost = env.interval_cost(perf.p95_latency, perf.error_rate, perf.memory_gb)
+        cost = env.config.interval_cost(perf.p95_latency, perf.error_rate, perf.memory_gb)
         if cost < best_cost:
             best, best_cost = indices, cost
     return best
@@ -48,7 +48,7 @@ class PhaseBestOracle:
 
     def __init__(self, env) -> None:
         unwrapped = validation.unwrapped_as(env, ConfigTuningEnv, "PhaseBestOracle")
-        size = math.prod(len(options) for options in unwrapped.knob_options)
+        size = math.prod(len(options) for options in unwrapped.config.knob_options)
         if size > MAX_CONFIGURATIONS:
             raise ValueError(
                 f"the exhaustive ceiling would search {size:,} configurations "
@@ -77,7 +77,7 @@ class PhaseBestOracle:
             moved = list(current)
             moved[knob] += step
             perf = env.model_performance(moved, rate, io_share)
-            cost = env.interval_cost(perf.p95_latency, perf.error_rate, perf.memory_gb)
+            cost = env.config.interval_cost(perf.p95_latency, perf.error_rate, perf.memory_gb)
             if cost < best_cost:
                 best_action, best_cost = 1 + 2 * knob + (1 if step > 0 else 0), cost
         return best_action

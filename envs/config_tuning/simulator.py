@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from opsgym.envs.core.queueing import mmc_mean_wait
 
 MAX_UTILIZATION = 0.98  # beyond this a station sheds load (a bounded accept queue)
-BISECTION_STEPS = 30  # relative precision 1e-9 of the carried rate under overload
+BISECTION_STEPS = 30  # the carried rate under overload to 2^-30 of its bracket: 1e-8 of itself
 TAIL = 0.05  # the latency percentile reported is the (1 - TAIL) quantile: p95
 
 

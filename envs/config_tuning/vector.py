@@ -4,11 +4,11 @@ The dynamics are those of :class:`~opsgym.envs.config_tuning.env.ConfigTuningEnv
 operation for operation: instance i of a vector env reset with seed s + i follows
 exactly the trajectory of the single env reset with seed s + i under the same actions.
 Each instance draws its episode at reset from its own generator with the single env's
-:meth:`~opsgym.envs.config_tuning.env.ConfigTuningEnv.draw_episode`; the steps are then
-deterministic. The service model is deterministic too, and a configuration meets few
-workloads (burst or not, times the I/O shares before, during and after the drift's
-ramp), so its performance is computed once, by the single env's cached model, into a
-table that the steps index.
+:func:`~opsgym.envs.config_tuning.env.draw_episode`; the steps are then deterministic.
+The service model is deterministic too, and a configuration meets few workloads (burst
+or not, times the I/O shares before, during and after the drift's ramp), so its
+performance is computed once, by the same model as the single env's, into a table that
+the steps index.
 """
 
 from __future__ import annotations
@@ -17,7 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from opsgym.envs.config_tuning.env import KNOBS, ConfigTuningEnv, summarize_intervals
+from opsgym.envs.config_tuning.env import (
+    KNOBS,
+    ConfigTuningEnv,
+    draw_episode,
+    summarize_intervals,
+)
+from opsgym.envs.config_tuning.simulator import ServiceModel, performance
 from opsgym.envs.core.drift import interpolate
 from opsgym.envs.vector import BatchedVectorEnv
 
@@ -28,7 +34,7 @@ P95, ERRORS, THROUGHPUT, MEMORY, CPU, POOL, THREADS = range(7)
 class ConfigTuningVectorEnv(BatchedVectorEnv):
     """``num_envs`` instances of opsgym/ConfigTuning-v0 in numpy arrays.
 
-    Takes the single env's keyword arguments; infos as :class:`BatchedVectorEnv` says.
+    Takes the single env's arguments; infos as :class:`BatchedVectorEnv` says.
     """
 
     single_env_class = ConfigTuningEnv
@@ -36,6 +42,7 @@ class ConfigTuningVectorEnv(BatchedVectorEnv):
     def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
         super().__init__(num_envs, **kwargs)
         config = self.config
+        self.model = ServiceModel(cores=config.cores)
         self.options = [np.array(o) for o in config.knob_options]
         self.sizes = np.array([len(o) for o in config.knob_options])
         # flat configuration number = sum of index x stride (the last knob varies fastest)
@@ -72,7 +79,7 @@ class ConfigTuningVectorEnv(BatchedVectorEnv):
     def _reset_rows(self, rows: np.ndarray) -> None:
         config = self.config
         for i in rows:
-            drift_at, starts, factors, noise = config.draw_episode(self.generators[i])
+            drift_at, starts, factors, noise = draw_episode(config, self.generators[i])
             self.drift_at[i] = drift_at
             self.burst_starts[i] = starts
             self.latency_factors[i] = factors
@@ -91,8 +98,11 @@ class ConfigTuningVectorEnv(BatchedVectorEnv):
             for number, workload in set(zip(flat[missing].tolist(), workloads[missing].tolist())):
                 indices = tuple(int(x) for x in np.unravel_index(number, tuple(self.sizes)))
                 burst, level = divmod(workload, self.ramp + 1)
-                truth = self.config.model_performance(
-                    indices, self.rates[burst], float(self.mixes[level])
+                truth = performance(
+                    self.model,
+                    self.config.config_at(indices),
+                    self.rates[burst],
+                    float(self.mixes[level]),
                 )
                 self.table[number, workload] = (
                     truth.p95_latency,

@@ -2,26 +2,24 @@
 
 A trace file is a CSV with a header line, whose columns are, by position, an ISO 8601
 timestamp, the number of requests in the row's interval, and optionally a column named
-``missing`` (1 marks a row whose count was not recorded). Files ending in ``.gz`` are
-read through gzip. Rows must be on a regular grid (the most common gap between
-consecutive timestamps); a jump in time is a gap, and gap rows and rows marked missing
-are kept as *missing*, never as zero load. Counts become rates [requests/s] by dividing
-by the row interval.
+``missing`` (1 marks a row whose count was not recorded). Files are opened by
+:mod:`opsgym.envs.core.data_files` (gzip or not, whatever their name). Rows must be on
+a regular grid (the most common gap between consecutive timestamps); a jump in time is a
+gap, and gap rows and rows marked missing are kept as *missing*, never as zero load.
+Counts become rates [requests/s] by dividing by the row interval.
 """
 
 from __future__ import annotations
 
 import functools
-import gzip
-import math
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from opsgym.envs.core.data_files import DataFileError, csv_rows, packaged, parse_number, read_text
 from opsgym.envs.core.seasonal import SECONDS_PER_DAY
 
 PACKAGED_TRACES = {"nasa": "nasa_http_requests_per_minute.csv.gz"}
@@ -49,81 +47,71 @@ class LoadTrace:
 def load_trace(source: str, step_seconds: float) -> LoadTrace:
     """The packaged trace ``source`` (``"nasa"``) or the CSV file at path ``source``.
 
-    Cached: an environment reset never reads a file.
+    Cached: an environment reset never reads a file. A file is cached by its path, size
+    and modification time, so that one edited on disk is read again.
     """
     if source in PACKAGED_TRACES:
         return _packaged(source, step_seconds)
-    return _file(str(Path(source).resolve()), step_seconds)
+    path = Path(source).resolve()
+    if not path.is_file():
+        raise ValueError(f"workload: no such trace file {str(path)!r}")
+    stat = path.stat()
+    return _file(str(path), stat.st_size, stat.st_mtime_ns, step_seconds)
 
 
 @functools.lru_cache(maxsize=8)
 def _packaged(source: str, step_seconds: float) -> LoadTrace:
     name = PACKAGED_TRACES[source]
-    data = resources.files("opsgym.envs").joinpath("data", name).read_bytes()
-    return parse_trace(gzip.decompress(data).decode("utf-8"), name, step_seconds)
+    return parse_trace(read_text(packaged(name)), name, step_seconds)
 
 
 @functools.lru_cache(maxsize=8)
-def _file(path: str, step_seconds: float) -> LoadTrace:
-    if not Path(path).is_file():
-        raise ValueError(f"workload: no such trace file {path!r}")
-    raw = Path(path).read_bytes()
-    if path.endswith(".gz"):
-        raw = gzip.decompress(raw)
-    return parse_trace(raw.decode("utf-8"), path, step_seconds)
+def _file(path: str, size: int, mtime_ns: int, step_seconds: float) -> LoadTrace:
+    """The trace at ``path``; its ``size`` and ``mtime_ns`` only key the cache."""
+    return parse_trace(read_text(path), path, step_seconds)
 
 
 def parse_trace(text: str, name: str, step_seconds: float) -> LoadTrace:
     """Parse a trace's CSV ``text`` and put it on a grid of ``step_seconds`` steps.
 
     Raises:
-        ValueError: the file is empty, or a line has a bad timestamp, a non-numeric,
+        DataFileError: the file is empty, or a line has a bad timestamp, a non-numeric,
             non-finite or negative value, a bad missing flag, or a time that does not
             increase or is off the grid; the message names the file and line.
     """
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
-        raise ValueError(f"{name}: empty trace (a header line and data rows are expected)")
-    header = [field.strip().lower() for field in lines[0].split(",")]
-    has_missing = len(header) >= 3 and header[2] == "missing"
+    rows = csv_rows(text)
+    _, header = next(rows, (1, []))
+    if not header:
+        raise DataFileError(name, "empty trace (a header line and data rows are expected)")
+    has_missing = len(header) >= 3 and header[2].strip().lower() == "missing"
     times: list[float] = []
     counts: list[float] = []
     flags: list[bool] = []
     line_numbers: list[int] = []
-    for number, line in enumerate(lines[1:], start=2):
-        if not line.strip():
-            continue
-        fields = line.split(",")
+    for number, fields in rows:
         if len(fields) < 2:
-            raise ValueError(f"{name}, line {number}: expected timestamp,value, got {line!r}")
+            raise DataFileError(name, f"expected timestamp,value, got {fields}", line=number)
         try:
             stamp = datetime.fromisoformat(fields[0].strip())
         except ValueError:
-            raise ValueError(f"{name}, line {number}: bad timestamp {fields[0]!r}") from None
-        try:
-            count = float(fields[1])
-        except ValueError:
-            raise ValueError(f"{name}, line {number}: non-numeric value {fields[1]!r}") from None
-        if not math.isfinite(count) or count < 0.0:
-            raise ValueError(
-                f"{name}, line {number}: the value must be a finite count >= 0, got {fields[1]!r}"
-            )
+            raise DataFileError(name, f"bad timestamp {fields[0]!r}", line=number) from None
+        count = parse_number(fields[1], "the value (a count)", name, number, low=0.0)
         flag = False
         if has_missing:
             text_flag = fields[2].strip() if len(fields) > 2 else ""
             if text_flag not in ("0", "1"):
-                raise ValueError(f"{name}, line {number}: missing must be 0 or 1, got {line!r}")
+                raise DataFileError(name, f"missing must be 0 or 1, got {fields}", line=number)
             flag = text_flag == "1"
         if times and _seconds(stamp) <= times[-1]:
-            raise ValueError(f"{name}, line {number}: time {fields[0]!r} does not increase")
+            raise DataFileError(name, f"time {fields[0]!r} does not increase", line=number)
         times.append(_seconds(stamp))
         counts.append(count)
         flags.append(flag)
         line_numbers.append(number)
     if not times:
-        raise ValueError(f"{name}: no data rows")
+        raise DataFileError(name, "no data rows")
     if len(times) == 1:
-        raise ValueError(f"{name}: one data row; a trace needs at least two")
+        raise DataFileError(name, "one data row; a trace needs at least two")
 
     interval = Counter(b - a for a, b in zip(times, times[1:])).most_common(1)[0][0]
     slots = int(round((times[-1] - times[0]) / interval)) + 1
@@ -132,7 +120,7 @@ def parse_trace(text: str, name: str, step_seconds: float) -> LoadTrace:
     for time, count, flag, number in zip(times, counts, flags, line_numbers):
         slot = (time - times[0]) / interval
         if abs(slot - round(slot)) > 1e-6:
-            raise ValueError(f"{name}, line {number}: time is off the trace's {interval:g} s grid")
+            raise DataFileError(name, f"time is off the trace's {interval:g} s grid", line=number)
         rates[round(slot)] = count / interval
         missing[round(slot)] = flag
     rates[missing] = 0.0

@@ -16,7 +16,7 @@ MAX_SUBSETS = 100_000  # beyond this the exhaustive search takes too long to be 
 def subset_bound(env: IndexSelectionEnv) -> int:
     """How many candidate sets the exhaustive search may visit: every set of at most as
     many indexes as the budget holds of the smallest."""
-    fits = min(len(env.sizes_mb), int(env.storage_budget // min(env.sizes_mb)))
+    fits = min(len(env.sizes_mb), int(env.config.storage_budget_mb // min(env.sizes_mb)))
     return sum(math.comb(len(env.sizes_mb), size) for size in range(fits + 1))
 
 
@@ -27,7 +27,7 @@ def best_index_set(env: IndexSelectionEnv, probabilities: np.ndarray) -> tuple[i
     defaults, at most three indexes fit: 1,562 subsets). Build costs are left out: this
     is the best set to *hold* through a phase. Ties go to the smaller, earlier subset.
     """
-    sizes, budget = env.sizes_mb, env.storage_budget
+    sizes, budget = env.sizes_mb, env.config.storage_budget_mb
     best, best_pages = (), env.expected_window_pages(0, probabilities)
     for count in range(1, len(sizes) + 1):
         fits_any = False

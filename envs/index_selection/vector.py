@@ -32,24 +32,26 @@ STORAGE_SLACK = 1e-9  # [MB] as the single env allows
 class IndexSelectionVectorEnv(BatchedVectorEnv):
     """``num_envs`` instances of opsgym/IndexSelection-v0 in numpy arrays.
 
-    Takes the single env's keyword arguments except ``backend="sqlite"``; infos as
+    Takes the single env's arguments except ``backend="sqlite"``; infos as
     :class:`BatchedVectorEnv` says.
     """
 
     single_env_class = IndexSelectionEnv
 
     def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
-        if kwargs.get("backend", "model") != "model":
-            raise ValueError(
-                f"backend: the vector env supports only 'model', got {kwargs['backend']!r}"
-            )
         super().__init__(num_envs, **kwargs)
         config = self.config
-        k = self.candidates = len(config.candidates())
+        if config.backend != "model":
+            raise ValueError(
+                f"backend: the vector env supports only 'model', got {config.backend!r}"
+            )
+        # the single env computes the path costs and draws the phases
+        self.model = model = IndexSelectionEnv(config=config)
+        k = self.candidates = len(model.candidates())
         self.bits = np.int64(1) << np.arange(k, dtype=np.int64)
-        self.sizes_mb = np.array(config.sizes_mb)
-        self.build_pages = np.array(config.build_pages)
-        self.scale = config.window * config.table.pages
+        self.sizes_mb = np.array(model.sizes_mb)
+        self.build_pages = np.array(model.build_pages)
+        self.scale = config.window * model.table.pages
         # path costs per set of built indexes, found by the sets' masks (kept sorted)
         self.known_masks = np.zeros(0, dtype=np.int64)
         self.known_costs = np.zeros((0, k + 1, 3))
@@ -75,7 +77,7 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
 
     def _reset_rows(self, rows: np.ndarray) -> None:
         for i in rows:
-            self.phases[:, i] = self.config.draw_phase(self.generators[i])
+            self.phases[:, i] = self.model.draw_phase(self.generators[i])
         self.probabilities[rows] = self.phases[1, rows]
         self.built[rows] = 0
         self.per_operation[rows] = self._path_costs(np.zeros(1, dtype=np.int64))
@@ -93,7 +95,7 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
         found[found] = self.known_masks[slots[found]] == masks[found]
         if not found.all():
             new = np.unique(masks[~found])
-            costs = np.stack([self.config.path_costs(int(mask)) for mask in new])
+            costs = np.stack([self.model.path_costs(int(mask)) for mask in new])
             order = np.argsort(np.concatenate([self.known_masks, new]), kind="stable")
             self.known_masks = np.concatenate([self.known_masks, new])[order]
             self.known_costs = np.concatenate([self.known_costs, costs])[order]
@@ -116,7 +118,7 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
         has = (built & bit) != 0
         dropping = (actions > 0) & (drop == 1) & has
         adding = (actions > 0) & (drop == 0) & ~has
-        fits = storage + self.sizes_mb[candidate] <= config.storage_budget + STORAGE_SLACK
+        fits = storage + self.sizes_mb[candidate] <= config.storage_budget_mb + STORAGE_SLACK
         building = adding & fits
         refused = adding & ~fits
         built = np.where(dropping | building, built ^ bit, built)
@@ -170,7 +172,7 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
         into_phase = windows % config.phase_length
         for i in rows[into_phase == 0]:
             self.phases[0, i] = self.phases[1, i]
-            self.phases[1, i] = config.draw_phase(self.generators[i])
+            self.phases[1, i] = self.model.draw_phase(self.generators[i])
         ramping = into_phase < max(config.drift_ramp, 1)
         if not ramping.any():
             return
@@ -185,7 +187,7 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
         observations = np.empty(self.observation_space.shape, dtype=np.float32)
         observations[:, :k] = (self.built[:, None] & self.bits) != 0
         observations[:, k:-1] = self.counts * (1.0 / config.window)
-        observations[:, -1] = np.minimum(1.0, self.storage / config.storage_budget)
+        observations[:, -1] = np.minimum(1.0, self.storage / config.storage_budget_mb)
         return observations
 
     def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:

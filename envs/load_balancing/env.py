@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
 from opsgym.envs.core.arrivals import poisson_arrival_times
-from opsgym.envs.core.drift import drift_start, interpolate, ramp_fraction
+from opsgym.envs.core.drift import drift_start
+from opsgym.envs.core.episode_guard import EpisodeGuard
+from opsgym.envs.load_balancing.config import LoadBalancingConfig
 from opsgym.envs.load_balancing.simulator import LoadBalancerSimulator, job_sizes
 
-MODES = ("full", "feedback")
-SIZE_DISTRIBUTIONS = ("exponential", "pareto")
-DRIFTS = ("none", "slowdown", "failures")
 DRAW_BLOCK = 64  # requests drawn at a time: a reset's cost, amortized over steps
 
 
-class LoadBalancingEnv(gym.Env[np.ndarray, int]):
+class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancingConfig):
     """Dispatch each arriving request to one of N heterogeneous, failure-prone backends.
 
     ## Description
@@ -95,25 +93,7 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
 
     ## Arguments
 
-    | Parameter | Type | Default | Description |
-    |-----------|------|---------|-------------|
-    | `service_rates` | list[float] | `[100, 80, 60, 40, 20]` | each backend's rate [work units/s]; their number sets N |
-    | `failure_probs` | list[float] | `[0.05, 0.01, 0.01, 0.002, 0.002]` | each backend's error probability per request |
-    | `load` | float | `0.85` | mean arrival rate as a fraction of `sum(service_rates)` |
-    | `allow_overload` | bool | `False` | accept `load >= 1` (queues then grow without bound) |
-    | `size_distribution` | str | `"exponential"` | `"exponential"` or `"pareto"` job sizes, mean 1 |
-    | `pareto_shape` | float | `1.5` | shape of the Pareto sizes, > 1 |
-    | `arrival_amplitude` | float | `0.0` | relative depth of a sinusoidal modulation of the arrival rate, in [0, 1) |
-    | `arrival_period` | float | `2.0` | period of that modulation [s] |
-    | `mode` | str | `"full"` | `"full"` or `"feedback"` observations |
-    | `episode_length` | int | `1000` | requests per episode |
-    | `drift` | str | `"none"` | `"none"`, `"slowdown"` or `"failures"` |
-    | `drift_factor` | float | `0.25` | rate multiplier of the degraded backend, in (0, 1] |
-    | `drift_failure_prob` | float | `0.5` | failure probability of the degraded backend |
-    | `drift_ramp` | int | `0` | requests over which the drift phases in linearly (0: abrupt) |
-    | `latency_weight` | float | `1.0` | reward weight of the response time [1/s] |
-    | `error_weight` | float | `0.25` | reward weight of a failed request [s of latency] |
-    | `feedback_smoothing` | float | `0.1` | weight of the newest answer in the recent latency and error rate |
+    {ARGUMENTS}
 
     >>> import gymnasium as gym
     >>> import opsgym.envs
@@ -134,74 +114,13 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
     * v0: Initial release. `drift_ramp` added later; its default keeps the dynamics.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
-    def __init__(
-        self,
-        service_rates: Sequence[float] = (100.0, 80.0, 60.0, 40.0, 20.0),
-        failure_probs: Sequence[float] = (0.05, 0.01, 0.01, 0.002, 0.002),
-        load: float = 0.85,
-        allow_overload: bool = False,
-        size_distribution: str = "exponential",
-        pareto_shape: float = 1.5,
-        arrival_amplitude: float = 0.0,
-        arrival_period: float = 2.0,
-        mode: str = "full",
-        episode_length: int = 1000,
-        drift: str = "none",
-        drift_factor: float = 0.25,
-        drift_failure_prob: float = 0.5,
-        drift_ramp: int = 0,
-        latency_weight: float = 1.0,
-        error_weight: float = 0.25,
-        feedback_smoothing: float = 0.1,
-        render_mode: str | None = None,
-    ) -> None:
-        rates = validation.sequence("service_rates", service_rates, validation.positive)
-        probs = validation.sequence(
-            "failure_probs", failure_probs, validation.probability, length=len(rates)
+    def _set_up(self, config: LoadBalancingConfig) -> None:
+        self.simulator = LoadBalancerSimulator(
+            config.service_rates, config.failure_probs, config.feedback_smoothing
         )
-        if allow_overload:
-            self.load = validation.positive("load", load)
-        else:
-            self.load = validation.in_range("load", load, 0.0, 1.0, open_low=True, open_high=True)
-        self.size_distribution = validation.choice(
-            "size_distribution", size_distribution, SIZE_DISTRIBUTIONS
-        )
-        self.pareto_shape = validation.in_range(
-            "pareto_shape", pareto_shape, 1.0, 1e6, open_low=True
-        )
-        self.arrival_amplitude = validation.in_range(
-            "arrival_amplitude", arrival_amplitude, 0.0, 1.0, open_high=True
-        )
-        self.arrival_period = validation.positive("arrival_period", arrival_period)  # [s]
-        self.mode = validation.choice("mode", mode, MODES)
-        self.episode_length = validation.integer("episode_length", episode_length, minimum=1)
-        self.drift = validation.choice("drift", drift, DRIFTS)
-        self.drift_factor = validation.in_range(
-            "drift_factor", drift_factor, 0.0, 1.0, open_low=True
-        )
-        self.drift_failure_prob = validation.probability("drift_failure_prob", drift_failure_prob)
-        self.drift_ramp = validation.integer("drift_ramp", drift_ramp, minimum=0)
-        self.latency_weight = validation.non_negative("latency_weight", latency_weight)
-        self.error_weight = validation.non_negative("error_weight", error_weight)
-        smoothing = validation.in_range(
-            "feedback_smoothing", feedback_smoothing, 0.0, 1.0, open_low=True
-        )
-        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
-
-        self.service_rates = rates
-        self.failure_probs = probs
-        self.n_backends = len(rates)
-        self.arrival_rate = self.load * sum(rates)  # [requests/s]
-        self.time_scale = self.n_backends / sum(rates)  # mean service time [s]
-        self.simulator = LoadBalancerSimulator(rates, probs, smoothing)
-
-        n = self.n_backends
-        self.action_space = spaces.Discrete(n)
-        size = 4 * n + 1 if self.mode == "full" else 2 * n
-        self.observation_space = spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
-
+        self._guard = EpisodeGuard()
         # the workload, drawn lazily in blocks of ``DRAW_BLOCK`` requests; plain lists
         # because step reads one item. ``_block_start`` is the episode step of item 0.
         self._arrival_times: list[float] = []
@@ -209,24 +128,31 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
         self._failure_draws: list[float] = []
         self._block_start = 0
         self._phase = 0.0
-        self._response_times = np.zeros(self.episode_length)
-        self._failed = np.zeros(self.episode_length, dtype=bool)
+        self._response_times = np.zeros(config.episode_length)
+        self._failed = np.zeros(config.episode_length, dtype=bool)
         self._step = 0
         self._drift_step = -1
         self._drift_backend = -1
+
+    @staticmethod
+    def spaces(config: LoadBalancingConfig) -> tuple[spaces.Discrete, spaces.Box]:
+        """The action and observation spaces of an env of ``config``."""
+        n = config.n_backends
+        size = 4 * n + 1 if config.mode == "full" else 2 * n
+        return spaces.Discrete(n), spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         rng = self.np_random
-        count = self.episode_length
-        self._phase = rng.uniform(0.0, 2.0 * np.pi) if self.arrival_amplitude > 0 else 0.0
-        if self.drift == "none":
+        config = self.config
+        self._phase = rng.uniform(0.0, 2.0 * np.pi) if config.arrival_amplitude > 0 else 0.0
+        if config.drift == "none":
             self._drift_step, self._drift_backend = -1, -1
         else:
-            self._drift_step = drift_start(rng, count)
-            self._drift_backend = int(rng.integers(self.n_backends))
+            self._drift_step = drift_start(rng, config.episode_length)
+            self._drift_backend = int(rng.integers(config.n_backends))
         self._arrival_times = []
         self._block_start = 0
         self._draw_block(0.0)
@@ -234,24 +160,25 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
         self.simulator.reset()
         self.simulator.advance_to(self._arrival_times[0])
         self._step = 0
+        self._guard.start()
         return self._observation(), {}
 
     def _draw_block(self, start: float) -> None:
         """Draw the next block of requests: a reset costs one block, not an episode."""
         self._block_start += len(self._arrival_times)
         arrivals, sizes, failure_draws = draw_workload_block(
-            self, self.np_random, self._phase, start
+            self.config, self.np_random, self._phase, start
         )
         self._arrival_times = arrivals.tolist()
         self._sizes = sizes.tolist()
         self._failure_draws = failure_draws.tolist()
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        backend = validation.action_index(action, self.n_backends)
+        self._guard.check()
+        config = self.config
+        backend = validation.action_index(action, config.n_backends)
         k = self._step
-        if k >= self.episode_length:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
-        fraction = self.drift_fraction(k, self._drift_step)
+        fraction = config.drift_fraction(k, self._drift_step)
         if fraction is not None:
             self._apply_drift(fraction)
 
@@ -261,7 +188,7 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
         self._response_times[k] = response_time
         self._failed[k] = failed
         rewards = {"latency": -response_time, "error": -1.0 if failed else 0.0}
-        reward = self.latency_weight * rewards["latency"] + self.error_weight * rewards["error"]
+        reward = config.latency_weight * rewards["latency"] + config.error_weight * rewards["error"]
         info: dict[str, Any] = {
             "response_time": response_time,
             "backend": backend,
@@ -270,8 +197,9 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
         }
 
         self._step = k + 1
-        truncated = self._step == self.episode_length
+        truncated = self._step == config.episode_length
         if truncated:
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         else:
             if j + 1 == DRAW_BLOCK:
@@ -282,8 +210,8 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
 
     def observation_fields(self) -> dict[str, slice]:
         """Where each per-backend feature sits in the observation, by name."""
-        n = self.n_backends
-        if self.mode == "feedback":
+        n = self.config.n_backends
+        if self.config.mode == "feedback":
             return {"latency": slice(0, n), "error_rate": slice(n, 2 * n)}
         return {
             "queue_length": slice(0, n),
@@ -296,7 +224,7 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
     @property
     def next_request_size(self) -> float:
         """The size of the request waiting to be dispatched [work units]; 0 after the end."""
-        if self._step >= self.episode_length:
+        if self._step >= self.config.episode_length:
             return 0.0
         return self._sizes[self._step - self._block_start]
 
@@ -314,11 +242,15 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
             "error_rate": float(self._failed[: self._step].mean()),
         }
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.load_balancing.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         sim = self.simulator
-        lines = [f"t={sim.now:.3f}s request {self._step}/{self.episode_length}"]
+        lines = [f"t={sim.now:.3f}s request {self._step}/{self.config.episode_length}"]
         for i, (queue, work) in enumerate(zip(sim.queue_lengths(), sim.work_left())):
             lines.append(
                 f"  backend {i}: rate {sim.rates[i]:g}/s, p_fail {sim.failure_probs[i]:g}, "
@@ -326,30 +258,17 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
             )
         return "\n".join(lines)
 
-    def drifted_value(self, backend: int, fraction: float) -> float:
-        """The rate (slowdown) or failure probability (failures) of the drifting
-        ``backend`` when ``fraction`` of the drift is in effect."""
-        if self.drift == "slowdown":
-            nominal = self.service_rates[backend]
-            return interpolate(nominal, nominal * self.drift_factor, fraction)
-        return interpolate(self.failure_probs[backend], self.drift_failure_prob, fraction)
-
-    def drift_fraction(self, k: int, drift_step: int) -> float | None:
-        """The drift's fraction in effect at request ``k``, or None if it does not change."""
-        if drift_step <= k < drift_step + max(self.drift_ramp, 1):
-            return float(ramp_fraction(k, drift_step, self.drift_ramp))
-        return None
-
     def _apply_drift(self, fraction: float) -> None:
         i = self._drift_backend
-        values = self.simulator.rates if self.drift == "slowdown" else self.simulator.failure_probs
-        values[i] = self.drifted_value(i, fraction)
+        sim = self.simulator
+        values = sim.rates if self.config.drift == "slowdown" else sim.failure_probs
+        values[i] = self.config.drifted_value(i, fraction)
 
     def _observation(self) -> np.ndarray:
         sim = self.simulator
-        scale = self.time_scale
+        scale = self.config.time_scale
         latency = [x / (x + scale) for x in sim.latency_ewma]
-        if self.mode == "feedback":
+        if self.config.mode == "feedback":
             return np.array(latency + sim.error_ewma, dtype=np.float32)
         queues = [len(q) / (len(q) + 1.0) for q in sim.in_flight]
         now = sim.now  # work left max(0, busy - now), squashed, without a call per backend
@@ -361,18 +280,18 @@ class LoadBalancingEnv(gym.Env[np.ndarray, int]):
 
 
 def draw_workload_block(
-    env: LoadBalancingEnv, rng: np.random.Generator, phase: float, start: float
+    config: LoadBalancingConfig, rng: np.random.Generator, phase: float, start: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The next ``DRAW_BLOCK`` requests of ``env``'s workload: their arrival times (after
+    """The next ``DRAW_BLOCK`` requests of ``config``'s workload: their arrival times (after
     ``start``), sizes and failure draws, in the order the single and vector envs share."""
     arrivals = poisson_arrival_times(
         rng,
         DRAW_BLOCK,
-        env.arrival_rate,
-        amplitude=env.arrival_amplitude,
-        period=env.arrival_period,
+        config.arrival_rate,
+        amplitude=config.arrival_amplitude,
+        period=config.arrival_period,
         phase=phase,
         start=start,
     )
-    sizes = job_sizes(rng, DRAW_BLOCK, env.size_distribution, env.pareto_shape)
+    sizes = job_sizes(rng, DRAW_BLOCK, config.size_distribution, config.pareto_shape)
     return arrivals, sizes, rng.random(DRAW_BLOCK)

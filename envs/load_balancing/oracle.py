@@ -28,10 +28,10 @@ class ExpectedCostOracle:
 
     def act(self, observation: np.ndarray) -> int:
         env = self.env
-        sim = env.simulator
+        sim, config = env.simulator, env.config
         size = env.next_request_size
         costs = [
-            env.latency_weight * (work + size / rate) + env.error_weight * p_fail
+            config.latency_weight * (work + size / rate) + config.error_weight * p_fail
             for work, rate, p_fail in zip(sim.work_left(), sim.rates, sim.failure_probs)
         ]
         return int(np.argmin(costs))

@@ -25,7 +25,7 @@ LATENCY_PERCENTILES = (50, 95, 99)
 class LoadBalancingVectorEnv(BatchedVectorEnv):
     """``num_envs`` instances of opsgym/LoadBalancing-v0 in numpy arrays.
 
-    Takes the single env's keyword arguments; infos as :class:`BatchedVectorEnv` says.
+    Takes the single env's arguments; infos as :class:`BatchedVectorEnv` says.
     """
 
     single_env_class = LoadBalancingEnv
@@ -39,7 +39,7 @@ class LoadBalancingVectorEnv(BatchedVectorEnv):
         self._nominal_failure_probs = np.array(config.failure_probs, dtype=np.float64)
         self._rates = np.empty(shape)
         self._failure_probs = np.empty(shape)
-        self.queues = FcfsQueues(num_envs, config.n_backends, config.simulator.feedback_smoothing)
+        self.queues = FcfsQueues(num_envs, config.n_backends, config.feedback_smoothing)
         # the workload blocks, one row per instance
         self._arrivals = np.zeros((num_envs, DRAW_BLOCK))
         self._sizes = np.zeros((num_envs, DRAW_BLOCK))

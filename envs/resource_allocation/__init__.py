@@ -1,5 +1,6 @@
 """opsgym/ResourceAllocation: packing multi-resource jobs onto a cluster (DeepRM)."""
 
+from opsgym.envs.resource_allocation.config import ResourceAllocationConfig
 from opsgym.envs.resource_allocation.env import ResourceAllocationEnv
 from opsgym.envs.resource_allocation.oracle import (
     episode_slowdown_bound,
@@ -11,6 +12,7 @@ __all__ = [
     "ClusterSimulator",
     "Job",
     "JobSequence",
+    "ResourceAllocationConfig",
     "ResourceAllocationEnv",
     "episode_slowdown_bound",
     "mean_slowdown_lower_bound",

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
 from opsgym.envs.core.drift import drift_start
+from opsgym.envs.core.episode_guard import EpisodeGuard
+from opsgym.envs.core.masks import info_mask
 from opsgym.envs.resource_allocation import workloads
+from opsgym.envs.resource_allocation.config import ResourceAllocationConfig
 from opsgym.envs.resource_allocation.simulator import ClusterSimulator, JobSequence
 
-WORKLOADS = ("synthetic", "trace")
-DRIFTS = ("none", "mix")
-MAX_CAPACITY = 10_000  # [units] per resource; the observation looks fractions up in a table
 
-
-class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
+class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=ResourceAllocationConfig):
     """Pack jobs with multi-resource demands onto a cluster to minimize their slowdown.
 
     ## Description
@@ -56,8 +54,9 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
     `Discrete(M + 1)`: `i < M` starts the job in slot i now; `M` advances time one step.
     An invalid choice (an empty slot, or a job that does not fit in the free resources
     now) advances time, as in DeepRM, and sets `info["invalid_action"]`. The valid actions
-    are in `info["action_mask"]` and `action_masks()` (a boolean array of length M + 1,
-    the form sb3-contrib's MaskablePPO reads); advancing is always valid.
+    are in `info["action_mask"]` (an int8 array of length M + 1, 1 for valid, the form
+    Gymnasium's `action_space.sample(mask=...)` takes) and `action_masks()` (the same as
+    booleans, the form sb3-contrib's MaskablePPO reads); advancing is always valid.
 
     ## Observation Space
 
@@ -105,21 +104,7 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
 
     ## Arguments
 
-    | Parameter | Type | Default | Description |
-    |-----------|------|---------|-------------|
-    | `capacities` | list[int] | `[10, 10]` | units of each resource (at most 10,000); their number sets R |
-    | `horizon` | int | `20` | steps of the occupancy grid; the longest job allowed |
-    | `n_slots` | int | `5` | visible job slots M |
-    | `backlog_size` | int | `60` | backlog count at which the backlog fill reads 1 |
-    | `load` | float | `0.7` | offered load of the synthetic workload: arrival probability x mean demand x mean duration / capacity (of the smallest resource), in (0, `max_load`], the load at which a job arrives every step (1.845 for 2 x 10 units) |
-    | `n_jobs` | int | `100` | jobs per episode |
-    | `time_limit` | int | `500` | steps after the last arrival before truncation |
-    | `surge_load` | float or None | `None` | if set, the middle third of the synthetic jobs arrive at this load, unannounced |
-    | `drift` | str | `"none"` | `"none"` or `"mix"` (the share of long synthetic jobs shifts) |
-    | `long_fraction_after` | float | `0.5` | the share of long jobs after a `"mix"` drift, in [0, 1] |
-    | `drift_ramp` | int | `0` | jobs over which the mix shifts linearly (0: abrupt) |
-    | `workload` | str | `"synthetic"` | `"synthetic"` or `"trace"` |
-    | `trace_path` | str or None | `None` | the CSV trace read by `workload="trace"` |
+    {ARGUMENTS}
 
     >>> import gymnasium as gym
     >>> import opsgym.envs
@@ -140,80 +125,31 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
     ## Version History
 
     * v0: Initial release. `drift`, `long_fraction_after` and `drift_ramp` added later;
-      their defaults keep the dynamics.
+      their defaults keep the dynamics. `info["action_mask"]` is now int8 (it was bool),
+      as Gymnasium's masked sampling needs: index with `mask.astype(bool)`.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
-    def __init__(
-        self,
-        capacities: Sequence[int] = (10, 10),
-        horizon: int = 20,
-        n_slots: int = 5,
-        backlog_size: int = 60,
-        load: float = 0.7,
-        n_jobs: int = 100,
-        time_limit: int = 500,
-        surge_load: float | None = None,
-        drift: str = "none",
-        long_fraction_after: float = 0.5,
-        drift_ramp: int = 0,
-        workload: str = "synthetic",
-        trace_path: str | None = None,
-        render_mode: str | None = None,
-    ) -> None:
-        self.capacities = _capacities(capacities)
-        self.horizon = validation.integer("horizon", horizon, minimum=1)
-        self.n_slots = validation.integer("n_slots", n_slots, minimum=1)
-        self.backlog_size = validation.integer("backlog_size", backlog_size, minimum=1)
-        self.n_jobs = validation.integer("n_jobs", n_jobs, minimum=1)
-        self.time_limit = validation.integer("time_limit", time_limit, minimum=1)
-        self.workload = validation.choice("workload", workload, WORKLOADS)
-        self.drift = validation.choice("drift", drift, DRIFTS)
-        self.long_fraction_after = validation.probability(
-            "long_fraction_after", long_fraction_after
-        )
-        self.drift_ramp = validation.integer("drift_ramp", drift_ramp, minimum=0)
-        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
-        self.n_resources = len(self.capacities)
+    def _set_up(self, config: ResourceAllocationConfig) -> None:
         # units / capacity by table look-up, cheaper than a division per grid cell
-        self._fractions = [[units / c for units in range(c + 1)] for c in self.capacities]
-        self._empty_slot = [0.0] * (len(self.capacities) + 2)
+        self._fractions = [[units / c for units in range(c + 1)] for c in config.capacities]
+        self._empty_slot = [0.0] * (config.n_resources + 2)
         self._job_features: dict[int, list[float]] = {}  # per job index, this episode
-        self.max_load = workloads.max_load(self.capacities)
-        self.load = validation.in_range("load", load, 0.0, self.max_load, open_low=True)
-        self.surge_load = surge_load
-        self.surge_probability = None
-        if surge_load is not None:
-            validation.in_range("surge_load", surge_load, 0.0, self.max_load, open_low=True)
-            self.surge_probability = workloads.arrival_probability(surge_load, self.capacities)
-        self._trace = JobSequence([], [], [], self.n_resources)
-        if self.workload == "synthetic":
-            for r, capacity in enumerate(self.capacities):
-                if capacity < workloads.DOMINANT_DEMAND[1]:
-                    raise ValueError(
-                        f"capacities[{r}] must be >= {workloads.DOMINANT_DEMAND[1]}, the largest "
-                        f"demand of the synthetic workload, got {capacity}"
-                    )
-            if self.horizon < workloads.LONG_DURATION[1]:
-                raise ValueError(
-                    f"horizon must be >= {workloads.LONG_DURATION[1]}, the longest job of the "
-                    f"synthetic workload, got {self.horizon}"
-                )
-        else:
-            if not isinstance(trace_path, str):
-                raise ValueError(
-                    f"trace_path must name a CSV file for workload='trace', got {trace_path!r}"
-                )
-            self._trace = workloads.read_job_trace(trace_path, self.capacities, self.horizon)
-        self.trace_path = trace_path
-        self.arrival_probability = workloads.arrival_probability(self.load, self.capacities)
+        self._trace = JobSequence([], [], [], config.n_resources)
+        if config.workload == "trace":
+            self._trace = workloads.read_job_trace(
+                config.trace_path, config.capacities, config.horizon
+            )
+        self.simulator = ClusterSimulator(config.capacities, config.horizon)
+        self._guard = EpisodeGuard()
 
-        self.simulator = ClusterSimulator(self.capacities, self.horizon)
-        self.action_space = spaces.Discrete(self.n_slots + 1)
-        size = self.n_resources * self.horizon + self.n_slots * (self.n_resources + 2) + 2
-        self.observation_space = spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
-        self._ended = True
+    @staticmethod
+    def spaces(config: ResourceAllocationConfig) -> tuple[spaces.Discrete, spaces.Box]:
+        """The action and observation spaces of an env of ``config``."""
+        r, m = config.n_resources, config.n_slots
+        size = r * config.horizon + m * (r + 2) + 2
+        return spaces.Discrete(m + 1), spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
 
     def draw_episode(self, rng: np.random.Generator) -> tuple[int, np.ndarray | None]:
         """An episode's random draws, in the order ``reset`` makes them.
@@ -223,28 +159,22 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
             one) and the jobs' uniform numbers; for a trace, the window's first job and
             None.
         """
-        if self.workload == "trace":
-            return int(rng.integers(max(1, len(self._trace) - self.n_jobs + 1))), None
-        start = drift_start(rng, self.n_jobs) if self.drift == "mix" else -1
-        return start, workloads.draw_uniforms(rng, self.n_jobs, self.n_resources)
-
-    def mix_shift(self, start):
-        """The job-mix drift from its first job ``start`` (one, or one per episode):
-        ``(start, ramp, long share)``, or None without drift."""
-        if self.drift == "none":
-            return None
-        return start, self.drift_ramp, self.long_fraction_after
+        config = self.config
+        if config.workload == "trace":
+            return int(rng.integers(max(1, len(self._trace) - config.n_jobs + 1))), None
+        start = drift_start(rng, config.n_jobs) if config.drift == "mix" else -1
+        return start, workloads.draw_uniforms(rng, config.n_jobs, config.n_resources)
 
     def episode_jobs(self, start: int, uniforms: np.ndarray | None):
         """The jobs of the episode drawn by :meth:`draw_episode`."""
         if uniforms is None:
-            return workloads.window(self._trace, start, self.n_jobs)
+            return workloads.window(self._trace, start, self.config.n_jobs)
         return workloads.SyntheticJobs(
             uniforms,
-            self.arrival_probability,
-            self.n_resources,
-            self.surge_probability,
-            self.mix_shift(start),
+            self.config.arrival_probability,
+            self.config.n_resources,
+            self.config.surge_probability,
+            self.config.mix_shift(start),
         )
 
     def reset(
@@ -253,38 +183,38 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
         super().reset(seed=seed)
         self.simulator.reset(self.episode_jobs(*self.draw_episode(self.np_random)))
         self._job_features.clear()
-        self._ended = False
+        self._guard.start()
         return self._observation(), self._info(False)
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        slot = validation.action_index(action, self.n_slots + 1)
-        if self._ended:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
+        self._guard.check()
+        config = self.config
+        slot = validation.action_index(action, config.n_slots + 1)
         sim = self.simulator
         invalid = False
         reward = 0.0
-        if slot < self.n_slots and slot < len(sim.waiting) and sim.fits(sim.waiting[slot]):
+        if slot < config.n_slots and slot < len(sim.waiting) and sim.fits(sim.waiting[slot]):
             sim.place(slot)
         else:
-            invalid = slot < self.n_slots
+            invalid = slot < config.n_slots
             reward = -sim.advance()
         terminated = sim.done
         truncated = (
             not terminated
             and sim.arrivals_left == 0
-            and sim.now >= sim.last_arrival + self.time_limit
+            and sim.now >= sim.last_arrival + config.time_limit
         )
         info = self._info(invalid)
         if terminated or truncated:
-            self._ended = True
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         return self._observation(), reward, terminated, truncated, info
 
     def action_masks(self) -> np.ndarray:
         """Which actions are valid now: slots holding a job that fits, and advancing."""
-        sim = self.simulator
-        fits = [sim.fits(job) for job in sim.waiting[: self.n_slots]]
-        fits.extend([False] * (self.n_slots - len(fits)))
+        sim, n_slots = self.simulator, self.config.n_slots
+        fits = [sim.fits(job) for job in sim.waiting[:n_slots]]
+        fits.extend([False] * (n_slots - len(fits)))
         fits.append(True)
         return np.array(fits, dtype=bool)
 
@@ -294,8 +224,8 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
         ``occupancy`` is R rows of H; ``slots`` is M rows of (R demands, duration,
         waiting time); both are flat in the observation.
         """
-        grid = self.n_resources * self.horizon
-        slots = grid + self.n_slots * (self.n_resources + 2)
+        grid = self.config.n_resources * self.config.horizon
+        slots = grid + self.config.n_slots * (self.config.n_resources + 2)
         return {
             "occupancy": slice(0, grid),
             "slots": slice(grid, slots),
@@ -316,8 +246,8 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
         """The fraction of each resource's unit-steps in use from step 0 to now."""
         sim = self.simulator
         if sim.now == 0:
-            return [0.0] * self.n_resources
-        return [busy / (c * sim.now) for busy, c in zip(sim.busy_units, self.capacities)]
+            return [0.0] * self.config.n_resources
+        return [busy / (c * sim.now) for busy, c in zip(sim.busy_units, self.config.capacities)]
 
     def episode_metrics(self) -> dict[str, float]:
         """Slowdown, completion time [steps] and utilization of the episode so far."""
@@ -344,7 +274,11 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
         metrics["unfinished_jobs"] = float(sim.n_jobs - len(sim.finished))
         return metrics
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.resource_allocation.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         sim = self.simulator
@@ -354,7 +288,7 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
         ]
         for r, row in enumerate(sim.occupancy):
             lines.append(f"  resource {r}: " + " ".join(f"{u:2d}" for u in row))
-        for i, job in enumerate(sim.waiting[: self.n_slots]):
+        for i, job in enumerate(sim.waiting[: self.config.n_slots]):
             lines.append(f"  slot {i}: demands {job.demands} duration {job.duration}")
         return "\n".join(lines)
 
@@ -367,7 +301,7 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
         else:
             mean_slowdown = mean_completion = 0.0
         return {
-            "action_mask": self.action_masks(),
+            "action_mask": info_mask(self.action_masks()),
             "invalid_action": invalid,
             "time": sim.now,
             "jobs_waiting": len(sim.waiting),
@@ -378,13 +312,13 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
         }
 
     def _observation(self) -> np.ndarray:
-        sim = self.simulator
-        horizon = self.horizon
+        sim, config = self.simulator, self.config
+        horizon = config.horizon
         values: list[float] = []
         for row, fractions in zip(sim.occupancy, self._fractions):
             values.extend(map(fractions.__getitem__, row))
         now = sim.now
-        visible = sim.waiting[: self.n_slots]
+        visible = sim.waiting[: config.n_slots]
         features = self._job_features
         for job in visible:
             static = features.get(job.index)
@@ -393,32 +327,15 @@ class ResourceAllocationEnv(gym.Env[np.ndarray, int]):
             values.extend(static)
             wait = now - job.arrival
             values.append(wait / (wait + horizon))
-        values.extend(self._empty_slot * (self.n_slots - len(visible)))
+        values.extend(self._empty_slot * (config.n_slots - len(visible)))
         backlog = len(sim.waiting) - len(visible)
-        values.append(min(backlog, self.backlog_size) / self.backlog_size)
+        values.append(min(backlog, config.backlog_size) / config.backlog_size)
         since = now - sim.last_arrival
         values.append(since / (since + horizon))
         return np.array(values, dtype=np.float32)
 
     def _static_features(self, job) -> list[float]:
         """A job's demands as fractions of capacity, then its duration over the horizon."""
-        fractions = [d / c for d, c in zip(job.demands, self.capacities)]
-        fractions.append(job.duration / self.horizon)
+        fractions = [d / c for d, c in zip(job.demands, self.config.capacities)]
+        fractions.append(job.duration / self.config.horizon)
         return fractions
-
-
-def _capacities(capacities: object) -> tuple[int, ...]:
-    if isinstance(capacities, (str, bytes)) or not isinstance(capacities, Sequence):
-        raise TypeError(f"capacities must be a list of integers, got {capacities!r}")
-    if len(capacities) == 0:
-        raise ValueError("capacities must not be empty")
-    checked = tuple(
-        validation.integer(f"capacities[{r}]", c, minimum=1) for r, c in enumerate(capacities)
-    )
-    for r, capacity in enumerate(checked):
-        if capacity > MAX_CAPACITY:
-            raise ValueError(
-                f"capacities[{r}] must be <= {MAX_CAPACITY} units, got {capacity} "
-                "(count resources in coarser units)"
-            )
-    return checked

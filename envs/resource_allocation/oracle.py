@@ -58,4 +58,6 @@ def mean_slowdown_lower_bound(jobs: JobSequence, capacities: Sequence[int]) -> f
 def episode_slowdown_bound(env) -> float:
     """The bound for the episode ``env`` (a ResourceAllocationEnv, wrapped or not) runs."""
     unwrapped = env.unwrapped
-    return mean_slowdown_lower_bound(unwrapped.simulator.jobs.columns(), unwrapped.capacities)
+    return mean_slowdown_lower_bound(
+        unwrapped.simulator.jobs.columns(), unwrapped.config.capacities
+    )

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from opsgym.envs.core.batch import builtin_sum
+from opsgym.envs.core.masks import info_mask
 from opsgym.envs.resource_allocation import workloads
 from opsgym.envs.resource_allocation.env import ResourceAllocationEnv
 from opsgym.envs.vector import BatchedVectorEnv
@@ -43,8 +44,8 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
     surge, a job-mix drift or a trace only changes the jobs drawn at reset. Trace
     windows are cut per instance by the single env's code.
 
-    Takes the single env's keyword arguments; infos as :class:`BatchedVectorEnv` says,
-    with ``action_mask`` as ``(num_envs, n_slots + 1)`` booleans and ``utilization`` as
+    Takes the single env's arguments; infos as :class:`BatchedVectorEnv` says,
+    with ``action_mask`` as ``(num_envs, n_slots + 1)`` int8 and ``utilization`` as
     ``(num_envs, R)`` floats where ``SyncVectorEnv`` gives an object array of lists.
     """
 
@@ -53,9 +54,11 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
     def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
         super().__init__(num_envs, **kwargs)
         config = self.config
+        # the single env reads the trace and draws the episodes' jobs
+        self.model = ResourceAllocationEnv(config=config)
         self.n_jobs = jobs = config.n_jobs
         if config.workload == "trace":  # a trace shorter than n_jobs gives shorter episodes
-            self.n_jobs = jobs = len(config.episode_jobs(0, None))
+            self.n_jobs = jobs = len(self.model.episode_jobs(0, None))
         r, h, m = config.n_resources, config.horizon, config.n_slots
         self.capacities = np.array(config.capacities, dtype=np.int64)
         # per job; column `jobs` stands for an empty slot: it never arrives nor fits
@@ -112,7 +115,7 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         config = self.config
         starts, uniforms = [], []
         for i in rows.tolist():
-            start, numbers = config.draw_episode(self.generators[i])
+            start, numbers = self.model.draw_episode(self.generators[i])
             starts.append(start)
             uniforms.append(numbers)
         if config.workload == "synthetic":
@@ -123,7 +126,7 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
                 config.mix_shift(np.array(starts)),
             )
         else:
-            episodes = [config.episode_jobs(start, None) for start in starts]
+            episodes = [self.model.episode_jobs(start, None) for start in starts]
             arrivals = np.array([jobs.arrivals for jobs in episodes])
             durations = np.array([jobs.durations for jobs in episodes])
             demands = np.array([jobs.demands for jobs in episodes])
@@ -286,7 +289,7 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         some = np.maximum(finished, 1)  # the totals are 0 while no job has finished
         now = self.now[rows]
         return {
-            "action_mask": self.masks[rows],
+            "action_mask": info_mask(self.masks[rows]),
             "invalid_action": invalid,
             "time": now,
             "jobs_waiting": self.n_visible[rows]

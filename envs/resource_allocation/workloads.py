@@ -10,15 +10,14 @@ inclusive and uniform.
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from opsgym.envs.core.data_files import DataFileError, csv_rows, parse_number, read_text
 from opsgym.envs.core.drift import interpolate, ramp_fraction
-from opsgym.envs.core.traces import TraceError
 from opsgym.envs.resource_allocation.simulator import JobSequence
 
 SHORT_DURATION = (1, 3)  # [steps]
@@ -259,65 +258,57 @@ def read_job_trace(path: str | Path, capacities: Sequence[int], horizon: int) ->
     The header is ``arrival,duration`` followed by one demand column per resource (their
     names are free). Every field is an integer: arrival >= 0 [step], 1 <= duration <=
     ``horizon`` [steps], 0 <= demand <= that resource's capacity [units]. Real cluster
-    traces must be scaled to these units first.
+    traces must be scaled to these units first. Two identical rows are two jobs.
 
     Raises:
-        TraceError: the file cannot be read or a line is malformed; the message names the
-            file and the 1-based line.
+        DataFileError: the file cannot be read or a line is malformed; the message names
+            the file and the 1-based line.
     """
-    path = Path(path)
     n_resources = len(capacities)
     width = 2 + n_resources
-    rows_read: list[tuple[int, int, tuple[int, ...]]] = []
-    try:
-        with open(path, encoding="utf-8", errors="replace", newline="") as handle:
-            rows = csv.reader(handle)
-            header = next(rows, None)
-            if header is None:
-                raise TraceError(f"{path}: the trace is empty")
-            names = [name.strip().lower() for name in header]
-            if len(names) != width or names[:2] != ["arrival", "duration"]:
-                raise TraceError(
-                    f"{path}: line 1: the header must be arrival,duration and {n_resources} "
-                    f"demand columns, got {header}"
-                )
-            for number, row in enumerate(rows, start=2):
-                if not row:
-                    continue
-                rows_read.append(_job(path, number, row, capacities, horizon))
-    except OSError as error:
-        raise TraceError(f"{path}: cannot be read ({error.strerror or error})") from None
-    if not rows_read:
-        raise TraceError(f"{path}: the trace has no jobs")
-    rows_read.sort(key=lambda job: job[0])
-    arrivals, durations, demands = zip(*rows_read)
+    rows = csv_rows(read_text(path))
+    header_line, header = next(rows, (1, []))
+    names = [name.strip().lower() for name in header]
+    if len(names) != width or names[:2] != ["arrival", "duration"]:
+        raise DataFileError(
+            path,
+            f"the header must be arrival,duration and {n_resources} demand columns, got {header}",
+            line=header_line,
+        )
+    jobs = [_job(path, number, row, capacities, horizon) for number, row in rows]
+    if not jobs:
+        raise DataFileError(path, "the trace has no jobs")
+    jobs.sort(key=lambda job: job[0])
+    arrivals, durations, demands = zip(*jobs)
     flat = [units for job in demands for units in job]
     return JobSequence(list(arrivals), list(durations), flat, n_resources)
 
 
 def _job(
-    path: Path, number: int, row: list[str], capacities: Sequence[int], horizon: int
+    path: str | Path, line: int, row: list[str], capacities: Sequence[int], horizon: int
 ) -> tuple[int, int, tuple[int, ...]]:
-    where = f"{path}: line {number}"
     if len(row) != 2 + len(capacities):
-        raise TraceError(f"{where}: expected {2 + len(capacities)} fields, got {row}")
-    try:
-        arrival, duration, *demands = (int(field) for field in row)
-    except ValueError:
-        raise TraceError(f"{where}: every field must be an integer, got {row}") from None
-    if arrival < 0:
-        raise TraceError(f"{where}: arrival must be >= 0, got {arrival}")
+        raise DataFileError(path, f"expected {2 + len(capacities)} fields, got {row}", line=line)
+    arrival = parse_number(row[0], "arrival [step]", path, line, integer=True, low=0)
+    duration = parse_number(row[1], "duration [steps]", path, line, integer=True)
     if not 1 <= duration <= horizon:
-        raise TraceError(
-            f"{where}: duration must be in [1, horizon={horizon}], got {duration} "
-            "(raise horizon or rescale the trace's time unit)"
+        raise DataFileError(
+            path,
+            f"duration must be in [1, horizon={horizon}], got {duration} "
+            "(raise horizon or rescale the trace's time unit)",
+            line=line,
         )
-    for r, (demand, capacity) in enumerate(zip(demands, capacities)):
+    demands = []
+    for r, (field, capacity) in enumerate(zip(row[2:], capacities)):
+        demand = parse_number(field, f"the demand of resource {r}", path, line, integer=True)
         if not 0 <= demand <= capacity:
-            raise TraceError(
-                f"{where}: the demand of resource {r} must be in [0, capacities[{r}]="
-                f"{capacity}], got {demand}"
+            raise DataFileError(
+                path,
+                f"the demand of resource {r} must be in [0, capacities[{r}]={capacity}], "
+                f"got {demand}",
+                line=line,
             )
+        demands.append(demand)
     return arrival, duration, tuple(demands)
 
 

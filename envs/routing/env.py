@@ -6,25 +6,27 @@ import math
 import operator
 from typing import Any
 
-import gymnasium as gym
 import networkx as nx
 import numpy as np
 from gymnasium import spaces
 
+from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
 from opsgym.envs.core.drift import drift_start
+from opsgym.envs.core.episode_guard import EpisodeGuard
+from opsgym.envs.core.masks import info_mask
 from opsgym.envs.core.request_streams import cumulative_weights
 from opsgym.envs.routing import traffic
-from opsgym.envs.routing.oracle import min_max_utilization
+from opsgym.envs.routing.config import MAX_FLOWS, RoutingConfig
+from opsgym.envs.routing.lp import min_max_utilization
 from opsgym.envs.routing.paths import CandidatePaths
 from opsgym.envs.routing.simulator import NetworkSimulator
-from opsgym.envs.routing.topology import OC192_KBPS, load_topology
+from opsgym.envs.routing.topology import Topology, load_topology
 
-ENDPOINTS = ("gravity", "uniform")
-DRIFTS = ("none", "hotspot", "hotspot_move")
 FEATURES = ("valid", "delay", "hops", "max_utilization", "mean_utilization", "headroom")
 HOP_SCALE = 4.0  # hops squashed by h / (h + 4)
 FLOW_BLOCK = 128  # arriving flows drawn at a time, as the episode reaches them
+MISSING_FEATURES = [0.0, 1.0, 1.0, 1.0, 1.0, 0.0]  # a missing candidate's, the worst values
 
 
 def flow_metrics(delays_s: np.ndarray, blocked: np.ndarray) -> dict[str, float]:
@@ -37,7 +39,7 @@ def flow_metrics(delays_s: np.ndarray, blocked: np.ndarray) -> dict[str, float]:
     }
 
 
-class RoutingEnv(gym.Env[np.ndarray, int]):
+class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
     """Route each arriving flow on one of the K shortest paths of a real backbone.
 
     ## Description
@@ -66,7 +68,8 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
     linearly from 0 to 1, else from the old one.
 
     Pairs with fewer than K simple paths have fewer valid actions: `info["action_mask"]`
-    and `action_masks()` (for sb3-contrib's MaskablePPO) say which. An invalid action is
+    (int8, for Gymnasium's `action_space.sample(mask=...)`) and `action_masks()`
+    (booleans, for sb3-contrib's MaskablePPO) say which. An invalid action is
     routed as action 0, the lowest-delay path, and reported in `info["invalid_action"]`.
 
     ## Action Space
@@ -118,36 +121,18 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
 
     ## Arguments
 
-    | Parameter | Type | Default | Description |
-    |-----------|------|---------|-------------|
-    | `topology` | str | `"Abilene"` | `"Abilene"`, `"Geant2009"`, `"Renater2001"`, a GraphML path, or a networkx graph |
-    | `k_paths` | int | `4` | candidate paths per flow, K |
-    | `load` | float | `0.6` | mean offered traffic relative to the uniform matrix the network just carries |
-    | `default_capacity_mbps` | float | `9953.28` | capacity of links without `LinkSpeedRaw` [Mbit/s] (OC-192) |
-    | `flow_rate_mbps` | float | `200.0` | mean flow rate [Mbit/s] |
-    | `holding_time` | float | `300.0` | mean flow holding time [s] |
-    | `daily_amplitude` | float | `0.5` | relative swing of the arrival rate over a day, in [0, 1) |
-    | `day_length` | float | `86400.0` | period of the daily cycle [s] |
-    | `endpoints` | str | `"gravity"` | `"gravity"` or `"uniform"` |
-    | `drift` | str | `"none"` | `"none"`, `"hotspot"` (a hot spot appears) or `"hotspot_move"` (it moves) |
-    | `drift_ramp` | int | `0` | flows over which the drift phases in linearly (0: abrupt) |
-    | `hotspot_factor` | float | `5.0` | gravity-mass multiplier of the hot spot node |
-    | `packet_bytes` | float | `1500.0` | mean packet length in the queueing term [bytes] |
-    | `episode_length` | int | `1000` | flows per episode |
-    | `lp_snapshots` | int | `0` | moments per episode at which the LP optimum is solved (0: none; each costs ~2 ms) |
-    | `delay_weight` | float | `1.0` | reward weight of the normalized delay |
-    | `blocking_weight` | float | `5.0` | reward weight of a blocked flow |
+    {ARGUMENTS}
 
     >>> import gymnasium as gym
     >>> import opsgym.envs
-    >>> env = gym.make("opsgym/Routing-v0", load=0.8)
+    >>> env = gym.make("opsgym/Routing-v1", load=0.8)
     >>> observation, info = env.reset(seed=0)
     >>> observation.shape
     (26,)
 
     ## Vector Environment
 
-    `gym.make_vec("opsgym/Routing-v0", num_envs=N, vectorization_mode="vector_entry_point")`
+    `gym.make_vec("opsgym/Routing-v1", num_envs=N, vectorization_mode="vector_entry_point")`
     advances N instances in numpy arrays (`opsgym.envs.routing.vector`); instance i reset
     with seed s + i follows this env reset with seed s + i bit for bit. It refuses
     `lp_snapshots > 0`: the LP is an evaluation diagnostic of this env.
@@ -158,93 +143,48 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
       defaults keep the dynamics. Arriving flows are now drawn in blocks as the episode
       reaches them: same distribution, but a seed gives another episode than before.
       `lp_snapshots` now defaults to 0 (it was 1): the LP is opt-in.
+    * v1: The LP optimum is exact. v0 solved it in kbit/s, where HiGHS's absolute
+      tolerances stopped some solves above the optimum, reporting them optimal: with
+      `lp_snapshots`, `info["episode_metrics"]`'s `lp_max_utilization` was high for
+      some seeds (up to 62% on GEANT), and `utilization_ratio_to_lp` low. The uniform
+      matrix's optimum that scales `load` changes in its last bits only (the same
+      observations and rewards on every seed checked). v0 is no longer registered.
+      `info["action_mask"]` is now int8 (it was bool), as Gymnasium's masked sampling
+      needs: index with `mask.astype(bool)`.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
-    def __init__(
-        self,
-        topology: Any = "Abilene",
-        k_paths: int = 4,
-        load: float = 0.6,
-        default_capacity_mbps: float = OC192_KBPS / 1000.0,
-        flow_rate_mbps: float = 200.0,
-        holding_time: float = 300.0,
-        daily_amplitude: float = 0.5,
-        day_length: float = 86400.0,
-        endpoints: str = "gravity",
-        drift: str = "none",
-        hotspot_factor: float = 5.0,
-        drift_ramp: int = 0,
-        packet_bytes: float = 1500.0,
-        episode_length: int = 1000,
-        lp_snapshots: int = 0,
-        delay_weight: float = 1.0,
-        blocking_weight: float = 5.0,
-        render_mode: str | None = None,
-    ) -> None:
-        self.k = validation.integer("k_paths", k_paths, minimum=1)
-        self.load = validation.in_range("load", load, 0.0, 100.0, open_low=True)
-        capacity = validation.positive("default_capacity_mbps", default_capacity_mbps)
-        self.flow_rate_kbps = 1000.0 * validation.positive("flow_rate_mbps", flow_rate_mbps)
-        self.holding_time = validation.positive("holding_time", holding_time)  # [s]
-        self.daily_amplitude = validation.in_range(
-            "daily_amplitude", daily_amplitude, 0.0, 1.0, open_high=True
-        )
-        self.day_length = validation.positive("day_length", day_length)  # [s]
-        self.endpoints = validation.choice("endpoints", endpoints, ENDPOINTS)
-        self.drift = validation.choice("drift", drift, DRIFTS)
-        self.hotspot_factor = validation.positive("hotspot_factor", hotspot_factor)
-        self.drift_ramp = validation.integer("drift_ramp", drift_ramp, minimum=0)
-        packet_bits = 8.0 * validation.positive("packet_bytes", packet_bytes)
-        self.episode_length = validation.integer("episode_length", episode_length, minimum=1)
-        self.lp_snapshots = validation.integer("lp_snapshots", lp_snapshots, minimum=0)
-        self.delay_weight = validation.non_negative("delay_weight", delay_weight)
-        self.blocking_weight = validation.non_negative("blocking_weight", blocking_weight)
-        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
-
-        self.topology = load_topology(topology, max(1, int(round(1000.0 * capacity))))
-        topo = self.topology
+    def _set_up(self, config: RoutingConfig) -> None:
+        self.topology = topo = load_topology(config.topology, config.default_capacity_kbps)
         self.n_nodes = len(topo.nodes)
-        self.paths = CandidatePaths(topo, self.k)
-        self.simulator = NetworkSimulator(topo.capacity_kbps, topo.delay_s, packet_bits)
-        lengths = dict(nx.all_pairs_dijkstra_path_length(topo.graph, weight="delay"))
-        pairs = [(s, t) for s in range(self.n_nodes) for t in range(self.n_nodes) if s != t]
-        self.delay_scale = sum(lengths[s][t] for s, t in pairs) / len(pairs)  # [s]
-        # a uniform matrix of 1 kbit/s per pair reaches this utilization at best
-        unit_utilization = min_max_utilization(
-            self.n_nodes, topo.arcs, topo.capacity_kbps, dict.fromkeys(pairs, 1.0)
+        self.paths = CandidatePaths(topo, config.k_paths)
+        self.simulator = NetworkSimulator(
+            topo.capacity_kbps, topo.delay_s, 8.0 * config.packet_bytes
         )
-        offered_kbps = self.load * len(pairs) / unit_utilization
-        self.arrival_rate = offered_kbps / self.flow_rate_kbps / self.holding_time  # [1/s]
-        self._snapshot_steps = {
-            (j + 1) * self.episode_length // (self.lp_snapshots + 1)
-            for j in range(self.lp_snapshots)
-        }
-
-        self.action_space = spaces.Discrete(self.k)
-        size = len(FEATURES) * self.k + 2
-        self.observation_space = spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
-        self._invalid = [0.0, 1.0, 1.0, 1.0, 1.0, 0.0]
-        # entry c: the first c candidates valid
-        self._masks = list(np.arange(self.k) < np.arange(self.k + 1)[:, None])
-
+        self.delay_scale = mean_shortest_delay(topo)  # [s]
+        self.arrival_rate = flow_arrival_rate(config, topo)  # [1/s]
+        self._guard = EpisodeGuard()
+        k = config.k_paths  # entry c of the masks: the first c candidates valid
+        self._masks = list(np.arange(k) < np.arange(k + 1)[:, None])
         self._running: tuple[np.ndarray, ...] = ()
-        self._flows = traffic.FlowStream(
-            traffic.FlowPlan(0, 1.0, 0.0, 1.0, 0.0, np.ones(1), 1, None, 0, 0, 1.0, 1.0),
-            np.random.default_rng(0),
-            FLOW_BLOCK,
-        )
-        self._delays = [0.0] * self.episode_length  # lists: faster to set one at a time
-        self._blocked = [False] * self.episode_length
+        self._flows: traffic.FlowStream | None = None  # drawn by reset
+        self._delays = [0.0] * config.episode_length  # lists: faster to set one at a time
+        self._blocked = [False] * config.episode_length
         self._snapshots: list[tuple[float, float]] = []
         self._step = 0
         self.current_paths: list[tuple[int, ...]] = []
-        self._current_candidates: list = []
-        self._padding: list[float] = []  # the features of the missing candidates
+        self._current_candidates, self._padding = [], []  # as describe_paths gives them
         self._candidates: dict[tuple[int, int], tuple[list, list, list]] = {}
         self.current_rate = 1
         self._max_utilization = 0.0
+
+    @staticmethod
+    def spaces(config: RoutingConfig) -> tuple[spaces.Discrete, spaces.Box]:
+        """The action and observation spaces of an env of ``config``."""
+        size = len(FEATURES) * config.k_paths + 2
+        observations = spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
+        return spaces.Discrete(config.k_paths), observations
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -255,28 +195,30 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         self._snapshots = []
         self._step = 0
         self._prepare_flow()
-        return self._observation(), {"action_mask": self.action_masks()}
+        self._guard.start()
+        return self._observation(), {"action_mask": info_mask(self.action_masks())}
 
     def start_episode(self, rng: np.random.Generator) -> traffic.FlowPlan:
         """Draw an episode's traffic from ``rng`` and load ``self.simulator`` with the flows
         running at its start; return the plan of its arriving flows."""
-        n, count = self.n_nodes, self.episode_length
-        if self.endpoints == "gravity":
+        config = self.config
+        n, count = self.n_nodes, config.episode_length
+        if config.endpoints == "gravity":
             masses = rng.exponential(1.0, size=n)
         else:
             masses = np.ones(n)
         phase = rng.uniform(0.0, 2.0 * np.pi)
-        rate_now = self.arrival_rate * (1.0 + self.daily_amplitude * math.sin(phase))
-        initial = int(rng.poisson(rate_now * self.holding_time))
+        rate_now = self.arrival_rate * (1.0 + config.daily_amplitude * math.sin(phase))
+        initial = int(rng.poisson(rate_now * config.holding_time))
         hot = -1
-        if self.drift == "hotspot_move":
+        if config.drift == "hotspot_move":
             hot = int(rng.integers(n))
             probabilities = traffic.gravity_pair_probabilities(self._heated(masses, hot))
         else:
             probabilities = traffic.gravity_pair_probabilities(masses)
         pairs = cumulative_weights(probabilities)
         later, start = None, count
-        if self.drift != "none":
+        if config.drift != "none":
             start = drift_start(rng, count)
             moved = int(rng.integers(n - 1)) if hot >= 0 else int(rng.integers(n))
             moved += int(0 <= hot <= moved)  # a moving hot spot lands on another node
@@ -285,8 +227,8 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
             )
         # the flows running at time 0 (an M/G/inf queue in equilibrium)
         sources, targets = traffic.draw_pairs(rng, pairs, n, initial)
-        rates = traffic.draw_rates_kbps(rng, self.flow_rate_kbps, initial)
-        ends = rng.exponential(self.holding_time, size=initial)
+        rates = traffic.draw_rates_kbps(rng, config.flow_rate_kbps, initial)
+        ends = rng.exponential(config.holding_time, size=initial)
         self._running = (sources, targets, rates, ends, np.zeros(initial))
         sim = self.simulator
         sim.reset()
@@ -301,29 +243,29 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         return traffic.FlowPlan(
             count,
             self.arrival_rate,
-            self.daily_amplitude,
-            self.day_length,
+            config.daily_amplitude,
+            config.day_length,
             phase,
             pairs,
             n,
             later,
             start,
-            self.drift_ramp,
-            self.flow_rate_kbps,
-            self.holding_time,
+            config.drift_ramp,
+            config.flow_rate_kbps,
+            config.holding_time,
         )
 
     def _heated(self, masses: np.ndarray, node: int) -> np.ndarray:
         """``masses`` with ``node``'s multiplied by ``hotspot_factor``."""
         heated = masses.copy()
-        heated[node] *= self.hotspot_factor
+        heated[node] *= self.config.hotspot_factor
         return heated
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        index = validation.action_index(action, self.k)
+        self._guard.check()
+        config = self.config
+        index = validation.action_index(action, config.k_paths)
         k = self._step
-        if k >= self.episode_length:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
         invalid = index >= len(self.current_paths)
         if invalid:
             index = 0
@@ -336,12 +278,14 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
         self._delays[k] = delay
         self._blocked[k] = not admitted
         rewards = {"delay": -delay / self.delay_scale, "blocking": 0.0 if admitted else -1.0}
-        reward = self.delay_weight * rewards["delay"] + self.blocking_weight * rewards["blocking"]
+        reward = (
+            config.delay_weight * rewards["delay"] + config.blocking_weight * rewards["blocking"]
+        )
 
         self._step = k + 1
-        if self._step in self._snapshot_steps:
+        if self._step in config.snapshot_steps:
             self._snapshot(flows.times[k])
-        truncated = self._step == self.episode_length
+        truncated = self._step == config.episode_length
         info: dict[str, Any] = {
             "path": index,
             "invalid_action": invalid,
@@ -350,12 +294,13 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
             "rewards": rewards,
         }
         if truncated:
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         else:
             self._prepare_flow()
         observation = self._observation()
         info["max_utilization"] = self._max_utilization
-        info["action_mask"] = self.action_masks()
+        info["action_mask"] = info_mask(self.action_masks())
         return observation, reward, False, truncated, info
 
     def action_masks(self) -> np.ndarray:
@@ -365,7 +310,10 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
     def observation_fields(self) -> dict[str, list[int]]:
         """Where each per-candidate feature sits in the observation, by name."""
         width = len(FEATURES)
-        return {name: [i * width + j for i in range(self.k)] for j, name in enumerate(FEATURES)}
+        return {
+            name: [i * width + j for i in range(self.config.k_paths)]
+            for j, name in enumerate(FEATURES)
+        }
 
     def offered_demand_kbps(self, time: float) -> dict[tuple[int, int], float]:
         """The total rate [kbit/s] per pair of every flow offered and active at ``time``."""
@@ -396,12 +344,16 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
                 metrics["utilization_ratio_to_lp"] = float(ratios.mean())
         return metrics
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.routing.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         sim = self.simulator
         topo = self.topology
-        lines = [f"{topo.name}: flow {self._step}/{self.episode_length}"]
+        lines = [f"{topo.name}: flow {self._step}/{self.config.episode_length}"]
         for (u, v), load, cap in zip(topo.arcs, sim.load, sim.capacity):
             lines.append(f"  {topo.nodes[u]} -> {topo.nodes[v]}: {load / cap:.0%} of {cap} kbit/s")
         return "\n".join(lines)
@@ -443,7 +395,7 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
                 else operator.itemgetter(slice(path[0], path[0] + 1))
             )
             described.append((fixed, 1.0 / hops, arcs))
-        return paths, described, self._invalid * (self.k - len(paths))
+        return paths, described, MISSING_FEATURES * (self.config.k_paths - len(paths))
 
     def _observation(self) -> np.ndarray:
         sim = self.simulator
@@ -456,7 +408,40 @@ class RoutingEnv(gym.Env[np.ndarray, int]):
             features += fixed
             features += (max(on_path), sum(on_path) * per_hop, room / (room + rate))
         features += self._padding
-        features.append(rate / (rate + self.flow_rate_kbps))
+        features.append(rate / (rate + self.config.flow_rate_kbps))
         self._max_utilization = max(utilizations)
         features.append(sum(utilizations) / len(utilizations))
         return np.array(features, dtype=np.float32)
+
+
+def _ordered_pairs(n: int) -> list[tuple[int, int]]:
+    return [(s, t) for s in range(n) for t in range(n) if s != t]
+
+
+def mean_shortest_delay(topo: Topology) -> float:
+    """The mean propagation delay of the shortest paths between ordered node pairs [s]."""
+    lengths = dict(nx.all_pairs_dijkstra_path_length(topo.graph, weight="delay"))
+    pairs = _ordered_pairs(len(topo.nodes))
+    return sum(lengths[s][t] for s, t in pairs) / len(pairs)
+
+
+def flow_arrival_rate(config: RoutingConfig, topo: Topology) -> float:
+    """The flow arrival rate [1/s] that offers ``config.load`` to ``topo``.
+
+    Raises:
+        ValueError: so many flows would run at once that the episode could not hold them.
+    """
+    pairs = _ordered_pairs(len(topo.nodes))
+    # a uniform matrix of 1 kbit/s per pair reaches this utilization at best
+    unit_utilization = min_max_utilization(
+        len(topo.nodes), topo.arcs, topo.capacity_kbps, dict.fromkeys(pairs, 1.0)
+    )
+    offered_kbps = config.load * len(pairs) / unit_utilization
+    running = offered_kbps / config.flow_rate_kbps  # flows at once, on average
+    if running > MAX_FLOWS:
+        raise ValueError(
+            f"flow_rate_mbps: {running:,.0f} flows of {config.flow_rate_mbps:g} Mbit/s would "
+            f"run at once at load {config.load:g} on {topo.name}; at most {MAX_FLOWS:,}: "
+            "raise flow_rate_mbps or lower load"
+        )
+    return offered_kbps / config.flow_rate_kbps / config.holding_time

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import math
+from collections import Counter
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
+from xml.etree import ElementTree
 
 import networkx as nx
+
+from opsgym.envs.core.data_files import DataFileError, packaged, read_bytes
 
 SHIPPED = ("Abilene", "Geant2009", "Renater2001")
 EARTH_RADIUS_KM = 6371.0  # mean Earth radius (IUGG)
@@ -35,6 +39,7 @@ class Topology:
         capacity_kbps: each arc's capacity [kbit/s], an integer so loads add exactly.
         delay_s: each arc's propagation delay [s].
         graph: the undirected graph on node indices with a ``delay`` weight per edge.
+        coordinates: each node's (latitude, longitude) [degrees].
     """
 
     name: str
@@ -43,64 +48,116 @@ class Topology:
     capacity_kbps: list[int]
     delay_s: list[float]
     graph: nx.Graph
+    coordinates: list[tuple[float, float]]
 
     def arc_index(self) -> dict[tuple[int, int], int]:
         return {arc: i for i, arc in enumerate(self.arcs)}
 
 
 def load_topology(source, default_capacity_kbps: int = OC192_KBPS) -> Topology:
-    """Read a topology: a shipped name, a GraphML path, or a networkx graph.
+    """Read a topology: a shipped name, a GraphML path (gzip or not), or a networkx graph.
 
-    Nodes need ``Latitude`` and ``Longitude`` (degrees). A link's capacity is its
-    ``LinkSpeedRaw`` [bit/s] where present, else ``default_capacity_kbps``. Parallel links
-    are merged into one whose capacity is their sum; self-loops are dropped.
+    Nodes need ``Latitude`` in [-90, 90] and ``Longitude`` in [-180, 180] (degrees), and
+    not all at one place. A link's capacity is its ``LinkSpeedRaw`` [bit/s], a positive
+    number, where present, else ``default_capacity_kbps``. Parallel links (Topology Zoo
+    draws each circuit of a bundle) are merged into one whose capacity is their sum;
+    self-loops, which no route uses, are dropped.
+
+    A network whose nodes all sit at one place is refused rather than given an invented
+    length: Routing's delays are great-circle propagation delays and its delay reward is
+    measured in units of the mean shortest-path propagation delay, which would be zero.
+    Such coordinates are placeholders, not a network.
 
     Raises:
-        ValueError: the file is not readable GraphML, a node has no coordinates, the
-            graph has fewer than two nodes, or some pair of nodes is disconnected.
+        DataFileError: the file is not readable GraphML (naming the line of an XML
+            error), declares a node twice, a node's coordinates are missing, not numbers
+            or out of range, or all at one place, a link's capacity is not a positive
+            number, the graph has fewer than two nodes, or some pair of nodes is
+            disconnected; the message names the file (or the graph).
+        ValueError: ``source`` is none of the above.
     """
     if isinstance(source, nx.Graph):
-        graph, label = source, str(source.graph.get("Network", "graph"))
-    elif isinstance(source, str) and source in SHIPPED:
-        data = resources.files("opsgym.envs") / "data" / f"topologyzoo-{source}.graphml"
-        with resources.as_file(data) as path:
-            graph, label = _read_graphml(path), source
-    elif isinstance(source, (str, Path)) and Path(source).is_file():
-        graph, label = _read_graphml(Path(source)), Path(source).stem
-    else:
-        raise ValueError(
-            f"topology must be one of {list(SHIPPED)}, a GraphML file or a networkx graph, "
-            f"got {source!r}"
-        )
-    return _build(graph, label, default_capacity_kbps)
+        label = str(source.graph.get("Network", "graph"))
+        return _build(source, label, f"graph {label}", default_capacity_kbps)
+    if isinstance(source, str) and source in SHIPPED:
+        file = packaged(f"topologyzoo-{source}.graphml")
+        return _build(_read_graphml(file), source, file, default_capacity_kbps)
+    if isinstance(source, (str, Path)) and Path(source).is_file():
+        graph = _read_graphml(source)
+        return _build(graph, Path(source).stem, source, default_capacity_kbps)
+    raise ValueError(
+        f"topology must be one of {list(SHIPPED)}, a GraphML file or a networkx graph, "
+        f"got {source!r}"
+    )
 
 
-def _read_graphml(path: Path) -> nx.Graph:
+def _read_graphml(file) -> nx.Graph:
+    data = read_bytes(file)
     try:
-        return nx.read_graphml(path)
-    except Exception as error:  # ElementTree and networkx raise several kinds
-        raise ValueError(f"topology: cannot read GraphML from {path}: {error}") from error
+        tree = ElementTree.fromstring(data)
+    except ElementTree.ParseError as error:
+        raise DataFileError(
+            file, f"not well-formed XML ({error})", line=error.position[0]
+        ) from None
+    ids = [node.get("id") for node in tree.iterfind(".//{*}node")]
+    twice = next((key for key, count in Counter(ids).items() if count > 1), None)
+    if twice is not None:
+        raise DataFileError(file, f"node {twice!r} is declared more than once")
+    try:
+        return nx.read_graphml(io.BytesIO(data))
+    except Exception as error:  # networkx raises several kinds for what is not GraphML
+        raise DataFileError(file, f"not readable GraphML ({error})") from None
 
 
-def _build(graph: nx.Graph, name: str, default_capacity_kbps: int) -> Topology:
+def _coordinate(where, key, data: dict, name: str, limit: float) -> float:
+    if name not in data:
+        raise DataFileError(where, f"node {key!r} has no Latitude/Longitude")
+    try:
+        value = float(data[name])
+    except (TypeError, ValueError):
+        value = math.nan
+    if not -limit <= value <= limit:  # also refuses NaN
+        raise DataFileError(
+            where,
+            f"node {key!r}: {name} must be a number in [-{limit:g}, {limit:g}], got {data[name]!r}",
+        )
+    return value
+
+
+def _capacity_kbps(where, u, v, data: dict, default_kbps: int) -> int:
+    raw = data.get("LinkSpeedRaw")
+    if raw is None or raw == "":
+        return default_kbps
+    try:
+        bps = float(raw)
+    except (TypeError, ValueError):
+        bps = math.nan
+    if not 0.0 < bps < math.inf:
+        raise DataFileError(
+            where, f"link {u!r}-{v!r}: LinkSpeedRaw must be a positive number [bit/s], got {raw!r}"
+        )
+    return max(1, int(round(bps / 1000.0)))
+
+
+def _build(graph: nx.Graph, name: str, where, default_capacity_kbps: int) -> Topology:
     keys = list(graph.nodes)
     if len(keys) < 2:
-        raise ValueError(f"topology {name}: needs at least 2 nodes, got {len(keys)}")
-    coords = []
-    for key in keys:
-        data = graph.nodes[key]
-        if "Latitude" not in data or "Longitude" not in data:
-            raise ValueError(f"topology {name}: node {key!r} has no Latitude/Longitude")
-        coords.append((float(data["Latitude"]), float(data["Longitude"])))
+        raise DataFileError(where, f"a topology needs at least 2 nodes, got {len(keys)}")
+    coords = [
+        (
+            _coordinate(where, key, graph.nodes[key], "Latitude", 90.0),
+            _coordinate(where, key, graph.nodes[key], "Longitude", 180.0),
+        )
+        for key in keys
+    ]
     index = {key: i for i, key in enumerate(keys)}
     capacity: dict[tuple[int, int], int] = {}
     for u, v, data in graph.edges(data=True):
         a, b = sorted((index[u], index[v]))
         if a == b:
             continue
-        raw = data.get("LinkSpeedRaw")
-        kbps = int(round(float(raw) / 1000.0)) if raw else default_capacity_kbps
-        capacity[a, b] = capacity.get((a, b), 0) + max(1, kbps)
+        kbps = _capacity_kbps(where, u, v, data, default_capacity_kbps)
+        capacity[a, b] = capacity.get((a, b), 0) + kbps
     undirected = nx.Graph()
     undirected.add_nodes_from(range(len(keys)))
     arcs, caps, delays = [], [], []
@@ -114,6 +171,12 @@ def _build(graph: nx.Graph, name: str, default_capacity_kbps: int) -> Topology:
     if not nx.is_connected(undirected):
         parts = list(nx.connected_components(undirected))
         u, v = keys[min(parts[0])], keys[min(parts[1])]
-        raise ValueError(f"topology {name}: nodes {u!r} and {v!r} are disconnected")
+        raise DataFileError(where, f"nodes {u!r} and {v!r} are disconnected")
+    if max(delays) == 0.0:
+        raise DataFileError(
+            where,
+            f"every node is at one place {coords[0]}: Routing needs real coordinates "
+            "(its delays are great-circle distances)",
+        )
     labels = [str(graph.nodes[key].get("label", key)) for key in keys]
-    return Topology(name, labels, arcs, caps, delays, undirected)
+    return Topology(name, labels, arcs, caps, delays, undirected, coords)

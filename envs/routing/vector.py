@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from opsgym.envs.core.batch import builtin_sum
+from opsgym.envs.core.masks import info_mask
 from opsgym.envs.routing import traffic
 from opsgym.envs.routing.env import FEATURES, FLOW_BLOCK, RoutingEnv, flow_metrics
 from opsgym.envs.routing.simulator import MAX_QUEUEING_UTILIZATION
@@ -28,9 +29,9 @@ UNBOUNDED_KBPS = 2**62  # the capacity of the padding arc, which never carries a
 
 
 class RoutingVectorEnv(BatchedVectorEnv):
-    """``num_envs`` instances of opsgym/Routing-v0 in numpy arrays.
+    """``num_envs`` instances of opsgym/Routing-v1 in numpy arrays.
 
-    Takes the single env's keyword arguments. Batched: the per-arc loads (integers
+    Takes the single env's arguments. Batched: the per-arc loads (integers
     [kbit/s], one column per instance), the active flows (per instance, slots of end
     time, path and rate; a departure frees its slot for a later flow, and only groups
     of slots whose earliest end has passed are searched), admission, the M/M/1 path
@@ -54,8 +55,10 @@ class RoutingVectorEnv(BatchedVectorEnv):
                 f"lp_snapshots: the vector env solves no LP snapshots, got "
                 f"{config.lp_snapshots}; use 0, or the single env to evaluate against the LP"
             )
+        # the single env holds the topology, the candidate paths and the episodes' traffic
+        self.model = RoutingEnv(config=config)
         self._tables()
-        sim = config.simulator
+        sim = self.model.simulator
         arcs = self.n_arcs
         # two more arcs: an empty one that pads paths and a full one, the path of a
         # missing candidate, whose features then read as the worst values
@@ -93,19 +96,20 @@ class RoutingVectorEnv(BatchedVectorEnv):
         (the missing candidate's path where missing), count, arcs, fixed features and
         inverse hop counts."""
         config = self.config
-        n, k = config.n_nodes, config.k
-        self.n_arcs = len(config.topology.arcs)
+        model = self.model
+        n, k = model.n_nodes, config.k_paths
+        self.n_arcs = len(model.topology.arcs)
         paths: list[tuple[int, ...]] = []
         self.candidates = np.zeros((n * n, k), dtype=np.int64)
         self.counts = np.zeros(n * n, dtype=np.int64)
-        missing = config.describe_paths([])[2][:3]  # a missing candidate's valid, delay, hops
+        missing = model.describe_paths([])[2][:3]  # a missing candidate's valid, delay, hops
         self.fixed = np.tile(missing, (n * n, k, 1))
         per_hop = []
         for pair in range(n * n):
             source, target = divmod(pair, n)
             if source == target:
                 continue
-            found, described, _ = config.describe_paths(config.paths(source, target))
+            found, described, _ = model.describe_paths(model.paths(source, target))
             self.counts[pair] = len(found)
             for c, (path, (fixed, inverse_hops, _)) in enumerate(zip(found, described)):
                 self.candidates[pair, c] = len(paths)
@@ -127,10 +131,9 @@ class RoutingVectorEnv(BatchedVectorEnv):
         self.pair_per_hop = np.array([*per_hop, 1.0])[self.candidates]
 
     def _reset_rows(self, rows: np.ndarray) -> None:
-        config = self.config
-        sim = config.simulator
+        sim = self.model.simulator
         for i in rows.tolist():
-            self.plans[i] = config.start_episode(self.generators[i])
+            self.plans[i] = self.model.start_episode(self.generators[i])
             self.loads[: self.n_arcs, i] = sim.load
             running = sim.running_flows()
             while len(running) > self.flow_ends.shape[1]:
@@ -241,7 +244,10 @@ class RoutingVectorEnv(BatchedVectorEnv):
         k = self.step_index[index]
         self.delays[rows, k] = delay
         self.blocked[rows, k] = ~admitted
-        rewards = {"delay": -delay / config.delay_scale, "blocking": np.where(admitted, 0.0, -1.0)}
+        rewards = {
+            "delay": -delay / self.model.delay_scale,
+            "blocking": np.where(admitted, 0.0, -1.0),
+        }
         reward = (
             config.delay_weight * rewards["delay"] + config.blocking_weight * rewards["blocking"]
         )
@@ -260,7 +266,7 @@ class RoutingVectorEnv(BatchedVectorEnv):
             "delay_ms": 1000.0 * delay,
             "blocked": ~admitted,
             "rewards": rewards,
-            "action_mask": self.action_masks()[rows],
+            "action_mask": info_mask(self.action_masks()[rows]),
         }
         return reward, truncated, info
 
@@ -291,11 +297,11 @@ class RoutingVectorEnv(BatchedVectorEnv):
         return observations, rewards, terminated, truncated, info
 
     def _reset_infos(self, rows: np.ndarray) -> dict[str, Any]:
-        return {"action_mask": self.action_masks()[rows]}
+        return {"action_mask": info_mask(self.action_masks()[rows])}
 
     def action_masks(self) -> np.ndarray:
         """Which candidates exist for each instance's arriving flow."""
-        return np.arange(self.config.k) < self.counts[self.pair][:, None]
+        return np.arange(self.config.k_paths) < self.counts[self.pair][:, None]
 
     def _observations(self) -> np.ndarray:
         config = self.config
@@ -306,7 +312,7 @@ class RoutingVectorEnv(BatchedVectorEnv):
         on_path = loads / capacity
         room = (capacity - loads).min(axis=0)
         observations = np.empty((self.num_envs, self.single_observation_space.shape[0]), np.float32)
-        features = observations[:, :-2].reshape(self.num_envs, config.k, len(FEATURES))
+        features = observations[:, :-2].reshape(self.num_envs, config.k_paths, len(FEATURES))
         features[..., :3] = self.fixed[pair]
         features[..., 3] = on_path.max(axis=0)
         features[..., 4] = builtin_sum(on_path) * self.pair_per_hop[pair]

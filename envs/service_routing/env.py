@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
 from opsgym.envs.core.drift import drift_start, interpolate, ramp_fraction
+from opsgym.envs.core.episode_guard import EpisodeGuard
+from opsgym.envs.service_routing.config import ServiceRoutingConfig
 from opsgym.envs.service_routing.simulator import (
-    DEFAULT_REGIONS,
-    DEFAULT_SERVICE_MS,
     REQUEST_TYPES,
     Requests,
     RequestSource,
     ServiceFleet,
-    capacity,
 )
 
-DRIFTS = ("none", "swap")
 # Requests are drawn, and turned into plain lists, this many at a time as the episode
 # reaches them: drawing a whole episode at reset costs more than the rest of reset.
 REQUEST_BLOCK = 64
@@ -42,7 +39,7 @@ def latency_metrics(
     }
 
 
-class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
+class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRoutingConfig):
     """Route each request, by what it is, to one of S service replicas.
 
     ## Description
@@ -104,23 +101,7 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
 
     ## Arguments
 
-    | Parameter | Type | Default | Description |
-    |-----------|------|---------|-------------|
-    | `service_ms` | list[list[float]] | 4 profiles | each replica's mean service time [ms] per type (read, write, search) |
-    | `regions` | list[int] | `[0, 0, 1, 2]` | each replica's region |
-    | `load` | float | `0.7` | arrival rate as a fraction of the fleet's capacity, in (0, 1) |
-    | `type_mix` | list[float] | `[0.6, 0.2, 0.2]` | relative frequency of read, write, search |
-    | `priority_share` | float | `0.2` | probability that a request has high priority |
-    | `priority_weight` | float | `1.0` | extra reward weight of a high-priority request |
-    | `local_delay_ms` | float | `1.0` | network delay inside a region [ms] |
-    | `remote_delay_ms` | float | `40.0` | network delay across regions [ms] |
-    | `timeout_ms` | float | `250.0` | latency beyond which a request times out [ms] |
-    | `latency_weight` | float | `1.0` | reward weight of the latency [1/s] |
-    | `timeout_weight` | float | `1.0` | reward weight of a timeout |
-    | `drift` | str | `"none"` | `"none"` or `"swap"` |
-    | `drift_ramp` | int | `0` | requests over which the swap phases in linearly (0: abrupt) |
-    | `episode_length` | int | `1000` | requests per episode |
-    | `feedback_smoothing` | float | `0.1` | weight of the newest answer in the recent latency |
+    {ARGUMENTS}
 
     >>> import gymnasium as gym
     >>> import opsgym.envs
@@ -143,117 +124,61 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
       but a seed gives another episode than before.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
-    def __init__(
-        self,
-        service_ms: Sequence[Sequence[float]] = DEFAULT_SERVICE_MS,
-        regions: Sequence[int] = DEFAULT_REGIONS,
-        load: float = 0.7,
-        type_mix: Sequence[float] = (0.6, 0.2, 0.2),
-        priority_share: float = 0.2,
-        priority_weight: float = 1.0,
-        local_delay_ms: float = 1.0,
-        remote_delay_ms: float = 40.0,
-        timeout_ms: float = 250.0,
-        latency_weight: float = 1.0,
-        timeout_weight: float = 1.0,
-        drift: str = "none",
-        drift_ramp: int = 0,
-        episode_length: int = 1000,
-        feedback_smoothing: float = 0.1,
-        render_mode: str | None = None,
-    ) -> None:
-        if isinstance(service_ms, (str, bytes)) or not isinstance(service_ms, Sequence):
-            raise TypeError(f"service_ms must be a list of lists, got {service_ms!r}")
-        if len(service_ms) == 0:
-            raise ValueError("service_ms must not be empty")
-        profiles = tuple(
-            validation.sequence(
-                f"service_ms[{i}]", p, validation.positive, length=len(REQUEST_TYPES)
-            )
-            for i, p in enumerate(service_ms)
-        )
-        n = len(profiles)
-        self.regions = validation.sequence(
-            "regions", regions, lambda name, v: validation.integer(name, v, minimum=0), length=n
-        )
-        self.load = validation.in_range("load", load, 0.0, 1.0, open_low=True, open_high=True)
-        self.type_mix = validation.sequence(
-            "type_mix", type_mix, validation.non_negative, length=len(REQUEST_TYPES)
-        )
-        if sum(self.type_mix) <= 0:
-            raise ValueError(f"type_mix must have a positive sum, got {list(type_mix)}")
-        self.priority_share = validation.probability("priority_share", priority_share)
-        self.priority_weight = validation.non_negative("priority_weight", priority_weight)
-        self.local_delay_ms = validation.non_negative("local_delay_ms", local_delay_ms)
-        self.remote_delay_ms = validation.non_negative("remote_delay_ms", remote_delay_ms)
-        self.timeout_ms = validation.positive("timeout_ms", timeout_ms)
-        self.latency_weight = validation.non_negative("latency_weight", latency_weight)
-        self.timeout_weight = validation.non_negative("timeout_weight", timeout_weight)
-        self.drift = validation.choice("drift", drift, DRIFTS)
-        self.drift_ramp = validation.integer("drift_ramp", drift_ramp, minimum=0)
-        self.episode_length = validation.integer("episode_length", episode_length, minimum=1)
-        smoothing = validation.in_range(
-            "feedback_smoothing", feedback_smoothing, 0.0, 1.0, open_low=True
-        )
-        self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
-
-        self.service_ms = profiles
-        self.n_replicas = n
-        self.n_regions = max(self.regions) + 1
-        self.arrival_rate = self.load * capacity(profiles, self.type_mix)  # [requests/s]
-        self.time_scale = n / capacity(profiles, self.type_mix)  # mean service time [s]
-        self.requests_source = RequestSource(
-            self.episode_length,
-            self.arrival_rate,
-            self.type_mix,
-            self.n_regions,
-            self.priority_share,
-            REQUEST_BLOCK,
-        )
+    def _set_up(self, config: ServiceRoutingConfig) -> None:
+        self.requests_source = request_source(config)
         self.fleet = ServiceFleet(
-            profiles, self.regions, self.local_delay_ms, self.remote_delay_ms, smoothing
+            config.service_ms,
+            config.regions,
+            config.local_delay_ms,
+            config.remote_delay_ms,
+            config.feedback_smoothing,
         )
-
-        self.action_space = spaces.Discrete(n)
-        size = 5 + self.n_regions + 2 * n
-        self.observation_space = spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
-        self._latencies = np.zeros(self.episode_length)
-        self._timeouts = np.zeros(self.episode_length, dtype=bool)
-        self._priorities = np.zeros(self.episode_length, dtype=bool)
+        self._guard = EpisodeGuard()
+        self._latencies = np.zeros(config.episode_length)
+        self._timeouts = np.zeros(config.episode_length, dtype=bool)
+        self._priorities = np.zeros(config.episode_length, dtype=bool)
         self._step = 0
         self._stream = self.requests_source.episode(np.random.default_rng(0))
         self._block_start = -REQUEST_BLOCK  # no block of requests yet
         self._block: tuple[list, ...] = ([], [], [], [], [])
+
+    @staticmethod
+    def spaces(config: ServiceRoutingConfig) -> tuple[spaces.Discrete, spaces.Box]:
+        """The action and observation spaces of an env of ``config``."""
+        size = 5 + config.n_regions + 2 * config.n_replicas
+        observations = spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
+        return spaces.Discrete(config.n_replicas), observations
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         rng = self.np_random
-        self._drift_step, self._drift_pair = self.draw_drift(rng)
+        self._drift_step, self._drift_pair = draw_drift(self.config, rng)
         self._stream = self.requests_source.episode(rng)
         self.fleet.reset()
         self._step = 0
         self._block_start = -REQUEST_BLOCK  # no block yet
         self._arrive(0)
+        self._guard.start()
         return self._observation(), {}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        replica = validation.action_index(action, self.n_replicas)
+        self._guard.check()
+        config = self.config
+        replica = validation.action_index(action, config.n_replicas)
         k = self._step
-        if k >= self.episode_length:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
         _, kind, size, region, priority = self._request(k)
         latency_ms = self.fleet.dispatch(replica, kind, size, region)
-        timed_out = latency_ms > self.timeout_ms
+        timed_out = latency_ms > config.timeout_ms
         self._latencies[k] = latency_ms
         self._timeouts[k] = timed_out
         self._priorities[k] = priority
         rewards = {"latency": -latency_ms / 1000.0, "timeout": -1.0 if timed_out else 0.0}
-        reward = (1.0 + self.priority_weight * priority) * (
-            self.latency_weight * rewards["latency"] + self.timeout_weight * rewards["timeout"]
+        reward = (1.0 + config.priority_weight * priority) * (
+            config.latency_weight * rewards["latency"] + config.timeout_weight * rewards["timeout"]
         )
         info: dict[str, Any] = {
             "latency_ms": latency_ms,
@@ -263,8 +188,9 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
             "rewards": rewards,
         }
         self._step = k + 1
-        truncated = self._step == self.episode_length
+        truncated = self._step == config.episode_length
         if truncated:
+            self._guard.end()
             info["episode_metrics"] = self.episode_metrics()
         else:
             self._arrive(self._step)
@@ -272,8 +198,9 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
 
     def _arrive(self, k: int) -> None:
         """Move the clock to request ``k``, swapping profiles first if the drift is due."""
-        if self._drift_step <= k < self._drift_step + max(self.drift_ramp, 1):
-            fraction = float(ramp_fraction(k, self._drift_step, self.drift_ramp))
+        ramp = self.config.drift_ramp
+        if self._drift_step <= k < self._drift_step + max(ramp, 1):
+            fraction = float(ramp_fraction(k, self._drift_step, ramp))
             a, b = self._drift_pair
             nominal = self.fleet.nominal_service_ms
             profiles = self.fleet.service_ms
@@ -290,14 +217,6 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
         times, types, sizes, regions, priorities = self._block
         return times[i], types[i], sizes[i], regions[i], priorities[i]
 
-    def draw_drift(self, rng: np.random.Generator) -> tuple[int, tuple[int, int]]:
-        """The episode's drift step (-1 for none) and swapped pair, drawn first at reset."""
-        if self.drift != "swap" or self.n_replicas < 2:
-            return -1, (0, 0)
-        step = drift_start(rng, self.episode_length)
-        pair = rng.choice(self.n_replicas, size=2, replace=False)
-        return step, (int(pair[0]), int(pair[1]))
-
     @property
     def requests(self) -> Requests:
         """Every request of the episode, the future too (for oracles and tests)."""
@@ -307,11 +226,11 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
     def current_request(self) -> tuple[int, float, int, int]:
         """The waiting request's type, size, client region and priority (the last one
         after the episode's end)."""
-        return self._request(min(self._step, self.episode_length - 1))[1:]
+        return self._request(min(self._step, self.config.episode_length - 1))[1:]
 
     def observation_fields(self) -> dict[str, slice]:
         """Where each feature sits in the observation, by name."""
-        r, n = self.n_regions, self.n_replicas
+        r, n = self.config.n_regions, self.config.n_replicas
         return {
             "type": slice(0, 3),
             "size": slice(3, 4),
@@ -328,12 +247,16 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
         k = self._step
         return latency_metrics(self._latencies[:k], self._timeouts[:k], self._priorities[:k])
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from opsgym.envs.service_routing.render import rgb_frame  # Pillow loads on demand
+
+            return rgb_frame(self)
         if self.render_mode != "ansi":
             return None
         kind, size, region, priority = self.current_request
         lines = [
-            f"request {self._step}/{self.episode_length}: {REQUEST_TYPES[kind]}, size "
+            f"request {self._step}/{self.config.episode_length}: {REQUEST_TYPES[kind]}, size "
             f"{size:.2f}, region {region}, priority {priority}"
         ]
         for i, work in enumerate(self.fleet.queues.work_left()):
@@ -341,16 +264,16 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
                 f"{t} {ms:g} ms" for t, ms in zip(REQUEST_TYPES, self.fleet.service_ms[i])
             )
             lines.append(
-                f"  replica {i} (region {self.regions[i]}): {profile}; {1000 * work:.1f} ms queued"
+                f"  replica {i} (region {self.config.regions[i]}): {profile}; {1000 * work:.1f} ms queued"
             )
         return "\n".join(lines)
 
     def _observation(self) -> np.ndarray:
         kind, size, region, priority = self.current_request
-        scale = self.time_scale
+        scale = self.config.time_scale
         kinds = [0.0, 0.0, 0.0]
         kinds[kind] = 1.0
-        regions = [0.0] * self.n_regions
+        regions = [0.0] * self.config.n_regions
         regions[region] = 1.0
         queues = self.fleet.queues
         work = [w / (w + scale) for w in queues.work_left()]
@@ -359,3 +282,26 @@ class ServiceRoutingEnv(gym.Env[np.ndarray, int]):
             kinds + [size / (size + 1.0)] + regions + [float(priority)] + work + latency,
             dtype=np.float32,
         )
+
+
+def request_source(config: ServiceRoutingConfig) -> RequestSource:
+    """What draws the requests of ``config``'s episodes."""
+    return RequestSource(
+        config.episode_length,
+        config.arrival_rate,
+        config.type_mix,
+        config.n_regions,
+        config.priority_share,
+        REQUEST_BLOCK,
+    )
+
+
+def draw_drift(
+    config: ServiceRoutingConfig, rng: np.random.Generator
+) -> tuple[int, tuple[int, int]]:
+    """An episode's drift step (-1 for none) and swapped pair, drawn first at reset."""
+    if config.drift != "swap" or config.n_replicas < 2:
+        return -1, (0, 0)
+    step = drift_start(rng, config.episode_length)
+    pair = rng.choice(config.n_replicas, size=2, replace=False)
+    return step, (int(pair[0]), int(pair[1]))

@@ -28,6 +28,7 @@ class TrueLatencyOracle:
         env = self.env
         kind, size, region, _ = env.current_request
         latencies = [
-            env.fleet.expected_latency_ms(i, kind, size, region) for i in range(env.n_replicas)
+            env.fleet.expected_latency_ms(i, kind, size, region)
+            for i in range(env.config.n_replicas)
         ]
         return int(np.argmin(latencies))

@@ -17,7 +17,12 @@ import numpy as np
 
 from opsgym.envs.core.batch import FcfsQueues
 from opsgym.envs.core.drift import interpolate, ramp_fraction
-from opsgym.envs.service_routing.env import ServiceRoutingEnv, latency_metrics
+from opsgym.envs.service_routing.env import (
+    ServiceRoutingEnv,
+    draw_drift,
+    latency_metrics,
+    request_source,
+)
 from opsgym.envs.service_routing.simulator import REQUEST_TYPES
 from opsgym.envs.vector import BatchedVectorEnv
 
@@ -25,7 +30,7 @@ from opsgym.envs.vector import BatchedVectorEnv
 class ServiceRoutingVectorEnv(BatchedVectorEnv):
     """``num_envs`` instances of opsgym/ServiceRouting-v0 in numpy arrays.
 
-    Takes the single env's keyword arguments; infos as :class:`BatchedVectorEnv` says.
+    Takes the single env's arguments; infos as :class:`BatchedVectorEnv` says.
     """
 
     single_env_class = ServiceRoutingEnv
@@ -37,7 +42,8 @@ class ServiceRoutingVectorEnv(BatchedVectorEnv):
         self.nominal_service_ms = np.array(config.service_ms, dtype=np.float64)
         self.replica_regions = np.array(config.regions)
         self.type_names = np.array(REQUEST_TYPES, dtype=object)
-        self.queues = FcfsQueues(num_envs, n, config.fleet.queues.feedback_smoothing)
+        self.queues = FcfsQueues(num_envs, n, config.feedback_smoothing)
+        self.requests_source = request_source(config)
         self.service_ms = np.zeros((num_envs, n, len(REQUEST_TYPES)))
         self.times = np.zeros((num_envs, count))
         self.types = np.zeros((num_envs, count), dtype=np.int64)
@@ -54,8 +60,8 @@ class ServiceRoutingVectorEnv(BatchedVectorEnv):
         config = self.config
         for i in rows:
             rng = self.generators[i]
-            self.drift_step[i], self.drift_pair[i] = config.draw_drift(rng)
-            requests = config.requests_source.episode(rng).all()
+            self.drift_step[i], self.drift_pair[i] = draw_drift(config, rng)
+            requests = self.requests_source.episode(rng).all()
             self.times[i] = requests.times
             self.types[i] = requests.types
             self.sizes[i] = requests.sizes
@@ -72,7 +78,7 @@ class ServiceRoutingVectorEnv(BatchedVectorEnv):
         config = self.config
         start = self.drift_step[rows]
         swapping = (start >= 0) & (start <= k) & (k < start + max(config.drift_ramp, 1))
-        nominal = config.fleet.nominal_service_ms
+        nominal = config.service_ms
         for i, step in zip(rows[swapping].tolist(), k[swapping].tolist()):
             fraction = float(ramp_fraction(step, int(self.drift_step[i]), config.drift_ramp))
             a, b = self.drift_pair[i]

@@ -1,0 +1,123 @@
+"""The arguments of opsgym/ResourceAllocation, one validated field each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from opsgym.envs.core.config import (
+    Choice,
+    EnvConfig,
+    Integer,
+    Items,
+    OrNone,
+    Real,
+    Text,
+    setting,
+    when,
+)
+from opsgym.envs.resource_allocation import workloads
+
+WORKLOADS = ("synthetic", "trace")
+DRIFTS = ("none", "mix")
+MAX_CAPACITY = 10_000  # [units] per resource; the observation looks fractions up in a table
+MAX_JOBS = 1_000_000  # an episode keeps each job's arrival, demands and completion
+SYNTHETIC = when("workload", "synthetic")
+MIX_DRIFT = when("drift", "mix")
+TRACE = when("workload", "trace")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResourceAllocationConfig(EnvConfig):
+    """The arguments of :class:`~opsgym.envs.resource_allocation.env.ResourceAllocationEnv`."""
+
+    capacities: tuple[int, ...] = setting(
+        (10, 10),
+        Items(Integer(1, MAX_CAPACITY), max_length=64),
+        "units of each resource (count resources in coarser units beyond the limit); their number sets R",
+    )
+    horizon: int = setting(
+        20, Integer(1, 10_000), "steps of the occupancy grid; the longest job allowed"
+    )
+    n_slots: int = setting(5, Integer(1, 1000), "visible job slots M")
+    backlog_size: int = setting(
+        60, Integer(1, MAX_JOBS), "backlog count at which the backlog fill reads 1"
+    )
+    load: float = setting(
+        0.7,
+        Real(0.0, open_low=True),
+        "offered load: arrival probability x mean demand x mean duration / capacity (of the smallest resource), at most the load at which a job arrives every step (1.845 for 2 x 10 units)",
+        SYNTHETIC,
+    )
+    n_jobs: int = setting(100, Integer(1, MAX_JOBS), "jobs per episode")
+    time_limit: int = setting(
+        500, Integer(1, 10_000_000), "steps after the last arrival before truncation"
+    )
+    surge_load: float | None = setting(
+        None,
+        OrNone(Real(0.0, open_low=True)),
+        "if set, the middle third of the jobs arrive at this load, unannounced",
+        SYNTHETIC,
+    )
+    drift: str = setting("none", Choice(DRIFTS), "whether the share of long jobs shifts", SYNTHETIC)
+    long_fraction_after: float = setting(
+        0.5, Real(0.0, 1.0), "the share of long jobs after the drift", MIX_DRIFT
+    )
+    drift_ramp: int = setting(
+        0, Integer(0, MAX_JOBS), "jobs over which the mix shifts linearly (0: abrupt)", MIX_DRIFT
+    )
+    workload: str = setting("synthetic", Choice(WORKLOADS), "DeepRM's jobs, or a trace's")
+    trace_path: str | None = setting(
+        None, OrNone(Text()), "the CSV trace to replay", TRACE, required=True
+    )
+
+    def validate(self) -> None:
+        if self.workload != "synthetic":
+            return
+        for name, load in (("load", self.load), ("surge_load", self.surge_load)):
+            if load is not None and load > self.max_load:
+                raise ValueError(
+                    f"{name} must be in (0, {self.max_load:g}], the load at which a job "
+                    f"arrives every step, got {load!r}"
+                )
+        largest = workloads.DOMINANT_DEMAND[1]
+        for r, capacity in enumerate(self.capacities):
+            if capacity < largest:
+                raise ValueError(
+                    f"capacities[{r}] must be >= {largest}, the largest demand of the "
+                    f"synthetic workload, got {capacity}"
+                )
+        longest = workloads.LONG_DURATION[1]
+        if self.horizon < longest:
+            raise ValueError(
+                f"horizon must be >= {longest}, the longest job of the synthetic workload, "
+                f"got {self.horizon}"
+            )
+
+    @cached_property
+    def n_resources(self) -> int:
+        return len(self.capacities)
+
+    @cached_property
+    def max_load(self) -> float:
+        """The load at which a synthetic job arrives every step."""
+        return workloads.max_load(self.capacities)
+
+    @cached_property
+    def arrival_probability(self) -> float:
+        """The synthetic jobs' arrival probability per step."""
+        return workloads.arrival_probability(self.load, self.capacities)
+
+    @cached_property
+    def surge_probability(self) -> float | None:
+        """The arrival probability during the surge, or None without one."""
+        if self.surge_load is None:
+            return None
+        return workloads.arrival_probability(self.surge_load, self.capacities)
+
+    def mix_shift(self, start):
+        """The job-mix drift from its first job ``start`` (one, or one per episode):
+        ``(start, ramp, long share)``, or None without drift."""
+        if self.drift == "none":
+            return None
+        return start, self.drift_ramp, self.long_fraction_after
