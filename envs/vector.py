@@ -15,7 +15,10 @@ single env gives an info at reset overrides ``_reset_infos(rows)``.
 
 Autoreset follows Gymnasium's next-step mode: the step after an instance's episode
 ends resets it and returns its first observation and reset info with reward 0 and no
-end, as ``SyncVectorEnv`` does.
+end, as ``SyncVectorEnv`` does. As there, ``reset(options={"reset_mask": mask})`` resets
+only the instances where ``mask`` is true (and cancels their pending autoreset), which
+is how :class:`opsgym.baselines.vec_env.VecEnvAdapter` resets an instance in the step
+its episode ends.
 """
 
 from __future__ import annotations
@@ -78,14 +81,37 @@ class BatchedVectorEnv(VectorEnv):
     def reset(
         self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        for i, instance_seed in enumerate(batch.instance_seeds(seed, self.num_envs)):
-            if instance_seed is not None or self.generators[i] is None:
-                self.generators[i], _ = seeding.np_random(instance_seed)
-        self._reset_rows(self._all_rows)
-        self._autoreset[:] = False
-        self._guard.start()
-        infos = self._reset_infos(self._all_rows)
-        return self._observations(), batch.masked_info(infos, self._all_rows, self.num_envs)
+        rows = self._all_rows
+        if options is not None and "reset_mask" in options:
+            rows = self._masked_rows(options["reset_mask"])
+        else:
+            self._guard.start()
+        seeds = batch.instance_seeds(seed, self.num_envs)
+        for i in rows.tolist():
+            if seeds[i] is not None or self.generators[i] is None:
+                self.generators[i], _ = seeding.np_random(seeds[i])
+        self._reset_rows(rows)
+        self._autoreset[rows] = False
+        infos = self._reset_infos(rows)
+        return self._observations(), batch.masked_info(infos, rows, self.num_envs)
+
+    def _masked_rows(self, mask: object) -> np.ndarray:
+        """The instances ``options["reset_mask"]`` selects, checked as ``SyncVectorEnv``
+        checks it, once every instance has been reset."""
+        if not (
+            isinstance(mask, np.ndarray)
+            and mask.dtype == np.bool_
+            and mask.shape == (self.num_envs,)
+        ):
+            raise ValueError(
+                f"options['reset_mask']: expected a boolean array of shape ({self.num_envs},), "
+                f"got {mask!r}"
+            )
+        if not mask.any():
+            raise ValueError("options['reset_mask']: no instance selected")
+        if any(generator is None for generator in self.generators):
+            raise ValueError("options['reset_mask']: reset every instance first (no mask)")
+        return np.flatnonzero(mask)
 
     def step(
         self, actions: np.ndarray

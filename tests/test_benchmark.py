@@ -153,6 +153,28 @@ def test_an_override_sets_one_environments_budget_and_arguments_under_every_scen
     )
 
 
+def test_a_learner_budget_differs_from_the_plans_and_an_environment_override_beats_it():
+    plan = BenchmarkPlan(
+        envs=(LB, "opsgym/CDN-v0"),
+        policies=("ppo", "ucb1"),
+        seeds=1,
+        budget=500,
+        episodes=1,
+        sb3_algorithms=("ppo",),
+        agents=("ucb1",),
+        scenarios=("default",),
+        learner_budgets={"ppo": 3_000},
+        overrides={"opsgym/CDN-v0": {"budget": 100}},
+    )
+    budgets = {(t.env_id, t.policy): t.budget for t in benchmark.plan_trials(plan)}
+    assert budgets == {
+        (LB, "ppo"): 3_000,
+        (LB, "ucb1"): 500,
+        ("opsgym/CDN-v0", "ppo"): 100,
+        ("opsgym/CDN-v0", "ucb1"): 100,
+    }
+
+
 def test_ray_backend_writes_the_same_results(tmp_path):
     pytest.importorskip("ray")
     plan = BenchmarkPlan(

@@ -250,10 +250,8 @@ def test_cli_prints_the_comparison_as_json():
 
 def test_sb3_parameters_average_weighted_by_steps():
     from opsgym.train.federated import SB3Learner
-    from opsgym.train.runner import make_env
 
-    env_id = "opsgym/LoadBalancing-v0"
-    learner = SB3Learner("a2c", make_env(env_id), 0, env_id, {})
+    learner = SB3Learner("a2c", "opsgym/LoadBalancing-v0", {}, 0, {}, steps_per_round=2000)
     start = learner.shared_state()
     node_a = {k: v + 1.0 for k, v in start.items() if k != "steps"} | {"steps": np.array(100.0)}
     node_b = {k: v + 3.0 for k, v in start.items() if k != "steps"} | {"steps": np.array(300.0)}
@@ -263,3 +261,14 @@ def test_sb3_parameters_average_weighted_by_steps():
     for key, value in learner.shared_state().items():
         if key != "steps":
             np.testing.assert_allclose(value, start[key] + 2.5, rtol=1e-6, err_msg=key)
+
+
+def test_sb3_nodes_train_on_the_native_vector_env_in_rollouts_that_fit_a_round():
+    from opsgym.baselines.vec_env import VecEnvAdapter
+    from opsgym.train.federated import SB3Learner
+
+    learner = SB3Learner("ppo", "opsgym/LoadBalancing-v0", {}, 0, {}, steps_per_round=2000)
+    assert learner.n_envs == 32  # 32 instances x 64 steps: one rollout covers a round
+    assert isinstance(learner.model.get_env().unwrapped, VecEnvAdapter)
+    learner.learn(2000)
+    assert learner.model.num_timesteps == 2048

@@ -81,6 +81,8 @@ class BenchmarkPlan:
     curve_episodes: int = 2  # episodes per such evaluation
     scenarios: tuple[str, ...] | None = None  # besides "default"; None: every scenario
     cold_start_steps: int = 2000  # first training steps of the cold-start regret; 0: none
+    # learner name -> its training steps where they differ from ``budget``
+    learner_budgets: dict[str, int] = field(default_factory=dict, hash=False)
     # env id -> what differs for it: "budget" (training steps) and "env_kwargs" (under
     # every scenario's own); how a preset keeps a slow environment's share of it small
     overrides: dict[str, dict] = field(default_factory=dict, hash=False)
@@ -100,20 +102,26 @@ def describe_overrides(overrides: dict[str, dict]) -> str:
 QUICK = {
     "seeds": 3,
     "budget": 20_000,
+    # the batched PPO blocks make 8,192-step rollouts: 20,000 steps are two updates
+    "learner_budgets": {"ppo": 100_000},
     "episodes": 3,
     "sb3_algorithms": ("ppo",),
     "agents": ("ucb1", "sw_ucb", "q_learning"),
     "scenarios": ("default",),
     "curve_points": 2,
     "curve_episodes": 1,
-    # CDN-v0 steps at about 860/s: shorter episodes and training keep it near a CPU minute
+    # CDN-v0 steps at about 860/s: shorter episodes and training keep it near a CPU minute;
+    # the caching ids have no native vector env: PPO at 100,000 steps would take 45 s there
     "overrides": {
         "opsgym/CDN-v0": {"budget": 1_000, "env_kwargs": {"episode_length": 60}},
+        "opsgym/Caching-v0": {"budget": 20_000},
+        "opsgym/CachingPrefetch-v0": {"budget": 20_000},
     },
 }
 FULL = {
     "seeds": 10,
     "budget": 200_000,
+    "learner_budgets": {},
     "episodes": 10,
     "sb3_algorithms": ("ppo", "a2c", "dqn"),
     "agents": tuple(agent_names()),
@@ -160,7 +168,6 @@ def plan_trials(plan: BenchmarkPlan) -> list[Trial]:
     refusals: dict[str, str] = {}
     for env_id in plan.envs:
         override = plan.overrides.get(env_id, {})
-        budget = override.get("budget", plan.budget)
         base_kwargs = override.get("env_kwargs", {})
         configs = {"default": dict(base_kwargs)}
         for name, scenario in scenarios(env_id).items():
@@ -182,6 +189,7 @@ def plan_trials(plan: BenchmarkPlan) -> list[Trial]:
             names = available if plan.policies is None else plan.policies
             for name in (n for n in names if n in available):
                 kind = REFERENCE if name in references else TRAINED
+                budget = override.get("budget", plan.learner_budgets.get(name, plan.budget))
                 for seed in range(plan.seeds):
                     trials.append(
                         Trial(

@@ -166,6 +166,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         out=args.out,
         tensorboard=args.tensorboard,
         progress=not args.quiet,
+        vec_env=args.vec_env,
     )
     path = train(settings)
     print(f"run folder: {path}")
@@ -223,6 +224,11 @@ def cmd_imitate(args: argparse.Namespace) -> None:
     print(cloning_table(rows))
 
 
+def _budget_exceptions(learner_budgets: dict[str, int]) -> str:
+    """', ppo 100,000' for the learners whose budget differs from the plan's."""
+    return "".join(f", {name} {steps:,}" for name, steps in learner_budgets.items())
+
+
 def cmd_benchmark(args: argparse.Namespace) -> int:
     import time
 
@@ -250,6 +256,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         curve_points=preset["curve_points"],
         curve_episodes=preset["curve_episodes"],
         cold_start_steps=args.cold_start_steps,
+        learner_budgets={} if args.budget else preset["learner_budgets"],
         overrides={  # a --budget given sets every learner's budget
             env_id: {k: v for k, v in override.items() if k != "budget" or not args.budget}
             for env_id, override in preset["overrides"].items()
@@ -259,7 +266,8 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     header = (
         f"# opsgym benchmark{' (quick)' if args.quick else ''}\n\n"
         f"{plan.seeds} seeds, {plan.episodes} evaluation episodes per seed, learners trained "
-        f"for {plan.budget:,} steps per seed (SB3: {', '.join(plan.sb3_algorithms) or 'none'}; "
+        f"for {plan.budget:,} steps per seed{_budget_exceptions(plan.learner_budgets)} "
+        f"(SB3: {', '.join(plan.sb3_algorithms) or 'none'}; "
         f"hand-written: {', '.join(plan.agents) or 'none'}). "
         "Normalized score: random 0, oracle (or the best heuristic) 1, per seed; "
         "mean and IQM over seeds with 95% bootstrap intervals. Learners are evaluated on "
@@ -367,15 +375,43 @@ def cmd_throughput(args: argparse.Namespace) -> None:
         print(markdown_table(["oracle", "problem", "seconds", "rate"], rows))
         return
     from opsgym.train.throughput import (
+        BASELINE_ENVS,
         REFERENCE_ID,
         compare,
         compare_vector,
         has_vector_env,
         ppo_environment_fraction,
+        ppo_training_speed,
     )
 
     env_kwargs = parse_assignments(args.env_arg, "--env-arg")
     ids = opsgym_ids() if args.env == "all" else [args.env]
+    if args.training:
+        rows = []
+        for env_id in ids:
+            result = ppo_training_speed(
+                env_id, args.training_rollouts, args.rounds, env_kwargs, clock=args.clock
+            )
+            rows.append(
+                [
+                    env_id,
+                    result["backend"],
+                    str(result["n_envs"]),
+                    f"{result['rollout']:,}",
+                    f"{result['steps_per_second']:,.0f}",
+                    f"{result['baseline_steps_per_second']:,.0f}",
+                    f"{result['ratio']:.1f}x",
+                ]
+            )
+        print(
+            f"SB3 PPO training steps per second with each id's block (baselines/hyperparams/"
+            f"ppo.yml), as opsgym train runs it, against make_vec_env(n_envs={BASELINE_ENVS}) "
+            f"with the same rollout size, minibatches and epochs: median of {args.rounds} rounds "
+            f"of {args.training_rollouts} rollouts and updates each, {args.clock} clock\n"
+        )
+        headers = ["env", "backend", "n_envs", "rollout", "steps/s", "make_vec_env steps/s"]
+        print(markdown_table([*headers, "ratio"], rows))
+        return
     rows = []
     for env_id in ids:
         result = compare(env_id, args.steps, args.rounds, env_kwargs, args.clock)
@@ -622,6 +658,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--tensorboard", action="store_true", help="also log to TensorBoard (SB3 agents)"
     )
     training.add_argument("--quiet", action="store_true", help="no progress bar")
+    training.add_argument(
+        "--vec-env",
+        choices=["auto", "native", "make_vec_env"],
+        default="auto",
+        help="SB3's environments: the id's native vector env, SB3's make_vec_env, or the "
+        "native one where the id and its arguments have one (auto)",
+    )
     training.set_defaults(run=cmd_train)
 
     tune = commands.add_parser(
@@ -881,6 +924,18 @@ def build_parser() -> argparse.ArgumentParser:
         default="wall",
         help="single-env rates in elapsed time, or in this process's CPU time (steadier "
         "on a shared machine)",
+    )
+    throughput.add_argument(
+        "--training",
+        action="store_true",
+        help="PPO training steps per second with each id's block instead, as a ratio to "
+        "make_vec_env with 4 envs",
+    )
+    throughput.add_argument(
+        "--training-rollouts",
+        type=positive_int,
+        default=2,
+        help="timed PPO rollouts and updates per measurement (after one of warm-up)",
     )
     throughput.add_argument(
         "--oracles",

@@ -5,7 +5,8 @@ A learner records the rewards of its first N training steps in its run folder
 environment configuration and the same episode seeds, reset the way training reset
 them. Hand-written agents reset episode i with seed ``seed + i``; an SB3 vector env
 seeds its first env with ``seed`` once and lets later resets continue that env's
-generator, and its first env is the one recorded. What the two share is the world's
+generator, and its first env is the one recorded: with n envs in parallel, a budget of B
+steps records at most B/n of them, over which the learner trained on all B. What the two share is the world's
 randomness (arrivals, request sizes, object requests, failures); the states differ,
 because each policy's actions move queues and caches its own way.
 

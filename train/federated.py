@@ -23,6 +23,8 @@ and the server combines states in node order.
 from __future__ import annotations
 
 import importlib.util
+import inspect
+import math
 import sys
 from dataclasses import asdict, dataclass, field
 
@@ -38,12 +40,13 @@ from opsgym.agents.federated import (
 )
 from opsgym.agents.protocol import MaskAwareCaller
 from opsgym.baselines import sb3
+from opsgym.baselines.vec_env import make_training_env
 from opsgym.envs.nodes import node_configs
 from opsgym.train.ray_backend import init_ray
 from opsgym.train.runner import evaluation_seeds, is_online, make_env, run_episode
 from opsgym.train.stats import mean_interval
 from opsgym.train.table import format_interval, markdown_table
-from opsgym.train.training import evaluation_copy
+from opsgym.train.training import evaluation_copy, make_sb3_model
 
 NODE_SEED_STRIDE = 10_000  # training seeds of node i start at seed + i * stride
 MAX_NODES = 64  # keeps every node's training seeds below the evaluation seeds
@@ -97,26 +100,36 @@ class FederatedSettings:
 
 class SB3Learner:
     """An SB3 model as a federable learner: its policy's parameters (``state_dict``),
-    averaged weighted by the steps each node learned (FedAvg). Each node trains on one
-    environment without observation normalization (whose statistics would need
-    federating too); optimizer state stays local, as in FedAvg.
+    averaged weighted by the steps each node learned (FedAvg). Each node trains without
+    observation normalization (whose statistics would need federating too); optimizer
+    state stays local, as in FedAvg.
+
+    A node trains on instances of its own configuration, in the id's native vector env
+    where it has one (:func:`~opsgym.baselines.vec_env.make_training_env`): the block's
+    ``n_envs``, but for an on-policy algorithm no more than one rollout (``n_envs x
+    n_steps``) needs to cover ``steps_per_round``: SB3 learns in whole rollouts, and
+    larger ones would make every regime learn more steps than it was given.
     """
 
     online = False
 
-    def __init__(self, algo: str, env, seed: int, env_id: str, overrides: dict) -> None:
-        import torch
-        from stable_baselines3.common.logger import Logger
-
-        torch.set_num_threads(1)
+    def __init__(
+        self,
+        algo: str,
+        env_id: str,
+        env_kwargs: dict,
+        seed: int,
+        overrides: dict,
+        steps_per_round: int,
+    ) -> None:
         block = sb3.load_hyperparams(algo, env_id) | overrides
-        _, model_kwargs = sb3.split_hyperparams(block)
-        policy = model_kwargs.pop("policy", "MlpPolicy")
-        model_kwargs.pop("normalize", None)
-        self.model = sb3.ALGORITHMS[algo](
-            policy, env, seed=seed, device="cpu", verbose=0, **model_kwargs
-        )
-        self.model.set_logger(Logger(folder=None, output_formats=[]))
+        run_settings, model_kwargs = sb3.split_hyperparams(block)
+        self.n_envs = int(run_settings.get("n_envs", 1))
+        n_steps = model_kwargs.get("n_steps", _default(sb3.ALGORITHMS[algo], "n_steps"))
+        if n_steps is not None:
+            self.n_envs = max(1, min(self.n_envs, math.ceil(steps_per_round / n_steps)))
+        venv = make_training_env(env_id, self.n_envs, seed, env_kwargs).venv
+        self.model = make_sb3_model(algo, venv, {}, model_kwargs, seed)
 
     def learn(self, steps: int) -> None:
         self.model.learn(total_timesteps=steps, reset_num_timesteps=False)
@@ -142,32 +155,54 @@ class SB3Learner:
         return "steps" if key.startswith("param/") else None
 
 
-def make_learner(agent: str, env, seed: int, env_id: str, overrides: dict):
+def _default(algorithm: type, name: str):
+    """The default of ``algorithm``'s constructor argument ``name`` (None if it has none)."""
+    parameter = inspect.signature(algorithm).parameters.get(name)
+    return None if parameter is None else parameter.default
+
+
+def make_learner(
+    agent: str, env_id: str, env_kwargs: dict, seed: int, overrides: dict, steps_per_round: int
+):
     """A hand-written agent or an SB3 algorithm (wrapped in :class:`SB3Learner`)."""
     if agent in sb3.ALGORITHMS:
-        return SB3Learner(agent, env, seed, env_id, overrides)
-    return make_agent(agent, env, seed=seed, **overrides)
+        return SB3Learner(agent, env_id, env_kwargs, seed, overrides, steps_per_round)
+    return make_agent(agent, make_env(env_id, env_kwargs), seed=seed, **overrides)
 
 
 class NodeWorker:
     """One node: its environment and one learner per regime, each with its own stream
     of training episodes (seeds ``node_seed, node_seed + 1, ...``)."""
 
-    def __init__(self, env_id: str, env_kwargs: dict, agent: str, overrides: dict, seed: int):
+    def __init__(
+        self,
+        env_id: str,
+        env_kwargs: dict,
+        agent: str,
+        overrides: dict,
+        seed: int,
+        steps_per_round: int,
+    ):
         import opsgym.envs  # noqa: F401  (a Ray actor must register the ids itself)
 
         self.env_id, self.env_kwargs = env_id, env_kwargs
         self.agent, self.overrides, self.seed = agent, overrides, seed
+        self.steps_per_round = steps_per_round
         self.env = make_env(env_id, env_kwargs)
         self.learners: dict[str, object] = {}
         self.streams: dict[str, list] = {}  # regime -> [env, observation, info, episode]
 
     def _learner(self, regime: str):
         if regime not in self.learners:
-            env = make_env(self.env_id, self.env_kwargs)
             self.learners[regime] = make_learner(
-                self.agent, env, self.seed, self.env_id, self.overrides
+                self.agent,
+                self.env_id,
+                self.env_kwargs,
+                self.seed,
+                self.overrides,
+                self.steps_per_round,
             )
+            env = make_env(self.env_id, self.env_kwargs)
             observation, info = env.reset(seed=self.seed)
             self.streams[regime] = [env, observation, info, 0]
         return self.learners[regime]
@@ -265,10 +300,11 @@ def run_federated(settings: FederatedSettings) -> dict:
     configs = node_configs(settings.env_id, settings.nodes, settings.env_kwargs)
     template = make_learner(
         settings.agent,
-        make_env(settings.env_id, configs[0]),
-        settings.seed,
         settings.env_id,
+        configs[0],
+        settings.seed,
         settings.overrides,
+        settings.steps_per_round,
     )
     if not isinstance(template, Federable):
         raise ValueError(f"agent {settings.agent!r} cannot federate (no shared_state)")
@@ -280,6 +316,7 @@ def run_federated(settings: FederatedSettings) -> dict:
             "agent": settings.agent,
             "overrides": settings.overrides,
             "seed": settings.seed + i * NODE_SEED_STRIDE,
+            "steps_per_round": settings.steps_per_round,
         }
         for i, config in enumerate(configs)
     ]

@@ -8,8 +8,10 @@ random actions drawn before the clock starts.
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
+import warnings
 from dataclasses import dataclass
 
 import gymnasium as gym
@@ -151,20 +153,16 @@ def compare_vector(
 def ppo_environment_fraction(
     env_id: str, timesteps: int = 8192, env_kwargs: dict | None = None, seed: int = 0
 ) -> dict[str, float]:
-    """Train SB3 PPO with ``env_id``'s hyperparameters (``baselines/hyperparams/ppo.yml``)
-    for ``timesteps`` steps and time the environment's share of it.
+    """Train SB3 PPO with ``env_id``'s hyperparameters (``baselines/hyperparams/ppo.yml``),
+    on the environments ``opsgym train`` uses, for ``timesteps`` steps and time the
+    environment's share of it.
 
     The clock runs around the vectorized environment's ``reset`` and ``step_wait`` (the
-    env steps, autoresets and SB3's copying of their results), inside reward
+    env steps, autoresets and the conversion of their results for SB3), inside reward
     normalization; the rest of ``learn`` is the policy, the rollout buffer and the
     gradient updates.
     """
-    import torch
-    from stable_baselines3.common.env_util import make_vec_env
-    from stable_baselines3.common.logger import Logger
-    from stable_baselines3.common.vec_env import VecEnvWrapper, VecNormalize
-
-    from opsgym.baselines import sb3
+    from stable_baselines3.common.vec_env import VecEnvWrapper, unwrap_vec_wrapper
 
     class TimedVecEnv(VecEnvWrapper):
         """Adds up the seconds spent in the wrapped environments."""
@@ -183,28 +181,93 @@ def ppo_environment_fraction(
             self.seconds += time.perf_counter() - start
             return result
 
-    run_settings, model_kwargs = sb3.split_hyperparams(sb3.load_hyperparams("ppo", env_id))
-    env_kwargs = {**run_settings.get("env_kwargs", {}), **(env_kwargs or {})}
-    torch.set_num_threads(1)  # as opsgym train does
-    timed = TimedVecEnv(
-        make_vec_env(
-            env_id,
-            n_envs=int(run_settings.get("n_envs", 1)),
-            seed=seed,
-            env_kwargs={"render_mode": None, **env_kwargs},
-        )
-    )
-    venv = timed
-    normalization = sb3.normalize_kwargs(run_settings, model_kwargs)
-    if normalization is not None:
-        venv = VecNormalize(timed, **normalization)
-    policy_name = model_kwargs.pop("policy", "MlpPolicy")
-    model = sb3.ALGORITHMS["ppo"](
-        policy_name, venv, seed=seed, device="cpu", verbose=0, **model_kwargs
-    )
-    model.set_logger(Logger(folder=None, output_formats=[]))
+    model, _ = _ppo(env_id, env_kwargs, seed, wrapper=TimedVecEnv)
+    timed = unwrap_vec_wrapper(model.get_env(), TimedVecEnv)
     start = time.perf_counter()
     model.learn(total_timesteps=timesteps)
     total = time.perf_counter() - start
-    venv.close()
+    model.get_env().close()
     return {"env_seconds": timed.seconds, "total_seconds": total, "fraction": timed.seconds / total}
+
+
+BASELINE_ENVS = 4  # make_vec_env's environments in the training-speed baseline
+
+
+def _ppo(
+    env_id: str,
+    env_kwargs: dict | None,
+    seed: int,
+    n_envs: int | None = None,
+    backend: str = "auto",
+    wrapper: type | None = None,
+):
+    """SB3 PPO with ``env_id``'s block, built as ``opsgym train`` builds it (on the
+    environments of :func:`make_training_env`, in ``wrapper`` if given, under
+    VecNormalize), and the backend of those environments. ``n_envs`` replaces the
+    block's, its ``n_steps`` growing to keep the rollout's size."""
+    from opsgym.baselines import sb3
+    from opsgym.baselines.vec_env import make_training_env
+    from opsgym.train.training import make_sb3_model
+
+    run_settings, model_kwargs = sb3.split_hyperparams(sb3.load_hyperparams("ppo", env_id))
+    env_kwargs = {**run_settings.get("env_kwargs", {}), **(env_kwargs or {})}
+    block_envs = int(run_settings.get("n_envs", 1))
+    n_envs = n_envs or block_envs
+    rollout = block_envs * int(model_kwargs.get("n_steps", 2048))  # SB3's default n_steps
+    model_kwargs = {**model_kwargs, "n_steps": math.ceil(rollout / n_envs)}
+    environments = make_training_env(env_id, n_envs, seed, env_kwargs, backend)
+    venv = environments.venv if wrapper is None else wrapper(environments.venv)
+    with warnings.catch_warnings():  # a minibatch size that does not divide the rollout
+        warnings.simplefilter("ignore", UserWarning)
+        model = make_sb3_model("ppo", venv, run_settings, model_kwargs, seed)
+    return model, environments.backend
+
+
+def _learn(model, rollouts: int) -> None:
+    """``rollouts`` more rollouts and updates of ``model``."""
+    rollout = model.n_steps * model.n_envs
+    model.learn(total_timesteps=rollouts * rollout, reset_num_timesteps=False)
+
+
+def ppo_training_speed(
+    env_id: str,
+    rollouts: int = 2,
+    rounds: int = 3,
+    env_kwargs: dict | None = None,
+    seed: int = 0,
+    clock: str = "wall",
+) -> dict:
+    """PPO training steps per second with ``env_id``'s block as ``opsgym train`` runs it
+    (the id's native vector env where it has one), and as a ratio to the same training
+    on ``make_vec_env(n_envs=4)``.
+
+    Both keep the block's rollout size (n_envs x n_steps: the baseline's n_steps grows to
+    match), minibatch size and epochs, so both make the same gradient updates per step
+    and the ratio is that of the environments' path. After one rollout and update of
+    warm-up each, they take turns for ``rounds`` rounds of ``rollouts`` timed rollouts
+    and updates on ``clock``; medians over rounds.
+    """
+    from opsgym.baselines.vec_env import MAKE_VEC_ENV
+
+    now = CLOCKS[clock]
+    configured, backend = _ppo(env_id, env_kwargs, seed)
+    baseline, _ = _ppo(env_id, env_kwargs, seed, BASELINE_ENVS, MAKE_VEC_ENV)
+    for model in (baseline, configured):
+        _learn(model, 1)
+    rates: dict[str, list[float]] = {"configured": [], "baseline": []}
+    for _ in range(rounds):
+        for name, model in (("baseline", baseline), ("configured", configured)):
+            start = now()
+            _learn(model, rollouts)
+            rates[name].append(rollouts * model.n_steps * model.n_envs / (now() - start))
+    for model in (baseline, configured):
+        model.get_env().close()
+    ratios = [c / b for c, b in zip(rates["configured"], rates["baseline"])]
+    return {
+        "backend": backend,
+        "n_envs": configured.n_envs,
+        "rollout": configured.n_envs * configured.n_steps,
+        "steps_per_second": statistics.median(rates["configured"]),
+        "baseline_steps_per_second": statistics.median(rates["baseline"]),
+        "ratio": statistics.median(ratios),
+    }

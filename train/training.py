@@ -16,17 +16,18 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.logger import configure as configure_logger
-from stable_baselines3.common.vec_env import VecNormalize
+from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 from tqdm import tqdm
 
 from opsgym.agents import agent_names, make_agent
 from opsgym.agents.atomic import atomic_write
 from opsgym.agents.protocol import MaskAwareCaller, Policy
 from opsgym.baselines import agent_hyperparams, policy_names, sb3
+from opsgym.baselines.vec_env import make_training_env
 from opsgym.train.cold_start import write_rewards
 from opsgym.train.run_folder import RunFolder
 from opsgym.train.runner import evaluation_seeds, is_online, make_env, run_episode
@@ -58,6 +59,7 @@ class TrainSettings:
     evaluation_seeds: list[int] | None = None
     # called with each evaluation row; returning False stops training (tuning prunes so)
     on_evaluation: Callable[[dict], bool] | None = None
+    vec_env: str = "auto"  # SB3's environments: "native", "make_vec_env" or "auto"
 
 
 class PeriodicEvaluator:
@@ -216,7 +218,8 @@ def evaluation_copy(agent):
 
 
 def train_sb3(settings: TrainSettings) -> Path:
-    """Train an SB3 algorithm with its rl-zoo3 hyperparameters for ``settings.env_id``."""
+    """Train an SB3 algorithm with its rl-zoo3 hyperparameters for ``settings.env_id``,
+    on the id's native vector env where it has one (``settings.vec_env``)."""
     block = sb3.load_hyperparams(settings.agent, settings.env_id, settings.config_file)
     block.update(settings.overrides)
     run_settings, model_kwargs = sb3.split_hyperparams(block)
@@ -224,6 +227,9 @@ def train_sb3(settings: TrainSettings) -> Path:
     n_envs = int(settings.n_envs or run_settings.get("n_envs", 1))
     env_kwargs = {**run_settings.get("env_kwargs", {}), **settings.env_kwargs}
     make_env(settings.env_id, env_kwargs).close()  # validates the id and the arguments
+    training_env = make_training_env(
+        settings.env_id, n_envs, settings.seed, env_kwargs, settings.vec_env
+    )
 
     run = RunFolder(
         settings.out,
@@ -234,35 +240,20 @@ def train_sb3(settings: TrainSettings) -> Path:
             "seed": settings.seed,
             "timesteps": timesteps,
             "n_envs": n_envs,
+            "vec_env": training_env.record(),
             "env_kwargs": env_kwargs,
             "hyperparams": block,
             "eval_every": settings.eval_every,
             "eval_episodes": settings.eval_episodes,
         },
     )
-    torch.set_num_threads(1)  # small MLPs: threads cost more than they give
-    # render_mode=None: make_vec_env otherwise asks every env for "rgb_array"
-    venv = make_vec_env(
-        settings.env_id,
-        n_envs=n_envs,
-        seed=settings.seed,
-        env_kwargs={"render_mode": None, **env_kwargs},
+    model = make_sb3_model(
+        settings.agent, training_env.venv, run_settings, model_kwargs, settings.seed
     )
-    normalization = sb3.normalize_kwargs(run_settings, model_kwargs)
-    if normalization is not None:
-        venv = VecNormalize(venv, **normalization)
-    policy_name = model_kwargs.pop("policy", "MlpPolicy")
-    try:
-        model = sb3.ALGORITHMS[settings.agent](
-            policy_name, venv, seed=settings.seed, device="cpu", verbose=0, **model_kwargs
-        )
-    except TypeError as error:
-        raise ValueError(f"bad hyperparameters for {settings.agent}: {error}") from error
+    venv = model.get_env()
     # SB3's default logger leaves a folder in /tmp per run; log only where asked
     if settings.tensorboard:
         model.set_logger(configure_logger(str(run.path / "tensorboard"), ["tensorboard"]))
-    else:
-        model.set_logger(Logger(folder=None, output_formats=[]))
 
     evaluator = PeriodicEvaluator(settings, run)
     callback = _SB3Callback(evaluator, settings, timesteps)
@@ -294,6 +285,35 @@ def train_sb3(settings: TrainSettings) -> Path:
     )
     venv.close()
     return run.path
+
+
+def make_sb3_model(
+    algo: str, venv: VecEnv, run_settings: dict, model_kwargs: dict, seed: int
+) -> BaseAlgorithm:
+    """``algo`` on ``venv`` (under VecNormalize if the block normalizes), on the CPU,
+    logging nowhere; ``run_settings`` and ``model_kwargs`` as
+    :func:`~opsgym.baselines.sb3.split_hyperparams` splits a block.
+
+    Sets torch, for the whole process, to what these small networks train fastest with:
+    one thread (on a 2-core machine shared with other jobs, two threads trained PPO 5 to
+    20 times slower), and no argument checks in ``torch.distributions`` (8% of PPO's
+    training time; an invalid probability still fails when an action is sampled).
+    """
+    torch.set_num_threads(1)
+    torch.distributions.Distribution.set_default_validate_args(False)
+    normalization = sb3.normalize_kwargs(run_settings, model_kwargs)
+    if normalization is not None:
+        venv = VecNormalize(venv, **normalization)
+    kwargs = dict(model_kwargs)
+    policy_name = kwargs.pop("policy", "MlpPolicy")
+    try:
+        model = sb3.ALGORITHMS[algo](
+            policy_name, venv, seed=seed, device="cpu", verbose=0, **kwargs
+        )
+    except TypeError as error:
+        raise ValueError(f"bad hyperparameters for {algo}: {error}") from error
+    model.set_logger(Logger(folder=None, output_formats=[]))
+    return model
 
 
 def _current_sb3_policy(model) -> sb3.SB3Policy:

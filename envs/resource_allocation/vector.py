@@ -270,6 +270,11 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
             fits &= demands[:, :, r] <= free[:, None, r]
         self.masks[index, :-1] = fits
 
+    def action_masks(self) -> np.ndarray:
+        """Which actions are valid now for each instance, as the single env's
+        ``action_masks()`` gives them (``(num_envs, n_slots + 1)`` booleans)."""
+        return self.masks.copy()
+
     def _flat_slots(self, rows: np.ndarray) -> np.ndarray:
         """The flat positions of the slots' jobs of ``rows`` in the per-job arrays."""
         index = self._index(rows)
