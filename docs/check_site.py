@@ -64,13 +64,8 @@ class PageLinks(HTMLParser):
 
 def page_paths(site: Path) -> list[str]:
     """Every page of the site as its URL path (``environments/LoadBalancing/``)."""
-    paths = []
-    for page in sorted(site.rglob("*.html")):
-        relative = page.relative_to(site).as_posix()
-        if relative == "404.html":
-            continue
-        paths.append(relative.removesuffix("index.html"))
-    return paths
+    pages = (page.relative_to(site).as_posix() for page in site.rglob("*.html"))
+    return sorted(page.removesuffix("index.html") for page in pages if page != "404.html")
 
 
 def target_file(site: Path, url_path: str) -> Path:
