@@ -98,8 +98,9 @@ def test_readme_names_every_command_and_every_environment():
         assert f"[`{env_id}`]({site_url()}{gen_pages.env_page_path(env_id)[:-3]}/)" in README
 
 
-def test_readme_citation_names_the_installed_version():
-    assert f"Version {opsgym.__version__}" in README
+def test_readme_names_the_installed_version():
+    assert f"Version {opsgym.__version__}" in README  # the citation
+    assert f"dist/opsgym-{opsgym.__version__}-py3-none-any.whl" in README
 
 
 # ----------------------------------------------------------------------------------------
