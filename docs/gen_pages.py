@@ -401,10 +401,14 @@ def generated_pages() -> dict[str, str]:
 
 def write_with_gen_files() -> None:
     import mkdocs_gen_files
+    from mkdocs.structure.files import InclusionLevel
 
     for path, text in generated_pages().items():
         with mkdocs_gen_files.open(path, "w") as file:
             file.write(text)
+    # literate-nav reads the navigation; it is no page of its own
+    navigation = mkdocs_gen_files.FilesEditor.current().files.get_file_from_path("SUMMARY.md")
+    navigation.inclusion = InclusionLevel.EXCLUDED
 
 
 if __name__ in ("__main__", "<run_path>"):
