@@ -19,6 +19,7 @@ import csv
 import inspect
 import os
 import re
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,6 +32,9 @@ from opsgym.envs.scenarios import scenarios
 from opsgym.train.cli import build_parser
 
 DOCS = Path(__file__).parent
+sys.path.insert(0, str(DOCS))  # frames.py, beside this script, names the pictures
+from frames import picture_name  # noqa: E402
+
 RESULTS = DOCS / "results"
 RUN_ORDER = ("full", "quick")  # published runs, most complete first; others follow by name
 HELP_WIDTH = 96  # columns of the --help texts on the command-line page
@@ -66,12 +70,8 @@ API = {
 }
 
 
-def picture_name(env_id: str) -> str:
-    """``opsgym/LoadBalancing-v0`` -> ``LoadBalancing``: the page's and the picture's name."""
-    return env_id.split("/", 1)[1].rsplit("-v", 1)[0]
-
-
 def env_page_path(env_id: str) -> str:
+    """An environment's page is named as its picture."""
     return f"environments/{picture_name(env_id)}.md"
 
 

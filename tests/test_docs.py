@@ -267,3 +267,11 @@ def test_every_generated_link_between_pages_names_a_page(pages):
             assert posixpath.normpath(posixpath.join(posixpath.dirname(path), target)) in known, (
                 f"{path} links to {target}"
             )
+
+
+def test_sphinx_roles_become_inline_code_on_the_api_pages():
+    roles = load_docs_script("sphinx_roles")
+    text = "via :class:`~opsgym.agents.scaling.RewardScaler`, see :mod:`opsgym.agents.protocol`."
+    assert roles.ROLE.sub(roles.as_code, text) == (
+        "via `RewardScaler`, see `opsgym.agents.protocol`."
+    )
