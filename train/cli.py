@@ -556,7 +556,9 @@ def _add_docs_command(commands) -> None:
     docs.add_argument("--site-dir", type=output_folder, default="site", help="where to build")
     mode = docs.add_mutually_exclusive_group()
     mode.add_argument(
-        "--serve", action="store_true", help="serve it at http://127.0.0.1:8000, rebuilt on edits"
+        "--serve",
+        action="store_true",
+        help="serve it locally (at the address it prints), rebuilt on every edit",
     )
     mode.add_argument(
         "--check",
