@@ -155,7 +155,7 @@ def _demote(markdown: str, levels: int) -> str:
 # ----------------------------------------------------------------------------------------
 
 
-def environment_page(env_id: str, runs: list[Path] | None = None) -> str:
+def environment_page(env_id: str, runs: list[Path]) -> str:
     spec = gym.spec(env_id)
     env_class = load_env_creator(spec.entry_point)
     summary, _, body = inspect.getdoc(env_class).partition("\n")
@@ -211,7 +211,7 @@ def environment_page(env_id: str, runs: list[Path] | None = None) -> str:
         "|---|---|",
         *(f"| `{policy}` | {what} |" for policy, what in policies),
         "",
-        *_score_section(env_id, published_runs() if runs is None else runs),
+        *_score_section(env_id, runs),
         _docstring_markdown(body),
         "",
     ]
