@@ -85,6 +85,14 @@ def test_readme_links_are_absolute_and_name_pages_the_site_has(pages):
         assert page in names or f"{page}/index" in names, link
 
 
+def test_the_package_names_the_site_the_readme_links_to():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["urls"]["Documentation"] == site_url()
+    assert project["readme"] == "README.md"
+
+
 def test_readme_test_command_is_what_ci_runs():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "./dev.sh test\n" in ci
@@ -275,3 +283,33 @@ def test_sphinx_roles_become_inline_code_on_the_api_pages():
     assert roles.ROLE.sub(roles.as_code, text) == (
         "via `RewardScaler`, see `opsgym.agents.protocol`."
     )
+
+
+def test_opsgym_docs_builds_strictly_then_checks_in_the_browser(monkeypatch, tmp_path):
+    from opsgym.train import docs
+
+    commands = []
+
+    def run(command, **kwargs):
+        commands.append(command)
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(docs.subprocess, "run", run)
+    config = tmp_path / "mkdocs.yml"
+    assert docs.build_docs(config, tmp_path / "site", check=True) == 0
+    build, check = commands
+    assert build[:4] == [sys.executable, "-m", "mkdocs", "build"] and "--strict" in build
+    assert build[-4:] == ["--config-file", str(config), "--site-dir", str(tmp_path / "site")]
+    assert check[1:3] == [str(tmp_path / "docs" / "check_site.py"), str(tmp_path / "site")]
+
+    commands.clear()
+    docs.build_docs(config, tmp_path / "site", serve=True)
+    assert commands[0][3:5] == ["serve", "--strict"]
+
+
+def test_opsgym_docs_without_mkdocs_names_the_extra(monkeypatch):
+    from opsgym.train import docs
+
+    monkeypatch.setattr(docs.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ValueError, match=r"pip install -e '\.\[docs\]'"):
+        docs.build_docs("mkdocs.yml", "site")
