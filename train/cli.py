@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import opsgym
 from opsgym.envs import opsgym_ids
 from opsgym.train.arguments import (
     Name,
@@ -23,6 +24,7 @@ from opsgym.train.arguments import (
     positive_int,
     ray_address,
 )
+from opsgym.train.cli_help import HelpFormatter, examples
 
 
 def parse_value(text: str) -> object:
@@ -535,6 +537,37 @@ def _add_record_command(commands) -> None:
     record.set_defaults(run=cmd_record)
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from opsgym.train.docs import build_docs
+
+    return build_docs(args.config_file, args.site_dir, serve=args.serve, check=args.check)
+
+
+def _add_docs_command(commands) -> None:
+    docs = commands.add_parser(
+        "docs", help="build the documentation site strictly (warnings are errors), from a clone"
+    )
+    docs.add_argument(
+        "--config-file",
+        type=existing_file,
+        default="mkdocs.yml",
+        help="the site's MkDocs configuration, in the clone's top folder",
+    )
+    docs.add_argument("--site-dir", type=output_folder, default="site", help="where to build")
+    mode = docs.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--serve",
+        action="store_true",
+        help="serve it locally (at the address it prints), rebuilt on every edit",
+    )
+    mode.add_argument(
+        "--check",
+        action="store_true",
+        help="then load every page in headless Chromium (docs/check_site.py)",
+    )
+    docs.set_defaults(run=cmd_docs)
+
+
 def _add_env_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--env-arg",
@@ -547,7 +580,12 @@ def _add_env_arg(parser: argparse.ArgumentParser) -> None:
 
 
 class _Parser(argparse.ArgumentParser):
-    """A parser whose errors are one line naming the command and the option."""
+    """A parser whose errors are one line naming the command and the option, and whose
+    help shows the defaults (subcommands are made of the same class)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -572,7 +610,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="opsgym",
         description="Gymnasium environments for infrastructure control: list, evaluate, measure.",
+        epilog=examples("opsgym"),
     )
+    parser.add_argument("--version", action="version", version=f"opsgym {opsgym.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     listing = commands.add_parser(
@@ -954,6 +994,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_env_arg(throughput)
     throughput.set_defaults(run=cmd_throughput)
     _add_record_command(commands)
+    _add_docs_command(commands)
+    for name, command in commands.choices.items():
+        command.epilog = examples(name)
     return parser
 
 
