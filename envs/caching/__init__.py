@@ -42,12 +42,12 @@ SCENARIOS = {
 
 POLICIES = "opsgym.baselines.caching"
 # Federated nodes: caches whose popularity is more or less skewed and drifts at different
-# speeds.
+# speeds (the drift workload: its arguments are refused under any other).
 NODE_VARIATIONS = [
-    {"zipf_exponent": 0.9},
-    {"zipf_exponent": 0.7, "drift_shift": 1000},
-    {"zipf_exponent": 1.1, "drift_period": 4000},
-    {"zipf_exponent": 0.8, "drift_shift": 250},
+    {"workload": "drift", "zipf_exponent": 0.9},
+    {"workload": "drift", "zipf_exponent": 0.7, "drift_shift": 1000},
+    {"workload": "drift", "zipf_exponent": 1.1, "drift_period": 4000},
+    {"workload": "drift", "zipf_exponent": 0.8, "drift_shift": 250},
 ]
 
 __all__ = [
