@@ -45,7 +45,7 @@ multinomial draw for all instances). The others have none, because their state i
 a fixed-shape array: Caching keeps per-object records of the cached objects, and serves
 a varying number of requests between two decisions; CachingPrefetch, an ordered
 dictionary of the cached objects and a table of each object's observed successors; CDN,
-an ordered cache per edge.
+per-edge caches through which each interval's requests pass one by one.
 """
 
 from __future__ import annotations
