@@ -31,8 +31,9 @@ an argument that lengthens the episode (``episode_length``, Autoscaling's
 same ``gym.make`` call, or ``TimeLimit`` ends the episode at the registered step;
 a shorter episode needs nothing. :func:`make_kwargs` adds it to the arguments, and
 opsgym's commands make every env with it.
-A native vector env receives the registered ``max_episode_steps`` from ``make_vec``
-and refuses one below its configuration's, with the same advice.
+A native vector env ends its episodes itself, on its configuration's step: the
+``max_episode_steps`` that ``make_vec`` passes it cuts none (nor does it make a
+longer one, which gymnasium's ``TimeLimit`` would).
 
 Native vector environments (``vector_entry_point``, built by ``gymnasium.make_vec(id,
 num_envs=N, vectorization_mode="vector_entry_point")``, scenario ids included) advance

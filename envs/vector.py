@@ -49,9 +49,8 @@ class BatchedVectorEnv(VectorEnv):
 
     Args:
         num_envs: the number of instances.
-        **kwargs: the single env's keyword arguments, and ``max_episode_steps``, which
-            ``gymnasium.make_vec`` passes (the id's registered one unless given): it
-            may not be below the configuration's, whose episodes the instances run.
+        **kwargs: the single env's keyword arguments (``max_episode_steps``, which
+            ``gymnasium.make_vec`` passes, is ignored).
     """
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
@@ -66,10 +65,9 @@ class BatchedVectorEnv(VectorEnv):
                 "render single envs (gymnasium.make(id, render_mode=...)), or vectorize "
                 "them with vectorization_mode='sync'"
             )
-        max_episode_steps = kwargs.pop("max_episode_steps", None)
+        kwargs.pop("max_episode_steps", None)
         env_class = self.single_env_class
         self.config = env_class.config_class.build(**kwargs)
-        _check_time_limit(max_episode_steps, self.config.max_episode_steps)
         spaces = env_class.spaces(self.config)
         self.num_envs = num_envs
         self.single_action_space, self.single_observation_space = spaces
@@ -176,15 +174,3 @@ class BatchedVectorEnv(VectorEnv):
 
     def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         raise NotImplementedError
-
-
-def _check_time_limit(max_episode_steps: int | None, horizon: int | None) -> None:
-    """Refuse a time limit that would claim episodes shorter than the instances run."""
-    if max_episode_steps is None or max_episode_steps == -1 or horizon is None:
-        return
-    if max_episode_steps < horizon:
-        raise ValueError(
-            f"max_episode_steps={max_episode_steps} is below this configuration's "
-            f"{horizon} steps an episode: pass max_episode_steps={horizon} with the "
-            "argument that lengthens the episode (make_vec passes the id's registered one)"
-        )

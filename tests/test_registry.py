@@ -132,19 +132,17 @@ def test_a_longer_episode_needs_max_episode_steps_and_make_kwargs_gives_it():
     assert steps == 30 and "episode_metrics" in info
 
 
-def test_a_native_vector_env_refuses_a_time_limit_below_its_episodes():
-    env_id = "opsgym/ServiceRouting-v0"
-    with pytest.raises(ValueError, match="max_episode_steps=1000 is below .* 1200 steps"):
-        gym.make_vec(
-            env_id, num_envs=2, vectorization_mode="vector_entry_point", episode_length=1200
-        )
+def test_a_native_vector_env_ends_its_episodes_on_its_configurations_step():
     vector = gym.make_vec(
-        env_id,
+        "opsgym/ServiceRouting-v0",
         num_envs=2,
         vectorization_mode="vector_entry_point",
-        **make_kwargs(env_id, {"episode_length": 1200}),
+        episode_length=1003,
     )
-    assert vector.config.episode_length == 1200
+    vector.reset(seed=0)
+    for step in range(1, 1004):
+        _, _, terminated, truncated, _ = vector.step(vector.action_space.sample())
+        assert not terminated.any() and truncated.all() == (step == 1003)
 
 
 def test_make_kwargs_sets_no_time_limit_where_the_configuration_bounds_no_episode(tmp_path):
