@@ -127,8 +127,10 @@ class ResourceAllocationConfig(EnvConfig):
             scales.append(
                 workloads.mean_duration() / workloads.mean_duration(self.long_fraction_after)
             )
-        probabilities = [self.arrival_probability, self.surge_probability or 1.0]
-        slowest = min(min(1.0, p * scale) for p in probabilities for scale in scales)
+        probabilities = [self.arrival_probability, self.surge_probability]
+        slowest = min(
+            min(1.0, p * scale) for p in probabilities if p is not None for scale in scales
+        )
         last_arrival = (self.n_jobs - 1) * workloads.longest_gap(slowest)
         return self.n_jobs + last_arrival + self.time_limit
 
