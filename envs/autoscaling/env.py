@@ -171,10 +171,8 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
     requests), `mean_instances` (billed), `mean_utilization` and `mean_latency_ms`
     (request-weighted).
 
-    Each id registers `max_episode_steps` of its configuration: `episode_steps`, the step on which the env ends the episode.
-    An argument that lengthens the episode needs `max_episode_steps` of the new
-    length in the same `gym.make` call, or gymnasium's `TimeLimit` ends it at the
-    registered step (see `opsgym.envs`); a shorter one needs nothing.
+    Each id registers `max_episode_steps` = `episode_steps`, the step on which the env ends the
+    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
 
     ## Arguments
 

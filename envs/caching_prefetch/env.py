@@ -112,10 +112,8 @@ class CachingPrefetchEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingPre
     issued), and the hit ratio of the same cache without prefetching on the same
     requests.
 
-    Each id registers `max_episode_steps` of its configuration: `episode_length - 1`, the step on which the env ends the episode.
-    An argument that lengthens the episode needs `max_episode_steps` of the new
-    length in the same `gym.make` call, or gymnasium's `TimeLimit` ends it at the
-    registered step (see `opsgym.envs`); a shorter one needs nothing.
+    Each id registers `max_episode_steps` = `episode_length - 1`, the step on which the env ends the
+    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
 
     ## Arguments
 

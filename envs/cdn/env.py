@@ -146,10 +146,8 @@ class CDNEnv(ConfiguredEnv[np.ndarray, int], config_class=CDNConfig):
     ratio, byte hit ratio, per-edge hit ratios, origin egress [Mbit/s] and backlog [s],
     pushed MB, waiting and shed requests, and the push's outcome.
 
-    Each id registers `max_episode_steps` of its configuration: `episode_length`, the step on which the env ends the episode.
-    An argument that lengthens the episode needs `max_episode_steps` of the new
-    length in the same `gym.make` call, or gymnasium's `TimeLimit` ends it at the
-    registered step (see `opsgym.envs`); a shorter one needs nothing.
+    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
+    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
 
     ## Arguments
 

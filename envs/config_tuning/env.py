@@ -103,10 +103,8 @@ class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningC
     [requests/s] and memory [GB] over the episode's intervals, and the share of intervals
     whose p95 missed the target.
 
-    Each id registers `max_episode_steps` of its configuration: `episode_length`, the step on which the env ends the episode.
-    An argument that lengthens the episode needs `max_episode_steps` of the new
-    length in the same `gym.make` call, or gymnasium's `TimeLimit` ends it at the
-    registered step (see `opsgym.envs`); a shorter one needs nothing.
+    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
+    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
 
     ## Arguments
 

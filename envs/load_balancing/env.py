@@ -91,10 +91,8 @@ class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancin
     step `info["episode_metrics"]` holds the episode's mean, p50, p95 and p99 response
     time [ms] and its error rate.
 
-    Each id registers `max_episode_steps` of its configuration: `episode_length`, the step on which the env ends the episode.
-    An argument that lengthens the episode needs `max_episode_steps` of the new
-    length in the same `gym.make` call, or gymnasium's `TimeLimit` ends it at the
-    registered step (see `opsgym.envs`); a shorter one needs nothing.
+    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
+    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
 
     ## Arguments
 

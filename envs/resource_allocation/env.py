@@ -104,10 +104,7 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
 
     Each id registers `max_episode_steps` of its configuration, a bound no episode
     exceeds: `n_jobs` placements plus the steps to `time_limit` after the latest arrival
-    the workload can draw (episodes end far sooner).
-    An argument that lengthens the episode needs `max_episode_steps` of the new
-    length in the same `gym.make` call, or gymnasium's `TimeLimit` ends it at the
-    registered step (see `opsgym.envs`); a shorter one needs nothing.
+    the workload can draw. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
 
     ## Arguments
 

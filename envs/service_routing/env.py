@@ -99,10 +99,8 @@ class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRout
     the mean, p95 and p99 latency [ms], the high-priority mean latency [ms] and the
     timeout rate.
 
-    Each id registers `max_episode_steps` of its configuration: `episode_length`, the step on which the env ends the episode.
-    An argument that lengthens the episode needs `max_episode_steps` of the new
-    length in the same `gym.make` call, or gymnasium's `TimeLimit` ends it at the
-    registered step (see `opsgym.envs`); a shorter one needs nothing.
+    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
+    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
 
     ## Arguments
 
