@@ -77,3 +77,5 @@ POLICIES = {
     "lfu_admission": FrequencyAdmission,
     "oracle": lambda env, seed=None: BeladyOracle(env),
 }
+# the best heuristic in the quick benchmark: imitation's teacher when none is named
+TEACHER = "lfu_admission"

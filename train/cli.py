@@ -108,7 +108,7 @@ def cmd_list(args: argparse.Namespace) -> None:
         print(f"{env_id.ljust(width)}  {_summary_line(env_id)}")
         print(f"{'':{width}}    policies: {_policy_line(env_id)}")
         for scenario in scenarios(env_id).values():
-            print(f"{'':{width}}    scenario {scenario.name}: {scenario.description}")
+            print(f"{'':{width}}    scenario {scenario.id}: {scenario.description}")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
@@ -616,7 +616,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     listing = commands.add_parser(
-        "list", help="every registered environment id, its reference policies and scenarios"
+        "list",
+        help="every environment id, its reference policies and its scenarios' ids",
     )
     listing.set_defaults(run=cmd_list)
 

@@ -90,6 +90,9 @@ class AnomalyDetectionEnv(ConfiguredEnv[np.ndarray, int], config_class=AnomalyDe
     is detected) and the counts of windows, alerts
     and false alerts.
 
+    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
+    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
+
     ## Arguments
 
     {ARGUMENTS}

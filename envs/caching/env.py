@@ -110,6 +110,9 @@ class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
     `info["episode_metrics"]` holds the hit ratio, byte hit ratio, Belady's hit ratio and
     byte hit ratio on the same requests, and the fraction of decisions that bypassed.
 
+    Each id registers `max_episode_steps` = `episode_length`, a bound: a step is a decision, at
+    most one per request. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
+
     ## Arguments
 
     {ARGUMENTS}

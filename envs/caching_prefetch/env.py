@@ -112,6 +112,9 @@ class CachingPrefetchEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingPre
     issued), and the hit ratio of the same cache without prefetching on the same
     requests.
 
+    Each id registers `max_episode_steps` = `episode_length - 1`, the step on which the env ends the
+    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
+
     ## Arguments
 
     {ARGUMENTS}

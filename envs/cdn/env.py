@@ -146,6 +146,9 @@ class CDNEnv(ConfiguredEnv[np.ndarray, int], config_class=CDNConfig):
     ratio, byte hit ratio, per-edge hit ratios, origin egress [Mbit/s] and backlog [s],
     pushed MB, waiting and shed requests, and the push's outcome.
 
+    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
+    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
+
     ## Arguments
 
     {ARGUMENTS}

@@ -103,6 +103,9 @@ class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningC
     [requests/s] and memory [GB] over the episode's intervals, and the share of intervals
     whose p95 missed the target.
 
+    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
+    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
+
     ## Arguments
 
     {ARGUMENTS}

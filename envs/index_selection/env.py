@@ -113,6 +113,9 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
     used [MB], the share of queries an index served and, with `backend="sqlite"`, the
     plan agreement.
 
+    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
+    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
+
     ## Arguments
 
     {ARGUMENTS}

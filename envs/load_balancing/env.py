@@ -91,6 +91,9 @@ class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancin
     step `info["episode_metrics"]` holds the episode's mean, p50, p95 and p99 response
     time [ms] and its error rate.
 
+    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
+    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
+
     ## Arguments
 
     {ARGUMENTS}

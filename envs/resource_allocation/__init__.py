@@ -7,13 +7,47 @@ from opsgym.envs.resource_allocation.oracle import (
     mean_slowdown_lower_bound,
 )
 from opsgym.envs.resource_allocation.simulator import ClusterSimulator, Job, JobSequence
+from opsgym.envs.resource_allocation.vector import ResourceAllocationVectorEnv
+
+ID = "opsgym/ResourceAllocation-v0"
+ENV = ResourceAllocationEnv
+VECTOR_ENV = ResourceAllocationVectorEnv
+CONFIG = ResourceAllocationConfig
+SCENARIOS = {
+    "high-load": (
+        "DeepRM's synthetic jobs at load 1.2: queues build and the packing order matters",
+        {"load": 1.2},
+    ),
+    "surge": (
+        "load 0.5, then the middle third of the jobs arrive at load 1.5, unannounced",
+        {"load": 0.5, "surge_load": 1.5},
+    ),
+    "drift-mix": (
+        "from a job mid-episode half the jobs are long instead of a fifth, at the same load",
+        {"drift": "mix"},
+    ),
+    "drift-mix-gradual": (
+        "the share of long jobs rises from a fifth to a half over 25 jobs, at the same load",
+        {"drift": "mix", "drift_ramp": 25},
+    ),
+}
+
+POLICIES = "opsgym.baselines.resource_allocation"
+NODE_VARIATIONS: list[dict] = []
 
 __all__ = [
+    "CONFIG",
     "ClusterSimulator",
+    "ENV",
+    "ID",
     "Job",
     "JobSequence",
+    "NODE_VARIATIONS",
+    "POLICIES",
     "ResourceAllocationConfig",
     "ResourceAllocationEnv",
+    "SCENARIOS",
+    "VECTOR_ENV",
     "episode_slowdown_bound",
     "mean_slowdown_lower_bound",
 ]

@@ -102,6 +102,10 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
     of unfinished jobs. Every step's `info` carries the running mean slowdown and
     completion time of finished jobs and the utilization so far.
 
+    Each id registers `max_episode_steps` of its configuration, a bound no episode
+    exceeds: `n_jobs` placements plus the steps to `time_limit` after the latest arrival
+    the workload can draw. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
+
     ## Arguments
 
     {ARGUMENTS}

@@ -119,6 +119,9 @@ class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
     solve takes about 2 ms, a fifth of a thousand steps' time; pass `lp_snapshots=1` (or
     `--env-arg lp_snapshots=1` on the command line) to evaluate against it.
 
+    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
+    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
+
     ## Arguments
 
     {ARGUMENTS}

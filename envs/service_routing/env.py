@@ -99,6 +99,9 @@ class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRout
     the mean, p95 and p99 latency [ms], the high-priority mean latency [ms] and the
     timeout rate.
 
+    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
+    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
+
     ## Arguments
 
     {ARGUMENTS}
