@@ -21,7 +21,9 @@ LB = "opsgym/LoadBalancing-v0"
 SMALL = {"episode_length": 200}
 
 
-def tiny_run(tmp_path: Path, agent: str = "ppo", seed: int = 0, **overrides) -> Path:
+def tiny_run(
+    tmp_path: Path, agent: str = "ppo", seed: int = 0, tensorboard: bool = False, **overrides
+) -> Path:
     settings = TrainSettings(
         env_id=LB,
         agent=agent,
@@ -35,6 +37,7 @@ def tiny_run(tmp_path: Path, agent: str = "ppo", seed: int = 0, **overrides) -> 
         eval_every=512,
         eval_episodes=2,
         out=str(tmp_path),
+        tensorboard=tensorboard,
         progress=False,
     )
     return train(settings)
@@ -247,3 +250,42 @@ def test_hand_written_agent_trains_saves_and_evaluates(tmp_path):
     (run / "agent.npz").write_bytes(b"garbage")
     with pytest.raises(ValueError, match="not an opsgym agent checkpoint"):
         evaluate_policies(LB, [], episodes=1, env_kwargs={"episode_length": 100}, runs=[run])
+
+
+def tensorboard_scalars(run: Path) -> dict[str, list[tuple[int, float]]]:
+    """Every scalar of the run's one event file, as (step, value) pairs per tag."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    (event_file,) = (run / "tensorboard").glob("events.out.tfevents.*")
+    events = EventAccumulator(str(event_file), size_guidance={"scalars": 0})
+    events.Reload()
+    return {
+        tag: [(event.step, event.value) for event in events.Scalars(tag)]
+        for tag in events.Tags()["scalars"]
+    }
+
+
+@pytest.mark.parametrize("agent", ["ppo", "q_learning"])
+def test_tensorboard_holds_every_evaluation_column_at_its_step(tmp_path, agent):
+    pytest.importorskip("tensorboard")
+    run = tiny_run(tmp_path, agent=agent, tensorboard=True)
+    scalars = tensorboard_scalars(run)
+    rows = read_evaluations(run)
+    assert len(rows) >= 2 and "mean_latency_ms" in rows[0]
+    for column in rows[0]:
+        if column != "step":
+            expected = [(int(row["step"]), np.float32(row[column])) for row in rows]
+            assert scalars.pop(f"eval/{column}") == expected
+    if agent == "ppo":  # SB3's training statistics share the event file
+        assert "train/value_loss" in scalars
+    else:
+        assert scalars == {}
+
+
+def test_tensorboard_missing_is_an_error_before_any_run_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "tensorboard", None)  # find_spec then finds nothing
+    out = tmp_path / "runs"
+    arguments = ["train", "--env", LB, "--agent", "ppo", "--out", str(out), "--tensorboard"]
+    assert main(arguments) == 2
+    assert "pip install 'opsgym[tensorboard]'" in capsys.readouterr().err
+    assert not out.exists()

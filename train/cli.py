@@ -655,7 +655,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=output_folder, default="runs", help="folder that holds the run folders"
     )
     training.add_argument(
-        "--tensorboard", action="store_true", help="also log to TensorBoard (SB3 agents)"
+        "--tensorboard",
+        action="store_true",
+        help="also log every evaluation (and SB3's training statistics) to TensorBoard, "
+        "in the run folder (needs opsgym[tensorboard])",
     )
     training.add_argument("--quiet", action="store_true", help="no progress bar")
     training.add_argument(
