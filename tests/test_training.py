@@ -181,8 +181,28 @@ def test_observation_normalizer_round_trips_through_npz(tmp_path):
     assert np.allclose(loaded(observation), venv.normalize_obs(observation), atol=1e-6)
 
 
-def test_rl_zoo3_trains_an_opsgym_env_with_our_yaml(tmp_path):
+def test_hyperparams_prints_the_installed_file_and_refuses_unknown_names():
+    result = run_cli("hyperparams", "ppo")
+    assert result.returncode == 0, result.stderr
+    path = Path(result.stdout.strip())
+    assert path == sb3.hyperparams_path("ppo") and path.is_file()
+    assert sb3.load_hyperparams("ppo", LB, path) == sb3.load_hyperparams("ppo", LB)
+    assert set(sb3.shipped_hyperparams()) == {*sb3.ALGORITHMS, "maskable_ppo", "agents"}
+    refused = run_cli("hyperparams", "trpo")
+    assert refused.returncode == 2 and "choose from a2c, agents, dqn" in refused.stderr
+
+
+def test_only_files_of_rl_zoo3_algorithms_claim_that_rl_zoo3_reads_them():
+    zoo_algorithms = pytest.importorskip("rl_zoo3").ALGOS
+    for name, path in sb3.shipped_hyperparams().items():
+        header = path.read_text().split("\n\n")[0]
+        if name != "agents":
+            assert (name in zoo_algorithms) == ("rl-zoo3 itself cannot" not in header), name
+
+
+def test_rl_zoo3_trains_and_enjoys_an_opsgym_env_with_our_yaml(tmp_path):
     pytest.importorskip("rl_zoo3")
+    conf_file = run_cli("hyperparams", "ppo").stdout.strip()  # as a pip user finds it
     result = subprocess.run(
         [
             sys.executable,
@@ -195,7 +215,7 @@ def test_rl_zoo3_trains_an_opsgym_env_with_our_yaml(tmp_path):
             "--gym-packages",
             "opsgym.envs",
             "--conf-file",
-            str(sb3.hyperparams_path("ppo")),
+            conf_file,
             "-n",
             "1024",
             "--seed",
@@ -215,6 +235,33 @@ def test_rl_zoo3_trains_an_opsgym_env_with_our_yaml(tmp_path):
     assert (
         tmp_path / "ppo" / "opsgym-LoadBalancing-v0_1" / "opsgym-LoadBalancing-v0.zip"
     ).is_file()
+    enjoyed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rl_zoo3.enjoy",
+            "--algo",
+            "ppo",
+            "--env",
+            LB,
+            "--gym-packages",
+            "opsgym.envs",
+            "--folder",
+            str(tmp_path),
+            "--exp-id",
+            "1",
+            "-n",
+            "300",
+            "--no-render",
+            "--env-kwargs",
+            "episode_length:200",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert enjoyed.returncode == 0, enjoyed.stderr[-2000:]
+    assert "Episode Reward" in enjoyed.stdout
 
 
 def test_hand_written_agent_trains_saves_and_evaluates(tmp_path):

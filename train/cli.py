@@ -363,6 +363,12 @@ def cmd_plot(args: argparse.Namespace) -> None:
     print(f"wrote {plot_learning_curves(args.runs, args.out, args.metric)}")
 
 
+def cmd_hyperparams(args: argparse.Namespace) -> None:
+    from opsgym.baselines import sb3
+
+    print(sb3.shipped_hyperparams()[args.name])
+
+
 def cmd_throughput(args: argparse.Namespace) -> None:
     from opsgym.train.table import markdown_table
 
@@ -563,6 +569,12 @@ def _sb3_names() -> list[str]:
     from opsgym.baselines import sb3
 
     return sb3.algorithm_names()
+
+
+def _hyperparams_names() -> list[str]:
+    from opsgym.baselines import sb3
+
+    return list(sb3.shipped_hyperparams())
 
 
 ENV_ID = Name(opsgym_ids, "environment")
@@ -890,6 +902,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--metric", nargs="+", default=None, help="metrics to plot (default: return and one)"
     )
     plot.set_defaults(run=cmd_plot)
+
+    hyperparams = commands.add_parser(
+        "hyperparams",
+        help="print the path of a shipped hyperparameter file (rl-zoo3's --conf-file)",
+    )
+    hyperparams.add_argument(
+        "name",
+        type=Name(_hyperparams_names, "hyperparameter file"),
+        help="ppo, a2c, dqn, maskable_ppo (SB3 algorithms) or agents (hand-written agents)",
+    )
+    hyperparams.set_defaults(run=cmd_hyperparams)
 
     throughput = commands.add_parser(
         "throughput", help="env steps per second, as a ratio to CartPole-v1"
