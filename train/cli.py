@@ -241,6 +241,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         read_trials,
         run_benchmark,
     )
+    from opsgym.train.benchmark_figures import FIGURES
     from opsgym.train.benchmark_summary import write_summary
 
     preset = QUICK if args.quick else FULL
@@ -311,7 +312,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     text = write_summary(records, args.out, header)
     print(text)
-    figures = ", ".join(sorted(p.name for p in Path(args.out).glob("*.png")))
+    figures = ", ".join(name for name in FIGURES if (Path(args.out) / name).is_file())
     print(
         f"\n{len(records)} trials in {args.out}/{TRIALS_FILE}; this run took {elapsed:.0f} s "
         f"on {jobs} worker(s). Summary: {args.out}/summary.md, summary.csv; figures: "
