@@ -243,6 +243,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         read_trials,
         run_benchmark,
     )
+    from opsgym.train.benchmark_figures import FIGURES
     from opsgym.train.benchmark_summary import write_summary
 
     preset = QUICK if args.quick else FULL
@@ -313,7 +314,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     text = write_summary(records, args.out, header)
     print(text)
-    figures = ", ".join(sorted(p.name for p in Path(args.out).glob("*.png")))
+    figures = ", ".join(name for name in FIGURES if (Path(args.out) / name).is_file())
     print(
         f"\n{len(records)} trials in {args.out}/{TRIALS_FILE}; this run took {elapsed:.0f} s "
         f"on {jobs} worker(s). Summary: {args.out}/summary.md, summary.csv; figures: "
@@ -363,6 +364,12 @@ def cmd_plot(args: argparse.Namespace) -> None:
     from opsgym.train.plot import plot_learning_curves
 
     print(f"wrote {plot_learning_curves(args.runs, args.out, args.metric)}")
+
+
+def cmd_hyperparams(args: argparse.Namespace) -> None:
+    from opsgym.baselines import sb3
+
+    print(sb3.shipped_hyperparams()[args.name])
 
 
 def cmd_throughput(args: argparse.Namespace) -> None:
@@ -603,6 +610,12 @@ def _sb3_names() -> list[str]:
     return sb3.algorithm_names()
 
 
+def _hyperparams_names() -> list[str]:
+    from opsgym.baselines import sb3
+
+    return list(sb3.shipped_hyperparams())
+
+
 ENV_ID = Name(opsgym_ids, "environment")
 
 
@@ -696,7 +709,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=output_folder, default="runs", help="folder that holds the run folders"
     )
     training.add_argument(
-        "--tensorboard", action="store_true", help="also log to TensorBoard (SB3 agents)"
+        "--tensorboard",
+        action="store_true",
+        help="also log every evaluation (and SB3's training statistics) to TensorBoard, "
+        "in the run folder (needs opsgym[tensorboard])",
     )
     training.add_argument("--quiet", action="store_true", help="no progress bar")
     training.add_argument(
@@ -928,6 +944,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--metric", nargs="+", default=None, help="metrics to plot (default: return and one)"
     )
     plot.set_defaults(run=cmd_plot)
+
+    hyperparams = commands.add_parser(
+        "hyperparams",
+        help="print the path of a shipped hyperparameter file (rl-zoo3's --conf-file)",
+    )
+    hyperparams.add_argument(
+        "name",
+        type=Name(_hyperparams_names, "hyperparameter file"),
+        help="ppo, a2c, dqn, maskable_ppo (SB3 algorithms) or agents (hand-written agents)",
+    )
+    hyperparams.set_defaults(run=cmd_hyperparams)
 
     throughput = commands.add_parser(
         "throughput", help="env steps per second, as a ratio to CartPole-v1"

@@ -68,6 +68,10 @@ opsgym throughput --training --clock cpu
 opsgym record --env opsgym/Caching-v0 --policy lru --out episode.gif
 opsgym record --env opsgym/Autoscaling-v0 --policy hpa --out frame.png --steps 1100
 """,
+    "hyperparams": """
+opsgym hyperparams ppo
+opsgym hyperparams agents
+""",
     "docs": """
 opsgym docs
 opsgym docs --check

@@ -277,6 +277,7 @@ def train_cloning(settings: TrainSettings) -> Path:
         rounds=history,
         last_evaluation=evaluator.last,
     )
+    evaluator.close()
     venv.close()
     env.close()
     return run.path

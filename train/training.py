@@ -19,7 +19,6 @@ import torch
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import Logger
-from stable_baselines3.common.logger import configure as configure_logger
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 from tqdm import tqdm
 
@@ -31,6 +30,7 @@ from opsgym.baselines.vec_env import make_training_env
 from opsgym.train.cold_start import write_rewards
 from opsgym.train.run_folder import RunFolder
 from opsgym.train.runner import evaluation_seeds, is_online, make_env, run_episode
+from opsgym.train.tensorboard_log import EvaluationBoard, require_tensorboard
 
 MODEL_FILE = "model.zip"
 AGENT_FILE = "agent.npz"
@@ -61,9 +61,14 @@ class TrainSettings:
     on_evaluation: Callable[[dict], bool] | None = None
     vec_env: str = "auto"  # SB3's environments: "native", "make_vec_env" or "auto"
 
+    def __post_init__(self) -> None:
+        if self.tensorboard:  # before any run folder exists
+            require_tensorboard()
+
 
 class PeriodicEvaluator:
-    """Evaluates a policy on fixed evaluation seeds and appends a row to the run folder.
+    """Evaluates a policy on fixed evaluation seeds and appends a row to the run folder
+    (and to its TensorBoard event file with ``settings.tensorboard``; :meth:`close` it).
 
     ``stopped`` turns true when ``settings.on_evaluation`` asks training to stop.
     """
@@ -78,6 +83,7 @@ class PeriodicEvaluator:
         self.last: dict[str, float] = {}
         self.on_evaluation = settings.on_evaluation
         self.stopped = False
+        self.board = EvaluationBoard(run.path) if settings.tensorboard else None
 
     def __call__(self, policy: Policy, step: int) -> dict[str, float]:
         learn = is_online(policy)
@@ -87,10 +93,17 @@ class PeriodicEvaluator:
         for name in episodes[0].metrics:
             row[name] = float(np.mean([e.metrics[name] for e in episodes]))
         self.run.record_evaluation(row)
+        if self.board is not None:
+            self.board.write(row)
         self.last = row
         if self.on_evaluation is not None and not self.on_evaluation(row):
             self.stopped = True
         return row
+
+    def close(self) -> None:
+        self.env.close()
+        if self.board is not None:
+            self.board.close()
 
 
 class ProgressBar:
@@ -205,6 +218,7 @@ def train_agent(settings: TrainSettings) -> Path:
         steps_per_second=step / max(elapsed, 1e-9),
         last_evaluation=evaluator.last,
     )
+    evaluator.close()
     env.close()
     return run.path
 
@@ -251,11 +265,9 @@ def train_sb3(settings: TrainSettings) -> Path:
         settings.agent, training_env.venv, run_settings, model_kwargs, settings.seed
     )
     venv = model.get_env()
-    # SB3's default logger leaves a folder in /tmp per run; log only where asked
-    if settings.tensorboard:
-        model.set_logger(configure_logger(str(run.path / "tensorboard"), ["tensorboard"]))
-
     evaluator = PeriodicEvaluator(settings, run)
+    if evaluator.board is not None:
+        model.set_logger(evaluator.board.sb3_logger())
     callback = _SB3Callback(evaluator, settings, timesteps)
     status = "finished"
     started = time.perf_counter()
@@ -283,6 +295,7 @@ def train_sb3(settings: TrainSettings) -> Path:
         steps_per_second=model.num_timesteps / max(elapsed, 1e-9),
         last_evaluation=evaluator.last,
     )
+    evaluator.close()
     venv.close()
     return run.path
 
