@@ -10,7 +10,7 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 import opsgym.envs
-from opsgym.envs.core import batch, queueing, seasonal
+from opsgym.envs.core import batch, fcfs, queueing, seasonal
 from opsgym.envs.load_balancing.simulator import LoadBalancerSimulator
 from opsgym.envs.resource_allocation import workloads
 from opsgym.envs.routing.vector import FLOW_SLOTS
@@ -509,7 +509,7 @@ def test_flash_crowd_shapes_agree_with_the_scalar_shape():
 def test_fcfs_queues_agree_with_the_single_load_balancer_simulator():
     rng = np.random.default_rng(3)
     instances, servers = 3, 2
-    batched = batch.FcfsQueues(instances, servers, smoothing=0.3)
+    batched = fcfs.FcfsQueues(instances, servers, smoothing=0.3)
     singles = [LoadBalancerSimulator((1.0,) * servers, (0.5,) * servers, 0.3) for _ in range(3)]
     rows = np.arange(instances)
     clocks = np.zeros(instances)

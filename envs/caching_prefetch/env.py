@@ -8,11 +8,11 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from opsgym.envs.caching import exact
 from opsgym.envs.caching_prefetch.config import CachingPrefetchConfig
 from opsgym.envs.caching_prefetch.simulator import PrefetchCache
 from opsgym.envs.caching_prefetch.workloads import PrefetchWorkload
 from opsgym.envs.configured import ConfiguredEnv
+from opsgym.envs.core import exact_caches as exact
 from opsgym.envs.core import validation
 from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.core.masks import info_mask

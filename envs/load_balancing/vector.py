@@ -14,12 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from opsgym.envs.core.batch import FcfsQueues
-from opsgym.envs.core.drift import drift_start
-from opsgym.envs.load_balancing.env import DRAW_BLOCK, LoadBalancingEnv, draw_workload_block
+from opsgym.envs.core.fcfs import FcfsQueues
+from opsgym.envs.load_balancing import simulator as model
+from opsgym.envs.load_balancing.env import LoadBalancingEnv
+from opsgym.envs.load_balancing.simulator import DRAW_BLOCK
 from opsgym.envs.vector import BatchedVectorEnv
-
-LATENCY_PERCENTILES = (50, 95, 99)
 
 
 class LoadBalancingVectorEnv(BatchedVectorEnv):
@@ -53,15 +52,9 @@ class LoadBalancingVectorEnv(BatchedVectorEnv):
         self._failed = np.zeros((num_envs, self.episode_length), dtype=bool)
 
     def _reset_rows(self, rows: np.ndarray) -> None:
-        config = self.config
         for i in rows.tolist():
-            rng = self.generators[i]
-            self._phase[i] = rng.uniform(0.0, 2.0 * np.pi) if config.arrival_amplitude > 0 else 0.0
-            if config.drift == "none":
-                self._drift_step[i] = -1
-            else:
-                self._drift_step[i] = drift_start(rng, self.episode_length)
-                self._drift_backend[i] = int(rng.integers(config.n_backends))
+            start = model.draw_episode_start(self.config, self.generators[i])
+            self._phase[i], self._drift_step[i], self._drift_backend[i] = start
             self._draw_block(i, 0.0)
         self._rates[rows] = self._nominal_rates
         self._failure_probs[rows] = self._nominal_failure_probs
@@ -69,7 +62,7 @@ class LoadBalancingVectorEnv(BatchedVectorEnv):
         self._step[rows] = 0
 
     def _draw_block(self, i: int, start: float) -> None:
-        self._arrivals[i], self._sizes[i], self._failure_draws[i] = draw_workload_block(
+        self._arrivals[i], self._sizes[i], self._failure_draws[i] = model.draw_workload_block(
             self.config, self.generators[i], float(self._phase[i]), start
         )
         self._position[i] = 0
@@ -96,8 +89,7 @@ class LoadBalancingVectorEnv(BatchedVectorEnv):
         response_times = self.queues.dispatch(rows, actions, service_times, failed)
         self._response_times[rows, steps] = response_times
         self._failed[rows, steps] = failed
-        rewards = {"latency": -response_times, "error": np.where(failed, -1.0, 0.0)}
-        reward = config.latency_weight * rewards["latency"] + config.error_weight * rewards["error"]
+        reward, rewards = model.step_rewards(config, response_times, failed)
 
         self._step[rows] = steps + 1
         truncated = steps + 1 == self.episode_length
@@ -130,13 +122,4 @@ class LoadBalancingVectorEnv(BatchedVectorEnv):
         ).astype(np.float32)
 
     def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        latencies_ms = 1000.0 * self._response_times[rows]
-        percentiles = [np.percentile(row, LATENCY_PERCENTILES) for row in latencies_ms]
-        p50, p95, p99 = np.array(percentiles).T
-        return {
-            "mean_latency_ms": np.array([row.mean() for row in latencies_ms]),
-            "p50_latency_ms": p50,
-            "p95_latency_ms": p95,
-            "p99_latency_ms": p99,
-            "error_rate": np.array([row.mean() for row in self._failed[rows]]),
-        }
+        return model.episode_metrics(self._response_times[rows], self._failed[rows])

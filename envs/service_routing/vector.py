@@ -6,7 +6,7 @@ exactly the trajectory of the single env reset with seed s + i under the same ac
 Each instance draws its drift and then all its requests at reset from its own generator,
 with the single env's code (which draws the requests block by block as they are reached,
 from the same generator in the same order, so the values agree); the replicas' FCFS
-queues of all instances are one :class:`~opsgym.envs.core.batch.FcfsQueues`.
+queues of all instances are one :class:`~opsgym.envs.core.fcfs.FcfsQueues`.
 """
 
 from __future__ import annotations
@@ -15,14 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from opsgym.envs.core.batch import FcfsQueues
-from opsgym.envs.core.drift import interpolate, ramp_fraction
-from opsgym.envs.service_routing.env import (
-    ServiceRoutingEnv,
-    draw_drift,
-    latency_metrics,
-    request_source,
-)
+from opsgym.envs.core.drift import ramp_fraction
+from opsgym.envs.core.fcfs import FcfsQueues
+from opsgym.envs.service_routing import simulator as model
+from opsgym.envs.service_routing.env import ServiceRoutingEnv, draw_drift, request_source
 from opsgym.envs.service_routing.simulator import REQUEST_TYPES
 from opsgym.envs.vector import BatchedVectorEnv
 
@@ -76,15 +72,13 @@ class ServiceRoutingVectorEnv(BatchedVectorEnv):
         """Move the clocks of ``rows`` to their requests ``k``, swapping profiles first
         (or moving them along the swap's ramp) where the drift is due."""
         config = self.config
-        start = self.drift_step[rows]
-        swapping = (start >= 0) & (start <= k) & (k < start + max(config.drift_ramp, 1))
-        nominal = config.service_ms
+        swapping = model.swapping(config, k, self.drift_step[rows])
         for i, step in zip(rows[swapping].tolist(), k[swapping].tolist()):
             fraction = float(ramp_fraction(step, int(self.drift_step[i]), config.drift_ramp))
             a, b = self.drift_pair[i]
-            pairs = list(zip(nominal[a], nominal[b]))
-            self.service_ms[i, a] = [interpolate(x, y, fraction) for x, y in pairs]
-            self.service_ms[i, b] = [interpolate(y, x, fraction) for x, y in pairs]
+            self.service_ms[i, a], self.service_ms[i, b] = model.swapped_profiles(
+                config, (a, b), fraction
+            )
         self.queues.advance(rows, self.times[rows, k])
 
     def _step_rows(
@@ -102,10 +96,7 @@ class ServiceRoutingVectorEnv(BatchedVectorEnv):
         timed_out = latency_ms > config.timeout_ms
         self.latencies[rows, k] = latency_ms
         self.timeouts[rows, k] = timed_out
-        rewards = {"latency": -latency_ms / 1000.0, "timeout": np.where(timed_out, -1.0, 0.0)}
-        reward = (1.0 + config.priority_weight * priority) * (
-            config.latency_weight * rewards["latency"] + config.timeout_weight * rewards["timeout"]
-        )
+        reward, rewards = model.step_rewards(config, latency_ms, timed_out, priority)
         info = {
             "latency_ms": latency_ms,
             "replica": actions,
@@ -123,16 +114,14 @@ class ServiceRoutingVectorEnv(BatchedVectorEnv):
         config = self.config
         k = np.minimum(self.step_index, config.episode_length - 1)
         rows = self._all_rows
-        kinds = np.eye(len(REQUEST_TYPES))[self.types[rows, k]]
         size = self.sizes[rows, k]
-        regions = np.eye(config.n_regions)[self.regions[rows, k]]
         scale = config.time_scale
         work = self.queues.work_left()
         latency = self.queues.latency_ewma
         columns = [
-            kinds,
+            np.eye(len(REQUEST_TYPES))[self.types[rows, k]],
             (size / (size + 1.0))[:, None],
-            regions,
+            np.eye(config.n_regions)[self.regions[rows, k]],
             self.priorities[rows, k][:, None],
             work / (work + scale),
             latency / (latency + scale),
@@ -140,7 +129,6 @@ class ServiceRoutingVectorEnv(BatchedVectorEnv):
         return np.concatenate(columns, axis=1).astype(np.float32)
 
     def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        summaries = [
-            latency_metrics(self.latencies[i], self.timeouts[i], self.priorities[i]) for i in rows
-        ]
-        return {name: np.array([s[name] for s in summaries]) for name in summaries[0]}
+        return model.episode_metrics(
+            self.latencies[rows], self.timeouts[rows], self.priorities[rows]
+        )
