@@ -8,7 +8,8 @@ four methods on rows (instance indices):
 - ``_step_rows(rows, actions)``: advance ``rows``; return their rewards, whether their
   episodes were truncated, and their step infos as arrays over ``rows``;
 - ``_observations()``: the observation of every instance;
-- ``_episode_metrics(rows)``: the episode metrics of ``rows``, as arrays over ``rows``.
+- ``_episode_metrics(rows)``: the episode metrics of ``rows``, as arrays over ``rows``
+  (or ``_instance_metrics(i)``, those of instance i as the single env reports them).
 
 A subclass whose episodes can terminate overrides ``_terminated(rows)``, and one whose
 single env gives an info at reset overrides ``_reset_infos(rows)``.
@@ -173,4 +174,8 @@ class BatchedVectorEnv(VectorEnv):
         raise NotImplementedError
 
     def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        summaries = [self._instance_metrics(i) for i in rows.tolist()]
+        return {name: np.array([s[name] for s in summaries]) for name in summaries[0]}
+
+    def _instance_metrics(self, i: int) -> dict[str, float]:
         raise NotImplementedError

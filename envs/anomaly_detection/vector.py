@@ -15,12 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from opsgym.envs.anomaly_detection.env import AnomalyDetectionEnv, prepared_replay
-from opsgym.envs.anomaly_detection.simulator import (
-    AlertScorer,
-    detector_features,
-    synthetic_metrics,
+from opsgym.envs.anomaly_detection.env import (
+    AnomalyDetectionEnv,
+    draw_episode,
+    prepared_replay,
+    step_reward,
 )
+from opsgym.envs.anomaly_detection.simulator import AlertScorer
 from opsgym.envs.vector import BatchedVectorEnv
 
 
@@ -50,36 +51,8 @@ class AnomalyDetectionVectorEnv(BatchedVectorEnv):
         self.step_index = np.zeros(num_envs, dtype=np.int64)
 
     def _reset_rows(self, rows: np.ndarray) -> None:
-        config = self.config
-        count = config.episode_length
         for i in rows:
-            rng = self.generators[i]
-            if self.replay is None:  # as the single env's reset
-                series, _ = synthetic_metrics(
-                    rng,
-                    config.history,
-                    count,
-                    config.steps_per_day,
-                    config.anomalies_per_week,
-                    (config.min_window, config.max_window),
-                )
-                self.features[i] = detector_features(
-                    series.values,
-                    config.history,
-                    config.steps_per_day,
-                    config.history_weeks,
-                    config.rolling_window,
-                )
-                windows = list(series.windows)
-            else:
-                features, all_windows, starts = self.replay
-                start = int(starts[rng.integers(len(starts))])
-                offset = start - config.history
-                self.features[i] = features[offset : offset + count]
-                windows = [(a - start, b - start) for a, b in all_windows]
-            scorer = AlertScorer(
-                windows, count, config.tp_weight, config.fp_weight, config.fn_weight
-            )
+            self.features[i], scorer = draw_episode(self.config, self.generators[i], self.replay)
             self.scorers[i] = scorer
             self.window_of[i] = scorer.window_of
             self.credit[i] = scorer.credit
@@ -113,11 +86,7 @@ class AnomalyDetectionVectorEnv(BatchedVectorEnv):
             "false_alert": np.where(false_alert, -1.0, 0.0),
             "miss": np.where(missed, -1.0, 0.0),
         }
-        reward = (
-            config.tp_weight * rewards["detection"]
-            + config.fp_weight * rewards["false_alert"]
-            + config.fn_weight * rewards["miss"]
-        )
+        reward = step_reward(config, rewards)
         self.score[rows] += reward
         self.alerts[rows] += alert
         self.false_alerts[rows] += false_alert
@@ -129,13 +98,10 @@ class AnomalyDetectionVectorEnv(BatchedVectorEnv):
         last = self.config.episode_length - 1
         return self.features[self._all_rows, np.minimum(self.step_index, last)]
 
-    def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        summaries = []
-        for i in rows:
-            scorer = self.scorers[i]
-            scorer.detected_at = self.detected_at[i, : len(scorer.windows)].tolist()
-            scorer.alerts = int(self.alerts[i])
-            scorer.false_alerts = int(self.false_alerts[i])
-            scorer.score = float(self.score[i])
-            summaries.append(scorer.metrics())
-        return {name: np.array([s[name] for s in summaries]) for name in summaries[0]}
+    def _instance_metrics(self, i: int) -> dict[str, float]:
+        scorer = self.scorers[i]
+        scorer.detected_at = self.detected_at[i, : len(scorer.windows)].tolist()
+        scorer.alerts = int(self.alerts[i])
+        scorer.false_alerts = int(self.false_alerts[i])
+        scorer.score = float(self.score[i])
+        return scorer.metrics()

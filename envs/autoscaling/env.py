@@ -51,6 +51,24 @@ def service_model(config: AutoscalingConfig) -> ServiceModel:
     )
 
 
+def step_totals(config: AutoscalingConfig, rate, billed, step_cost, info, outcome) -> tuple:
+    """What a step adds to each of :data:`TOTALS`, in that order, from its request rate,
+    billed instances, cost, info and service outcome (scalars, or arrays over instances)."""
+    utilization, _, violated, _, mean_latency = outcome
+    requests = rate * config.step_seconds
+    dropped = info["dropped"]
+    return (
+        step_cost,
+        info["cost_usd"],
+        1.0 * violated,
+        requests,
+        dropped,
+        billed,
+        utilization,
+        mean_latency * (requests - dropped),
+    )
+
+
 def summarize_totals(totals: dict[str, float], steps: int) -> dict[str, float]:
     """Episode metrics from the running ``totals`` (keyed by :data:`TOTALS`) of
     ``steps`` steps."""
@@ -266,20 +284,12 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
         billed = running + booting if config.bill_booting else running
         service = self.service
         outcome = service.outcome(running, rate)
-        utilization, dropped_rate, violated, latency, mean_latency = outcome
+        utilization, dropped_rate, violated, latency, _ = outcome
         step_cost = config.instance_cost(billed) + config.penalty(dropped_rate, violated)
         info = config.step_info(rate, running, booting, billed, change, outcome)
-        requests = rate * config.step_seconds
-        dropped, cost = info["dropped"], info["cost_usd"]
         totals = self._totals
-        totals["objective"] += step_cost
-        totals["cost"] += cost
-        totals["violations"] += float(violated)
-        totals["requests"] += requests
-        totals["dropped"] += dropped
-        totals["instances"] += billed
-        totals["utilization"] += utilization
-        totals["latency"] += mean_latency * (requests - dropped)
+        for name, value in zip(TOTALS, step_totals(config, rate, billed, step_cost, info, outcome)):
+            totals[name] += value
 
         fleet.advance()
         self._last = (utilization, rate, latency, dropped_rate / rate if rate > 0 else 0.0)

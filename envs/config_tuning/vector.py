@@ -187,7 +187,5 @@ class ConfigTuningVectorEnv(BatchedVectorEnv):
         ]
         return np.concatenate(columns, axis=1).astype(np.float32)
 
-    def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        target = self.config.latency_target
-        summaries = [summarize_intervals(self.history[i], target) for i in rows]
-        return {name: np.array([s[name] for s in summaries]) for name in summaries[0]}
+    def _instance_metrics(self, i: int) -> dict[str, float]:
+        return summarize_intervals(self.history[i], self.config.latency_target)

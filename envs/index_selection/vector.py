@@ -190,9 +190,6 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
         observations[:, -1] = np.minimum(1.0, self.storage / config.storage_budget_mb)
         return observations
 
-    def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        summaries = [
-            summarize_windows(self.totals[i], int(self.builds[i]), self.storage_sum[i], n)
-            for i, n in zip(rows, self.window_index[rows].tolist())
-        ]
-        return {name: np.array([s[name] for s in summaries]) for name in summaries[0]}
+    def _instance_metrics(self, i: int) -> dict[str, float]:
+        windows = int(self.window_index[i])
+        return summarize_windows(self.totals[i], int(self.builds[i]), self.storage_sum[i], windows)

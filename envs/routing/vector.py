@@ -323,6 +323,5 @@ class RoutingVectorEnv(BatchedVectorEnv):
         self._max_utilization = network.max(axis=0)
         return observations
 
-    def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        summaries = [flow_metrics(self.delays[i], self.blocked[i]) for i in rows.tolist()]
-        return {name: np.array([s[name] for s in summaries]) for name in summaries[0]}
+    def _instance_metrics(self, i: int) -> dict[str, float]:
+        return flow_metrics(self.delays[i], self.blocked[i])
