@@ -13,6 +13,7 @@ from opsgym.envs.autoscaling.simulator import Fleet, ServiceModel
 from opsgym.envs.autoscaling.workload import EpisodeLoad, EpisodeWorkload
 from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
+from opsgym.envs.core.elementwise import SCALAR
 from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.core.seasonal import SECONDS_PER_DAY, SECONDS_PER_WEEK
 
@@ -48,6 +49,31 @@ def service_model(config: AutoscalingConfig) -> ServiceModel:
         config.max_utilization,
         config.latency_target,
         config.latency_quantile,
+    )
+
+
+def observed_fields(xp, config: AutoscalingConfig, running, booting, cooldown_left, last, seconds):
+    """The values of :data:`FIELDS`, from the fleet, the last step's (utilization, load,
+    latency quantile, dropped share) and the clock [s] (scalars, or arrays over
+    instances; ``xp`` as :mod:`opsgym.envs.core.elementwise` says)."""
+    utilization, rate, latency, dropped = last
+    ratio = latency / config.latency_target
+    day = 2.0 * math.pi * (seconds % SECONDS_PER_DAY) / SECONDS_PER_DAY
+    week = 2.0 * math.pi * (seconds % SECONDS_PER_WEEK) / SECONDS_PER_WEEK
+    size = config.max_instances
+    steps = config.cooldown_steps
+    return (
+        running / size,
+        booting / size,
+        utilization,
+        rate / (rate + config.full_capacity),
+        ratio / (1.0 + ratio),
+        dropped,
+        cooldown_left / steps if steps else 0.0 * cooldown_left,
+        xp.sin(day),
+        xp.cos(day),
+        xp.sin(week),
+        xp.cos(week),
     )
 
 
@@ -348,27 +374,14 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
 
     def _observation(self) -> np.ndarray:
         fleet, config = self.fleet, self.config
-        utilization, rate, latency, dropped = self._last
-        ratio = latency / config.latency_target
         seconds = self._start_seconds + self._step * config.step_seconds
-        day = 2.0 * math.pi * (seconds % SECONDS_PER_DAY) / SECONDS_PER_DAY
-        week = 2.0 * math.pi * (seconds % SECONDS_PER_WEEK) / SECONDS_PER_WEEK
-        size = config.max_instances
-        cooldown = fleet.cooldown_left / config.cooldown_steps if config.cooldown_steps else 0.0
-        return np.array(
-            [
-                fleet.running / size,
-                (fleet.total - fleet.running) / size,
-                utilization,
-                rate / (rate + config.full_capacity),
-                ratio / (1.0 + ratio),
-                dropped,
-                cooldown,
-                math.sin(day),
-                math.cos(day),
-                math.sin(week),
-                math.cos(week),
-                *self._recent,
-            ],
-            dtype=np.float32,
+        fields = observed_fields(
+            SCALAR,
+            config,
+            fleet.running,
+            fleet.total - fleet.running,
+            fleet.cooldown_left,
+            self._last,
+            seconds,
         )
+        return np.array([*fields, *self._recent], dtype=np.float32)

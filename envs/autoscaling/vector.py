@@ -13,22 +13,21 @@ to rounding (a relative 1e-9), not bit for bit.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from opsgym.envs.autoscaling.env import (
-    FIELDS,
     TOTALS,
     AutoscalingEnv,
+    observed_fields,
     service_model,
     step_totals,
     summarize_totals,
 )
 from opsgym.envs.autoscaling.simulator import Fleets
 from opsgym.envs.autoscaling.workload import EpisodeWorkload
-from opsgym.envs.core.seasonal import SECONDS_PER_DAY, SECONDS_PER_WEEK
+from opsgym.envs.core.elementwise import ARRAY
 from opsgym.envs.vector import BatchedVectorEnv
 
 
@@ -158,31 +157,18 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
         )
 
     def _observations(self) -> np.ndarray:
-        config = self.config
-        utilization, rate, latency, dropped = self.last.T
-        ratio = latency / config.latency_target
+        config, fleets = self.config, self.fleets
         seconds = self.start_seconds + self.step_index * config.step_seconds
-        day = 2.0 * math.pi * (seconds % SECONDS_PER_DAY) / SECONDS_PER_DAY
-        week = 2.0 * math.pi * (seconds % SECONDS_PER_WEEK) / SECONDS_PER_WEEK
-        size = config.max_instances
-        observations = np.empty(self.observation_space.shape, dtype=np.float32)
-        fleets = self.fleets
-        observations[:, 0] = fleets.running / size
-        observations[:, 1] = fleets.booting.sum(axis=1) / size
-        observations[:, 2] = utilization
-        observations[:, 3] = rate / (rate + config.full_capacity)
-        observations[:, 4] = ratio / (1.0 + ratio)
-        observations[:, 5] = dropped
-        if config.cooldown_steps:
-            observations[:, 6] = fleets.cooldown_left / config.cooldown_steps
-        else:
-            observations[:, 6] = 0.0
-        observations[:, 7] = np.sin(day)
-        observations[:, 8] = np.cos(day)
-        observations[:, 9] = np.sin(week)
-        observations[:, 10] = np.cos(week)
-        observations[:, len(FIELDS) :] = self.recent
-        return observations
+        fields = observed_fields(
+            ARRAY,
+            config,
+            fleets.running,
+            fleets.booting.sum(axis=1),
+            fleets.cooldown_left,
+            self.last.T,
+            seconds,
+        )
+        return np.column_stack([*fields, self.recent]).astype(np.float32)
 
     def _instance_metrics(self, i: int) -> dict[str, float]:
         totals = dict(zip(TOTALS, self.totals[i].tolist()))

@@ -11,6 +11,7 @@ from gymnasium import spaces
 from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
 from opsgym.envs.core.drift import interpolate, ramp_fraction
+from opsgym.envs.core.elementwise import SCALAR
 from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.index_selection import cost_model
 from opsgym.envs.index_selection.config import IndexSelectionConfig
@@ -32,6 +33,35 @@ def summarize_windows(
         "storage_mb": storage_sum / windows,
         "indexed_query_share": served / queries if queries else 0.0,
     }
+
+
+def window_outcome(
+    xp, config: IndexSelectionConfig, pages, writes, write_cost, build_pages, table_pages
+) -> tuple:
+    """The reward, the info and the totals (queries, their pages, writes, their pages,
+    queries an index served) of a window from its pages and queries an index served
+    (``pages``), its writes, the pages of one write and the pages of the index built
+    (scalars, or arrays over instances; ``xp`` as :mod:`opsgym.envs.core.elementwise`
+    says)."""
+    all_pages, served = pages
+    queries = config.window - writes
+    write_pages = writes * write_cost
+    query_pages = all_pages - write_pages
+    scale = config.window * table_pages
+    rewards = {
+        "query": -query_pages / scale,
+        "maintenance": -write_pages / scale,
+        "build": -build_pages / scale,
+    }
+    reward = rewards["query"] + rewards["maintenance"] + config.build_weight * rewards["build"]
+    some = xp.maximum(queries, 1)
+    info = {
+        "pages_per_query": xp.where(queries > 0, query_pages / some, 0.0),
+        "pages_per_write": write_cost,
+        "indexed_query_share": xp.where(queries > 0, served / some, 0.0),
+        "rewards": rewards,
+    }
+    return reward, info, (queries, query_pages, writes, write_pages, served)
 
 
 class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelectionConfig):
@@ -224,29 +254,19 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
         counts = self.np_random.multinomial(config.window, self._probabilities)
         self._counts = counts
         all_pages, served_queries, agreed_queries = (counts @ per_operation).tolist()
-        writes = int(counts[-1])
-        queries = config.window - writes
-        write_cost = float(per_operation[-1, 0])
-        write_pages = writes * write_cost
-        query_pages = all_pages - write_pages
-        scale = config.window * self.table.pages
-        rewards = {
-            "query": -query_pages / scale,
-            "maintenance": -write_pages / scale,
-            "build": -build_pages / scale,
-        }
-        reward = rewards["query"] + rewards["maintenance"] + config.build_weight * rewards["build"]
-        totals = self._totals
-        totals += (queries, query_pages, writes, write_pages, served_queries, agreed_queries)
+        reward, info, totals = window_outcome(
+            SCALAR,
+            config,
+            (all_pages, served_queries),
+            int(counts[-1]),
+            float(per_operation[-1, 0]),
+            build_pages,
+            self.table.pages,
+        )
+        queries = totals[0]
+        self._totals += (*totals, agreed_queries)
         self._storage_sum += self.storage_mb
-        info: dict[str, Any] = {
-            "pages_per_query": query_pages / queries if queries else 0.0,
-            "pages_per_write": write_cost,
-            "indexed_query_share": served_queries / queries if queries else 0.0,
-            "storage_mb": self.storage_mb,
-            "refused": refused,
-            "rewards": rewards,
-        }
+        info.update(storage_mb=self.storage_mb, refused=refused)
         if self.planner is not None:
             info["plan_agreement"] = agreed_queries / queries if queries else 1.0
 

@@ -23,7 +23,8 @@ import numpy as np
 
 from opsgym.envs.core import batch
 from opsgym.envs.core.drift import ramp_fraction
-from opsgym.envs.index_selection.env import IndexSelectionEnv, summarize_windows
+from opsgym.envs.core.elementwise import ARRAY
+from opsgym.envs.index_selection.env import IndexSelectionEnv, summarize_windows, window_outcome
 from opsgym.envs.vector import BatchedVectorEnv
 
 STORAGE_SLACK = 1e-9  # [MB] as the single env allows
@@ -51,7 +52,7 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
         self.bits = np.int64(1) << np.arange(k, dtype=np.int64)
         self.sizes_mb = np.array(model.sizes_mb)
         self.build_pages = np.array(model.build_pages)
-        self.scale = config.window * model.table.pages
+        self.table_pages = model.table.pages
         # path costs per set of built indexes, found by the sets' masks (kept sorted)
         self.known_masks = np.zeros(0, dtype=np.int64)
         self.known_costs = np.zeros((0, k + 1, 3))
@@ -137,28 +138,13 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
         counts = self.sampler.multinomial(config.window, self.probabilities[at])
         self.counts[at] = counts
         pages, served, _ = (counts[:, None, :] @ per_operation)[:, 0, :].T
-        writes = counts[:, -1]
-        queries = config.window - writes
         write_cost = per_operation[:, -1, 0]
-        write_pages = writes * write_cost
-        query_pages = pages - write_pages
-        rewards = {
-            "query": -query_pages / self.scale,
-            "maintenance": -write_pages / self.scale,
-            "build": -build_pages / self.scale,
-        }
-        reward = rewards["query"] + rewards["maintenance"] + config.build_weight * rewards["build"]
-        self.totals[at, :5] += np.stack([queries, query_pages, writes, write_pages, served], axis=1)
+        reward, info, totals = window_outcome(
+            ARRAY, config, (pages, served), counts[:, -1], write_cost, build_pages, self.table_pages
+        )
+        self.totals[at, :5] += np.stack(totals, axis=1)
         self.storage_sum[at] += storage
-        some = np.maximum(queries, 1)
-        info = {
-            "pages_per_query": np.where(queries > 0, query_pages / some, 0.0),
-            "pages_per_write": write_cost,
-            "indexed_query_share": np.where(queries > 0, served / some, 0.0),
-            "storage_mb": storage,
-            "refused": refused,
-            "rewards": rewards,
-        }
+        info.update(storage_mb=storage, refused=refused)
         done = self.window_index[at] + 1
         self.window_index[at] = done
         truncated = done == config.episode_length
