@@ -13,7 +13,7 @@ import opsgym.envs
 from opsgym.envs.core import batch, fcfs, queueing, seasonal
 from opsgym.envs.load_balancing.simulator import LoadBalancerSimulator
 from opsgym.envs.resource_allocation import workloads
-from opsgym.envs.routing.vector import FLOW_SLOTS
+from opsgym.envs.routing.simulator import FLOW_SLOTS
 from opsgym.envs.scenarios import scenarios
 
 VECTOR_IDS = [
@@ -274,14 +274,14 @@ def test_routing_blocks_and_holds_more_flows_than_its_first_slots_and_still_matc
     for actions in random_actions(env, 4, 200):
         blocked += int(env.step(actions)[4]["blocked"].sum())
     assert blocked > 0
-    assert env.unwrapped.flow_ends.shape[1] > FLOW_SLOTS
+    routing, flows = env.unwrapped, env.unwrapped.flows
+    assert flows.ends.shape[1] > FLOW_SLOTS
     # a flow's path carries its rate: the loads are the sums over the active flows
-    routing = env.unwrapped
-    active = np.isfinite(routing.flow_ends)
+    active = np.isfinite(flows.ends)
     expected = np.zeros_like(routing.loads)
     for i, slot in zip(*np.nonzero(active)):
-        path = routing.flow_paths[i, slot]
-        expected[routing.path_arcs[path], i] += routing.flow_rates[i, slot] * routing.on_path[path]
+        path = flows.paths[i, slot]
+        expected[routing.path_arcs[path], i] += flows.rates[i, slot] * routing.on_path[path]
     assert np.array_equal(routing.loads[: routing.n_arcs], expected[: routing.n_arcs])
     assert (routing.loads[: routing.n_arcs] > 0).any()
 
