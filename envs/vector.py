@@ -1,5 +1,11 @@
 """The bookkeeping every native vector environment shares: seeds, autoreset, infos.
 
+Each subclass is the vector driver of one env's simulator: it takes the single env's
+arguments, reports infos as :class:`BatchedVectorEnv` says and, unless its module says
+otherwise, follows the single env operation for operation: instance i of a vector env
+reset with seed s + i follows exactly the trajectory of the single env reset with seed
+s + i under the same actions.
+
 A subclass keeps the state of its ``num_envs`` instances in numpy arrays and implements
 four methods on rows (instance indices):
 

@@ -1,8 +1,5 @@
 """N anomaly detectors advanced together with numpy batch operations.
 
-The dynamics are those of :class:`~opsgym.envs.anomaly_detection.env.AnomalyDetectionEnv`,
-operation for operation: instance i of a vector env reset with seed s + i follows
-exactly the trajectory of the single env reset with seed s + i under the same actions.
 Each instance draws its episode at reset from its own generator with the single env's
 simulator functions (a synthetic series and its detector features, or a window of the
 replayed series) and builds its :class:`AlertScorer`; the steps then score the alerts
@@ -26,10 +23,7 @@ from opsgym.envs.vector import BatchedVectorEnv
 
 
 class AnomalyDetectionVectorEnv(BatchedVectorEnv):
-    """``num_envs`` instances of opsgym/AnomalyDetection-v0 in numpy arrays.
-
-    Takes the single env's arguments; infos as :class:`BatchedVectorEnv` says.
-    """
+    """``num_envs`` instances of opsgym/AnomalyDetection-v0 in numpy arrays."""
 
     single_env_class = AnomalyDetectionEnv
 

@@ -32,10 +32,7 @@ from opsgym.envs.vector import BatchedVectorEnv
 
 
 class AutoscalingVectorEnv(BatchedVectorEnv):
-    """``num_envs`` instances of opsgym/Autoscaling-v0 in numpy arrays.
-
-    Takes the single env's arguments; infos as :class:`BatchedVectorEnv` says.
-    """
+    """``num_envs`` instances of opsgym/Autoscaling-v0 in numpy arrays."""
 
     single_env_class = AutoscalingEnv
 

@@ -1,8 +1,5 @@
 """N self-tuning services advanced together with numpy batch operations.
 
-The dynamics are those of :class:`~opsgym.envs.config_tuning.env.ConfigTuningEnv`,
-operation for operation: instance i of a vector env reset with seed s + i follows
-exactly the trajectory of the single env reset with seed s + i under the same actions.
 Each instance draws its episode at reset from its own generator with the single env's
 :func:`~opsgym.envs.config_tuning.env.draw_episode`; the steps are then deterministic.
 The service model is deterministic too, and a configuration meets few workloads (burst
@@ -35,10 +32,7 @@ UTILIZATIONS = slice(PerformanceTable.COLUMNS.index("cpu_utilization"), None)
 
 
 class ConfigTuningVectorEnv(BatchedVectorEnv):
-    """``num_envs`` instances of opsgym/ConfigTuning-v0 in numpy arrays.
-
-    Takes the single env's arguments; infos as :class:`BatchedVectorEnv` says.
-    """
+    """``num_envs`` instances of opsgym/ConfigTuning-v0 in numpy arrays."""
 
     single_env_class = ConfigTuningEnv
 

@@ -31,11 +31,7 @@ STORAGE_SLACK = 1e-9  # [MB] as the single env allows
 
 
 class IndexSelectionVectorEnv(BatchedVectorEnv):
-    """``num_envs`` instances of opsgym/IndexSelection-v0 in numpy arrays.
-
-    Takes the single env's arguments except ``backend="sqlite"``; infos as
-    :class:`BatchedVectorEnv` says.
-    """
+    """``num_envs`` instances of opsgym/IndexSelection-v0 (``backend="model"``)."""
 
     single_env_class = IndexSelectionEnv
 

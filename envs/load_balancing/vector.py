@@ -1,9 +1,6 @@
 """N load balancers advanced together with numpy batch operations.
 
-The dynamics are those of :class:`~opsgym.envs.load_balancing.env.LoadBalancingEnv`,
-operation for operation, so that instance i of a vector env reset with seed s + i
-follows exactly the trajectory of the single env reset with seed s + i under the same
-actions. Each instance keeps its own random generator and draws its workload in the same
+Each instance keeps its own random generator and draws its workload in the same
 blocks as the single env; only the dispatching, the delivery of responses and the
 observations are batched.
 """
@@ -22,10 +19,7 @@ from opsgym.envs.vector import BatchedVectorEnv
 
 
 class LoadBalancingVectorEnv(BatchedVectorEnv):
-    """``num_envs`` instances of opsgym/LoadBalancing-v0 in numpy arrays.
-
-    Takes the single env's arguments; infos as :class:`BatchedVectorEnv` says.
-    """
+    """``num_envs`` instances of opsgym/LoadBalancing-v0 in numpy arrays."""
 
     single_env_class = LoadBalancingEnv
 

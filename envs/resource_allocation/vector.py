@@ -1,10 +1,6 @@
 """N clusters advanced together with numpy batch operations.
 
-The dynamics are those of
-:class:`~opsgym.envs.resource_allocation.env.ResourceAllocationEnv`, operation for
-operation: instance i of a vector env reset with seed s + i follows exactly the
-trajectory of the single env reset with seed s + i under the same actions. Each instance
-draws its episode at reset from its own generator with the single env's
+Each instance draws its episode at reset from its own generator with the single env's
 :meth:`~opsgym.envs.resource_allocation.env.ResourceAllocationEnv.draw_episode`; the
 synthetic jobs of all instances reset together are then built at once by
 :func:`~opsgym.envs.resource_allocation.workloads.synthetic_columns`.

@@ -1,13 +1,10 @@
 """N flow routers on one backbone, advanced together with numpy batch operations.
 
-The dynamics are those of :class:`~opsgym.envs.routing.env.RoutingEnv`, operation for
-operation: instance i of a vector env reset with seed s + i follows exactly the
-trajectory of the single env reset with seed s + i under the same actions. Each instance
-draws its episode's start (and loads its warm-start flows) with the single env's
-:meth:`~opsgym.envs.routing.env.RoutingEnv.start_episode` and its arriving flows in the
-single env's blocks, from its own generator; loads are integers, so the order in which
-flows leave within a step does not matter, and every float is summed in the single
-env's order.
+Each instance draws its episode's start (and loads its warm-start flows) with the single
+env's :meth:`~opsgym.envs.routing.env.RoutingEnv.start_episode` and its arriving flows in
+the single env's blocks, from its own generator; the active flows of all instances are
+one :class:`~opsgym.envs.routing.simulator.FlowSlots`, and every float is summed in the
+single env's order.
 """
 
 from __future__ import annotations
@@ -29,15 +26,11 @@ UNBOUNDED_KBPS = 2**62  # the capacity of the padding arc, which never carries a
 class RoutingVectorEnv(BatchedVectorEnv):
     """``num_envs`` instances of opsgym/Routing-v1 in numpy arrays.
 
-    Takes the single env's arguments. Batched: the per-arc loads (integers
-    [kbit/s], one column per instance), the active flows (per instance, slots of end
-    time, path and rate; a departure frees its slot for a later flow, and only groups
-    of slots whose earliest end has passed are searched), admission, the M/M/1 path
-    delays and the observations. Per instance, in Python: the draws of each episode's
-    start and of its arriving flows (from the instance's own generator, in the single
-    env's order) and the warm-start loading. Infos as :class:`BatchedVectorEnv` says,
-    ``action_mask`` for every instance; ``action_masks()`` gives the masks of the
-    arriving flows.
+    Batched: the per-arc loads (integers [kbit/s], one column per instance), the
+    active flows, admission, the M/M/1 path delays and the observations. Per instance,
+    in Python: the draws of each episode's start and of its arriving flows and the
+    warm-start loading. ``info["action_mask"]`` for every instance; ``action_masks()``
+    gives the masks of the arriving flows.
 
     Refuses ``lp_snapshots > 0``: the LP optimum is an evaluation diagnostic of the
     single env (one LP solve per snapshot and instance), not worth batching.

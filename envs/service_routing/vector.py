@@ -1,8 +1,5 @@
 """N request routers advanced together with numpy batch operations.
 
-The dynamics are those of :class:`~opsgym.envs.service_routing.env.ServiceRoutingEnv`,
-operation for operation: instance i of a vector env reset with seed s + i follows
-exactly the trajectory of the single env reset with seed s + i under the same actions.
 Each instance draws its drift and then all its requests at reset from its own generator,
 with the single env's code (which draws the requests block by block as they are reached,
 from the same generator in the same order, so the values agree); the replicas' FCFS
@@ -24,10 +21,7 @@ from opsgym.envs.vector import BatchedVectorEnv
 
 
 class ServiceRoutingVectorEnv(BatchedVectorEnv):
-    """``num_envs`` instances of opsgym/ServiceRouting-v0 in numpy arrays.
-
-    Takes the single env's arguments; infos as :class:`BatchedVectorEnv` says.
-    """
+    """``num_envs`` instances of opsgym/ServiceRouting-v0 in numpy arrays."""
 
     single_env_class = ServiceRoutingEnv
 
