@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, Generic, TypeVar
 
 import gymnasium as gym
@@ -21,6 +22,7 @@ class ConfiguredEnv(gym.Env[ObsType, ActType], Generic[ObsType, ActType]):
     or a whole one as ``config=``; it stores it as ``self.config``, builds the spaces with
     the subclass's ``spaces(config)`` and leaves the rest to its ``_set_up(config)``. The
     line ``{ARGUMENTS}`` of the subclass's docstring becomes the table of the fields.
+    It renders with its package's ``render.rgb_frame`` and its ``_text_frame()``.
     """
 
     config_class: type[EnvConfig]
@@ -48,6 +50,22 @@ class ConfiguredEnv(gym.Env[ObsType, ActType], Generic[ObsType, ActType]):
 
     def _set_up(self, config: Any) -> None:
         """Build the simulator and the state of an env of ``config``."""
+        raise NotImplementedError
+
+    def render(self) -> Any:
+        """A frame of the ``render_mode`` the env was made with: ``"rgb_array"`` draws
+        it with the ``rgb_frame`` of the env's package's ``render`` module (imported
+        now: Pillow loads only when a picture is asked for), ``"ansi"`` writes
+        :meth:`_text_frame`."""
+        if self.render_mode == "rgb_array":
+            package = type(self).__module__.rpartition(".")[0]
+            return importlib.import_module(f"{package}.render").rgb_frame(self)
+        if self.render_mode == "ansi":
+            return self._text_frame()
+        return None
+
+    def _text_frame(self) -> str:
+        """The state as text, for ``render_mode="ansi"``."""
         raise NotImplementedError
 
 

@@ -186,13 +186,7 @@ class AnomalyDetectionEnv(ConfiguredEnv[np.ndarray, int], config_class=AnomalyDe
             for f, feature in enumerate(FEATURE_NAMES)
         }
 
-    def render(self) -> str | np.ndarray | None:
-        if self.render_mode == "rgb_array":
-            from opsgym.envs.anomaly_detection.render import rgb_frame  # Pillow loads on demand
-
-            return rgb_frame(self)
-        if self.render_mode != "ansi":
-            return None
+    def _text_frame(self) -> str:
         k = min(self._step, self.config.episode_length - 1)
         state = "anomalous" if self.scorer.window_of[k] >= 0 else "normal"
         return (

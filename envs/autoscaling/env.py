@@ -329,13 +329,7 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
             info["episode_metrics"] = self.episode_metrics()
         return self._observation(), -step_cost, False, truncated, info
 
-    def render(self) -> str | np.ndarray | None:
-        if self.render_mode == "rgb_array":
-            from opsgym.envs.autoscaling.render import rgb_frame  # Pillow loads on demand
-
-            return rgb_frame(self)
-        if self.render_mode != "ansi":
-            return None
+    def _text_frame(self) -> str:
         fleet = self.fleet
         utilization, rate, latency, dropped = self._last
         return (

@@ -244,13 +244,7 @@ class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
         fields["bytes_to_free"] = slice(end + 2, end + 3)
         return fields
 
-    def render(self) -> str | np.ndarray | None:
-        if self.render_mode == "rgb_array":
-            from opsgym.envs.caching.render import rgb_frame  # Pillow loads on demand
-
-            return rgb_frame(self)
-        if self.render_mode != "ansi":
-            return None
+    def _text_frame(self) -> str:
         sim = self.simulator
         served = max(sim.served, 1)
         line = (

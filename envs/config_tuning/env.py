@@ -264,13 +264,7 @@ class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningC
             return {}
         return summarize_intervals(served, self.config.latency_target)
 
-    def render(self) -> str | np.ndarray | None:
-        if self.render_mode == "rgb_array":
-            from opsgym.envs.config_tuning.render import rgb_frame  # Pillow loads on demand
-
-            return rgb_frame(self)
-        if self.render_mode != "ansi":
-            return None
+    def _text_frame(self) -> str:
         p95, errors, throughput = self._measured
         settings = ", ".join(f"{name}={value:g}" for name, value in self.config_values().items())
         return (

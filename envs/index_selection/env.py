@@ -308,13 +308,7 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
             metrics["plan_agreement"] = float(agreed / queries) if queries else 1.0
         return metrics
 
-    def render(self) -> str | np.ndarray | None:
-        if self.render_mode == "rgb_array":
-            from opsgym.envs.index_selection.render import rgb_frame  # Pillow loads on demand
-
-            return rgb_frame(self)
-        if self.render_mode != "ansi":
-            return None
+    def _text_frame(self) -> str:
         names = [
             "(" + ", ".join(f"c{c}" for c in self.config.candidates[k]) + ")" for k in self.built()
         ]

@@ -229,13 +229,7 @@ class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancin
         metrics = model.episode_metrics(self._response_times[:k], self._failed[:k])
         return {name: float(value) for name, value in metrics.items()}
 
-    def render(self) -> str | np.ndarray | None:
-        if self.render_mode == "rgb_array":
-            from opsgym.envs.load_balancing.render import rgb_frame  # Pillow loads on demand
-
-            return rgb_frame(self)
-        if self.render_mode != "ansi":
-            return None
+    def _text_frame(self) -> str:
         sim = self.simulator
         lines = [f"t={sim.now:.3f}s request {self._step}/{self.config.episode_length}"]
         for i, (queue, work) in enumerate(zip(sim.queue_lengths(), sim.work_left())):

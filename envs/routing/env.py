@@ -352,13 +352,7 @@ class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
                 metrics["utilization_ratio_to_lp"] = float(ratios.mean())
         return metrics
 
-    def render(self) -> str | np.ndarray | None:
-        if self.render_mode == "rgb_array":
-            from opsgym.envs.routing.render import rgb_frame  # Pillow loads on demand
-
-            return rgb_frame(self)
-        if self.render_mode != "ansi":
-            return None
+    def _text_frame(self) -> str:
         sim = self.simulator
         topo = self.topology
         lines = [f"{topo.name}: flow {self._step}/{self.config.episode_length}"]

@@ -234,13 +234,7 @@ class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRout
         )
         return {name: float(value) for name, value in metrics.items()}
 
-    def render(self) -> str | np.ndarray | None:
-        if self.render_mode == "rgb_array":
-            from opsgym.envs.service_routing.render import rgb_frame  # Pillow loads on demand
-
-            return rgb_frame(self)
-        if self.render_mode != "ansi":
-            return None
+    def _text_frame(self) -> str:
         kind, size, region, priority = self.current_request
         lines = [
             f"request {self._step}/{self.config.episode_length}: {REQUEST_TYPES[kind]}, size "
