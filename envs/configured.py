@@ -78,3 +78,18 @@ def _with_arguments_table(name: str, doc: str, config_class: type[EnvConfig]) ->
     indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
     table = [indent + line if line else line for line in arguments_table(config_class)]
     return "\n".join(lines[:at] + table + lines[at + 1 :])
+
+
+class EnvOracle:
+    """The base of the oracles that read their env's state, not only its observations
+    (the one exception to the rule that policies see observations):
+    ``class XOracle(EnvOracle)`` with ``env_class = XEnv``.
+
+    Args:
+        env: the environment to read; wrappers are looked through.
+    """
+
+    env_class: type[gym.Env]
+
+    def __init__(self, env: gym.Env) -> None:
+        self.env = validation.unwrapped_as(env, self.env_class, type(self).__name__)
