@@ -15,7 +15,7 @@ from opsgym.envs.config_tuning.config import ConfigTuningConfig
 from opsgym.envs.config_tuning.env import measure
 from opsgym.envs.core.elementwise import ARRAY, SCALAR
 from opsgym.envs.index_selection.config import IndexSelectionConfig
-from opsgym.envs.index_selection.env import window_outcome
+from opsgym.envs.index_selection.env import window_rewards
 from opsgym.envs.load_balancing import simulator as load_balancing
 from opsgym.envs.load_balancing.config import LoadBalancingConfig
 from opsgym.envs.service_routing import simulator as service_routing
@@ -81,22 +81,21 @@ def test_config_tuning_measurements_agree_bit_for_bit():
     assert all(mask.any() for mask in clipped)
 
 
-def test_index_selection_window_outcomes_agree_bit_for_bit_with_and_without_queries():
+def test_index_selection_window_rewards_agree_bit_for_bit():
     config = IndexSelectionConfig()
     rng = np.random.default_rng(2)
     count = 50
     writes = rng.integers(0, config.window + 1, count)
-    writes[:3] = config.window  # windows of writes only: no query to divide by
+    writes[:3] = config.window  # windows of writes only
     write_cost = rng.uniform(1.0, 5.0, count)
     pages = writes * write_cost + rng.uniform(0.0, 1e4, count) * (writes < config.window)
     served = rng.integers(0, config.window + 1, count) * (writes < config.window)
     build_pages = rng.choice([0.0, 3e3], count)
-    reward, info, totals = window_outcome(
-        ARRAY, config, (pages, served), writes, write_cost, build_pages, 1234
+    reward, rewards, totals = window_rewards(
+        config, (pages, served), writes, write_cost, build_pages, 1234
     )
     for i in range(count):
-        one = window_outcome(
-            SCALAR,
+        one = window_rewards(
             config,
             (float(pages[i]), int(served[i])),
             int(writes[i]),
@@ -104,13 +103,11 @@ def test_index_selection_window_outcomes_agree_bit_for_bit_with_and_without_quer
             float(build_pages[i]),
             1234,
         )
-        assert reward[i] == one[0]
-        for key in ("pages_per_query", "indexed_query_share"):
-            assert info[key][i] == one[1][key]
-        for name, value in info["rewards"].items():
-            assert same_bits(value[i : i + 1], [one[1]["rewards"][name]])
+        assert same_bits(reward[i : i + 1], [one[0]])
+        for name, value in rewards.items():
+            assert same_bits(value[i : i + 1], [one[1][name]])
         assert [column[i] for column in totals] == list(one[2])
-    assert info["pages_per_query"][0] == 0.0 and info["indexed_query_share"][0] == 0.0
+    assert (rewards["build"] < 0).any() and (rewards["build"] == 0).any()
 
 
 def test_reward_components_keep_a_positive_zero_on_both_drivers():

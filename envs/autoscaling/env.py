@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any
 
 import numpy as np
@@ -261,7 +262,7 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
         self._step = 0
         self._last = (0.0, 0.0, 0.0, 0.0)  # utilization, load, latency quantile, dropped fraction
         self._recent: list[float] = []
-        self._totals: dict[str, float] = {}
+        self._totals = [0.0] * len(TOTALS)  # in the order of TOTALS
 
     @staticmethod
     def spaces(config: AutoscalingConfig) -> tuple[spaces.Discrete, spaces.Box]:
@@ -290,7 +291,7 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
         self._recent = [rate / (rate + scale) for rate in history]
         utilization, dropped, _, latency, _ = self.service.outcome(running, first)
         self._last = (utilization, first, latency, dropped / first if first > 0 else 0.0)
-        self._totals = dict.fromkeys(TOTALS, 0.0)
+        self._totals = [0.0] * len(TOTALS)
         self._guard.start()
         return self._observation(), {}
 
@@ -313,9 +314,8 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
         utilization, dropped_rate, violated, latency, _ = outcome
         step_cost = config.instance_cost(billed) + config.penalty(dropped_rate, violated)
         info = config.step_info(rate, running, booting, billed, change, outcome)
-        totals = self._totals
-        for name, value in zip(TOTALS, step_totals(config, rate, billed, step_cost, info, outcome)):
-            totals[name] += value
+        increments = step_totals(config, rate, billed, step_cost, info, outcome)
+        self._totals = list(map(operator.add, self._totals, increments))
 
         fleet.advance()
         self._last = (utilization, rate, latency, dropped_rate / rate if rate > 0 else 0.0)
@@ -364,7 +364,7 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
         """Cost, SLA attainment and drops over the steps taken so far."""
         if self._step == 0:
             return {}
-        return summarize_totals(self._totals, self._step)
+        return summarize_totals(dict(zip(TOTALS, self._totals)), self._step)
 
     def _observation(self) -> np.ndarray:
         fleet, config = self.fleet, self.config

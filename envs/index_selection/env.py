@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +12,6 @@ from gymnasium import spaces
 from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
 from opsgym.envs.core.drift import interpolate, ramp_fraction
-from opsgym.envs.core.elementwise import SCALAR
 from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.index_selection import cost_model
 from opsgym.envs.index_selection.config import IndexSelectionConfig
@@ -35,14 +35,13 @@ def summarize_windows(
     }
 
 
-def window_outcome(
-    xp, config: IndexSelectionConfig, pages, writes, write_cost, build_pages, table_pages
-) -> tuple:
-    """The reward, the info and the totals (queries, their pages, writes, their pages,
-    queries an index served) of a window from its pages and queries an index served
-    (``pages``), its writes, the pages of one write and the pages of the index built
-    (scalars, or arrays over instances; ``xp`` as :mod:`opsgym.envs.core.elementwise`
-    says)."""
+def window_rewards(
+    config: IndexSelectionConfig, pages, writes, write_cost, build_pages, table_pages
+):
+    """The reward, its components and the totals (queries, their pages, writes, their
+    pages, queries an index served) of windows from their pages and queries an index
+    served (``pages``), their writes, the pages of one write and of the index built
+    (scalars, or arrays over instances)."""
     all_pages, served = pages
     queries = config.window - writes
     write_pages = writes * write_cost
@@ -54,14 +53,7 @@ def window_outcome(
         "build": -build_pages / scale,
     }
     reward = rewards["query"] + rewards["maintenance"] + config.build_weight * rewards["build"]
-    some = xp.maximum(queries, 1)
-    info = {
-        "pages_per_query": xp.where(queries > 0, query_pages / some, 0.0),
-        "pages_per_write": write_cost,
-        "indexed_query_share": xp.where(queries > 0, served / some, 0.0),
-        "rewards": rewards,
-    }
-    return reward, info, (queries, query_pages, writes, write_pages, served)
+    return reward, rewards, (queries, query_pages, writes, write_pages, served)
 
 
 class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelectionConfig):
@@ -192,7 +184,8 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
         self._phase_probabilities = (self._probabilities, self._probabilities)  # old, new
         self._window_index = 0
         self._counts = np.zeros(len(candidates) + 1)
-        self._totals = np.zeros(6)  # queries, query pages, writes, write pages, served, agreed
+        # queries, query pages, writes, write pages, served, agreed
+        self._totals = [0.0] * 6
         self._builds = 0
         self._storage_sum = 0.0
 
@@ -218,7 +211,7 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
         self.built_mask = 0
         self.storage_mb = 0.0
         self._window_index = 0
-        self._totals[:] = 0.0
+        self._totals = [0.0] * 6
         self._builds = 0
         self._storage_sum = 0.0
         self._draw_phase()
@@ -254,19 +247,26 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
         counts = self.np_random.multinomial(config.window, self._probabilities)
         self._counts = counts
         all_pages, served_queries, agreed_queries = (counts @ per_operation).tolist()
-        reward, info, totals = window_outcome(
-            SCALAR,
+        write_cost = float(per_operation[-1, 0])
+        reward, rewards, totals = window_rewards(
             config,
             (all_pages, served_queries),
             int(counts[-1]),
-            float(per_operation[-1, 0]),
+            write_cost,
             build_pages,
             self.table.pages,
         )
-        queries = totals[0]
-        self._totals += (*totals, agreed_queries)
+        queries, query_pages = totals[0], totals[1]
+        self._totals = list(map(operator.add, self._totals, (*totals, agreed_queries)))
         self._storage_sum += self.storage_mb
-        info.update(storage_mb=self.storage_mb, refused=refused)
+        info: dict[str, Any] = {
+            "pages_per_query": query_pages / queries if queries else 0.0,
+            "pages_per_write": write_cost,
+            "indexed_query_share": served_queries / queries if queries else 0.0,
+            "storage_mb": self.storage_mb,
+            "refused": refused,
+            "rewards": rewards,
+        }
         if self.planner is not None:
             info["plan_agreement"] = agreed_queries / queries if queries else 1.0
 
@@ -300,9 +300,8 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
         """Means over the windows served so far, in database units."""
         if self._window_index == 0:
             return {}
-        metrics = summarize_windows(
-            self._totals, self._builds, self._storage_sum, self._window_index
-        )
+        totals = np.array(self._totals)
+        metrics = summarize_windows(totals, self._builds, self._storage_sum, self._window_index)
         if self.planner is not None:
             queries, agreed = self._totals[0], self._totals[5]
             metrics["plan_agreement"] = float(agreed / queries) if queries else 1.0

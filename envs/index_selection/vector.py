@@ -23,8 +23,7 @@ import numpy as np
 
 from opsgym.envs.core import batch
 from opsgym.envs.core.drift import ramp_fraction
-from opsgym.envs.core.elementwise import ARRAY
-from opsgym.envs.index_selection.env import IndexSelectionEnv, summarize_windows, window_outcome
+from opsgym.envs.index_selection.env import IndexSelectionEnv, summarize_windows, window_rewards
 from opsgym.envs.vector import BatchedVectorEnv
 
 STORAGE_SLACK = 1e-9  # [MB] as the single env allows
@@ -135,12 +134,21 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
         self.counts[at] = counts
         pages, served, _ = (counts[:, None, :] @ per_operation)[:, 0, :].T
         write_cost = per_operation[:, -1, 0]
-        reward, info, totals = window_outcome(
-            ARRAY, config, (pages, served), counts[:, -1], write_cost, build_pages, self.table_pages
+        reward, rewards, totals = window_rewards(
+            config, (pages, served), counts[:, -1], write_cost, build_pages, self.table_pages
         )
+        queries, query_pages = totals[0], totals[1]
         self.totals[at, :5] += np.stack(totals, axis=1)
         self.storage_sum[at] += storage
-        info.update(storage_mb=storage, refused=refused)
+        some = np.maximum(queries, 1)
+        info = {
+            "pages_per_query": np.where(queries > 0, query_pages / some, 0.0),
+            "pages_per_write": write_cost,
+            "indexed_query_share": np.where(queries > 0, served / some, 0.0),
+            "storage_mb": storage,
+            "refused": refused,
+            "rewards": rewards,
+        }
         done = self.window_index[at] + 1
         self.window_index[at] = done
         truncated = done == config.episode_length
