@@ -410,7 +410,7 @@ def test_resourceallocation_trace_follows_sync_with_many_jobs_at_once(tmp_path):
     env.reset(seed=1)
     for actions in random_actions(env, 1, 400):
         env.step(actions)
-    assert env.unwrapped.ending.shape[2] > 1  # the lists of jobs ending together grew
+    assert env.unwrapped.clusters.ending.shape[2] > 1  # the lists of jobs ending together grew
     # a trace shorter than n_jobs: every episode replays all of it
     kwargs["n_jobs"] = 200
     assert assert_follows_sync("opsgym/ResourceAllocation-v0", 2, 2, 300, **kwargs) >= 2
@@ -441,7 +441,7 @@ def test_resourceallocation_vector_env_terminates_episodes():
     advance = np.full(4, env.single_action_space.n - 1)
     terminated = np.zeros(4, dtype=bool)
     for _ in range(300):
-        mask = env.unwrapped.masks
+        mask = env.unwrapped.clusters.masks
         actions = np.where(mask[:, 0], 0, advance)  # first fit, in arrival order
         _, _, ended, truncated, info = env.step(actions)
         assert not truncated.any()

@@ -79,11 +79,12 @@ class FcfsServers:
 class FcfsQueues:
     """``servers`` FCFS queues in each of ``instances`` instances, as numpy arrays.
 
-    What :class:`FcfsServers` does for one instance, for many: a dispatched job completes when the server has finished the
-    work before it plus its own; its response (time, and whether it failed) is delivered
-    when an instance's clock passes its completion, in completion order, into the
-    server's exponentially weighted moving averages of latency and errors. The
-    undelivered responses of each queue sit in a ring buffer that doubles when full.
+    What :class:`FcfsServers` does for one instance, for many: a dispatched job completes
+    when the server has finished the work before it plus its own; its response (time, and
+    whether it failed) is delivered when an instance's clock passes its completion, in
+    completion order, into the server's exponentially weighted moving averages of latency
+    and errors. The undelivered responses of each queue sit in a ring buffer that doubles
+    when full.
 
     Args:
         instances: the number of instances.
