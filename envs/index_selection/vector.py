@@ -23,6 +23,7 @@ import numpy as np
 
 from opsgym.envs.core import batch
 from opsgym.envs.core.drift import ramp_fraction
+from opsgym.envs.core.lazy_table import LazyTable
 from opsgym.envs.index_selection.env import IndexSelectionEnv, summarize_windows, window_rewards
 from opsgym.envs.vector import BatchedVectorEnv
 
@@ -48,9 +49,8 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
         self.sizes_mb = np.array(model.sizes_mb)
         self.build_pages = np.array(model.build_pages)
         self.table_pages = model.table.pages
-        # path costs per set of built indexes, found by the sets' masks (kept sorted)
-        self.known_masks = np.zeros(0, dtype=np.int64)
-        self.known_costs = np.zeros((0, k + 1, 3))
+        # the single env's path costs of each set of built indexes, by the set's mask
+        self.path_costs = LazyTable(model.path_costs, (k + 1, 3))
         self.sampler = np.random.default_rng()
         self.built = np.zeros(num_envs, dtype=np.int64)
         self.storage = np.zeros(num_envs)
@@ -76,27 +76,13 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
             self.phases[:, i] = self.model.draw_phase(self.generators[i])
         self.probabilities[rows] = self.phases[1, rows]
         self.built[rows] = 0
-        self.per_operation[rows] = self._path_costs(np.zeros(1, dtype=np.int64))
+        self.per_operation[rows] = self.path_costs.lookup(np.zeros(1, dtype=np.int64))
         self.storage[rows] = 0.0
         self.window_index[rows] = 0
         self.totals[rows] = 0.0
         self.builds[rows] = 0
         self.storage_sum[rows] = 0.0
         self.counts[rows] = self.probabilities[rows] * self.config.window
-
-    def _path_costs(self, masks: np.ndarray) -> np.ndarray:
-        """The single env's path costs of each set of built indexes."""
-        slots = np.searchsorted(self.known_masks, masks)
-        found = slots < self.known_masks.size
-        found[found] = self.known_masks[slots[found]] == masks[found]
-        if not found.all():
-            new = np.unique(masks[~found])
-            costs = np.stack([self.model.path_costs(int(mask)) for mask in new])
-            order = np.argsort(np.concatenate([self.known_masks, new]), kind="stable")
-            self.known_masks = np.concatenate([self.known_masks, new])[order]
-            self.known_costs = np.concatenate([self.known_costs, costs])[order]
-            slots = np.searchsorted(self.known_masks, masks)
-        return self.known_costs[slots]
 
     def _storage(self, masks: np.ndarray) -> np.ndarray:
         return ((masks[:, None] & self.bits) != 0) @ self.sizes_mb
@@ -121,7 +107,7 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
         changed = dropping | building
         if changed.any():
             storage[changed] = self._storage(built[changed])
-            self.per_operation[rows[changed]] = self._path_costs(built[changed])
+            self.per_operation[rows[changed]] = self.path_costs.lookup(built[changed])
         build_pages = np.where(building, self.build_pages[candidate], 0.0)
         self.built[at] = built
         self.storage[at] = storage

@@ -15,7 +15,7 @@ import numpy as np
 
 from opsgym.envs.core.arrivals import poisson_arrival_times
 from opsgym.envs.core.drift import drift_start
-from opsgym.envs.core.fcfs import FcfsServers
+from opsgym.envs.core.fcfs import FcfsQueues, FcfsServers
 from opsgym.envs.load_balancing.config import LoadBalancingConfig
 
 DRAW_BLOCK = 64  # requests drawn at a time: a reset's cost, amortized over steps
@@ -64,6 +64,42 @@ class LoadBalancerSimulator(FcfsServers):
         """
         failed = failure_draw < self.failure_probs[backend]
         return self.serve(backend, size / self.rates[backend], failed), failed
+
+
+class LoadBalancers(FcfsQueues):
+    """:class:`LoadBalancerSimulator` for many instances at once, in numpy arrays (for
+    vector envs): ``rates`` and ``failure_probs`` hold each instance's current values.
+
+    Args:
+        instances: the number of instances.
+        service_rates, failure_probs, feedback_smoothing: as
+            :class:`LoadBalancerSimulator`'s.
+    """
+
+    def __init__(
+        self,
+        instances: int,
+        service_rates: tuple[float, ...],
+        failure_probs: tuple[float, ...],
+        feedback_smoothing: float,
+    ) -> None:
+        super().__init__(instances, len(service_rates), feedback_smoothing)
+        self.nominal = np.array([service_rates, failure_probs], dtype=np.float64)
+        self.rates, self.failure_probs = np.empty((2, instances, len(service_rates)))
+
+    def reset(self, rows: np.ndarray, now: np.ndarray | float = 0.0) -> None:
+        """Empty the queues of ``rows``, restore their nominal rates and failure
+        probabilities and set their clocks to ``now``."""
+        super().reset(rows, now)
+        self.rates[rows], self.failure_probs[rows] = self.nominal
+
+    def send(
+        self, rows: np.ndarray, backends: np.ndarray, sizes: np.ndarray, failure_draws: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`LoadBalancerSimulator.dispatch` of one job in each of ``rows``."""
+        failed = failure_draws < self.failure_probs[rows, backends]
+        service_times = sizes / self.rates[rows, backends]
+        return self.dispatch(rows, backends, service_times, failed), failed
 
 
 def job_sizes(

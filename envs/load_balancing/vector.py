@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from opsgym.envs.core.fcfs import FcfsQueues
 from opsgym.envs.load_balancing import simulator as model
 from opsgym.envs.load_balancing.env import LoadBalancingEnv
 from opsgym.envs.load_balancing.simulator import DRAW_BLOCK
@@ -27,12 +26,9 @@ class LoadBalancingVectorEnv(BatchedVectorEnv):
         super().__init__(num_envs, **kwargs)
         config = self.config
         self.episode_length = config.episode_length
-        shape = (num_envs, config.n_backends)
-        self._nominal_rates = np.array(config.service_rates, dtype=np.float64)
-        self._nominal_failure_probs = np.array(config.failure_probs, dtype=np.float64)
-        self._rates = np.empty(shape)
-        self._failure_probs = np.empty(shape)
-        self.queues = FcfsQueues(num_envs, config.n_backends, config.feedback_smoothing)
+        self.queues = model.LoadBalancers(
+            num_envs, config.service_rates, config.failure_probs, config.feedback_smoothing
+        )
         # the workload blocks, one row per instance
         self._arrivals = np.zeros((num_envs, DRAW_BLOCK))
         self._sizes = np.zeros((num_envs, DRAW_BLOCK))
@@ -50,8 +46,6 @@ class LoadBalancingVectorEnv(BatchedVectorEnv):
             start = model.draw_episode_start(self.config, self.generators[i])
             self._phase[i], self._drift_step[i], self._drift_backend[i] = start
             self._draw_block(i, 0.0)
-        self._rates[rows] = self._nominal_rates
-        self._failure_probs[rows] = self._nominal_failure_probs
         self.queues.reset(rows, self._arrivals[rows, 0])
         self._step[rows] = 0
 
@@ -69,18 +63,17 @@ class LoadBalancingVectorEnv(BatchedVectorEnv):
         drift_steps = self._drift_step[rows]
         drifting = (steps >= drift_steps) & (steps < drift_steps + max(config.drift_ramp, 1))
         if drifting.any():
-            values = self._rates if config.drift == "slowdown" else self._failure_probs
+            queues = self.queues
+            values = queues.rates if config.drift == "slowdown" else queues.failure_probs
             for row, step in zip(rows[drifting].tolist(), steps[drifting].tolist()):
                 backend = int(self._drift_backend[row])
                 fraction = config.drift_fraction(step, int(self._drift_step[row]))
                 values[row, backend] = config.drifted_value(backend, fraction)
 
         positions = self._position[rows]
-        sizes = self._sizes[rows, positions]
-        failure_draws = self._failure_draws[rows, positions]
-        service_times = sizes / self._rates[rows, actions]
-        failed = failure_draws < self._failure_probs[rows, actions]
-        response_times = self.queues.dispatch(rows, actions, service_times, failed)
+        response_times, failed = self.queues.send(
+            rows, actions, self._sizes[rows, positions], self._failure_draws[rows, positions]
+        )
         self._response_times[rows, steps] = response_times
         self._failed[rows, steps] = failed
         reward, rewards = model.step_rewards(config, response_times, failed)
