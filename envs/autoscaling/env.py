@@ -53,6 +53,17 @@ def service_model(config: AutoscalingConfig) -> ServiceModel:
     )
 
 
+def episode_start(config: AutoscalingConfig, service: ServiceModel, rates: list[float]):
+    """The fleet an episode starts with, its last step's (utilization, load, latency
+    quantile, dropped share) and its window of squashed rates, from its rates (the
+    window's history first)."""
+    first = rates[config.window - 1]
+    running = config.initial_fleet(first)
+    utilization, dropped, _, latency, _ = service.outcome(running, first)
+    last = (utilization, first, latency, dropped / first if first > 0 else 0.0)
+    return running, last, [rate / (rate + config.full_capacity) for rate in rates[: config.window]]
+
+
 def observed_fields(xp, config: AutoscalingConfig, running, booting, cooldown_left, last, seconds):
     """The values of :data:`FIELDS`, from the fleet, the last step's (utilization, load,
     latency quantile, dropped share) and the clock [s] (scalars, or arrays over
@@ -282,15 +293,9 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
         self._episode = self.workload.start(self.np_random)
         self._start_seconds = self._episode.start_seconds
         self._load = self._episode.rates
-        history = self._load[: self.config.window]
-        first = history[-1]
-        running = self.config.initial_fleet(first)
+        running, self._last, self._recent = episode_start(self.config, self.service, self._load)
         self.fleet.reset(running)
         self._step = 0
-        scale = self.config.full_capacity
-        self._recent = [rate / (rate + scale) for rate in history]
-        utilization, dropped, _, latency, _ = self.service.outcome(running, first)
-        self._last = (utilization, first, latency, dropped / first if first > 0 else 0.0)
         self._totals = [0.0] * len(TOTALS)
         self._guard.start()
         return self._observation(), {}

@@ -20,6 +20,7 @@ import numpy as np
 from opsgym.envs.autoscaling.env import (
     TOTALS,
     AutoscalingEnv,
+    episode_start,
     observed_fields,
     service_model,
     step_totals,
@@ -71,14 +72,11 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
         for i in rows:
             rng = self.generators[i]
             episode = self.workload.start(rng)
-            rates = episode.rates
-            first = rates[window - 1]
-            running = config.initial_fleet(first)
+            running, self.last[i], self.recent[i] = episode_start(
+                config, self.service, episode.rates
+            )
             self.fleets.reset(i, running)
-            utilization, dropped, _, latency, _ = self.service.outcome(running, first)
-            self.last[i] = (utilization, first, latency, dropped / first if first > 0 else 0.0)
-            self.recent[i] = [rate / (rate + config.full_capacity) for rate in rates[:window]]
-            self.next_rate[i] = rates[window]
+            self.next_rate[i] = episode.rates[window]
             self.start_seconds[i] = episode.start_seconds
             self.offset[i] = episode.start - config.window
             self.drift_at[i] = episode.drift_at

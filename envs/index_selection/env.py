@@ -233,7 +233,7 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
                     self.built_mask ^= bit
                     self.storage_mb = sum(self.sizes_mb[k] for k in self.built())
             elif not self.built_mask & bit:
-                if self.storage_mb + self.sizes_mb[candidate] <= config.storage_budget_mb + 1e-9:
+                if self.storage_mb + self.sizes_mb[candidate] <= config.storage_limit_mb:
                     self.built_mask |= bit
                     self.storage_mb = sum(self.sizes_mb[k] for k in self.built())
                     build_pages = self.build_pages[candidate]

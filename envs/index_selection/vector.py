@@ -27,8 +27,6 @@ from opsgym.envs.core.lazy_table import LazyTable
 from opsgym.envs.index_selection.env import IndexSelectionEnv, summarize_windows, window_rewards
 from opsgym.envs.vector import BatchedVectorEnv
 
-STORAGE_SLACK = 1e-9  # [MB] as the single env allows
-
 
 class IndexSelectionVectorEnv(BatchedVectorEnv):
     """``num_envs`` instances of opsgym/IndexSelection-v0 (``backend="model"``)."""
@@ -100,7 +98,7 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
         has = (built & bit) != 0
         dropping = (actions > 0) & (drop == 1) & has
         adding = (actions > 0) & (drop == 0) & ~has
-        fits = storage + self.sizes_mb[candidate] <= config.storage_budget_mb + STORAGE_SLACK
+        fits = storage + self.sizes_mb[candidate] <= config.storage_limit_mb
         building = adding & fits
         refused = adding & ~fits
         built = np.where(dropping | building, built ^ bit, built)

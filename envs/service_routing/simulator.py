@@ -17,7 +17,7 @@ import numpy as np
 
 from opsgym.envs.core import request_streams
 from opsgym.envs.core.drift import interpolate
-from opsgym.envs.core.fcfs import FcfsServers
+from opsgym.envs.core.fcfs import FcfsQueues, FcfsServers
 
 if TYPE_CHECKING:
     from opsgym.envs.service_routing.config import ServiceRoutingConfig
@@ -192,6 +192,46 @@ class ServiceFleet:
         service_s = self.service_ms[replica][kind] * size / 1000.0
         response_s = self.queues.serve(replica, service_s, False)
         return 1000.0 * response_s + self.network_ms(replica, region)
+
+
+class ServiceFleets(FcfsQueues):
+    """:class:`ServiceFleet` for many instances at once, in numpy arrays (for vector
+    envs): ``service_ms`` holds each instance's current profiles.
+
+    Args:
+        instances: the number of instances.
+        service_ms, regions, local_delay_ms, remote_delay_ms, feedback_smoothing: as
+            :class:`ServiceFleet`'s.
+    """
+
+    def __init__(
+        self,
+        instances: int,
+        service_ms,
+        regions,
+        local_delay_ms: float,
+        remote_delay_ms: float,
+        feedback_smoothing: float,
+    ) -> None:
+        super().__init__(instances, len(regions), feedback_smoothing)
+        self.nominal_service_ms = np.array(service_ms, dtype=np.float64)
+        self.service_ms = np.zeros((instances, *self.nominal_service_ms.shape))
+        self.regions = np.array(regions)
+        self.delays_ms = (remote_delay_ms, local_delay_ms)
+
+    def reset(self, rows: np.ndarray, now: np.ndarray | float = 0.0) -> None:
+        """Empty the queues of ``rows``, restore their nominal profiles and set their
+        clocks to ``now``."""
+        super().reset(rows, now)
+        self.service_ms[rows] = self.nominal_service_ms
+
+    def send(self, rows: np.ndarray, replicas, kinds, sizes, regions) -> np.ndarray:
+        """:meth:`ServiceFleet.dispatch` of one request in each of ``rows``; returns
+        their latencies [ms]."""
+        service_s = self.service_ms[rows, replicas, kinds] * sizes / 1000.0
+        response_s = self.dispatch(rows, replicas, service_s, np.zeros(rows.size))
+        remote, local = self.delays_ms
+        return 1000.0 * response_s + np.where(self.regions[replicas] == regions, local, remote)
 
 
 # The stages around the queues, written once: functions of one request's scalars or of

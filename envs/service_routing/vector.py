@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 
 from opsgym.envs.core.drift import ramp_fraction
-from opsgym.envs.core.fcfs import FcfsQueues
 from opsgym.envs.service_routing import simulator as model
 from opsgym.envs.service_routing.env import ServiceRoutingEnv, draw_drift, request_source
 from opsgym.envs.service_routing.simulator import REQUEST_TYPES
@@ -28,13 +27,17 @@ class ServiceRoutingVectorEnv(BatchedVectorEnv):
     def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
         super().__init__(num_envs, **kwargs)
         config = self.config
-        n, count = config.n_replicas, config.episode_length
-        self.nominal_service_ms = np.array(config.service_ms, dtype=np.float64)
-        self.replica_regions = np.array(config.regions)
+        count = config.episode_length
         self.type_names = np.array(REQUEST_TYPES, dtype=object)
-        self.queues = FcfsQueues(num_envs, n, config.feedback_smoothing)
+        self.queues = model.ServiceFleets(
+            num_envs,
+            config.service_ms,
+            config.regions,
+            config.local_delay_ms,
+            config.remote_delay_ms,
+            config.feedback_smoothing,
+        )
         self.requests_source = request_source(config)
-        self.service_ms = np.zeros((num_envs, n, len(REQUEST_TYPES)))
         self.times = np.zeros((num_envs, count))
         self.types = np.zeros((num_envs, count), dtype=np.int64)
         self.sizes = np.zeros((num_envs, count))
@@ -57,7 +60,6 @@ class ServiceRoutingVectorEnv(BatchedVectorEnv):
             self.sizes[i] = requests.sizes
             self.regions[i] = requests.regions
             self.priorities[i] = requests.priorities
-        self.service_ms[rows] = self.nominal_service_ms
         self.queues.reset(rows)
         self.step_index[rows] = 0
         self._arrive(rows, np.zeros(rows.size, dtype=np.int64))
@@ -70,9 +72,7 @@ class ServiceRoutingVectorEnv(BatchedVectorEnv):
         for i, step in zip(rows[swapping].tolist(), k[swapping].tolist()):
             fraction = float(ramp_fraction(step, int(self.drift_step[i]), config.drift_ramp))
             a, b = self.drift_pair[i]
-            self.service_ms[i, a], self.service_ms[i, b] = model.swapped_profiles(
-                config, (a, b), fraction
-            )
+            self.queues.service_ms[i, [a, b]] = model.swapped_profiles(config, (a, b), fraction)
         self.queues.advance(rows, self.times[rows, k])
 
     def _step_rows(
@@ -82,11 +82,9 @@ class ServiceRoutingVectorEnv(BatchedVectorEnv):
         k = self.step_index[rows]
         kinds = self.types[rows, k]
         priority = self.priorities[rows, k]
-        service_s = self.service_ms[rows, actions, kinds] * self.sizes[rows, k] / 1000.0
-        response_s = self.queues.dispatch(rows, actions, service_s, np.zeros(rows.size))
-        local = self.replica_regions[actions] == self.regions[rows, k]
-        network_ms = np.where(local, config.local_delay_ms, config.remote_delay_ms)
-        latency_ms = 1000.0 * response_s + network_ms
+        latency_ms = self.queues.send(
+            rows, actions, kinds, self.sizes[rows, k], self.regions[rows, k]
+        )
         timed_out = latency_ms > config.timeout_ms
         self.latencies[rows, k] = latency_ms
         self.timeouts[rows, k] = timed_out
