@@ -4,9 +4,8 @@ A stage function written once for both drivers takes its operations as ``xp`` (t
 array API's convention): :data:`SCALAR` for the single env, whose values are Python
 numbers (numpy's functions cost more than the arithmetic there), or :data:`ARRAY` for
 the vector env, whose values are numpy arrays over instances. The square root and the
-minimum and maximum are exact in both, so both drivers give the same bits; the
-transcendental functions (``exp``, ``log``, ``sin``, ``cos``) are the standard library's
-and numpy's, which may differ in the last bit.
+minimum and maximum are exact in both, so both drivers give the same bits; the sine and
+cosine are the standard library's and numpy's, which may differ in the last bit.
 """
 
 from __future__ import annotations
@@ -16,19 +15,5 @@ from types import SimpleNamespace
 
 import numpy as np
 
-
-def _where(condition, if_true, if_false):
-    return if_true if condition else if_false
-
-
-SCALAR = SimpleNamespace(
-    sqrt=math.sqrt,
-    exp=math.exp,
-    log=math.log,
-    sin=math.sin,
-    cos=math.cos,
-    minimum=min,
-    maximum=max,
-    where=_where,
-)
+SCALAR = SimpleNamespace(sqrt=math.sqrt, sin=math.sin, cos=math.cos, minimum=min, maximum=max)
 ARRAY = np

@@ -72,20 +72,13 @@ class LoadBalancers(FcfsQueues):
 
     Args:
         instances: the number of instances.
-        service_rates, failure_probs, feedback_smoothing: as
-            :class:`LoadBalancerSimulator`'s.
+        config: the env's configuration (rates, failure probabilities, smoothing).
     """
 
-    def __init__(
-        self,
-        instances: int,
-        service_rates: tuple[float, ...],
-        failure_probs: tuple[float, ...],
-        feedback_smoothing: float,
-    ) -> None:
-        super().__init__(instances, len(service_rates), feedback_smoothing)
-        self.nominal = np.array([service_rates, failure_probs], dtype=np.float64)
-        self.rates, self.failure_probs = np.empty((2, instances, len(service_rates)))
+    def __init__(self, instances: int, config: LoadBalancingConfig) -> None:
+        super().__init__(instances, config.n_backends, config.feedback_smoothing)
+        self.nominal = np.array([config.service_rates, config.failure_probs], dtype=np.float64)
+        self.rates, self.failure_probs = np.empty((2, instances, config.n_backends))
 
     def reset(self, rows: np.ndarray, now: np.ndarray | float = 0.0) -> None:
         """Empty the queues of ``rows``, restore their nominal rates and failure

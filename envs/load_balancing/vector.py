@@ -26,9 +26,7 @@ class LoadBalancingVectorEnv(BatchedVectorEnv):
         super().__init__(num_envs, **kwargs)
         config = self.config
         self.episode_length = config.episode_length
-        self.queues = model.LoadBalancers(
-            num_envs, config.service_rates, config.failure_probs, config.feedback_smoothing
-        )
+        self.queues = model.LoadBalancers(num_envs, config)
         # the workload blocks, one row per instance
         self._arrivals = np.zeros((num_envs, DRAW_BLOCK))
         self._sizes = np.zeros((num_envs, DRAW_BLOCK))

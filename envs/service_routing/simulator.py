@@ -200,24 +200,15 @@ class ServiceFleets(FcfsQueues):
 
     Args:
         instances: the number of instances.
-        service_ms, regions, local_delay_ms, remote_delay_ms, feedback_smoothing: as
-            :class:`ServiceFleet`'s.
+        config: the env's configuration (profiles, regions, delays, smoothing).
     """
 
-    def __init__(
-        self,
-        instances: int,
-        service_ms,
-        regions,
-        local_delay_ms: float,
-        remote_delay_ms: float,
-        feedback_smoothing: float,
-    ) -> None:
-        super().__init__(instances, len(regions), feedback_smoothing)
-        self.nominal_service_ms = np.array(service_ms, dtype=np.float64)
+    def __init__(self, instances: int, config: ServiceRoutingConfig) -> None:
+        super().__init__(instances, config.n_replicas, config.feedback_smoothing)
+        self.nominal_service_ms = np.array(config.service_ms, dtype=np.float64)
         self.service_ms = np.zeros((instances, *self.nominal_service_ms.shape))
-        self.regions = np.array(regions)
-        self.delays_ms = (remote_delay_ms, local_delay_ms)
+        self.regions = np.array(config.regions)
+        self.delays_ms = (config.remote_delay_ms, config.local_delay_ms)
 
     def reset(self, rows: np.ndarray, now: np.ndarray | float = 0.0) -> None:
         """Empty the queues of ``rows``, restore their nominal profiles and set their

@@ -29,14 +29,7 @@ class ServiceRoutingVectorEnv(BatchedVectorEnv):
         config = self.config
         count = config.episode_length
         self.type_names = np.array(REQUEST_TYPES, dtype=object)
-        self.queues = model.ServiceFleets(
-            num_envs,
-            config.service_ms,
-            config.regions,
-            config.local_delay_ms,
-            config.remote_delay_ms,
-            config.feedback_smoothing,
-        )
+        self.queues = model.ServiceFleets(num_envs, config)
         self.requests_source = request_source(config)
         self.times = np.zeros((num_envs, count))
         self.types = np.zeros((num_envs, count), dtype=np.int64)
