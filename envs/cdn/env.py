@@ -298,14 +298,9 @@ class CDNEnv(ConfiguredEnv[np.ndarray, int], config_class=CDNConfig):
         return metrics
 
     def render(self) -> str | np.ndarray | None:
-        if self._t is None:
-            return None
-        if self.render_mode == "rgb_array":
-            from opsgym.envs.cdn.render import rgb_frame  # Pillow loads on demand
+        return None if self._t is None else super().render()  # nothing before a reset
 
-            return rgb_frame(self)
-        if self.render_mode != "ansi":
-            return None
+    def _text_frame(self) -> str:
         last = self._last
         edges = ", ".join(
             f"edge {e}: {self.simulator.used[e] / 1e6:.1f} MB, hit ratio "

@@ -278,13 +278,7 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
         metrics["unfinished_jobs"] = float(sim.n_jobs - len(sim.finished))
         return metrics
 
-    def render(self) -> str | np.ndarray | None:
-        if self.render_mode == "rgb_array":
-            from opsgym.envs.resource_allocation.render import rgb_frame  # Pillow loads on demand
-
-            return rgb_frame(self)
-        if self.render_mode != "ansi":
-            return None
+    def _text_frame(self) -> str:
         sim = self.simulator
         lines = [
             f"t={sim.now} waiting {len(sim.waiting)} running {len(sim.running)} "
