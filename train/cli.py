@@ -565,6 +565,13 @@ def _sb3_names() -> list[str]:
     return sb3.algorithm_names()
 
 
+def _sb3_learner_names() -> list[str]:
+    """SB3 algorithms and the same started from the rule (ppo_warm, ppo_residual, ...)."""
+    from opsgym.train.warm_start import rule_started_names
+
+    return _sb3_names() + rule_started_names()
+
+
 ENV_ID = Name(opsgym_ids, "environment")
 
 
@@ -772,7 +779,7 @@ def build_parser() -> argparse.ArgumentParser:
     benchmark.add_argument(
         "--sb3",
         nargs="*",
-        type=Name(_sb3_names, "SB3 algorithm"),
+        type=Name(_sb3_learner_names, "SB3 learner"),
         default=None,
         metavar="ALGO",
         help="SB3 algorithms to include (default: the preset's; none with no names)",

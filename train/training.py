@@ -11,7 +11,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from copy import deepcopy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ from opsgym.agents import agent_names, make_agent
 from opsgym.agents.atomic import atomic_write
 from opsgym.agents.protocol import MaskAwareCaller, Policy
 from opsgym.baselines import agent_hyperparams, policy_names, sb3
+from opsgym.baselines.residual import residual_policy, residual_training_env
 from opsgym.baselines.vec_env import make_training_env
 from opsgym.train.cold_start import write_rewards
 from opsgym.train.run_folder import RunFolder
@@ -120,6 +121,11 @@ def train(settings: TrainSettings) -> Path:
         from opsgym.train.imitation import train_cloning
 
         return train_cloning(settings)
+    from opsgym.train.warm_start import expand, rule_started_names
+
+    if settings.agent in rule_started_names():  # ppo_warm, dqn_residual, ...
+        algo, keys = expand(settings.agent)
+        return train_sb3(replace(settings, agent=algo, overrides=keys | settings.overrides))
     env = make_env(settings.env_id, settings.env_kwargs)
     if settings.agent in policy_names(env):
         raise ValueError(
@@ -219,7 +225,10 @@ def evaluation_copy(agent):
 
 def train_sb3(settings: TrainSettings) -> Path:
     """Train an SB3 algorithm with its rl-zoo3 hyperparameters for ``settings.env_id``,
-    on the id's native vector env where it has one (``settings.vec_env``)."""
+    on the id's native vector env where it has one (``settings.vec_env``), from scratch
+    or from a rule (:mod:`opsgym.train.warm_start`)."""
+    from opsgym.train.warm_start import start_from_rule, take_rule_start
+
     block = sb3.load_hyperparams(settings.agent, settings.env_id, settings.config_file)
     block.update(settings.overrides)
     run_settings, model_kwargs = sb3.split_hyperparams(block)
@@ -227,9 +236,15 @@ def train_sb3(settings: TrainSettings) -> Path:
     n_envs = int(settings.n_envs or run_settings.get("n_envs", 1))
     env_kwargs = {**run_settings.get("env_kwargs", {}), **settings.env_kwargs}
     make_env(settings.env_id, env_kwargs).close()  # validates the id and the arguments
-    training_env = make_training_env(
-        settings.env_id, n_envs, settings.seed, env_kwargs, settings.vec_env
-    )
+    start = take_rule_start(settings.agent, settings.env_id, env_kwargs, model_kwargs)
+    if start.residual is None:
+        training_env = make_training_env(
+            settings.env_id, n_envs, settings.seed, env_kwargs, settings.vec_env
+        )
+    else:
+        training_env = residual_training_env(
+            settings.env_id, n_envs, settings.seed, env_kwargs, start.residual
+        )
 
     run = RunFolder(
         settings.out,
@@ -245,10 +260,14 @@ def train_sb3(settings: TrainSettings) -> Path:
             "hyperparams": block,
             "eval_every": settings.eval_every,
             "eval_episodes": settings.eval_episodes,
+            **start.record(),
         },
     )
     model = make_sb3_model(
         settings.agent, training_env.venv, run_settings, model_kwargs, settings.seed
+    )
+    guard, fitted = start_from_rule(
+        model, start, settings.env_id, env_kwargs, settings.seed, timesteps
     )
     venv = model.get_env()
     # SB3's default logger leaves a folder in /tmp per run; log only where asked
@@ -256,11 +275,20 @@ def train_sb3(settings: TrainSettings) -> Path:
         model.set_logger(configure_logger(str(run.path / "tensorboard"), ["tensorboard"]))
 
     evaluator = PeriodicEvaluator(settings, run)
-    callback = _SB3Callback(evaluator, settings, timesteps)
+
+    def play(model) -> Policy:
+        policy = _current_sb3_policy(model)
+        if start.residual is None:
+            return policy
+        return residual_policy(policy, evaluator.env, start.residual, settings.seed)
+
+    callback = _SB3Callback(evaluator, settings, timesteps, play)
+    if start.used and settings.eval_every > 0:  # where fine-tuning starts from
+        evaluator(play(model), 0)
     status = "finished"
     started = time.perf_counter()
     try:
-        model.learn(total_timesteps=timesteps, callback=callback)
+        model.learn(total_timesteps=timesteps, callback=[callback, guard] if guard else callback)
         if evaluator.stopped:
             status = "stopped"
     except KeyboardInterrupt:
@@ -275,13 +303,14 @@ def train_sb3(settings: TrainSettings) -> Path:
     if isinstance(venv, VecNormalize) and venv.norm_obs:
         sb3.save_observation_statistics(venv, run.path / NORMALIZER_FILE)
     if status == "finished":
-        evaluator(_current_sb3_policy(model), model.num_timesteps)
+        evaluator(play(model), model.num_timesteps)
     run.finish(
         status,
         steps_done=int(model.num_timesteps),
         train_seconds=elapsed,
         steps_per_second=model.num_timesteps / max(elapsed, 1e-9),
         last_evaluation=evaluator.last,
+        **({"rule_fit": fitted} if fitted else {}),
     )
     venv.close()
     return run.path
@@ -327,9 +356,16 @@ def _current_sb3_policy(model) -> sb3.SB3Policy:
 class _SB3Callback(BaseCallback):
     """Drives the progress bar and the periodic evaluation from inside ``model.learn``."""
 
-    def __init__(self, evaluator: PeriodicEvaluator, settings: TrainSettings, total: int):
+    def __init__(
+        self,
+        evaluator: PeriodicEvaluator,
+        settings: TrainSettings,
+        total: int,
+        play: Callable[[BaseAlgorithm], Policy],
+    ):
         super().__init__()
         self.evaluator = evaluator
+        self.play = play
         self.eval_every = settings.eval_every
         self.progress = ProgressBar(total, settings.progress)
         self.next_evaluation = settings.eval_every
@@ -346,6 +382,6 @@ class _SB3Callback(BaseCallback):
         finished = [info["episode"]["r"] for info in infos if "episode" in info]
         self.progress.advance(self.training_env.num_envs, finished)
         if self.eval_every > 0 and self.num_timesteps >= self.next_evaluation:
-            self.evaluator(_current_sb3_policy(self.model), self.num_timesteps)
+            self.evaluator(self.play(self.model), self.num_timesteps)
             self.next_evaluation += self.eval_every
         return not self.evaluator.stopped
