@@ -277,7 +277,7 @@ def train_sb3(settings: TrainSettings) -> Path:
     evaluator = PeriodicEvaluator(settings, run)
 
     def play(model) -> Policy:
-        policy = _current_sb3_policy(model)
+        policy = sb3_policy_of(model)
         if start.residual is None:
             return policy
         return residual_policy(policy, evaluator.env, start.residual, settings.seed)
@@ -345,7 +345,8 @@ def make_sb3_model(
     return model
 
 
-def _current_sb3_policy(model) -> sb3.SB3Policy:
+def sb3_policy_of(model) -> sb3.SB3Policy:
+    """``model`` as it plays now, behind its env's current observation statistics."""
     venv = model.get_env()
     normalizer = None
     if isinstance(venv, VecNormalize) and venv.norm_obs:

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
+from functools import partial
 
 import numpy as np
 import torch
@@ -52,6 +53,7 @@ from stable_baselines3.common.vec_env import VecNormalize
 from opsgym.baselines import make_policy, policy_names, sb3
 from opsgym.train.imitation import DEFAULT_TEACHERS, Dataset, Rollouts, fit
 from opsgym.train.runner import make_env
+from opsgym.train.training import sb3_policy_of
 
 # learner name suffix -> the --set keys that make an SB3 algorithm start from the rule
 FORMS = {"warm": {"init_from": "default"}, "residual": {"residual": "default"}}
@@ -93,7 +95,8 @@ class WarmStart:
     """The ``--set`` keys of a warm start (each field is ``warm_<field>`` but ``init_from``)."""
 
     init_from: str
-    samples: int = 20_000  # the rule's labelled steps
+    samples: int = 20_000  # the rule's labelled steps, and as many per DAgger round
+    dagger_rounds: int = 1  # rounds in which the model plays and the rule labels
     epochs: int = 10  # passes over them per fit
     batch_size: int = 256
     learning_rate: float = 1e-3  # of the fit, not of fine-tuning
@@ -102,12 +105,16 @@ class WarmStart:
     guard_steps: int = 0  # steps over which the guard fades; 0: half of training
 
     def __post_init__(self) -> None:
-        for name in ("samples", "epochs", "batch_size"):
+        for name, least in (
+            ("samples", 1),
+            ("epochs", 1),
+            ("batch_size", 1),
+            ("dagger_rounds", 0),
+            ("guard_steps", 0),
+        ):
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"warm_{name} must be an integer >= 1, got {value!r}")
-        if not isinstance(self.guard_steps, int) or self.guard_steps < 0:
-            raise ValueError(f"warm_guard_steps must be an integer >= 0, got {self.guard_steps!r}")
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                raise ValueError(f"warm_{name} must be an integer >= {least}, got {value!r}")
         for name in ("learning_rate", "margin"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not value > 0:
@@ -179,11 +186,19 @@ def take_rule_start(algo: str, env_id: str, env_kwargs: dict, block: dict) -> Ru
 
 @dataclass
 class RuleData:
-    """The rule's play: model inputs (normalized as the model sees them), actions, returns."""
+    """States as the model sees them, the rule's actions there, and the discounted
+    returns of the rule's play from them (NaN where the rule did not play on)."""
 
     inputs: np.ndarray
     actions: np.ndarray
     returns: np.ndarray
+
+    def join(self, other: RuleData) -> RuleData:
+        return RuleData(
+            np.concatenate([self.inputs, other.inputs]),
+            np.concatenate([self.actions, other.actions]),
+            np.concatenate([self.returns, other.returns]),
+        )
 
 
 def discounted_returns(rewards: np.ndarray, ends: np.ndarray, gamma: float) -> np.ndarray:
@@ -198,31 +213,55 @@ def discounted_returns(rewards: np.ndarray, ends: np.ndarray, gamma: float) -> n
     return returns
 
 
-def collect_rule_data(model: BaseAlgorithm, env_id, env_kwargs, warm: WarmStart, seed: int):
-    """The rule's play from training seeds ``seed, seed + 1, ...``, as the model sees it.
+class RuleTeacher:
+    """The rule, playing from training seeds ``seed, seed + 1, ...`` or labelling the
+    states the model visits (DAgger), in the inputs the model sees."""
 
-    Where the model's env normalizes, its statistics are first updated from this play as
-    VecNormalize would have updated them (observations; discounted returns per episode).
-    """
-    env = make_env(env_id, env_kwargs)
-    rollouts = Rollouts(env, make_policy(env, warm.init_from, seed=seed), seed)
-    dataset = Dataset()
-    rollouts.collect(warm.samples, dataset)
-    env.close()
-    observations, actions = dataset.arrays()
-    rewards = np.asarray(rollouts.rewards, dtype=np.float64)
-    ends = np.asarray(rollouts.ends, dtype=bool)
-    venv = model.get_env()
-    if isinstance(venv, VecNormalize):
-        if venv.norm_obs:
-            venv.obs_rms.update(observations)
-            observations = venv.normalize_obs(observations).astype(np.float32)
-        if venv.norm_reward:
-            running = discounted_running_returns(rewards, ends, venv.gamma)
-            venv.ret_rms.update(running)
-            rewards = venv.normalize_reward(rewards)
-    returns = discounted_returns(rewards, ends, model.gamma).astype(np.float32)
-    return RuleData(observations, actions, returns)
+    def __init__(self, model: BaseAlgorithm, env_id, env_kwargs, rule: str, seed: int) -> None:
+        self.env = make_env(env_id, env_kwargs)
+        self.rollouts = Rollouts(self.env, make_policy(self.env, rule, seed=seed), seed)
+        self.model = model
+
+    def play(self, steps: int) -> RuleData:
+        """The rule's own play, with the discounted returns of its rewards.
+
+        Where the model's env normalizes, its statistics are first updated from this play
+        as VecNormalize would have updated them (observations; per-episode returns).
+        """
+        dataset = Dataset()
+        start = len(self.rollouts.rewards)
+        self.rollouts.collect(steps, dataset)
+        observations, actions = dataset.arrays()
+        rewards = np.asarray(self.rollouts.rewards[start:], dtype=np.float64)
+        ends = np.asarray(self.rollouts.ends[start:], dtype=bool)
+        venv = self.model.get_env()
+        if isinstance(venv, VecNormalize):
+            if venv.norm_obs:
+                venv.obs_rms.update(observations)
+            if venv.norm_reward:
+                venv.ret_rms.update(discounted_running_returns(rewards, ends, venv.gamma))
+                rewards = venv.normalize_reward(rewards)
+        returns = discounted_returns(rewards, ends, self.model.gamma).astype(np.float32)
+        return RuleData(self._inputs(observations), actions, returns)
+
+    def label(self, learner, steps: int) -> RuleData:
+        """The rule's actions on the states ``learner`` visits; their returns are unknown
+        (NaN): the rule did not play them."""
+        dataset = Dataset()
+        self.rollouts.collect(steps, dataset, learner)
+        observations, actions = dataset.arrays()
+        return RuleData(
+            self._inputs(observations), actions, np.full(len(actions), np.nan, np.float32)
+        )
+
+    def _inputs(self, observations: np.ndarray) -> np.ndarray:
+        venv = self.model.get_env()
+        if isinstance(venv, VecNormalize) and venv.norm_obs:
+            return venv.normalize_obs(observations).astype(np.float32)
+        return observations
+
+    def close(self) -> None:
+        self.env.close()
 
 
 def discounted_running_returns(rewards: np.ndarray, ends: np.ndarray, gamma: float):
@@ -245,11 +284,19 @@ def margin_loss(q_values: torch.Tensor, actions: torch.Tensor, margin: float) ->
     return ((q_values + penalties).max(dim=1).values - chosen).mean()
 
 
+def return_error(values: torch.Tensor, returns: torch.Tensor) -> torch.Tensor:
+    """The mean squared error of ``values`` to the known (not NaN) ``returns``."""
+    known = ~torch.isnan(returns)
+    if not known.any():
+        return values.sum() * 0.0
+    return torch.nn.functional.mse_loss(values[known], returns[known])
+
+
 def q_loss(model, inputs, actions, returns, margin: float) -> torch.Tensor:
     """The margin loss plus the squared error of the rule's action value to its return."""
     q_values = model.q_net(inputs)
     chosen = q_values.gather(1, actions[:, None]).squeeze(1)
-    return margin_loss(q_values, actions, margin) + torch.nn.functional.mse_loss(chosen, returns)
+    return margin_loss(q_values, actions, margin) + return_error(chosen, returns)
 
 
 def fit_q_network(model, data: RuleData, warm: WarmStart, rng) -> dict:
@@ -278,14 +325,12 @@ def fit_actor_critic(policy: ActorCriticPolicy, data: RuleData, warm: WarmStart,
     policy.set_training_mode(True)
     for _ in range(warm.epochs):
         for batch in _batches(len(actions), warm.batch_size, rng):
-            loss = torch.nn.functional.mse_loss(
-                policy.predict_values(inputs[batch]).squeeze(1), returns[batch]
-            )
+            loss = return_error(policy.predict_values(inputs[batch]).squeeze(1), returns[batch])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
     with torch.no_grad():
-        value_loss = torch.nn.functional.mse_loss(policy.predict_values(inputs).squeeze(1), returns)
+        value_loss = return_error(policy.predict_values(inputs).squeeze(1), returns)
     loss, accuracy = fit(policy, data.inputs, data.actions, warm, optimizer, rng)
     return {"loss": loss, "train_accuracy": accuracy, "value_loss": float(value_loss)}
 
@@ -317,14 +362,20 @@ def start_from_rule(model: BaseAlgorithm, start: RuleStart, env_id, env_kwargs, 
     if start.warm is None:
         return None, {}
     warm = start.warm
-    data = collect_rule_data(model, env_id, env_kwargs, warm, seed)
-    rng = np.random.default_rng(seed)
     if isinstance(model.policy, ActorCriticPolicy):
-        result = fit_actor_critic(model.policy, data, warm, rng)
+        fit_model = partial(fit_actor_critic, model.policy)
     elif hasattr(model, "q_net"):
-        result = fit_q_network(model, data, warm, rng)
+        fit_model = partial(fit_q_network, model)
     else:
         raise ValueError(f"init_from: cannot warm-start a {type(model).__name__}")
+    rng = np.random.default_rng(seed)
+    teacher = RuleTeacher(model, env_id, env_kwargs, warm.init_from, seed)
+    data = teacher.play(warm.samples)
+    result = fit_model(data, warm, rng)
+    for _ in range(warm.dagger_rounds):
+        data = data.join(teacher.label(sb3_policy_of(model), warm.samples))
+        result = fit_model(data, warm, rng)
+    teacher.close()
     guard = None
     if warm.guard != "none":
         guard = RuleGuard(data, warm, warm.guard_steps or max(timesteps // 2, 1), seed)
