@@ -113,8 +113,7 @@ class ResidualEnv(gym.Wrapper):
         )
         self._observation = observation
         residual_observation = self.proposals.observe(observation, info)
-        info = self._extend(info) | {"rule_action": self.proposals.proposal}
-        return residual_observation, reward, terminated, truncated, info
+        return residual_observation, reward, terminated, truncated, self._extend(info)
 
     def _extend(self, info: dict) -> dict:
         if "action_mask" not in info:
