@@ -29,6 +29,7 @@ from opsgym.train.warm_start import (
     margin_loss,
     prefer_following,
     start_from_rule,
+    start_table_from_rule,
     take_rule_start,
 )
 
@@ -293,3 +294,26 @@ def test_the_comparison_table_names_the_best_of_each_kind_and_says_if_above_the_
     assert cells[5].startswith("0.4") and "not back" in cells[5]  # scratch: rule 0.5, low 0.1
     assert cells[9] == "none"  # the warm start never fell below the rule
     assert cells[-1] == "yes"
+
+
+def test_a_q_table_starts_from_the_rules_value_and_its_most_frequent_action():
+    from opsgym.agents import make_agent
+    from opsgym.train.imitation import Dataset, Rollouts
+
+    env = make_env(LOAD_BALANCING)
+    agent = make_agent("q_learning", env, seed=0, bins=1)  # one state: hand-checkable
+    fitted = start_table_from_rule(agent, LOAD_BALANCING, {}, "least_work_left", 0, 500)
+    # the same play again: the rule and the seeds are the same
+    rollouts = Rollouts(env, make_policy(env, "least_work_left", seed=0), 0)
+    dataset = Dataset()
+    rollouts.collect(500, dataset)
+    _, actions = dataset.arrays()
+    returns = discounted_returns(np.array(rollouts.rewards), np.array(rollouts.ends), agent.gamma)
+    counts = np.bincount(actions, minlength=agent.n_actions)
+    share = counts.max() / 500
+    row = agent.q[0]
+    assert fitted == {"samples": 500, "states": 1}
+    assert row[np.argmax(counts)] == pytest.approx(returns.mean())
+    others = np.delete(row, np.argmax(counts))
+    np.testing.assert_allclose(others, returns.mean() + (1 - 2 * share) * returns.std())
+    assert agent.visits[0].tolist() == counts.tolist()

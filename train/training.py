@@ -123,9 +123,9 @@ def train(settings: TrainSettings) -> Path:
         return train_cloning(settings)
     from opsgym.train.warm_start import expand, rule_started_names
 
-    if settings.agent in rule_started_names():  # ppo_warm, dqn_residual, ...
-        algo, keys = expand(settings.agent)
-        return train_sb3(replace(settings, agent=algo, overrides=keys | settings.overrides))
+    if settings.agent in rule_started_names():  # ppo_warm, dqn_residual, q_learning_warm...
+        learner, keys = expand(settings.agent)
+        return train(replace(settings, agent=learner, overrides=keys | settings.overrides))
     env = make_env(settings.env_id, settings.env_kwargs)
     if settings.agent in policy_names(env):
         raise ValueError(
@@ -150,8 +150,19 @@ def train_agent(settings: TrainSettings) -> Path:
         raise ValueError("--config applies to SB3 algorithms; set agent arguments with --set")
     timesteps = int(settings.timesteps or 100_000)
     env = make_env(settings.env_id, settings.env_kwargs)
+    from opsgym.train.warm_start import resolve_rule, start_table_from_rule
+
     hyperparams = agent_hyperparams.load(settings.agent, settings.env_id) | settings.overrides
+    rule = hyperparams.pop("init_from", None)
+    rule_samples = hyperparams.pop("warm_samples", 20_000)
     agent = make_agent(settings.agent, env, seed=settings.seed, **hyperparams)
+    rule_start = {}
+    if rule is not None:
+        rule = resolve_rule(settings.env_id, settings.env_kwargs, rule, "init_from")
+        fitted = start_table_from_rule(
+            agent, settings.env_id, settings.env_kwargs, rule, settings.seed, rule_samples
+        )
+        rule_start = {"rule_start": {"init_from": rule, **fitted}}
     run = RunFolder(
         settings.out,
         {
@@ -164,9 +175,12 @@ def train_agent(settings: TrainSettings) -> Path:
             "hyperparams": hyperparams,
             "eval_every": settings.eval_every,
             "eval_episodes": settings.eval_episodes,
+            **rule_start,
         },
     )
     evaluator = PeriodicEvaluator(settings, run)
+    if rule_start and settings.eval_every > 0:  # where learning starts from
+        evaluator(evaluation_copy(agent), 0)
     progress = ProgressBar(timesteps, settings.progress)
     status, step, episode, episode_return = "finished", 0, 0, 0.0
     started = time.perf_counter()

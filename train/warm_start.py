@@ -57,17 +57,21 @@ from opsgym.train.training import sb3_policy_of
 
 # learner name suffix -> the --set keys that make an SB3 algorithm start from the rule
 FORMS = {"warm": {"init_from": "default"}, "residual": {"residual": "default"}}
+# hand-written agents that start from the rule's estimates, as ``<agent>_warm``
+TABLE_AGENTS = ("q_learning",)
 GUARDS = ("bc", "lr", "none")
 LR_GUARD_FLOOR = 0.1  # the lr guard's first learning rate, as a fraction of the block's
 
 
 def rule_started_names() -> list[str]:
-    """The benchmark's names of the rule-started learners: ``ppo_warm``, ``dqn_residual``..."""
-    return [f"{algo}_{form}" for algo in sb3.algorithm_names() for form in FORMS]
+    """The benchmark's names of the rule-started learners: ``ppo_warm``, ``dqn_residual``,
+    ``q_learning_warm``..."""
+    sb3_names = [f"{algo}_{form}" for algo in sb3.algorithm_names() for form in FORMS]
+    return sb3_names + [f"{agent}_warm" for agent in TABLE_AGENTS]
 
 
 def expand(name: str) -> tuple[str, dict]:
-    """The SB3 algorithm of a rule-started learner's name, and its ``--set`` keys."""
+    """The learner a rule-started learner's name starts from, and its ``--set`` keys."""
     algo, _, form = name.rpartition("_")
     if name not in rule_started_names():
         raise ValueError(
@@ -463,3 +467,45 @@ class RuleGuard(BaseCallback):
             (weight * loss).backward()
             policy.optimizer.step()
         policy.set_training_mode(False)
+
+
+def start_table_from_rule(agent, env_id, env_kwargs, rule: str, seed: int, samples: int) -> dict:
+    """Fill a tabular agent's Q-table with the rule's estimates from its own play.
+
+    In every (discretized) state the rule visited, its most frequent action there is
+    valued at the mean discounted return that followed the state (the rule's value of
+    it); every other action at that value plus ``(1 - 2c)`` standard deviations of all
+    returns, where ``c`` is the most frequent action's share: below the rule's choice
+    where the rule is sure (``c`` above 1/2), so that the greedy table acts as the rule
+    does, and optimistic where it is unsure. The rule's actions count as visits (for a
+    1/visits learning rate). States it never visited keep the agent's ``initial_value``.
+    """
+    if not hasattr(agent, "discretize"):
+        raise ValueError(f"init_from: only tabular agents start from the rule, not {agent!r}")
+    env = make_env(env_id, env_kwargs)
+    rollouts = Rollouts(env, make_policy(env, rule, seed=seed), seed)
+    dataset = Dataset()
+    rollouts.collect(samples, dataset)
+    env.close()
+    observations, actions = dataset.arrays()
+    returns = discounted_returns(
+        np.asarray(rollouts.rewards), np.asarray(rollouts.ends), agent.gamma
+    )
+    spread = float(returns.std())
+    counts: dict[int, np.ndarray] = {}
+    sums: dict[int, float] = {}
+    for observation, action, value in zip(observations, actions, returns):
+        state = agent.discretize(observation)
+        if state not in counts:
+            counts[state] = np.zeros(agent.n_actions, dtype=np.int64)
+            sums[state] = 0.0
+        counts[state][action] += 1
+        sums[state] += value
+    for state, count in counts.items():
+        row = agent.values(state)
+        value = sums[state] / count.sum()
+        certainty = count.max() / count.sum()
+        row[:] = value + (1 - 2 * certainty) * spread
+        row[int(np.argmax(count))] = value
+        agent.visits[state][:] = count
+    return {"samples": len(actions), "states": len(counts)}
