@@ -123,8 +123,9 @@ FULL = {
     "budget": 200_000,
     "learner_budgets": {},
     "episodes": 10,
-    "sb3_algorithms": ("ppo", "a2c", "dqn"),
-    "agents": tuple(agent_names()),
+    # the rule-started learners (train/warm_start.py) next to those that start from nothing
+    "sb3_algorithms": ("ppo", "a2c", "dqn", "ppo_warm", "ppo_residual", "dqn_warm"),
+    "agents": (*agent_names(), "q_learning_warm"),
     "scenarios": None,
     "curve_points": 5,
     "curve_episodes": 2,

@@ -567,9 +567,16 @@ def _sb3_names() -> list[str]:
 
 def _sb3_learner_names() -> list[str]:
     """SB3 algorithms and the same started from the rule (ppo_warm, ppo_residual, ...)."""
-    from opsgym.train.warm_start import rule_started_names
+    from opsgym.train.warm_start import sb3_rule_started_names
 
-    return _sb3_names() + rule_started_names()
+    return _sb3_names() + sb3_rule_started_names()
+
+
+def _agent_learner_names() -> list[str]:
+    """Hand-written agents and those started from the rule (q_learning_warm)."""
+    from opsgym.train.warm_start import agent_rule_started_names
+
+    return _agent_names() + agent_rule_started_names()
 
 
 ENV_ID = Name(opsgym_ids, "environment")
@@ -782,15 +789,17 @@ def build_parser() -> argparse.ArgumentParser:
         type=Name(_sb3_learner_names, "SB3 learner"),
         default=None,
         metavar="ALGO",
-        help="SB3 algorithms to include (default: the preset's; none with no names)",
+        help="SB3 learners to include, from scratch (ppo) or from the rule (ppo_warm, "
+        "ppo_residual) (default: the preset's; none with no names)",
     )
     benchmark.add_argument(
         "--agents",
         nargs="*",
-        type=Name(_agent_names, "hand-written agent"),
+        type=Name(_agent_learner_names, "hand-written agent"),
         default=None,
         metavar="NAME",
-        help="hand-written agents to include (default: the preset's; none with no names)",
+        help="hand-written agents to include, q_learning_warm started from the rule "
+        "(default: the preset's; none with no names)",
     )
     benchmark.add_argument(
         "--quick",

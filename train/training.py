@@ -150,11 +150,11 @@ def train_agent(settings: TrainSettings) -> Path:
         raise ValueError("--config applies to SB3 algorithms; set agent arguments with --set")
     timesteps = int(settings.timesteps or 100_000)
     env = make_env(settings.env_id, settings.env_kwargs)
-    from opsgym.train.warm_start import resolve_rule, start_table_from_rule
+    from opsgym.train.warm_start import DEFAULT_SAMPLES, resolve_rule, start_table_from_rule
 
     hyperparams = agent_hyperparams.load(settings.agent, settings.env_id) | settings.overrides
     rule = hyperparams.pop("init_from", None)
-    rule_samples = hyperparams.pop("warm_samples", 20_000)
+    rule_samples = hyperparams.pop("warm_samples", min(DEFAULT_SAMPLES, timesteps))
     agent = make_agent(settings.agent, env, seed=settings.seed, **hyperparams)
     rule_start = {}
     if rule is not None:

@@ -7,10 +7,15 @@ takes out of the hyperparameter block before the model is built:
 :data:`~opsgym.train.imitation.DEFAULT_TEACHERS`) warm-starts the model before its first
 step:
 
-1. the rule plays ``warm_samples`` steps from training seeds (imitation's rollouts), and
-   each state is labelled with its action and its discounted return, in the reward scale
-   the model trains on (where the id's block normalizes, VecNormalize's statistics start
-   from the rule's play);
+1. the rule plays ``warm_samples`` steps (default: the training budget, at most
+   20,000) from training seeds (imitation's rollouts), and each state is labelled with
+   its action and its discounted return, in the reward scale the model trains on (where
+   the id's block normalizes, VecNormalize's statistics start from the rule's play);
+   then, for ``warm_dagger_rounds`` rounds (default 1), the fitted model plays as many
+   steps, the rule labels them, and the model is refitted on all (DAgger: a clone that
+   only saw the rule's states drifts; on Autoscaling one round took the clone of hpa
+   from a return of -182 to hpa's -18). These steps are the rule's logs and the clone's trial, not
+   counted in the training budget;
 2. an actor-critic (PPO, A2C) clones the rule's actions (imitation's fit) after its value
    function is fitted to those returns; DQN's Q-network is fitted with DQfD's
    large-margin loss (Hester et al., AAAI 2018),
@@ -60,14 +65,23 @@ FORMS = {"warm": {"init_from": "default"}, "residual": {"residual": "default"}}
 # hand-written agents that start from the rule's estimates, as ``<agent>_warm``
 TABLE_AGENTS = ("q_learning",)
 GUARDS = ("bc", "lr", "none")
+DEFAULT_SAMPLES = 20_000
 LR_GUARD_FLOOR = 0.1  # the lr guard's first learning rate, as a fraction of the block's
 
 
+def sb3_rule_started_names() -> list[str]:
+    """The SB3 learners that start from the rule: ``ppo_warm``, ``dqn_residual``..."""
+    return [f"{algo}_{form}" for algo in sb3.algorithm_names() for form in FORMS]
+
+
+def agent_rule_started_names() -> list[str]:
+    """The hand-written learners that start from the rule: ``q_learning_warm``."""
+    return [f"{agent}_warm" for agent in TABLE_AGENTS]
+
+
 def rule_started_names() -> list[str]:
-    """The benchmark's names of the rule-started learners: ``ppo_warm``, ``dqn_residual``,
-    ``q_learning_warm``..."""
-    sb3_names = [f"{algo}_{form}" for algo in sb3.algorithm_names() for form in FORMS]
-    return sb3_names + [f"{agent}_warm" for agent in TABLE_AGENTS]
+    """Every learner name that starts from the rule (the benchmark's names)."""
+    return sb3_rule_started_names() + agent_rule_started_names()
 
 
 def expand(name: str) -> tuple[str, dict]:
@@ -99,7 +113,8 @@ class WarmStart:
     """The ``--set`` keys of a warm start (each field is ``warm_<field>`` but ``init_from``)."""
 
     init_from: str
-    samples: int = 20_000  # the rule's labelled steps, and as many per DAgger round
+    samples: int | None = None  # the rule's labelled steps, and as many per DAgger round
+    # (None: the training budget, at most DEFAULT_SAMPLES)
     dagger_rounds: int = 1  # rounds in which the model plays and the rule labels
     epochs: int = 10  # passes over them per fit
     batch_size: int = 256
@@ -109,8 +124,9 @@ class WarmStart:
     guard_steps: int = 0  # steps over which the guard fades; 0: half of training
 
     def __post_init__(self) -> None:
+        if self.samples is not None and (not isinstance(self.samples, int) or self.samples < 1):
+            raise ValueError(f"warm_samples must be an integer >= 1, got {self.samples!r}")
         for name, least in (
-            ("samples", 1),
             ("epochs", 1),
             ("batch_size", 1),
             ("dagger_rounds", 0),
@@ -373,11 +389,12 @@ def start_from_rule(model: BaseAlgorithm, start: RuleStart, env_id, env_kwargs, 
     else:
         raise ValueError(f"init_from: cannot warm-start a {type(model).__name__}")
     rng = np.random.default_rng(seed)
+    samples = warm.samples or min(DEFAULT_SAMPLES, timesteps)
     teacher = RuleTeacher(model, env_id, env_kwargs, warm.init_from, seed)
-    data = teacher.play(warm.samples)
+    data = teacher.play(samples)
     result = fit_model(data, warm, rng)
     for _ in range(warm.dagger_rounds):
-        data = data.join(teacher.label(sb3_policy_of(model), warm.samples))
+        data = data.join(teacher.label(sb3_policy_of(model), samples))
         result = fit_model(data, warm, rng)
     teacher.close()
     guard = None
