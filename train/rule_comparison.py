@@ -81,7 +81,7 @@ def _dip_cell(dips: list[Dip]) -> str:
     when = f"back by step {int(np.median(regained)):,}" if regained else "not back"
     if regained and missed:
         when += f" ({missed} of {len(dips)} seeds not back)"
-    return f"{depth:.2f}, {when}"
+    return f"{depth:.2g}, {when}"
 
 
 def rule_comparison_table(results: list[PolicyResult], records: list[dict]) -> str:

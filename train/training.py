@@ -148,10 +148,10 @@ def train_agent(settings: TrainSettings) -> Path:
     """
     if settings.config_file is not None:
         raise ValueError("--config applies to SB3 algorithms; set agent arguments with --set")
-    timesteps = int(settings.timesteps or 100_000)
-    env = make_env(settings.env_id, settings.env_kwargs)
     from opsgym.train.warm_start import DEFAULT_SAMPLES, resolve_rule, start_table_from_rule
 
+    timesteps = int(settings.timesteps or 100_000)
+    env = make_env(settings.env_id, settings.env_kwargs)
     hyperparams = agent_hyperparams.load(settings.agent, settings.env_id) | settings.overrides
     rule = hyperparams.pop("init_from", None)
     rule_samples = hyperparams.pop("warm_samples", min(DEFAULT_SAMPLES, timesteps))
