@@ -312,12 +312,14 @@ def cold_start_table(results: list[PolicyResult]) -> str:
 
 def write_summary(records: list[dict], out: str | Path, header: str = "") -> str:
     """Write ``summary.md``, ``summary.csv`` and the plots; return the Markdown."""
+    from opsgym.train.rule_comparison import rule_comparison_table
+
     out = Path(out)
     results, failed = summarize(records)
     text = header + summary_tables(results)
-    cold_start = cold_start_table(results)
-    if cold_start:
-        text += "\n\n" + cold_start
+    for section in (cold_start_table(results), rule_comparison_table(results, records)):
+        if section:
+            text += "\n\n" + section
     if failed:
         text += "\n\n### Failed trials\n\n" + "\n".join(
             f"- {r['key']}: {r.get('error', 'unknown error')}" for r in failed

@@ -616,6 +616,20 @@ def _hyperparams_names() -> list[str]:
     return list(sb3.shipped_hyperparams())
 
 
+def _sb3_learner_names() -> list[str]:
+    """SB3 algorithms and the same started from the rule (ppo_warm, ppo_residual, ...)."""
+    from opsgym.train.warm_start import sb3_rule_started_names
+
+    return _sb3_names() + sb3_rule_started_names()
+
+
+def _agent_learner_names() -> list[str]:
+    """Hand-written agents and those started from the rule (q_learning_warm)."""
+    from opsgym.train.warm_start import agent_rule_started_names
+
+    return _agent_names() + agent_rule_started_names()
+
+
 ENV_ID = Name(opsgym_ids, "environment")
 
 
@@ -829,18 +843,20 @@ def build_parser() -> argparse.ArgumentParser:
     benchmark.add_argument(
         "--sb3",
         nargs="*",
-        type=Name(_sb3_names, "SB3 algorithm"),
+        type=Name(_sb3_learner_names, "SB3 learner"),
         default=None,
         metavar="ALGO",
-        help="SB3 algorithms to include (default: the preset's; none with no names)",
+        help="SB3 learners to include, from scratch (ppo) or from the rule (ppo_warm, "
+        "ppo_residual) (default: the preset's; none with no names)",
     )
     benchmark.add_argument(
         "--agents",
         nargs="*",
-        type=Name(_agent_names, "hand-written agent"),
+        type=Name(_agent_learner_names, "hand-written agent"),
         default=None,
         metavar="NAME",
-        help="hand-written agents to include (default: the preset's; none with no names)",
+        help="hand-written agents to include, q_learning_warm started from the rule "
+        "(default: the preset's; none with no names)",
     )
     benchmark.add_argument(
         "--quick",

@@ -128,6 +128,7 @@ class Rollouts:
         self.online = is_online(teacher)
         self.next_seed = seed
         self.rewards: list[float] = []  # of every step played, in order
+        self.ends: list[bool] = []  # whether that step ended its episode
 
     def collect(self, steps: int, dataset: Dataset, learner=None, progress=None) -> float:
         """Add ``steps`` labelled states to ``dataset``; return the learner's agreement."""
@@ -141,6 +142,7 @@ class Rollouts:
             dataset.add(observation, label)
             next_observation, reward, terminated, truncated, info = self.env.step(action)
             self.rewards.append(float(reward))
+            self.ends.append(bool(terminated or truncated))
             if self.online:
                 self.teacher.update(
                     observation, action, float(reward), next_observation, terminated, info
