@@ -9,13 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-import opsgym.envs  # noqa: F401  (registers the ids)
 from opsgym.agents.protocol import MaskAwareCaller
-from opsgym.baselines import make_policy, sb3
+from opsgym.baselines import default_teacher, make_policy, sb3
 from opsgym.baselines.residual import ResidualEnv, ResidualPolicy, residual_spaces
 from opsgym.baselines.vec_env import make_training_env
+from opsgym.envs import opsgym_ids
 from opsgym.train.checkpoints import load_trained_policy
-from opsgym.train.imitation import DEFAULT_TEACHERS
 from opsgym.train.rule_comparison import Dip, dip, rule_comparison_table, trial_dip
 from opsgym.train.runner import evaluation_seeds, is_online, make_env, run_episode
 from opsgym.train.training import TrainSettings, make_sb3_model, sb3_policy_of, train
@@ -89,7 +88,7 @@ def test_a_warm_started_ppo_plays_at_least_nine_tenths_of_the_rule_before_fine_t
     model, start = _model("ppo", LOAD_BALANCING, {"init_from": "default", "warm_samples": 5000})
     guard, fit = start_from_rule(model, start, LOAD_BALANCING, {}, seed=0, timesteps=10_000)
     env = make_env(LOAD_BALANCING)
-    rule = _mean_return(env, make_policy(env, DEFAULT_TEACHERS[LOAD_BALANCING], seed=0))
+    rule = _mean_return(env, make_policy(env, default_teacher(LOAD_BALANCING), seed=0))
     random = _mean_return(env, make_policy(env, "random", seed=0))
     warm = _mean_return(env, sb3_policy_of(model))
     assert fit["samples"] == 10_000  # the rule's play and one DAgger round
@@ -141,9 +140,9 @@ def _without_mask(info: dict) -> dict:
     return {k: v for k, v in info.items() if k != "action_mask"}
 
 
-@pytest.mark.parametrize("env_id", sorted(DEFAULT_TEACHERS))
+@pytest.mark.parametrize("env_id", opsgym_ids())
 def test_always_following_the_rule_reproduces_its_trajectory_bit_for_bit(env_id):
-    rule = DEFAULT_TEACHERS[env_id]
+    rule = default_teacher(env_id)
     plain = make_env(env_id)
     wrapped = ResidualEnv(make_env(env_id), rule, seed=3)
     follow = plain.action_space.n

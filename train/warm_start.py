@@ -4,7 +4,7 @@ One mechanism for every SB3 algorithm, chosen with ``--set`` keys that ``opsgym 
 takes out of the hyperparameter block before the model is built:
 
 ``init_from=<policy>`` (``default``: the id's teacher in
-:data:`~opsgym.train.imitation.DEFAULT_TEACHERS`) warm-starts the model before its first
+:func:`~opsgym.baselines.default_teacher`) warm-starts the model before its first
 step:
 
 1. the rule plays ``warm_samples`` steps (default: the training budget, at most
@@ -55,8 +55,8 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.vec_env import VecNormalize
 
-from opsgym.baselines import make_policy, policy_names, sb3
-from opsgym.train.imitation import DEFAULT_TEACHERS, Dataset, Rollouts, fit
+from opsgym.baselines import default_teacher, make_policy, policy_names, sb3
+from opsgym.train.imitation import Dataset, Rollouts, fit
 from opsgym.train.runner import make_env
 from opsgym.train.training import sb3_policy_of
 
@@ -97,9 +97,7 @@ def expand(name: str) -> tuple[str, dict]:
 def resolve_rule(env_id: str, env_kwargs: dict, name: str, key: str) -> str:
     """``name``, or the id's default teacher for ``default``, checked against the id."""
     if name == "default":
-        if env_id not in DEFAULT_TEACHERS:
-            raise ValueError(f"{key}: {env_id} has no default rule; name one of its policies")
-        name = DEFAULT_TEACHERS[env_id]
+        name = default_teacher(env_id)
     env = make_env(env_id, env_kwargs)
     names = policy_names(env)
     env.close()
