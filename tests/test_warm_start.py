@@ -316,3 +316,11 @@ def test_a_q_table_starts_from_the_rules_value_and_its_most_frequent_action():
     others = np.delete(row, np.argmax(counts))
     np.testing.assert_allclose(others, returns.mean() + (1 - 2 * share) * returns.std())
     assert agent.visits[0].tolist() == counts.tolist()
+
+
+def test_the_dip_cell_counts_only_the_seeds_that_fell():
+    from opsgym.train.rule_comparison import _dip_cell
+
+    dips = [Dip(0.0, 0), Dip(0.2, 100), Dip(0.4, None)]
+    assert _dip_cell(dips) == "0.2, back by step 100 (1 of 3 seeds not back)"
+    assert _dip_cell([Dip(0.0, 0)] * 2) == "none"

@@ -70,18 +70,20 @@ def trial_dip(record: dict, references: dict[str, dict], rule: str) -> Dip | Non
 
 
 def _dip_cell(dips: list[Dip]) -> str:
-    """Mean depth over seeds, and when the curves were back at the rule."""
+    """Mean depth over seeds, and when the seeds that fell were back at the rule."""
     if not dips:
         return "n/a"
-    depth = float(np.mean([d.depth for d in dips]))
-    if depth == 0.0:
+    fell = [d for d in dips if d.depth > 0]
+    if not fell:
         return "none"
-    regained = [d.regained_at for d in dips if d.regained_at is not None]
-    missed = len(dips) - len(regained)
-    when = f"back by step {int(np.median(regained)):,}" if regained else "not back"
-    if regained and missed:
-        when += f" ({missed} of {len(dips)} seeds not back)"
-    return f"{depth:.2g}, {when}"
+    text = f"{np.mean([d.depth for d in dips]):.2g}"
+    regained = [d.regained_at for d in fell if d.regained_at is not None]
+    if not regained:
+        return f"{text}, not back"
+    text += f", back by step {int(np.median(regained)):,}"
+    if len(regained) < len(fell):
+        text += f" ({len(fell) - len(regained)} of {len(dips)} seeds not back)"
+    return text
 
 
 def rule_comparison_table(results: list[PolicyResult], records: list[dict]) -> str:
@@ -129,8 +131,8 @@ def rule_comparison_table(results: list[PolicyResult], records: list[dict]) -> s
         "from scratch and the best that starts from the rule (warm start, residual, "
         "behaviour cloning), by normalized IQM with 95% bootstrap intervals. Dip: how far "
         "below the rule the learning curve falls (normalized score, mean over seeds, on "
-        "the curve's evaluation episodes) and the median training step at which it is "
-        "back at or above the rule. Above the rule: the rule-started learner's interval "
+        "the curve's evaluation episodes) and the median training step at which the seeds "
+        "that fell were back at or above the rule. Above the rule: the rule-started learner's interval "
         "lies wholly above the rule's.\n\n" + markdown_table(headers, rows)
     )
 
