@@ -295,6 +295,19 @@ register_scenario(
     drift="mix",
     drift_ramp=25,
 )
+for _p, _load in ((0.3, "0.55"), (0.5, "0.92"), (0.7, "1.29")):
+    register_scenario(
+        "opsgym/ResourceAllocation-v0",
+        f"deeprm-p{_p}",
+        f"DeepRM's published setting: 10 visible slots, a backlog of 60 beyond which "
+        f"arrivals are dropped, a job arriving with probability {_p} per step (load {_load})",
+        capacities=[10, 10],
+        horizon=20,
+        n_slots=10,
+        backlog_size=60,
+        drop_full_backlog=True,
+        job_probability=_p,
+    )
 
 # ----------------------------------------------------------------------------------------
 # Anomaly detection

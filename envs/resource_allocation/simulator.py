@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 
 class Job:
     """One job: its arrival [step], duration [steps], demand per resource [units]."""
@@ -77,16 +79,21 @@ class ClusterSimulator:
         capacities: units of each resource type; their number sets R.
         horizon: how many steps ahead the occupancy grid looks [steps]; no job may last
             longer.
+        queue_limit: if given, a job that arrives when this many jobs wait is dropped:
+            it never enters the system, and only ``dropped`` counts it.
 
     ``occupancy[r][t]`` is the number of units of resource r held at step ``now + t`` by
     the jobs already placed. Placed jobs never move, so each row is non-increasing in t,
     and a job fits for its whole duration exactly when it fits now.
     """
 
-    def __init__(self, capacities: Sequence[int], horizon: int) -> None:
+    def __init__(
+        self, capacities: Sequence[int], horizon: int, queue_limit: int | None = None
+    ) -> None:
         self.capacities = tuple(capacities)
         self.n_resources = len(self.capacities)
         self.horizon = horizon
+        self.queue_limit = queue_limit
         self.reset(JobSequence([], [], [], self.n_resources))
 
     def reset(self, jobs: JobSequence) -> None:
@@ -103,6 +110,7 @@ class ClusterSimulator:
         self.waiting: list[Job] = []  # in arrival order
         self.running: list[Job] = []
         self.finished: list[Job] = []
+        self.dropped = 0  # jobs that arrived to a full queue
         self.busy_units = [0] * self.n_resources  # units x steps used so far
         self.last_arrival = 0
         self.total_slowdown = 0.0  # over finished jobs
@@ -173,8 +181,8 @@ class ClusterSimulator:
 
     @property
     def done(self) -> bool:
-        """Whether every job of the episode has finished."""
-        return len(self.finished) == self.n_jobs
+        """Whether every job of the episode has finished or been dropped."""
+        return len(self.finished) + self.dropped == self.n_jobs
 
     @property
     def arrivals_left(self) -> int:
@@ -186,8 +194,38 @@ class ClusterSimulator:
         while self._next_job is not None and self._next_job[0] <= now:
             arrival, duration, demands = self._next_job
             k = self._next_arrival
-            self.waiting.append(Job(k, arrival, duration, demands))
-            self.in_system_weight += 1.0 / duration
+            if self.queue_limit is not None and len(self.waiting) >= self.queue_limit:
+                self.dropped += 1
+            else:
+                self.waiting.append(Job(k, arrival, duration, demands))
+                self.in_system_weight += 1.0 / duration
             self.last_arrival = now
             self._next_arrival = k = k + 1
             self._next_job = self.jobs.job(k) if k < self.n_jobs else None
+
+
+def episode_metrics(
+    slowdowns: np.ndarray,
+    completion: np.ndarray,
+    utilization: Sequence[float],
+    unfinished: int,
+    dropped: int,
+) -> dict[str, float]:
+    """An episode's metrics from its jobs' slowdowns and completion times [steps] (float
+    arrays, the same jobs in the same order), each resource's utilization, and the
+    numbers of unfinished and of dropped jobs."""
+    p50, p95 = np.percentile(slowdowns, [50, 95])
+    metrics = {
+        "mean_slowdown": float(slowdowns.mean()),
+        "p50_slowdown": float(p50),
+        "p95_slowdown": float(p95),
+        "max_slowdown": float(slowdowns.max()),
+        "mean_completion_time": float(completion.mean()),
+        "p95_completion_time": float(np.percentile(completion, 95)),
+        "mean_utilization": float(sum(utilization) / len(utilization)),
+    }
+    for r, value in enumerate(utilization):
+        metrics[f"utilization_{r}"] = float(value)
+    metrics["unfinished_jobs"] = float(unfinished)
+    metrics["dropped_jobs"] = float(dropped)
+    return metrics

@@ -11,8 +11,9 @@ synthetic jobs of all instances reset together are then built at once by
 
 An episode's jobs are a fixed sequence, so every per-job value is an array of
 ``(instances, jobs)``, and the waiting queue needs no list: jobs start only from the
-visible slots, so the waiting jobs past the slots are always the consecutive jobs from
-``backlog_start`` to the next to arrive. A running job completes within the horizon H,
+visible slots, so the waiting jobs past the slots are always the consecutive admitted
+jobs (those not dropped; all of them by default) from admission ``backlog_start`` to the
+last. A running job completes within the horizon H,
 so the running jobs sit in H lists by completion step modulo H, each in placement
 order; the sums of 1 / duration and of slowdowns are updated one finishing job at a
 time, in that order, so that they round as the single env's do.
@@ -28,6 +29,7 @@ from opsgym.envs.core.batch import builtin_sum
 from opsgym.envs.core.masks import info_mask
 from opsgym.envs.resource_allocation import workloads
 from opsgym.envs.resource_allocation.env import ResourceAllocationEnv
+from opsgym.envs.resource_allocation.simulator import episode_metrics
 from opsgym.envs.vector import BatchedVectorEnv
 
 NEVER = np.iinfo(np.int64).max // 4  # [step] the arrival of no job (an empty slot's)
@@ -69,14 +71,18 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         self.demand[:, jobs] = self.capacities + 1
         self.features = np.zeros((num_envs, jobs + 1, r + 1))  # demands / capacity, d / H
         self.completion = np.zeros((num_envs, jobs), dtype=np.int64)  # [step] once started
-        # the waiting jobs: the visible slots, then jobs backlog_start .. next_arrival - 1
+        # the job admitted n-th (not dropped) at admitted[:, n]; column `jobs` stays empty
+        self.admitted = np.full((num_envs, jobs + 1), jobs, dtype=np.int64)
+        # the waiting jobs: the visible slots, then admissions backlog_start .. n_admitted - 1
         self.slot_job = np.full((num_envs, m), jobs, dtype=np.int64)
         # the per-instance counts, in one array that a reset zeroes at once
-        self._counts = np.zeros((num_envs, 8), dtype=np.int64)
+        self._counts = np.zeros((num_envs, 10), dtype=np.int64)
         (
             self.n_visible,
             self.backlog_start,
             self.next_arrival,
+            self.n_admitted,
+            self.n_dropped,
             self.n_placed,
             self.n_finished,
             self.now,  # [step]
@@ -139,6 +145,7 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         self.features[rows, :jobs, :-1] = demands / self.capacities
         self.features[rows, :jobs, -1] = durations / horizon
         self.slot_job[rows] = jobs
+        self.admitted[rows] = jobs
         self._counts[rows] = 0
         self._sums[rows] = 0.0
         self.n_ending[rows] = 0
@@ -152,7 +159,7 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         return self._infos(rows, np.zeros(rows.size, dtype=bool))
 
     def _terminated(self, rows: np.ndarray) -> np.ndarray:
-        return self.n_finished[rows] == self.n_jobs
+        return self.n_finished[rows] + self.n_dropped[rows] == self.n_jobs
 
     # ------------------------------------------------------------------------------------
     # Steps
@@ -174,7 +181,7 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         self._update_masks(rows)
         now = self.now[rows]
         truncated = (
-            (self.n_finished[rows] < self.n_jobs)
+            (self.n_finished[rows] + self.n_dropped[rows] < self.n_jobs)
             & (self.next_arrival[rows] == self.n_jobs)
             & (now >= self.last_arrival[rows] + self.config.time_limit)
         )
@@ -199,8 +206,9 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         # the slots after the started one move up; the first backlog job, if any, fills
         # the last slot
         moved = self.slot_job[rows[:, None], self._shifts[slots]]
-        backlog = self.backlog_start[rows] < self.next_arrival[rows]
-        moved[:, -1] = np.where(backlog, self.backlog_start[rows], self.n_jobs)
+        first = self.backlog_start[rows]
+        backlog = first < self.n_admitted[rows]
+        moved[:, -1] = self.admitted[rows, first]  # `jobs`, the empty slot, past the last
         self.slot_job[rows] = moved
         self.backlog_start[rows] += backlog
         self.n_visible[rows] -= ~backlog
@@ -241,8 +249,10 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
             self.n_finished[i] = finished + 1
 
     def _admit_arrivals(self, rows: np.ndarray) -> None:
-        """Admit, one at a time, the jobs of ``rows`` that have arrived by now."""
+        """Admit (or drop, at a full queue), one at a time, the jobs of ``rows`` that
+        have arrived by now."""
         n_slots = len(self._slots)
+        limit = self.config.queue_limit
         # synthetic jobs arrive at least one step apart: one round admits them all
         rounds = 1 if self.config.workload == "synthetic" else self.n_jobs
         for _ in range(rounds):
@@ -251,14 +261,23 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
             rows, jobs = rows[due], following[due]
             if not rows.size:
                 return
-            self.in_system_weight[rows] += self.inverse_duration[rows, jobs]
             self.last_arrival[rows] = self.now[rows]
             self.next_arrival[rows] = jobs + 1
-            shown = self.n_visible[rows] < n_slots
-            seen, jobs = rows[shown], jobs[shown]
-            self.slot_job[seen, self.n_visible[seen]] = jobs
+            entering, jobs = rows, jobs
+            if limit is not None:
+                waiting = self.n_visible[rows] + self.n_admitted[rows] - self.backlog_start[rows]
+                full = waiting >= limit
+                self.n_dropped[rows[full]] += 1
+                entering, jobs = rows[~full], jobs[~full]
+            self.in_system_weight[entering] += self.inverse_duration[entering, jobs]
+            position = self.n_admitted[entering]
+            self.admitted[entering, position] = jobs
+            self.n_admitted[entering] = position + 1
+            shown = self.n_visible[entering] < n_slots
+            seen = entering[shown]
+            self.slot_job[seen, self.n_visible[seen]] = jobs[shown]
             self.n_visible[seen] += 1
-            self.backlog_start[seen] = jobs + 1
+            self.backlog_start[seen] = position[shown] + 1
 
     def _update_masks(self, rows: np.ndarray) -> None:
         """The valid actions of ``rows``: slots holding a job that fits now, and advancing."""
@@ -292,13 +311,12 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
             "action_mask": info_mask(self.masks[rows]),
             "invalid_action": invalid,
             "time": now,
-            "jobs_waiting": self.n_visible[rows]
-            + self.next_arrival[rows]
-            - self.backlog_start[rows],
+            "jobs_waiting": self.n_visible[rows] + self.n_admitted[rows] - self.backlog_start[rows],
             "jobs_finished": finished,
             "mean_slowdown": self.total_slowdown[rows] / some,
             "mean_completion_time": self.total_completion_time[rows] / some,
             "utilization": self._utilization(rows),
+            "jobs_dropped": self.n_dropped[rows],
         }
 
     def _utilization(self, rows: np.ndarray) -> np.ndarray:
@@ -317,7 +335,7 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         features[:, :, :-1] = np.take(self.features.reshape(-1, r + 1), slots, axis=0)
         waits = self.now[:, None] - np.take(self.arrival, slots)
         features[:, :, -1] = np.where(self.slot_job < self.n_jobs, waits / (waits + horizon), 0.0)
-        backlog = np.minimum(self.next_arrival - self.backlog_start, config.backlog_size)
+        backlog = np.minimum(self.n_admitted - self.backlog_start, config.backlog_size)
         observations[:, -2] = backlog / config.backlog_size
         since = self.now - self.last_arrival
         observations[:, -1] = since / (since + horizon)
@@ -325,11 +343,17 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
 
     def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         # every job has arrived; the single env lists them finished (in finishing order),
-        # running (in placement order), then waiting (in arrival order)
+        # running (in placement order), then waiting (in arrival order); dropped jobs,
+        # which it leaves out, are put last here
         jobs = self.n_jobs
         count = rows.size
         placed = self.placed[rows]
         keys = np.where(placed >= 0, jobs + placed, 2 * jobs + np.arange(jobs))
+        dropped = self.n_dropped[rows]
+        if dropped.any():
+            kept = np.zeros((count, jobs + 1), dtype=bool)
+            kept[np.arange(count)[:, None], self.admitted[rows]] = True
+            keys[~kept[:, :jobs]] += jobs
         which, position = np.nonzero(np.arange(jobs) < self.n_finished[rows][:, None])
         keys[which, self.finished[rows[which], position]] = position
         now = self.now[rows]
@@ -340,6 +364,19 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         slowdowns = completion / np.take_along_axis(self.duration[rows], order, axis=1)
         completion = completion.astype(np.float64)
         utilization = self._utilization(rows)
+        unfinished = jobs - self.n_finished[rows] - dropped
+        if dropped.any():  # rows of different lengths: one at a time
+            rows_metrics = [
+                episode_metrics(
+                    slowdowns[i, : jobs - dropped[i]],
+                    completion[i, : jobs - dropped[i]],
+                    utilization[i].tolist(),
+                    unfinished[i],
+                    dropped[i],
+                )
+                for i in range(count)
+            ]
+            return {name: np.array([m[name] for m in rows_metrics]) for name in rows_metrics[0]}
         # one call for both: np.percentile's overhead outweighs its work here
         p50, p95 = np.percentile(np.concatenate([slowdowns, completion]), [50, 95], axis=1)
         metrics = {
@@ -353,5 +390,6 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         }
         for r in range(self.config.n_resources):
             metrics[f"utilization_{r}"] = utilization[:, r]
-        metrics["unfinished_jobs"] = (jobs - self.n_finished[rows]).astype(np.float64)
+        metrics["unfinished_jobs"] = unfinished.astype(np.float64)
+        metrics["dropped_jobs"] = dropped.astype(np.float64)
         return metrics
