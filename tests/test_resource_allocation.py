@@ -537,3 +537,27 @@ def test_rules_choose_as_deeprm_defines_them(name):
         if terminated or truncated:
             break
     assert placed > 30
+
+
+def test_holding_back_a_long_job_lets_the_short_ones_through(tmp_path):
+    # One resource of 10 units; at step 0: B (7 units, 1 step), L (3, 10), S1 and S2 (8, 2).
+    # Both rules start B first. SJF then starts L, the only job that fits: S1 and S2 wait
+    # for it, [10, 12) and [12, 14): slowdowns 1, 1, 6, 7. Holding L back (two short jobs
+    # wait), S1 runs [1, 3), S2 [3, 5), and L [5, 15): slowdowns 1, 1.5, 2.5, 1.5.
+    rows = ["0,1,7", "0,10,3", "0,2,8", "0,2,8"]
+    path = write_trace(tmp_path, rows, "arrival,duration,cpu")
+    env = gym.make(ENV_ID, workload="trace", trace_path=path, n_jobs=4, capacities=[10])
+    advance = env.action_space.n - 1
+    for name, first_actions, slowdowns in [
+        ("sjf", [0, 0, advance], [1, 1, 6, 7]),
+        ("sjf_hold_long", [0, advance, 1], [1, 1.5, 2.5, 1.5]),
+    ]:
+        policy = make_policy(env, name)
+        observation, _ = env.reset(seed=0)
+        actions = []
+        for _ in first_actions:
+            actions.append(policy.act(observation))
+            observation, *_ = env.step(actions[-1])
+        assert actions == first_actions, name
+        _, info = run_episode(env, policy, seed=0)
+        assert info["episode_metrics"]["mean_slowdown"] == pytest.approx(np.mean(slowdowns))

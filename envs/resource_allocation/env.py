@@ -101,7 +101,7 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
     below 1, reached when every job starts on arrival (for instance at a low load).
     `opsgym.envs.resource_allocation.episode_slowdown_bound(env)` gives a tighter bound
     for the episode being run, from the jobs that can never run together (see
-    `oracle.py`).
+    `oracle.py`); it counts every job, so it bounds the schedules that drop none.
 
     ## Episode End
 
