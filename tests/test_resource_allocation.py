@@ -200,7 +200,7 @@ def test_invalid_actions_advance_time_and_are_flagged(tmp_path):
 # ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["first_fit_fifo", "sjf", "packer", "tetris"])
+@pytest.mark.parametrize("name", ["first_fit_fifo", "sjf", "sjf_hold_long", "packer", "tetris"])
 def test_slowdown_is_exactly_one_when_the_load_is_tiny(name):
     # Jobs arrive hundreds of steps apart: a work-conserving rule starts each on arrival.
     env = gym.make(ENV_ID, load=0.001, n_jobs=10)
@@ -227,7 +227,7 @@ def test_packer_uses_the_cluster_better_than_random():
 
 
 def test_every_policy_is_above_the_slowdown_bound():
-    for name in ["random", "first_fit_fifo", "sjf", "packer", "tetris"]:
+    for name in ["random", "first_fit_fifo", "sjf", "sjf_hold_long", "packer", "tetris"]:
         assert mean_metric(name, "mean_slowdown", range(2), load=0.7, n_jobs=40) >= 1.0
 
 
@@ -407,7 +407,7 @@ def test_bound_is_below_the_brute_force_optimum_and_the_heuristics(seed):
     bound = episode_slowdown_bound(env)
     optimum = brute_force_mean_slowdown(env)
     assert 1.0 <= bound <= optimum + 1e-12
-    for name in ["first_fit_fifo", "sjf", "packer", "tetris"]:
+    for name in ["first_fit_fifo", "sjf", "sjf_hold_long", "packer", "tetris"]:
         _, info = run_episode(env, make_policy(env, name), seed)
         assert optimum <= info["episode_metrics"]["mean_slowdown"] + 1e-12
 
