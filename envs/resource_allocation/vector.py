@@ -13,10 +13,10 @@ An episode's jobs are a fixed sequence, so every per-job value is an array of
 ``(instances, jobs)``, and the waiting queue needs no list: jobs start only from the
 visible slots, so the waiting jobs past the slots are always the consecutive admitted
 jobs (those not dropped; all of them by default) from admission ``backlog_start`` to the
-last. A running job completes within the horizon H,
-so the running jobs sit in H lists by completion step modulo H, each in placement
-order; the sums of 1 / duration and of slowdowns are updated one finishing job at a
-time, in that order, so that they round as the single env's do.
+last. A running job completes within the horizon H, so the running jobs sit in H lists
+by completion step modulo H, each in placement order; the sums of 1 / duration and of
+slowdowns are updated one finishing job at a time, in that order, so that they round as
+the single env's do.
 """
 
 from __future__ import annotations
@@ -263,7 +263,7 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
                 return
             self.last_arrival[rows] = self.now[rows]
             self.next_arrival[rows] = jobs + 1
-            entering, jobs = rows, jobs
+            entering = rows
             if limit is not None:
                 waiting = self.n_visible[rows] + self.n_admitted[rows] - self.backlog_start[rows]
                 full = waiting >= limit
