@@ -3,7 +3,8 @@
 Every rule reads only the observation and the cluster's configured capacities and
 horizon (which an operator knows), from which it recovers the integer units exactly. A
 rule starts the job it prefers among the visible jobs that fit now, and advances time
-when none fits; ties go to the oldest job (the lowest slot). These are the heuristics
+when none fits (:class:`HoldBackLong` also when it holds a long job back); ties go to the
+oldest job (the lowest slot). These are the heuristics
 DeepRM is compared with (Mao et al., HotNets 2016, section 5).
 """
 
