@@ -3,6 +3,8 @@
 #   ./dev.sh benchmark [ARGS]  the quick benchmark: every policy on every environment
 #   ./dev.sh evaluate [ARGS]   evaluate the load balancer's heuristics and its oracle
 #   ./dev.sh test [ARGS]       run the test suite (ARGS go to pytest)
+#   ./dev.sh docs [ARGS]       build the documentation strictly into site/ (ARGS go to
+#                              opsgym docs: --check loads every page in Chromium, --serve)
 #   ./dev.sh setup             only create the environment
 set -eu
 cd "$(dirname "$0")"
@@ -39,11 +41,20 @@ case "$command" in
         setup
         exec "$python" -m pytest -n 2 "$@"
         ;;
+    docs)
+        setup
+        stamp="$venv/.opsgym-docs-installed"
+        if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+            "$python" -m pip install --quiet -e ".[docs]"
+            touch "$stamp"
+        fi
+        exec "$venv/bin/opsgym" docs "$@"
+        ;;
     setup)
         setup
         ;;
     *)
-        echo "usage: ./dev.sh benchmark|evaluate|test|setup [ARGS]" >&2
+        echo "usage: ./dev.sh benchmark|evaluate|test|docs|setup [ARGS]" >&2
         exit 2
         ;;
 esac

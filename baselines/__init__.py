@@ -12,51 +12,28 @@ simulator, not the observation); ``"random"`` is the uniform policy.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 import gymnasium as gym
 
 from opsgym.agents.protocol import Policy
-from opsgym.baselines import (
-    anomaly_detection,
-    autoscaling,
-    caching,
-    caching_prefetch,
-    cdn,
-    config_tuning,
-    index_selection,
-    load_balancing,
-    resource_allocation,
-    routing,
-    service_routing,
-)
-from opsgym.envs.anomaly_detection import AnomalyDetectionEnv
-from opsgym.envs.autoscaling import AutoscalingEnv
-from opsgym.envs.caching import CachingEnv
-from opsgym.envs.caching_prefetch import CachingPrefetchEnv
-from opsgym.envs.cdn import CDNEnv
-from opsgym.envs.config_tuning import ConfigTuningEnv
-from opsgym.envs.index_selection import IndexSelectionEnv
-from opsgym.envs.load_balancing import LoadBalancingEnv
-from opsgym.envs.resource_allocation import ResourceAllocationEnv
-from opsgym.envs.routing import RoutingEnv
-from opsgym.envs.service_routing import ServiceRoutingEnv
+from opsgym.envs.packages import PACKAGES, package
 
 PolicyFactory = Callable[..., Policy]
 
+# each environment class -> its reference policies by name, from the module its package
+# names in POLICIES
 _POLICIES: dict[type[gym.Env], dict[str, PolicyFactory]] = {
-    LoadBalancingEnv: load_balancing.POLICIES,
-    AutoscalingEnv: autoscaling.POLICIES,
-    CachingEnv: caching.POLICIES,
-    CachingPrefetchEnv: caching_prefetch.POLICIES,
-    ConfigTuningEnv: config_tuning.POLICIES,
-    IndexSelectionEnv: index_selection.POLICIES,
-    ResourceAllocationEnv: resource_allocation.POLICIES,
-    AnomalyDetectionEnv: anomaly_detection.POLICIES,
-    ServiceRoutingEnv: service_routing.POLICIES,
-    RoutingEnv: routing.POLICIES,
-    CDNEnv: cdn.POLICIES,
+    env_package.ENV: importlib.import_module(env_package.POLICIES).POLICIES
+    for env_package in PACKAGES.values()
 }
+
+
+def default_teacher(env_id: str) -> str:
+    """The best heuristic of the environment ``env_id`` in the quick benchmark (its
+    policies module's ``TEACHER``): imitation's teacher when none is named."""
+    return importlib.import_module(package(env_id).POLICIES).TEACHER
 
 
 def policy_availability(env: gym.Env) -> dict[str, str | None]:

@@ -100,3 +100,5 @@ POLICIES = {
     ),
     "oracle": lambda env, seed=None: LabelOracle(env),
 }
+# the best heuristic in the quick benchmark: imitation's teacher when none is named
+TEACHER = "static_threshold"

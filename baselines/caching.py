@@ -3,7 +3,7 @@
 Each rule reads only the candidates' features in the observation, as Redis's
 ``allkeys-lru`` and ``allkeys-lfu`` do with the keys they sample: their approximate LRU
 and LFU. The full-information versions are the exact simulators of
-:mod:`opsgym.envs.caching.exact`; the privileged reference is
+:mod:`opsgym.envs.core.exact_caches`; the privileged reference is
 :class:`opsgym.envs.caching.BeladyOracle`.
 """
 
@@ -77,3 +77,5 @@ POLICIES = {
     "lfu_admission": FrequencyAdmission,
     "oracle": lambda env, seed=None: BeladyOracle(env),
 }
+# the best heuristic in the quick benchmark: imitation's teacher when none is named
+TEACHER = "lfu_admission"

@@ -105,3 +105,5 @@ POLICIES = {
     "trend": TrendFollowing,
     "oracle": lambda env, seed=None: LookaheadOracle(env),
 }
+# the best heuristic in the quick benchmark: imitation's teacher when none is named
+TEACHER = "regional_top_k"

@@ -160,3 +160,5 @@ POLICIES = {
     "greedy_advisor": GreedyAdvisor,
     "oracle": lambda env, seed=None: PhaseBestOracle(env),
 }
+# the best heuristic in the quick benchmark: imitation's teacher when none is named
+TEACHER = "greedy_advisor"

@@ -142,3 +142,5 @@ POLICIES = {
     "p2c_latency": PowerOfTwoLatency,
     "oracle": lambda env, seed=None: ExpectedCostOracle(env),
 }
+# the best heuristic in the quick benchmark: imitation's teacher when none is named
+TEACHER = "least_work_left"

@@ -81,3 +81,5 @@ POLICIES = {
     "least_utilized": LeastUtilized,
     "oracle": lambda env, seed=None: GreedyDelayOracle(env),
 }
+# the best heuristic in the quick benchmark: imitation's teacher when none is named
+TEACHER = "ecmp"

@@ -48,6 +48,13 @@ def hyperparams_path(algo: str) -> Path:
     return Path(str(resources.files("opsgym.baselines") / "hyperparams" / f"{algo}.yml"))
 
 
+def shipped_hyperparams() -> dict[str, Path]:
+    """Every hyperparameter file installed with opsgym, by name: each SB3 algorithm's
+    and ``agents`` (the hand-written agents'), as ``opsgym hyperparams NAME`` prints them."""
+    folder = hyperparams_path("ppo").parent
+    return {path.stem: path for path in sorted(folder.glob("*.yml"))}
+
+
 def load_hyperparams(algo: str, env_id: str, config_file: str | Path | None = None) -> dict:
     """The hyperparameter block of ``env_id`` for ``algo``, as rl-zoo3 would pick it.
 

@@ -29,6 +29,8 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
 
+from opsgym.envs import make_kwargs
+
 NATIVE, MAKE_VEC_ENV = "native", "make_vec_env"
 BACKENDS = ("auto", NATIVE, MAKE_VEC_ENV)
 
@@ -205,7 +207,10 @@ def make_training_env(
             return TrainingEnv(VecMonitor(adapter), NATIVE)
     # render_mode=None: make_vec_env otherwise asks every env for "rgb_array"
     venv = make_vec_env(
-        env_id, n_envs=n_envs, seed=seed, env_kwargs={"render_mode": None, **env_kwargs}
+        env_id,
+        n_envs=n_envs,
+        seed=seed,
+        env_kwargs={"render_mode": None, **make_kwargs(env_id, env_kwargs)},
     )
     return TrainingEnv(venv, MAKE_VEC_ENV, reason)
 
@@ -215,5 +220,8 @@ def _native_env(env_id: str, n_envs: int, env_kwargs: dict[str, Any]) -> gym.vec
     if gym.spec(env_id).vector_entry_point is None:
         raise ValueError(f"{env_id} has no native vector env")
     return gym.make_vec(
-        env_id, num_envs=n_envs, vectorization_mode="vector_entry_point", **env_kwargs
+        env_id,
+        num_envs=n_envs,
+        vectorization_mode="vector_entry_point",
+        **make_kwargs(env_id, env_kwargs),
     )

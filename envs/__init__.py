@@ -3,390 +3,109 @@
 >>> import gymnasium as gym
 >>> import opsgym.envs
 >>> env = gym.make("opsgym/LoadBalancing-v0")
+>>> flood = gym.make("opsgym/Caching-adversary-flood-v0")
 
 ``gymnasium.make("opsgym.envs:opsgym/LoadBalancing-v0")`` imports this module first and
 works without the explicit import.
 
+Each environment package (:mod:`opsgym.envs.packages` lists what each exports) gives
+its id, ``opsgym/<Name>-v<version>``, and one id per scenario,
+``opsgym/<Name>-<scenario>-v<version>``: the same entry point with the scenario's
+arguments as the spec's ``kwargs``, so ``gym.make`` of a scenario id makes what
+``gym.make`` of the environment's id with those arguments makes. A scenario id carries
+its environment's version: it is a configuration of that version's dynamics.
+
+Each spec also has a ``description`` attribute, the question a scenario asks (for an
+environment's own id, the first line of its docstring). Gymnasium's ``EnvSpec`` has no
+such field, so opsgym sets it on the registered spec (``gym.spec(id).description``):
+it is not passed to the constructor, not in ``spec.to_json()`` and not on a made
+env's ``env.spec``.
+
+Episode length: every id registers ``max_episode_steps``, its configuration's
+``max_episode_steps`` (the horizon for the environments whose episodes have a fixed
+number of steps, a bound that no episode reaches first for Caching and
+ResourceAllocation), and the environment ends its episodes itself on the same step,
+so gymnasium's ``TimeLimit`` never cuts one first. The configuration owns the horizon:
+an argument that lengthens the episode (``episode_length``, Autoscaling's
+``episode_steps``, ...) must come with ``max_episode_steps`` of the new length in the
+same ``gym.make`` call, or ``TimeLimit`` ends the episode at the registered step;
+a shorter episode needs nothing. :func:`make_kwargs` adds it to the arguments, and
+opsgym's commands make every env with it.
+A native vector env ends its episodes itself, on its configuration's step: the
+``max_episode_steps`` that ``make_vec`` passes it cuts none (nor does it make a
+longer one, which gymnasium's ``TimeLimit`` would).
+
 Native vector environments (``vector_entry_point``, built by ``gymnasium.make_vec(id,
-num_envs=N, vectorization_mode="vector_entry_point")``) advance N instances with numpy
-batch operations, with the bookkeeping of :mod:`opsgym.envs.vector`:
-LoadBalancing, ConfigTuning, AnomalyDetection, ServiceRouting, ResourceAllocation and
-Routing (without LP snapshots) follow their single env bit for bit (instance i seeded
-s + i); Autoscaling to rounding (numpy's exp is not libm's); IndexSelection (cost-model
-backend only) in distribution (one multinomial draw for all instances). The others have
-none, because their state is not a fixed-shape array: Caching keeps per-object records
-of the cached objects, and serves a varying number of requests between two decisions;
-CachingPrefetch, an ordered dictionary of the cached objects and a table of each
-object's observed successors.
+num_envs=N, vectorization_mode="vector_entry_point")``, scenario ids included) advance
+N instances with numpy batch operations, with the bookkeeping of
+:mod:`opsgym.envs.vector`: LoadBalancing, ConfigTuning, AnomalyDetection,
+ServiceRouting, ResourceAllocation and Routing (without LP snapshots) follow their
+single env bit for bit (instance i seeded s + i); Autoscaling to rounding (numpy's exp
+is not libm's); IndexSelection (cost-model backend only) in distribution (one
+multinomial draw for all instances). The others have none, because their state is not
+a fixed-shape array: Caching keeps per-object records of the cached objects, and serves
+a varying number of requests between two decisions; CachingPrefetch, an ordered
+dictionary of the cached objects and a table of each object's observed successors; CDN,
+per-edge caches through which each interval's requests pass one by one.
 """
 
 from __future__ import annotations
 
-from gymnasium.envs.registration import register, registry
+from types import ModuleType
 
-from opsgym.envs import cdn
-from opsgym.envs.scenarios import register_scenario
+import gymnasium as gym
+from gymnasium.envs.registration import load_env_creator, register, registry
+
+from opsgym.envs.packages import PACKAGES
+from opsgym.envs.scenarios import scenarios
 
 
-def _register(env_id: str, entry_point: str, **kwargs) -> None:
+def _entry_point(cls: type | None) -> str | None:
+    return None if cls is None else f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _register(env_id: str, package: ModuleType, kwargs: dict, description: str) -> None:
     # Re-importing (e.g. after importlib.reload) must not re-register: gymnasium warns.
-    if env_id not in registry:
-        register(id=env_id, entry_point=entry_point, **kwargs)
-
-
-# ----------------------------------------------------------------------------------------
-# Load balancing
-# ----------------------------------------------------------------------------------------
-
-_register(
-    "opsgym/LoadBalancing-v0",
-    "opsgym.envs.load_balancing:LoadBalancingEnv",
-    vector_entry_point="opsgym.envs.load_balancing.vector:LoadBalancingVectorEnv",
-)
-register_scenario(
-    "opsgym/LoadBalancing-v0",
-    "drift-slowdown",
-    "a backend slows to a quarter of its rate mid-episode, unannounced",
-    drift="slowdown",
-)
-register_scenario(
-    "opsgym/LoadBalancing-v0",
-    "drift-failures",
-    "a backend starts failing half its requests mid-episode, unannounced",
-    drift="failures",
-)
-register_scenario(
-    "opsgym/LoadBalancing-v0",
-    "drift-slowdown-gradual",
-    "a backend slows to a quarter of its rate over 250 requests from mid-episode, unannounced",
-    drift="slowdown",
-    drift_ramp=250,
-)
-register_scenario(
-    "opsgym/LoadBalancing-v0",
-    "drift-failures-gradual",
-    "a backend's failure rate climbs to one half over 250 requests from mid-episode",
-    drift="failures",
-    drift_ramp=250,
-)
-register_scenario(
-    "opsgym/LoadBalancing-v0",
-    "heavy-tail",
-    "Pareto(1.5) job sizes (infinite variance) at load 0.9, as in the Park benchmark",
-    size_distribution="pareto",
-    load=0.9,
-)
-register_scenario(
-    "opsgym/LoadBalancing-v0",
-    "feedback-only",
-    "only response latencies and errors are observed, as by a learning load balancer",
-    mode="feedback",
-)
-
-# ----------------------------------------------------------------------------------------
-# Autoscaling
-# ----------------------------------------------------------------------------------------
-
-_register(
-    "opsgym/Autoscaling-v0",
-    "opsgym.envs.autoscaling:AutoscalingEnv",
-    vector_entry_point="opsgym.envs.autoscaling.vector:AutoscalingVectorEnv",
-)
-register_scenario(
-    "opsgym/Autoscaling-v0",
-    "nasa",
-    "replay of the NASA Kennedy Space Center web server's requests per minute (1995)",
-    workload="nasa",
-)
-register_scenario(
-    "opsgym/Autoscaling-v0",
-    "slow-boot",
-    "instances boot for 10 minutes: a rule that only reacts is ten minutes late",
-    boot_steps=10,
-)
-register_scenario(
-    "opsgym/Autoscaling-v0",
-    "drift-level",
-    "the load jumps by half mid-episode (a launch), unannounced",
-    drift="level",
-)
-register_scenario(
-    "opsgym/Autoscaling-v0",
-    "drift-shape",
-    "the daily pattern runs three hours later from mid-episode on, unannounced",
-    drift="shape",
-)
-register_scenario(
-    "opsgym/Autoscaling-v0",
-    "drift-level-gradual",
-    "the load grows by half over six hours from mid-episode (users migrate in), unannounced",
-    drift="level",
-    drift_ramp=360,
-)
-register_scenario(
-    "opsgym/Autoscaling-v0",
-    "drift-shape-gradual",
-    "the daily pattern slides three hours later over six hours from mid-episode on",
-    drift="shape",
-    drift_ramp=360,
-)
-register_scenario(
-    "opsgym/Autoscaling-v0",
-    "adversary-trough",
-    "an adversary sends three 5-minute bursts of half the peak a night, where forecasts are low",
-    attack="trough",
-)
-register_scenario(
-    "opsgym/Autoscaling-v0",
-    "adversary-off-period",
-    "5-minute bursts of half the peak every 7 hours: a rhythm no daily forecast learns",
-    attack="off_period",
-)
-register_scenario(
-    "opsgym/Autoscaling-v0",
-    "week",
-    "a week of minutes: weekdays, the weekend and their transitions",
-    episode_steps=10_080,
-)
-
-# ----------------------------------------------------------------------------------------
-# Caching
-# ----------------------------------------------------------------------------------------
-
-_register("opsgym/Caching-v0", "opsgym.envs.caching:CachingEnv")
-register_scenario(
-    "opsgym/Caching-v0",
-    "web07",
-    "windows of a real e-commerce product-page trace (Web07, cache2k), 500 objects cached",
-    workload="web07",
-    capacity=500,
-)
-register_scenario(
-    "opsgym/Caching-v0",
-    "scans",
-    "Zipf traffic cut by scans of one-off objects that flush recency-based caches",
-    workload="scan",
-)
-register_scenario(
-    "opsgym/Caching-v0",
-    "drift",
-    "the popular set shifts every 2,000 requests: old counts mislead LFU",
-    workload="drift",
-)
-register_scenario(
-    "opsgym/Caching-v0",
-    "drift-gradual",
-    "the popular set shifts every 2,000 requests, phasing in over 1,000 requests each time",
-    workload="drift",
-    drift_ramp=1000,
-)
-register_scenario(
-    "opsgym/Caching-v0",
-    "adversary-flood",
-    "every 2,000 requests an adversary asks for 100 new objects 3 times each: LFU keeps them",
-    workload="flood",
-)
-register_scenario(
-    "opsgym/Caching-v0",
-    "loops",
-    "30% of requests loop over 80 objects, a cycle LRU always misses and MIN exploits",
-    workload="periodic",
-)
-register_scenario(
-    "opsgym/Caching-v0",
-    "variable-sizes",
-    "lognormal object sizes in a 10 kB cache; the reward counts bytes hit",
-    size_distribution="lognormal",
-    capacity=10_000,
-    reward_metric="bytes",
-)
-
-_register("opsgym/CachingPrefetch-v0", "opsgym.envs.caching_prefetch:CachingPrefetchEnv")
-register_scenario(
-    "opsgym/CachingPrefetch-v0",
-    "sequential",
-    "4 interleaved readers read 32-block files in order: next-block prefetch pays",
-    workload="sequential",
-)
-register_scenario(
-    "opsgym/CachingPrefetch-v0",
-    "loops",
-    "half the requests go round a 150-object loop in a fixed shuffled order",
-    workload="loops",
-)
-register_scenario(
-    "opsgym/CachingPrefetch-v0",
-    "irm",
-    "independent Zipf requests: the order carries nothing and prefetching should not pay",
-    workload="zipf",
-)
-
-# ----------------------------------------------------------------------------------------
-# Self-tuning systems
-# ----------------------------------------------------------------------------------------
-
-_register(
-    "opsgym/ConfigTuning-v0",
-    "opsgym.envs.config_tuning:ConfigTuningEnv",
-    vector_entry_point="opsgym.envs.config_tuning.vector:ConfigTuningVectorEnv",
-)
-register_scenario(
-    "opsgym/ConfigTuning-v0",
-    "stationary",
-    "the workload mix never changes: the default's I/O shift switched off",
-    drift="none",
-)
-register_scenario(
-    "opsgym/ConfigTuning-v0",
-    "drift-gradual",
-    "the I/O-bound share rises from 20% to 80% over 50 intervals (a gradual rollout)",
-    drift_ramp=50,
-)
-_register(
-    "opsgym/IndexSelection-v0",
-    "opsgym.envs.index_selection:IndexSelectionEnv",
-    vector_entry_point="opsgym.envs.index_selection.vector:IndexSelectionVectorEnv",
-)
-register_scenario(
-    "opsgym/IndexSelection-v0",
-    "stationary",
-    "one popularity ranking for the whole episode: the default's shuffles switched off",
-    drift="none",
-)
-register_scenario(
-    "opsgym/IndexSelection-v0",
-    "drift-gradual",
-    "each new popularity ranking phases in over the first 25 windows of its phase",
-    drift_ramp=25,
-)
-
-# ----------------------------------------------------------------------------------------
-# Resource allocation
-# ----------------------------------------------------------------------------------------
-
-_register(
-    "opsgym/ResourceAllocation-v0",
-    "opsgym.envs.resource_allocation:ResourceAllocationEnv",
-    vector_entry_point="opsgym.envs.resource_allocation.vector:ResourceAllocationVectorEnv",
-)
-register_scenario(
-    "opsgym/ResourceAllocation-v0",
-    "high-load",
-    "DeepRM's synthetic jobs at load 1.2: queues build and the packing order matters",
-    load=1.2,
-)
-register_scenario(
-    "opsgym/ResourceAllocation-v0",
-    "surge",
-    "load 0.5, then the middle third of the jobs arrive at load 1.5, unannounced",
-    load=0.5,
-    surge_load=1.5,
-)
-register_scenario(
-    "opsgym/ResourceAllocation-v0",
-    "drift-mix",
-    "from a job mid-episode half the jobs are long instead of a fifth, at the same load",
-    drift="mix",
-)
-register_scenario(
-    "opsgym/ResourceAllocation-v0",
-    "drift-mix-gradual",
-    "the share of long jobs rises from a fifth to a half over 25 jobs, at the same load",
-    drift="mix",
-    drift_ramp=25,
-)
-for _p, _load in ((0.3, "0.55"), (0.5, "0.92"), (0.7, "1.29")):
-    register_scenario(
-        "opsgym/ResourceAllocation-v0",
-        f"deeprm-p{_p}",
-        f"DeepRM's published setting: 10 visible slots, a backlog of 60 beyond which "
-        f"arrivals are dropped, a job arriving with probability {_p} per step (load {_load})",
-        capacities=[10, 10],
-        horizon=20,
-        n_slots=10,
-        backlog_size=60,
-        drop_full_backlog=True,
-        job_probability=_p,
+    if env_id in registry:
+        return
+    register(
+        id=env_id,
+        entry_point=_entry_point(package.ENV),
+        vector_entry_point=_entry_point(package.VECTOR_ENV),
+        max_episode_steps=package.CONFIG.build(**kwargs).max_episode_steps,
+        kwargs=kwargs,
     )
-
-# ----------------------------------------------------------------------------------------
-# Anomaly detection
-# ----------------------------------------------------------------------------------------
-
-_register(
-    "opsgym/AnomalyDetection-v0",
-    "opsgym.envs.anomaly_detection:AnomalyDetectionEnv",
-    vector_entry_point="opsgym.envs.anomaly_detection.vector:AnomalyDetectionVectorEnv",
-)
-register_scenario(
-    "opsgym/AnomalyDetection-v0",
-    "nyc-taxi",
-    "NAB's NYC taxi series with its five labelled windows (marathon, holidays, blizzard)",
-    workload="nyc_taxi",
-)
-
-# ----------------------------------------------------------------------------------------
-# Service routing
-# ----------------------------------------------------------------------------------------
-
-_register(
-    "opsgym/ServiceRouting-v0",
-    "opsgym.envs.service_routing:ServiceRoutingEnv",
-    vector_entry_point="opsgym.envs.service_routing.vector:ServiceRoutingVectorEnv",
-)
-register_scenario(
-    "opsgym/ServiceRouting-v0",
-    "drift-swap",
-    "two replicas swap their service profiles mid-episode, unannounced",
-    drift="swap",
-)
-register_scenario(
-    "opsgym/ServiceRouting-v0",
-    "drift-swap-gradual",
-    "two replicas' service profiles morph into each other's over 250 requests, unannounced",
-    drift="swap",
-    drift_ramp=250,
-)
-
-# ----------------------------------------------------------------------------------------
-# Routing
-# ----------------------------------------------------------------------------------------
-
-_register(
-    "opsgym/Routing-v1",
-    "opsgym.envs.routing:RoutingEnv",
-    vector_entry_point="opsgym.envs.routing.vector:RoutingVectorEnv",
-)
-register_scenario(
-    "opsgym/Routing-v1",
-    "drift-hotspot",
-    "one node's traffic grows fivefold mid-episode, unannounced",
-    drift="hotspot",
-)
-register_scenario(
-    "opsgym/Routing-v1",
-    "drift-hotspot-move",
-    "the hot spot (a node with five times the traffic) moves to another node mid-episode",
-    drift="hotspot_move",
-)
-register_scenario(
-    "opsgym/Routing-v1",
-    "drift-hotspot-move-gradual",
-    "the hot spot moves to another node over 250 flows from mid-episode, unannounced",
-    drift="hotspot_move",
-    drift_ramp=250,
-)
+    registry[env_id].description = description
 
 
-# ----------------------------------------------------------------------------------------
-# Content delivery
-# ----------------------------------------------------------------------------------------
-
-_register("opsgym/CDN-v0", "opsgym.envs.cdn:CDNEnv")
-for _name, (_description, _kwargs) in cdn.SCENARIOS.items():
-    register_scenario("opsgym/CDN-v0", _name, _description, **_kwargs)
+for _env_id, _package in PACKAGES.items():
+    _register(_env_id, _package, {}, (_package.ENV.__doc__ or "").strip().splitlines()[0])
+    for _scenario in scenarios(_env_id).values():
+        _register(_scenario.id, _package, _scenario.env_kwargs, _scenario.description)
 
 
 def opsgym_ids() -> list[str]:
-    """Every registered opsgym environment id, sorted."""
+    """Every opsgym environment's own id, sorted (its scenarios' ids are not included)."""
+    return sorted(PACKAGES)
+
+
+def registered_ids() -> list[str]:
+    """Every registered opsgym id, sorted: the environments' and their scenarios'."""
     return sorted(env_id for env_id in registry if env_id.startswith("opsgym/"))
+
+
+def make_kwargs(env_id: str, env_kwargs: dict | None = None) -> dict:
+    """The keyword arguments of ``gym.make`` or ``gym.make_vec`` for ``env_id`` configured
+    by ``env_kwargs``: those, and the ``max_episode_steps`` of that configuration (-1, no
+    time limit, where the configuration bounds no episode), so that gymnasium's time limit
+    agrees with the environment's own end of episode.
+
+    Raises:
+        ValueError, TypeError: ``env_kwargs`` is no valid configuration of ``env_id``.
+    """
+    spec = gym.spec(env_id)
+    arguments = {**spec.kwargs, **(env_kwargs or {})}
+    arguments.pop("render_mode", None)
+    config_class = load_env_creator(spec.entry_point).config_class
+    horizon = config_class.build(**arguments).max_episode_steps
+    return {**(env_kwargs or {}), "max_episode_steps": -1 if horizon is None else horizon}

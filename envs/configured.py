@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, Generic, TypeVar
 
 import gymnasium as gym
@@ -21,6 +22,7 @@ class ConfiguredEnv(gym.Env[ObsType, ActType], Generic[ObsType, ActType]):
     or a whole one as ``config=``; it stores it as ``self.config``, builds the spaces with
     the subclass's ``spaces(config)`` and leaves the rest to its ``_set_up(config)``. The
     line ``{ARGUMENTS}`` of the subclass's docstring becomes the table of the fields.
+    It renders with its package's ``render.rgb_frame`` and its ``_text_frame()``.
     """
 
     config_class: type[EnvConfig]
@@ -50,6 +52,22 @@ class ConfiguredEnv(gym.Env[ObsType, ActType], Generic[ObsType, ActType]):
         """Build the simulator and the state of an env of ``config``."""
         raise NotImplementedError
 
+    def render(self) -> Any:
+        """A frame of the ``render_mode`` the env was made with: ``"rgb_array"`` draws
+        it with the ``rgb_frame`` of the env's package's ``render`` module (imported
+        now: Pillow loads only when a picture is asked for), ``"ansi"`` writes
+        :meth:`_text_frame`."""
+        if self.render_mode == "rgb_array":
+            package = type(self).__module__.rpartition(".")[0]
+            return importlib.import_module(f"{package}.render").rgb_frame(self)
+        if self.render_mode == "ansi":
+            return self._text_frame()
+        return None
+
+    def _text_frame(self) -> str:
+        """The state as text, for ``render_mode="ansi"``."""
+        raise NotImplementedError
+
 
 def _with_arguments_table(name: str, doc: str, config_class: type[EnvConfig]) -> str:
     lines = doc.split("\n")
@@ -60,3 +78,18 @@ def _with_arguments_table(name: str, doc: str, config_class: type[EnvConfig]) ->
     indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
     table = [indent + line if line else line for line in arguments_table(config_class)]
     return "\n".join(lines[:at] + table + lines[at + 1 :])
+
+
+class EnvOracle:
+    """The base of the oracles that read their env's state, not only its observations
+    (the one exception to the rule that policies see observations):
+    ``class XOracle(EnvOracle)`` with ``env_class = XEnv``.
+
+    Args:
+        env: the environment to read; wrappers are looked through.
+    """
+
+    env_class: type[gym.Env]
+
+    def __init__(self, env: gym.Env) -> None:
+        self.env = validation.unwrapped_as(env, self.env_class, type(self).__name__)

@@ -1,5 +1,11 @@
 """The bookkeeping every native vector environment shares: seeds, autoreset, infos.
 
+Each subclass is the vector driver of one env's simulator: it takes the single env's
+arguments, reports infos as :class:`BatchedVectorEnv` says and, unless its module says
+otherwise, follows the single env operation for operation: instance i of a vector env
+reset with seed s + i follows exactly the trajectory of the single env reset with seed
+s + i under the same actions.
+
 A subclass keeps the state of its ``num_envs`` instances in numpy arrays and implements
 four methods on rows (instance indices):
 
@@ -8,7 +14,8 @@ four methods on rows (instance indices):
 - ``_step_rows(rows, actions)``: advance ``rows``; return their rewards, whether their
   episodes were truncated, and their step infos as arrays over ``rows``;
 - ``_observations()``: the observation of every instance;
-- ``_episode_metrics(rows)``: the episode metrics of ``rows``, as arrays over ``rows``.
+- ``_episode_metrics(rows)``: the episode metrics of ``rows``, as arrays over ``rows``
+  (or ``_instance_metrics(i)``, those of instance i as the single env reports them).
 
 A subclass whose episodes can terminate overrides ``_terminated(rows)``, and one whose
 single env gives an info at reset overrides ``_reset_infos(rows)``.
@@ -173,4 +180,8 @@ class BatchedVectorEnv(VectorEnv):
         raise NotImplementedError
 
     def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        summaries = [self._instance_metrics(i) for i in rows.tolist()]
+        return {name: np.array([s[name] for s in summaries]) for name in summaries[0]}
+
+    def _instance_metrics(self, i: int) -> dict[str, float]:
         raise NotImplementedError

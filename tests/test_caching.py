@@ -15,7 +15,8 @@ from scipy.optimize import brentq
 
 import opsgym.envs  # noqa: F401
 from opsgym.baselines import make_policy
-from opsgym.envs.caching import CachingEnv, exact
+from opsgym.envs.caching import CachingEnv
+from opsgym.envs.core import exact_caches as exact
 from opsgym.envs.core import request_streams, traces
 from opsgym.envs.core.data_files import DataFileError
 from opsgym.train.runner import run_episode

@@ -11,8 +11,8 @@ import pytest
 
 import opsgym.envs  # noqa: F401
 from opsgym.baselines import make_policy
-from opsgym.envs.caching import exact
 from opsgym.envs.caching_prefetch import CachingPrefetchEnv, PrefetchCache
+from opsgym.envs.core import exact_caches as exact
 from opsgym.envs.core import request_streams
 from opsgym.train.runner import run_episode
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from cli_runner import run_cli
 
-from opsgym.envs import opsgym_ids
+from opsgym.envs import opsgym_ids, registered_ids
 from opsgym.train.cli import main
 
 
@@ -18,7 +18,11 @@ def test_list_names_every_registered_id_with_a_description(capsys):
     ids = [line.split()[0] for line in lines if not line.startswith(" ")]
     assert ids == opsgym_ids()
     assert all(len(line.split()) > 2 for line in lines)
-    assert any("scenario drift-slowdown:" in line for line in lines)
+    scenario_ids = [line.split()[1].rstrip(":") for line in lines if "scenario " in line]
+    assert sorted(ids + scenario_ids) == registered_ids()
+    assert any(
+        "scenario opsgym/LoadBalancing-drift-slowdown-v0: a backend" in line for line in lines
+    )
 
 
 def test_evaluate_prints_a_table_of_domain_metrics():

@@ -1,4 +1,8 @@
-"""What every registered opsgym environment must satisfy, parametrized over the registry."""
+"""What every registered opsgym environment must satisfy, parametrized over the registry.
+
+The tests of a configuration's behaviour run on every registered id, scenarios
+included (ALL_IDS); those of the environment class (its docstring, its arguments, its
+random configurations) on each environment's own id (ENV_IDS)."""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 import opsgym.envs
 
 ENV_IDS = opsgym.envs.opsgym_ids()
+ALL_IDS = opsgym.envs.registered_ids()
 SECTIONS = (
     "## Description",
     "## Action Space",
@@ -69,7 +74,7 @@ def test_registry_is_not_empty_and_every_id_has_a_config_strategy():
     assert set(ENV_IDS) <= set(CONFIG_STRATEGIES), set(ENV_IDS) - set(CONFIG_STRATEGIES)
 
 
-@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("env_id", ALL_IDS)
 def test_gymnasium_env_checker(env_id):
     env = gym.make(env_id).unwrapped
     with warnings.catch_warnings(record=True) as caught:
@@ -81,14 +86,14 @@ def test_gymnasium_env_checker(env_id):
     assert unexpected == []
 
 
-@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("env_id", ALL_IDS)
 def test_stable_baselines3_env_checker(env_id):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sb3_check_env(gym.make(env_id).unwrapped, warn=True)
 
 
-@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("env_id", ALL_IDS)
 def test_same_seed_same_trajectory(env_id):
     first = rollout(gym.make(env_id), seed=123, steps=300)
     second = rollout(gym.make(env_id), seed=123, steps=300)
@@ -103,7 +108,7 @@ def test_different_seed_different_trajectory(env_id):
         assert_same(first, second)
 
 
-@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("env_id", ALL_IDS)
 def test_observations_stay_in_space_over_long_rollouts(env_id):
     env = gym.make(env_id)
     for step in rollout(env, seed=7, steps=3000):
@@ -127,7 +132,7 @@ def test_finite_and_in_space_under_random_valid_configurations(env_id):
     check()
 
 
-@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("env_id", ALL_IDS)
 def test_pickle_round_trip_continues_identically(env_id):
     env = gym.make(env_id)
     env.reset(seed=5)
@@ -137,7 +142,7 @@ def test_pickle_round_trip_continues_identically(env_id):
     assert_same(env.step(action), clone.step(action))
 
 
-@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("env_id", ALL_IDS)
 def test_spec_json_round_trip(env_id):
     env = gym.make(env_id)
     restored = EnvSpec.from_json(env.spec.to_json())

@@ -18,8 +18,12 @@ from opsgym.agents.federated import (
     federated_average,
     privacy_epsilon,
 )
-from opsgym.envs.nodes import node_configs
-from opsgym.train.federated import FederatedSettings, federated_table, run_federated
+from opsgym.train.federated import (
+    FederatedSettings,
+    federated_table,
+    node_configs,
+    run_federated,
+)
 
 
 def _stream(seed: int, n: int, arms: int, dim: int = 0):

@@ -8,8 +8,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-import opsgym.envs  # noqa: F401  (registers the ids)
 from opsgym.baselines import make_policy
+from opsgym.envs import make_kwargs
 from opsgym.envs.core.data_files import DataFileError
 from opsgym.envs.resource_allocation import (
     ClusterSimulator,
@@ -203,7 +203,7 @@ def test_invalid_actions_advance_time_and_are_flagged(tmp_path):
 @pytest.mark.parametrize("name", ["first_fit_fifo", "sjf", "sjf_hold_long", "packer", "tetris"])
 def test_slowdown_is_exactly_one_when_the_load_is_tiny(name):
     # Jobs arrive hundreds of steps apart: a work-conserving rule starts each on arrival.
-    env = gym.make(ENV_ID, load=0.001, n_jobs=10)
+    env = gym.make(ENV_ID, **make_kwargs(ENV_ID, {"load": 0.001, "n_jobs": 10}))
     policy = make_policy(env, name, seed=0)
     for seed in range(3):
         rewards, info = run_episode(env, policy, seed)

@@ -11,6 +11,11 @@ def test_rllib_ppo_trains_one_iteration_on_an_opsgym_id():
     pytest.importorskip("ray.rllib", exc_type=ImportError)
     from ray.rllib.algorithms.ppo import PPOConfig
 
+    from opsgym.train.ray_backend import init_ray
+
+    # build_algo's own ray.init() would attach to RAY_ADDRESS (the suite sets a dead
+    # one) and retry for minutes: start a private local instance first, as opsgym does
+    init_ray()
     config = (
         PPOConfig()
         # the module:id form makes every RLlib worker import opsgym.envs itself

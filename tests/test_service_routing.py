@@ -84,6 +84,7 @@ def test_single_replica_matches_the_mm1_mean_response_time():
         load=0.5,
         local_delay_ms=0.0,
         episode_length=40_000,
+        max_episode_steps=40_000,
     )
     result = run_episode(env, make_policy(env, "round_robin"), seed=0)
     assert result.metrics["mean_latency_ms"] == pytest.approx(20.0, rel=0.05)
@@ -114,7 +115,7 @@ def test_linucb_beats_the_context_free_bandits():
     # The best replica depends on the request's type and region, which only a contextual
     # bandit can use (Li et al., WWW 2010).
     def latency(agent_name):
-        env = gym.make(ENV_ID, episode_length=2000)
+        env = gym.make(ENV_ID, episode_length=2000, max_episode_steps=2000)
         agent = make_agent(agent_name, env, seed=0)
         return np.mean(
             [run_episode(env, agent, s, True).metrics["mean_latency_ms"] for s in range(2)]

@@ -21,7 +21,9 @@ LB = "opsgym/LoadBalancing-v0"
 SMALL = {"episode_length": 200}
 
 
-def tiny_run(tmp_path: Path, agent: str = "ppo", seed: int = 0, **overrides) -> Path:
+def tiny_run(
+    tmp_path: Path, agent: str = "ppo", seed: int = 0, tensorboard: bool = False, **overrides
+) -> Path:
     settings = TrainSettings(
         env_id=LB,
         agent=agent,
@@ -35,6 +37,7 @@ def tiny_run(tmp_path: Path, agent: str = "ppo", seed: int = 0, **overrides) -> 
         eval_every=512,
         eval_episodes=2,
         out=str(tmp_path),
+        tensorboard=tensorboard,
         progress=False,
     )
     return train(settings)
@@ -178,8 +181,28 @@ def test_observation_normalizer_round_trips_through_npz(tmp_path):
     assert np.allclose(loaded(observation), venv.normalize_obs(observation), atol=1e-6)
 
 
-def test_rl_zoo3_trains_an_opsgym_env_with_our_yaml(tmp_path):
+def test_hyperparams_prints_the_installed_file_and_refuses_unknown_names():
+    result = run_cli("hyperparams", "ppo")
+    assert result.returncode == 0, result.stderr
+    path = Path(result.stdout.strip())
+    assert path == sb3.hyperparams_path("ppo") and path.is_file()
+    assert sb3.load_hyperparams("ppo", LB, path) == sb3.load_hyperparams("ppo", LB)
+    assert set(sb3.shipped_hyperparams()) == {*sb3.ALGORITHMS, "maskable_ppo", "agents"}
+    refused = run_cli("hyperparams", "trpo")
+    assert refused.returncode == 2 and "choose from a2c, agents, dqn" in refused.stderr
+
+
+def test_only_files_of_rl_zoo3_algorithms_claim_that_rl_zoo3_reads_them():
+    zoo_algorithms = pytest.importorskip("rl_zoo3").ALGOS
+    for name, path in sb3.shipped_hyperparams().items():
+        header = path.read_text().split("\n\n")[0]
+        if name != "agents":
+            assert (name in zoo_algorithms) == ("rl-zoo3 itself cannot" not in header), name
+
+
+def test_rl_zoo3_trains_and_enjoys_an_opsgym_env_with_our_yaml(tmp_path):
     pytest.importorskip("rl_zoo3")
+    conf_file = run_cli("hyperparams", "ppo").stdout.strip()  # as a pip user finds it
     result = subprocess.run(
         [
             sys.executable,
@@ -192,7 +215,7 @@ def test_rl_zoo3_trains_an_opsgym_env_with_our_yaml(tmp_path):
             "--gym-packages",
             "opsgym.envs",
             "--conf-file",
-            str(sb3.hyperparams_path("ppo")),
+            conf_file,
             "-n",
             "1024",
             "--seed",
@@ -212,6 +235,33 @@ def test_rl_zoo3_trains_an_opsgym_env_with_our_yaml(tmp_path):
     assert (
         tmp_path / "ppo" / "opsgym-LoadBalancing-v0_1" / "opsgym-LoadBalancing-v0.zip"
     ).is_file()
+    enjoyed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rl_zoo3.enjoy",
+            "--algo",
+            "ppo",
+            "--env",
+            LB,
+            "--gym-packages",
+            "opsgym.envs",
+            "--folder",
+            str(tmp_path),
+            "--exp-id",
+            "1",
+            "-n",
+            "300",
+            "--no-render",
+            "--env-kwargs",
+            "episode_length:200",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert enjoyed.returncode == 0, enjoyed.stderr[-2000:]
+    assert "Episode Reward" in enjoyed.stdout
 
 
 def test_hand_written_agent_trains_saves_and_evaluates(tmp_path):
@@ -247,3 +297,42 @@ def test_hand_written_agent_trains_saves_and_evaluates(tmp_path):
     (run / "agent.npz").write_bytes(b"garbage")
     with pytest.raises(ValueError, match="not an opsgym agent checkpoint"):
         evaluate_policies(LB, [], episodes=1, env_kwargs={"episode_length": 100}, runs=[run])
+
+
+def tensorboard_scalars(run: Path) -> dict[str, list[tuple[int, float]]]:
+    """Every scalar of the run's one event file, as (step, value) pairs per tag."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    (event_file,) = (run / "tensorboard").glob("events.out.tfevents.*")
+    events = EventAccumulator(str(event_file), size_guidance={"scalars": 0})
+    events.Reload()
+    return {
+        tag: [(event.step, event.value) for event in events.Scalars(tag)]
+        for tag in events.Tags()["scalars"]
+    }
+
+
+@pytest.mark.parametrize("agent", ["ppo", "q_learning"])
+def test_tensorboard_holds_every_evaluation_column_at_its_step(tmp_path, agent):
+    pytest.importorskip("tensorboard")
+    run = tiny_run(tmp_path, agent=agent, tensorboard=True)
+    scalars = tensorboard_scalars(run)
+    rows = read_evaluations(run)
+    assert len(rows) >= 2 and "mean_latency_ms" in rows[0]
+    for column in rows[0]:
+        if column != "step":
+            expected = [(int(row["step"]), np.float32(row[column])) for row in rows]
+            assert scalars.pop(f"eval/{column}") == expected
+    if agent == "ppo":  # SB3's training statistics share the event file
+        assert "train/value_loss" in scalars
+    else:
+        assert scalars == {}
+
+
+def test_tensorboard_missing_is_an_error_before_any_run_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "tensorboard", None)  # find_spec then finds nothing
+    out = tmp_path / "runs"
+    arguments = ["train", "--env", LB, "--agent", "ppo", "--out", str(out), "--tensorboard"]
+    assert main(arguments) == 2
+    assert "pip install 'opsgym[tensorboard]'" in capsys.readouterr().err
+    assert not out.exists()

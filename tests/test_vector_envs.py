@@ -10,10 +10,10 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 import opsgym.envs
-from opsgym.envs.core import batch, queueing, seasonal
+from opsgym.envs.core import batch, fcfs, queueing, seasonal
 from opsgym.envs.load_balancing.simulator import LoadBalancerSimulator
 from opsgym.envs.resource_allocation import workloads
-from opsgym.envs.routing.vector import FLOW_SLOTS
+from opsgym.envs.routing.simulator import FLOW_SLOTS
 from opsgym.envs.scenarios import scenarios
 
 VECTOR_IDS = [
@@ -278,14 +278,14 @@ def test_routing_blocks_and_holds_more_flows_than_its_first_slots_and_still_matc
     for actions in random_actions(env, 4, 200):
         blocked += int(env.step(actions)[4]["blocked"].sum())
     assert blocked > 0
-    assert env.unwrapped.flow_ends.shape[1] > FLOW_SLOTS
+    routing, flows = env.unwrapped, env.unwrapped.flows
+    assert flows.ends.shape[1] > FLOW_SLOTS
     # a flow's path carries its rate: the loads are the sums over the active flows
-    routing = env.unwrapped
-    active = np.isfinite(routing.flow_ends)
+    active = np.isfinite(flows.ends)
     expected = np.zeros_like(routing.loads)
     for i, slot in zip(*np.nonzero(active)):
-        path = routing.flow_paths[i, slot]
-        expected[routing.path_arcs[path], i] += routing.flow_rates[i, slot] * routing.on_path[path]
+        path = flows.paths[i, slot]
+        expected[routing.path_arcs[path], i] += flows.rates[i, slot] * routing.on_path[path]
     assert np.array_equal(routing.loads[: routing.n_arcs], expected[: routing.n_arcs])
     assert (routing.loads[: routing.n_arcs] > 0).any()
 
@@ -416,7 +416,7 @@ def test_resourceallocation_trace_follows_sync_with_many_jobs_at_once(tmp_path):
     env.reset(seed=1)
     for actions in random_actions(env, 1, 400):
         env.step(actions)
-    assert env.unwrapped.ending.shape[2] > 1  # the lists of jobs ending together grew
+    assert env.unwrapped.clusters.ending.shape[2] > 1  # the lists of jobs ending together grew
     # a trace shorter than n_jobs: every episode replays all of it
     kwargs["n_jobs"] = 200
     assert assert_follows_sync("opsgym/ResourceAllocation-v0", 2, 2, 300, **kwargs) >= 2
@@ -447,7 +447,7 @@ def test_resourceallocation_vector_env_terminates_episodes():
     advance = np.full(4, env.single_action_space.n - 1)
     terminated = np.zeros(4, dtype=bool)
     for _ in range(300):
-        mask = env.unwrapped.masks
+        mask = env.unwrapped.clusters.masks
         actions = np.where(mask[:, 0], 0, advance)  # first fit, in arrival order
         _, _, ended, truncated, info = env.step(actions)
         assert not truncated.any()
@@ -515,7 +515,7 @@ def test_flash_crowd_shapes_agree_with_the_scalar_shape():
 def test_fcfs_queues_agree_with_the_single_load_balancer_simulator():
     rng = np.random.default_rng(3)
     instances, servers = 3, 2
-    batched = batch.FcfsQueues(instances, servers, smoothing=0.3)
+    batched = fcfs.FcfsQueues(instances, servers, smoothing=0.3)
     singles = [LoadBalancerSimulator((1.0,) * servers, (0.5,) * servers, 0.3) for _ in range(3)]
     rows = np.arange(instances)
     clocks = np.zeros(instances)

@@ -102,10 +102,14 @@ def describe_overrides(overrides: dict[str, dict]) -> str:
 QUICK = {
     "seeds": 3,
     "budget": 20_000,
-    # the batched PPO blocks make 8,192-step rollouts: 20,000 steps are two updates
-    "learner_budgets": {"ppo": 100_000},
+    # the batched PPO blocks make 8,192-step rollouts: 20,000 steps are two updates;
+    # ppo_residual steps its rule in Python per instance, 2.5 to 3 times PPO's cost per
+    # step on the native ids: half PPO's budget keeps the quick run under 10 minutes
+    "learner_budgets": {"ppo": 100_000, "ppo_residual": 50_000},
     "episodes": 3,
-    "sb3_algorithms": ("ppo",),
+    # ppo_residual: the rule-started learner that never fell below the rule in
+    # docs/warm_start.md's runs, and the cheapest (no rule play to clone)
+    "sb3_algorithms": ("ppo", "ppo_residual"),
     "agents": ("ucb1", "sw_ucb", "q_learning"),
     "scenarios": ("default",),
     "curve_points": 2,
@@ -123,8 +127,9 @@ FULL = {
     "budget": 200_000,
     "learner_budgets": {},
     "episodes": 10,
-    "sb3_algorithms": ("ppo", "a2c", "dqn"),
-    "agents": tuple(agent_names()),
+    # the rule-started learners (train/warm_start.py) next to those that start from nothing
+    "sb3_algorithms": ("ppo", "a2c", "dqn", "ppo_warm", "ppo_residual", "dqn_warm"),
+    "agents": (*agent_names(), "q_learning_warm"),
     "scenarios": None,
     "curve_points": 5,
     "curve_episodes": 2,

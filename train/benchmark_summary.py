@@ -22,7 +22,7 @@ from scipy import stats
 
 from opsgym.agents.atomic import atomic_write, write_text
 from opsgym.train.benchmark import REFERENCE
-from opsgym.train.plot import save_figure
+from opsgym.train.benchmark_figures import draw_figures
 from opsgym.train.table import format_number, markdown_table
 
 BOOTSTRAP_RESAMPLES = 2000
@@ -312,19 +312,21 @@ def cold_start_table(results: list[PolicyResult]) -> str:
 
 def write_summary(records: list[dict], out: str | Path, header: str = "") -> str:
     """Write ``summary.md``, ``summary.csv`` and the plots; return the Markdown."""
+    from opsgym.train.rule_comparison import rule_comparison_table
+
     out = Path(out)
     results, failed = summarize(records)
     text = header + summary_tables(results)
-    cold_start = cold_start_table(results)
-    if cold_start:
-        text += "\n\n" + cold_start
+    for section in (cold_start_table(results), rule_comparison_table(results, records)):
+        if section:
+            text += "\n\n" + section
     if failed:
         text += "\n\n### Failed trials\n\n" + "\n".join(
             f"- {r['key']}: {r.get('error', 'unknown error')}" for r in failed
         )
     write_text(out / "summary.md", text + "\n")
     _write_csv(results, out / "summary.csv")
-    _plot(results, records, out)
+    draw_figures(results, records, out)
     return text
 
 
@@ -372,65 +374,3 @@ def _write_csv(results: list[PolicyResult], path: Path) -> None:
                         r.train_steps,
                     ]
                 )
-
-
-FIGURES = ("normalized_scores.png", "learning_curves.png")
-
-
-def _plot(results: list[PolicyResult], records: list[dict], out: Path) -> None:
-    for name in FIGURES:  # drawn anew from every record, or not at all
-        (out / name).unlink(missing_ok=True)
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return  # plots are optional: opsgym[plot]
-    configs = sorted({(r.env_id, r.scenario) for r in results})
-    if not configs:
-        return
-    figure, axes = plt.subplots(
-        len(configs), 1, figsize=(7, 0.45 * len(results) + 1.2 * len(configs)), squeeze=False
-    )
-    for axis, config in zip(axes[:, 0], configs):
-        group = [r for r in results if (r.env_id, r.scenario) == config and r.normalized]
-        names = [r.policy for r in group]
-        means = [r.normalized.iqm for r in group]
-        low = [max(0.0, r.normalized.iqm - r.normalized.iqm_ci[0]) for r in group]
-        high = [max(0.0, r.normalized.iqm_ci[1] - r.normalized.iqm) for r in group]
-        low = [0.0 if math.isnan(v) else v for v in low]
-        high = [0.0 if math.isnan(v) else v for v in high]
-        axis.barh(names, means, xerr=[low, high], color="tab:blue", alpha=0.7)
-        axis.axvline(0.0, color="grey", lw=0.8)
-        axis.axvline(1.0, color="black", lw=0.8, ls="--")
-        axis.set_title(config[0] if config[1] == "default" else f"{config[0]} ({config[1]})")
-        axis.set_xlabel("normalized score, IQM with 95% bootstrap interval (random 0, ceiling 1)")
-    figure.tight_layout()
-    save_figure(figure, out / "normalized_scores.png", dpi=110)
-    plt.close(figure)
-
-    curves = [r for r in records if r.get("status") == "ok" and r.get("curve")]
-    if not curves:
-        return
-    envs = sorted({r["env_id"] for r in curves})
-    figure, axes = plt.subplots(1, len(envs), figsize=(5 * len(envs), 3.5), squeeze=False)
-    for axis, env_id in zip(axes[0], envs):
-        by_policy: dict[str, list] = defaultdict(list)
-        for r in curves:
-            if r["env_id"] == env_id:
-                by_policy[r["policy"]].append(r["curve"])
-        for policy, runs in sorted(by_policy.items()):
-            length = min(len(c) for c in runs)
-            steps = [runs[0][i][0] for i in range(length)]
-            values = np.array([[c[i][1] for i in range(length)] for c in runs])
-            axis.plot(steps, values.mean(axis=0), label=f"{policy} ({len(runs)} seeds)")
-            if len(runs) > 1:
-                axis.fill_between(steps, values.min(axis=0), values.max(axis=0), alpha=0.2)
-        axis.set_title(env_id)
-        axis.set_xlabel("training steps")
-        axis.set_ylabel("evaluation return")
-        axis.legend(fontsize="small")
-    figure.tight_layout()
-    save_figure(figure, out / "learning_curves.png", dpi=110)
-    plt.close(figure)

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from opsgym.envs.caching import exact
+from opsgym.envs.core import exact_caches as exact
 from opsgym.envs.core.traces import FORMATS, Trace, read_trace, web07
 from opsgym.train.table import markdown_table
 

@@ -10,6 +10,7 @@ from opsgym.agents import make_agent
 from opsgym.agents.protocol import Policy
 from opsgym.agents.schema import check
 from opsgym.baselines import sb3
+from opsgym.baselines.residual import residual_policy, residual_spaces
 from opsgym.train.run_folder import CONFIG_FILE, read_config
 from opsgym.train.training import AGENT_FILE, MODEL_FILE, NORMALIZER_FILE
 
@@ -30,14 +31,19 @@ def load_trained_policy(run_path: str | Path, env: gym.Env) -> tuple[str, Policy
     if config.get("kind") == "sb3":
         # behaviour cloning ("bc") saves the model of the algorithm it was shaped for
         model = sb3.load_model(config.get("algorithm", config["agent"]), run_path / MODEL_FILE)
-        _check_space("observation", model.observation_space, env.observation_space, run_path)
-        _check_space("action", model.action_space, env.action_space, run_path)
+        # a residual learner sees the env with the rule's action added (baselines/residual.py)
+        rule = config.get("rule_start", {}).get("residual")
+        spaces = (env.observation_space, env.action_space) if rule is None else residual_spaces(env)
+        _check_space("observation", model.observation_space, spaces[0], run_path)
+        _check_space("action", model.action_space, spaces[1], run_path)
         normalizer_file = run_path / NORMALIZER_FILE
         normalizer = None
         if normalizer_file.is_file():
-            shape = env.observation_space.shape
-            normalizer = sb3.ObservationNormalizer.load(normalizer_file, shape)
-        return label, sb3.SB3Policy(model, normalizer=normalizer)
+            normalizer = sb3.ObservationNormalizer.load(normalizer_file, spaces[0].shape)
+        policy = sb3.SB3Policy(model, normalizer=normalizer)
+        if rule is not None:
+            policy = residual_policy(policy, env, rule, config["seed"])
+        return label, policy
     if config.get("kind") == "agent":
         check(config, {"hyperparams": dict}, run_path / CONFIG_FILE)
         agent = make_agent(config["agent"], env, seed=config["seed"], **config["hyperparams"])

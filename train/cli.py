@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import opsgym
 from opsgym.envs import opsgym_ids
 from opsgym.train.arguments import (
     Name,
@@ -23,6 +24,7 @@ from opsgym.train.arguments import (
     positive_int,
     ray_address,
 )
+from opsgym.train.cli_help import HelpFormatter, examples
 
 
 def parse_value(text: str) -> object:
@@ -106,7 +108,7 @@ def cmd_list(args: argparse.Namespace) -> None:
         print(f"{env_id.ljust(width)}  {_summary_line(env_id)}")
         print(f"{'':{width}}    policies: {_policy_line(env_id)}")
         for scenario in scenarios(env_id).values():
-            print(f"{'':{width}}    scenario {scenario.name}: {scenario.description}")
+            print(f"{'':{width}}    scenario {scenario.id}: {scenario.description}")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
@@ -241,6 +243,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         read_trials,
         run_benchmark,
     )
+    from opsgym.train.benchmark_figures import FIGURES
     from opsgym.train.benchmark_summary import write_summary
 
     preset = QUICK if args.quick else FULL
@@ -311,7 +314,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     text = write_summary(records, args.out, header)
     print(text)
-    figures = ", ".join(sorted(p.name for p in Path(args.out).glob("*.png")))
+    figures = ", ".join(name for name in FIGURES if (Path(args.out) / name).is_file())
     print(
         f"\n{len(records)} trials in {args.out}/{TRIALS_FILE}; this run took {elapsed:.0f} s "
         f"on {jobs} worker(s). Summary: {args.out}/summary.md, summary.csv; figures: "
@@ -361,6 +364,12 @@ def cmd_plot(args: argparse.Namespace) -> None:
     from opsgym.train.plot import plot_learning_curves
 
     print(f"wrote {plot_learning_curves(args.runs, args.out, args.metric)}")
+
+
+def cmd_hyperparams(args: argparse.Namespace) -> None:
+    from opsgym.baselines import sb3
+
+    print(sb3.shipped_hyperparams()[args.name])
 
 
 def cmd_throughput(args: argparse.Namespace) -> None:
@@ -535,6 +544,37 @@ def _add_record_command(commands) -> None:
     record.set_defaults(run=cmd_record)
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from opsgym.train.docs import build_docs
+
+    return build_docs(args.config_file, args.site_dir, serve=args.serve, check=args.check)
+
+
+def _add_docs_command(commands) -> None:
+    docs = commands.add_parser(
+        "docs", help="build the documentation site strictly (warnings are errors), from a clone"
+    )
+    docs.add_argument(
+        "--config-file",
+        type=existing_file,
+        default="mkdocs.yml",
+        help="the site's MkDocs configuration, in the clone's top folder",
+    )
+    docs.add_argument("--site-dir", type=output_folder, default="site", help="where to build")
+    mode = docs.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--serve",
+        action="store_true",
+        help="serve it locally (at the address it prints), rebuilt on every edit",
+    )
+    mode.add_argument(
+        "--check",
+        action="store_true",
+        help="then load every page in headless Chromium (docs/check_site.py)",
+    )
+    docs.set_defaults(run=cmd_docs)
+
+
 def _add_env_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--env-arg",
@@ -547,7 +587,12 @@ def _add_env_arg(parser: argparse.ArgumentParser) -> None:
 
 
 class _Parser(argparse.ArgumentParser):
-    """A parser whose errors are one line naming the command and the option."""
+    """A parser whose errors are one line naming the command and the option, and whose
+    help shows the defaults (subcommands are made of the same class)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -565,6 +610,26 @@ def _sb3_names() -> list[str]:
     return sb3.algorithm_names()
 
 
+def _hyperparams_names() -> list[str]:
+    from opsgym.baselines import sb3
+
+    return list(sb3.shipped_hyperparams())
+
+
+def _sb3_learner_names() -> list[str]:
+    """SB3 algorithms and the same started from the rule (ppo_warm, ppo_residual, ...)."""
+    from opsgym.train.warm_start import sb3_rule_started_names
+
+    return _sb3_names() + sb3_rule_started_names()
+
+
+def _agent_learner_names() -> list[str]:
+    """Hand-written agents and those started from the rule (q_learning_warm)."""
+    from opsgym.train.warm_start import agent_rule_started_names
+
+    return _agent_names() + agent_rule_started_names()
+
+
 ENV_ID = Name(opsgym_ids, "environment")
 
 
@@ -572,11 +637,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="opsgym",
         description="Gymnasium environments for infrastructure control: list, evaluate, measure.",
+        epilog=examples("opsgym"),
     )
+    parser.add_argument("--version", action="version", version=f"opsgym {opsgym.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     listing = commands.add_parser(
-        "list", help="every registered environment id, its reference policies and scenarios"
+        "list",
+        help="every environment id, its reference policies and its scenarios' ids",
     )
     listing.set_defaults(run=cmd_list)
 
@@ -655,7 +723,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=output_folder, default="runs", help="folder that holds the run folders"
     )
     training.add_argument(
-        "--tensorboard", action="store_true", help="also log to TensorBoard (SB3 agents)"
+        "--tensorboard",
+        action="store_true",
+        help="also log every evaluation (and SB3's training statistics) to TensorBoard, "
+        "in the run folder (needs opsgym[tensorboard])",
     )
     training.add_argument("--quiet", action="store_true", help="no progress bar")
     training.add_argument(
@@ -772,18 +843,20 @@ def build_parser() -> argparse.ArgumentParser:
     benchmark.add_argument(
         "--sb3",
         nargs="*",
-        type=Name(_sb3_names, "SB3 algorithm"),
+        type=Name(_sb3_learner_names, "SB3 learner"),
         default=None,
         metavar="ALGO",
-        help="SB3 algorithms to include (default: the preset's; none with no names)",
+        help="SB3 learners to include, from scratch (ppo) or from the rule (ppo_warm, "
+        "ppo_residual) (default: the preset's; none with no names)",
     )
     benchmark.add_argument(
         "--agents",
         nargs="*",
-        type=Name(_agent_names, "hand-written agent"),
+        type=Name(_agent_learner_names, "hand-written agent"),
         default=None,
         metavar="NAME",
-        help="hand-written agents to include (default: the preset's; none with no names)",
+        help="hand-written agents to include, q_learning_warm started from the rule "
+        "(default: the preset's; none with no names)",
     )
     benchmark.add_argument(
         "--quick",
@@ -888,6 +961,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plot.set_defaults(run=cmd_plot)
 
+    hyperparams = commands.add_parser(
+        "hyperparams",
+        help="print the path of a shipped hyperparameter file (rl-zoo3's --conf-file)",
+    )
+    hyperparams.add_argument(
+        "name",
+        type=Name(_hyperparams_names, "hyperparameter file"),
+        help="ppo, a2c, dqn, maskable_ppo (SB3 algorithms) or agents (hand-written agents)",
+    )
+    hyperparams.set_defaults(run=cmd_hyperparams)
+
     throughput = commands.add_parser(
         "throughput", help="env steps per second, as a ratio to CartPole-v1"
     )
@@ -954,6 +1038,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_env_arg(throughput)
     throughput.set_defaults(run=cmd_throughput)
     _add_record_command(commands)
+    _add_docs_command(commands)
+    for name, command in commands.choices.items():
+        command.epilog = examples(name)
     return parser
 
 

@@ -1,6 +1,6 @@
 """``opsgym federated``: isolated, federated and centralized learning across nodes.
 
-Each node runs the environment with its own workload (:mod:`opsgym.envs.nodes`) and
+Each node runs the environment with its own workload (:func:`node_configs`) and
 holds one learner per regime:
 
 - *isolated*: every node learns alone for ``rounds * steps_per_round`` steps;
@@ -41,7 +41,7 @@ from opsgym.agents.federated import (
 from opsgym.agents.protocol import MaskAwareCaller
 from opsgym.baselines import sb3
 from opsgym.baselines.vec_env import make_training_env
-from opsgym.envs.nodes import node_configs
+from opsgym.envs.packages import package
 from opsgym.train.ray_backend import init_ray
 from opsgym.train.runner import evaluation_seeds, is_online, make_env, run_episode
 from opsgym.train.stats import mean_interval
@@ -291,6 +291,26 @@ def resolve_backend(backend: str) -> str:
     if backend == "ray" and not ray_installed:
         raise ValueError("--backend ray needs Ray: pip install 'opsgym[ray]'")
     return backend
+
+
+def node_configs(env_id: str, n_nodes: int, env_kwargs: dict | None = None) -> list[dict]:
+    """The constructor arguments of ``n_nodes`` nodes of the environment ``env_id``: N
+    sites running it on their own workloads.
+
+    Node ``i`` gets the variation ``i`` of the environment's ``NODE_VARIATIONS`` (cycled
+    when there are more nodes than variations); an environment without variations gives
+    every node the default configuration, so that nodes differ only by their seeds.
+
+    Args:
+        env_id: an opsgym environment's id.
+        n_nodes: the number of nodes.
+        env_kwargs: arguments every node shares; a node's own variation overrides them.
+    """
+    if n_nodes < 1:
+        raise ValueError(f"n_nodes must be >= 1, got {n_nodes!r}")
+    variations = package(env_id).NODE_VARIATIONS or [{}]
+    shared = dict(env_kwargs or {})
+    return [shared | variations[i % len(variations)] for i in range(n_nodes)]
 
 
 def run_federated(settings: FederatedSettings) -> dict:

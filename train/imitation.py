@@ -40,7 +40,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
 from opsgym.agents.atomic import atomic_write
 from opsgym.agents.protocol import MaskAwareCaller
-from opsgym.baselines import make_policy, policy_names, sb3
+from opsgym.baselines import default_teacher, make_policy, policy_names, sb3
 from opsgym.train.benchmark_summary import Scorer
 from opsgym.train.cold_start import write_rewards
 from opsgym.train.evaluate import evaluate_policies
@@ -56,21 +56,6 @@ from opsgym.train.training import (
     train,
 )
 
-# The best heuristic of each id in the quick benchmark (README, "The latest quick
-# benchmark": normalized score, 3 seeds x 20,000 steps): the teacher when none is named.
-DEFAULT_TEACHERS = {
-    "opsgym/AnomalyDetection-v0": "static_threshold",
-    "opsgym/Autoscaling-v0": "hpa",
-    "opsgym/Caching-v0": "lfu_admission",
-    "opsgym/CDN-v0": "regional_top_k",
-    "opsgym/CachingPrefetch-v0": "markov",
-    "opsgym/ConfigTuning-v0": "hill_climbing",
-    "opsgym/IndexSelection-v0": "greedy_advisor",
-    "opsgym/LoadBalancing-v0": "least_work_left",
-    "opsgym/ResourceAllocation-v0": "sjf",
-    "opsgym/Routing-v1": "ecmp",
-    "opsgym/ServiceRouting-v0": "least_loaded",
-}
 DEFAULT_SAMPLES = 50_000
 
 
@@ -108,9 +93,7 @@ class CloningSettings:
             raise ValueError(f"unknown bc setting(s) {unknown}; bc takes {sorted(known)}")
         values = dict(overrides)
         if "teacher" not in values:
-            if env_id not in DEFAULT_TEACHERS:
-                raise ValueError(f"{env_id} has no default teacher: pass --set teacher=<policy>")
-            values["teacher"] = DEFAULT_TEACHERS[env_id]
+            values["teacher"] = default_teacher(env_id)
         return cls(**values)
 
 
@@ -145,6 +128,7 @@ class Rollouts:
         self.online = is_online(teacher)
         self.next_seed = seed
         self.rewards: list[float] = []  # of every step played, in order
+        self.ends: list[bool] = []  # whether that step ended its episode
 
     def collect(self, steps: int, dataset: Dataset, learner=None, progress=None) -> float:
         """Add ``steps`` labelled states to ``dataset``; return the learner's agreement."""
@@ -158,6 +142,7 @@ class Rollouts:
             dataset.add(observation, label)
             next_observation, reward, terminated, truncated, info = self.env.step(action)
             self.rewards.append(float(reward))
+            self.ends.append(bool(terminated or truncated))
             if self.online:
                 self.teacher.update(
                     observation, action, float(reward), next_observation, terminated, info
@@ -294,6 +279,7 @@ def train_cloning(settings: TrainSettings) -> Path:
         rounds=history,
         last_evaluation=evaluator.last,
     )
+    evaluator.close()
     venv.close()
     env.close()
     return run.path

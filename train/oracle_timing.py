@@ -16,7 +16,7 @@ import numpy as np
 
 import opsgym.envs  # noqa: F401  (registers the ids)
 from opsgym.envs.autoscaling.oracle import optimal_plan
-from opsgym.envs.caching import exact
+from opsgym.envs.core import exact_caches as exact
 from opsgym.envs.core import request_streams
 from opsgym.envs.routing import traffic
 from opsgym.envs.routing.lp import min_max_utilization

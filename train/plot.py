@@ -12,40 +12,75 @@ from opsgym.train.run_folder import read_config, read_evaluations
 from opsgym.train.stats import mean_interval
 
 
-def learning_curves(run_paths: list[str | Path]) -> dict[tuple[str, str], list[list[dict]]]:
-    """The evaluation rows of each run, grouped by (environment, agent) over seeds."""
-    groups: dict[tuple[str, str], list[list[dict]]] = defaultdict(list)
+def learning_curves(run_paths: list[str | Path]) -> tuple[str, dict[str, list[list[dict]]]]:
+    """The environment id of the runs and each agent's evaluation rows, one list per run.
+
+    Raises:
+        ValueError: the runs train on different ids (their returns do not compare), or
+            none has evaluations yet.
+    """
+    runs_by_id: dict[str, list[str]] = defaultdict(list)
+    groups: dict[str, list[list[dict]]] = defaultdict(list)
     for path in run_paths:
         config = read_config(path)
+        runs_by_id[config["env_id"]].append(str(path))
         rows = read_evaluations(path)
         if rows:
-            groups[(config["env_id"], config["agent"])].append(rows)
+            groups[config["agent"]].append(rows)
+    if len(runs_by_id) > 1:
+        listing = "; ".join(f"{env_id}: {', '.join(paths)}" for env_id, paths in runs_by_id.items())
+        raise ValueError(
+            f"the runs train on different environment ids, plot each apart ({listing})"
+        )
     if not groups:
         raise ValueError("none of the given run folders has evaluations yet")
-    return dict(groups)
+    return next(iter(runs_by_id)), dict(groups)
 
 
-def curve(runs: list[list[dict]], metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Steps, mean and 95% half-width of ``metric`` over seeds, at the steps all runs share."""
-    for rows in runs:
-        if metric not in rows[0]:
-            raise ValueError(f"metric {metric!r} not recorded; available: {sorted(rows[0])}")
-    length = min(len(rows) for rows in runs)
-    steps = np.array([runs[0][i]["step"] for i in range(length)])
-    means, halves = [], []
-    for i in range(length):
-        mean, half = mean_interval([rows[i][metric] for rows in runs])
+def evaluated_series(rows: list[dict], metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """A run's evaluation steps, increasing, and ``metric`` at each; a step evaluated twice
+    (a periodic evaluation, then the final one) keeps its last value."""
+    if metric not in rows[0]:
+        raise ValueError(f"metric {metric!r} not recorded; available: {sorted(rows[0])}")
+    by_step = {row["step"]: row[metric] for row in rows}
+    steps = np.array(sorted(by_step))
+    return steps, np.array([by_step[step] for step in steps])
+
+
+def curve(
+    runs: list[list[dict]], metric: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Steps, mean, 95% half-width and number of runs of ``metric`` over runs.
+
+    The steps are the union of the runs' evaluation steps. At each, a run counts where its
+    evaluations span the step, with its value interpolated linearly between its two
+    nearest evaluations, and never past its first or last one: runs evaluated at
+    different intervals align by step, and an interrupted run counts up to where it
+    stopped. The half-width is 0 where one run counts.
+    """
+    series = [evaluated_series(rows, metric) for rows in runs]
+    steps = np.unique(np.concatenate([run_steps for run_steps, _ in series]))
+    values = np.full((len(series), len(steps)), np.nan)
+    for row, (run_steps, run_values) in zip(values, series):
+        spanned = (steps >= run_steps[0]) & (steps <= run_steps[-1])
+        row[spanned] = np.interp(steps[spanned], run_steps, run_values)
+    means, halves, counts = [], [], []
+    for column in values.T:
+        present = column[~np.isnan(column)]
+        mean, half = mean_interval(present)
         means.append(mean)
         halves.append(0.0 if np.isnan(half) else half)
-    return steps, np.array(means), np.array(halves)
+        counts.append(present.size)
+    return steps, np.array(means), np.array(halves), np.array(counts)
 
 
 def plot_learning_curves(
     run_paths: list[str | Path], out: str | Path, metrics: list[str] | None = None
 ) -> Path:
-    """Plot the return and each metric against steps, one line per (env, agent), to ``out``.
+    """Plot the return and each metric against steps, one line per agent, to ``out``.
 
-    Lines are the mean over seeds with a shaded 95% t-interval.
+    Lines are the mean over runs (seeds) with a shaded 95% t-interval, aligned by step
+    as :func:`curve` says.
     """
     try:
         import matplotlib
@@ -55,28 +90,35 @@ def plot_learning_curves(
     except ImportError as error:
         raise ValueError("opsgym plot needs matplotlib: pip install 'opsgym[plot]'") from error
 
-    groups = learning_curves(run_paths)
+    env_id, groups = learning_curves(run_paths)
     if metrics is None:
         first = next(iter(groups.values()))[0][0]
         domain = [m for m in first if m not in ("step", "wall_time_s", "return")]
         metrics = ["return"] + domain[:1]
     figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.6), squeeze=False)
     for axis, metric in zip(axes[0], metrics):
-        for (env_id, agent), runs in sorted(groups.items()):
-            steps, mean, half = curve(runs, metric)
-            label = f"{agent} on {env_id} ({len(runs)} seed{'s' if len(runs) > 1 else ''})"
-            axis.plot(steps, mean, label=label)
+        for agent, runs in sorted(groups.items()):
+            steps, mean, half, counts = curve(runs, metric)
+            axis.plot(steps, mean, label=f"{agent} ({runs_label(counts)})")
             axis.fill_between(steps, mean - half, mean + half, alpha=0.25)
         axis.set_xlabel("environment steps")
         axis.set_ylabel(metric)
         axis.grid(alpha=0.3)
     axes[0][0].legend(fontsize="small")
+    figure.suptitle(f"{env_id}: mean over runs, shaded 95% t-interval", fontsize="medium")
     figure.tight_layout()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     save_figure(figure, out, dpi=120)
     plt.close(figure)
     return out
+
+
+def runs_label(counts: np.ndarray) -> str:
+    """'3 runs', or '3 runs, 2 at the end' where some stop early (interrupted, say)."""
+    most = int(counts.max())
+    label = f"{most} run{'s' if most > 1 else ''}"
+    return label if counts[-1] == most else f"{label}, {int(counts[-1])} at the end"
 
 
 def save_figure(figure, path: Path, dpi: int) -> None:

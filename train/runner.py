@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import gymnasium as gym
 
 from opsgym.agents.protocol import MaskAwareCaller, Policy
-from opsgym.envs import opsgym_ids
+from opsgym.envs import make_kwargs, registered_ids
 
 # Evaluation seeds live far from the small integers used for training, so a policy is
 # never evaluated on an episode it trained on.
@@ -80,7 +80,7 @@ def make_env(env_id: str, env_kwargs: dict | None = None) -> gym.Env:
         TypeError: a keyword is not one of the environment's arguments (the environment's
             configuration lists the valid ones).
     """
-    ids = opsgym_ids()
+    ids = registered_ids()
     if env_id not in ids:
         raise ValueError(f"unknown environment {env_id!r}; choose from {ids}")
-    return gym.make(env_id, **(env_kwargs or {}))
+    return gym.make(env_id, **make_kwargs(env_id, env_kwargs))

@@ -55,19 +55,24 @@ def _network_and_normalization(draw: dict, block: dict) -> dict:
 
 
 def _ppo(draw: dict, block: dict, budget: int) -> dict:
-    n_envs = int(block.get("n_envs", 1))
+    n_envs = draw["n_envs"]
     # at least two rollouts within the budget, and minibatches no larger than a rollout
     n_steps = min(draw["n_steps"], max(budget // (2 * n_envs), 8))
     keys = ("learning_rate", "n_epochs", "gamma", "gae_lambda", "ent_coef", "clip_range")
     return (
         {key: draw[key] for key in keys}
-        | {"n_steps": n_steps, "batch_size": min(draw["batch_size"], n_steps * n_envs)}
+        | {
+            "n_envs": n_envs,
+            "n_steps": n_steps,
+            "batch_size": min(draw["batch_size"], n_steps * n_envs),
+        }
         | _network_and_normalization(draw, block)
     )
 
 
 def _a2c(draw: dict, block: dict, budget: int) -> dict:
     keys = (
+        "n_envs",
         "learning_rate",
         "n_steps",
         "gamma",
@@ -99,11 +104,16 @@ def _dqn(draw: dict, block: dict, budget: int) -> dict:
     )
 
 
+# Many envs and large minibatches: opsgym train steps the native vector envs in batches,
+# and torch's per-call overhead dominates small minibatches of these small networks.
+PARALLEL_ENVS = {"n_envs": _choice(8, 32, 64, 128, 256)}
+
 PPO_SPACE = SearchSpace(
     {
-        "learning_rate": _log(1e-5, 3e-3),
-        "n_steps": _choice(16, 32, 64, 128, 256, 512, 1024, 2048),
-        "batch_size": _choice(32, 64, 128, 256, 512),
+        **PARALLEL_ENVS,
+        "learning_rate": _log(1e-5, 1e-2),
+        "n_steps": _choice(16, 32, 64, 128, 256, 512),
+        "batch_size": _choice(64, 256, 1024, 2048, 4096),
         "n_epochs": _choice(1, 3, 5, 10, 20),
         "gamma": DISCOUNTS,
         "gae_lambda": _choice(0.8, 0.9, 0.92, 0.95, 0.98, 1.0),
@@ -120,6 +130,7 @@ SB3_SPACES: dict[str, SearchSpace] = {
     "maskable_ppo": PPO_SPACE,
     "a2c": SearchSpace(
         {
+            **PARALLEL_ENVS,
             "learning_rate": _log(1e-5, 1e-2),
             "n_steps": _choice(5, 8, 16, 32, 64, 128),
             "gamma": DISCOUNTS,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 
+from opsgym.envs import make_kwargs
 from opsgym.train.runner import make_env
 
 REFERENCE_ID = "CartPole-v1"
@@ -130,7 +131,7 @@ def compare_vector(
     episode is longer than the timed steps (most ids at N=1024), the ratio is that of
     steps alone.
     """
-    kwargs = env_kwargs or {}
+    kwargs = make_kwargs(env_id, env_kwargs)
     native = gym.make_vec(
         env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs
     )

@@ -11,7 +11,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from copy import deepcopy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,6 @@ import torch
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import Logger
-from stable_baselines3.common.logger import configure as configure_logger
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 from tqdm import tqdm
 
@@ -27,10 +26,12 @@ from opsgym.agents import agent_names, make_agent
 from opsgym.agents.atomic import atomic_write
 from opsgym.agents.protocol import MaskAwareCaller, Policy
 from opsgym.baselines import agent_hyperparams, policy_names, sb3
+from opsgym.baselines.residual import residual_policy, residual_training_env
 from opsgym.baselines.vec_env import make_training_env
 from opsgym.train.cold_start import write_rewards
 from opsgym.train.run_folder import RunFolder
 from opsgym.train.runner import evaluation_seeds, is_online, make_env, run_episode
+from opsgym.train.tensorboard_log import EvaluationBoard, require_tensorboard
 
 MODEL_FILE = "model.zip"
 AGENT_FILE = "agent.npz"
@@ -61,9 +62,14 @@ class TrainSettings:
     on_evaluation: Callable[[dict], bool] | None = None
     vec_env: str = "auto"  # SB3's environments: "native", "make_vec_env" or "auto"
 
+    def __post_init__(self) -> None:
+        if self.tensorboard:  # before any run folder exists
+            require_tensorboard()
+
 
 class PeriodicEvaluator:
-    """Evaluates a policy on fixed evaluation seeds and appends a row to the run folder.
+    """Evaluates a policy on fixed evaluation seeds and appends a row to the run folder
+    (and to its TensorBoard event file with ``settings.tensorboard``; :meth:`close` it).
 
     ``stopped`` turns true when ``settings.on_evaluation`` asks training to stop.
     """
@@ -78,6 +84,7 @@ class PeriodicEvaluator:
         self.last: dict[str, float] = {}
         self.on_evaluation = settings.on_evaluation
         self.stopped = False
+        self.board = EvaluationBoard(run.path) if settings.tensorboard else None
 
     def __call__(self, policy: Policy, step: int) -> dict[str, float]:
         learn = is_online(policy)
@@ -87,10 +94,17 @@ class PeriodicEvaluator:
         for name in episodes[0].metrics:
             row[name] = float(np.mean([e.metrics[name] for e in episodes]))
         self.run.record_evaluation(row)
+        if self.board is not None:
+            self.board.write(row)
         self.last = row
         if self.on_evaluation is not None and not self.on_evaluation(row):
             self.stopped = True
         return row
+
+    def close(self) -> None:
+        self.env.close()
+        if self.board is not None:
+            self.board.close()
 
 
 class ProgressBar:
@@ -120,6 +134,11 @@ def train(settings: TrainSettings) -> Path:
         from opsgym.train.imitation import train_cloning
 
         return train_cloning(settings)
+    from opsgym.train.warm_start import expand, rule_started_names
+
+    if settings.agent in rule_started_names():  # ppo_warm, dqn_residual, q_learning_warm...
+        learner, keys = expand(settings.agent)
+        return train(replace(settings, agent=learner, overrides=keys | settings.overrides))
     env = make_env(settings.env_id, settings.env_kwargs)
     if settings.agent in policy_names(env):
         raise ValueError(
@@ -142,10 +161,21 @@ def train_agent(settings: TrainSettings) -> Path:
     """
     if settings.config_file is not None:
         raise ValueError("--config applies to SB3 algorithms; set agent arguments with --set")
+    from opsgym.train.warm_start import DEFAULT_SAMPLES, resolve_rule, start_table_from_rule
+
     timesteps = int(settings.timesteps or 100_000)
     env = make_env(settings.env_id, settings.env_kwargs)
     hyperparams = agent_hyperparams.load(settings.agent, settings.env_id) | settings.overrides
+    rule = hyperparams.pop("init_from", None)
+    rule_samples = hyperparams.pop("warm_samples", min(DEFAULT_SAMPLES, timesteps))
     agent = make_agent(settings.agent, env, seed=settings.seed, **hyperparams)
+    rule_start = {}
+    if rule is not None:
+        rule = resolve_rule(settings.env_id, settings.env_kwargs, rule, "init_from")
+        fitted = start_table_from_rule(
+            agent, settings.env_id, settings.env_kwargs, rule, settings.seed, rule_samples
+        )
+        rule_start = {"rule_start": {"init_from": rule, **fitted}}
     run = RunFolder(
         settings.out,
         {
@@ -158,9 +188,12 @@ def train_agent(settings: TrainSettings) -> Path:
             "hyperparams": hyperparams,
             "eval_every": settings.eval_every,
             "eval_episodes": settings.eval_episodes,
+            **rule_start,
         },
     )
     evaluator = PeriodicEvaluator(settings, run)
+    if rule_start and settings.eval_every > 0:  # where learning starts from
+        evaluator(evaluation_copy(agent), 0)
     progress = ProgressBar(timesteps, settings.progress)
     status, step, episode, episode_return = "finished", 0, 0, 0.0
     started = time.perf_counter()
@@ -205,6 +238,7 @@ def train_agent(settings: TrainSettings) -> Path:
         steps_per_second=step / max(elapsed, 1e-9),
         last_evaluation=evaluator.last,
     )
+    evaluator.close()
     env.close()
     return run.path
 
@@ -219,7 +253,10 @@ def evaluation_copy(agent):
 
 def train_sb3(settings: TrainSettings) -> Path:
     """Train an SB3 algorithm with its rl-zoo3 hyperparameters for ``settings.env_id``,
-    on the id's native vector env where it has one (``settings.vec_env``)."""
+    on the id's native vector env where it has one (``settings.vec_env``), from scratch
+    or from a rule (:mod:`opsgym.train.warm_start`)."""
+    from opsgym.train.warm_start import start_from_rule, take_rule_start
+
     block = sb3.load_hyperparams(settings.agent, settings.env_id, settings.config_file)
     block.update(settings.overrides)
     run_settings, model_kwargs = sb3.split_hyperparams(block)
@@ -227,9 +264,15 @@ def train_sb3(settings: TrainSettings) -> Path:
     n_envs = int(settings.n_envs or run_settings.get("n_envs", 1))
     env_kwargs = {**run_settings.get("env_kwargs", {}), **settings.env_kwargs}
     make_env(settings.env_id, env_kwargs).close()  # validates the id and the arguments
-    training_env = make_training_env(
-        settings.env_id, n_envs, settings.seed, env_kwargs, settings.vec_env
-    )
+    start = take_rule_start(settings.agent, settings.env_id, env_kwargs, model_kwargs)
+    if start.residual is None:
+        training_env = make_training_env(
+            settings.env_id, n_envs, settings.seed, env_kwargs, settings.vec_env
+        )
+    else:
+        training_env = residual_training_env(
+            settings.env_id, n_envs, settings.seed, env_kwargs, start.residual
+        )
 
     run = RunFolder(
         settings.out,
@@ -245,22 +288,33 @@ def train_sb3(settings: TrainSettings) -> Path:
             "hyperparams": block,
             "eval_every": settings.eval_every,
             "eval_episodes": settings.eval_episodes,
+            **start.record(),
         },
     )
     model = make_sb3_model(
         settings.agent, training_env.venv, run_settings, model_kwargs, settings.seed
     )
+    guard, fitted = start_from_rule(
+        model, start, settings.env_id, env_kwargs, settings.seed, timesteps
+    )
     venv = model.get_env()
-    # SB3's default logger leaves a folder in /tmp per run; log only where asked
-    if settings.tensorboard:
-        model.set_logger(configure_logger(str(run.path / "tensorboard"), ["tensorboard"]))
-
     evaluator = PeriodicEvaluator(settings, run)
-    callback = _SB3Callback(evaluator, settings, timesteps)
+    if evaluator.board is not None:
+        model.set_logger(evaluator.board.sb3_logger())
+
+    def play(model) -> Policy:
+        policy = sb3_policy_of(model)
+        if start.residual is None:
+            return policy
+        return residual_policy(policy, evaluator.env, start.residual, settings.seed)
+
+    callback = _SB3Callback(evaluator, settings, timesteps, play)
+    if start.used and settings.eval_every > 0:  # where fine-tuning starts from
+        evaluator(play(model), 0)
     status = "finished"
     started = time.perf_counter()
     try:
-        model.learn(total_timesteps=timesteps, callback=callback)
+        model.learn(total_timesteps=timesteps, callback=[callback, guard] if guard else callback)
         if evaluator.stopped:
             status = "stopped"
     except KeyboardInterrupt:
@@ -275,14 +329,16 @@ def train_sb3(settings: TrainSettings) -> Path:
     if isinstance(venv, VecNormalize) and venv.norm_obs:
         sb3.save_observation_statistics(venv, run.path / NORMALIZER_FILE)
     if status == "finished":
-        evaluator(_current_sb3_policy(model), model.num_timesteps)
+        evaluator(play(model), model.num_timesteps)
     run.finish(
         status,
         steps_done=int(model.num_timesteps),
         train_seconds=elapsed,
         steps_per_second=model.num_timesteps / max(elapsed, 1e-9),
         last_evaluation=evaluator.last,
+        **({"rule_fit": fitted} if fitted else {}),
     )
+    evaluator.close()
     venv.close()
     return run.path
 
@@ -316,7 +372,8 @@ def make_sb3_model(
     return model
 
 
-def _current_sb3_policy(model) -> sb3.SB3Policy:
+def sb3_policy_of(model) -> sb3.SB3Policy:
+    """``model`` as it plays now, behind its env's current observation statistics."""
     venv = model.get_env()
     normalizer = None
     if isinstance(venv, VecNormalize) and venv.norm_obs:
@@ -327,9 +384,16 @@ def _current_sb3_policy(model) -> sb3.SB3Policy:
 class _SB3Callback(BaseCallback):
     """Drives the progress bar and the periodic evaluation from inside ``model.learn``."""
 
-    def __init__(self, evaluator: PeriodicEvaluator, settings: TrainSettings, total: int):
+    def __init__(
+        self,
+        evaluator: PeriodicEvaluator,
+        settings: TrainSettings,
+        total: int,
+        play: Callable[[BaseAlgorithm], Policy],
+    ):
         super().__init__()
         self.evaluator = evaluator
+        self.play = play
         self.eval_every = settings.eval_every
         self.progress = ProgressBar(total, settings.progress)
         self.next_evaluation = settings.eval_every
@@ -346,6 +410,6 @@ class _SB3Callback(BaseCallback):
         finished = [info["episode"]["r"] for info in infos if "episode" in info]
         self.progress.advance(self.training_env.num_envs, finished)
         if self.eval_every > 0 and self.num_timesteps >= self.next_evaluation:
-            self.evaluator(_current_sb3_policy(self.model), self.num_timesteps)
+            self.evaluator(self.play(self.model), self.num_timesteps)
             self.next_evaluation += self.eval_every
         return not self.evaluator.stopped

@@ -4,5 +4,32 @@ from opsgym.envs.anomaly_detection.config import AnomalyDetectionConfig
 from opsgym.envs.anomaly_detection.env import AnomalyDetectionEnv
 from opsgym.envs.anomaly_detection.oracle import LabelOracle
 from opsgym.envs.anomaly_detection.simulator import AlertScorer
+from opsgym.envs.anomaly_detection.vector import AnomalyDetectionVectorEnv
 
-__all__ = ["AlertScorer", "AnomalyDetectionConfig", "AnomalyDetectionEnv", "LabelOracle"]
+ID = "opsgym/AnomalyDetection-v0"
+ENV = AnomalyDetectionEnv
+VECTOR_ENV = AnomalyDetectionVectorEnv
+CONFIG = AnomalyDetectionConfig
+SCENARIOS = {
+    "nyc-taxi": (
+        "NAB's NYC taxi series with its five labelled windows (marathon, holidays, blizzard)",
+        {"workload": "nyc_taxi"},
+    ),
+}
+
+POLICIES = "opsgym.baselines.anomaly_detection"
+NODE_VARIATIONS: list[dict] = []
+
+__all__ = [
+    "AlertScorer",
+    "AnomalyDetectionConfig",
+    "AnomalyDetectionEnv",
+    "CONFIG",
+    "ENV",
+    "ID",
+    "LabelOracle",
+    "NODE_VARIATIONS",
+    "POLICIES",
+    "SCENARIOS",
+    "VECTOR_ENV",
+]

@@ -90,6 +90,9 @@ class AnomalyDetectionEnv(ConfiguredEnv[np.ndarray, int], config_class=AnomalyDe
     is detected) and the counts of windows, alerts
     and false alerts.
 
+    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
+    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
+
     ## Arguments
 
     {ARGUMENTS}
@@ -133,37 +136,7 @@ class AnomalyDetectionEnv(ConfiguredEnv[np.ndarray, int], config_class=AnomalyDe
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
-        rng, config = self.np_random, self.config
-        if self._replay is None:
-            series, _ = synthetic_metrics(
-                rng,
-                config.history,
-                config.episode_length,
-                config.steps_per_day,
-                config.anomalies_per_week,
-                (config.min_window, config.max_window),
-            )
-            self._features = detector_features(
-                series.values,
-                config.history,
-                config.steps_per_day,
-                config.history_weeks,
-                config.rolling_window,
-            )
-            self.windows = list(series.windows)
-        else:
-            features, windows, starts = self._replay
-            start = int(starts[rng.integers(len(starts))])
-            offset = start - config.history
-            self._features = features[offset : offset + config.episode_length]
-            self.windows = [(a - start, b - start) for a, b in windows]
-        self.scorer = AlertScorer(
-            self.windows,
-            config.episode_length,
-            config.tp_weight,
-            config.fp_weight,
-            config.fn_weight,
-        )
+        self._features, self.scorer = draw_episode(self.config, self.np_random, self._replay)
         self.windows = self.scorer.windows
         self._step = 0
         self._guard.start()
@@ -176,11 +149,7 @@ class AnomalyDetectionEnv(ConfiguredEnv[np.ndarray, int], config_class=AnomalyDe
         k = self._step
         scorer = self.scorer
         rewards = scorer.record(k, alert)
-        reward = (
-            config.tp_weight * rewards["detection"]
-            + config.fp_weight * rewards["false_alert"]
-            + config.fn_weight * rewards["miss"]
-        )
+        reward = step_reward(config, rewards)
         info: dict[str, Any] = {
             "alert": alert,
             "anomalous": scorer.window_of[k] >= 0,
@@ -217,13 +186,7 @@ class AnomalyDetectionEnv(ConfiguredEnv[np.ndarray, int], config_class=AnomalyDe
             for f, feature in enumerate(FEATURE_NAMES)
         }
 
-    def render(self) -> str | np.ndarray | None:
-        if self.render_mode == "rgb_array":
-            from opsgym.envs.anomaly_detection.render import rgb_frame  # Pillow loads on demand
-
-            return rgb_frame(self)
-        if self.render_mode != "ansi":
-            return None
+    def _text_frame(self) -> str:
         k = min(self._step, self.config.episode_length - 1)
         state = "anomalous" if self.scorer.window_of[k] >= 0 else "normal"
         return (
@@ -255,3 +218,47 @@ def prepared_replay(config: AnomalyDetectionConfig) -> tuple[np.ndarray, Any, np
     if containing.any():
         starts = starts[containing]
     return features, series.windows, starts
+
+
+def draw_episode(
+    config: AnomalyDetectionConfig, rng: np.random.Generator, replay
+) -> tuple[np.ndarray, AlertScorer]:
+    """An episode's observations and the scorer of its anomaly windows, drawn from
+    ``rng``: a synthetic series and its detector features, or a window of the
+    :func:`prepared_replay` ``replay``."""
+    count = config.episode_length
+    if replay is None:
+        window_lengths = (config.min_window, config.max_window)
+        series, _ = synthetic_metrics(
+            rng,
+            config.history,
+            count,
+            config.steps_per_day,
+            config.anomalies_per_week,
+            window_lengths,
+        )
+        features = detector_features(
+            series.values,
+            config.history,
+            config.steps_per_day,
+            config.history_weeks,
+            config.rolling_window,
+        )
+        windows = list(series.windows)
+    else:
+        all_features, all_windows, starts = replay
+        start = int(starts[rng.integers(len(starts))])
+        offset = start - config.history
+        features = all_features[offset : offset + count]
+        windows = [(a - start, b - start) for a, b in all_windows]
+    scorer = AlertScorer(windows, count, config.tp_weight, config.fp_weight, config.fn_weight)
+    return features, scorer
+
+
+def step_reward(config: AnomalyDetectionConfig, rewards: dict):
+    """The reward of a step from its components (numbers, or arrays over instances)."""
+    return (
+        config.tp_weight * rewards["detection"]
+        + config.fp_weight * rewards["false_alert"]
+        + config.fn_weight * rewards["miss"]
+    )

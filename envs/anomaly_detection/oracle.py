@@ -5,23 +5,18 @@ from __future__ import annotations
 import numpy as np
 
 from opsgym.envs.anomaly_detection.env import AnomalyDetectionEnv
-from opsgym.envs.core import validation
+from opsgym.envs.configured import EnvOracle
 
 
-class LabelOracle:
+class LabelOracle(EnvOracle):
     """Alerts at the first step of every labelled window and nowhere else.
 
     Reads the episode's ground-truth windows, not the observation. Each window then earns
     its full credit ``tp_weight`` and nothing is ever charged, so its return,
     ``tp_weight`` times the number of windows, is the maximum possible.
-
-    Args:
-        env: the environment to read; wrappers are looked through.
     """
 
-    def __init__(self, env) -> None:
-        unwrapped = validation.unwrapped_as(env, AnomalyDetectionEnv, "LabelOracle")
-        self.env = unwrapped
+    env_class = AnomalyDetectionEnv
 
     def act(self, observation: np.ndarray) -> int:
         env = self.env

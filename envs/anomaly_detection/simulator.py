@@ -415,3 +415,70 @@ class AlertScorer:
             "false_alerts": float(self.false_alerts),
             "alerts": float(self.alerts),
         }
+
+
+class AlertScorers:
+    """:class:`AlertScorer` for many episodes at once, as numpy arrays (for vector envs).
+
+    Each instance's windows come from its own :class:`AlertScorer` (:meth:`load`), whose
+    per-step tables the steps then index for all instances together.
+
+    Args:
+        instances: the number of episodes scored together.
+        steps: each episode's length.
+        weights: NAB's A_TP, A_FP and A_FN.
+    """
+
+    def __init__(self, instances: int, steps: int, weights: tuple[float, float, float]) -> None:
+        self.weights = weights
+        self.scorers: list[AlertScorer | None] = [None] * instances
+        self.window_of = np.zeros((instances, steps), dtype=np.int64)
+        self.credit = np.zeros((instances, steps))
+        self.last_step_of = np.zeros((instances, steps), dtype=np.int64)
+        self.detected_at = np.zeros((instances, 1), dtype=np.int64)
+        self.counts = np.zeros((instances, 2), dtype=np.int64)  # alerts, false alerts
+        self.score = np.zeros(instances)
+
+    def load(self, i: int, scorer: AlertScorer) -> None:
+        """Score instance i's new episode with the windows of ``scorer``."""
+        self.scorers[i] = scorer
+        self.window_of[i] = scorer.window_of
+        self.credit[i] = scorer.credit
+        self.last_step_of[i] = scorer.last_step_of
+        extra = len(scorer.windows) - self.detected_at.shape[1]
+        if extra > 0:
+            self.detected_at = np.pad(self.detected_at, ((0, 0), (0, extra)))
+        self.detected_at[i] = -1
+        self.counts[i] = 0
+        self.score[i] = 0.0
+
+    def record(self, rows: np.ndarray, t: np.ndarray, alert: np.ndarray) -> dict[str, np.ndarray]:
+        """:meth:`AlertScorer.record` of step ``t`` of each of ``rows``."""
+        window = self.window_of[rows, t]
+        inside = window >= 0
+        column = np.where(inside, window, 0)
+        false_alert = alert & ~inside
+        first = alert & inside & (self.detected_at[rows, column] < 0)
+        self.detected_at[rows[first], window[first]] = t[first]
+        ending = self.last_step_of[rows, t]
+        ends = ending >= 0
+        missed = ends & (self.detected_at[rows, np.where(ends, ending, 0)] < 0)
+        rewards = {
+            "detection": np.where(first, self.credit[rows, t], 0.0),
+            "false_alert": 0.0 - false_alert,
+            "miss": 0.0 - missed,
+        }
+        tp, fp, fn = self.weights
+        self.score[rows] += (
+            tp * rewards["detection"] + fp * rewards["false_alert"] + fn * rewards["miss"]
+        )
+        self.counts[rows] += np.stack([alert, false_alert], axis=1)
+        return rewards
+
+    def metrics(self, i: int) -> dict[str, float]:
+        """:meth:`AlertScorer.metrics` of instance i."""
+        scorer = self.scorers[i]
+        scorer.detected_at = self.detected_at[i, : len(scorer.windows)].tolist()
+        scorer.alerts, scorer.false_alerts = self.counts[i].tolist()
+        scorer.score = float(self.score[i])
+        return scorer.metrics()

@@ -1,12 +1,9 @@
 """N anomaly detectors advanced together with numpy batch operations.
 
-The dynamics are those of :class:`~opsgym.envs.anomaly_detection.env.AnomalyDetectionEnv`,
-operation for operation: instance i of a vector env reset with seed s + i follows
-exactly the trajectory of the single env reset with seed s + i under the same actions.
 Each instance draws its episode at reset from its own generator with the single env's
 simulator functions (a synthetic series and its detector features, or a window of the
-replayed series) and builds its :class:`AlertScorer`; the steps then score the alerts
-of all instances at once, from the scorers' per-step tables.
+replayed series) and its scorer; the steps then score the alerts of all instances at
+once (:class:`~opsgym.envs.anomaly_detection.simulator.AlertScorers`).
 """
 
 from __future__ import annotations
@@ -15,20 +12,18 @@ from typing import Any
 
 import numpy as np
 
-from opsgym.envs.anomaly_detection.env import AnomalyDetectionEnv, prepared_replay
-from opsgym.envs.anomaly_detection.simulator import (
-    AlertScorer,
-    detector_features,
-    synthetic_metrics,
+from opsgym.envs.anomaly_detection.env import (
+    AnomalyDetectionEnv,
+    draw_episode,
+    prepared_replay,
+    step_reward,
 )
+from opsgym.envs.anomaly_detection.simulator import AlertScorers
 from opsgym.envs.vector import BatchedVectorEnv
 
 
 class AnomalyDetectionVectorEnv(BatchedVectorEnv):
-    """``num_envs`` instances of opsgym/AnomalyDetection-v0 in numpy arrays.
-
-    Takes the single env's arguments; infos as :class:`BatchedVectorEnv` says.
-    """
+    """``num_envs`` instances of opsgym/AnomalyDetection-v0 in numpy arrays."""
 
     single_env_class = AnomalyDetectionEnv
 
@@ -39,103 +34,30 @@ class AnomalyDetectionVectorEnv(BatchedVectorEnv):
         features = self.single_observation_space.shape[0]
         self.replay = prepared_replay(config)
         self.features = np.zeros((num_envs, count, features), dtype=np.float32)
-        self.scorers: list[AlertScorer | None] = [None] * num_envs
-        self.window_of = np.zeros((num_envs, count), dtype=np.int64)
-        self.credit = np.zeros((num_envs, count))
-        self.last_step_of = np.zeros((num_envs, count), dtype=np.int64)
-        self.detected_at = np.zeros((num_envs, 1), dtype=np.int64)
-        self.alerts = np.zeros(num_envs, dtype=np.int64)
-        self.false_alerts = np.zeros(num_envs, dtype=np.int64)
-        self.score = np.zeros(num_envs)
+        weights = (config.tp_weight, config.fp_weight, config.fn_weight)
+        self.scorers = AlertScorers(num_envs, count, weights)
         self.step_index = np.zeros(num_envs, dtype=np.int64)
 
     def _reset_rows(self, rows: np.ndarray) -> None:
-        config = self.config
-        count = config.episode_length
-        for i in rows:
-            rng = self.generators[i]
-            if self.replay is None:  # as the single env's reset
-                series, _ = synthetic_metrics(
-                    rng,
-                    config.history,
-                    count,
-                    config.steps_per_day,
-                    config.anomalies_per_week,
-                    (config.min_window, config.max_window),
-                )
-                self.features[i] = detector_features(
-                    series.values,
-                    config.history,
-                    config.steps_per_day,
-                    config.history_weeks,
-                    config.rolling_window,
-                )
-                windows = list(series.windows)
-            else:
-                features, all_windows, starts = self.replay
-                start = int(starts[rng.integers(len(starts))])
-                offset = start - config.history
-                self.features[i] = features[offset : offset + count]
-                windows = [(a - start, b - start) for a, b in all_windows]
-            scorer = AlertScorer(
-                windows, count, config.tp_weight, config.fp_weight, config.fn_weight
-            )
-            self.scorers[i] = scorer
-            self.window_of[i] = scorer.window_of
-            self.credit[i] = scorer.credit
-            self.last_step_of[i] = scorer.last_step_of
-            if len(scorer.windows) > self.detected_at.shape[1]:
-                extra = len(scorer.windows) - self.detected_at.shape[1]
-                self.detected_at = np.pad(self.detected_at, ((0, 0), (0, extra)))
-        self.detected_at[rows] = -1
-        self.alerts[rows] = 0
-        self.false_alerts[rows] = 0
-        self.score[rows] = 0.0
+        for i in rows.tolist():
+            self.features[i], scorer = draw_episode(self.config, self.generators[i], self.replay)
+            self.scorers.load(i, scorer)
         self.step_index[rows] = 0
 
     def _step_rows(
         self, rows: np.ndarray, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-        config = self.config
         k = self.step_index[rows]
         alert = actions == 1
-        window = self.window_of[rows, k]
-        inside = window >= 0
-        column = np.where(inside, window, 0)
-        false_alert = alert & ~inside
-        first = alert & inside & (self.detected_at[rows, column] < 0)
-        self.detected_at[rows[first], window[first]] = k[first]
-        ending = self.last_step_of[rows, k]
-        ends = ending >= 0
-        missed = ends & (self.detected_at[rows, np.where(ends, ending, 0)] < 0)
-        rewards = {
-            "detection": np.where(first, self.credit[rows, k], 0.0),
-            "false_alert": np.where(false_alert, -1.0, 0.0),
-            "miss": np.where(missed, -1.0, 0.0),
-        }
-        reward = (
-            config.tp_weight * rewards["detection"]
-            + config.fp_weight * rewards["false_alert"]
-            + config.fn_weight * rewards["miss"]
-        )
-        self.score[rows] += reward
-        self.alerts[rows] += alert
-        self.false_alerts[rows] += false_alert
-        info = {"alert": alert, "anomalous": inside, "rewards": rewards}
+        rewards = self.scorers.record(rows, k, alert)
+        anomalous = self.scorers.window_of[rows, k] >= 0
+        info = {"alert": alert, "anomalous": anomalous, "rewards": rewards}
         self.step_index[rows] = k + 1
-        return reward, k + 1 == config.episode_length, info
+        return step_reward(self.config, rewards), k + 1 == self.config.episode_length, info
 
     def _observations(self) -> np.ndarray:
         last = self.config.episode_length - 1
         return self.features[self._all_rows, np.minimum(self.step_index, last)]
 
-    def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        summaries = []
-        for i in rows:
-            scorer = self.scorers[i]
-            scorer.detected_at = self.detected_at[i, : len(scorer.windows)].tolist()
-            scorer.alerts = int(self.alerts[i])
-            scorer.false_alerts = int(self.false_alerts[i])
-            scorer.score = float(self.score[i])
-            summaries.append(scorer.metrics())
-        return {name: np.array([s[name] for s in summaries]) for name in summaries[0]}
+    def _instance_metrics(self, i: int) -> dict[str, float]:
+        return self.scorers.metrics(i)

@@ -140,6 +140,10 @@ class AutoscalingConfig(EnvConfig):
         0.01, Real(0.0), "reward weight of a thousand dropped requests [$]"
     )
 
+    @property
+    def max_episode_steps(self) -> int:
+        return self.episode_steps
+
     def validate(self) -> None:
         steps_per_day = SECONDS_PER_DAY / self.step_seconds
         if abs(steps_per_day - round(steps_per_day)) > 1e-9:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,7 @@ from opsgym.envs.autoscaling.simulator import Fleet, ServiceModel
 from opsgym.envs.autoscaling.workload import EpisodeLoad, EpisodeWorkload
 from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
+from opsgym.envs.core.elementwise import SCALAR
 from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.core.seasonal import SECONDS_PER_DAY, SECONDS_PER_WEEK
 
@@ -48,6 +50,60 @@ def service_model(config: AutoscalingConfig) -> ServiceModel:
         config.max_utilization,
         config.latency_target,
         config.latency_quantile,
+    )
+
+
+def episode_start(config: AutoscalingConfig, service: ServiceModel, rates: list[float]):
+    """The fleet an episode starts with, its last step's (utilization, load, latency
+    quantile, dropped share) and its window of squashed rates, from its rates (the
+    window's history first)."""
+    first = rates[config.window - 1]
+    running = config.initial_fleet(first)
+    utilization, dropped, _, latency, _ = service.outcome(running, first)
+    last = (utilization, first, latency, dropped / first if first > 0 else 0.0)
+    return running, last, [rate / (rate + config.full_capacity) for rate in rates[: config.window]]
+
+
+def observed_fields(xp, config: AutoscalingConfig, running, booting, cooldown_left, last, seconds):
+    """The values of :data:`FIELDS`, from the fleet, the last step's (utilization, load,
+    latency quantile, dropped share) and the clock [s] (scalars, or arrays over
+    instances; ``xp`` as :mod:`opsgym.envs.core.elementwise` says)."""
+    utilization, rate, latency, dropped = last
+    ratio = latency / config.latency_target
+    day = 2.0 * math.pi * (seconds % SECONDS_PER_DAY) / SECONDS_PER_DAY
+    week = 2.0 * math.pi * (seconds % SECONDS_PER_WEEK) / SECONDS_PER_WEEK
+    size = config.max_instances
+    steps = config.cooldown_steps
+    return (
+        running / size,
+        booting / size,
+        utilization,
+        rate / (rate + config.full_capacity),
+        ratio / (1.0 + ratio),
+        dropped,
+        cooldown_left / steps if steps else 0.0 * cooldown_left,
+        xp.sin(day),
+        xp.cos(day),
+        xp.sin(week),
+        xp.cos(week),
+    )
+
+
+def step_totals(config: AutoscalingConfig, rate, billed, step_cost, info, outcome) -> tuple:
+    """What a step adds to each of :data:`TOTALS`, in that order, from its request rate,
+    billed instances, cost, info and service outcome (scalars, or arrays over instances)."""
+    utilization, _, violated, _, mean_latency = outcome
+    requests = rate * config.step_seconds
+    dropped = info["dropped"]
+    return (
+        step_cost,
+        info["cost_usd"],
+        1.0 * violated,
+        requests,
+        dropped,
+        billed,
+        utilization,
+        mean_latency * (requests - dropped),
     )
 
 
@@ -171,6 +227,9 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
     requests), `mean_instances` (billed), `mean_utilization` and `mean_latency_ms`
     (request-weighted).
 
+    Each id registers `max_episode_steps` = `episode_steps`, the step on which the env ends the
+    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
+
     ## Arguments
 
     {ARGUMENTS}
@@ -214,7 +273,7 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
         self._step = 0
         self._last = (0.0, 0.0, 0.0, 0.0)  # utilization, load, latency quantile, dropped fraction
         self._recent: list[float] = []
-        self._totals: dict[str, float] = {}
+        self._totals = [0.0] * len(TOTALS)  # in the order of TOTALS
 
     @staticmethod
     def spaces(config: AutoscalingConfig) -> tuple[spaces.Discrete, spaces.Box]:
@@ -234,16 +293,10 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
         self._episode = self.workload.start(self.np_random)
         self._start_seconds = self._episode.start_seconds
         self._load = self._episode.rates
-        history = self._load[: self.config.window]
-        first = history[-1]
-        running = self.config.initial_fleet(first)
+        running, self._last, self._recent = episode_start(self.config, self.service, self._load)
         self.fleet.reset(running)
         self._step = 0
-        scale = self.config.full_capacity
-        self._recent = [rate / (rate + scale) for rate in history]
-        utilization, dropped, _, latency, _ = self.service.outcome(running, first)
-        self._last = (utilization, first, latency, dropped / first if first > 0 else 0.0)
-        self._totals = dict.fromkeys(TOTALS, 0.0)
+        self._totals = [0.0] * len(TOTALS)
         self._guard.start()
         return self._observation(), {}
 
@@ -263,20 +316,11 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
         billed = running + booting if config.bill_booting else running
         service = self.service
         outcome = service.outcome(running, rate)
-        utilization, dropped_rate, violated, latency, mean_latency = outcome
+        utilization, dropped_rate, violated, latency, _ = outcome
         step_cost = config.instance_cost(billed) + config.penalty(dropped_rate, violated)
         info = config.step_info(rate, running, booting, billed, change, outcome)
-        requests = rate * config.step_seconds
-        dropped, cost = info["dropped"], info["cost_usd"]
-        totals = self._totals
-        totals["objective"] += step_cost
-        totals["cost"] += cost
-        totals["violations"] += float(violated)
-        totals["requests"] += requests
-        totals["dropped"] += dropped
-        totals["instances"] += billed
-        totals["utilization"] += utilization
-        totals["latency"] += mean_latency * (requests - dropped)
+        increments = step_totals(config, rate, billed, step_cost, info, outcome)
+        self._totals = list(map(operator.add, self._totals, increments))
 
         fleet.advance()
         self._last = (utilization, rate, latency, dropped_rate / rate if rate > 0 else 0.0)
@@ -290,13 +334,7 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
             info["episode_metrics"] = self.episode_metrics()
         return self._observation(), -step_cost, False, truncated, info
 
-    def render(self) -> str | np.ndarray | None:
-        if self.render_mode == "rgb_array":
-            from opsgym.envs.autoscaling.render import rgb_frame  # Pillow loads on demand
-
-            return rgb_frame(self)
-        if self.render_mode != "ansi":
-            return None
+    def _text_frame(self) -> str:
         fleet = self.fleet
         utilization, rate, latency, dropped = self._last
         return (
@@ -331,31 +369,18 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
         """Cost, SLA attainment and drops over the steps taken so far."""
         if self._step == 0:
             return {}
-        return summarize_totals(self._totals, self._step)
+        return summarize_totals(dict(zip(TOTALS, self._totals)), self._step)
 
     def _observation(self) -> np.ndarray:
         fleet, config = self.fleet, self.config
-        utilization, rate, latency, dropped = self._last
-        ratio = latency / config.latency_target
         seconds = self._start_seconds + self._step * config.step_seconds
-        day = 2.0 * math.pi * (seconds % SECONDS_PER_DAY) / SECONDS_PER_DAY
-        week = 2.0 * math.pi * (seconds % SECONDS_PER_WEEK) / SECONDS_PER_WEEK
-        size = config.max_instances
-        cooldown = fleet.cooldown_left / config.cooldown_steps if config.cooldown_steps else 0.0
-        return np.array(
-            [
-                fleet.running / size,
-                (fleet.total - fleet.running) / size,
-                utilization,
-                rate / (rate + config.full_capacity),
-                ratio / (1.0 + ratio),
-                dropped,
-                cooldown,
-                math.sin(day),
-                math.cos(day),
-                math.sin(week),
-                math.cos(week),
-                *self._recent,
-            ],
-            dtype=np.float32,
+        fields = observed_fields(
+            SCALAR,
+            config,
+            fleet.running,
+            fleet.total - fleet.running,
+            fleet.cooldown_left,
+            self._last,
+            seconds,
         )
+        return np.array([*fields, *self._recent], dtype=np.float32)

@@ -2,7 +2,8 @@
 
 Two parts, both free of gymnasium:
 
-- :class:`Fleet`, the instance counts: running instances serve; launched instances boot
+- :class:`Fleet` (and :class:`Fleets`, the same for many instances in numpy arrays),
+  the instance counts: running instances serve; launched instances boot
   for ``boot_steps`` steps first; scaling down cancels the newest booting instances
   before it stops running ones (as Kubernetes deletes unready pods first); after a
   scaling action, a cooldown ignores further actions for ``cooldown_steps`` steps (the
@@ -91,6 +92,70 @@ class Fleet:
         if self.boot_steps:
             self.running += self.booting.pop(0)
             self.booting.append(0)
+
+
+class Fleets:
+    """:class:`Fleet` for many instances at once, as numpy arrays (for vector envs).
+
+    Args:
+        instances: the number of fleets.
+        min_instances, max_instances, boot_steps, cooldown_steps: as :class:`Fleet`'s.
+    """
+
+    def __init__(
+        self,
+        instances: int,
+        min_instances: int,
+        max_instances: int,
+        boot_steps: int,
+        cooldown_steps: int,
+    ) -> None:
+        self.bounds = (min_instances, max_instances)
+        self.boot_steps, self.cooldown_steps = boot_steps, cooldown_steps
+        self.running = np.zeros(instances, dtype=np.int64)
+        self.booting = np.zeros((instances, boot_steps), dtype=np.int64)
+        self.cooldown_left = np.zeros(instances, dtype=np.int64)
+
+    def reset(self, rows: np.ndarray, running: np.ndarray) -> None:
+        """:meth:`Fleet.reset` of ``rows``."""
+        self.running[rows] = running
+        self.booting[rows] = 0
+        self.cooldown_left[rows] = 0
+
+    def scale(self, rows: np.ndarray | slice, change: np.ndarray) -> np.ndarray:
+        """:meth:`Fleet.scale` of ``rows``; returns the changes made."""
+        running = self.running[rows]
+        booting = self.booting[rows]
+        total = running + booting.sum(axis=1)
+        made = np.clip(total + change, *self.bounds) - total
+        if self.cooldown_steps:  # without, no action is ever ignored
+            cooldown = self.cooldown_left[rows]
+            cooling = cooldown > 0
+            made[cooling] = 0
+            self.cooldown_left[rows] = np.where(
+                cooling, cooldown - 1, np.where(made != 0, self.cooldown_steps, cooldown)
+            )
+        if self.boot_steps:
+            booting[:, -1] += np.maximum(made, 0)
+        else:
+            running += np.maximum(made, 0)
+        to_remove = np.maximum(-made, 0)
+        if to_remove.any():
+            for j in range(self.boot_steps - 1, -1, -1):
+                cancelled = np.minimum(booting[:, j], to_remove)
+                booting[:, j] -= cancelled
+                to_remove -= cancelled
+            running -= to_remove
+        self.running[rows] = running
+        self.booting[rows] = booting
+        return made
+
+    def advance(self, rows: np.ndarray | slice) -> None:
+        """:meth:`Fleet.advance` of ``rows``."""
+        if self.boot_steps:
+            booting = self.booting[rows]
+            self.running[rows] += booting[:, 0]
+            self.booting[rows] = np.concatenate([booting[:, 1:], 0 * booting[:, :1]], axis=1)
 
 
 class ServiceModel:

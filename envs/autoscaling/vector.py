@@ -13,28 +13,27 @@ to rounding (a relative 1e-9), not bit for bit.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from opsgym.envs.autoscaling.env import (
-    FIELDS,
     TOTALS,
     AutoscalingEnv,
+    episode_start,
+    observed_fields,
     service_model,
+    step_totals,
     summarize_totals,
 )
+from opsgym.envs.autoscaling.simulator import Fleets
 from opsgym.envs.autoscaling.workload import EpisodeWorkload
-from opsgym.envs.core.seasonal import SECONDS_PER_DAY, SECONDS_PER_WEEK
+from opsgym.envs.core.elementwise import ARRAY
 from opsgym.envs.vector import BatchedVectorEnv
 
 
 class AutoscalingVectorEnv(BatchedVectorEnv):
-    """``num_envs`` instances of opsgym/Autoscaling-v0 in numpy arrays.
-
-    Takes the single env's arguments; infos as :class:`BatchedVectorEnv` says.
-    """
+    """``num_envs`` instances of opsgym/Autoscaling-v0 in numpy arrays."""
 
     single_env_class = AutoscalingEnv
 
@@ -44,9 +43,13 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
         self.workload = EpisodeWorkload(config)
         self.service = service_model(config)
         self.synthetic = config.workload == "synthetic"
-        self.running = np.zeros(num_envs, dtype=np.int64)
-        self.booting = np.zeros((num_envs, config.boot_steps), dtype=np.int64)
-        self.cooldown_left = np.zeros(num_envs, dtype=np.int64)
+        self.fleets = Fleets(
+            num_envs,
+            config.min_instances,
+            config.max_instances,
+            config.boot_steps,
+            config.cooldown_steps,
+        )
         self.step_index = np.zeros(num_envs, dtype=np.int64)
         self.start_seconds = np.zeros(num_envs)
         self.offset = np.zeros(num_envs, dtype=np.int64)
@@ -69,14 +72,11 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
         for i in rows:
             rng = self.generators[i]
             episode = self.workload.start(rng)
-            rates = episode.rates
-            first = rates[window - 1]
-            running = config.initial_fleet(first)
-            self.running[i] = running
-            utilization, dropped, _, latency, _ = self.service.outcome(running, first)
-            self.last[i] = (utilization, first, latency, dropped / first if first > 0 else 0.0)
-            self.recent[i] = [rate / (rate + config.full_capacity) for rate in rates[:window]]
-            self.next_rate[i] = rates[window]
+            running, self.last[i], self.recent[i] = episode_start(
+                config, self.service, episode.rates
+            )
+            self.fleets.reset(i, running)
+            self.next_rate[i] = episode.rates[window]
             self.start_seconds[i] = episode.start_seconds
             self.offset[i] = episode.start - config.window
             self.drift_at[i] = episode.drift_at
@@ -87,8 +87,6 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
                 if config.noise > 0.0 and steps > 1:
                     self.normals[i] = rng.standard_normal(steps - 1)
                 self._set_crowds(i, episode.crowds)
-        self.booting[rows] = 0
-        self.cooldown_left[rows] = 0
         self.step_index[rows] = 0
         self.totals[rows] = 0.0
 
@@ -103,71 +101,24 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
             self.crowd_starts[i, j] = start
             self.crowd_sizes[i, j] = size
 
-    def _scale(self, rows: np.ndarray, change: np.ndarray) -> np.ndarray:
-        """:meth:`Fleet.scale` of each row; returns the changes made."""
-        config = self.config
-        rows = self._index(rows)  # views: changed in place, then written back
-        running = self.running[rows]
-        booting = self.booting[rows]
-        total = running + booting.sum(axis=1)
-        made = np.clip(total + change, config.min_instances, config.max_instances) - total
-        if config.cooldown_steps:  # without, no action is ever ignored
-            cooldown = self.cooldown_left[rows]
-            cooling = cooldown > 0
-            made[cooling] = 0
-            self.cooldown_left[rows] = np.where(
-                cooling, cooldown - 1, np.where(made != 0, config.cooldown_steps, cooldown)
-            )
-        if config.boot_steps:
-            booting[:, -1] += np.maximum(made, 0)
-        else:
-            running += np.maximum(made, 0)
-        to_remove = np.maximum(-made, 0)
-        if to_remove.any():
-            for j in range(config.boot_steps - 1, -1, -1):
-                cancelled = np.minimum(booting[:, j], to_remove)
-                booting[:, j] -= cancelled
-                to_remove -= cancelled
-            running -= to_remove
-        self.running[rows] = running
-        self.booting[rows] = booting
-        return made
-
     def _step_rows(
         self, rows: np.ndarray, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
         config = self.config
-        change = self._scale(rows, actions - config.max_step_change)
         at = self._index(rows)
+        fleets = self.fleets
+        change = fleets.scale(at, actions - config.max_step_change)
         rate = self.next_rate[rows]  # copies: the infos keep them
-        running = self.running[rows]
-        booting = self.booting[at].sum(axis=1)
+        running = fleets.running[rows]
+        booting = fleets.booting[at].sum(axis=1)
         billed = running + booting if config.bill_booting else running
         outcome = self.service.outcomes(running, rate)
-        utilization, dropped_rate, violated, latency, mean_latency = outcome
+        utilization, dropped_rate, violated, latency, _ = outcome
         step_cost = config.instance_cost(billed) + config.penalty(dropped_rate, violated)
         info = config.step_info(rate, running, booting, billed, change, outcome)
-        requests = rate * config.step_seconds
-        dropped, cost = info["dropped"], info["cost_usd"]
-        self.totals[at] += np.stack(
-            [
-                step_cost,
-                cost,
-                violated,
-                requests,
-                dropped,
-                billed,
-                utilization,
-                mean_latency * (requests - dropped),
-            ],
-            axis=1,
-        )
-        if config.boot_steps:  # Fleet.advance
-            booting = self.booting[at]
-            self.running[at] = running + booting[:, 0]
-            self.booting[at] = np.concatenate(
-                [booting[:, 1:], np.zeros((rows.size, 1), dtype=np.int64)], axis=1
-            )
+        increments = step_totals(config, rate, billed, step_cost, info, outcome)
+        self.totals[at] += np.stack(increments, axis=1)
+        fleets.advance(at)
         dropped_share = dropped_rate / np.where(rate > 0, rate, 1.0)  # nothing dropped of 0
         self.last[at] = np.stack([utilization, rate, latency, dropped_share], axis=1)
         recent = self.recent[at]
@@ -201,34 +152,19 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
         )
 
     def _observations(self) -> np.ndarray:
-        config = self.config
-        utilization, rate, latency, dropped = self.last.T
-        ratio = latency / config.latency_target
+        config, fleets = self.config, self.fleets
         seconds = self.start_seconds + self.step_index * config.step_seconds
-        day = 2.0 * math.pi * (seconds % SECONDS_PER_DAY) / SECONDS_PER_DAY
-        week = 2.0 * math.pi * (seconds % SECONDS_PER_WEEK) / SECONDS_PER_WEEK
-        size = config.max_instances
-        observations = np.empty(self.observation_space.shape, dtype=np.float32)
-        observations[:, 0] = self.running / size
-        observations[:, 1] = self.booting.sum(axis=1) / size
-        observations[:, 2] = utilization
-        observations[:, 3] = rate / (rate + config.full_capacity)
-        observations[:, 4] = ratio / (1.0 + ratio)
-        observations[:, 5] = dropped
-        if config.cooldown_steps:
-            observations[:, 6] = self.cooldown_left / config.cooldown_steps
-        else:
-            observations[:, 6] = 0.0
-        observations[:, 7] = np.sin(day)
-        observations[:, 8] = np.cos(day)
-        observations[:, 9] = np.sin(week)
-        observations[:, 10] = np.cos(week)
-        observations[:, len(FIELDS) :] = self.recent
-        return observations
+        fields = observed_fields(
+            ARRAY,
+            config,
+            fleets.running,
+            fleets.booting.sum(axis=1),
+            fleets.cooldown_left,
+            self.last.T,
+            seconds,
+        )
+        return np.column_stack([*fields, self.recent]).astype(np.float32)
 
-    def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        summaries = [
-            summarize_totals(dict(zip(TOTALS, self.totals[i].tolist())), int(steps))
-            for i, steps in zip(rows, self.step_index[rows])
-        ]
-        return {name: np.array([s[name] for s in summaries]) for name in summaries[0]}
+    def _instance_metrics(self, i: int) -> dict[str, float]:
+        totals = dict(zip(TOTALS, self.totals[i].tolist()))
+        return summarize_totals(totals, int(self.step_index[i]))

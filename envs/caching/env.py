@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from opsgym.envs.caching import exact
 from opsgym.envs.caching.config import CachingConfig
 from opsgym.envs.caching.simulator import DecisionCache
 from opsgym.envs.caching.workloads import Workload
 from opsgym.envs.configured import ConfiguredEnv
+from opsgym.envs.core import exact_caches as exact
 from opsgym.envs.core import validation
 from opsgym.envs.core.episode_guard import EpisodeGuard
 
@@ -110,6 +110,9 @@ class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
     `info["episode_metrics"]` holds the hit ratio, byte hit ratio, Belady's hit ratio and
     byte hit ratio on the same requests, and the fraction of decisions that bypassed.
 
+    Each id registers `max_episode_steps` = `episode_length`, a bound: a step is a decision, at
+    most one per request. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
+
     ## Arguments
 
     {ARGUMENTS}
@@ -203,7 +206,7 @@ class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
     def next_use(self) -> list[int]:
         """For each request of the episode, the index of the next request of its object.
 
-        The future, for oracles: see :func:`opsgym.envs.caching.exact.next_use_indices`.
+        The future, for oracles: see :func:`opsgym.envs.core.exact_caches.next_use_indices`.
         """
         if self._next_use is None:
             self._stream.materialize()
@@ -241,13 +244,7 @@ class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
         fields["bytes_to_free"] = slice(end + 2, end + 3)
         return fields
 
-    def render(self) -> str | np.ndarray | None:
-        if self.render_mode == "rgb_array":
-            from opsgym.envs.caching.render import rgb_frame  # Pillow loads on demand
-
-            return rgb_frame(self)
-        if self.render_mode != "ansi":
-            return None
+    def _text_frame(self) -> str:
         sim = self.simulator
         served = max(sim.served, 1)
         line = (

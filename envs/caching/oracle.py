@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from opsgym.envs.caching.env import CachingEnv
-from opsgym.envs.core import validation
+from opsgym.envs.configured import EnvOracle
 
 
-class BeladyOracle:
+class BeladyOracle(EnvOracle):
     """Drop whichever of the candidates and the newcomer is requested again furthest ahead.
 
     Reads the episode's future requests, not the observation. Among the candidates and
@@ -17,14 +17,9 @@ class BeladyOracle:
     object (``n_candidates >= capacity`` with unit sizes) this is Belady's MIN with
     bypass and reaches the episode's ``belady_hit_ratio`` exactly; with fewer candidates
     it is the best choice among those shown, and with variable sizes a heuristic.
-
-    Args:
-        env: the environment to read; wrappers are looked through.
     """
 
-    def __init__(self, env) -> None:
-        unwrapped = validation.unwrapped_as(env, CachingEnv, "BeladyOracle")
-        self.env = unwrapped
+    env_class = CachingEnv
 
     def act(self, observation: np.ndarray) -> int:
         env = self.env

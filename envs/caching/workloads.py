@@ -8,11 +8,8 @@ import numpy as np
 
 from opsgym.envs.caching.config import SYNTHETIC, CachingConfig
 from opsgym.envs.core import request_streams
+from opsgym.envs.core.request_streams import CHUNK
 from opsgym.envs.core.traces import Trace, read_trace, web07
-
-# Requests are drawn in chunks as the cache reaches them, so that a reset does not pay
-# for a whole episode up front.
-CHUNK = 256
 
 
 class Workload:

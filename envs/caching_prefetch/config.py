@@ -43,3 +43,8 @@ class CachingPrefetchConfig(EnvConfig):
     loop_fraction: float = setting(
         0.5, Real(0.0, 1.0), "fraction of requests going round the loop", LOOPS
     )
+
+    @property
+    def max_episode_steps(self) -> int:
+        """Reset serves the first request; each step serves one more."""
+        return self.episode_length - 1

@@ -8,11 +8,11 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from opsgym.envs.caching import exact
 from opsgym.envs.caching_prefetch.config import CachingPrefetchConfig
 from opsgym.envs.caching_prefetch.simulator import PrefetchCache
 from opsgym.envs.caching_prefetch.workloads import PrefetchWorkload
 from opsgym.envs.configured import ConfiguredEnv
+from opsgym.envs.core import exact_caches as exact
 from opsgym.envs.core import validation
 from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.core.masks import info_mask
@@ -111,6 +111,9 @@ class CachingPrefetchEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingPre
     count as wasted, so useful + wasted = issued), the prefetch accuracy (useful /
     issued), and the hit ratio of the same cache without prefetching on the same
     requests.
+
+    Each id registers `max_episode_steps` = `episode_length - 1`, the step on which the env ends the
+    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
 
     ## Arguments
 
@@ -237,13 +240,7 @@ class CachingPrefetchEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingPre
             fields[name] = slice(end + i, end + i + 1)
         return fields
 
-    def render(self) -> str | np.ndarray | None:
-        if self.render_mode == "rgb_array":
-            from opsgym.envs.caching_prefetch.render import rgb_frame  # Pillow loads on demand
-
-            return rgb_frame(self)
-        if self.render_mode != "ansi":
-            return None
+    def _text_frame(self) -> str:
         sim = self.simulator
         if sim.served == 0:
             return "no request served yet: call reset()"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from opsgym.envs.caching_prefetch.env import CachingPrefetchEnv
-from opsgym.envs.core import validation
+from opsgym.envs.configured import EnvOracle
 
 
-class SoonestUseOracle:
+class SoonestUseOracle(EnvOracle):
     """Prefetch the candidate requested again soonest, if that is within ``capacity`` requests.
 
     Reads the episode's future requests, not the observation. Among the candidates not
@@ -19,13 +19,9 @@ class SoonestUseOracle:
     evicts, and over windows of 0.5 to 2 capacities: it earned the most on every
     workload, 2 episodes each.) A heuristic ceiling with foresight, not an upper bound:
     it does not plan the whole schedule of prefetches and evictions.
-
-    Args:
-        env: the environment to read; wrappers are looked through.
     """
 
-    def __init__(self, env) -> None:
-        self.env = validation.unwrapped_as(env, CachingPrefetchEnv, "SoonestUseOracle")
+    env_class = CachingPrefetchEnv
 
     def act(self, observation: np.ndarray) -> int:
         env = self.env

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from opsgym.envs.caching.workloads import CHUNK
 from opsgym.envs.caching_prefetch.config import CachingPrefetchConfig
 from opsgym.envs.core import request_streams
+from opsgym.envs.core.request_streams import CHUNK
 
 FIRST_CHUNK = 1  # a reset serves one request; later chunks are CHUNK long
 

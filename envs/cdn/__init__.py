@@ -1,21 +1,13 @@
-"""opsgym/CDN: pre-positioning content at the edges of a CDN whose origin link is limited.
-
-The package's surface, read by the registry, the benchmark and federated training:
-
-- ``ENV``: the Gymnasium environment class; ``VECTOR_ENV``: None (see its docstring);
-- ``SCENARIOS``: name -> (the question it asks, its constructor arguments);
-- ``POLICIES``: where the reference policies are, by name, as an entry point
-  (``module:attribute``): environments import no policy (they live in
-  :mod:`opsgym.baselines.cdn`, which reads this package);
-- ``NODE_VARIATIONS``: the constructor arguments of federated node i (cycled).
-"""
+"""opsgym/CDN: pre-positioning content at the edges of a CDN whose origin link is limited."""
 
 from opsgym.envs.cdn.config import CDNConfig
 from opsgym.envs.cdn.env import CDNEnv
 from opsgym.envs.cdn.oracle import LookaheadOracle, reward_bound
 
+ID = "opsgym/CDN-v0"
 ENV = CDNEnv
 VECTOR_ENV = None
+CONFIG = CDNConfig
 
 SCENARIOS = {
     "drift": (
@@ -32,7 +24,7 @@ SCENARIOS = {
     ),
 }
 
-POLICIES = "opsgym.baselines.cdn:POLICIES"
+POLICIES = "opsgym.baselines.cdn"
 
 # Federated nodes: CDNs of their own, each with its regions' clocks, traffic and tastes.
 NODE_VARIATIONS = [
@@ -59,7 +51,9 @@ NODE_VARIATIONS = [
 __all__ = [
     "CDNConfig",
     "CDNEnv",
+    "CONFIG",
     "ENV",
+    "ID",
     "LookaheadOracle",
     "NODE_VARIATIONS",
     "POLICIES",

@@ -146,6 +146,9 @@ class CDNEnv(ConfiguredEnv[np.ndarray, int], config_class=CDNConfig):
     ratio, byte hit ratio, per-edge hit ratios, origin egress [Mbit/s] and backlog [s],
     pushed MB, waiting and shed requests, and the push's outcome.
 
+    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
+    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
+
     ## Arguments
 
     {ARGUMENTS}
@@ -295,14 +298,9 @@ class CDNEnv(ConfiguredEnv[np.ndarray, int], config_class=CDNConfig):
         return metrics
 
     def render(self) -> str | np.ndarray | None:
-        if self._t is None:
-            return None
-        if self.render_mode == "rgb_array":
-            from opsgym.envs.cdn.render import rgb_frame  # Pillow loads on demand
+        return None if self._t is None else super().render()  # nothing before a reset
 
-            return rgb_frame(self)
-        if self.render_mode != "ansi":
-            return None
+    def _text_frame(self) -> str:
         last = self._last
         edges = ", ".join(
             f"edge {e}: {self.simulator.used[e] / 1e6:.1f} MB, hit ratio "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +18,7 @@ from opsgym.envs.config_tuning.simulator import (
 from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
 from opsgym.envs.core.drift import drift_start, interpolate, ramp_fraction
+from opsgym.envs.core.elementwise import SCALAR
 from opsgym.envs.core.episode_guard import EpisodeGuard
 
 
@@ -102,6 +102,9 @@ class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningC
     `info["episode_metrics"]` holds the mean p95 latency [ms], error rate, throughput
     [requests/s] and memory [GB] over the episode's intervals, and the share of intervals
     whose p95 missed the target.
+
+    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
+    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
 
     ## Arguments
 
@@ -261,13 +264,7 @@ class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningC
             return {}
         return summarize_intervals(served, self.config.latency_target)
 
-    def render(self) -> str | np.ndarray | None:
-        if self.render_mode == "rgb_array":
-            from opsgym.envs.config_tuning.render import rgb_frame  # Pillow loads on demand
-
-            return rgb_frame(self)
-        if self.render_mode != "ansi":
-            return None
+    def _text_frame(self) -> str:
         p95, errors, throughput = self._measured
         settings = ", ".join(f"{name}={value:g}" for name, value in self.config_values().items())
         return (
@@ -283,15 +280,15 @@ class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningC
         rate, io_share = self._workload(k, k < self._burst_end)
         self._workload_served = (rate, io_share)
         truth = self.model_performance(self.indices, rate, io_share)
-        z_errors, z_throughput = self._noise[k].tolist()
-        requests = rate * config.interval_seconds
-        p95 = truth.p95_latency * self._latency_factors[k]
-        error = truth.error_rate
-        errors = min(1.0, max(0.0, error + math.sqrt(error * (1.0 - error) / requests) * z_errors))
-        good = truth.throughput
-        throughput = max(0.0, good + math.sqrt(good / config.interval_seconds) * z_throughput)
         self._truth = truth
-        self._measured = (p95, errors, throughput)
+        self._measured = measure(
+            SCALAR,
+            config,
+            rate,
+            (truth.p95_latency, truth.error_rate, truth.throughput),
+            self._latency_factors[k],
+            self._noise[k].tolist(),
+        )
         return self._measured
 
     def _observation(self) -> np.ndarray:
@@ -314,6 +311,20 @@ class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningC
             ],
             dtype=np.float32,
         )
+
+
+def measure(xp, config: ConfigTuningConfig, rate, truth, latency_factor, noise) -> tuple:
+    """The measured p95 [s], error rate and throughput of an interval served at ``rate``
+    from the true ones (``truth``), the p95's noise factor and the standard normals of
+    the error rate and the throughput (``noise``); ``xp`` as
+    :mod:`opsgym.envs.core.elementwise` says."""
+    p95, error, good = truth
+    z_errors, z_throughput = noise
+    requests = rate * config.interval_seconds
+    spread = xp.sqrt(error * (1.0 - error) / requests)
+    errors = xp.minimum(1.0, xp.maximum(0.0, error + spread * z_errors))
+    spread = xp.sqrt(good / config.interval_seconds)
+    return p95 * latency_factor, errors, xp.maximum(0.0, good + spread * z_throughput)
 
 
 def summarize_intervals(served: np.ndarray, latency_target: float) -> dict[str, float]:

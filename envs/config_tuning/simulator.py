@@ -39,8 +39,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import numpy as np
+
+from opsgym.envs.core.drift import interpolate
+from opsgym.envs.core.lazy_table import LazyTable
 from opsgym.envs.core.queueing import mmc_mean_wait
+
+if TYPE_CHECKING:
+    from opsgym.envs.config_tuning.config import ConfigTuningConfig
 
 MAX_UTILIZATION = 0.98  # beyond this a station sheds load (a bounded accept queue)
 BISECTION_STEPS = 30  # the carried rate under overload to 2^-30 of its bracket: 1e-8 of itself
@@ -218,3 +226,56 @@ def _tail_quantile(mean: float, hang_share: float, hung_response: float) -> floa
         if before < hung_response:
             return before
     return hung_response
+
+
+class PerformanceTable:
+    """:func:`performance` of the configurations of a knob grid under the few workloads an
+    episode meets (burst or not, times the levels of the I/O share's drift ramp), each
+    computed once on first use, for vector envs that look many up at once.
+
+    Args:
+        config: the env's configuration: its knob grid, rates and drift ramp.
+    """
+
+    COLUMNS = (
+        "p95_latency",
+        "error_rate",
+        "throughput",
+        "memory_gb",
+        "cpu_utilization",
+        "pool_utilization",
+        "thread_utilization",
+    )
+
+    def __init__(self, config: ConfigTuningConfig) -> None:
+        self.config = config
+        self.model = ServiceModel(cores=config.cores)
+        self.sizes = np.array([len(o) for o in config.knob_options])
+        # flat configuration number = sum of index x stride (the last knob varies fastest)
+        self.strides = np.cumprod(np.concatenate(([1], self.sizes[:0:-1])))[::-1].copy()
+        self.rates = (config.request_rate, config.request_rate * config.burst_factor)
+        self.ramp = max(config.drift_ramp, 1)
+        # the I/O share at each step of the drift's ramp, as the single env interpolates it
+        self.mixes = np.array(
+            [
+                interpolate(config.io_share, config.io_share_after, level / self.ramp)
+                for level in range(self.ramp + 1)
+            ]
+        )
+        self.workloads = 2 * (self.ramp + 1)  # burst or not, times the ramp's levels
+        self.table = LazyTable(self._row, (len(self.COLUMNS),))
+
+    def _row(self, key: int) -> list[float]:
+        number, workload = divmod(key, self.workloads)
+        grid = tuple(int(x) for x in np.unravel_index(number, tuple(self.sizes)))
+        burst, level = divmod(workload, self.ramp + 1)
+        truth = performance(
+            self.model, self.config.config_at(grid), self.rates[burst], float(self.mixes[level])
+        )
+        return [getattr(truth, name) for name in self.COLUMNS]
+
+    def lookup(self, indices: np.ndarray, burst: np.ndarray, level: np.ndarray) -> np.ndarray:
+        """The :data:`COLUMNS` of grid ``indices`` (one row each) under the workloads of
+        ``burst`` and the ramp's ``level``."""
+        workload = burst * (self.ramp + 1) + level
+        return self.table.lookup((indices @ self.strides) * self.workloads + workload)

@@ -1,8 +1,5 @@
 """N self-tuning services advanced together with numpy batch operations.
 
-The dynamics are those of :class:`~opsgym.envs.config_tuning.env.ConfigTuningEnv`,
-operation for operation: instance i of a vector env reset with seed s + i follows
-exactly the trajectory of the single env reset with seed s + i under the same actions.
 Each instance draws its episode at reset from its own generator with the single env's
 :func:`~opsgym.envs.config_tuning.env.draw_episode`; the steps are then deterministic.
 The service model is deterministic too, and a configuration meets few workloads (burst
@@ -21,47 +18,30 @@ from opsgym.envs.config_tuning.env import (
     KNOBS,
     ConfigTuningEnv,
     draw_episode,
+    measure,
     summarize_intervals,
 )
-from opsgym.envs.config_tuning.simulator import ServiceModel, performance
-from opsgym.envs.core.drift import interpolate
+from opsgym.envs.config_tuning.simulator import PerformanceTable
+from opsgym.envs.core.elementwise import ARRAY
 from opsgym.envs.vector import BatchedVectorEnv
 
-# the columns of the performance table
-P95, ERRORS, THROUGHPUT, MEMORY, CPU, POOL, THREADS = range(7)
+# where the measured values, the memory and the utilizations sit in the table's rows
+MEASURED = slice(0, PerformanceTable.COLUMNS.index("throughput") + 1)
+MEMORY = PerformanceTable.COLUMNS.index("memory_gb")
+UTILIZATIONS = slice(PerformanceTable.COLUMNS.index("cpu_utilization"), None)
 
 
 class ConfigTuningVectorEnv(BatchedVectorEnv):
-    """``num_envs`` instances of opsgym/ConfigTuning-v0 in numpy arrays.
-
-    Takes the single env's arguments; infos as :class:`BatchedVectorEnv` says.
-    """
+    """``num_envs`` instances of opsgym/ConfigTuning-v0 in numpy arrays."""
 
     single_env_class = ConfigTuningEnv
 
     def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
         super().__init__(num_envs, **kwargs)
         config = self.config
-        self.model = ServiceModel(cores=config.cores)
+        self.table = PerformanceTable(config)
         self.options = [np.array(o) for o in config.knob_options]
-        self.sizes = np.array([len(o) for o in config.knob_options])
-        # flat configuration number = sum of index x stride (the last knob varies fastest)
-        self.strides = np.cumprod(np.concatenate(([1], self.sizes[:0:-1])))[::-1].copy()
-        self.knob_scale = np.maximum(1, self.sizes - 1).astype(np.float64)
-        self.rates = (config.request_rate, config.request_rate * config.burst_factor)
-        # the I/O share at each step of the drift's ramp, as the single env interpolates it
-        self.ramp = max(config.drift_ramp, 1)
-        self.mixes = np.array(
-            [
-                interpolate(config.io_share, config.io_share_after, level / self.ramp)
-                for level in range(self.ramp + 1)
-            ]
-        )
-        configurations = int(np.prod(self.sizes))
-        workloads = 2 * (self.ramp + 1)  # burst or not, times the ramp's levels
-        self.table = np.zeros((configurations, workloads, 7))  # by configuration, workload
-        self.known = np.zeros((configurations, workloads), dtype=bool)
-
+        self.knob_scale = np.maximum(1, self.table.sizes - 1).astype(np.float64)
         length = config.episode_length
         self.indices = np.zeros((num_envs, len(KNOBS)), dtype=np.int64)
         self.interval = np.zeros(num_envs, dtype=np.int64)
@@ -90,32 +70,6 @@ class ConfigTuningVectorEnv(BatchedVectorEnv):
         self._serve(rows)
         self.interval[rows] = 1
 
-    def _performance(self, rows: np.ndarray, workloads: np.ndarray) -> np.ndarray:
-        """The table rows of the instances' configurations under their workloads."""
-        flat = self.indices[rows] @ self.strides
-        missing = ~self.known[flat, workloads]
-        if missing.any():
-            for number, workload in set(zip(flat[missing].tolist(), workloads[missing].tolist())):
-                indices = tuple(int(x) for x in np.unravel_index(number, tuple(self.sizes)))
-                burst, level = divmod(workload, self.ramp + 1)
-                truth = performance(
-                    self.model,
-                    self.config.config_at(indices),
-                    self.rates[burst],
-                    float(self.mixes[level]),
-                )
-                self.table[number, workload] = (
-                    truth.p95_latency,
-                    truth.error_rate,
-                    truth.throughput,
-                    truth.memory_gb,
-                    truth.cpu_utilization,
-                    truth.pool_utilization,
-                    truth.thread_utilization,
-                )
-                self.known[number, workload] = True
-        return self.table[flat, workloads]
-
     def _serve(self, rows: np.ndarray) -> np.ndarray:
         """Serve the current interval of ``rows``; returns their measurements."""
         config = self.config
@@ -123,23 +77,18 @@ class ConfigTuningVectorEnv(BatchedVectorEnv):
         starting = self.burst_starts[rows, k]
         self.burst_end[rows[starting]] = k[starting] + config.burst_length
         burst = k < self.burst_end[rows]
-        level = np.clip(k - self.drift_at[rows] + 1, 0, self.ramp)
-        rate = np.where(burst, self.rates[1], self.rates[0])
+        table = self.table
+        level = np.clip(k - self.drift_at[rows] + 1, 0, table.ramp)
+        rate = np.where(burst, table.rates[1], table.rates[0])
         self.workload[rows, 0] = rate
-        self.workload[rows, 1] = self.mixes[level]
-        truth = self._performance(rows, burst * (self.ramp + 1) + level)
-        z = self.noise[rows, k]
-        requests = rate * config.interval_seconds
-        p95 = truth[:, P95] * self.latency_factors[rows, k]
-        error = truth[:, ERRORS]
-        spread = np.sqrt(error * (1.0 - error) / requests)
-        errors = np.minimum(1.0, np.maximum(0.0, error + spread * z[:, 0]))
-        good = truth[:, THROUGHPUT]
-        spread = np.sqrt(good / config.interval_seconds)
-        throughput = np.maximum(0.0, good + spread * z[:, 1])
-        measured = np.stack([p95, errors, throughput], axis=1)
+        self.workload[rows, 1] = table.mixes[level]
+        truth = table.lookup(self.indices[rows], burst, level)
+        factors, noise = self.latency_factors[rows, k], self.noise[rows, k].T
+        measured = np.stack(
+            measure(ARRAY, self.config, rate, truth[:, MEASURED].T, factors, noise), axis=1
+        )
         self.measured[rows] = measured
-        self.utilization[rows] = truth[:, CPU:]
+        self.utilization[rows] = truth[:, UTILIZATIONS]
         self.memory[rows] = truth[:, MEMORY]
         return measured
 
@@ -152,7 +101,7 @@ class ConfigTuningVectorEnv(BatchedVectorEnv):
             movers = rows[moving]
             knob, up = np.divmod(actions[moving] - 1, 2)
             moved = self.indices[movers, knob] + np.where(up == 1, 1, -1)
-            valid = (moved >= 0) & (moved < self.sizes[knob])
+            valid = (moved >= 0) & (moved < self.table.sizes[knob])
             self.indices[movers[valid], knob[valid]] = moved[valid]
         p95, errors, throughput = self._serve(rows).T
         memory = self.memory[rows]
@@ -187,7 +136,5 @@ class ConfigTuningVectorEnv(BatchedVectorEnv):
         ]
         return np.concatenate(columns, axis=1).astype(np.float32)
 
-    def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        target = self.config.latency_target
-        summaries = [summarize_intervals(self.history[i], target) for i in rows]
-        return {name: np.array([s[name] for s in summaries]) for name in summaries[0]}
+    def _instance_metrics(self, i: int) -> dict[str, float]:
+        return summarize_intervals(self.history[i], self.config.latency_target)

@@ -248,6 +248,13 @@ class EnvConfig:
     def validate(self) -> None:
         """Check what involves several fields; subclasses override it."""
 
+    @property
+    def max_episode_steps(self) -> int | None:
+        """The most steps an episode of this configuration takes, which its id registers as
+        ``max_episode_steps``: ``episode_length`` unless a subclass says otherwise (None:
+        no bound is known from the configuration alone)."""
+        return self.episode_length
+
     @classmethod
     def build(cls: type[Config], config: Config | None = None, **kwargs: Any) -> Config:
         """The configuration ``config``, or one built from keyword arguments (``gym.make``'s).

@@ -18,6 +18,10 @@ import numpy as np
 
 from opsgym.envs.core.drift import mix, ramp_fraction
 
+# Episodes draw their requests in chunks as the cache reaches them, so that a reset does
+# not pay for a whole episode up front.
+CHUNK = 256
+
 
 def zipf_probabilities(catalog: int, exponent: float) -> np.ndarray:
     """The Zipf popularity of each rank, ``p(r) = (r + 1)^-exponent / H(catalog, exponent)``."""

@@ -69,6 +69,12 @@ class IndexSelectionConfig(EnvConfig):
                 f"drift_ramp must be <= phase_length ({self.phase_length}), got {self.drift_ramp!r}"
             )
 
+    @property
+    def storage_limit_mb(self) -> float:
+        """The storage budget plus the rounding that a sum of index sizes may exceed it
+        by [MB]: a set of indexes fits when its size is at most this."""
+        return self.storage_budget_mb + 1e-9
+
     @cached_property
     def candidates(self) -> list[tuple[int, ...]]:
         """The candidate indexes (and query templates), as column tuples, in action order."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,6 +33,27 @@ def summarize_windows(
         "storage_mb": storage_sum / windows,
         "indexed_query_share": served / queries if queries else 0.0,
     }
+
+
+def window_rewards(
+    config: IndexSelectionConfig, pages, writes, write_cost, build_pages, table_pages
+):
+    """The reward, its components and the totals (queries, their pages, writes, their
+    pages, queries an index served) of windows from their pages and queries an index
+    served (``pages``), their writes, the pages of one write and of the index built
+    (scalars, or arrays over instances)."""
+    all_pages, served = pages
+    queries = config.window - writes
+    write_pages = writes * write_cost
+    query_pages = all_pages - write_pages
+    scale = config.window * table_pages
+    rewards = {
+        "query": -query_pages / scale,
+        "maintenance": -write_pages / scale,
+        "build": -build_pages / scale,
+    }
+    reward = rewards["query"] + rewards["maintenance"] + config.build_weight * rewards["build"]
+    return reward, rewards, (queries, query_pages, writes, write_pages, served)
 
 
 class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelectionConfig):
@@ -113,6 +135,9 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
     used [MB], the share of queries an index served and, with `backend="sqlite"`, the
     plan agreement.
 
+    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
+    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
+
     ## Arguments
 
     {ARGUMENTS}
@@ -159,7 +184,8 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
         self._phase_probabilities = (self._probabilities, self._probabilities)  # old, new
         self._window_index = 0
         self._counts = np.zeros(len(candidates) + 1)
-        self._totals = np.zeros(6)  # queries, query pages, writes, write pages, served, agreed
+        # queries, query pages, writes, write pages, served, agreed
+        self._totals = [0.0] * 6
         self._builds = 0
         self._storage_sum = 0.0
 
@@ -185,7 +211,7 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
         self.built_mask = 0
         self.storage_mb = 0.0
         self._window_index = 0
-        self._totals[:] = 0.0
+        self._totals = [0.0] * 6
         self._builds = 0
         self._storage_sum = 0.0
         self._draw_phase()
@@ -207,7 +233,7 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
                     self.built_mask ^= bit
                     self.storage_mb = sum(self.sizes_mb[k] for k in self.built())
             elif not self.built_mask & bit:
-                if self.storage_mb + self.sizes_mb[candidate] <= config.storage_budget_mb + 1e-9:
+                if self.storage_mb + self.sizes_mb[candidate] <= config.storage_limit_mb:
                     self.built_mask |= bit
                     self.storage_mb = sum(self.sizes_mb[k] for k in self.built())
                     build_pages = self.build_pages[candidate]
@@ -221,20 +247,17 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
         counts = self.np_random.multinomial(config.window, self._probabilities)
         self._counts = counts
         all_pages, served_queries, agreed_queries = (counts @ per_operation).tolist()
-        writes = int(counts[-1])
-        queries = config.window - writes
         write_cost = float(per_operation[-1, 0])
-        write_pages = writes * write_cost
-        query_pages = all_pages - write_pages
-        scale = config.window * self.table.pages
-        rewards = {
-            "query": -query_pages / scale,
-            "maintenance": -write_pages / scale,
-            "build": -build_pages / scale,
-        }
-        reward = rewards["query"] + rewards["maintenance"] + config.build_weight * rewards["build"]
-        totals = self._totals
-        totals += (queries, query_pages, writes, write_pages, served_queries, agreed_queries)
+        reward, rewards, totals = window_rewards(
+            config,
+            (all_pages, served_queries),
+            int(counts[-1]),
+            write_cost,
+            build_pages,
+            self.table.pages,
+        )
+        queries, query_pages = totals[0], totals[1]
+        self._totals = list(map(operator.add, self._totals, (*totals, agreed_queries)))
         self._storage_sum += self.storage_mb
         info: dict[str, Any] = {
             "pages_per_query": query_pages / queries if queries else 0.0,
@@ -277,21 +300,14 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
         """Means over the windows served so far, in database units."""
         if self._window_index == 0:
             return {}
-        metrics = summarize_windows(
-            self._totals, self._builds, self._storage_sum, self._window_index
-        )
+        totals = np.array(self._totals)
+        metrics = summarize_windows(totals, self._builds, self._storage_sum, self._window_index)
         if self.planner is not None:
             queries, agreed = self._totals[0], self._totals[5]
             metrics["plan_agreement"] = float(agreed / queries) if queries else 1.0
         return metrics
 
-    def render(self) -> str | np.ndarray | None:
-        if self.render_mode == "rgb_array":
-            from opsgym.envs.index_selection.render import rgb_frame  # Pillow loads on demand
-
-            return rgb_frame(self)
-        if self.render_mode != "ansi":
-            return None
+    def _text_frame(self) -> str:
         names = [
             "(" + ", ".join(f"c{c}" for c in self.config.candidates[k]) + ")" for k in self.built()
         ]

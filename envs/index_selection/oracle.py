@@ -27,12 +27,12 @@ def best_index_set(env: IndexSelectionEnv, probabilities: np.ndarray) -> tuple[i
     defaults, at most three indexes fit: 1,562 subsets). Build costs are left out: this
     is the best set to *hold* through a phase. Ties go to the smaller, earlier subset.
     """
-    sizes, budget = env.sizes_mb, env.config.storage_budget_mb
+    sizes, limit = env.sizes_mb, env.config.storage_limit_mb
     best, best_pages = (), env.expected_window_pages(0, probabilities)
     for count in range(1, len(sizes) + 1):
         fits_any = False
         for subset in itertools.combinations(range(len(sizes)), count):
-            if sum(sizes[k] for k in subset) > budget + 1e-9:
+            if sum(sizes[k] for k in subset) > limit:
                 continue
             fits_any = True
             pages = env.expected_window_pages(env.mask_of(subset), probabilities)

@@ -23,18 +23,13 @@ import numpy as np
 
 from opsgym.envs.core import batch
 from opsgym.envs.core.drift import ramp_fraction
-from opsgym.envs.index_selection.env import IndexSelectionEnv, summarize_windows
+from opsgym.envs.core.lazy_table import LazyTable
+from opsgym.envs.index_selection.env import IndexSelectionEnv, summarize_windows, window_rewards
 from opsgym.envs.vector import BatchedVectorEnv
-
-STORAGE_SLACK = 1e-9  # [MB] as the single env allows
 
 
 class IndexSelectionVectorEnv(BatchedVectorEnv):
-    """``num_envs`` instances of opsgym/IndexSelection-v0 in numpy arrays.
-
-    Takes the single env's arguments except ``backend="sqlite"``; infos as
-    :class:`BatchedVectorEnv` says.
-    """
+    """``num_envs`` instances of opsgym/IndexSelection-v0 (``backend="model"``)."""
 
     single_env_class = IndexSelectionEnv
 
@@ -51,10 +46,9 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
         self.bits = np.int64(1) << np.arange(k, dtype=np.int64)
         self.sizes_mb = np.array(model.sizes_mb)
         self.build_pages = np.array(model.build_pages)
-        self.scale = config.window * model.table.pages
-        # path costs per set of built indexes, found by the sets' masks (kept sorted)
-        self.known_masks = np.zeros(0, dtype=np.int64)
-        self.known_costs = np.zeros((0, k + 1, 3))
+        self.table_pages = model.table.pages
+        # the single env's path costs of each set of built indexes, by the set's mask
+        self.path_costs = LazyTable(model.path_costs, (k + 1, 3))
         self.sampler = np.random.default_rng()
         self.built = np.zeros(num_envs, dtype=np.int64)
         self.storage = np.zeros(num_envs)
@@ -80,27 +74,13 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
             self.phases[:, i] = self.model.draw_phase(self.generators[i])
         self.probabilities[rows] = self.phases[1, rows]
         self.built[rows] = 0
-        self.per_operation[rows] = self._path_costs(np.zeros(1, dtype=np.int64))
+        self.per_operation[rows] = self.path_costs.lookup(np.zeros(1, dtype=np.int64))
         self.storage[rows] = 0.0
         self.window_index[rows] = 0
         self.totals[rows] = 0.0
         self.builds[rows] = 0
         self.storage_sum[rows] = 0.0
         self.counts[rows] = self.probabilities[rows] * self.config.window
-
-    def _path_costs(self, masks: np.ndarray) -> np.ndarray:
-        """The single env's path costs of each set of built indexes."""
-        slots = np.searchsorted(self.known_masks, masks)
-        found = slots < self.known_masks.size
-        found[found] = self.known_masks[slots[found]] == masks[found]
-        if not found.all():
-            new = np.unique(masks[~found])
-            costs = np.stack([self.model.path_costs(int(mask)) for mask in new])
-            order = np.argsort(np.concatenate([self.known_masks, new]), kind="stable")
-            self.known_masks = np.concatenate([self.known_masks, new])[order]
-            self.known_costs = np.concatenate([self.known_costs, costs])[order]
-            slots = np.searchsorted(self.known_masks, masks)
-        return self.known_costs[slots]
 
     def _storage(self, masks: np.ndarray) -> np.ndarray:
         return ((masks[:, None] & self.bits) != 0) @ self.sizes_mb
@@ -118,14 +98,14 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
         has = (built & bit) != 0
         dropping = (actions > 0) & (drop == 1) & has
         adding = (actions > 0) & (drop == 0) & ~has
-        fits = storage + self.sizes_mb[candidate] <= config.storage_budget_mb + STORAGE_SLACK
+        fits = storage + self.sizes_mb[candidate] <= config.storage_limit_mb
         building = adding & fits
         refused = adding & ~fits
         built = np.where(dropping | building, built ^ bit, built)
         changed = dropping | building
         if changed.any():
             storage[changed] = self._storage(built[changed])
-            self.per_operation[rows[changed]] = self._path_costs(built[changed])
+            self.per_operation[rows[changed]] = self.path_costs.lookup(built[changed])
         build_pages = np.where(building, self.build_pages[candidate], 0.0)
         self.built[at] = built
         self.storage[at] = storage
@@ -137,18 +117,12 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
         counts = self.sampler.multinomial(config.window, self.probabilities[at])
         self.counts[at] = counts
         pages, served, _ = (counts[:, None, :] @ per_operation)[:, 0, :].T
-        writes = counts[:, -1]
-        queries = config.window - writes
         write_cost = per_operation[:, -1, 0]
-        write_pages = writes * write_cost
-        query_pages = pages - write_pages
-        rewards = {
-            "query": -query_pages / self.scale,
-            "maintenance": -write_pages / self.scale,
-            "build": -build_pages / self.scale,
-        }
-        reward = rewards["query"] + rewards["maintenance"] + config.build_weight * rewards["build"]
-        self.totals[at, :5] += np.stack([queries, query_pages, writes, write_pages, served], axis=1)
+        reward, rewards, totals = window_rewards(
+            config, (pages, served), counts[:, -1], write_cost, build_pages, self.table_pages
+        )
+        queries, query_pages = totals[0], totals[1]
+        self.totals[at, :5] += np.stack(totals, axis=1)
         self.storage_sum[at] += storage
         some = np.maximum(queries, 1)
         info = {
@@ -190,9 +164,6 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
         observations[:, -1] = np.minimum(1.0, self.storage / config.storage_budget_mb)
         return observations
 
-    def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        summaries = [
-            summarize_windows(self.totals[i], int(self.builds[i]), self.storage_sum[i], n)
-            for i, n in zip(rows, self.window_index[rows].tolist())
-        ]
-        return {name: np.array([s[name] for s in summaries]) for name in summaries[0]}
+    def _instance_metrics(self, i: int) -> dict[str, float]:
+        windows = int(self.window_index[i])
+        return summarize_windows(self.totals[i], int(self.builds[i]), self.storage_sum[i], windows)

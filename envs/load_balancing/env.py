@@ -9,13 +9,10 @@ from gymnasium import spaces
 
 from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
-from opsgym.envs.core.arrivals import poisson_arrival_times
-from opsgym.envs.core.drift import drift_start
 from opsgym.envs.core.episode_guard import EpisodeGuard
+from opsgym.envs.load_balancing import simulator as model
 from opsgym.envs.load_balancing.config import LoadBalancingConfig
-from opsgym.envs.load_balancing.simulator import LoadBalancerSimulator, job_sizes
-
-DRAW_BLOCK = 64  # requests drawn at a time: a reset's cost, amortized over steps
+from opsgym.envs.load_balancing.simulator import DRAW_BLOCK, LoadBalancerSimulator
 
 
 class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancingConfig):
@@ -91,6 +88,9 @@ class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancin
     step `info["episode_metrics"]` holds the episode's mean, p50, p95 and p99 response
     time [ms] and its error rate.
 
+    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
+    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
+
     ## Arguments
 
     {ARGUMENTS}
@@ -145,14 +145,8 @@ class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancin
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
-        rng = self.np_random
-        config = self.config
-        self._phase = rng.uniform(0.0, 2.0 * np.pi) if config.arrival_amplitude > 0 else 0.0
-        if config.drift == "none":
-            self._drift_step, self._drift_backend = -1, -1
-        else:
-            self._drift_step = drift_start(rng, config.episode_length)
-            self._drift_backend = int(rng.integers(config.n_backends))
+        start = model.draw_episode_start(self.config, self.np_random)
+        self._phase, self._drift_step, self._drift_backend = start
         self._arrival_times = []
         self._block_start = 0
         self._draw_block(0.0)
@@ -166,7 +160,7 @@ class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancin
     def _draw_block(self, start: float) -> None:
         """Draw the next block of requests: a reset costs one block, not an episode."""
         self._block_start += len(self._arrival_times)
-        arrivals, sizes, failure_draws = draw_workload_block(
+        arrivals, sizes, failure_draws = model.draw_workload_block(
             self.config, self.np_random, self._phase, start
         )
         self._arrival_times = arrivals.tolist()
@@ -187,8 +181,7 @@ class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancin
         response_time, failed = sim.dispatch(backend, self._sizes[j], self._failure_draws[j])
         self._response_times[k] = response_time
         self._failed[k] = failed
-        rewards = {"latency": -response_time, "error": -1.0 if failed else 0.0}
-        reward = config.latency_weight * rewards["latency"] + config.error_weight * rewards["error"]
+        reward, rewards = model.step_rewards(config, response_time, failed)
         info: dict[str, Any] = {
             "response_time": response_time,
             "backend": backend,
@@ -232,23 +225,11 @@ class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancin
         """Latency percentiles [ms] and error rate over the requests dispatched so far."""
         if self._step == 0:
             return {}
-        latencies_ms = 1000.0 * self._response_times[: self._step]
-        p50, p95, p99 = np.percentile(latencies_ms, [50, 95, 99])
-        return {
-            "mean_latency_ms": float(latencies_ms.mean()),
-            "p50_latency_ms": float(p50),
-            "p95_latency_ms": float(p95),
-            "p99_latency_ms": float(p99),
-            "error_rate": float(self._failed[: self._step].mean()),
-        }
+        k = self._step
+        metrics = model.episode_metrics(self._response_times[:k], self._failed[:k])
+        return {name: float(value) for name, value in metrics.items()}
 
-    def render(self) -> str | np.ndarray | None:
-        if self.render_mode == "rgb_array":
-            from opsgym.envs.load_balancing.render import rgb_frame  # Pillow loads on demand
-
-            return rgb_frame(self)
-        if self.render_mode != "ansi":
-            return None
+    def _text_frame(self) -> str:
         sim = self.simulator
         lines = [f"t={sim.now:.3f}s request {self._step}/{self.config.episode_length}"]
         for i, (queue, work) in enumerate(zip(sim.queue_lengths(), sim.work_left())):
@@ -277,21 +258,3 @@ class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancin
         return np.array(
             queues + work + latency + sim.error_ewma + [size / (size + 1.0)], dtype=np.float32
         )
-
-
-def draw_workload_block(
-    config: LoadBalancingConfig, rng: np.random.Generator, phase: float, start: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The next ``DRAW_BLOCK`` requests of ``config``'s workload: their arrival times (after
-    ``start``), sizes and failure draws, in the order the single and vector envs share."""
-    arrivals = poisson_arrival_times(
-        rng,
-        DRAW_BLOCK,
-        config.arrival_rate,
-        amplitude=config.arrival_amplitude,
-        period=config.arrival_period,
-        phase=phase,
-        start=start,
-    )
-    sizes = job_sizes(rng, DRAW_BLOCK, config.size_distribution, config.pareto_shape)
-    return arrivals, sizes, rng.random(DRAW_BLOCK)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from opsgym.envs.core import validation
+from opsgym.envs.configured import EnvOracle
 from opsgym.envs.load_balancing.env import LoadBalancingEnv
 
 
-class ExpectedCostOracle:
+class ExpectedCostOracle(EnvOracle):
     """Shortest expected delay with privileged knowledge.
 
     Reads the simulator, not the observation: the backends' true current rates and
@@ -17,14 +17,9 @@ class ExpectedCostOracle:
     error_weight * failure probability``, is lowest. Greedy, so it is a strong reference
     rather than the optimum: it ignores how its choice delays later requests (for a
     single backend there is no choice, and the M/M/1 closed form is the ceiling).
-
-    Args:
-        env: the environment to read; wrappers are looked through.
     """
 
-    def __init__(self, env) -> None:
-        unwrapped = validation.unwrapped_as(env, LoadBalancingEnv, "ExpectedCostOracle")
-        self.env = unwrapped
+    env_class = LoadBalancingEnv
 
     def act(self, observation: np.ndarray) -> int:
         env = self.env

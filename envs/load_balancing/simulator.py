@@ -1,22 +1,29 @@
-"""A dispatcher in front of N first-come-first-served servers.
+"""The load balancer's model, written once for the single env and the vector env.
 
-Each server keeps the time at which it will have finished all the work it was given
-(``busy_until``). Under FCFS a request dispatched at time t to server i waits exactly
-``max(0, busy_until[i] - t)`` and is then served for ``size / rate[i]``, so its response
-time is known the moment it is dispatched (Lindley's recursion) and the simulation costs
-O(1) per request. What a load balancer *observes* is delayed as in reality: a server's
-recent latency and error rate only change when its responses come back.
+The backends are :class:`~opsgym.envs.core.fcfs.FcfsServers` (one instance) or
+:class:`~opsgym.envs.core.fcfs.FcfsQueues` (many) that serve a job of size s in
+s / rate seconds. The stages around them, the workload draws, the drift, the rewards and
+the episode metrics, are functions of scalars or of arrays over instances alike, so that
+both drivers compute them with the same operations. The observations are assembled by
+each driver: from Python lists one at a time (numpy costs more than the step there),
+from arrays for many.
 """
 
 from __future__ import annotations
 
-from collections import deque
-
 import numpy as np
 
+from opsgym.envs.core.arrivals import poisson_arrival_times
+from opsgym.envs.core.drift import drift_start
+from opsgym.envs.core.fcfs import FcfsQueues, FcfsServers
+from opsgym.envs.load_balancing.config import LoadBalancingConfig
 
-class LoadBalancerSimulator:
-    """State of N FCFS backends between arrivals.
+DRAW_BLOCK = 64  # requests drawn at a time: a reset's cost, amortized over steps
+LATENCY_PERCENTILES = (50, 95, 99)
+
+
+class LoadBalancerSimulator(FcfsServers):
+    """N FCFS backends that differ in service rate and failure probability.
 
     Args:
         service_rates: each backend's service rate [work units per second]; a job of
@@ -34,32 +41,14 @@ class LoadBalancerSimulator:
     ) -> None:
         self.nominal_rates = tuple(service_rates)
         self.nominal_failure_probs = tuple(failure_probs)
-        self.feedback_smoothing = feedback_smoothing
         self.n_backends = len(service_rates)
-        self.reset()
+        super().__init__(self.n_backends, feedback_smoothing)
 
     def reset(self) -> None:
         """Empty every queue and restore the nominal rates and failure probabilities."""
-        n = self.n_backends
+        super().reset()
         self.rates = list(self.nominal_rates)
         self.failure_probs = list(self.nominal_failure_probs)
-        self.now = 0.0
-        self.busy_until = [0.0] * n
-        # per backend, the requests not yet answered: (completion time, response time, failed)
-        self.in_flight: list[deque[tuple[float, float, bool]]] = [deque() for _ in range(n)]
-        self.latency_ewma = [0.0] * n
-        self.error_ewma = [0.0] * n
-        self.busy_time = [0.0] * n
-
-    def advance_to(self, time: float) -> None:
-        """Move the clock to ``time``, delivering every response completed by then."""
-        alpha = self.feedback_smoothing
-        for i, queue in enumerate(self.in_flight):
-            while queue and queue[0][0] <= time:
-                _, response_time, failed = queue.popleft()
-                self.latency_ewma[i] += alpha * (response_time - self.latency_ewma[i])
-                self.error_ewma[i] += alpha * (float(failed) - self.error_ewma[i])
-        self.now = time
 
     def dispatch(self, backend: int, size: float, failure_draw: float) -> tuple[float, bool]:
         """Send a job of ``size`` work units to ``backend`` at the current time.
@@ -73,24 +62,37 @@ class LoadBalancerSimulator:
         Returns:
             The job's response time [s] (waiting plus service) and whether it failed.
         """
-        service_time = size / self.rates[backend]
-        start = max(self.now, self.busy_until[backend])
-        completion = start + service_time
-        self.busy_until[backend] = completion
-        self.busy_time[backend] += service_time
-        response_time = completion - self.now
         failed = failure_draw < self.failure_probs[backend]
-        self.in_flight[backend].append((completion, response_time, failed))
-        return response_time, failed
+        return self.serve(backend, size / self.rates[backend], failed), failed
 
-    def queue_lengths(self) -> list[int]:
-        """The number of requests at each backend (waiting or in service)."""
-        return [len(queue) for queue in self.in_flight]
 
-    def work_left(self) -> list[float]:
-        """The time each backend needs to finish the work it holds [s]."""
-        now = self.now
-        return [max(0.0, busy - now) for busy in self.busy_until]
+class LoadBalancers(FcfsQueues):
+    """:class:`LoadBalancerSimulator` for many instances at once, in numpy arrays (for
+    vector envs): ``rates`` and ``failure_probs`` hold each instance's current values.
+
+    Args:
+        instances: the number of instances.
+        config: the env's configuration (rates, failure probabilities, smoothing).
+    """
+
+    def __init__(self, instances: int, config: LoadBalancingConfig) -> None:
+        super().__init__(instances, config.n_backends, config.feedback_smoothing)
+        self.nominal = np.array([config.service_rates, config.failure_probs], dtype=np.float64)
+        self.rates, self.failure_probs = np.empty((2, instances, config.n_backends))
+
+    def reset(self, rows: np.ndarray, now: np.ndarray | float = 0.0) -> None:
+        """Empty the queues of ``rows``, restore their nominal rates and failure
+        probabilities and set their clocks to ``now``."""
+        super().reset(rows, now)
+        self.rates[rows], self.failure_probs[rows] = self.nominal
+
+    def send(
+        self, rows: np.ndarray, backends: np.ndarray, sizes: np.ndarray, failure_draws: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`LoadBalancerSimulator.dispatch` of one job in each of ``rows``."""
+        failed = failure_draws < self.failure_probs[rows, backends]
+        service_times = sizes / self.rates[rows, backends]
+        return self.dispatch(rows, backends, service_times, failed), failed
 
 
 def job_sizes(
@@ -107,3 +109,53 @@ def job_sizes(
         return rng.exponential(1.0, size=count)
     scale = (pareto_shape - 1.0) / pareto_shape
     return scale * (1.0 + rng.pareto(pareto_shape, size=count))
+
+
+def draw_workload_block(
+    config: LoadBalancingConfig, rng: np.random.Generator, phase: float, start: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The next ``DRAW_BLOCK`` requests of ``config``'s workload: their arrival times (after
+    ``start``), sizes and failure draws, in the order the single and vector envs share."""
+    arrivals = poisson_arrival_times(
+        rng,
+        DRAW_BLOCK,
+        config.arrival_rate,
+        amplitude=config.arrival_amplitude,
+        period=config.arrival_period,
+        phase=phase,
+        start=start,
+    )
+    sizes = job_sizes(rng, DRAW_BLOCK, config.size_distribution, config.pareto_shape)
+    return arrivals, sizes, rng.random(DRAW_BLOCK)
+
+
+def draw_episode_start(
+    config: LoadBalancingConfig, rng: np.random.Generator
+) -> tuple[float, int, int]:
+    """An episode's arrival phase, drift step (-1 for none) and drifting backend, drawn
+    before its first block of requests."""
+    phase = rng.uniform(0.0, 2.0 * np.pi) if config.arrival_amplitude > 0 else 0.0
+    if config.drift == "none":
+        return phase, -1, -1
+    return phase, drift_start(rng, config.episode_length), int(rng.integers(config.n_backends))
+
+
+def step_rewards(config: LoadBalancingConfig, response_time, failed):
+    """The reward of dispatched requests and its components, from their response times
+    [s] and whether they failed (scalars, or arrays over instances)."""
+    rewards = {"latency": -response_time, "error": 0.0 - failed}
+    reward = config.latency_weight * rewards["latency"] + config.error_weight * rewards["error"]
+    return reward, rewards
+
+
+def episode_metrics(response_times: np.ndarray, failed: np.ndarray) -> dict[str, np.ndarray]:
+    """Latency percentiles [ms] and error rate of requests (along the last axis)."""
+    latencies_ms = 1000.0 * response_times
+    p50, p95, p99 = np.percentile(latencies_ms, LATENCY_PERCENTILES, axis=-1)
+    return {
+        "mean_latency_ms": latencies_ms.mean(axis=-1),
+        "p50_latency_ms": p50,
+        "p95_latency_ms": p95,
+        "p99_latency_ms": p99,
+        "error_rate": failed.mean(axis=-1),
+    }

@@ -1,9 +1,6 @@
 """N load balancers advanced together with numpy batch operations.
 
-The dynamics are those of :class:`~opsgym.envs.load_balancing.env.LoadBalancingEnv`,
-operation for operation, so that instance i of a vector env reset with seed s + i
-follows exactly the trajectory of the single env reset with seed s + i under the same
-actions. Each instance keeps its own random generator and draws its workload in the same
+Each instance keeps its own random generator and draws its workload in the same
 blocks as the single env; only the dispatching, the delivery of responses and the
 observations are batched.
 """
@@ -14,19 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from opsgym.envs.core.batch import FcfsQueues
-from opsgym.envs.core.drift import drift_start
-from opsgym.envs.load_balancing.env import DRAW_BLOCK, LoadBalancingEnv, draw_workload_block
+from opsgym.envs.load_balancing import simulator as model
+from opsgym.envs.load_balancing.env import LoadBalancingEnv
+from opsgym.envs.load_balancing.simulator import DRAW_BLOCK
 from opsgym.envs.vector import BatchedVectorEnv
-
-LATENCY_PERCENTILES = (50, 95, 99)
 
 
 class LoadBalancingVectorEnv(BatchedVectorEnv):
-    """``num_envs`` instances of opsgym/LoadBalancing-v0 in numpy arrays.
-
-    Takes the single env's arguments; infos as :class:`BatchedVectorEnv` says.
-    """
+    """``num_envs`` instances of opsgym/LoadBalancing-v0 in numpy arrays."""
 
     single_env_class = LoadBalancingEnv
 
@@ -34,12 +26,7 @@ class LoadBalancingVectorEnv(BatchedVectorEnv):
         super().__init__(num_envs, **kwargs)
         config = self.config
         self.episode_length = config.episode_length
-        shape = (num_envs, config.n_backends)
-        self._nominal_rates = np.array(config.service_rates, dtype=np.float64)
-        self._nominal_failure_probs = np.array(config.failure_probs, dtype=np.float64)
-        self._rates = np.empty(shape)
-        self._failure_probs = np.empty(shape)
-        self.queues = FcfsQueues(num_envs, config.n_backends, config.feedback_smoothing)
+        self.queues = model.LoadBalancers(num_envs, config)
         # the workload blocks, one row per instance
         self._arrivals = np.zeros((num_envs, DRAW_BLOCK))
         self._sizes = np.zeros((num_envs, DRAW_BLOCK))
@@ -53,23 +40,15 @@ class LoadBalancingVectorEnv(BatchedVectorEnv):
         self._failed = np.zeros((num_envs, self.episode_length), dtype=bool)
 
     def _reset_rows(self, rows: np.ndarray) -> None:
-        config = self.config
         for i in rows.tolist():
-            rng = self.generators[i]
-            self._phase[i] = rng.uniform(0.0, 2.0 * np.pi) if config.arrival_amplitude > 0 else 0.0
-            if config.drift == "none":
-                self._drift_step[i] = -1
-            else:
-                self._drift_step[i] = drift_start(rng, self.episode_length)
-                self._drift_backend[i] = int(rng.integers(config.n_backends))
+            start = model.draw_episode_start(self.config, self.generators[i])
+            self._phase[i], self._drift_step[i], self._drift_backend[i] = start
             self._draw_block(i, 0.0)
-        self._rates[rows] = self._nominal_rates
-        self._failure_probs[rows] = self._nominal_failure_probs
         self.queues.reset(rows, self._arrivals[rows, 0])
         self._step[rows] = 0
 
     def _draw_block(self, i: int, start: float) -> None:
-        self._arrivals[i], self._sizes[i], self._failure_draws[i] = draw_workload_block(
+        self._arrivals[i], self._sizes[i], self._failure_draws[i] = model.draw_workload_block(
             self.config, self.generators[i], float(self._phase[i]), start
         )
         self._position[i] = 0
@@ -82,22 +61,20 @@ class LoadBalancingVectorEnv(BatchedVectorEnv):
         drift_steps = self._drift_step[rows]
         drifting = (steps >= drift_steps) & (steps < drift_steps + max(config.drift_ramp, 1))
         if drifting.any():
-            values = self._rates if config.drift == "slowdown" else self._failure_probs
+            queues = self.queues
+            values = queues.rates if config.drift == "slowdown" else queues.failure_probs
             for row, step in zip(rows[drifting].tolist(), steps[drifting].tolist()):
                 backend = int(self._drift_backend[row])
                 fraction = config.drift_fraction(step, int(self._drift_step[row]))
                 values[row, backend] = config.drifted_value(backend, fraction)
 
         positions = self._position[rows]
-        sizes = self._sizes[rows, positions]
-        failure_draws = self._failure_draws[rows, positions]
-        service_times = sizes / self._rates[rows, actions]
-        failed = failure_draws < self._failure_probs[rows, actions]
-        response_times = self.queues.dispatch(rows, actions, service_times, failed)
+        response_times, failed = self.queues.send(
+            rows, actions, self._sizes[rows, positions], self._failure_draws[rows, positions]
+        )
         self._response_times[rows, steps] = response_times
         self._failed[rows, steps] = failed
-        rewards = {"latency": -response_times, "error": np.where(failed, -1.0, 0.0)}
-        reward = config.latency_weight * rewards["latency"] + config.error_weight * rewards["error"]
+        reward, rewards = model.step_rewards(config, response_times, failed)
 
         self._step[rows] = steps + 1
         truncated = steps + 1 == self.episode_length
@@ -130,13 +107,4 @@ class LoadBalancingVectorEnv(BatchedVectorEnv):
         ).astype(np.float32)
 
     def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        latencies_ms = 1000.0 * self._response_times[rows]
-        percentiles = [np.percentile(row, LATENCY_PERCENTILES) for row in latencies_ms]
-        p50, p95, p99 = np.array(percentiles).T
-        return {
-            "mean_latency_ms": np.array([row.mean() for row in latencies_ms]),
-            "p50_latency_ms": p50,
-            "p95_latency_ms": p95,
-            "p99_latency_ms": p99,
-            "error_rate": np.array([row.mean() for row in self._failed[rows]]),
-        }
+        return model.episode_metrics(self._response_times[rows], self._failed[rows])

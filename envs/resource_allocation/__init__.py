@@ -7,13 +7,55 @@ from opsgym.envs.resource_allocation.oracle import (
     mean_slowdown_lower_bound,
 )
 from opsgym.envs.resource_allocation.simulator import ClusterSimulator, Job, JobSequence
+from opsgym.envs.resource_allocation.vector import ResourceAllocationVectorEnv
+
+ID = "opsgym/ResourceAllocation-v0"
+ENV = ResourceAllocationEnv
+VECTOR_ENV = ResourceAllocationVectorEnv
+CONFIG = ResourceAllocationConfig
+SCENARIOS = {
+    "high-load": (
+        "DeepRM's synthetic jobs at load 1.2: queues build and the packing order matters",
+        {"load": 1.2},
+    ),
+    "surge": (
+        "load 0.5, then the middle third of the jobs arrive at load 1.5, unannounced",
+        {"load": 0.5, "surge_load": 1.5},
+    ),
+    "drift-mix": (
+        "from a job mid-episode half the jobs are long instead of a fifth, at the same load",
+        {"drift": "mix"},
+    ),
+    "drift-mix-gradual": (
+        "the share of long jobs rises from a fifth to a half over 25 jobs, at the same load",
+        {"drift": "mix", "drift_ramp": 25},
+    ),
+}
+# DeepRM's published setting (docs/results/deeprm.md), at three arrival probabilities
+DEEPRM = {"capacities": [10, 10], "horizon": 20, "n_slots": 10, "backlog_size": 60}
+for _p, _load in ((0.3, "0.55"), (0.5, "0.92"), (0.7, "1.29")):
+    SCENARIOS[f"deeprm-p{_p}"] = (
+        f"DeepRM's published setting: 10 visible slots, a backlog of 60 beyond which "
+        f"arrivals are dropped, a job arriving with probability {_p} per step (load {_load})",
+        DEEPRM | {"drop_full_backlog": True, "job_probability": _p},
+    )
+
+POLICIES = "opsgym.baselines.resource_allocation"
+NODE_VARIATIONS: list[dict] = []
 
 __all__ = [
+    "CONFIG",
     "ClusterSimulator",
+    "ENV",
+    "ID",
     "Job",
     "JobSequence",
+    "NODE_VARIATIONS",
+    "POLICIES",
     "ResourceAllocationConfig",
     "ResourceAllocationEnv",
+    "SCENARIOS",
+    "VECTOR_ENV",
     "episode_slowdown_bound",
     "mean_slowdown_lower_bound",
 ]

@@ -143,6 +143,25 @@ class ResourceAllocationConfig(EnvConfig):
             return None
         return workloads.arrival_probability(self.surge_load, self.capacities)
 
+    @property
+    def max_episode_steps(self) -> int | None:
+        """The most steps an episode can take: one per job placed and one per time step
+        until ``time_limit`` after the last arrival, at its latest when every gap is the
+        longest the workload draws. None for a trace, whose arrivals are in its file."""
+        if self.workload != "synthetic":
+            return None
+        scales = [1.0]
+        if self.drift == "mix":
+            scales.append(
+                workloads.mean_duration() / workloads.mean_duration(self.long_fraction_after)
+            )
+        probabilities = [self.arrival_probability, self.surge_probability]
+        slowest = min(
+            min(1.0, p * scale) for p in probabilities if p is not None for scale in scales
+        )
+        last_arrival = (self.n_jobs - 1) * workloads.longest_gap(slowest)
+        return self.n_jobs + last_arrival + self.time_limit
+
     def mix_shift(self, start):
         """The job-mix drift from its first job ``start`` (one, or one per episode):
         ``(start, ramp, long share)``, or None without drift."""

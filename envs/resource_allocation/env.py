@@ -116,6 +116,10 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
     `info` carries the running mean slowdown and completion time of finished jobs, the
     utilization so far and the jobs dropped so far.
 
+    Each id registers `max_episode_steps` of its configuration, a bound no episode
+    exceeds: `n_jobs` placements plus the steps to `time_limit` after the latest arrival
+    the workload can draw. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
+
     ## Arguments
 
     {ARGUMENTS}
@@ -283,13 +287,7 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
             sim.dropped,
         )
 
-    def render(self) -> str | np.ndarray | None:
-        if self.render_mode == "rgb_array":
-            from opsgym.envs.resource_allocation.render import rgb_frame  # Pillow loads on demand
-
-            return rgb_frame(self)
-        if self.render_mode != "ansi":
-            return None
+    def _text_frame(self) -> str:
         sim = self.simulator
         lines = [
             f"t={sim.now} waiting {len(sim.waiting)} running {len(sim.running)} "

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+NEVER = np.iinfo(np.int64).max // 4  # [step] the arrival of no job (an empty slot's)
+
 
 class Job:
     """One job: its arrival [step], duration [steps], demand per resource [units]."""
@@ -229,3 +231,232 @@ def episode_metrics(
     metrics["unfinished_jobs"] = float(unfinished)
     metrics["dropped_jobs"] = float(dropped)
     return metrics
+
+
+class Clusters:
+    """:class:`ClusterSimulator` for many clusters at once, in numpy arrays (for vector
+    envs), placing, advancing and admitting as it does, job for job.
+
+    An episode's jobs are a fixed sequence, so every per-job value is an array of
+    ``(instances, jobs)``; column ``jobs`` stands for an empty slot: it never arrives nor
+    fits. The waiting queue needs no list: jobs start only from the visible slots, so
+    the waiting jobs past the slots are always the consecutive admitted jobs (those not
+    dropped; all of them by default) from admission ``backlog_start`` to the last. A running job completes within the horizon
+    H, so the running jobs sit in H lists by completion step modulo H (``ending``), each
+    in placement order; the sums of 1 / duration and of slowdowns are updated one
+    finishing job at a time, in that order, so that they round as the single
+    simulator's do.
+
+    Args:
+        instances: the number of clusters.
+        capacities: units of each resource type.
+        horizon: H, as :class:`ClusterSimulator`'s.
+        n_slots: how many waiting jobs are visible, the ones a scheduler may place.
+        jobs: the number of jobs of every episode.
+        spaced: whether jobs arrive at least one step apart (then one round of
+            admission per step admits them all).
+        queue_limit: as :class:`ClusterSimulator`'s: with this many jobs waiting, an
+            arrival is dropped.
+    """
+
+    def __init__(
+        self,
+        instances: int,
+        capacities: Sequence[int],
+        horizon: int,
+        n_slots: int,
+        jobs: int,
+        spaced: bool,
+        queue_limit: int | None = None,
+    ) -> None:
+        self.instances, self.horizon, self.n_jobs, self.spaced = instances, horizon, jobs, spaced
+        self.queue_limit = queue_limit
+        self.capacities = np.array(capacities, dtype=np.int64)
+        r = len(capacities)
+        self.arrival = np.full((instances, jobs + 1), NEVER, dtype=np.int64)
+        self.duration = np.ones((instances, jobs), dtype=np.int64)
+        self.inverse_duration = np.ones((instances, jobs))
+        self.demand = np.zeros((instances, jobs + 1, r), dtype=np.int64)
+        self.demand[:, jobs] = self.capacities + 1
+        self.completion = np.zeros((instances, jobs), dtype=np.int64)  # [step] once started
+        # the job admitted n-th (not dropped) at admitted[:, n]; column `jobs` stays empty
+        self.admitted = np.full((instances, jobs + 1), jobs, dtype=np.int64)
+        # the waiting jobs: the visible slots, then admissions backlog_start .. n_admitted - 1
+        self.slot_job = np.full((instances, n_slots), jobs, dtype=np.int64)
+        self._counters(instances)
+        self._running_jobs(instances, r)
+        self.masks = np.ones((instances, n_slots + 1), dtype=bool)
+        self._slots = np.arange(n_slots)
+        # the slots that move up when slot s empties, by s (the last one is refilled)
+        self._shifts = np.minimum(self._slots + (self._slots >= self._slots[:, None]), n_slots - 1)
+        # row i's job k at flat position i * (jobs + 1) + k, for np.take
+        self._job_base = (np.arange(instances) * (jobs + 1))[:, None]
+
+    def _counters(self, instances: int) -> None:
+        # the per-instance counts, in one array that a reset zeroes at once
+        self._counts = np.zeros((instances, 10), dtype=np.int64)
+        (
+            self.n_visible,
+            self.backlog_start,
+            self.next_arrival,
+            self.n_admitted,
+            self.n_dropped,
+            self.n_placed,
+            self.n_finished,
+            self.now,  # [step]
+            self.last_arrival,  # [step]
+            self.total_completion_time,  # [steps] over finished jobs
+        ) = self._counts.T
+        self._sums = np.zeros((instances, 2))
+        # sum of 1 / duration over the jobs in the system, and of finished jobs' slowdowns
+        self.in_system_weight, self.total_slowdown = self._sums.T
+
+    def _running_jobs(self, instances: int, r: int) -> None:
+        h, jobs = self.horizon, self.n_jobs
+        # the running jobs by completion step t, in placement order, at ending[:, t % H];
+        # a width that doubles when full
+        self.ending = np.zeros((instances, h, 1), dtype=np.int64)
+        self.n_ending = np.zeros((instances, h), dtype=np.int64)
+        self.placed = np.zeros((instances, jobs), dtype=np.int64)  # placement order, or -1
+        self.finished = np.zeros((instances, jobs), dtype=np.int64)  # in finishing order
+        # units held t steps from now, t < H; column H stays 0 (shifted in on advance)
+        self.occupancy = np.zeros((instances, r, h + 1), dtype=np.int64)
+        self.busy_units = np.zeros((instances, r), dtype=np.int64)
+        self._steps = np.arange(h + 1)
+
+    def _index(self, rows: np.ndarray) -> np.ndarray | slice:
+        """``rows`` (sorted, distinct) as an index: a slice when they are every row."""
+        return slice(None) if rows.size == self.instances else rows
+
+    def reset(
+        self, rows: np.ndarray, arrivals: np.ndarray, durations: np.ndarray, demands: np.ndarray
+    ) -> None:
+        """Start new episodes in ``rows`` with these jobs (one row of each per row)."""
+        jobs = self.n_jobs
+        self.arrival[rows, :jobs] = arrivals
+        self.duration[rows] = durations
+        self.inverse_duration[rows] = 1.0 / durations
+        self.demand[rows, :jobs] = demands
+        self.slot_job[rows] = jobs
+        self.admitted[rows] = jobs
+        self._counts[rows] = 0
+        self._sums[rows] = 0.0
+        self.n_ending[rows] = 0
+        self.placed[rows] = -1
+        self.occupancy[rows] = 0
+        self.busy_units[rows] = 0
+        self.admit_arrivals(rows)
+        self.update_masks(rows)
+
+    def place(self, rows: np.ndarray, slots: np.ndarray) -> None:
+        """Start the job in slot ``slots`` of each of ``rows`` now (each fits)."""
+        jobs = self.slot_job[rows, slots]
+        durations = self.duration[rows, jobs]
+        held = (self._steps < durations[:, None])[:, None, :]
+        self.occupancy[rows] += self.demand[rows, jobs][:, :, None] * held
+        completions = self.now[rows] + durations
+        self.completion[rows, jobs] = completions
+        columns = completions % self.horizon
+        count = self.n_ending[rows, columns]
+        if count.max() == self.ending.shape[2]:
+            self.ending = np.concatenate([self.ending, np.zeros_like(self.ending)], axis=2)
+        self.ending[rows, columns, count] = jobs
+        self.n_ending[rows, columns] = count + 1
+        self.placed[rows, jobs] = self.n_placed[rows]
+        self.n_placed[rows] += 1
+        # the slots after the started one move up; the first backlog job, if any, fills
+        # the last slot
+        moved = self.slot_job[rows[:, None], self._shifts[slots]]
+        first = self.backlog_start[rows]
+        backlog = first < self.n_admitted[rows]
+        moved[:, -1] = self.admitted[rows, first]  # `jobs`, the empty slot, past the last
+        self.slot_job[rows] = moved
+        self.backlog_start[rows] += backlog
+        self.n_visible[rows] -= ~backlog
+
+    def advance(self, rows: np.ndarray) -> None:
+        """Move the clocks of ``rows`` one step: finish jobs, shift the grid, admit."""
+        index = self._index(rows)
+        occupancy = self.occupancy if rows.size == self.instances else self.occupancy.take(rows, 0)
+        self.busy_units[index] += occupancy[:, :, 0]
+        self.occupancy[index, :, :-1] = occupancy[:, :, 1:]
+        self.now[rows] += 1
+        columns = self.now[rows] % self.horizon
+        counts = self.n_ending[rows, columns]
+        ending = counts > 0
+        if ending.any():
+            done, columns, counts = rows[ending], columns[ending], counts[ending]
+            self.n_ending[done, columns] = 0
+            self._finish(done, columns, counts)
+            # drop the rounding residue of the sum when the system empties
+            empty = (self.n_placed[done] == self.n_finished[done]) & (self.n_visible[done] == 0)
+            self.in_system_weight[done[empty]] = 0.0
+        self.admit_arrivals(rows)
+
+    def _finish(self, rows: np.ndarray, columns: np.ndarray, counts: np.ndarray) -> None:
+        """Finish the first ``counts`` jobs of ``ending[rows, columns]``, in that order."""
+        i, at_columns = rows, columns
+        for k in range(int(counts.max())):
+            if k:
+                at = counts > k
+                i, at_columns = rows[at], columns[at]
+            j = self.ending[i, at_columns, k]
+            spent = self.now[i] - self.arrival[i, j]  # they complete now
+            self.in_system_weight[i] -= self.inverse_duration[i, j]
+            self.total_slowdown[i] += spent / self.duration[i, j]
+            self.total_completion_time[i] += spent
+            finished = self.n_finished[i]
+            self.finished[i, finished] = j
+            self.n_finished[i] = finished + 1
+
+    def admit_arrivals(self, rows: np.ndarray) -> None:
+        """Admit (or drop, at a full queue), one at a time, the jobs of ``rows`` that
+        have arrived by now."""
+        n_slots = len(self._slots)
+        rounds = 1 if self.spaced else self.n_jobs
+        for _ in range(rounds):
+            following = self.next_arrival[rows]
+            due = self.arrival[rows, following] <= self.now[rows]
+            rows, jobs = rows[due], following[due]
+            if not rows.size:
+                return
+            self.last_arrival[rows] = self.now[rows]
+            self.next_arrival[rows] = jobs + 1
+            entering = rows
+            if self.queue_limit is not None:
+                full = self.waiting(rows) >= self.queue_limit
+                self.n_dropped[rows[full]] += 1
+                entering, jobs = rows[~full], jobs[~full]
+            self.in_system_weight[entering] += self.inverse_duration[entering, jobs]
+            position = self.n_admitted[entering]
+            self.admitted[entering, position] = jobs
+            self.n_admitted[entering] = position + 1
+            shown = self.n_visible[entering] < n_slots
+            seen = entering[shown]
+            self.slot_job[seen, self.n_visible[seen]] = jobs[shown]
+            self.n_visible[seen] += 1
+            self.backlog_start[seen] = position[shown] + 1
+
+    def waiting(self, rows: np.ndarray) -> np.ndarray:
+        """The number of jobs waiting in ``rows``: the visible ones and the backlog."""
+        return self.n_visible[rows] + self.n_admitted[rows] - self.backlog_start[rows]
+
+    def update_masks(self, rows: np.ndarray) -> None:
+        """The valid actions of ``rows``: slots holding a job that fits now, and advancing."""
+        index = self._index(rows)
+        free = self.capacities - self.occupancy[index, :, 0]
+        demands = np.take(self.demand.reshape(-1, free.shape[1]), self.flat_slots(rows), axis=0)
+        fits = demands[:, :, 0] <= free[:, None, 0]
+        for r in range(1, free.shape[1]):
+            fits &= demands[:, :, r] <= free[:, None, r]
+        self.masks[index, :-1] = fits
+
+    def flat_slots(self, rows: np.ndarray) -> np.ndarray:
+        """The flat positions of the slots' jobs of ``rows`` in the per-job arrays."""
+        index = self._index(rows)
+        return self._job_base[index] + self.slot_job[index]
+
+    def utilization(self, rows: np.ndarray) -> np.ndarray:
+        """The fraction of each resource's unit-steps in use from step 0 to now."""
+        now = np.maximum(self.now[rows], 1)[:, None]  # nothing is busy at step 0
+        return self.busy_units[rows] / (self.capacities * now)

@@ -247,6 +247,14 @@ def _durations(uniforms: np.ndarray, long_fractions: np.ndarray) -> np.ndarray:
     return durations
 
 
+def longest_gap(probability: float) -> int:
+    """The longest gap between two arrivals [steps] that the inversion draws at arrival
+    probability ``probability``: the one at the largest uniform number below 1."""
+    largest_uniform = 1.0 - 2.0**-53  # numpy's random() is a multiple of 2**-53 in [0, 1)
+    log_stay = _log_stay(probability)
+    return 1 if log_stay == -math.inf else 1 + int(math.log1p(-largest_uniform) / log_stay)
+
+
 def _log_stay(probability: float) -> float:
     """log(1 - p), the log-probability that no job arrives in a step."""
     return math.log1p(-probability) if probability < 1 else -math.inf

@@ -5,12 +5,42 @@ from opsgym.envs.routing.env import RoutingEnv
 from opsgym.envs.routing.lp import min_max_utilization
 from opsgym.envs.routing.oracle import GreedyDelayOracle
 from opsgym.envs.routing.topology import Topology, great_circle_km, load_topology
+from opsgym.envs.routing.vector import RoutingVectorEnv
+
+ID = "opsgym/Routing-v1"
+ENV = RoutingEnv
+VECTOR_ENV = RoutingVectorEnv
+CONFIG = RoutingConfig
+SCENARIOS = {
+    "drift-hotspot": (
+        "one node's traffic grows fivefold mid-episode, unannounced",
+        {"drift": "hotspot"},
+    ),
+    "drift-hotspot-move": (
+        "the hot spot (a node with five times the traffic) moves to another node mid-episode",
+        {"drift": "hotspot_move"},
+    ),
+    "drift-hotspot-move-gradual": (
+        "the hot spot moves to another node over 250 flows from mid-episode, unannounced",
+        {"drift": "hotspot_move", "drift_ramp": 250},
+    ),
+}
+
+POLICIES = "opsgym.baselines.routing"
+NODE_VARIATIONS: list[dict] = []
 
 __all__ = [
+    "CONFIG",
+    "ENV",
     "GreedyDelayOracle",
+    "ID",
+    "NODE_VARIATIONS",
+    "POLICIES",
     "RoutingConfig",
     "RoutingEnv",
+    "SCENARIOS",
     "Topology",
+    "VECTOR_ENV",
     "great_circle_km",
     "load_topology",
     "min_max_utilization",

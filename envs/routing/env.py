@@ -39,6 +39,14 @@ def flow_metrics(delays_s: np.ndarray, blocked: np.ndarray) -> dict[str, float]:
     }
 
 
+def flow_rewards(config: RoutingConfig, delay_s, admitted, delay_scale: float):
+    """The reward of routed flows and its components, from their delays [s] (0 when
+    blocked) and whether they were admitted (scalars, or arrays over instances)."""
+    rewards = {"delay": -delay_s / delay_scale, "blocking": admitted - 1.0}
+    reward = config.delay_weight * rewards["delay"] + config.blocking_weight * rewards["blocking"]
+    return reward, rewards
+
+
 class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
     """Route each arriving flow on one of the K shortest paths of a real backbone.
 
@@ -118,6 +126,9 @@ class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
     only by blocking traffic). The LP is an evaluation diagnostic, off by default: each
     solve takes about 2 ms, a fifth of a thousand steps' time; pass `lp_snapshots=1` (or
     `--env-arg lp_snapshots=1` on the command line) to evaluate against it.
+
+    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
+    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
 
     ## Arguments
 
@@ -277,10 +288,7 @@ class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
         delay = sim.path_delay(path) if admitted else 0.0
         self._delays[k] = delay
         self._blocked[k] = not admitted
-        rewards = {"delay": -delay / self.delay_scale, "blocking": 0.0 if admitted else -1.0}
-        reward = (
-            config.delay_weight * rewards["delay"] + config.blocking_weight * rewards["blocking"]
-        )
+        reward, rewards = flow_rewards(config, delay, admitted, self.delay_scale)
 
         self._step = k + 1
         if self._step in config.snapshot_steps:
@@ -344,13 +352,7 @@ class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
                 metrics["utilization_ratio_to_lp"] = float(ratios.mean())
         return metrics
 
-    def render(self) -> str | np.ndarray | None:
-        if self.render_mode == "rgb_array":
-            from opsgym.envs.routing.render import rgb_frame  # Pillow loads on demand
-
-            return rgb_frame(self)
-        if self.render_mode != "ansi":
-            return None
+    def _text_frame(self) -> str:
         sim = self.simulator
         topo = self.topology
         lines = [f"{topo.name}: flow {self._step}/{self.config.episode_length}"]

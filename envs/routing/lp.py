@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import LinearConstraint, milp
 
 
 def min_max_utilization(
@@ -21,6 +19,11 @@ def min_max_utilization(
     sum_s f[s, a] <= U * capacity[a]. Solved with HiGHS. Units of demands and capacity
     must agree. Returns 0 for no demand.
     """
+    # scipy's solvers take a second to import, and importing opsgym.envs imports every
+    # environment: they are imported when the first LP is solved.
+    from scipy import sparse
+    from scipy.optimize import LinearConstraint, milp
+
     demands = {pair: d for pair, d in demands.items() if d > 0 and pair[0] != pair[1]}
     if not demands:
         return 0.0

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from opsgym.envs.core import validation
+from opsgym.envs.configured import EnvOracle
 from opsgym.envs.routing.env import RoutingEnv
 
 
-class GreedyDelayOracle:
+class GreedyDelayOracle(EnvOracle):
     """Privileged greedy: the admissible candidate with the lowest exact delay.
 
     Reads the simulator's exact link loads and computes each candidate's end-to-end
@@ -17,9 +17,7 @@ class GreedyDelayOracle:
     reported by the environment at snapshots.
     """
 
-    def __init__(self, env) -> None:
-        unwrapped = validation.unwrapped_as(env, RoutingEnv, "GreedyDelayOracle")
-        self.env = unwrapped
+    env_class = RoutingEnv
 
     def act(self, observation) -> int:
         env = self.env

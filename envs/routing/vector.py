@@ -1,13 +1,10 @@
 """N flow routers on one backbone, advanced together with numpy batch operations.
 
-The dynamics are those of :class:`~opsgym.envs.routing.env.RoutingEnv`, operation for
-operation: instance i of a vector env reset with seed s + i follows exactly the
-trajectory of the single env reset with seed s + i under the same actions. Each instance
-draws its episode's start (and loads its warm-start flows) with the single env's
-:meth:`~opsgym.envs.routing.env.RoutingEnv.start_episode` and its arriving flows in the
-single env's blocks, from its own generator; loads are integers, so the order in which
-flows leave within a step does not matter, and every float is summed in the single
-env's order.
+Each instance draws its episode's start (and loads its warm-start flows) with the single
+env's :meth:`~opsgym.envs.routing.env.RoutingEnv.start_episode` and its arriving flows in
+the single env's blocks, from its own generator; the active flows of all instances are
+one :class:`~opsgym.envs.routing.simulator.FlowSlots`, and every float is summed in the
+single env's order.
 """
 
 from __future__ import annotations
@@ -19,27 +16,21 @@ import numpy as np
 from opsgym.envs.core.batch import builtin_sum
 from opsgym.envs.core.masks import info_mask
 from opsgym.envs.routing import traffic
-from opsgym.envs.routing.env import FEATURES, FLOW_BLOCK, RoutingEnv, flow_metrics
-from opsgym.envs.routing.simulator import MAX_QUEUEING_UTILIZATION
+from opsgym.envs.routing.env import FEATURES, FLOW_BLOCK, RoutingEnv, flow_metrics, flow_rewards
+from opsgym.envs.routing.simulator import MAX_QUEUEING_UTILIZATION, FlowSlots
 from opsgym.envs.vector import BatchedVectorEnv
 
-FLOW_SLOTS = 256  # active flows held per instance at first; doubled when full
-SLOT_GROUP = 32  # slots per group, whose earliest end says whether a flow in it may leave
 UNBOUNDED_KBPS = 2**62  # the capacity of the padding arc, which never carries a flow
 
 
 class RoutingVectorEnv(BatchedVectorEnv):
     """``num_envs`` instances of opsgym/Routing-v1 in numpy arrays.
 
-    Takes the single env's arguments. Batched: the per-arc loads (integers
-    [kbit/s], one column per instance), the active flows (per instance, slots of end
-    time, path and rate; a departure frees its slot for a later flow, and only groups
-    of slots whose earliest end has passed are searched), admission, the M/M/1 path
-    delays and the observations. Per instance, in Python: the draws of each episode's
-    start and of its arriving flows (from the instance's own generator, in the single
-    env's order) and the warm-start loading. Infos as :class:`BatchedVectorEnv` says,
-    ``action_mask`` for every instance; ``action_masks()`` gives the masks of the
-    arriving flows.
+    Batched: the per-arc loads (integers [kbit/s], one column per instance), the
+    active flows, admission, the M/M/1 path delays and the observations. Per instance,
+    in Python: the draws of each episode's start and of its arriving flows and the
+    warm-start loading. ``info["action_mask"]`` for every instance; ``action_masks()``
+    gives the masks of the arriving flows.
 
     Refuses ``lp_snapshots > 0``: the LP optimum is an evaluation diagnostic of the
     single env (one LP solve per snapshot and instance), not worth batching.
@@ -58,25 +49,11 @@ class RoutingVectorEnv(BatchedVectorEnv):
         # the single env holds the topology, the candidate paths and the episodes' traffic
         self.model = RoutingEnv(config=config)
         self._tables()
-        sim = self.model.simulator
         arcs = self.n_arcs
-        # two more arcs: an empty one that pads paths and a full one, the path of a
-        # missing candidate, whose features then read as the worst values
-        self.capacity = np.array([*sim.capacity, UNBOUNDED_KBPS, 1], dtype=np.int64)
-        self.propagation = np.array([*sim.propagation, 0.0, 0.0])
-        self.service = np.array([*sim.service_s, 0.0, 0.0])
         # arc-major, so that reductions over a path's arcs run over the first axis
         self.loads = np.zeros((arcs + 2, num_envs), dtype=np.int64)
         self.loads[arcs + 1] = 1
-        # the active flows in slots, a free slot has an infinite end; each row's free
-        # slots are the first free_count of its row of free_slots; group_ends holds a
-        # lower bound of each group's earliest end
-        self.flow_ends = np.full((num_envs, FLOW_SLOTS), np.inf)
-        self.group_ends = np.full((num_envs, FLOW_SLOTS // SLOT_GROUP), np.inf)
-        self.flow_paths = np.zeros((num_envs, FLOW_SLOTS), dtype=np.int64)
-        self.flow_rates = np.zeros((num_envs, FLOW_SLOTS), dtype=np.int64)
-        self.free_slots = np.zeros((num_envs, FLOW_SLOTS), dtype=np.int64)
-        self.free_count = np.zeros(num_envs, dtype=np.int64)
+        self.flows = FlowSlots(self.loads, self.hop_arcs, self.hop_on_path)
         # the arriving flows' current block, one row per instance
         self.plans: list[traffic.FlowPlan | None] = [None] * num_envs
         self.arrivals = np.zeros((num_envs, FLOW_BLOCK))
@@ -92,9 +69,9 @@ class RoutingVectorEnv(BatchedVectorEnv):
         self._max_utilization = np.zeros(num_envs)
 
     def _tables(self) -> None:
-        """Every candidate path as padded arc rows, and per pair its candidates' ids
-        (the missing candidate's path where missing), count, arcs, fixed features and
-        inverse hop counts."""
+        """Every candidate path as padded arc rows, per pair its candidates' ids (the
+        missing candidate's path where missing), count, arcs, fixed features and inverse
+        hop counts, and per arc its capacity, propagation delay and service time."""
         config = self.config
         model = self.model
         n, k = model.n_nodes, config.k_paths
@@ -129,6 +106,12 @@ class RoutingVectorEnv(BatchedVectorEnv):
         self.hop_on_path = np.ascontiguousarray(self.on_path.T)
         self.pair_arcs = self.hop_arcs.take(self.candidates, axis=1)
         self.pair_per_hop = np.array([*per_hop, 1.0])[self.candidates]
+        sim = model.simulator
+        # two more arcs: an empty one that pads paths and a full one, the path of a
+        # missing candidate, whose features then read as the worst values
+        self.capacity = np.array([*sim.capacity, UNBOUNDED_KBPS, 1], dtype=np.int64)
+        self.propagation = np.array([*sim.propagation, 0.0, 0.0])
+        self.service = np.array([*sim.service_s, 0.0, 0.0])
 
     def _reset_rows(self, rows: np.ndarray) -> None:
         sim = self.model.simulator
@@ -136,19 +119,8 @@ class RoutingVectorEnv(BatchedVectorEnv):
             self.plans[i] = self.model.start_episode(self.generators[i])
             self.loads[: self.n_arcs, i] = sim.load
             running = sim.running_flows()
-            while len(running) > self.flow_ends.shape[1]:
-                self._grow_flows()
-            self.flow_ends[i] = np.inf
-            count = len(running)
-            if count:
-                ends, paths, rates = zip(*running)
-                self.flow_ends[i, :count] = ends
-                self.flow_paths[i, :count] = [self.path_index[path] for path in paths]
-                self.flow_rates[i, :count] = rates
-            self.group_ends[i] = self.flow_ends[i].reshape(-1, SLOT_GROUP).min(axis=1)
-            slots = self.flow_ends.shape[1]
-            self.free_slots[i, : slots - count] = np.arange(count, slots)
-            self.free_count[i] = slots - count
+            ends, paths, rates = zip(*running) if running else ((), (), ())
+            self.flows.reset(i, ends, [self.path_index[path] for path in paths], rates)
             self._draw_block(i, 0, 0.0)
         self.step_index[rows] = 0
         self._arrive(rows)
@@ -165,57 +137,14 @@ class RoutingVectorEnv(BatchedVectorEnv):
         self.arrivals[i, :count] = times
         self.position[i] = 0
 
-    def _grow_flows(self) -> None:
-        """Double every row's flow slots; the new ones are free."""
-        slots = self.flow_ends.shape[1]
-        self.flow_ends = np.concatenate([self.flow_ends, np.full_like(self.flow_ends, np.inf)], 1)
-        self.group_ends = np.concatenate(
-            [self.group_ends, np.full_like(self.group_ends, np.inf)], 1
-        )
-        self.flow_paths = np.pad(self.flow_paths, ((0, 0), (0, slots)))
-        self.flow_rates = np.pad(self.flow_rates, ((0, 0), (0, slots)))
-        self.free_slots = np.pad(self.free_slots, ((0, 0), (0, slots)))
-        new = self.free_count[:, None] + np.arange(slots)
-        self.free_slots[self._all_rows[:, None], new] = np.arange(slots, 2 * slots)
-        self.free_count += slots
-
     def _arrive(self, rows: np.ndarray) -> None:
         """Move the clocks of ``rows`` to their current flows' arrivals: flows ending by
         then leave."""
         index = self._index(rows)
         position = self.position[index]
-        now = self.arrivals[rows, position]
-        groups = self.group_ends.shape[1]
-        due = np.flatnonzero(self.group_ends[index] <= now[:, None])
-        if due.size:
-            local, group = np.divmod(due, groups)
-            owners = rows[local]
-            ends = self.flow_ends.reshape(self.num_envs, groups, SLOT_GROUP)[owners, group]
-            leaving = ends <= now[local, None]
-            ends[leaving] = np.inf
-            # slot-major, the minimum runs over the first axis: faster
-            self.group_ends[owners, group] = np.ascontiguousarray(ends.T).min(axis=0)
-            which, within = np.divmod(np.flatnonzero(leaving), SLOT_GROUP)
-            local, owners = local[which], owners[which]
-            slot = group[which] * SLOT_GROUP + within
-            self._leave(rows.size, index, local, owners, slot)
+        self.flows.depart(rows, index, self.arrivals[rows, position])
         self.pair[index] = self.pairs[rows, position]
         self.rate[index] = self.rates[rows, position]
-
-    def _leave(
-        self, count: int, index: np.ndarray | slice, local: np.ndarray, owners: np.ndarray, slot
-    ) -> None:
-        """Remove the flows in ``slot`` of ``owners`` (``local`` among the ``count`` rows
-        at ``index``, in increasing order) from the loads and free their slots."""
-        paths = self.flow_paths[owners, slot]
-        removed = self.flow_rates[owners, slot] * self.hop_on_path.take(paths, axis=1)
-        flat = self.hop_arcs.take(paths, axis=1) * self.num_envs + owners
-        np.subtract.at(self.loads.reshape(-1), flat, removed)
-        self.flow_ends[owners, slot] = np.inf
-        # push the slots on their rows' free stacks
-        rank = np.arange(local.size) - np.searchsorted(local, local)
-        self.free_slots[owners, self.free_count[owners] + rank] = slot
-        self.free_count[index] += np.bincount(local, minlength=count)
 
     def _step_rows(
         self, rows: np.ndarray, actions: np.ndarray
@@ -239,18 +168,14 @@ class RoutingVectorEnv(BatchedVectorEnv):
         for term in terms[1:]:  # left to right as the single env adds them; padding adds 0.0
             delay += term
         delay[~admitted] = 0.0
-        self._store(rows[admitted], path[admitted], rate[admitted])
+        stored = rows[admitted]
+        ends = self.ends[stored, self.position[stored]]
+        self.flows.store(stored, path[admitted], rate[admitted], ends)
 
         k = self.step_index[index]
         self.delays[rows, k] = delay
         self.blocked[rows, k] = ~admitted
-        rewards = {
-            "delay": -delay / self.model.delay_scale,
-            "blocking": np.where(admitted, 0.0, -1.0),
-        }
-        reward = (
-            config.delay_weight * rewards["delay"] + config.blocking_weight * rewards["blocking"]
-        )
+        reward, rewards = flow_rewards(config, delay, admitted, self.model.delay_scale)
         k = k + 1
         self.step_index[index] = k
         truncated = k == config.episode_length
@@ -269,22 +194,6 @@ class RoutingVectorEnv(BatchedVectorEnv):
             "action_mask": info_mask(self.action_masks()[rows]),
         }
         return reward, truncated, info
-
-    def _store(self, rows: np.ndarray, paths: np.ndarray, rates: np.ndarray) -> None:
-        """Hold the flows just admitted in ``rows`` (one each) in free slots."""
-        if not rows.size:
-            return
-        if not self.free_count[rows].all():
-            self._grow_flows()
-        count = self.free_count[rows] - 1
-        self.free_count[rows] = count
-        slots = self.free_slots[rows, count]
-        ends = self.ends[rows, self.position[rows]]
-        self.flow_ends[rows, slots] = ends
-        groups = slots // SLOT_GROUP
-        self.group_ends[rows, groups] = np.minimum(self.group_ends[rows, groups], ends)
-        self.flow_paths[rows, slots] = paths
-        self.flow_rates[rows, slots] = rates
 
     def step(
         self, actions: np.ndarray
@@ -323,6 +232,5 @@ class RoutingVectorEnv(BatchedVectorEnv):
         self._max_utilization = network.max(axis=0)
         return observations
 
-    def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        summaries = [flow_metrics(self.delays[i], self.blocked[i]) for i in rows.tolist()]
-        return {name: np.array([s[name] for s in summaries]) for name in summaries[0]}
+    def _instance_metrics(self, i: int) -> dict[str, float]:
+        return flow_metrics(self.delays[i], self.blocked[i])

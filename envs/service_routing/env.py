@@ -9,8 +9,9 @@ from gymnasium import spaces
 
 from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import validation
-from opsgym.envs.core.drift import drift_start, interpolate, ramp_fraction
+from opsgym.envs.core.drift import drift_start, ramp_fraction
 from opsgym.envs.core.episode_guard import EpisodeGuard
+from opsgym.envs.service_routing import simulator as model
 from opsgym.envs.service_routing.config import ServiceRoutingConfig
 from opsgym.envs.service_routing.simulator import (
     REQUEST_TYPES,
@@ -22,21 +23,6 @@ from opsgym.envs.service_routing.simulator import (
 # Requests are drawn, and turned into plain lists, this many at a time as the episode
 # reaches them: drawing a whole episode at reset costs more than the rest of reset.
 REQUEST_BLOCK = 64
-
-
-def latency_metrics(
-    latencies: np.ndarray, timeouts: np.ndarray, priorities: np.ndarray
-) -> dict[str, float]:
-    """Latency [ms] statistics and the timeout rate of the requests served."""
-    high = latencies[priorities]
-    p95, p99 = np.percentile(latencies, [95, 99])
-    return {
-        "mean_latency_ms": float(latencies.mean()),
-        "p95_latency_ms": float(p95),
-        "p99_latency_ms": float(p99),
-        "high_priority_latency_ms": float(high.mean()) if high.size else 0.0,
-        "timeout_rate": float(timeouts.mean()),
-    }
 
 
 class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRoutingConfig):
@@ -98,6 +84,9 @@ class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRout
     The environment never terminates. On the last step `info["episode_metrics"]` holds
     the mean, p95 and p99 latency [ms], the high-priority mean latency [ms] and the
     timeout rate.
+
+    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
+    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
 
     ## Arguments
 
@@ -176,10 +165,7 @@ class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRout
         self._latencies[k] = latency_ms
         self._timeouts[k] = timed_out
         self._priorities[k] = priority
-        rewards = {"latency": -latency_ms / 1000.0, "timeout": -1.0 if timed_out else 0.0}
-        reward = (1.0 + config.priority_weight * priority) * (
-            config.latency_weight * rewards["latency"] + config.timeout_weight * rewards["timeout"]
-        )
+        reward, rewards = model.step_rewards(config, latency_ms, timed_out, priority)
         info: dict[str, Any] = {
             "latency_ms": latency_ms,
             "replica": replica,
@@ -198,14 +184,12 @@ class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRout
 
     def _arrive(self, k: int) -> None:
         """Move the clock to request ``k``, swapping profiles first if the drift is due."""
-        ramp = self.config.drift_ramp
-        if self._drift_step <= k < self._drift_step + max(ramp, 1):
-            fraction = float(ramp_fraction(k, self._drift_step, ramp))
+        config = self.config
+        if model.swapping(config, k, self._drift_step):
+            fraction = float(ramp_fraction(k, self._drift_step, config.drift_ramp))
             a, b = self._drift_pair
-            nominal = self.fleet.nominal_service_ms
             profiles = self.fleet.service_ms
-            profiles[a] = [interpolate(x, y, fraction) for x, y in zip(nominal[a], nominal[b])]
-            profiles[b] = [interpolate(y, x, fraction) for x, y in zip(nominal[a], nominal[b])]
+            profiles[a], profiles[b] = model.swapped_profiles(config, (a, b), fraction)
         if k >= self._block_start + REQUEST_BLOCK:
             self._block_start = k
             self._block = self._stream.block_of(k).lists()
@@ -245,15 +229,12 @@ class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRout
         if self._step == 0:
             return {}
         k = self._step
-        return latency_metrics(self._latencies[:k], self._timeouts[:k], self._priorities[:k])
+        metrics = model.episode_metrics(
+            self._latencies[:k], self._timeouts[:k], self._priorities[:k]
+        )
+        return {name: float(value) for name, value in metrics.items()}
 
-    def render(self) -> str | np.ndarray | None:
-        if self.render_mode == "rgb_array":
-            from opsgym.envs.service_routing.render import rgb_frame  # Pillow loads on demand
-
-            return rgb_frame(self)
-        if self.render_mode != "ansi":
-            return None
+    def _text_frame(self) -> str:
         kind, size, region, priority = self.current_request
         lines = [
             f"request {self._step}/{self.config.episode_length}: {REQUEST_TYPES[kind]}, size "

@@ -4,25 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from opsgym.envs.core import validation
+from opsgym.envs.configured import EnvOracle
 from opsgym.envs.service_routing.env import ServiceRoutingEnv
 
 
-class TrueLatencyOracle:
+class TrueLatencyOracle(EnvOracle):
     """The replica with the lowest true latency for the waiting request.
 
     Reads the fleet, not the observation: every replica's current (drifted) profile and
     exact queue, so it knows the latency each choice would give (exact under FCFS).
     Greedy, so a strong reference rather than the optimum: it ignores how its choice
     delays later requests.
-
-    Args:
-        env: the environment to read; wrappers are looked through.
     """
 
-    def __init__(self, env) -> None:
-        unwrapped = validation.unwrapped_as(env, ServiceRoutingEnv, "TrueLatencyOracle")
-        self.env = unwrapped
+    env_class = ServiceRoutingEnv
 
     def act(self, observation: np.ndarray) -> int:
         env = self.env

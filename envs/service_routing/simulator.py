@@ -4,19 +4,23 @@ No gymnasium here. A request has a type (read, write, search), a payload size (m
 a client region and a priority. A replica serves a request of type j and size s in
 ``service_ms[j] * s`` milliseconds, first come first served, behind a network delay of
 ``local_delay_ms`` inside the client's region and ``remote_delay_ms`` across regions.
-The queues are :class:`opsgym.envs.load_balancing.simulator.LoadBalancerSimulator`
-servers of rate 1 fed with service times [s] as sizes, so the response time of a request
-is known when it is dispatched (Lindley's recursion).
+The queues are :class:`opsgym.envs.core.fcfs.FcfsServers`, so the response time of a
+request is known when it is dispatched (Lindley's recursion).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from opsgym.envs.core import request_streams
-from opsgym.envs.load_balancing.simulator import LoadBalancerSimulator
+from opsgym.envs.core.drift import interpolate
+from opsgym.envs.core.fcfs import FcfsQueues, FcfsServers
+
+if TYPE_CHECKING:
+    from opsgym.envs.service_routing.config import ServiceRoutingConfig
 
 REQUEST_TYPES = ("read", "write", "search")
 
@@ -163,7 +167,7 @@ class ServiceFleet:
         self.regions = tuple(regions)
         self.local_delay_ms, self.remote_delay_ms = local_delay_ms, remote_delay_ms
         n = len(self.regions)
-        self.queues = LoadBalancerSimulator((1.0,) * n, (0.0,) * n, feedback_smoothing)
+        self.queues = FcfsServers(n, feedback_smoothing)
         self.reset()
 
     def reset(self) -> None:
@@ -186,5 +190,86 @@ class ServiceFleet:
     def dispatch(self, replica: int, kind: int, size: float, region: int) -> float:
         """Send a request to ``replica`` now; returns its latency [ms]."""
         service_s = self.service_ms[replica][kind] * size / 1000.0
-        response_s, _ = self.queues.dispatch(replica, service_s, 1.0)
+        response_s = self.queues.serve(replica, service_s, False)
         return 1000.0 * response_s + self.network_ms(replica, region)
+
+
+class ServiceFleets(FcfsQueues):
+    """:class:`ServiceFleet` for many instances at once, in numpy arrays (for vector
+    envs): ``service_ms`` holds each instance's current profiles.
+
+    Args:
+        instances: the number of instances.
+        config: the env's configuration (profiles, regions, delays, smoothing).
+    """
+
+    def __init__(self, instances: int, config: ServiceRoutingConfig) -> None:
+        super().__init__(instances, config.n_replicas, config.feedback_smoothing)
+        self.nominal_service_ms = np.array(config.service_ms, dtype=np.float64)
+        self.service_ms = np.zeros((instances, *self.nominal_service_ms.shape))
+        self.regions = np.array(config.regions)
+        self.delays_ms = (config.remote_delay_ms, config.local_delay_ms)
+
+    def reset(self, rows: np.ndarray, now: np.ndarray | float = 0.0) -> None:
+        """Empty the queues of ``rows``, restore their nominal profiles and set their
+        clocks to ``now``."""
+        super().reset(rows, now)
+        self.service_ms[rows] = self.nominal_service_ms
+
+    def send(self, rows: np.ndarray, replicas, kinds, sizes, regions) -> np.ndarray:
+        """:meth:`ServiceFleet.dispatch` of one request in each of ``rows``; returns
+        their latencies [ms]."""
+        service_s = self.service_ms[rows, replicas, kinds] * sizes / 1000.0
+        response_s = self.dispatch(rows, replicas, service_s, np.zeros(rows.size))
+        remote, local = self.delays_ms
+        return 1000.0 * response_s + np.where(self.regions[replicas] == regions, local, remote)
+
+
+# The stages around the queues, written once: functions of one request's scalars or of
+# arrays over instances alike (the observations are assembled by each driver: from lists
+# one at a time, where numpy costs more than the step, from arrays for many).
+
+
+def swapped_profiles(
+    config: ServiceRoutingConfig, pair: tuple[int, int], fraction: float
+) -> tuple[list[float], list[float]]:
+    """The service profiles of the swapping ``pair`` of replicas ``fraction`` of the way
+    along the swap."""
+    a, b = config.service_ms[pair[0]], config.service_ms[pair[1]]
+    return [interpolate(x, y, fraction) for x, y in zip(a, b)], [
+        interpolate(y, x, fraction) for x, y in zip(a, b)
+    ]
+
+
+def swapping(config: ServiceRoutingConfig, k, drift_step):
+    """Whether request ``k`` arrives during the swap (or its ramp) that starts at request
+    ``drift_step`` (-1 for none)."""
+    return (drift_step >= 0) & (drift_step <= k) & (k < drift_step + max(config.drift_ramp, 1))
+
+
+def step_rewards(config: ServiceRoutingConfig, latency_ms, timed_out, priority):
+    """The reward of served requests and its components, from their latencies [ms],
+    whether they timed out and their priorities."""
+    rewards = {"latency": -latency_ms / 1000.0, "timeout": 0.0 - timed_out}
+    reward = (1.0 + config.priority_weight * priority) * (
+        config.latency_weight * rewards["latency"] + config.timeout_weight * rewards["timeout"]
+    )
+    return reward, rewards
+
+
+def episode_metrics(
+    latencies: np.ndarray, timeouts: np.ndarray, priorities: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Latency [ms] statistics and the timeout rate of requests (along the last axis)."""
+    p95, p99 = np.percentile(latencies, [95, 99], axis=-1)
+    rows = zip(
+        latencies.reshape(-1, latencies.shape[-1]), priorities.reshape(-1, latencies.shape[-1])
+    )
+    high = [row[high].mean() if high.any() else 0.0 for row, high in rows]
+    return {
+        "mean_latency_ms": latencies.mean(axis=-1),
+        "p95_latency_ms": p95,
+        "p99_latency_ms": p99,
+        "high_priority_latency_ms": np.reshape(high, latencies.shape[:-1]),
+        "timeout_rate": timeouts.mean(axis=-1),
+    }

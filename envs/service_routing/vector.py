@@ -1,12 +1,9 @@
 """N request routers advanced together with numpy batch operations.
 
-The dynamics are those of :class:`~opsgym.envs.service_routing.env.ServiceRoutingEnv`,
-operation for operation: instance i of a vector env reset with seed s + i follows
-exactly the trajectory of the single env reset with seed s + i under the same actions.
 Each instance draws its drift and then all its requests at reset from its own generator,
 with the single env's code (which draws the requests block by block as they are reached,
 from the same generator in the same order, so the values agree); the replicas' FCFS
-queues of all instances are one :class:`~opsgym.envs.core.batch.FcfsQueues`.
+queues of all instances are one :class:`~opsgym.envs.core.fcfs.FcfsQueues`.
 """
 
 from __future__ import annotations
@@ -15,36 +12,25 @@ from typing import Any
 
 import numpy as np
 
-from opsgym.envs.core.batch import FcfsQueues
-from opsgym.envs.core.drift import interpolate, ramp_fraction
-from opsgym.envs.service_routing.env import (
-    ServiceRoutingEnv,
-    draw_drift,
-    latency_metrics,
-    request_source,
-)
+from opsgym.envs.core.drift import ramp_fraction
+from opsgym.envs.service_routing import simulator as model
+from opsgym.envs.service_routing.env import ServiceRoutingEnv, draw_drift, request_source
 from opsgym.envs.service_routing.simulator import REQUEST_TYPES
 from opsgym.envs.vector import BatchedVectorEnv
 
 
 class ServiceRoutingVectorEnv(BatchedVectorEnv):
-    """``num_envs`` instances of opsgym/ServiceRouting-v0 in numpy arrays.
-
-    Takes the single env's arguments; infos as :class:`BatchedVectorEnv` says.
-    """
+    """``num_envs`` instances of opsgym/ServiceRouting-v0 in numpy arrays."""
 
     single_env_class = ServiceRoutingEnv
 
     def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
         super().__init__(num_envs, **kwargs)
         config = self.config
-        n, count = config.n_replicas, config.episode_length
-        self.nominal_service_ms = np.array(config.service_ms, dtype=np.float64)
-        self.replica_regions = np.array(config.regions)
+        count = config.episode_length
         self.type_names = np.array(REQUEST_TYPES, dtype=object)
-        self.queues = FcfsQueues(num_envs, n, config.feedback_smoothing)
+        self.queues = model.ServiceFleets(num_envs, config)
         self.requests_source = request_source(config)
-        self.service_ms = np.zeros((num_envs, n, len(REQUEST_TYPES)))
         self.times = np.zeros((num_envs, count))
         self.types = np.zeros((num_envs, count), dtype=np.int64)
         self.sizes = np.zeros((num_envs, count))
@@ -67,7 +53,6 @@ class ServiceRoutingVectorEnv(BatchedVectorEnv):
             self.sizes[i] = requests.sizes
             self.regions[i] = requests.regions
             self.priorities[i] = requests.priorities
-        self.service_ms[rows] = self.nominal_service_ms
         self.queues.reset(rows)
         self.step_index[rows] = 0
         self._arrive(rows, np.zeros(rows.size, dtype=np.int64))
@@ -76,15 +61,11 @@ class ServiceRoutingVectorEnv(BatchedVectorEnv):
         """Move the clocks of ``rows`` to their requests ``k``, swapping profiles first
         (or moving them along the swap's ramp) where the drift is due."""
         config = self.config
-        start = self.drift_step[rows]
-        swapping = (start >= 0) & (start <= k) & (k < start + max(config.drift_ramp, 1))
-        nominal = config.service_ms
+        swapping = model.swapping(config, k, self.drift_step[rows])
         for i, step in zip(rows[swapping].tolist(), k[swapping].tolist()):
             fraction = float(ramp_fraction(step, int(self.drift_step[i]), config.drift_ramp))
             a, b = self.drift_pair[i]
-            pairs = list(zip(nominal[a], nominal[b]))
-            self.service_ms[i, a] = [interpolate(x, y, fraction) for x, y in pairs]
-            self.service_ms[i, b] = [interpolate(y, x, fraction) for x, y in pairs]
+            self.queues.service_ms[i, [a, b]] = model.swapped_profiles(config, (a, b), fraction)
         self.queues.advance(rows, self.times[rows, k])
 
     def _step_rows(
@@ -94,18 +75,13 @@ class ServiceRoutingVectorEnv(BatchedVectorEnv):
         k = self.step_index[rows]
         kinds = self.types[rows, k]
         priority = self.priorities[rows, k]
-        service_s = self.service_ms[rows, actions, kinds] * self.sizes[rows, k] / 1000.0
-        response_s = self.queues.dispatch(rows, actions, service_s, np.zeros(rows.size))
-        local = self.replica_regions[actions] == self.regions[rows, k]
-        network_ms = np.where(local, config.local_delay_ms, config.remote_delay_ms)
-        latency_ms = 1000.0 * response_s + network_ms
+        latency_ms = self.queues.send(
+            rows, actions, kinds, self.sizes[rows, k], self.regions[rows, k]
+        )
         timed_out = latency_ms > config.timeout_ms
         self.latencies[rows, k] = latency_ms
         self.timeouts[rows, k] = timed_out
-        rewards = {"latency": -latency_ms / 1000.0, "timeout": np.where(timed_out, -1.0, 0.0)}
-        reward = (1.0 + config.priority_weight * priority) * (
-            config.latency_weight * rewards["latency"] + config.timeout_weight * rewards["timeout"]
-        )
+        reward, rewards = model.step_rewards(config, latency_ms, timed_out, priority)
         info = {
             "latency_ms": latency_ms,
             "replica": actions,
@@ -123,16 +99,14 @@ class ServiceRoutingVectorEnv(BatchedVectorEnv):
         config = self.config
         k = np.minimum(self.step_index, config.episode_length - 1)
         rows = self._all_rows
-        kinds = np.eye(len(REQUEST_TYPES))[self.types[rows, k]]
         size = self.sizes[rows, k]
-        regions = np.eye(config.n_regions)[self.regions[rows, k]]
         scale = config.time_scale
         work = self.queues.work_left()
         latency = self.queues.latency_ewma
         columns = [
-            kinds,
+            np.eye(len(REQUEST_TYPES))[self.types[rows, k]],
             (size / (size + 1.0))[:, None],
-            regions,
+            np.eye(config.n_regions)[self.regions[rows, k]],
             self.priorities[rows, k][:, None],
             work / (work + scale),
             latency / (latency + scale),
@@ -140,7 +114,6 @@ class ServiceRoutingVectorEnv(BatchedVectorEnv):
         return np.concatenate(columns, axis=1).astype(np.float32)
 
     def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        summaries = [
-            latency_metrics(self.latencies[i], self.timeouts[i], self.priorities[i]) for i in rows
-        ]
-        return {name: np.array([s[name] for s in summaries]) for name in summaries[0]}
+        return model.episode_metrics(
+            self.latencies[rows], self.timeouts[rows], self.priorities[rows]
+        )

@@ -1,0 +1,200 @@
+"""The benchmark's figures (needs matplotlib): normalized scores and learning curves.
+
+Every policy is coloured by its family (random, rules, the oracle, hand-written
+learners, SB3, rule-started learners), the same colour in both figures. The scores
+figure marks each policy's IQM with a dot, so that random's bar of length 0 shows, and
+writes the value beside it; the learning curves carry the returns of random, the best
+rule and the oracle as horizontal reference lines.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from opsgym.agents import agent_names
+from opsgym.train.benchmark import REFERENCE
+from opsgym.train.plot import curve, save_figure
+
+if TYPE_CHECKING:
+    from opsgym.train.benchmark_summary import PolicyResult
+
+SCORES_FIGURE = "normalized_scores.png"
+CURVES_FIGURE = "learning_curves.png"
+FIGURES = (SCORES_FIGURE, CURVES_FIGURE)
+
+# family -> colour, in legend order
+FAMILY_COLOURS = {
+    "random": "0.6",
+    "rules": "tab:blue",
+    "oracle": "black",
+    "hand-written learners": "tab:green",
+    "SB3": "tab:orange",
+    "rule-started learners": "tab:purple",
+}
+# learners that start from a rule: behaviour cloning imitates the best heuristic
+RULE_STARTED = ("bc",)
+LEARNER_STYLES = (("-", "o"), ("--", "s"), ("-.", "^"), (":", "D"))  # line, marker
+
+
+def family(policy: str, kind: str) -> str:
+    """The family a benchmark policy is coloured by."""
+    if kind == REFERENCE:
+        return policy if policy in ("random", "oracle") else "rules"
+    if policy in RULE_STARTED:
+        return "rule-started learners"
+    return "hand-written learners" if policy in agent_names() else "SB3"
+
+
+def draw_figures(results: list[PolicyResult], records: list[dict], out: Path) -> list[str]:
+    """Draw :data:`FIGURES` into ``out`` anew, or none without matplotlib; return the names
+    of those written."""
+    for name in FIGURES:  # drawn anew from every record, or not at all
+        (out / name).unlink(missing_ok=True)
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []  # plots are optional: opsgym[plot]
+    written = []
+    scored = [r for r in results if r.normalized]
+    if scored:
+        figure = scores_figure(plt, scored)
+        save_figure(figure, out / SCORES_FIGURE, dpi=110)
+        plt.close(figure)
+        written.append(SCORES_FIGURE)
+    curves = [r for r in records if r.get("status") == "ok" and r.get("curve")]
+    if curves:
+        figure = curves_figure(plt, results, curves)
+        save_figure(figure, out / CURVES_FIGURE, dpi=110)
+        plt.close(figure)
+        written.append(CURVES_FIGURE)
+    return written
+
+
+def _title(env_id: str, scenario: str) -> str:
+    return env_id if scenario == "default" else f"{env_id} ({scenario})"
+
+
+def scores_figure(plt, results: list[PolicyResult]):
+    """One panel of horizontal bars per configuration: each policy's normalized IQM with
+    its 95% bootstrap interval, between the lines of random (0) and the ceiling (1)."""
+    configs = sorted({(r.env_id, r.scenario) for r in results})
+    groups = [[r for r in results if (r.env_id, r.scenario) == c] for c in configs]
+    sizes = [len(group) for group in groups]
+    figure, axes = plt.subplots(
+        len(configs),
+        1,
+        figsize=(8, 0.28 * sum(sizes) + 0.9 * len(configs) + 0.6),
+        squeeze=False,
+        gridspec_kw={"height_ratios": [size + 2.5 for size in sizes]},
+    )
+    families = set()
+    for axis, config, group in zip(axes[:, 0], configs, groups):
+        names = [r.policy for r in group]
+        means = np.array([r.normalized.iqm for r in group])
+        lows = np.array([r.normalized.iqm_ci[0] for r in group])
+        highs = np.array([r.normalized.iqm_ci[1] for r in group])
+        colours = [FAMILY_COLOURS[family(r.policy, r.kind)] for r in group]
+        families.update(family(r.policy, r.kind) for r in group)
+        errors = np.nan_to_num([np.maximum(means - lows, 0), np.maximum(highs - means, 0)])
+        axis.barh(names, means, xerr=errors, color=colours, alpha=0.8, ecolor="0.3")
+        axis.scatter(means, names, c=colours, edgecolors="black", s=22, zorder=3)
+        for y, value in enumerate(means):  # a column of values right of the panel
+            axis.annotate(
+                f"{value:.2f}",
+                (1.0, y),
+                xycoords=("axes fraction", "data"),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize="x-small",
+            )
+        axis.axvline(0.0, color=FAMILY_COLOURS["random"], lw=1.0)
+        axis.axvline(1.0, color="black", lw=1.0, ls="--")
+        axis.invert_yaxis()  # random first, as the tables list it
+        axis.set_xlim(
+            np.nanmin(np.concatenate([lows, means, [0.0]])) - 0.05,
+            np.nanmax(np.concatenate([highs, means, [1.0]])) + 0.05,
+        )
+        axis.set_title(_title(*config), fontsize="medium", loc="left")
+        axis.tick_params(axis="y", labelsize="small")
+        axis.grid(axis="x", alpha=0.3)
+    axes[-1, 0].set_xlabel(
+        "normalized score: random 0, ceiling 1 (the oracle, else the best rule)\n"
+        "bar and dot: IQM over seeds (value at the right); whisker: 95% bootstrap interval"
+    )
+    names = [name for name in FAMILY_COLOURS if name in families]
+    handles = [plt.Rectangle((0, 0), 1, 1, color=FAMILY_COLOURS[name], alpha=0.8) for name in names]
+    handles.append(plt.Line2D([], [], color="black", lw=1.0, ls="--"))
+    figure.legend(
+        handles,
+        [*names, "ceiling (1)"],
+        loc="upper center",
+        ncol=len(handles),
+        fontsize="small",
+        frameon=False,
+    )
+    figure.tight_layout(rect=(0, 0, 1, 1 - 0.5 / figure.get_figheight()))
+    return figure
+
+
+def reference_lines(results: list[PolicyResult]) -> list[tuple[str, str, float]]:
+    """(label, family, mean return) of random, the best rule and the oracle, where run."""
+    references = {r.policy: r for r in results if r.kind == REFERENCE}
+    rules = [r for name, r in references.items() if family(name, REFERENCE) == "rules"]
+    lines = []
+    if "random" in references:
+        lines.append(("random", "random", references["random"].score.mean))
+    if rules:
+        best = max(rules, key=lambda r: r.score.mean)
+        lines.append((f"best rule: {best.policy}", "rules", best.score.mean))
+    if "oracle" in references:
+        lines.append(("oracle", "oracle", references["oracle"].score.mean))
+    return lines
+
+
+def curves_figure(plt, results: list[PolicyResult], records: list[dict]):
+    """One panel per configuration: each learner's evaluation return against its training
+    steps (mean over seeds, shaded 95% t-interval), with the reference lines."""
+    by_config: dict[tuple[str, str], dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for r in records:
+        rows = [{"step": step, "return": value} for step, value in r["curve"]]
+        by_config[(r["env_id"], r["scenario"])][r["policy"]].append(rows)
+    configs = sorted(by_config)
+    columns = min(3, len(configs))
+    rows_count = math.ceil(len(configs) / columns)
+    figure, axes = plt.subplots(
+        rows_count, columns, figsize=(5.2 * columns, 3.6 * rows_count), squeeze=False
+    )
+    for axis in axes.flat[len(configs) :]:
+        axis.set_visible(False)
+    for axis, config in zip(axes.flat, configs):
+        used: dict[str, int] = defaultdict(int)  # learners drawn so far, per family
+        for policy, runs in sorted(by_config[config].items()):
+            name = family(policy, "trained")
+            line, marker = LEARNER_STYLES[used[name] % len(LEARNER_STYLES)]
+            used[name] += 1
+            steps, mean, half, counts = curve(runs, "return")
+            colour = FAMILY_COLOURS[name]
+            label = f"{policy} ({int(counts.max())} seeds)"
+            axis.plot(steps, mean, color=colour, ls=line, marker=marker, ms=4, label=label)
+            axis.fill_between(steps, mean - half, mean + half, color=colour, alpha=0.1)
+        in_config = [r for r in results if (r.env_id, r.scenario) == config]
+        for label, line_family, value in reference_lines(in_config):
+            style = ":" if line_family == "random" else "--"
+            colour = FAMILY_COLOURS[line_family]
+            axis.axhline(value, color=colour, ls=style, lw=1.2, label=label)
+        axis.set_title(_title(*config), fontsize="medium")
+        axis.set_xlabel("training steps (environment steps)")
+        axis.set_ylabel("evaluation return per episode")
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize="x-small")
+    figure.tight_layout()
+    return figure
