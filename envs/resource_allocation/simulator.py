@@ -241,11 +241,11 @@ class Clusters:
     ``(instances, jobs)``; column ``jobs`` stands for an empty slot: it never arrives nor
     fits. The waiting queue needs no list: jobs start only from the visible slots, so
     the waiting jobs past the slots are always the consecutive admitted jobs (those not
-    dropped; all of them by default) from admission ``backlog_start`` to the last. A running job completes within the horizon
-    H, so the running jobs sit in H lists by completion step modulo H (``ending``), each
-    in placement order; the sums of 1 / duration and of slowdowns are updated one
-    finishing job at a time, in that order, so that they round as the single
-    simulator's do.
+    dropped; all of them by default) from admission ``backlog_start`` to the last. A
+    running job completes within the horizon H, so the running jobs sit in H lists by
+    completion step modulo H (``ending``), each in placement order; the sums of
+    1 / duration and of slowdowns are updated one finishing job at a time, in that
+    order, so that they round as the single simulator's do.
 
     Args:
         instances: the number of clusters.
