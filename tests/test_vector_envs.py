@@ -233,6 +233,10 @@ EXACT_CONFIGURATIONS = [
         {"episode_length": 50, "anomalies_per_week": 0.0, "fp_weight": 0.5},
     ),
     ("opsgym/ResourceAllocation-v0", {"n_jobs": 40, "load": 1.5, "surge_load": 0.3}),
+    (  # DeepRM's dropping at a full backlog, often
+        "opsgym/ResourceAllocation-v0",
+        {"n_jobs": 60, "load": 1.6, "n_slots": 2, "backlog_size": 3} | {"drop_full_backlog": True},
+    ),
     (
         "opsgym/ResourceAllocation-v0",
         {"n_jobs": 50, "drift": "mix", "drift_ramp": 10, "long_fraction_after": 0.8},
@@ -406,6 +410,8 @@ def test_resourceallocation_trace_follows_sync_with_many_jobs_at_once(tmp_path):
     path.write_text("arrival,duration,cpu,memory\n" + "\n".join(rows) + "\n")
     kwargs = {"workload": "trace", "trace_path": str(path), "horizon": 8, "n_jobs": 50}
     assert assert_follows_sync("opsgym/ResourceAllocation-v0", 3, 1, 400, **kwargs) >= 3
+    dropping = kwargs | {"n_slots": 2, "backlog_size": 2, "drop_full_backlog": True}
+    assert assert_follows_sync("opsgym/ResourceAllocation-v0", 3, 1, 400, **dropping) >= 3
     env = make_vector("opsgym/ResourceAllocation-v0", 3, **kwargs)
     env.reset(seed=1)
     for actions in random_actions(env, 1, 400):

@@ -31,6 +31,14 @@ SCENARIOS = {
         {"drift": "mix", "drift_ramp": 25},
     ),
 }
+# DeepRM's published setting (docs/results/deeprm.md), at three arrival probabilities
+DEEPRM = {"capacities": [10, 10], "horizon": 20, "n_slots": 10, "backlog_size": 60}
+for _p, _load in ((0.3, "0.55"), (0.5, "0.92"), (0.7, "1.29")):
+    SCENARIOS[f"deeprm-p{_p}"] = (
+        f"DeepRM's published setting: 10 visible slots, a backlog of 60 beyond which "
+        f"arrivals are dropped, a job arriving with probability {_p} per step (load {_load})",
+        DEEPRM | {"drop_full_backlog": True, "job_probability": _p},
+    )
 
 POLICIES = "opsgym.baselines.resource_allocation"
 NODE_VARIATIONS: list[dict] = []
