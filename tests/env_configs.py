@@ -225,8 +225,16 @@ def _resource_allocation() -> st.SearchStrategy[dict]:
             "drift": st.sampled_from(["none", "mix"]),
             "long_fraction_after": st.floats(0.0, 1.0),
             "drift_ramp": st.integers(0, 60),
+            "job_probability": st.none() | st.floats(0.01, 1.0),
+            "drop_full_backlog": st.booleans(),
         }
-    )
+    ).map(_load_or_job_probability)
+
+
+def _load_or_job_probability(config: dict) -> dict:
+    if config["job_probability"] is None:
+        return config
+    return {key: value for key, value in config.items() if key != "load"}
 
 
 def _routing() -> st.SearchStrategy[dict]:

@@ -65,7 +65,7 @@ def test_the_reference_is_the_oracle_or_the_best_heuristic_in_hindsight():
     env = make_env("opsgym/ResourceAllocation-v0")
     totals = {
         other: sum(rollout_rewards(env, make_policy(env, other, seed=0), 0, 50, True))
-        for other in ("first_fit_fifo", "sjf", "packer", "tetris")
+        for other in ("first_fit_fifo", "sjf", "sjf_hold_long", "packer", "tetris")
     }
     assert sum(rewards) == max(totals.values()) == totals[heuristic]
 

@@ -18,6 +18,7 @@ from opsgym.envs.resource_allocation import (
     workloads,
 )
 from opsgym.envs.resource_allocation.oracle import pair_penalty
+from opsgym.envs.scenarios import scenarios
 
 ENV_ID = "opsgym/ResourceAllocation-v0"
 
@@ -199,7 +200,7 @@ def test_invalid_actions_advance_time_and_are_flagged(tmp_path):
 # ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["first_fit_fifo", "sjf", "packer", "tetris"])
+@pytest.mark.parametrize("name", ["first_fit_fifo", "sjf", "sjf_hold_long", "packer", "tetris"])
 def test_slowdown_is_exactly_one_when_the_load_is_tiny(name):
     # Jobs arrive hundreds of steps apart: a work-conserving rule starts each on arrival.
     env = gym.make(ENV_ID, **make_kwargs(ENV_ID, {"load": 0.001, "n_jobs": 10}))
@@ -226,7 +227,7 @@ def test_packer_uses_the_cluster_better_than_random():
 
 
 def test_every_policy_is_above_the_slowdown_bound():
-    for name in ["random", "first_fit_fifo", "sjf", "packer", "tetris"]:
+    for name in ["random", "first_fit_fifo", "sjf", "sjf_hold_long", "packer", "tetris"]:
         assert mean_metric(name, "mean_slowdown", range(2), load=0.7, n_jobs=40) >= 1.0
 
 
@@ -406,7 +407,7 @@ def test_bound_is_below_the_brute_force_optimum_and_the_heuristics(seed):
     bound = episode_slowdown_bound(env)
     optimum = brute_force_mean_slowdown(env)
     assert 1.0 <= bound <= optimum + 1e-12
-    for name in ["first_fit_fifo", "sjf", "packer", "tetris"]:
+    for name in ["first_fit_fifo", "sjf", "sjf_hold_long", "packer", "tetris"]:
         _, info = run_episode(env, make_policy(env, name), seed)
         assert optimum <= info["episode_metrics"]["mean_slowdown"] + 1e-12
 
@@ -427,3 +428,136 @@ def test_maskable_ppo_reads_the_action_mask():
         assert not info["invalid_action"]
         if terminated or truncated:
             observation, info = env.reset()
+
+
+# ---------------------------------------------------------------------------------------
+# DeepRM's configuration: its scenarios, dropped arrivals, its rules in its own units
+# ---------------------------------------------------------------------------------------
+
+
+def deeprm_kwargs(p: float) -> dict:
+    return scenarios(ENV_ID)[f"deeprm-p{p}"].env_kwargs
+
+
+@pytest.mark.parametrize("p", [0.3, 0.5, 0.7])
+def test_deeprm_scenarios_are_the_published_setting(p):
+    env = gym.make(ENV_ID, **deeprm_kwargs(p))
+    config = env.unwrapped.config
+    assert config.capacities == (10, 10) and config.horizon == 20
+    assert config.n_slots == 10 and config.backlog_size == 60 and config.queue_limit == 70
+    assert config.arrival_probability == p
+    assert env.action_space.n == 11
+    assert env.observation_space.shape == (2 * 20 + 10 * (2 + 2) + 2,)
+    # a job arrives with probability p per step: the gaps are geometric with mean 1 / p
+    jobs = env.unwrapped.episode_jobs(*env.unwrapped.draw_episode(np.random.default_rng(0)))
+    gaps = np.diff(jobs.columns().arrivals)
+    assert config.n_jobs == 100 and gaps.min() >= 1
+    assert (len(gaps)) / gaps.sum() == pytest.approx(p, rel=0.25)
+
+
+def test_job_probability_and_load_are_exclusive():
+    with pytest.raises(ValueError, match="load or job_probability"):
+        gym.make(ENV_ID, load=0.5, job_probability=0.3)
+    with pytest.raises(ValueError, match="job_probability"):
+        gym.make(ENV_ID, job_probability=1.5)
+    # capacities so large that the default load is out of reach: the probability still is
+    env = gym.make(ENV_ID, capacities=[100, 100], job_probability=1.0)
+    assert env.unwrapped.config.arrival_probability == 1.0
+
+
+def test_a_full_queue_drops_arrivals_and_counts_them(tmp_path):
+    # One resource of 10 units; 1 slot and a backlog of 1: two jobs may wait. J0 (10 units,
+    # 2 steps), J1 (10, 1) and J2 (5, 1) arrive at 0: J2 finds two waiting and is dropped.
+    # J3 (5, 1) arrives at 1 to one waiting job (J1) and enters. SJF starts J0 at 0, J1 at
+    # 2 and J3 at 3: slowdowns 1, 3 and 3. Rewards: -(1/2 + 1) at step 0, -(1/2 + 1 + 1)
+    # at 1, -(1 + 1) at 2, -1 at 3: minus the total slowdown of the jobs that entered.
+    path = write_trace(tmp_path, ["0,2,10", "0,1,10", "0,1,5", "1,1,5"], "arrival,duration,cpu")
+    kwargs = {"workload": "trace", "trace_path": path, "n_jobs": 4, "capacities": [10]}
+    kwargs |= {"horizon": 5, "n_slots": 1, "backlog_size": 1, "drop_full_backlog": True}
+    env = gym.make(ENV_ID, **kwargs)
+    _, info = env.reset(seed=0)
+    assert info["jobs_dropped"] == 1 and info["jobs_waiting"] == 2
+    rewards, info = run_episode(env, make_policy(env, "sjf"), seed=0)
+    assert [r for r in rewards if r != 0.0] == [-1.5, -2.5, -2.0, -1.0]
+    metrics = info["episode_metrics"]
+    assert metrics["dropped_jobs"] == 1 and metrics["unfinished_jobs"] == 0
+    assert metrics["mean_slowdown"] == pytest.approx(7 / 3)
+    assert info["time"] == 4  # terminated: three jobs finished, one dropped
+    # without dropping, J2 waits and runs at 3 beside J3: slowdown 4
+    kwargs["drop_full_backlog"] = False
+    _, info = run_episode(gym.make(ENV_ID, **kwargs), make_policy(env, "sjf"), seed=0)
+    assert info["episode_metrics"]["dropped_jobs"] == 0
+    assert info["episode_metrics"]["mean_slowdown"] == pytest.approx((1 + 3 + 4 + 3) / 4)
+
+
+def deeprm_choice(sim, n_slots: int, score) -> int:
+    """DeepRM's rule (its other_agents.py) in its own units: among the visible jobs that
+    fit for their whole duration in the free units, the first with the highest score."""
+    free = [[c - row[t] for t in range(len(row))] for c, row in zip(sim.capacities, sim.occupancy)]
+    best, best_score = n_slots, 0.0
+    for i, job in enumerate(sim.waiting[:n_slots]):
+        fits = all(
+            free[r][t] >= demand
+            for r, demand in enumerate(job.demands)
+            for t in range(job.duration)
+        )
+        if fits and score(job, [row[0] for row in free]) > best_score:
+            best, best_score = i, score(job, [row[0] for row in free])
+    return best
+
+
+def aligned_units(job, free) -> float:
+    return float(sum(d * f for d, f in zip(job.demands, free)))
+
+
+# Tetris here weighs alignment / R in fractions of capacity, k * dot / (100 * 2) + (1 - k) /
+# d on 2 x 10 units: DeepRM's knob * dot + (1 - knob) / d with knob = k / (k + 200 (1 - k)).
+DEEPRM_KNOB = 0.5 / (0.5 + 200 * 0.5)
+DEEPRM_RULES = {
+    "sjf": lambda job, free: 1.0 / job.duration,
+    "packer": aligned_units,
+    "tetris": lambda job, free: (
+        DEEPRM_KNOB * aligned_units(job, free) + (1 - DEEPRM_KNOB) / job.duration
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEEPRM_RULES))
+def test_rules_choose_as_deeprm_defines_them(name):
+    env = gym.make(ENV_ID, **deeprm_kwargs(0.7) | {"n_jobs": 60})
+    policy = make_policy(env, name)
+    observation, _ = env.reset(seed=3)
+    sim = env.unwrapped.simulator
+    placed = 0
+    for _ in range(400):
+        action = policy.act(observation)
+        assert action == deeprm_choice(sim, 10, DEEPRM_RULES[name])
+        placed += action < 10
+        observation, _, terminated, truncated, _ = env.step(action)
+        if terminated or truncated:
+            break
+    assert placed > 30
+
+
+def test_holding_back_a_long_job_lets_the_short_ones_through(tmp_path):
+    # One resource of 10 units; at step 0: B (7 units, 1 step), L (3, 10), S1 and S2 (8, 2).
+    # Both rules start B first. SJF then starts L, the only job that fits: S1 and S2 wait
+    # for it, [10, 12) and [12, 14): slowdowns 1, 1, 6, 7. Holding L back (two short jobs
+    # wait), S1 runs [1, 3), S2 [3, 5), and L [5, 15): slowdowns 1, 1.5, 2.5, 1.5.
+    rows = ["0,1,7", "0,10,3", "0,2,8", "0,2,8"]
+    path = write_trace(tmp_path, rows, "arrival,duration,cpu")
+    env = gym.make(ENV_ID, workload="trace", trace_path=path, n_jobs=4, capacities=[10])
+    advance = env.action_space.n - 1
+    for name, first_actions, slowdowns in [
+        ("sjf", [0, 0, advance], [1, 1, 6, 7]),
+        ("sjf_hold_long", [0, advance, 1], [1, 1.5, 2.5, 1.5]),
+    ]:
+        policy = make_policy(env, name)
+        observation, _ = env.reset(seed=0)
+        actions = []
+        for _ in first_actions:
+            actions.append(policy.act(observation))
+            observation, *_ = env.step(actions[-1])
+        assert actions == first_actions, name
+        _, info = run_episode(env, policy, seed=0)
+        assert info["episode_metrics"]["mean_slowdown"] == pytest.approx(np.mean(slowdowns))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -83,9 +85,17 @@ def assert_follows_sync(env_id: str, num_envs: int, seed: int, steps: int, **kwa
     """The native vector env gives SyncVectorEnv's trajectory bit for bit; episodes ended."""
     native = make_vector(env_id, num_envs, **kwargs)
     sync = make_vector(env_id, num_envs, vectorization="sync", **kwargs)
+    return assert_same_trajectory(native, sync, seed, random_actions(sync, seed, steps))
+
+
+def assert_same_trajectory(
+    native: gym.vector.VectorEnv, sync: gym.vector.VectorEnv, seed: int, batches: list
+) -> int:
+    """``native`` gives ``sync``'s trajectory bit for bit under these batches of actions;
+    the number of episodes ended."""
     assert np.array_equal(native.reset(seed=seed)[0], sync.reset(seed=seed)[0])
     ended = 0
-    for actions in random_actions(sync, seed, steps):
+    for actions in batches:
         a, b = native.step(actions), sync.step(actions)
         for x, y in zip(a[:4], b[:4]):
             assert x.dtype == y.dtype and np.array_equal(x, y)
@@ -233,6 +243,10 @@ EXACT_CONFIGURATIONS = [
         {"episode_length": 50, "anomalies_per_week": 0.0, "fp_weight": 0.5},
     ),
     ("opsgym/ResourceAllocation-v0", {"n_jobs": 40, "load": 1.5, "surge_load": 0.3}),
+    (  # DeepRM's dropping at a full backlog, often
+        "opsgym/ResourceAllocation-v0",
+        {"n_jobs": 60, "load": 1.6, "n_slots": 2, "backlog_size": 3} | {"drop_full_backlog": True},
+    ),
     (
         "opsgym/ResourceAllocation-v0",
         {"n_jobs": 50, "drift": "mix", "drift_ramp": 10, "long_fraction_after": 0.8},
@@ -394,6 +408,24 @@ def test_resourceallocation_masks_invalid_actions_and_rewards_on_a_hand_trace(tm
     assert info["jobs_waiting"].tolist() == [2, 2] and info["time"].tolist() == [1, 1]
 
 
+@pytest.mark.parametrize("name", ["deeprm-p0.3", "deeprm-p0.5", "deeprm-p0.7"])
+def test_resourceallocation_deeprm_scenarios_follow_sync_while_dropping(name):
+    # waiting 150 steps brings about 45, 75 and 105 jobs: past 70 waiting (10 slots and a
+    # backlog of 60) arrivals are dropped; random actions then finish the episodes
+    kwargs = scenarios("opsgym/ResourceAllocation-v0")[name].env_kwargs
+    make = functools.partial(gym.make_vec, "opsgym/ResourceAllocation-v0", 3, **kwargs)
+    native, sync = make(vectorization_mode="vector_entry_point"), make(vectorization_mode="sync")
+    waits = [np.full(3, kwargs["n_slots"])] * 150
+    assert assert_same_trajectory(native, sync, 2, waits + random_actions(sync, 2, 600)) >= 3
+    native.reset(seed=2)
+    for actions in waits:
+        info = native.step(actions)[4]
+    arrived = native.unwrapped.clusters.next_arrival
+    assert np.array_equal(info["jobs_waiting"], np.minimum(arrived, 70))
+    assert np.array_equal(info["jobs_dropped"], arrived - info["jobs_waiting"])
+    assert info["jobs_dropped"].any() == (name != "deeprm-p0.3")
+
+
 def test_resourceallocation_trace_follows_sync_with_many_jobs_at_once(tmp_path):
     # several arrivals per step, and jobs that need nothing: many finish in one step
     rng = np.random.default_rng(4)
@@ -406,6 +438,8 @@ def test_resourceallocation_trace_follows_sync_with_many_jobs_at_once(tmp_path):
     path.write_text("arrival,duration,cpu,memory\n" + "\n".join(rows) + "\n")
     kwargs = {"workload": "trace", "trace_path": str(path), "horizon": 8, "n_jobs": 50}
     assert assert_follows_sync("opsgym/ResourceAllocation-v0", 3, 1, 400, **kwargs) >= 3
+    dropping = kwargs | {"n_slots": 2, "backlog_size": 2, "drop_full_backlog": True}
+    assert assert_follows_sync("opsgym/ResourceAllocation-v0", 3, 1, 400, **dropping) >= 3
     env = make_vector("opsgym/ResourceAllocation-v0", 3, **kwargs)
     env.reset(seed=1)
     for actions in random_actions(env, 1, 400):

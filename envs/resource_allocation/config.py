@@ -8,6 +8,7 @@ from functools import cached_property
 from opsgym.envs.core.config import (
     Choice,
     EnvConfig,
+    Flag,
     Integer,
     Items,
     OrNone,
@@ -21,6 +22,7 @@ from opsgym.envs.resource_allocation import workloads
 WORKLOADS = ("synthetic", "trace")
 DRIFTS = ("none", "mix")
 MAX_CAPACITY = 10_000  # [units] per resource; the observation looks fractions up in a table
+LOAD = 0.7  # the default offered load
 MAX_JOBS = 1_000_000  # an episode keeps each job's arrival, demands and completion
 SYNTHETIC = when("workload", "synthetic")
 MIX_DRIFT = when("drift", "mix")
@@ -44,12 +46,23 @@ class ResourceAllocationConfig(EnvConfig):
         60, Integer(1, MAX_JOBS), "backlog count at which the backlog fill reads 1"
     )
     load: float = setting(
-        0.7,
+        LOAD,
         Real(0.0, open_low=True),
         "offered load: arrival probability x mean demand x mean duration / capacity (of the smallest resource), at most the load at which a job arrives every step (1.845 for 2 x 10 units)",
         SYNTHETIC,
     )
-    n_jobs: int = setting(100, Integer(1, MAX_JOBS), "jobs per episode")
+    job_probability: float | None = setting(
+        None,
+        OrNone(Real(0.0, 1.0, open_low=True)),
+        "if set, the arrival probability per step (DeepRM's new_job_rate), given instead of load",
+        SYNTHETIC,
+    )
+    drop_full_backlog: bool = setting(
+        False,
+        Flag(),
+        "drop a job that arrives to n_slots + backlog_size waiting jobs, as DeepRM does, and count it; otherwise it waits unseen",
+    )
+    n_jobs: int = setting(100, Integer(1, MAX_JOBS), "jobs per episode, dropped ones included")
     time_limit: int = setting(
         500, Integer(1, 10_000_000), "steps after the last arrival before truncation"
     )
@@ -74,7 +87,15 @@ class ResourceAllocationConfig(EnvConfig):
     def validate(self) -> None:
         if self.workload != "synthetic":
             return
-        for name, load in (("load", self.load), ("surge_load", self.surge_load)):
+        if self.job_probability is not None and self.load != LOAD:
+            raise ValueError(
+                f"give load or job_probability, not both: got load={self.load!r} and "
+                f"job_probability={self.job_probability!r}"
+            )
+        loads = [("surge_load", self.surge_load)]
+        if self.job_probability is None:
+            loads.insert(0, ("load", self.load))
+        for name, load in loads:
             if load is not None and load > self.max_load:
                 raise ValueError(
                     f"{name} must be in (0, {self.max_load:g}], the load at which a job "
@@ -106,7 +127,14 @@ class ResourceAllocationConfig(EnvConfig):
     @cached_property
     def arrival_probability(self) -> float:
         """The synthetic jobs' arrival probability per step."""
+        if self.job_probability is not None:
+            return self.job_probability
         return workloads.arrival_probability(self.load, self.capacities)
+
+    @cached_property
+    def queue_limit(self) -> int | None:
+        """The waiting jobs at which an arrival is dropped, or None if none is."""
+        return self.n_slots + self.backlog_size if self.drop_full_backlog else None
 
     @cached_property
     def surge_probability(self) -> float | None:

@@ -14,7 +14,11 @@ from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.core.masks import info_mask
 from opsgym.envs.resource_allocation import workloads
 from opsgym.envs.resource_allocation.config import ResourceAllocationConfig
-from opsgym.envs.resource_allocation.simulator import ClusterSimulator, JobSequence
+from opsgym.envs.resource_allocation.simulator import (
+    ClusterSimulator,
+    JobSequence,
+    episode_metrics,
+)
 
 
 class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=ResourceAllocationConfig):
@@ -44,10 +48,18 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
     over `drift_ramp` jobs, while the arrival probability is scaled (up to 1) so that the
     offered load stays the same.
 
-    Unlike DeepRM, which drops jobs that arrive at a full backlog, no job is ever lost:
-    jobs beyond the backlog wait unseen (the backlog fill saturates at 1), so that the
-    return stays exactly minus the total slowdown. Jobs start only now, never reserved
-    for a later step as DeepRM allows.
+    By default no job is ever lost: jobs beyond the backlog wait unseen (the backlog fill
+    saturates at 1). With `drop_full_backlog=True` a job that arrives to `n_slots +
+    backlog_size` waiting jobs is dropped, as in DeepRM: it never enters the system, and
+    `info["jobs_dropped"]` counts it. Jobs start only now, never reserved for a later step
+    as DeepRM's simulator allows.
+
+    The `deeprm-p0.3`, `deeprm-p0.5` and `deeprm-p0.7` scenarios are DeepRM's published
+    configuration (its paper and its code, github.com/hongzimao/deeprm): 2 resources of
+    10 units, a 20-step grid, 10 visible slots, a backlog of 60 beyond which arrivals are
+    dropped, and Bernoulli arrivals with probability p = 0.3, 0.5 or 0.7 per step
+    (offered loads 0.55, 0.92 and 1.29). DeepRM cuts an episode's arrivals after a
+    fixed number of steps; here after `n_jobs` = 100 jobs, the same process.
 
     ## Action Space
 
@@ -77,7 +89,8 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
     jobs in the system (arrived, not finished) during the step, DeepRM's reward: a job
     of duration d in the system for c steps then contributes -c / d in all, so the
     return is minus the total slowdown of the episode's jobs (at truncation, unfinished
-    jobs count with their time in system so far).
+    jobs count with their time in system so far). A dropped job costs nothing, as in
+    DeepRM: the mean slowdown must be read next to the jobs dropped.
 
     ## Starting State
 
@@ -88,19 +101,20 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
     below 1, reached when every job starts on arrival (for instance at a low load).
     `opsgym.envs.resource_allocation.episode_slowdown_bound(env)` gives a tighter bound
     for the episode being run, from the jobs that can never run together (see
-    `oracle.py`).
+    `oracle.py`); it counts every job, so it bounds the schedules that drop none.
 
     ## Episode End
 
-    1. Termination: every job of the episode has finished.
+    1. Termination: every job of the episode has finished or been dropped.
     2. Truncation: `time_limit` steps have passed since the last arrival.
 
     On the last step `info["episode_metrics"]` holds the mean, p50, p95 and max slowdown,
     the mean and p95 completion time [steps] (jobs unfinished at truncation count with
     their time in system so far, a lower bound), the utilization of each resource and their
-    mean (the fraction of its unit-steps in use from step 0 to the end), and the number
-    of unfinished jobs. Every step's `info` carries the running mean slowdown and
-    completion time of finished jobs and the utilization so far.
+    mean (the fraction of its unit-steps in use from step 0 to the end), the number
+    of unfinished jobs and of dropped jobs (which the slowdowns leave out). Every step's
+    `info` carries the running mean slowdown and completion time of finished jobs, the
+    utilization so far and the jobs dropped so far.
 
     Each id registers `max_episode_steps` of its configuration, a bound no episode
     exceeds: `n_jobs` placements plus the steps to `time_limit` after the latest arrival
@@ -131,6 +145,9 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
     * v0: Initial release. `drift`, `long_fraction_after` and `drift_ramp` added later;
       their defaults keep the dynamics. `info["action_mask"]` is now int8 (it was bool),
       as Gymnasium's masked sampling needs: index with `mask.astype(bool)`.
+      `job_probability` and `drop_full_backlog` added for the DeepRM configuration, with
+      `info["jobs_dropped"]` and the `dropped_jobs` episode metric (0 unless jobs are
+      dropped); their defaults keep the dynamics.
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
@@ -145,7 +162,7 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
             self._trace = workloads.read_job_trace(
                 config.trace_path, config.capacities, config.horizon
             )
-        self.simulator = ClusterSimulator(config.capacities, config.horizon)
+        self.simulator = ClusterSimulator(config.capacities, config.horizon, config.queue_limit)
         self._guard = EpisodeGuard()
 
     @staticmethod
@@ -262,21 +279,13 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
             + [sim.now - job.arrival for job in sim.running + sim.waiting],
             dtype=float,
         )
-        utilization = self.utilization()
-        p50, p95 = np.percentile(slowdowns, [50, 95])
-        metrics = {
-            "mean_slowdown": float(slowdowns.mean()),
-            "p50_slowdown": float(p50),
-            "p95_slowdown": float(p95),
-            "max_slowdown": float(slowdowns.max()),
-            "mean_completion_time": float(completion.mean()),
-            "p95_completion_time": float(np.percentile(completion, 95)),
-            "mean_utilization": float(sum(utilization) / len(utilization)),
-        }
-        for r, value in enumerate(utilization):
-            metrics[f"utilization_{r}"] = float(value)
-        metrics["unfinished_jobs"] = float(sim.n_jobs - len(sim.finished))
-        return metrics
+        return episode_metrics(
+            slowdowns,
+            completion,
+            self.utilization(),
+            sim.n_jobs - len(sim.finished) - sim.dropped,
+            sim.dropped,
+        )
 
     def _text_frame(self) -> str:
         sim = self.simulator
@@ -307,6 +316,7 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
             "mean_slowdown": mean_slowdown,
             "mean_completion_time": mean_completion,
             "utilization": self.utilization(),
+            "jobs_dropped": sim.dropped,
         }
 
     def _observation(self) -> np.ndarray:

@@ -81,16 +81,21 @@ class ClusterSimulator:
         capacities: units of each resource type; their number sets R.
         horizon: how many steps ahead the occupancy grid looks [steps]; no job may last
             longer.
+        queue_limit: if given, a job that arrives when this many jobs wait is dropped:
+            it never enters the system, and only ``dropped`` counts it.
 
     ``occupancy[r][t]`` is the number of units of resource r held at step ``now + t`` by
     the jobs already placed. Placed jobs never move, so each row is non-increasing in t,
     and a job fits for its whole duration exactly when it fits now.
     """
 
-    def __init__(self, capacities: Sequence[int], horizon: int) -> None:
+    def __init__(
+        self, capacities: Sequence[int], horizon: int, queue_limit: int | None = None
+    ) -> None:
         self.capacities = tuple(capacities)
         self.n_resources = len(self.capacities)
         self.horizon = horizon
+        self.queue_limit = queue_limit
         self.reset(JobSequence([], [], [], self.n_resources))
 
     def reset(self, jobs: JobSequence) -> None:
@@ -107,6 +112,7 @@ class ClusterSimulator:
         self.waiting: list[Job] = []  # in arrival order
         self.running: list[Job] = []
         self.finished: list[Job] = []
+        self.dropped = 0  # jobs that arrived to a full queue
         self.busy_units = [0] * self.n_resources  # units x steps used so far
         self.last_arrival = 0
         self.total_slowdown = 0.0  # over finished jobs
@@ -177,8 +183,8 @@ class ClusterSimulator:
 
     @property
     def done(self) -> bool:
-        """Whether every job of the episode has finished."""
-        return len(self.finished) == self.n_jobs
+        """Whether every job of the episode has finished or been dropped."""
+        return len(self.finished) + self.dropped == self.n_jobs
 
     @property
     def arrivals_left(self) -> int:
@@ -190,8 +196,11 @@ class ClusterSimulator:
         while self._next_job is not None and self._next_job[0] <= now:
             arrival, duration, demands = self._next_job
             k = self._next_arrival
-            self.waiting.append(Job(k, arrival, duration, demands))
-            self.in_system_weight += 1.0 / duration
+            if self.queue_limit is not None and len(self.waiting) >= self.queue_limit:
+                self.dropped += 1
+            else:
+                self.waiting.append(Job(k, arrival, duration, demands))
+                self.in_system_weight += 1.0 / duration
             self.last_arrival = now
             self._next_arrival = k = k + 1
             self._next_job = self.jobs.job(k) if k < self.n_jobs else None
@@ -204,8 +213,9 @@ class Clusters:
     An episode's jobs are a fixed sequence, so every per-job value is an array of
     ``(instances, jobs)``; column ``jobs`` stands for an empty slot: it never arrives nor
     fits. The waiting queue needs no list: jobs start only from the visible slots, so
-    the waiting jobs past the slots are always the consecutive jobs from
-    ``backlog_start`` to the next to arrive. A running job completes within the horizon
+    the waiting jobs past the slots are always the consecutive admitted jobs (those not
+    dropped; all of them without a queue limit) from admission ``backlog_start`` to the
+    last. A running job completes within the horizon
     H, so the running jobs sit in H lists by completion step modulo H (``ending``), each
     in placement order; the sums of 1 / duration and of slowdowns are updated one
     finishing job at a time, in that order, so that they round as the single
@@ -219,6 +229,7 @@ class Clusters:
         jobs: the number of jobs of every episode.
         spaced: whether jobs arrive at least one step apart (then one round of
             admission per step admits them all).
+        queue_limit: as :class:`ClusterSimulator`'s.
     """
 
     def __init__(
@@ -229,8 +240,10 @@ class Clusters:
         n_slots: int,
         jobs: int,
         spaced: bool,
+        queue_limit: int | None = None,
     ) -> None:
         self.instances, self.horizon, self.n_jobs, self.spaced = instances, horizon, jobs, spaced
+        self.queue_limit = queue_limit
         self.capacities = np.array(capacities, dtype=np.int64)
         r = len(capacities)
         self.arrival = np.full((instances, jobs + 1), NEVER, dtype=np.int64)
@@ -239,7 +252,9 @@ class Clusters:
         self.demand = np.zeros((instances, jobs + 1, r), dtype=np.int64)
         self.demand[:, jobs] = self.capacities + 1
         self.completion = np.zeros((instances, jobs), dtype=np.int64)  # [step] once started
-        # the waiting jobs: the visible slots, then jobs backlog_start .. next_arrival - 1
+        # the job admitted n-th (not dropped) at admitted[:, n]; column `jobs` stays empty
+        self.admitted = np.full((instances, jobs + 1), jobs, dtype=np.int64)
+        # the waiting jobs: the visible slots, then admissions backlog_start .. n_admitted - 1
         self.slot_job = np.full((instances, n_slots), jobs, dtype=np.int64)
         self._counters(instances)
         self._running_jobs(instances, r)
@@ -252,11 +267,13 @@ class Clusters:
 
     def _counters(self, instances: int) -> None:
         # the per-instance counts, in one array that a reset zeroes at once
-        self._counts = np.zeros((instances, 8), dtype=np.int64)
+        self._counts = np.zeros((instances, 10), dtype=np.int64)
         (
             self.n_visible,
             self.backlog_start,
             self.next_arrival,
+            self.n_admitted,
+            self.n_dropped,  # jobs that arrived to a full queue
             self.n_placed,
             self.n_finished,
             self.now,  # [step]
@@ -294,6 +311,7 @@ class Clusters:
         self.inverse_duration[rows] = 1.0 / durations
         self.demand[rows, :jobs] = demands
         self.slot_job[rows] = jobs
+        self.admitted[rows] = jobs
         self._counts[rows] = 0
         self._sums[rows] = 0.0
         self.n_ending[rows] = 0
@@ -322,8 +340,9 @@ class Clusters:
         # the slots after the started one move up; the first backlog job, if any, fills
         # the last slot
         moved = self.slot_job[rows[:, None], self._shifts[slots]]
-        backlog = self.backlog_start[rows] < self.next_arrival[rows]
-        moved[:, -1] = np.where(backlog, self.backlog_start[rows], self.n_jobs)
+        first = self.backlog_start[rows]
+        backlog = first < self.n_admitted[rows]
+        moved[:, -1] = self.admitted[rows, first]  # `jobs`, the empty slot, past the last
         self.slot_job[rows] = moved
         self.backlog_start[rows] += backlog
         self.n_visible[rows] -= ~backlog
@@ -364,8 +383,9 @@ class Clusters:
             self.n_finished[i] = finished + 1
 
     def admit_arrivals(self, rows: np.ndarray) -> None:
-        """Admit, one at a time, the jobs of ``rows`` that have arrived by now."""
-        n_slots = len(self._slots)
+        """Admit (or drop, at a full queue), one at a time, the jobs of ``rows`` that
+        have arrived by now."""
+        n_slots, limit = len(self._slots), self.queue_limit
         rounds = 1 if self.spaced else self.n_jobs
         for _ in range(rounds):
             following = self.next_arrival[rows]
@@ -373,14 +393,30 @@ class Clusters:
             rows, jobs = rows[due], following[due]
             if not rows.size:
                 return
-            self.in_system_weight[rows] += self.inverse_duration[rows, jobs]
             self.last_arrival[rows] = self.now[rows]
             self.next_arrival[rows] = jobs + 1
-            shown = self.n_visible[rows] < n_slots
-            seen, jobs = rows[shown], jobs[shown]
-            self.slot_job[seen, self.n_visible[seen]] = jobs
+            entering = rows
+            if limit is not None:
+                full = self.waiting(rows) >= limit
+                self.n_dropped[rows[full]] += 1
+                entering, jobs = rows[~full], jobs[~full]
+            self.in_system_weight[entering] += self.inverse_duration[entering, jobs]
+            position = self.n_admitted[entering]
+            self.admitted[entering, position] = jobs
+            self.n_admitted[entering] = position + 1
+            shown = self.n_visible[entering] < n_slots
+            seen = entering[shown]
+            self.slot_job[seen, self.n_visible[seen]] = jobs[shown]
             self.n_visible[seen] += 1
-            self.backlog_start[seen] = jobs + 1
+            self.backlog_start[seen] = position[shown] + 1
+
+    def waiting(self, rows: np.ndarray) -> np.ndarray:
+        """The number of waiting jobs of ``rows``: in the slots and in the backlog."""
+        return self.n_visible[rows] + self.n_admitted[rows] - self.backlog_start[rows]
+
+    def done(self, rows: np.ndarray) -> np.ndarray:
+        """Whether every job of the episode of ``rows`` has finished or been dropped."""
+        return self.n_finished[rows] + self.n_dropped[rows] == self.n_jobs
 
     def update_masks(self, rows: np.ndarray) -> None:
         """The valid actions of ``rows``: slots holding a job that fits now, and advancing."""
@@ -401,3 +437,30 @@ class Clusters:
         """The fraction of each resource's unit-steps in use from step 0 to now."""
         now = np.maximum(self.now[rows], 1)[:, None]  # nothing is busy at step 0
         return self.busy_units[rows] / (self.capacities * now)
+
+
+def episode_metrics(
+    slowdowns: np.ndarray,
+    completion: np.ndarray,
+    utilization: Sequence[float],
+    unfinished: int,
+    dropped: int,
+) -> dict[str, float]:
+    """An episode's metrics from its jobs' slowdowns and completion times [steps] (float
+    arrays, the same jobs in the same order), each resource's utilization, and the
+    numbers of unfinished and of dropped jobs."""
+    p50, p95 = np.percentile(slowdowns, [50, 95])
+    metrics = {
+        "mean_slowdown": float(slowdowns.mean()),
+        "p50_slowdown": float(p50),
+        "p95_slowdown": float(p95),
+        "max_slowdown": float(slowdowns.max()),
+        "mean_completion_time": float(completion.mean()),
+        "p95_completion_time": float(np.percentile(completion, 95)),
+        "mean_utilization": float(sum(utilization) / len(utilization)),
+    }
+    for r, value in enumerate(utilization):
+        metrics[f"utilization_{r}"] = float(value)
+    metrics["unfinished_jobs"] = float(unfinished)
+    metrics["dropped_jobs"] = float(dropped)
+    return metrics

@@ -18,7 +18,7 @@ from opsgym.envs.core.batch import builtin_sum
 from opsgym.envs.core.masks import info_mask
 from opsgym.envs.resource_allocation import workloads
 from opsgym.envs.resource_allocation.env import ResourceAllocationEnv
-from opsgym.envs.resource_allocation.simulator import Clusters
+from opsgym.envs.resource_allocation.simulator import Clusters, episode_metrics
 from opsgym.envs.vector import BatchedVectorEnv
 
 
@@ -51,7 +51,13 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         # synthetic jobs arrive at least one step apart
         spaced = config.workload == "synthetic"
         self.clusters = Clusters(
-            num_envs, config.capacities, config.horizon, config.n_slots, jobs, spaced
+            num_envs,
+            config.capacities,
+            config.horizon,
+            config.n_slots,
+            jobs,
+            spaced,
+            config.queue_limit,
         )
         r = config.n_resources
         self.features = np.zeros((num_envs, jobs + 1, r + 1))  # demands / capacity, d / H
@@ -89,7 +95,7 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         return self._infos(rows, np.zeros(rows.size, dtype=bool))
 
     def _terminated(self, rows: np.ndarray) -> np.ndarray:
-        return self.clusters.n_finished[rows] == self.n_jobs
+        return self.clusters.done(rows)
 
     def _step_rows(
         self, rows: np.ndarray, actions: np.ndarray
@@ -106,7 +112,7 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
             clusters.advance(moving)
         clusters.update_masks(rows)
         truncated = (
-            (clusters.n_finished[rows] < self.n_jobs)
+            ~clusters.done(rows)
             & (clusters.next_arrival[rows] == self.n_jobs)
             & (clusters.now[rows] >= clusters.last_arrival[rows] + self.config.time_limit)
         )
@@ -125,11 +131,12 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
             "action_mask": info_mask(c.masks[rows]),
             "invalid_action": invalid,
             "time": c.now[rows],
-            "jobs_waiting": c.n_visible[rows] + c.next_arrival[rows] - c.backlog_start[rows],
+            "jobs_waiting": c.waiting(rows),
             "jobs_finished": finished,
             "mean_slowdown": c.total_slowdown[rows] / some,
             "mean_completion_time": c.total_completion_time[rows] / some,
             "utilization": c.utilization(rows),
+            "jobs_dropped": c.n_dropped[rows],
         }
 
     def _observations(self) -> np.ndarray:
@@ -143,7 +150,7 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         features[:, :, :-1] = np.take(self.features.reshape(-1, r + 1), slots, axis=0)
         waits = c.now[:, None] - np.take(c.arrival, slots)
         features[:, :, -1] = np.where(c.slot_job < self.n_jobs, waits / (waits + horizon), 0.0)
-        backlog = np.minimum(c.next_arrival - c.backlog_start, config.backlog_size)
+        backlog = np.minimum(c.n_admitted - c.backlog_start, config.backlog_size)
         observations[:, -2] = backlog / config.backlog_size
         since = c.now - c.last_arrival
         observations[:, -1] = since / (since + horizon)
@@ -151,11 +158,17 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
 
     def _episode_metrics(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         # every job has arrived; the single env lists them finished (in finishing order),
-        # running (in placement order), then waiting (in arrival order)
+        # running (in placement order), then waiting (in arrival order); dropped jobs,
+        # which it leaves out, are put last here
         jobs, c = self.n_jobs, self.clusters
         count = rows.size
         placed = c.placed[rows]
         keys = np.where(placed >= 0, jobs + placed, 2 * jobs + np.arange(jobs))
+        dropped = c.n_dropped[rows]
+        if dropped.any():
+            kept = np.zeros((count, jobs + 1), dtype=bool)
+            kept[np.arange(count)[:, None], c.admitted[rows]] = True
+            keys[~kept[:, :jobs]] += jobs
         which, position = np.nonzero(np.arange(jobs) < c.n_finished[rows][:, None])
         keys[which, c.finished[rows[which], position]] = position
         now = c.now[rows]
@@ -166,6 +179,19 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         slowdowns = completion / np.take_along_axis(c.duration[rows], order, axis=1)
         completion = completion.astype(np.float64)
         utilization = c.utilization(rows)
+        unfinished = jobs - c.n_finished[rows] - dropped
+        if dropped.any():  # rows of different lengths: one at a time
+            rows_metrics = [
+                episode_metrics(
+                    slowdowns[i, : jobs - dropped[i]],
+                    completion[i, : jobs - dropped[i]],
+                    utilization[i].tolist(),
+                    unfinished[i],
+                    dropped[i],
+                )
+                for i in range(count)
+            ]
+            return {name: np.array([m[name] for m in rows_metrics]) for name in rows_metrics[0]}
         # one call for both: np.percentile's overhead outweighs its work here
         p50, p95 = np.percentile(np.concatenate([slowdowns, completion]), [50, 95], axis=1)
         metrics = {
@@ -179,5 +205,6 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         }
         for r in range(self.config.n_resources):
             metrics[f"utilization_{r}"] = utilization[:, r]
-        metrics["unfinished_jobs"] = (jobs - c.n_finished[rows]).astype(np.float64)
+        metrics["unfinished_jobs"] = unfinished.astype(np.float64)
+        metrics["dropped_jobs"] = dropped.astype(np.float64)
         return metrics
