@@ -30,18 +30,14 @@ SCENARIOS = {
         "the share of long jobs rises from a fifth to a half over 25 jobs, at the same load",
         {"drift": "mix", "drift_ramp": 25},
     ),
-} | {
+}
+# DeepRM's published setting (docs/results/deeprm.md), at three arrival probabilities
+DEEPRM = {"capacities": [10, 10], "horizon": 20, "n_slots": 10, "backlog_size": 60}
+SCENARIOS |= {
     f"deeprm-p{p}": (
         f"DeepRM's published setting: 10 visible slots, a backlog of 60 beyond which "
         f"arrivals are dropped, a job arriving with probability {p} per step (load {load})",
-        {
-            "capacities": [10, 10],
-            "horizon": 20,
-            "n_slots": 10,
-            "backlog_size": 60,
-            "drop_full_backlog": True,
-            "job_probability": p,
-        },
+        DEEPRM | {"drop_full_backlog": True, "job_probability": p},
     )
     for p, load in ((0.3, "0.55"), (0.5, "0.92"), (0.7, "1.29"))
 }

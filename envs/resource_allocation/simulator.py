@@ -206,6 +206,33 @@ class ClusterSimulator:
             self._next_job = self.jobs.job(k) if k < self.n_jobs else None
 
 
+def episode_metrics(
+    slowdowns: np.ndarray,
+    completion: np.ndarray,
+    utilization: Sequence[float],
+    unfinished: int,
+    dropped: int,
+) -> dict[str, float]:
+    """An episode's metrics from its jobs' slowdowns and completion times [steps] (float
+    arrays, the same jobs in the same order), each resource's utilization, and the
+    numbers of unfinished and of dropped jobs."""
+    p50, p95 = np.percentile(slowdowns, [50, 95])
+    metrics = {
+        "mean_slowdown": float(slowdowns.mean()),
+        "p50_slowdown": float(p50),
+        "p95_slowdown": float(p95),
+        "max_slowdown": float(slowdowns.max()),
+        "mean_completion_time": float(completion.mean()),
+        "p95_completion_time": float(np.percentile(completion, 95)),
+        "mean_utilization": float(sum(utilization) / len(utilization)),
+    }
+    for r, value in enumerate(utilization):
+        metrics[f"utilization_{r}"] = float(value)
+    metrics["unfinished_jobs"] = float(unfinished)
+    metrics["dropped_jobs"] = float(dropped)
+    return metrics
+
+
 class Clusters:
     """:class:`ClusterSimulator` for many clusters at once, in numpy arrays (for vector
     envs), placing, advancing and admitting as it does, job for job.
@@ -214,12 +241,11 @@ class Clusters:
     ``(instances, jobs)``; column ``jobs`` stands for an empty slot: it never arrives nor
     fits. The waiting queue needs no list: jobs start only from the visible slots, so
     the waiting jobs past the slots are always the consecutive admitted jobs (those not
-    dropped; all of them without a queue limit) from admission ``backlog_start`` to the
-    last. A running job completes within the horizon
-    H, so the running jobs sit in H lists by completion step modulo H (``ending``), each
-    in placement order; the sums of 1 / duration and of slowdowns are updated one
-    finishing job at a time, in that order, so that they round as the single
-    simulator's do.
+    dropped; all of them by default) from admission ``backlog_start`` to the last. A
+    running job completes within the horizon H, so the running jobs sit in H lists by
+    completion step modulo H (``ending``), each in placement order; the sums of
+    1 / duration and of slowdowns are updated one finishing job at a time, in that
+    order, so that they round as the single simulator's do.
 
     Args:
         instances: the number of clusters.
@@ -229,7 +255,8 @@ class Clusters:
         jobs: the number of jobs of every episode.
         spaced: whether jobs arrive at least one step apart (then one round of
             admission per step admits them all).
-        queue_limit: as :class:`ClusterSimulator`'s.
+        queue_limit: as :class:`ClusterSimulator`'s: with this many jobs waiting, an
+            arrival is dropped.
     """
 
     def __init__(
@@ -273,7 +300,7 @@ class Clusters:
             self.backlog_start,
             self.next_arrival,
             self.n_admitted,
-            self.n_dropped,  # jobs that arrived to a full queue
+            self.n_dropped,
             self.n_placed,
             self.n_finished,
             self.now,  # [step]
@@ -385,7 +412,7 @@ class Clusters:
     def admit_arrivals(self, rows: np.ndarray) -> None:
         """Admit (or drop, at a full queue), one at a time, the jobs of ``rows`` that
         have arrived by now."""
-        n_slots, limit = len(self._slots), self.queue_limit
+        n_slots = len(self._slots)
         rounds = 1 if self.spaced else self.n_jobs
         for _ in range(rounds):
             following = self.next_arrival[rows]
@@ -396,8 +423,8 @@ class Clusters:
             self.last_arrival[rows] = self.now[rows]
             self.next_arrival[rows] = jobs + 1
             entering = rows
-            if limit is not None:
-                full = self.waiting(rows) >= limit
+            if self.queue_limit is not None:
+                full = self.waiting(rows) >= self.queue_limit
                 self.n_dropped[rows[full]] += 1
                 entering, jobs = rows[~full], jobs[~full]
             self.in_system_weight[entering] += self.inverse_duration[entering, jobs]
@@ -411,7 +438,7 @@ class Clusters:
             self.backlog_start[seen] = position[shown] + 1
 
     def waiting(self, rows: np.ndarray) -> np.ndarray:
-        """The number of waiting jobs of ``rows``: in the slots and in the backlog."""
+        """The number of jobs waiting in ``rows``: the visible ones and the backlog."""
         return self.n_visible[rows] + self.n_admitted[rows] - self.backlog_start[rows]
 
     def done(self, rows: np.ndarray) -> np.ndarray:
@@ -437,30 +464,3 @@ class Clusters:
         """The fraction of each resource's unit-steps in use from step 0 to now."""
         now = np.maximum(self.now[rows], 1)[:, None]  # nothing is busy at step 0
         return self.busy_units[rows] / (self.capacities * now)
-
-
-def episode_metrics(
-    slowdowns: np.ndarray,
-    completion: np.ndarray,
-    utilization: Sequence[float],
-    unfinished: int,
-    dropped: int,
-) -> dict[str, float]:
-    """An episode's metrics from its jobs' slowdowns and completion times [steps] (float
-    arrays, the same jobs in the same order), each resource's utilization, and the
-    numbers of unfinished and of dropped jobs."""
-    p50, p95 = np.percentile(slowdowns, [50, 95])
-    metrics = {
-        "mean_slowdown": float(slowdowns.mean()),
-        "p50_slowdown": float(p50),
-        "p95_slowdown": float(p95),
-        "max_slowdown": float(slowdowns.max()),
-        "mean_completion_time": float(completion.mean()),
-        "p95_completion_time": float(np.percentile(completion, 95)),
-        "mean_utilization": float(sum(utilization) / len(utilization)),
-    }
-    for r, value in enumerate(utilization):
-        metrics[f"utilization_{r}"] = float(value)
-    metrics["unfinished_jobs"] = float(unfinished)
-    metrics["dropped_jobs"] = float(dropped)
-    return metrics
