@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -83,9 +85,17 @@ def assert_follows_sync(env_id: str, num_envs: int, seed: int, steps: int, **kwa
     """The native vector env gives SyncVectorEnv's trajectory bit for bit; episodes ended."""
     native = make_vector(env_id, num_envs, **kwargs)
     sync = make_vector(env_id, num_envs, vectorization="sync", **kwargs)
+    return assert_same_trajectory(native, sync, seed, random_actions(sync, seed, steps))
+
+
+def assert_same_trajectory(
+    native: gym.vector.VectorEnv, sync: gym.vector.VectorEnv, seed: int, batches: list
+) -> int:
+    """``native`` gives ``sync``'s trajectory bit for bit under these batches of actions;
+    the number of episodes ended."""
     assert np.array_equal(native.reset(seed=seed)[0], sync.reset(seed=seed)[0])
     ended = 0
-    for actions in random_actions(sync, seed, steps):
+    for actions in batches:
         a, b = native.step(actions), sync.step(actions)
         for x, y in zip(a[:4], b[:4]):
             assert x.dtype == y.dtype and np.array_equal(x, y)
@@ -396,6 +406,24 @@ def test_resourceallocation_masks_invalid_actions_and_rewards_on_a_hand_trace(tm
     assert rewards.tolist() == [-1.5, 0.0]
     assert info["invalid_action"].tolist() == [True, False]
     assert info["jobs_waiting"].tolist() == [2, 2] and info["time"].tolist() == [1, 1]
+
+
+@pytest.mark.parametrize("name", ["deeprm-p0.3", "deeprm-p0.5", "deeprm-p0.7"])
+def test_resourceallocation_deeprm_scenarios_follow_sync_while_dropping(name):
+    # waiting 150 steps brings about 45, 75 and 105 jobs: past 70 waiting (10 slots and a
+    # backlog of 60) arrivals are dropped; random actions then finish the episodes
+    kwargs = scenarios("opsgym/ResourceAllocation-v0")[name].env_kwargs
+    make = functools.partial(gym.make_vec, "opsgym/ResourceAllocation-v0", 3, **kwargs)
+    native, sync = make(vectorization_mode="vector_entry_point"), make(vectorization_mode="sync")
+    waits = [np.full(3, kwargs["n_slots"])] * 150
+    assert assert_same_trajectory(native, sync, 2, waits + random_actions(sync, 2, 600)) >= 3
+    native.reset(seed=2)
+    for actions in waits:
+        info = native.step(actions)[4]
+    arrived = native.unwrapped.clusters.next_arrival
+    assert np.array_equal(info["jobs_waiting"], np.minimum(arrived, 70))
+    assert np.array_equal(info["jobs_dropped"], arrived - info["jobs_waiting"])
+    assert info["jobs_dropped"].any() == (name != "deeprm-p0.3")
 
 
 def test_resourceallocation_trace_follows_sync_with_many_jobs_at_once(tmp_path):

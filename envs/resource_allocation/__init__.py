@@ -33,12 +33,14 @@ SCENARIOS = {
 }
 # DeepRM's published setting (docs/results/deeprm.md), at three arrival probabilities
 DEEPRM = {"capacities": [10, 10], "horizon": 20, "n_slots": 10, "backlog_size": 60}
-for _p, _load in ((0.3, "0.55"), (0.5, "0.92"), (0.7, "1.29")):
-    SCENARIOS[f"deeprm-p{_p}"] = (
+SCENARIOS |= {
+    f"deeprm-p{p}": (
         f"DeepRM's published setting: 10 visible slots, a backlog of 60 beyond which "
-        f"arrivals are dropped, a job arriving with probability {_p} per step (load {_load})",
-        DEEPRM | {"drop_full_backlog": True, "job_probability": _p},
+        f"arrivals are dropped, a job arriving with probability {p} per step (load {load})",
+        DEEPRM | {"drop_full_backlog": True, "job_probability": p},
     )
+    for p, load in ((0.3, "0.55"), (0.5, "0.92"), (0.7, "1.29"))
+}
 
 POLICIES = "opsgym.baselines.resource_allocation"
 NODE_VARIATIONS: list[dict] = []

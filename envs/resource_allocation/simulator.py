@@ -441,6 +441,10 @@ class Clusters:
         """The number of jobs waiting in ``rows``: the visible ones and the backlog."""
         return self.n_visible[rows] + self.n_admitted[rows] - self.backlog_start[rows]
 
+    def done(self, rows: np.ndarray) -> np.ndarray:
+        """Whether every job of the episode of ``rows`` has finished or been dropped."""
+        return self.n_finished[rows] + self.n_dropped[rows] == self.n_jobs
+
     def update_masks(self, rows: np.ndarray) -> None:
         """The valid actions of ``rows``: slots holding a job that fits now, and advancing."""
         index = self._index(rows)

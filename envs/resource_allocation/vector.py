@@ -95,8 +95,7 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
         return self._infos(rows, np.zeros(rows.size, dtype=bool))
 
     def _terminated(self, rows: np.ndarray) -> np.ndarray:
-        c = self.clusters
-        return c.n_finished[rows] + c.n_dropped[rows] == self.n_jobs
+        return self.clusters.done(rows)
 
     def _step_rows(
         self, rows: np.ndarray, actions: np.ndarray
@@ -113,7 +112,7 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
             clusters.advance(moving)
         clusters.update_masks(rows)
         truncated = (
-            (clusters.n_finished[rows] + clusters.n_dropped[rows] < self.n_jobs)
+            ~clusters.done(rows)
             & (clusters.next_arrival[rows] == self.n_jobs)
             & (clusters.now[rows] >= clusters.last_arrival[rows] + self.config.time_limit)
         )
