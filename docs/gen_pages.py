@@ -353,12 +353,15 @@ def api_page(title: str, module: str) -> str:
 
 
 def notes(docs: Path = DOCS) -> list[str]:
-    """Markdown files under ``docs`` that neither the guide nor the generator names."""
+    """Markdown files under ``docs`` that neither the guide nor the generator names (the
+    files inside a published run's folder are shown on the results page)."""
     named = {path for _, path in GUIDE + AFTER_RESULTS} | {"environments/index.md"}
     found = {
         path.relative_to(docs).as_posix()
         for path in docs.rglob("*.md")
-        if not path.relative_to(docs).as_posix().startswith("results/")
+        if not (
+            path.relative_to(docs).parts[0] == "results" and len(path.relative_to(docs).parts) > 2
+        )
     }
     return sorted(found - named)
 
