@@ -149,7 +149,7 @@ def test_batched_alert_scoring_follows_the_alert_scorer():
     rows = np.arange(instances)
     for t in range(steps):
         alerts = rng.random(instances) < 0.3
-        rewards = scorers.record(rows, np.full(instances, t), alerts)
+        _, rewards = scorers.record(rows, np.full(instances, t), alerts)
         for i, (scorer, alert) in enumerate(zip(singles, alerts.tolist())):
             one = scorer.record(t, alert)
             for name in one:

@@ -436,7 +436,8 @@ class AlertScorers:
         self.credit = np.zeros((instances, steps))
         self.last_step_of = np.zeros((instances, steps), dtype=np.int64)
         self.detected_at = np.zeros((instances, 1), dtype=np.int64)
-        self.counts = np.zeros((instances, 2), dtype=np.int64)  # alerts, false alerts
+        self.alerts = np.zeros(instances, dtype=np.int64)
+        self.false_alerts = np.zeros(instances, dtype=np.int64)
         self.score = np.zeros(instances)
 
     def load(self, i: int, scorer: AlertScorer) -> None:
@@ -449,11 +450,14 @@ class AlertScorers:
         if extra > 0:
             self.detected_at = np.pad(self.detected_at, ((0, 0), (0, extra)))
         self.detected_at[i] = -1
-        self.counts[i] = 0
+        self.alerts[i] = self.false_alerts[i] = 0
         self.score[i] = 0.0
 
-    def record(self, rows: np.ndarray, t: np.ndarray, alert: np.ndarray) -> dict[str, np.ndarray]:
-        """:meth:`AlertScorer.record` of step ``t`` of each of ``rows``."""
+    def record(
+        self, rows: np.ndarray, t: np.ndarray, alert: np.ndarray
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """:meth:`AlertScorer.record` of step ``t`` of each of ``rows``; returns the
+        rewards (the scores added) with their components."""
         window = self.window_of[rows, t]
         inside = window >= 0
         column = np.where(inside, window, 0)
@@ -469,16 +473,16 @@ class AlertScorers:
             "miss": 0.0 - missed,
         }
         tp, fp, fn = self.weights
-        self.score[rows] += (
-            tp * rewards["detection"] + fp * rewards["false_alert"] + fn * rewards["miss"]
-        )
-        self.counts[rows] += np.stack([alert, false_alert], axis=1)
-        return rewards
+        reward = tp * rewards["detection"] + fp * rewards["false_alert"] + fn * rewards["miss"]
+        self.score[rows] += reward
+        self.alerts[rows] += alert
+        self.false_alerts[rows] += false_alert
+        return reward, rewards
 
     def metrics(self, i: int) -> dict[str, float]:
         """:meth:`AlertScorer.metrics` of instance i."""
         scorer = self.scorers[i]
         scorer.detected_at = self.detected_at[i, : len(scorer.windows)].tolist()
-        scorer.alerts, scorer.false_alerts = self.counts[i].tolist()
+        scorer.alerts, scorer.false_alerts = int(self.alerts[i]), int(self.false_alerts[i])
         scorer.score = float(self.score[i])
         return scorer.metrics()

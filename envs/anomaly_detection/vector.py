@@ -12,12 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from opsgym.envs.anomaly_detection.env import (
-    AnomalyDetectionEnv,
-    draw_episode,
-    prepared_replay,
-    step_reward,
-)
+from opsgym.envs.anomaly_detection.env import AnomalyDetectionEnv, draw_episode, prepared_replay
 from opsgym.envs.anomaly_detection.simulator import AlertScorers
 from opsgym.envs.vector import BatchedVectorEnv
 
@@ -49,11 +44,11 @@ class AnomalyDetectionVectorEnv(BatchedVectorEnv):
     ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
         k = self.step_index[rows]
         alert = actions == 1
-        rewards = self.scorers.record(rows, k, alert)
+        reward, rewards = self.scorers.record(rows, k, alert)
         anomalous = self.scorers.window_of[rows, k] >= 0
         info = {"alert": alert, "anomalous": anomalous, "rewards": rewards}
         self.step_index[rows] = k + 1
-        return step_reward(self.config, rewards), k + 1 == self.config.episode_length, info
+        return reward, k + 1 == self.config.episode_length, info
 
     def _observations(self) -> np.ndarray:
         last = self.config.episode_length - 1

@@ -44,7 +44,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from opsgym.envs.core.drift import interpolate
-from opsgym.envs.core.lazy_table import LazyTable
 from opsgym.envs.core.queueing import mmc_mean_wait
 
 if TYPE_CHECKING:
@@ -262,20 +261,25 @@ class PerformanceTable:
                 for level in range(self.ramp + 1)
             ]
         )
-        self.workloads = 2 * (self.ramp + 1)  # burst or not, times the ramp's levels
-        self.table = LazyTable(self._row, (len(self.COLUMNS),))
-
-    def _row(self, key: int) -> list[float]:
-        number, workload = divmod(key, self.workloads)
-        grid = tuple(int(x) for x in np.unravel_index(number, tuple(self.sizes)))
-        burst, level = divmod(workload, self.ramp + 1)
-        truth = performance(
-            self.model, self.config.config_at(grid), self.rates[burst], float(self.mixes[level])
-        )
-        return [getattr(truth, name) for name in self.COLUMNS]
+        shape = (int(np.prod(self.sizes)), 2 * (self.ramp + 1))  # configuration, workload
+        self.values = np.zeros((*shape, len(self.COLUMNS)))
+        self.known = np.zeros(shape, dtype=bool)
 
     def lookup(self, indices: np.ndarray, burst: np.ndarray, level: np.ndarray) -> np.ndarray:
         """The :data:`COLUMNS` of grid ``indices`` (one row each) under the workloads of
         ``burst`` and the ramp's ``level``."""
-        workload = burst * (self.ramp + 1) + level
-        return self.table.lookup((indices @ self.strides) * self.workloads + workload)
+        flat = indices @ self.strides
+        workloads = burst * (self.ramp + 1) + level
+        missing = ~self.known[flat, workloads]
+        for number, workload in set(zip(flat[missing].tolist(), workloads[missing].tolist())):
+            grid = tuple(int(x) for x in np.unravel_index(number, tuple(self.sizes)))
+            burst_index, level_index = divmod(workload, self.ramp + 1)
+            truth = performance(
+                self.model,
+                self.config.config_at(grid),
+                self.rates[burst_index],
+                float(self.mixes[level_index]),
+            )
+            self.values[number, workload] = [getattr(truth, name) for name in self.COLUMNS]
+            self.known[number, workload] = True
+        return self.values[flat, workloads]
