@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import importlib.util
+import inspect
 import posixpath
 import re
 import subprocess
@@ -39,8 +41,11 @@ def load_docs_script(name: str):
 gen_pages = load_docs_script("gen_pages")
 
 
-def site_url() -> str:
-    return yaml.safe_load((ROOT / "mkdocs.yml").read_text())["site_url"]
+def env_source(env_id: str) -> str:
+    """The file that holds an id's class and docstring, from the repository's root."""
+    module, _, name = gym.spec(env_id).entry_point.partition(":")
+    path = Path(inspect.getfile(getattr(importlib.import_module(module), name)))
+    return path.resolve().relative_to(ROOT).as_posix()
 
 
 def subcommand_names() -> list[str]:
@@ -71,25 +76,30 @@ def test_readme_example_runs_and_prints_what_it_says():
     assert latencies["oracle"] < latencies["least_connections"] < latencies["random"]
 
 
-def test_readme_links_are_absolute_and_name_pages_the_site_has(pages):
-    """The README is PyPI's long description: a relative link would break there."""
+def test_readme_links_resolve_in_the_repository():
+    """No site is hosted: every link opens a file of the clone (or its anchor)."""
     links = re.findall(r"\]\(([^)]+)\)", README)
-    assert links
-    names = {path.removesuffix(".md") for path in pages} | {
-        p.relative_to(ROOT / "docs").as_posix().removesuffix(".md")
-        for p in (ROOT / "docs").rglob("*.md")
-    }
+    assert len(links) > 20
     for link in links:
-        assert link.startswith(site_url()), link
-        page = link.removeprefix(site_url()).split("#")[0].rstrip("/") or "index"
-        assert page in names or f"{page}/index" in names, link
+        path, _, anchor = link.partition("#")
+        assert "://" not in path, link
+        assert (ROOT / path).exists(), link
+        if anchor:
+            headings = re.findall(r"^#+ (.+)$", (ROOT / path).read_text(), re.M)
+            assert anchor in {slug(heading) for heading in headings}, link
 
 
-def test_the_package_names_the_site_the_readme_links_to():
+def slug(heading: str) -> str:
+    """The anchor GitHub and MkDocs give a Markdown heading."""
+    return re.sub(r"[^\w\- ]", "", heading.lower()).strip().replace(" ", "-")
+
+
+def test_no_address_claims_a_site_that_is_not_hosted():
     import tomllib
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["urls"]["Documentation"] == site_url()
+    assert "urls" not in project
+    assert "site_url" not in yaml.safe_load((ROOT / "mkdocs.yml").read_text())
     assert project["readme"] == "README.md"
 
 
@@ -103,7 +113,7 @@ def test_readme_names_every_command_and_every_environment():
     for name in subcommand_names():
         assert f"| `opsgym {name}" in README, name
     for env_id in opsgym_ids():
-        assert f"[`{env_id}`]({site_url()}{gen_pages.env_page_path(env_id)[:-3]}/)" in README
+        assert f"[`{env_id}`]({env_source(env_id)})" in README
 
 
 def test_readme_names_the_installed_version():
