@@ -275,3 +275,41 @@ def test_a_failing_trial_is_recorded_with_its_error_and_made_up_for_later(tmp_pa
     monkeypatch.undo()
     _, record = small_study(tmp_path, trials=2)
     assert [t["state"] for t in record["trials"]] == ["failed", "failed", "complete", "complete"]
+
+
+def test_confirm_retrains_the_best_trials_on_new_seeds_and_their_mean_picks_the_winner(
+    tmp_path, monkeypatch
+):
+    settings, record = small_study(tmp_path, trials=4, confirm=2, confirm_seeds=(1, 2))
+    ranked = sorted(
+        (t for t in record["trials"] if t["state"] == "complete"),
+        key=lambda t: t["score"],
+        reverse=True,
+    )
+    finalists = {str(t["number"]): t for t in ranked[:2]}
+    scores = record["confirmations"]["scores"]
+    assert set(scores) == set(finalists)
+    means = {}
+    for number, trial in finalists.items():
+        assert set(scores[number]) == {"1", "2"}
+        runs = [trial["score"], scores[number]["1"], scores[number]["2"]]
+        means[number] = sum(runs) / 3
+        assert record["confirmations"]["means"][number] == pytest.approx(means[number])
+    winner = max(means, key=means.get)
+    assert record["best"]["number"] == int(winner)
+    assert record["best"]["score"] == pytest.approx(means[winner])
+    assert record["best"]["chosen_by"] == "confirmed mean"
+    # a confirmation run is the trial's hyperparameters on another training seed
+    last = tune.LastScore(Scorer(record["references"]))
+    hyperparams = finalists[winner]["hyperparams"]
+    tune.train_run(settings, hyperparams, 2, tmp_path / "again", last)
+    assert last.last == scores[winner]["2"]
+    # run again, nothing is retrained: the confirmations are kept in the study
+    monkeypatch.setattr(tune, "train_run", lambda *args: pytest.fail("retrained"))
+    _, again = small_study(tmp_path, trials=4, confirm=2, confirm_seeds=(1, 2))
+    assert again["confirmations"] == record["confirmations"]
+    assert "best of the 2 best retrained on training seeds [1, 2]" in tune.status_line(
+        again, settings
+    )
+    with pytest.raises(ValueError, match="confirm_seeds .* must differ from the training"):
+        small_study(tmp_path / "overlap", trials=1, confirm=1, confirm_seeds=(0,))

@@ -192,6 +192,8 @@ def cmd_tune(args: argparse.Namespace) -> None:
         out=args.out,
         records=args.records,
         write_hyperparams=args.write_hyperparams,
+        confirm=args.confirm,
+        confirm_seeds=tuple(args.confirm_seeds),
     )
     record = run_study(settings)
     states = [t["state"] for t in record["trials"]]
@@ -758,6 +760,21 @@ def build_parser() -> argparse.ArgumentParser:
         dest="training_seeds",
         metavar="SEED",
         help="training seeds (one run each per trial)",
+    )
+    tune.add_argument(
+        "--confirm",
+        type=non_negative_int,
+        default=0,
+        metavar="K",
+        help="retrain the K best complete trials on --confirm-seeds; the best mean wins",
+    )
+    tune.add_argument(
+        "--confirm-seeds",
+        type=Number(int, 0, 9_999),
+        nargs="+",
+        default=[1, 2],
+        metavar="SEED",
+        help="training seeds of the confirmation runs (not among --seeds)",
     )
     tune.add_argument(
         "--episodes", type=positive_int, default=5, help="validation episodes per evaluation"

@@ -19,6 +19,10 @@ that failed is recorded, does not count, and is made up for by the next run of t
 command. A pruned trial's score is its last reported
 evaluation (Optuna's convention); a complete trial's is the evaluation of the final model.
 
+With ``confirm`` K, the K best complete trials are then retrained on ``confirm_seeds``
+(training seeds no trial used) and the best mean over all their runs picks the winner:
+one run per trial makes the top of a 50-trial study partly the luckiest, not the best.
+
 After every trial the study is written to ``baselines/tuning/<Name>-v0__<agent>.json``;
 ``write_hyperparams`` then puts the best trial's hyperparameters into the agent's
 hyperparameter file, with a status line that points at that record.
@@ -79,6 +83,8 @@ class TuneSettings:
     write_hyperparams: bool = False
     hyperparams_file: str | None = None  # default: the shipped file of the agent
     progress: bool = True
+    confirm: int = 0  # the best complete trials retrained on confirm_seeds (0: none)
+    confirm_seeds: tuple[int, ...] = (1, 2)
 
     @property
     def stem(self) -> str:
@@ -135,11 +141,22 @@ def _validate(settings: TuneSettings) -> SearchSpace:
         raise ValueError("seeds: give at least one training seed")
     # Training episodes take seeds seed, seed + 1, ...: one per episode for hand-written
     # agents, one per environment for SB3; small seeds keep them below the validation seeds.
-    if not all(0 <= seed < MAX_TRAINING_SEED for seed in settings.seeds):
+    if settings.confirm < 0:
+        raise ValueError(f"confirm must be >= 0, got {settings.confirm}")
+    if settings.confirm and not settings.confirm_seeds:
+        raise ValueError("confirm_seeds: give at least one seed to confirm the best trials on")
+    if set(settings.seeds) & set(settings.confirm_seeds) and settings.confirm:
         raise ValueError(
-            f"training seeds must be in [0, {MAX_TRAINING_SEED:,}), below the validation "
-            f"seeds (from {VALIDATION_SEED_OFFSET:,}); got {list(settings.seeds)}"
+            f"confirm_seeds {list(settings.confirm_seeds)} must differ from the training "
+            f"seeds {list(settings.seeds)}: a confirmation is a run the trial has not had"
         )
+    for name in ("seeds", "confirm_seeds"):
+        seeds = getattr(settings, name)
+        if not all(0 <= seed < MAX_TRAINING_SEED for seed in seeds):
+            raise ValueError(
+                f"{name}: training seeds must be in [0, {MAX_TRAINING_SEED:,}), below the "
+                f"validation seeds (from {VALIDATION_SEED_OFFSET:,}); got {list(seeds)}"
+            )
     make_env(settings.env_id, settings.env_kwargs).close()
     return space
 
@@ -206,6 +223,39 @@ def suggest(trial, name: str, distribution) -> object:
     return trial.suggest_float(name, distribution.low, distribution.high, log=distribution.log)
 
 
+class LastScore:
+    """Keeps the latest evaluation's score: a confirmation run is never pruned."""
+
+    def __init__(self, scorer: Scorer) -> None:
+        self.scorer = scorer
+        self.last: float | None = None
+
+    def __call__(self, row: dict) -> bool:
+        self.last = self.scorer(row["return"])
+        return True
+
+
+def train_run(settings: TuneSettings, hyperparams: dict, seed: int, out: Path, on_evaluation):
+    """One training run of a trial's hyperparameters, evaluated on the validation seeds."""
+    train(
+        TrainSettings(
+            env_id=settings.env_id,
+            agent=settings.agent,
+            seed=seed,
+            timesteps=settings.budget,
+            config_file=settings.hyperparams_file if settings.agent in sb3.ALGORITHMS else None,
+            overrides=hyperparams,
+            env_kwargs=settings.env_kwargs,
+            eval_every=settings.eval_every,
+            eval_episodes=settings.episodes,
+            out=str(out),
+            progress=False,
+            evaluation_seeds=validation_seeds(settings.episodes),
+            on_evaluation=on_evaluation,
+        )
+    )
+
+
 def make_objective(settings: TuneSettings, space: SearchSpace, block: dict, scorer: Scorer):
     """The function Optuna calls per trial: train on each seed, return the mean score."""
     optuna = _optuna()
@@ -219,25 +269,8 @@ def make_objective(settings: TuneSettings, space: SearchSpace, block: dict, scor
         for run, seed in enumerate(settings.seeds):
             reporter = EvaluationReporter(trial, settings, run, scorer)
             try:
-                train(
-                    TrainSettings(
-                        env_id=settings.env_id,
-                        agent=settings.agent,
-                        seed=seed,
-                        timesteps=settings.budget,
-                        config_file=settings.hyperparams_file
-                        if settings.agent in sb3.ALGORITHMS
-                        else None,
-                        overrides=hyperparams,
-                        env_kwargs=settings.env_kwargs,
-                        eval_every=settings.eval_every,
-                        eval_episodes=settings.episodes,
-                        out=str(runs_dir / f"trial{trial.number:04d}"),
-                        progress=False,
-                        evaluation_seeds=validation_seeds(settings.episodes),
-                        on_evaluation=reporter,
-                    )
-                )
+                out = runs_dir / f"trial{trial.number:04d}"
+                train_run(settings, hyperparams, seed, out, reporter)
             except Exception as error:
                 trial.set_user_attr("error", f"{type(error).__name__}: {error}")
                 raise
@@ -249,6 +282,57 @@ def make_objective(settings: TuneSettings, space: SearchSpace, block: dict, scor
         return float(np.mean(scores))
 
     return objective
+
+
+def confirm_best(study, settings: TuneSettings, scorer: Scorer) -> None:
+    """Retrain the ``confirm`` best complete trials on ``confirm_seeds``.
+
+    The best of many trials, each scored on one or two training seeds, is partly the
+    luckiest (the winner's curse); the mean over more seeds ranks the finalists on what
+    their hyperparameters do rather than on one run. Scores are kept in the study's user
+    attribute ``confirmations`` ({trial number: {seed: score}}) after every run, so an
+    interrupted confirmation resumes.
+    """
+    from optuna.trial import TrialState
+
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    finalists = sorted(complete, key=lambda t: t.value, reverse=True)[: settings.confirm]
+    confirmations = dict(study.user_attrs.get("confirmations", {}))
+    for trial in finalists:
+        scores = dict(confirmations.get(str(trial.number), {}))
+        for seed in settings.confirm_seeds:
+            if str(seed) in scores:
+                continue
+            last = LastScore(scorer)
+            out = Path(settings.out) / settings.name / f"trial{trial.number:04d}-confirm{seed}"
+            train_run(settings, trial.user_attrs["hyperparams"], seed, out, last)
+            if last.last is None or not math.isfinite(last.last):
+                raise ValueError(
+                    f"confirming trial {trial.number}: seed {seed} ended without a finite score"
+                )
+            scores[str(seed)] = last.last
+            confirmations[str(trial.number)] = scores
+            study.set_user_attr("confirmations", confirmations)
+            if settings.progress:
+                print(
+                    f"[{settings.name}] trial {trial.number} on training seed {seed}: "
+                    f"score {last.last:.4g}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+
+def confirmed_scores(study, settings: TuneSettings) -> dict[int, float]:
+    """Trial number -> mean score over its training seeds and every confirmation seed,
+    for the trials confirmed on all of ``confirm_seeds``."""
+    means = {}
+    for number, scores in study.user_attrs.get("confirmations", {}).items():
+        if settings.confirm and all(str(s) in scores for s in settings.confirm_seeds):
+            trial = study.trials[int(number)]
+            runs = [trial.value] * len(settings.seeds)
+            runs += [scores[str(s)] for s in settings.confirm_seeds]
+            means[int(number)] = float(np.mean(runs))
+    return means
 
 
 def _finished(study) -> int:
@@ -329,6 +413,8 @@ def run_study(settings: TuneSettings) -> dict:
             write_record(study, settings, context)
             if settings.progress:
                 _print_trial(study.trials[-1], settings, time.perf_counter() - started)
+        if settings.confirm:
+            confirm_best(study, settings, scorer)
     except KeyboardInterrupt:
         interrupted = True
     record = write_record(study, settings, context)
@@ -373,7 +459,13 @@ def study_record(study, settings: TuneSettings, context: dict) -> dict:
             }
         )
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    best = max(complete, key=lambda t: t.value) if complete else None
+    confirmed = confirmed_scores(study, settings)
+    if confirmed:
+        best = study.trials[max(confirmed, key=confirmed.get)]
+        best_score = confirmed[best.number]
+    else:
+        best = max(complete, key=lambda t: t.value) if complete else None
+        best_score = None if best is None else best.value
     return {
         "env_id": settings.env_id,
         "agent": settings.agent,
@@ -401,10 +493,16 @@ def study_record(study, settings: TuneSettings, context: dict) -> dict:
             name: json.loads(distribution_to_json(d))
             for name, d in context["space"].distributions.items()
         },
+        "confirmations": {
+            "seeds": list(settings.confirm_seeds) if settings.confirm else [],
+            "scores": study.user_attrs.get("confirmations", {}),
+            "means": {str(number): mean for number, mean in confirmed.items()},
+        },
         "best": None
         if best is None
-        else {"number": best.number, "score": best.value, "params": best.params}
-        | {"hyperparams": best.user_attrs.get("hyperparams")},
+        else {"number": best.number, "score": best_score, "params": best.params}
+        | {"hyperparams": best.user_attrs.get("hyperparams")}
+        | {"chosen_by": "confirmed mean" if confirmed else "trial score"},
         "trials": trials,
     }
 
@@ -425,11 +523,18 @@ def write_record(study, settings: TuneSettings, context: dict) -> dict:
 def status_line(record: dict, settings: TuneSettings) -> str:
     states = [t["state"] for t in record["trials"]]
     seeds = record["validation_seeds"]
+    confirmed = record.get("confirmations", {}).get("means", {})
+    best = (
+        f"best of the {len(confirmed)} best retrained on training seeds "
+        f"{record['confirmations']['seeds']} too: mean"
+        if confirmed
+        else "best"
+    )
     return (
         f"status: tuned by opsgym tune ({states.count('complete')} complete and "
         f"{states.count('pruned')} pruned trials, {record['budget']:,} steps each on training "
         f"seeds {record['training_seeds']}, scored on validation seeds {seeds[0]}-{seeds[-1]}): "
-        f"best {record['score']['kind']} {record['best']['score']:.3g} (trial "
+        f"{best} {record['score']['kind']} {record['best']['score']:.3g} (trial "
         f"{record['best']['number']}); record baselines/tuning/{settings.stem}.json"
     )
 

@@ -15,7 +15,7 @@ STEPPED="Caching-v0 CachingPrefetch-v0"  # no native vector env: one env at a ti
 
 study() {  # env agent budget
     opsgym tune --env "opsgym/$1" --agent "$2" --budget "$3" --trials "$TRIALS" \
-        --seeds 0 --episodes 5 --evaluations 4 --out "$OUT" --records "$RECORDS" \
+        --seeds 0 --episodes 5 --evaluations 4 --confirm 5 --out "$OUT" --records "$RECORDS" \
         || echo "studies.sh: the study of $2 on $1 failed; going on" >&2
 }
 
