@@ -81,8 +81,8 @@ class Bandit:
 
         Of each arm's pulls, at most ``pulls_per_arm``, spread evenly over the log, are
         fed to :meth:`update` in the log's order: an arm's estimate is its mean reward
-        in the log, held with the confidence of that many pulls, so that a bandit
-        started from a log can still move. Arms the log never pulled keep no estimate
+        over those pulls, exactly as sure as their count says, and the cap keeps a long
+        log from pinning the bandit to it. Arms the log never pulled keep no estimate
         (tried first, or the prior alone). Bandits ignore the next observation.
 
         Args:

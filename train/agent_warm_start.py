@@ -8,12 +8,14 @@ what it did and earned, before the agent's first step:
 
 - a bandit replays the rule's pulls as if it had made them
   (:meth:`~opsgym.agents.bandits.Bandit.replay`): each arm the rule played starts at its
-  mean reward in the rule's play, with the confidence of at most ``warm_pulls`` pulls
-  (default :data:`DEFAULT_PULLS`), so that the bandit can still move away from it. An
-  arm the rule played rarely keeps a low count, hence a wide UCB bonus or Thompson
-  posterior; an arm it never played keeps no estimate and is tried first (UCB,
-  epsilon-greedy), or sampled from the flat prior (Thompson). That is optimism only
-  where the rule is unsure. The rule's actions usually depend on the state and a
+  mean reward over at most ``warm_pulls`` of its pulls (default :data:`DEFAULT_PULLS`),
+  spread over the play, with the count of those pulls as its confidence; the cap keeps
+  the bandit free to move away from the rule. An arm the rule played rarely keeps a low
+  count, hence a wide UCB bonus or Thompson posterior; an arm it never played keeps no
+  estimate and is tried first (UCB, epsilon-greedy), or sampled from the flat prior
+  (Thompson). That is optimism only where the rule is unsure. Arms the rule played more
+  than ``warm_pulls`` times all start equally sure: the cap hides which of them it
+  preferred, and the bandit starts with the one that earned most. The rule's actions usually depend on the state and a
   context-free bandit has none: it takes the rule's marginal play, each arm's average
   over the states in which the rule chose it, which flatters an arm the rule keeps for
   the states where it does well. LinUCB keeps the context: replaying the rule's
