@@ -154,7 +154,8 @@ def test_ucb1_warm_trains_from_the_rules_play_and_evaluates_from_step_zero(tmp_p
     run = _train(tmp_path, warm_pulls=30)
     start = json.loads((run / "config.json").read_text())["rule_start"]
     assert start["init_from"] == default_teacher(LOAD_BALANCING)
-    assert start["samples"] == 400 and max(start["replayed_pulls"]) == 30
+    assert start["samples"] == 400 and start["warm_pulls"] == 30
+    assert max(start["replayed_pulls"]) == 30
     rows = (run / "evaluations.csv").read_text().splitlines()
     assert rows[1].startswith("0.0,")  # the bandit before its first step
     _, agent = load_trained_policy(run, make_env(LOAD_BALANCING))

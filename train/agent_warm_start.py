@@ -127,10 +127,9 @@ def start_agent_from_rule(
         )
     play = play_rule(env_id, env_kwargs, warm.init_from, seed, warm.samples)
     if isinstance(agent, Bandit):
-        pulls = agent.replay(
-            play.observations, play.actions, play.rewards, warm.pulls or DEFAULT_PULLS
-        )
-        fitted = {"replayed_pulls": pulls.tolist()}
+        cap = warm.pulls or DEFAULT_PULLS
+        replayed = agent.replay(play.observations, play.actions, play.rewards, cap)
+        fitted = {"warm_pulls": cap, "replayed_pulls": replayed.tolist()}
     else:
         fitted = start_table_from_rule(agent, play)
     return {"init_from": warm.init_from, "samples": len(play.actions)} | fitted
