@@ -76,6 +76,49 @@ class Bandit:
         """The reward as this algorithm averages it: scaled into [0, 1] by default."""
         return self.scale(float(reward))
 
+    def replay(self, contexts, arms, rewards, pulls_per_arm: int) -> np.ndarray:
+        """Learn from another policy's logged pulls as if this bandit had made them.
+
+        Of each arm's pulls, at most ``pulls_per_arm``, spread evenly over the log, are
+        fed to :meth:`update` in the log's order: an arm's estimate is its mean reward
+        over those pulls, exactly as sure as their count says, and the cap keeps a long
+        log from pinning the bandit to it. Arms the log never pulled keep no estimate
+        (tried first, or the prior alone). Bandits ignore the next observation.
+
+        Args:
+            contexts: the observation of each pull (LinUCB's contexts; others ignore it).
+            arms: the arm of each pull.
+            rewards: the reward of each pull.
+            pulls_per_arm: the most pulls of one arm that are replayed.
+
+        Returns:
+            How many pulls of each arm were replayed.
+        """
+        arms = np.asarray(arms)
+        rewards = np.asarray(rewards, dtype=np.float64)
+        if len(contexts) != len(arms) or len(rewards) != len(arms):
+            raise ValueError(
+                f"a log needs one context, arm and reward per pull, got {len(contexts)}, "
+                f"{len(arms)} and {len(rewards)}"
+            )
+        if arms.size and not np.issubdtype(arms.dtype, np.integer):
+            raise ValueError(f"logged arms must be integers, got dtype {arms.dtype}")
+        outside = np.flatnonzero((arms < 0) | (arms >= self.n_arms))
+        if outside.size:
+            raise ValueError(
+                f"logged arm {arms[outside[0]]} (pull {outside[0]}) is not in [0, {self.n_arms})"
+            )
+        if not np.isfinite(rewards).all():
+            raise ValueError(
+                f"logged reward of pull {np.flatnonzero(~np.isfinite(rewards))[0]} is not finite"
+            )
+        if pulls_per_arm < 1:
+            raise ValueError(f"pulls_per_arm must be >= 1, got {pulls_per_arm!r}")
+        chosen = spread_pulls(arms, self.n_arms, pulls_per_arm)
+        for i in chosen:
+            self.update(contexts[i], int(arms[i]), float(rewards[i]), contexts[i], False)
+        return np.bincount(arms[chosen], minlength=self.n_arms)
+
     def _argmax(self, scores: np.ndarray, action_mask: np.ndarray | None) -> int:
         """The best valid arm, ties broken at random."""
         if action_mask is not None:
@@ -140,6 +183,18 @@ class Bandit:
         self.t = params["t"]
         self.scale.restore(params["scale"])
         self.rng.bit_generator.state = params["rng"]
+
+
+def spread_pulls(arms: np.ndarray, n_arms: int, most: int) -> np.ndarray:
+    """The indices of at most ``most`` pulls of each arm, spread evenly over the log (an
+    arm's last pulls alone would all come from the log's last episodes), in log order."""
+    chosen = []
+    for arm in range(n_arms):
+        pulls = np.flatnonzero(arms == arm)
+        if len(pulls) > most:
+            pulls = pulls[np.linspace(0, len(pulls) - 1, most).round().astype(np.int64)]
+        chosen.append(pulls)
+    return np.sort(np.concatenate(chosen))
 
 
 def _ratio(sums, counts: np.ndarray) -> np.ndarray:
@@ -420,6 +475,12 @@ class EXP3(Bandit):
         super().update(observation, action, reward, next_observation, terminated)
         loss_estimate = (1.0 - self.scale(float(reward))) / probability
         self.log_weights[action] -= self.gamma * loss_estimate / self.n_arms
+
+    def replay(self, contexts, arms, rewards, pulls_per_arm):
+        raise ValueError(
+            "EXP3 cannot learn from another policy's log: its loss estimates are weighted "
+            "by its own probabilities of the arms it pulled"
+        )
 
     def shared_state(self):
         # log-weights are sums of loss estimates, so they pool like the other statistics

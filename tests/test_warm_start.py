@@ -14,8 +14,10 @@ from opsgym.baselines import default_teacher, make_policy, sb3
 from opsgym.baselines.residual import ResidualEnv, ResidualPolicy, residual_spaces
 from opsgym.baselines.vec_env import make_training_env
 from opsgym.envs import opsgym_ids
+from opsgym.train.agent_warm_start import play_rule, start_table_from_rule
 from opsgym.train.checkpoints import load_trained_policy
 from opsgym.train.rule_comparison import Dip, dip, rule_comparison_table, trial_dip
+from opsgym.train.rule_started import expand
 from opsgym.train.runner import evaluation_seeds, is_online, make_env, run_episode
 from opsgym.train.training import TrainSettings, make_sb3_model, sb3_policy_of, train
 from opsgym.train.warm_start import (
@@ -23,12 +25,10 @@ from opsgym.train.warm_start import (
     RuleGuard,
     WarmStart,
     discounted_returns,
-    expand,
     fit_q_network,
     margin_loss,
     prefer_following,
     start_from_rule,
-    start_table_from_rule,
     take_rule_start,
 )
 
@@ -297,21 +297,16 @@ def test_the_comparison_table_names_the_best_of_each_kind_and_says_if_above_the_
 
 def test_a_q_table_starts_from_the_rules_value_and_its_most_frequent_action():
     from opsgym.agents import make_agent
-    from opsgym.train.imitation import Dataset, Rollouts
 
     env = make_env(LOAD_BALANCING)
     agent = make_agent("q_learning", env, seed=0, bins=1)  # one state: hand-checkable
-    fitted = start_table_from_rule(agent, LOAD_BALANCING, {}, "least_work_left", 0, 500)
-    # the same play again: the rule and the seeds are the same
-    rollouts = Rollouts(env, make_policy(env, "least_work_left", seed=0), 0)
-    dataset = Dataset()
-    rollouts.collect(500, dataset)
-    _, actions = dataset.arrays()
-    returns = discounted_returns(np.array(rollouts.rewards), np.array(rollouts.ends), agent.gamma)
-    counts = np.bincount(actions, minlength=agent.n_actions)
+    play = play_rule(LOAD_BALANCING, {}, "least_work_left", 0, 500)
+    fitted = start_table_from_rule(agent, play)
+    returns = discounted_returns(play.rewards, play.ends, agent.gamma)
+    counts = np.bincount(play.actions, minlength=agent.n_actions)
     share = counts.max() / 500
     row = agent.q[0]
-    assert fitted == {"samples": 500, "states": 1}
+    assert fitted == {"states": 1}
     assert row[np.argmax(counts)] == pytest.approx(returns.mean())
     others = np.delete(row, np.argmax(counts))
     np.testing.assert_allclose(others, returns.mean() + (1 - 2 * share) * returns.std())

@@ -40,6 +40,7 @@ from opsgym.envs.scenarios import scenarios
 from opsgym.train.checkpoints import load_trained_policy
 from opsgym.train.cold_start import cold_start_regret, read_rewards, reference_rewards
 from opsgym.train.ray_backend import init_ray
+from opsgym.train.rule_started import agent_rule_started_names
 from opsgym.train.run_folder import interrupt_unfinished, read_config, read_evaluations
 from opsgym.train.runner import evaluation_seeds, is_online, make_env, run_episode
 from opsgym.train.training import TrainSettings, train
@@ -130,7 +131,7 @@ FULL = {
     "episodes": 10,
     # the rule-started learners (train/warm_start.py) next to those that start from nothing
     "sb3_algorithms": ("ppo", "a2c", "dqn", "ppo_warm", "ppo_residual", "dqn_warm"),
-    "agents": (*agent_names(), "q_learning_warm"),
+    "agents": (*agent_names(), *agent_rule_started_names()),
     "scenarios": None,
     "curve_points": 5,
     "curve_episodes": 2,

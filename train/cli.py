@@ -25,6 +25,7 @@ from opsgym.train.arguments import (
     ray_address,
 )
 from opsgym.train.cli_help import HelpFormatter, examples
+from opsgym.train.rule_started import agent_rule_started_names
 
 
 def parse_value(text: str) -> object:
@@ -620,15 +621,13 @@ def _hyperparams_names() -> list[str]:
 
 def _sb3_learner_names() -> list[str]:
     """SB3 algorithms and the same started from the rule (ppo_warm, ppo_residual, ...)."""
-    from opsgym.train.warm_start import sb3_rule_started_names
+    from opsgym.train.rule_started import sb3_rule_started_names
 
     return _sb3_names() + sb3_rule_started_names()
 
 
 def _agent_learner_names() -> list[str]:
-    """Hand-written agents and those started from the rule (q_learning_warm)."""
-    from opsgym.train.warm_start import agent_rule_started_names
-
+    """Hand-written agents and those started from the rule (ucb1_warm, q_learning_warm...)."""
     return _agent_names() + agent_rule_started_names()
 
 
@@ -683,7 +682,13 @@ def build_parser() -> argparse.ArgumentParser:
         "train", help="train an SB3 algorithm or a hand-written agent into a run folder"
     )
     training.add_argument("--env", type=ENV_ID, required=True, help="environment id")
-    training.add_argument("--agent", required=True, help="ppo, a2c, dqn, ... or an agent name")
+    training.add_argument(
+        "--agent",
+        required=True,
+        help="ppo, a2c, dqn, ..., bc, or a hand-written agent's name; started from the "
+        "rule: <algo>_warm, <algo>_residual (ppo_warm, ...) and "
+        + ", ".join(agent_rule_started_names()),
+    )
     training.add_argument(
         "--timesteps",
         type=positive_int,
@@ -872,8 +877,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=Name(_agent_learner_names, "hand-written agent"),
         default=None,
         metavar="NAME",
-        help="hand-written agents to include, q_learning_warm started from the rule "
-        "(default: the preset's; none with no names)",
+        help="hand-written agents to include, from scratch (ucb1) or from the rule "
+        "(ucb1_warm, q_learning_warm) (default: the preset's; none with no names)",
     )
     benchmark.add_argument(
         "--quick",

@@ -23,8 +23,8 @@ import numpy as np
 
 from opsgym.train.benchmark import REFERENCE
 from opsgym.train.benchmark_summary import PolicyResult, _cell, anchors, normalize
+from opsgym.train.rule_started import rule_started_names
 from opsgym.train.table import markdown_table
-from opsgym.train.warm_start import rule_started_names
 
 
 def starts_from_rule(policy: str) -> bool:

@@ -134,9 +134,9 @@ def train(settings: TrainSettings) -> Path:
         from opsgym.train.imitation import train_cloning
 
         return train_cloning(settings)
-    from opsgym.train.warm_start import expand, rule_started_names
+    from opsgym.train.rule_started import expand, rule_started_names
 
-    if settings.agent in rule_started_names():  # ppo_warm, dqn_residual, q_learning_warm...
+    if settings.agent in rule_started_names():  # ppo_warm, dqn_residual, ucb1_warm...
         learner, keys = expand(settings.agent)
         return train(replace(settings, agent=learner, overrides=keys | settings.overrides))
     env = make_env(settings.env_id, settings.env_kwargs)
@@ -147,7 +147,7 @@ def train(settings: TrainSettings) -> Path:
         )
     raise ValueError(
         f"unknown agent {settings.agent!r}; trainable agents are "
-        f"{sb3.algorithm_names() + agent_names()}"
+        f"{sb3.algorithm_names() + agent_names() + ['bc'] + rule_started_names()}"
     )
 
 
@@ -161,21 +161,19 @@ def train_agent(settings: TrainSettings) -> Path:
     """
     if settings.config_file is not None:
         raise ValueError("--config applies to SB3 algorithms; set agent arguments with --set")
-    from opsgym.train.warm_start import DEFAULT_SAMPLES, resolve_rule, start_table_from_rule
+    from opsgym.train.agent_warm_start import start_agent_from_rule, take_agent_warm_start
 
     timesteps = int(settings.timesteps or 100_000)
     env = make_env(settings.env_id, settings.env_kwargs)
     hyperparams = agent_hyperparams.load(settings.agent, settings.env_id) | settings.overrides
-    rule = hyperparams.pop("init_from", None)
-    rule_samples = hyperparams.pop("warm_samples", min(DEFAULT_SAMPLES, timesteps))
+    warm = take_agent_warm_start(settings.env_id, settings.env_kwargs, hyperparams, timesteps)
     agent = make_agent(settings.agent, env, seed=settings.seed, **hyperparams)
     rule_start = {}
-    if rule is not None:
-        rule = resolve_rule(settings.env_id, settings.env_kwargs, rule, "init_from")
-        fitted = start_table_from_rule(
-            agent, settings.env_id, settings.env_kwargs, rule, settings.seed, rule_samples
+    if warm is not None:
+        fitted = start_agent_from_rule(
+            agent, settings.env_id, settings.env_kwargs, warm, settings.seed
         )
-        rule_start = {"rule_start": {"init_from": rule, **fitted}}
+        rule_start = {"rule_start": fitted}
     run = RunFolder(
         settings.out,
         {

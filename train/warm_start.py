@@ -38,8 +38,10 @@ rule; the model starts preferring it: an actor-critic follows the rule with prob
 explores from its final epsilon, not from 1: uniform exploration is the cold start these
 learners exist to avoid.
 
-The benchmark names these learners ``<algo>_warm`` and ``<algo>_residual``
-(:data:`FORMS`).
+The benchmark names these learners ``<algo>_warm`` and ``<algo>_residual``; the
+hand-written agents start from the rule's play through the same ``init_from`` key, as
+``<agent>_warm`` (:mod:`opsgym.train.agent_warm_start`). The names are
+:mod:`opsgym.train.rule_started`'s.
 """
 
 from __future__ import annotations
@@ -55,43 +57,14 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.vec_env import VecNormalize
 
-from opsgym.baselines import default_teacher, make_policy, policy_names, sb3
+from opsgym.baselines import default_teacher, make_policy, policy_names
 from opsgym.train.imitation import Dataset, Rollouts, fit
 from opsgym.train.runner import make_env
 from opsgym.train.training import sb3_policy_of
 
-# learner name suffix -> the --set keys that make an SB3 algorithm start from the rule
-FORMS = {"warm": {"init_from": "default"}, "residual": {"residual": "default"}}
-# hand-written agents that start from the rule's estimates, as ``<agent>_warm``
-TABLE_AGENTS = ("q_learning",)
 GUARDS = ("bc", "lr", "none")
 DEFAULT_SAMPLES = 20_000
 LR_GUARD_FLOOR = 0.1  # the lr guard's first learning rate, as a fraction of the block's
-
-
-def sb3_rule_started_names() -> list[str]:
-    """The SB3 learners that start from the rule: ``ppo_warm``, ``dqn_residual``..."""
-    return [f"{algo}_{form}" for algo in sb3.algorithm_names() for form in FORMS]
-
-
-def agent_rule_started_names() -> list[str]:
-    """The hand-written learners that start from the rule: ``q_learning_warm``."""
-    return [f"{agent}_warm" for agent in TABLE_AGENTS]
-
-
-def rule_started_names() -> list[str]:
-    """Every learner name that starts from the rule (the benchmark's names)."""
-    return sb3_rule_started_names() + agent_rule_started_names()
-
-
-def expand(name: str) -> tuple[str, dict]:
-    """The learner a rule-started learner's name starts from, and its ``--set`` keys."""
-    algo, _, form = name.rpartition("_")
-    if name not in rule_started_names():
-        raise ValueError(
-            f"unknown rule-started learner {name!r}; choose from {rule_started_names()}"
-        )
-    return algo, dict(FORMS[form])
 
 
 def resolve_rule(env_id: str, env_kwargs: dict, name: str, key: str) -> str:
@@ -104,6 +77,12 @@ def resolve_rule(env_id: str, env_kwargs: dict, name: str, key: str) -> str:
     if name not in names:
         raise ValueError(f"{key}: unknown policy {name!r} for {env_id}; choose from {names}")
     return name
+
+
+def require_count(key: str, value, least: int) -> None:
+    """Raise unless the ``--set`` value of ``key`` is an integer >= ``least``."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < least:
+        raise ValueError(f"{key} must be an integer >= {least}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -122,17 +101,15 @@ class WarmStart:
     guard_steps: int = 0  # steps over which the guard fades; 0: half of training
 
     def __post_init__(self) -> None:
-        if self.samples is not None and (not isinstance(self.samples, int) or self.samples < 1):
-            raise ValueError(f"warm_samples must be an integer >= 1, got {self.samples!r}")
+        if self.samples is not None:
+            require_count("warm_samples", self.samples, 1)
         for name, least in (
             ("epochs", 1),
             ("batch_size", 1),
             ("dagger_rounds", 0),
             ("guard_steps", 0),
         ):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < least:
-                raise ValueError(f"warm_{name} must be an integer >= {least}, got {value!r}")
+            require_count(f"warm_{name}", getattr(self, name), least)
         for name in ("learning_rate", "margin"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not value > 0:
@@ -482,45 +459,3 @@ class RuleGuard(BaseCallback):
             (weight * loss).backward()
             policy.optimizer.step()
         policy.set_training_mode(False)
-
-
-def start_table_from_rule(agent, env_id, env_kwargs, rule: str, seed: int, samples: int) -> dict:
-    """Fill a tabular agent's Q-table with the rule's estimates from its own play.
-
-    In every (discretized) state the rule visited, its most frequent action there is
-    valued at the mean discounted return that followed the state (the rule's value of
-    it); every other action at that value plus ``(1 - 2c)`` standard deviations of all
-    returns, where ``c`` is the most frequent action's share: below the rule's choice
-    where the rule is sure (``c`` above 1/2), so that the greedy table acts as the rule
-    does, and optimistic where it is unsure. The rule's actions count as visits (for a
-    1/visits learning rate). States it never visited keep the agent's ``initial_value``.
-    """
-    if not hasattr(agent, "discretize"):
-        raise ValueError(f"init_from: only tabular agents start from the rule, not {agent!r}")
-    env = make_env(env_id, env_kwargs)
-    rollouts = Rollouts(env, make_policy(env, rule, seed=seed), seed)
-    dataset = Dataset()
-    rollouts.collect(samples, dataset)
-    env.close()
-    observations, actions = dataset.arrays()
-    returns = discounted_returns(
-        np.asarray(rollouts.rewards), np.asarray(rollouts.ends), agent.gamma
-    )
-    spread = float(returns.std())
-    counts: dict[int, np.ndarray] = {}
-    sums: dict[int, float] = {}
-    for observation, action, value in zip(observations, actions, returns):
-        state = agent.discretize(observation)
-        if state not in counts:
-            counts[state] = np.zeros(agent.n_actions, dtype=np.int64)
-            sums[state] = 0.0
-        counts[state][action] += 1
-        sums[state] += value
-    for state, count in counts.items():
-        row = agent.values(state)
-        value = sums[state] / count.sum()
-        certainty = count.max() / count.sum()
-        row[:] = value + (1 - 2 * certainty) * spread
-        row[int(np.argmax(count))] = value
-        agent.visits[state][:] = count
-    return {"samples": len(actions), "states": len(counts)}
