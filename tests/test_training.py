@@ -95,6 +95,27 @@ def _without_wall_time(run: Path) -> list[dict]:
     return [{k: v for k, v in row.items() if k != "wall_time_s"} for row in read_evaluations(run)]
 
 
+def test_the_final_model_is_evaluated_once_after_the_last_rollout(tmp_path):
+    # rollouts of 2 x 128 steps: 1,000 steps end at 1,024, past the evaluation due at 1,000,
+    # and the model is updated after that rollout: only its final state is evaluated there
+    run = train(
+        TrainSettings(
+            env_id=LB,
+            agent="ppo",
+            timesteps=1000,
+            n_envs=2,
+            overrides={"n_steps": 128, "batch_size": 64, "n_epochs": 1},
+            env_kwargs=SMALL,
+            eval_every=500,
+            eval_episodes=1,
+            out=str(tmp_path),
+            progress=False,
+        )
+    )
+    assert [row["step"] for row in read_evaluations(run)] == [500.0, 1024.0]
+    assert read_config(run)["last_evaluation"]["step"] == 1024.0
+
+
 def test_evaluate_model_rejects_another_environment_and_corrupt_files(tmp_path, capsys):
     run = tiny_run(tmp_path)
     assert main(["evaluate", "--env", LB, "--model", str(run), "--env-arg", "mode=feedback"]) == 2

@@ -13,6 +13,7 @@ from opsgym.agents import make_agent
 from opsgym.baselines import agent_hyperparams, sb3
 from opsgym.train import benchmark, tune
 from opsgym.train.benchmark_summary import Scorer
+from opsgym.train.run_folder import read_evaluations
 from opsgym.train.runner import evaluation_seeds, make_env, validation_seeds
 from opsgym.train.search_spaces import AGENT_SPACES, SB3_SPACES
 from opsgym.train.training import TrainSettings, train
@@ -168,6 +169,20 @@ def test_a_tiny_ppo_trial_trains_with_the_drawn_hyperparameters(tmp_path):
         assert config["hyperparams"][key] == value
     width, depth = trial["params"]["net_width"], trial["params"]["net_depth"]
     assert config["hyperparams"]["policy_kwargs"] == {"net_arch": [width] * depth}
+
+
+def test_a_ppo_trial_evaluates_its_final_model_once_and_scores_that(tmp_path):
+    settings, record = small_study(tmp_path, trials=1, agent="ppo", budget=512)
+    trial = record["trials"][0]
+    run = next((tmp_path / "runs" / settings.name / "trial0000").iterdir())
+    rows = read_evaluations(run)
+    steps = [row["step"] for row in rows]
+    # one evaluation per pruning point, the last of the model as training left it
+    assert len(steps) == settings.evaluations and steps == sorted(set(steps))
+    assert steps[-1] == json.loads((run / "config.json").read_text())["steps_done"]
+    scorer = Scorer(record["references"])
+    assert trial["score"] == pytest.approx(scorer(rows[-1]["return"]))
+    assert sorted(trial["intermediate_values"]) == ["1", "2", "3"]
 
 
 def test_write_hyperparams_replaces_one_block_with_a_status_line(tmp_path):
