@@ -77,26 +77,13 @@ def _policy_line(env_id: str) -> str:
     )
 
 
-def _not_installed(env_ids) -> str:
+def _not_installed_sentence(missing: dict[str, str]) -> str:
     """A sentence naming the reference policies this machine leaves out for want of an
     optional package (so a default run says what its installation decided), or ''."""
-    from opsgym.baselines import policy_availability
-    from opsgym.train.runner import make_env
-
-    missing = {}
-    for env_id in env_ids:
-        env = make_env(env_id)
-        for name, refusal in policy_availability(env).items():
-            if refusal is not None and "pip install" in refusal:
-                missing[f"{name} ({env_id})"] = refusal.split(": ", 1)[-1]
-        env.close()
     if not missing:
         return ""
-    return (
-        " Not run here, for want of an optional package: "
-        + "; ".join(f"{name}: {hint}" for name, hint in missing.items())
-        + "."
-    )
+    hints = "; ".join(f"{name}: {hint}" for name, hint in missing.items())
+    return f" Not run here, for want of an optional package: {hints}."
 
 
 def cmd_list(args: argparse.Namespace) -> None:
@@ -240,6 +227,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         TRIALS_FILE,
         BenchmarkPlan,
         describe_overrides,
+        not_installed,
         read_trials,
         run_benchmark,
     )
@@ -277,7 +265,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         "evaluation seeds they never trained on: SB3 models and tabular agents frozen "
         "(greedy), bandits still learning, as online learners do in production."
         f"{' ' + describe_overrides(plan.overrides) if plan.overrides else ''}"
-        f"{_not_installed(plan.envs)}\n\n"
+        f"{_not_installed_sentence(not_installed(plan))}\n\n"
     )
     started = time.perf_counter()
     statuses: list[str] = []  # of the trials this run ran
