@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from benchmark_plans import small_plan
 
 import opsgym.envs  # noqa: F401  (registers the ids)
 from opsgym.agents import make_agent
 from opsgym.baselines import make_policy
-from opsgym.train.benchmark import BenchmarkPlan, run_benchmark
+from opsgym.train.benchmark import run_benchmark
 from opsgym.train.benchmark_summary import write_summary
 from opsgym.train.cold_start import (
     cold_start_regret,
@@ -71,13 +72,11 @@ def test_the_reference_is_the_oracle_or_the_best_heuristic_in_hindsight():
 
 
 def test_the_benchmark_writes_the_cold_start_regret(tmp_path):
-    plan = BenchmarkPlan(
-        envs=(LB,),
+    plan = small_plan(
+        LB,
         policies=("ucb1",),
         seeds=2,
         budget=120,
-        episodes=1,
-        sb3_algorithms=(),
         agents=("ucb1",),
         scenarios=("default",),
         curve_points=1,

@@ -23,6 +23,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import pytest
+from benchmark_plans import small_plan
 
 import opsgym.envs  # noqa: F401
 from opsgym.agents import agent_names, make_agent
@@ -33,7 +34,7 @@ from opsgym.agents.drift import DRIFT_SIDECAR
 from opsgym.agents.protocol import MaskAwareCaller
 from opsgym.agents.schema import ArraySpec
 from opsgym.baselines import sb3
-from opsgym.train.benchmark import BenchmarkPlan, run_benchmark
+from opsgym.train.benchmark import run_benchmark
 from opsgym.train.benchmark_summary import write_summary
 from opsgym.train.checkpoints import load_trained_policy
 from opsgym.train.cold_start import read_rewards, write_rewards
@@ -381,15 +382,7 @@ NOT_RECORDS = [
 
 
 def test_resume_skips_json_that_is_not_a_trial_record_naming_the_line(tmp_path):
-    plan = BenchmarkPlan(
-        envs=(LB,),
-        policies=("random", "oracle"),
-        seeds=2,
-        budget=0,
-        episodes=1,
-        sb3_algorithms=(),
-        scenarios=("default",),
-    )
+    plan = small_plan(LB, policies=("random", "oracle"), seeds=2, scenarios=("default",))
     records = run_benchmark(plan, tmp_path)
     file = tmp_path / "trials.jsonl"
     good = file.read_text().splitlines()
@@ -427,7 +420,7 @@ def writers(tmp_path: Path, agent_run: Path) -> dict:
         plt.close(fig)
 
     def summary(version):
-        plan = BenchmarkPlan((LB,), ("random",), 1, 0, 1, (), scenarios=("default",))
+        plan = small_plan(LB, policies=("random",), scenarios=("default",))
         records = run_benchmark(plan, tmp_path / "bench", resume=True)
         write_summary(records, tmp_path / "bench", header=f"version {version}\n")
 

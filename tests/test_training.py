@@ -22,19 +22,25 @@ SMALL = {"episode_length": 200}
 
 
 def tiny_run(
-    tmp_path: Path, agent: str = "ppo", seed: int = 0, tensorboard: bool = False, **overrides
+    tmp_path: Path,
+    agent: str = "ppo",
+    seed: int = 0,
+    tensorboard: bool = False,
+    timesteps: int = 1024,
+    eval_every: int = 512,
+    **overrides,
 ) -> Path:
     settings = TrainSettings(
         env_id=LB,
         agent=agent,
         seed=seed,
-        timesteps=1024,
+        timesteps=timesteps,
         n_envs=2,
         overrides={"n_steps": 128, "batch_size": 64, "n_epochs": 2, **overrides}
         if agent == "ppo"
         else overrides,
         env_kwargs=SMALL,
-        eval_every=512,
+        eval_every=eval_every,
         eval_episodes=2,
         out=str(tmp_path),
         tensorboard=tensorboard,
@@ -98,20 +104,7 @@ def _without_wall_time(run: Path) -> list[dict]:
 def test_the_final_model_is_evaluated_once_after_the_last_rollout(tmp_path):
     # rollouts of 2 x 128 steps: 1,000 steps end at 1,024, past the evaluation due at 1,000,
     # and the model is updated after that rollout: only its final state is evaluated there
-    run = train(
-        TrainSettings(
-            env_id=LB,
-            agent="ppo",
-            timesteps=1000,
-            n_envs=2,
-            overrides={"n_steps": 128, "batch_size": 64, "n_epochs": 1},
-            env_kwargs=SMALL,
-            eval_every=500,
-            eval_episodes=1,
-            out=str(tmp_path),
-            progress=False,
-        )
-    )
+    run = tiny_run(tmp_path, timesteps=1000, eval_every=500)
     assert [row["step"] for row in read_evaluations(run)] == [500.0, 1024.0]
     assert read_config(run)["last_evaluation"]["step"] == 1024.0
 
