@@ -24,6 +24,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from benchmark_plans import small_plan
+from quiet_training import quiet_training
 
 import opsgym.envs  # noqa: F401
 from opsgym.agents import agent_names, make_agent
@@ -40,7 +41,7 @@ from opsgym.train.checkpoints import load_trained_policy
 from opsgym.train.cold_start import read_rewards, write_rewards
 from opsgym.train.plot import save_figure
 from opsgym.train.run_folder import read_config, read_evaluations, write_config
-from opsgym.train.training import TrainSettings, train
+from opsgym.train.training import train
 
 LB = "opsgym/LoadBalancing-v0"
 SMALL = {"episode_length": 300}
@@ -303,16 +304,8 @@ def test_observation_statistics_beside_an_sb3_model_are_checked(tmp_path):
 @pytest.fixture(scope="module")
 def agent_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("runs")
-    settings = TrainSettings(
-        env_id=LB,
-        agent="ucb1",
-        timesteps=400,
-        env_kwargs=SMALL,
-        eval_every=200,
-        eval_episodes=1,
-        out=str(out),
-        progress=False,
-        cold_start_steps=50,
+    settings = quiet_training(
+        out, LB, "ucb1", timesteps=400, env_kwargs=SMALL, eval_every=200, cold_start_steps=50
     )
     return train(settings)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import optuna
 import pytest
 import yaml
+from quiet_training import quiet_training
 
 from opsgym.agents import make_agent
 from opsgym.baselines import agent_hyperparams, sb3
@@ -16,7 +17,7 @@ from opsgym.train.benchmark_summary import Scorer
 from opsgym.train.run_folder import read_evaluations
 from opsgym.train.runner import evaluation_seeds, make_env, validation_seeds
 from opsgym.train.search_spaces import AGENT_SPACES, SB3_SPACES
-from opsgym.train.training import TrainSettings, train
+from opsgym.train.training import train
 
 LB = "opsgym/LoadBalancing-v0"
 SHORT = {"episode_length": 100}
@@ -132,15 +133,13 @@ def test_the_median_pruner_stops_a_trial_whose_evaluation_is_obviously_bad():
 def test_a_pruned_training_stops_early_and_says_so(tmp_path):
     seen = []
     run = train(
-        TrainSettings(
+        quiet_training(
+            tmp_path,
             LB,
             "ucb1",
             timesteps=1000,
             env_kwargs=SHORT,
             eval_every=100,
-            eval_episodes=1,
-            out=str(tmp_path),
-            progress=False,
             evaluation_seeds=[500_000],
             on_evaluation=lambda row: seen.append(row["step"]) or len(seen) < 2,
         )
@@ -232,16 +231,8 @@ def test_hand_written_agents_read_their_block_and_set_overrides_it(tmp_path, mon
 
     def trained(**overrides) -> dict:
         run = train(
-            TrainSettings(
-                LB,
-                "sw_ucb",
-                timesteps=50,
-                env_kwargs=SHORT,
-                eval_every=0,
-                eval_episodes=1,
-                out=str(tmp_path / "runs"),
-                progress=False,
-                overrides=overrides,
+            quiet_training(
+                tmp_path / "runs", LB, "sw_ucb", timesteps=50, env_kwargs=SHORT, overrides=overrides
             )
         )
         return json.loads((run / "config.json").read_text())["hyperparams"]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from env_configs import SHORT_EPISODES, VECTOR_IDS, VECTOR_IN_DISTRIBUTION, VECTOR_TO_ROUNDING
+from quiet_training import quiet_training
 from stable_baselines3.common.vec_env import VecNormalize
 
 from opsgym.baselines import sb3
@@ -22,7 +23,7 @@ from opsgym.baselines.vec_env import (
 from opsgym.envs.packages import PACKAGES
 from opsgym.train.cli import main
 from opsgym.train.run_folder import read_config
-from opsgym.train.training import TrainSettings, make_sb3_model, train
+from opsgym.train.training import make_sb3_model, train
 
 MASKED_IDS = {env_id for env_id in VECTOR_IDS if hasattr(PACKAGES[env_id].ENV, "action_masks")}
 
@@ -251,17 +252,14 @@ def test_auto_falls_back_to_make_vec_env_and_says_why():
 
 def test_train_records_which_environments_it_trained_on(tmp_path, capsys):
     def run(env_id: str, env_kwargs: dict, vec_env: str = "auto") -> dict:
-        settings = TrainSettings(
-            env_id=env_id,
-            agent="a2c",
+        settings = quiet_training(
+            tmp_path,
+            env_id,
+            "a2c",
             timesteps=64,
             n_envs=2,
             overrides={"n_steps": 8},
             env_kwargs=env_kwargs,
-            eval_every=0,
-            eval_episodes=1,
-            out=str(tmp_path),
-            progress=False,
             vec_env=vec_env,
         )
         return read_config(train(settings))
