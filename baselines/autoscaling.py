@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from opsgym.baselines.common import RandomPolicy
+from opsgym.baselines.common import RandomPolicy, seedless
 from opsgym.envs.autoscaling import AutoscalingEnv, PerfectForesightOracle
 from opsgym.envs.core import validation
 from opsgym.envs.core.seasonal import SECONDS_PER_WEEK
@@ -235,7 +235,7 @@ POLICIES = {
     "predictive": HoltPredictive,
     "seasonal": SeasonalPredictive,
     "ml_forecast": forest_forecast,
-    "oracle": lambda env, seed=None: PerfectForesightOracle(env),
+    "oracle": seedless(PerfectForesightOracle),
 }
 # the best heuristic in the quick benchmark: imitation's teacher when none is named
 TEACHER = "hpa"
