@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from opsgym.baselines.common import RandomPolicy
+from opsgym.baselines.common import RandomPolicy, seedless
 from opsgym.baselines.isolation_forest import IsolationForestDetector
 from opsgym.envs.anomaly_detection import AnomalyDetectionEnv, LabelOracle
 from opsgym.envs.anomaly_detection.simulator import squash, unsquash
@@ -98,7 +98,7 @@ POLICIES = {
     "isolation_forest_multivariate": lambda env, seed=None: IsolationForestDetector(
         env, seed, multivariate=True
     ),
-    "oracle": lambda env, seed=None: LabelOracle(env),
+    "oracle": seedless(LabelOracle),
 }
 # the best heuristic in the quick benchmark: imitation's teacher when none is named
 TEACHER = "static_threshold"

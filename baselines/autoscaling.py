@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from opsgym.baselines.common import RandomPolicy
+from opsgym.baselines.common import RandomPolicy, seedless
 from opsgym.envs.autoscaling import AutoscalingEnv, PerfectForesightOracle
 from opsgym.envs.core import validation
 from opsgym.envs.core.seasonal import SECONDS_PER_WEEK
@@ -34,15 +34,36 @@ class _Rule:
         booting = round(float(observation[fields["booting"]]) * self.size)
         return running, booting
 
-    def instances_for(self, rate: float) -> int:
-        """The fewest instances that serve ``rate`` at the target utilization, in bounds."""
-        env = self.env
-        wanted = math.ceil(rate / (self.target * env.config.capacity_per_instance) - 1e-9)
-        return min(max(wanted, env.config.min_instances), env.config.max_instances)
+    def instances_for(self, rate: float, target: float | None = None) -> int:
+        """The fewest instances that serve ``rate`` at ``target`` utilization (default: the
+        rule's), in bounds."""
+        config = self.env.config
+        utilization = self.target if target is None else target
+        wanted = math.ceil(rate / (utilization * config.capacity_per_instance) - 1e-9)
+        return min(max(wanted, config.min_instances), config.max_instances)
 
     def action_towards(self, desired: int, total: int) -> int:
         """The action whose change moves the fleet toward ``desired``, at most k a step."""
         return min(max(desired - total, -self.k), self.k) + self.k
+
+    def scale_for(self, observation, rate: float, target: float | None = None) -> int:
+        """The action toward the fleet that serves ``rate`` at ``target`` utilization
+        (default: the rule's), from the fleet the observation shows."""
+        running, booting = self.counts(observation)
+        return self.action_towards(self.instances_for(rate, target), running + booting)
+
+    def window_loads(self, observation) -> list[float]:
+        """The loads of the observation's window, oldest first, in requests per second."""
+        return [self.env.unsquash_rate(float(x)) for x in observation[self.fields["window"]]]
+
+    def week_slot(self, observation, period: int) -> int:
+        """The slot of the step about to be taken, in a week of ``period`` slots, read
+        from the observation's week clock."""
+        fields = self.fields
+        angle = math.atan2(
+            float(observation[fields["week_sin"]]), float(observation[fields["week_cos"]])
+        )
+        return round(angle / (2.0 * math.pi) * period) % period
 
 
 class StaticPeak(_Rule):
@@ -149,11 +170,8 @@ class HoltPredictive(_Rule):
         return level + self.horizon * trend
 
     def act(self, observation) -> int:
-        running, booting = self.counts(observation)
-        unsquash = self.env.unsquash_rate
-        loads = [unsquash(float(x)) for x in observation[self.fields["window"]]]
-        needed = max(max(loads[-self.recent :]), self.forecast(loads))
-        return self.action_towards(self.instances_for(needed), running + booting)
+        loads = self.window_loads(observation)
+        return self.scale_for(observation, max(max(loads[-self.recent :]), self.forecast(loads)))
 
 
 class SeasonalPredictive(HoltPredictive):
@@ -184,19 +202,9 @@ class SeasonalPredictive(HoltPredictive):
         self.period = round(SECONDS_PER_WEEK / self.env.config.step_seconds)
         self.memory: list[float | None] = [None] * self.period
 
-    def slot(self, observation) -> int:
-        """The time-of-week slot of the step about to be taken."""
-        fields = self.fields
-        angle = math.atan2(
-            float(observation[fields["week_sin"]]), float(observation[fields["week_cos"]])
-        )
-        return round(angle / (2.0 * math.pi) * self.period) % self.period
-
     def act(self, observation) -> int:
-        running, booting = self.counts(observation)
-        unsquash = self.env.unsquash_rate
-        loads = [unsquash(float(x)) for x in observation[self.fields["window"]]]
-        now = self.slot(observation)
+        loads = self.window_loads(observation)
+        now = self.week_slot(observation, self.period)
         memory, period = self.memory, self.period
         for back, load in enumerate(reversed(loads), start=1):
             slot = (now - back) % period
@@ -209,8 +217,7 @@ class SeasonalPredictive(HoltPredictive):
         forecast = self.forecast(loads)
         if ahead is not None and sum(remembered) > 0.0:
             forecast = ahead * sum(recent) / sum(remembered)
-        needed = max(max(loads[-self.recent :]), forecast)
-        return self.action_towards(self.instances_for(needed), running + booting)
+        return self.scale_for(observation, max(max(loads[-self.recent :]), forecast))
 
 
 def forest_forecast(env, seed: int | None = None):
@@ -228,7 +235,7 @@ POLICIES = {
     "predictive": HoltPredictive,
     "seasonal": SeasonalPredictive,
     "ml_forecast": forest_forecast,
-    "oracle": lambda env, seed=None: PerfectForesightOracle(env),
+    "oracle": seedless(PerfectForesightOracle),
 }
 # the best heuristic in the quick benchmark: imitation's teacher when none is named
 TEACHER = "hpa"

@@ -9,7 +9,7 @@ and LFU. The full-information versions are the exact simulators of
 
 from __future__ import annotations
 
-from opsgym.baselines.common import RandomPolicy
+from opsgym.baselines.common import RandomPolicy, seedless
 from opsgym.envs.caching import BeladyOracle, CachingEnv
 from opsgym.envs.core import validation
 
@@ -75,7 +75,7 @@ POLICIES = {
     "lru": LeastRecentlyUsed,
     "lfu": LeastFrequentlyUsed,
     "lfu_admission": FrequencyAdmission,
-    "oracle": lambda env, seed=None: BeladyOracle(env),
+    "oracle": seedless(BeladyOracle),
 }
 # the best heuristic in the quick benchmark: imitation's teacher when none is named
 TEACHER = "lfu_admission"

@@ -7,7 +7,7 @@ each followed the current object, and whether it is cached. The privileged refer
 
 from __future__ import annotations
 
-from opsgym.baselines.common import RandomPolicy
+from opsgym.baselines.common import RandomPolicy, seedless
 from opsgym.envs.caching_prefetch import CachingPrefetchEnv, SoonestUseOracle
 from opsgym.envs.core import validation
 
@@ -53,7 +53,7 @@ POLICIES = {
     "no_prefetch": NoPrefetch,
     "sequential": SequentialPrefetch,
     "markov": MarkovPrefetch,
-    "oracle": lambda env, seed=None: SoonestUseOracle(env),
+    "oracle": seedless(SoonestUseOracle),
 }
 # the best heuristic in the quick benchmark: imitation's teacher when none is named
 TEACHER = "markov"

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from opsgym.baselines.common import RandomPolicy
+from opsgym.baselines.common import RandomPolicy, seedless
 from opsgym.envs.cdn import CDNEnv, LookaheadOracle
 from opsgym.envs.core import validation
 
@@ -103,7 +103,7 @@ POLICIES = {
     "global_top_k": GlobalTopK,
     "regional_top_k": RegionalTopK,
     "trend": TrendFollowing,
-    "oracle": lambda env, seed=None: LookaheadOracle(env),
+    "oracle": seedless(LookaheadOracle),
 }
 # the best heuristic in the quick benchmark: imitation's teacher when none is named
 TEACHER = "regional_top_k"

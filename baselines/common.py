@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 
 import numpy as np
 
@@ -21,6 +22,12 @@ class RandomPolicy:
 
     def act(self, observation) -> int:
         return int(self.rng.integers(self.n_actions))
+
+
+def seedless(policy_class: type) -> Callable:
+    """The ``POLICIES`` factory ``(env, seed)`` of a policy that draws nothing, such as an
+    oracle: the seed is not passed on."""
+    return lambda env, seed=None: policy_class(env)
 
 
 def argmin_random_tie(values, rng: np.random.Generator) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from opsgym.baselines.common import RandomPolicy
+from opsgym.baselines.common import RandomPolicy, seedless
 from opsgym.envs.config_tuning import ConfigTuningEnv, PhaseBestOracle
 from opsgym.envs.core import validation
 
@@ -174,7 +174,7 @@ POLICIES = {
     "shipped_defaults": ShippedDefaults,
     "rule_of_thumb": RuleOfThumb,
     "hill_climbing": HillClimbing,
-    "oracle": lambda env, seed=None: PhaseBestOracle(env),
+    "oracle": seedless(PhaseBestOracle),
 }
 # the best heuristic in the quick benchmark: imitation's teacher when none is named
 TEACHER = "hill_climbing"

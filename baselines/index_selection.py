@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from opsgym.baselines.common import RandomPolicy
+from opsgym.baselines.common import RandomPolicy, seedless
 from opsgym.envs.core import validation
 from opsgym.envs.index_selection import IndexSelectionEnv, PhaseBestOracle
 
@@ -158,7 +158,7 @@ POLICIES = {
     "no_indexes": NoIndexes,
     "frequent_columns": FrequentColumns,
     "greedy_advisor": GreedyAdvisor,
-    "oracle": lambda env, seed=None: PhaseBestOracle(env),
+    "oracle": seedless(PhaseBestOracle),
 }
 # the best heuristic in the quick benchmark: imitation's teacher when none is named
 TEACHER = "greedy_advisor"

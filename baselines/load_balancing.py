@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from opsgym.baselines.common import RandomPolicy, argmin_random_tie
+from opsgym.baselines.common import RandomPolicy, argmin_random_tie, seedless
 from opsgym.envs.core import validation
 from opsgym.envs.load_balancing import ExpectedCostOracle, LoadBalancingEnv
 
@@ -140,7 +140,7 @@ POLICIES = {
     "least_work_left": LeastWorkLeft,
     "shortest_expected_delay": ShortestExpectedDelay,
     "p2c_latency": PowerOfTwoLatency,
-    "oracle": lambda env, seed=None: ExpectedCostOracle(env),
+    "oracle": seedless(ExpectedCostOracle),
 }
 # the best heuristic in the quick benchmark: imitation's teacher when none is named
 TEACHER = "least_work_left"

@@ -91,8 +91,8 @@ class ForestForecastAutoscaler(HorizontalPodAutoscaler):
 
     def act(self, observation) -> int:
         reactive = super().act(observation)  # keeps the HPA's stabilization window current
-        slot = self._slot(observation)
-        loads = [self.env.unsquash_rate(float(x)) for x in observation[self.fields["window"]]]
+        slot = self.week_slot(observation, self.period)
+        loads = self.window_loads(observation)
         continuing = self.slot is not None and slot == (self.slot + 1) % self.period
         fresh = loads[-1:] if continuing else loads
         for back, load in enumerate(reversed(fresh), start=1):
@@ -110,15 +110,10 @@ class ForestForecastAutoscaler(HorizontalPodAutoscaler):
         self.used_forecast = forecasts is not None
         if forecasts is None:
             return reactive
-        running, booting = self.counts(observation)
         upper = max(math.expm1(mean + math.sqrt(var)) for mean, var in forecasts)
-        needed = max(max(loads[-self.window :]), upper)
-        env = self.env
-        wanted = math.ceil(
-            needed / (self.forecast_target * env.config.capacity_per_instance) - 1e-9
+        return self.scale_for(
+            observation, max(max(loads[-self.window :]), upper), self.forecast_target
         )
-        desired = min(max(wanted, env.config.min_instances), env.config.max_instances)
-        return self.action_towards(desired, running + booting)
 
     def forecast(self, horizon: int) -> list[tuple[float, float]] | None:
         """The forecasts of log1p(load) 1 .. ``horizon`` steps after the last observed
@@ -140,14 +135,6 @@ class ForestForecastAutoscaler(HorizontalPodAutoscaler):
             level = np.polyval(trend, self.trend_steps - 1 + h)
             forecasts.append((float(self.pattern[target] + level), variance))
         return forecasts
-
-    def _slot(self, observation) -> int:
-        """The time-of-week slot of the step about to be taken."""
-        fields = self.fields
-        angle = math.atan2(
-            float(observation[fields["week_sin"]]), float(observation[fields["week_cos"]])
-        )
-        return round(angle / (2.0 * math.pi) * self.period) % self.period
 
     def residuals(self) -> np.ndarray:
         """Log load minus pattern over the current stretch's last steps, oldest first."""

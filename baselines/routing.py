@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from opsgym.baselines.common import seedless
 from opsgym.envs.core import validation
 from opsgym.envs.routing import GreedyDelayOracle, RoutingEnv
 
@@ -79,7 +80,7 @@ POLICIES = {
     "shortest_delay": ShortestDelay,
     "ecmp": ECMP,
     "least_utilized": LeastUtilized,
-    "oracle": lambda env, seed=None: GreedyDelayOracle(env),
+    "oracle": seedless(GreedyDelayOracle),
 }
 # the best heuristic in the quick benchmark: imitation's teacher when none is named
 TEACHER = "ecmp"

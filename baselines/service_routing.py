@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from opsgym.baselines.common import RandomPolicy, argmin_random_tie
+from opsgym.baselines.common import RandomPolicy, argmin_random_tie, seedless
 from opsgym.envs.core import validation
 from opsgym.envs.service_routing import ServiceRoutingEnv, TrueLatencyOracle
 
@@ -115,7 +115,7 @@ POLICIES = {
     "least_loaded": LeastLoaded,
     "nearest_region": NearestRegion,
     "static_table": StaticTable,
-    "oracle": lambda env, seed=None: TrueLatencyOracle(env),
+    "oracle": seedless(TrueLatencyOracle),
 }
 # the best heuristic in the quick benchmark: imitation's teacher when none is named
 TEACHER = "least_loaded"

@@ -10,20 +10,19 @@ import time
 
 import numpy as np
 import pytest
+from benchmark_plans import small_plan
 
 from opsgym.train import benchmark
-from opsgym.train.benchmark import BenchmarkPlan, read_trials, run_benchmark
+from opsgym.train.benchmark import read_trials, run_benchmark
 from opsgym.train.benchmark_summary import bootstrap_interval, iqm, summarize, write_summary
 from opsgym.train.cli import main
 
 LB = "opsgym/LoadBalancing-v0"
-PLAN = BenchmarkPlan(
-    envs=(LB,),
+PLAN = small_plan(
+    LB,
     policies=("random", "round_robin", "least_connections", "oracle"),
     seeds=3,
-    budget=0,
     episodes=2,
-    sb3_algorithms=(),
     scenarios=("default",),
 )
 
@@ -131,12 +130,11 @@ def test_unknown_names_are_listed(capsys):
 
 
 def test_an_override_sets_one_environments_budget_and_arguments_under_every_scenario():
-    plan = BenchmarkPlan(
-        envs=(LB, "opsgym/CDN-v0"),
+    plan = small_plan(
+        LB,
+        "opsgym/CDN-v0",
         policies=("random", "ppo"),
-        seeds=1,
         budget=500,
-        episodes=1,
         sb3_algorithms=("ppo",),
         scenarios=("default", "drift"),
         overrides={"opsgym/CDN-v0": {"budget": 100, "env_kwargs": {"episode_length": 7}}},
@@ -154,12 +152,11 @@ def test_an_override_sets_one_environments_budget_and_arguments_under_every_scen
 
 
 def test_a_learner_budget_differs_from_the_plans_and_an_environment_override_beats_it():
-    plan = BenchmarkPlan(
-        envs=(LB, "opsgym/CDN-v0"),
+    plan = small_plan(
+        LB,
+        "opsgym/CDN-v0",
         policies=("ppo", "ucb1"),
-        seeds=1,
         budget=500,
-        episodes=1,
         sb3_algorithms=("ppo",),
         agents=("ucb1",),
         scenarios=("default",),
@@ -177,9 +174,7 @@ def test_a_learner_budget_differs_from_the_plans_and_an_environment_override_bea
 
 def test_ray_backend_writes_the_same_results(tmp_path):
     pytest.importorskip("ray")
-    plan = BenchmarkPlan(
-        envs=(LB,), policies=("random", "oracle"), seeds=2, budget=0, episodes=1, sb3_algorithms=()
-    )
+    plan = small_plan(LB, policies=("random", "oracle"), seeds=2)
     local = run_benchmark(plan, tmp_path / "local")
     remote = run_benchmark(plan, tmp_path / "ray", backend="ray", jobs=2)
     key = lambda r: r["key"]  # noqa: E731
@@ -189,29 +184,11 @@ def test_ray_backend_writes_the_same_results(tmp_path):
 
 
 def test_scenarios_run_next_to_the_default_configuration():
-    plan = BenchmarkPlan(
-        envs=(LB,),
-        policies=None,
-        seeds=1,
-        budget=0,
-        episodes=1,
-        sb3_algorithms=(),
-        scenarios=("default", "feedback-only"),
-    )
+    plan = small_plan(LB, scenarios=("default", "feedback-only"))
     trials = benchmark.plan_trials(plan)
     feedback = [t for t in trials if t.scenario == "feedback-only"]
     assert feedback and all(t.env_kwargs == {"mode": "feedback"} for t in feedback)
     assert "least_connections" not in {t.policy for t in feedback}  # it needs queues
     assert "least_connections" in {t.policy for t in trials if t.scenario == "default"}
     with pytest.raises(ValueError, match="drift-slowdown"):
-        benchmark.plan_trials(
-            BenchmarkPlan(
-                envs=(LB,),
-                policies=None,
-                seeds=1,
-                budget=0,
-                episodes=1,
-                sb3_algorithms=(),
-                scenarios=("nope",),
-            )
-        )
+        benchmark.plan_trials(small_plan(LB, scenarios=("nope",)))

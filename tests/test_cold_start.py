@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from benchmark_plans import small_plan
+from quiet_training import quiet_training
 
 import opsgym.envs  # noqa: F401  (registers the ids)
 from opsgym.agents import make_agent
 from opsgym.baselines import make_policy
-from opsgym.train.benchmark import BenchmarkPlan, run_benchmark
+from opsgym.train.benchmark import run_benchmark
 from opsgym.train.benchmark_summary import write_summary
 from opsgym.train.cold_start import (
     cold_start_regret,
@@ -17,7 +19,7 @@ from opsgym.train.cold_start import (
     rollout_rewards,
 )
 from opsgym.train.runner import make_env
-from opsgym.train.training import TrainSettings, train
+from opsgym.train.training import train
 
 LB = "opsgym/LoadBalancing-v0"
 SHORT = {"episode_length": 40, "mode": "feedback"}
@@ -46,11 +48,10 @@ def test_a_rollout_spans_episodes_reset_as_training_resets_them():
 
 def test_training_records_the_rewards_a_replay_of_the_learner_reproduces(tmp_path):
     run = train(
-        TrainSettings(
-            LB, "ucb1", seed=3, timesteps=150, env_kwargs=SHORT, eval_every=0,
-            eval_episodes=1, out=str(tmp_path), progress=False, cold_start_steps=100,
+        quiet_training(
+            tmp_path, LB, "ucb1", seed=3, timesteps=150, env_kwargs=SHORT, cold_start_steps=100
         )
-    )  # fmt: skip
+    )
     recorded, reseed = read_rewards(run)
     env = make_env(LB, SHORT)
     replay = rollout_rewards(env, make_agent("ucb1", env, seed=3), 3, 100, reseed)
@@ -71,13 +72,11 @@ def test_the_reference_is_the_oracle_or_the_best_heuristic_in_hindsight():
 
 
 def test_the_benchmark_writes_the_cold_start_regret(tmp_path):
-    plan = BenchmarkPlan(
-        envs=(LB,),
+    plan = small_plan(
+        LB,
         policies=("ucb1",),
         seeds=2,
         budget=120,
-        episodes=1,
-        sb3_algorithms=(),
         agents=("ucb1",),
         scenarios=("default",),
         curve_points=1,

@@ -7,9 +7,9 @@ import heapq
 import itertools
 import math
 
-import gymnasium as gym
 import numpy as np
 import pytest
+from policy_returns import reference_returns
 
 import opsgym.envs  # noqa: F401
 from opsgym.baselines import make_policy, policy_names
@@ -25,7 +25,6 @@ from opsgym.envs.config_tuning.simulator import (
     performance,
 )
 from opsgym.envs.core.queueing import erlang_b, erlang_c, mmc_mean_wait
-from opsgym.train.runner import run_episode
 
 NO_DB = RequestClass(cpu_time=0.01, db_calls=0.0)
 
@@ -233,18 +232,8 @@ def test_the_io_shift_moves_the_optimum_and_a_setting_tuned_once_decays():
     assert cost(before) > 1.5 * cost(after)
 
 
-def _returns(env_kwargs: dict, seeds=range(3)) -> dict[str, float]:
-    env = gym.make("opsgym/ConfigTuning-v0", **env_kwargs)
-    return {
-        name: float(
-            np.mean([run_episode(env, make_policy(env, name, 0), s).episode_return for s in seeds])
-        )
-        for name in policy_names(env)
-    }
-
-
 def test_oracle_beats_every_heuristic_and_hill_climbing_beats_the_defaults():
-    returns = _returns({"episode_length": 120})
+    returns = reference_returns("opsgym/ConfigTuning-v0", {"episode_length": 120})
     for name, value in returns.items():
         assert returns["oracle"] >= value, name
     assert returns["hill_climbing"] > returns["shipped_defaults"]

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from quiet_training import quiet_training
 from stable_baselines3 import PPO
 
 from opsgym.baselines import default_teacher, make_policy, policy_names, sb3
@@ -15,7 +16,7 @@ from opsgym.train.checkpoints import load_trained_policy
 from opsgym.train.cold_start import read_rewards, rollout_rewards
 from opsgym.train.imitation import cloning_report
 from opsgym.train.runner import make_env
-from opsgym.train.training import TrainSettings, train
+from opsgym.train.training import train
 
 LB = "opsgym/LoadBalancing-v0"
 SHORT = {"episode_length": 200}
@@ -23,16 +24,8 @@ SHORT = {"episode_length": 200}
 
 def clone(tmp_path, timesteps=4000, env_id=LB, env_kwargs=SHORT, **overrides):
     return train(
-        TrainSettings(
-            env_id,
-            "bc",
-            timesteps=timesteps,
-            overrides=overrides,
-            env_kwargs=env_kwargs,
-            eval_every=0,
-            eval_episodes=1,
-            out=str(tmp_path),
-            progress=False,
+        quiet_training(
+            tmp_path, env_id, "bc", timesteps=timesteps, overrides=overrides, env_kwargs=env_kwargs
         )
     )
 
@@ -140,16 +133,13 @@ def test_the_report_compares_clone_and_teacher_on_normalized_scores(tmp_path):
 
 def test_a_clones_cold_start_rewards_are_its_teachers_own_play(tmp_path):
     run = train(
-        TrainSettings(
+        quiet_training(
+            tmp_path,
             LB,
             "bc",
             timesteps=600,
             overrides={"dagger_rounds": 1},
             env_kwargs=SHORT,
-            eval_every=0,
-            eval_episodes=1,
-            out=str(tmp_path),
-            progress=False,
             cold_start_steps=250,  # more than one episode: the second is reseeded
         )
     )

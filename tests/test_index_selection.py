@@ -7,9 +7,9 @@ import itertools
 import math
 import pickle
 
-import gymnasium as gym
 import numpy as np
 import pytest
+from policy_returns import reference_returns
 
 import opsgym.envs  # noqa: F401
 from opsgym.baselines import make_policy, policy_names
@@ -18,7 +18,6 @@ from opsgym.envs.index_selection import IndexSelectionEnv, best_index_set
 from opsgym.envs.index_selection import cost_model as cm
 from opsgym.envs.index_selection.oracle import subset_bound
 from opsgym.envs.index_selection.sqlite_planner import Plan, SqlitePlanner, _matched
-from opsgym.train.runner import run_episode
 
 TABLE = cm.Table(rows=1_000_000, row_bytes=100, distinct=(100_000, 20_000, 5_000, 1_000, 200, 100))
 
@@ -148,18 +147,10 @@ def test_oracle_refuses_a_search_too_large_to_be_exhaustive():
         make_policy(large, "oracle")
 
 
-def _returns(env_kwargs: dict, seeds=range(3)) -> dict[str, float]:
-    env = gym.make("opsgym/IndexSelection-v0", **env_kwargs)
-    return {
-        name: float(
-            np.mean([run_episode(env, make_policy(env, name, 0), s).episode_return for s in seeds])
-        )
-        for name in policy_names(env)
-    }
-
-
 def test_oracle_beats_every_heuristic_and_the_advisors_beat_no_indexes():
-    returns = _returns({"episode_length": 100, "phase_length": 25})
+    returns = reference_returns(
+        "opsgym/IndexSelection-v0", {"episode_length": 100, "phase_length": 25}
+    )
     for name, value in returns.items():
         assert returns["oracle"] >= value, name
     assert returns["greedy_advisor"] > returns["frequent_columns"] > returns["random"]

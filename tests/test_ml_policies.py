@@ -8,6 +8,7 @@ import sys
 import gymnasium as gym
 import numpy as np
 import pytest
+from benchmark_plans import small_plan
 
 import opsgym.envs  # noqa: F401
 from opsgym.baselines import make_policy, policy_availability, policy_names
@@ -18,7 +19,7 @@ from sklearn.ensemble import IsolationForest  # noqa: E402
 
 from opsgym.baselines.isolation_forest import FlatForest, IsolationForestDetector  # noqa: E402
 from opsgym.envs.anomaly_detection.simulator import squash  # noqa: E402
-from opsgym.train.benchmark import BenchmarkPlan, plan_trials  # noqa: E402
+from opsgym.train.benchmark import plan_trials  # noqa: E402
 from opsgym.train.cli import main  # noqa: E402
 
 AD, AS = "opsgym/AnomalyDetection-v0", "opsgym/Autoscaling-v0"
@@ -180,9 +181,7 @@ def test_without_scikit_learn_the_policies_are_listed_unavailable_with_the_hint(
         f"isolation_forest (unavailable: needs scikit-learn, which is not installed: {hint})"
         in (capsys.readouterr().out)
     )
-    plan = BenchmarkPlan(
-        envs=(AD,), policies=None, seeds=1, budget=1, episodes=1, sb3_algorithms=()
-    )
+    plan = small_plan(AD, budget=1)
     assert "isolation_forest" not in {trial.policy for trial in plan_trials(plan)}
     # ... and a default benchmark says what this machine's installation left out
     assert (
@@ -203,13 +202,6 @@ def test_without_scikit_learn_the_policies_are_listed_unavailable_with_the_hint(
     )
     header = capsys.readouterr().out
     assert f"isolation_forest ({AD}): {hint}" in header
-    requested = BenchmarkPlan(
-        envs=(AD,),
-        policies=("isolation_forest_multivariate",),
-        seeds=1,
-        budget=1,
-        episodes=1,
-        sb3_algorithms=(),
-    )
+    requested = small_plan(AD, policies=("isolation_forest_multivariate",), budget=1)
     with pytest.raises(ValueError, match=r"isolation_forest_multivariate cannot run.*opsgym\[ml\]"):
         plan_trials(requested)

@@ -23,6 +23,8 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import pytest
+from benchmark_plans import small_plan
+from quiet_training import quiet_training
 
 import opsgym.envs  # noqa: F401
 from opsgym.agents import agent_names, make_agent
@@ -33,13 +35,13 @@ from opsgym.agents.drift import DRIFT_SIDECAR
 from opsgym.agents.protocol import MaskAwareCaller
 from opsgym.agents.schema import ArraySpec
 from opsgym.baselines import sb3
-from opsgym.train.benchmark import BenchmarkPlan, run_benchmark
+from opsgym.train.benchmark import run_benchmark
 from opsgym.train.benchmark_summary import write_summary
 from opsgym.train.checkpoints import load_trained_policy
 from opsgym.train.cold_start import read_rewards, write_rewards
 from opsgym.train.plot import save_figure
 from opsgym.train.run_folder import read_config, read_evaluations, write_config
-from opsgym.train.training import TrainSettings, train
+from opsgym.train.training import train
 
 LB = "opsgym/LoadBalancing-v0"
 SMALL = {"episode_length": 300}
@@ -302,16 +304,8 @@ def test_observation_statistics_beside_an_sb3_model_are_checked(tmp_path):
 @pytest.fixture(scope="module")
 def agent_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("runs")
-    settings = TrainSettings(
-        env_id=LB,
-        agent="ucb1",
-        timesteps=400,
-        env_kwargs=SMALL,
-        eval_every=200,
-        eval_episodes=1,
-        out=str(out),
-        progress=False,
-        cold_start_steps=50,
+    settings = quiet_training(
+        out, LB, "ucb1", timesteps=400, env_kwargs=SMALL, eval_every=200, cold_start_steps=50
     )
     return train(settings)
 
@@ -381,15 +375,7 @@ NOT_RECORDS = [
 
 
 def test_resume_skips_json_that_is_not_a_trial_record_naming_the_line(tmp_path):
-    plan = BenchmarkPlan(
-        envs=(LB,),
-        policies=("random", "oracle"),
-        seeds=2,
-        budget=0,
-        episodes=1,
-        sb3_algorithms=(),
-        scenarios=("default",),
-    )
+    plan = small_plan(LB, policies=("random", "oracle"), seeds=2, scenarios=("default",))
     records = run_benchmark(plan, tmp_path)
     file = tmp_path / "trials.jsonl"
     good = file.read_text().splitlines()
@@ -427,7 +413,7 @@ def writers(tmp_path: Path, agent_run: Path) -> dict:
         plt.close(fig)
 
     def summary(version):
-        plan = BenchmarkPlan((LB,), ("random",), 1, 0, 1, (), scenarios=("default",))
+        plan = small_plan(LB, policies=("random",), scenarios=("default",))
         records = run_benchmark(plan, tmp_path / "bench", resume=True)
         write_summary(records, tmp_path / "bench", header=f"version {version}\n")
 

@@ -10,35 +10,41 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cli_runner import run_cli
+from quiet_training import quiet_training
 
 from opsgym.baselines import sb3
 from opsgym.train.cli import main
 from opsgym.train.evaluate import evaluate_policies
 from opsgym.train.run_folder import read_config, read_evaluations
-from opsgym.train.training import TrainSettings, train
+from opsgym.train.training import train
 
 LB = "opsgym/LoadBalancing-v0"
 SMALL = {"episode_length": 200}
 
 
 def tiny_run(
-    tmp_path: Path, agent: str = "ppo", seed: int = 0, tensorboard: bool = False, **overrides
+    tmp_path: Path,
+    agent: str = "ppo",
+    seed: int = 0,
+    tensorboard: bool = False,
+    timesteps: int = 1024,
+    eval_every: int = 512,
+    **overrides,
 ) -> Path:
-    settings = TrainSettings(
-        env_id=LB,
-        agent=agent,
+    settings = quiet_training(
+        tmp_path,
+        LB,
+        agent,
         seed=seed,
-        timesteps=1024,
+        timesteps=timesteps,
         n_envs=2,
         overrides={"n_steps": 128, "batch_size": 64, "n_epochs": 2, **overrides}
         if agent == "ppo"
         else overrides,
         env_kwargs=SMALL,
-        eval_every=512,
+        eval_every=eval_every,
         eval_episodes=2,
-        out=str(tmp_path),
         tensorboard=tensorboard,
-        progress=False,
     )
     return train(settings)
 
@@ -95,6 +101,14 @@ def _without_wall_time(run: Path) -> list[dict]:
     return [{k: v for k, v in row.items() if k != "wall_time_s"} for row in read_evaluations(run)]
 
 
+def test_the_final_model_is_evaluated_once_after_the_last_rollout(tmp_path):
+    # rollouts of 2 x 128 steps: 1,000 steps end at 1,024, past the evaluation due at 1,000,
+    # and the model is updated after that rollout: only its final state is evaluated there
+    run = tiny_run(tmp_path, timesteps=1000, eval_every=500)
+    assert [row["step"] for row in read_evaluations(run)] == [500.0, 1024.0]
+    assert read_config(run)["last_evaluation"]["step"] == 1024.0
+
+
 def test_evaluate_model_rejects_another_environment_and_corrupt_files(tmp_path, capsys):
     run = tiny_run(tmp_path)
     assert main(["evaluate", "--env", LB, "--model", str(run), "--env-arg", "mode=feedback"]) == 2
@@ -135,17 +149,15 @@ def test_hyperparams_follow_rl_zoo3_conventions():
 
 def test_short_ppo_run_beats_random(tmp_path):
     run = train(
-        TrainSettings(
-            env_id=LB,
-            agent="ppo",
+        quiet_training(
+            tmp_path,
+            LB,
+            "ppo",
             timesteps=20_000,
             n_envs=16,  # the block's 128 envs update twice in 20k steps, 16 envs 19 times
             overrides={"batch_size": 1024},  # the 16 x 64 steps of a rollout
             env_kwargs=SMALL,
-            eval_every=0,
             eval_episodes=5,
-            out=str(tmp_path),
-            progress=False,
         )
     )
     results = evaluate_policies(LB, ["random"], episodes=5, env_kwargs=SMALL, runs=[run])
@@ -200,66 +212,25 @@ def test_only_files_of_rl_zoo3_algorithms_claim_that_rl_zoo3_reads_them():
             assert (name in zoo_algorithms) == ("rl-zoo3 itself cannot" not in header), name
 
 
+def run_zoo_ppo(script: str, folder: Path, *args: str) -> subprocess.CompletedProcess:
+    """rl-zoo3's ``script`` (train, enjoy) with PPO on LoadBalancing, as its users run it:
+    opsgym's ids through ``--gym-packages``, 200-step episodes, working in ``folder``."""
+    command = [sys.executable, "-m", f"rl_zoo3.{script}", "--algo", "ppo", "--env", LB]
+    command += ["--gym-packages", "opsgym.envs", "--env-kwargs", "episode_length:200", *args]
+    return subprocess.run(command, capture_output=True, text=True, cwd=folder)
+
+
 def test_rl_zoo3_trains_and_enjoys_an_opsgym_env_with_our_yaml(tmp_path):
     pytest.importorskip("rl_zoo3")
     conf_file = run_cli("hyperparams", "ppo").stdout.strip()  # as a pip user finds it
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "rl_zoo3.train",
-            "--algo",
-            "ppo",
-            "--env",
-            LB,
-            "--gym-packages",
-            "opsgym.envs",
-            "--conf-file",
-            conf_file,
-            "-n",
-            "1024",
-            "--seed",
-            "1",
-            "--eval-freq",
-            "-1",
-            "--log-folder",
-            str(tmp_path),
-            "--env-kwargs",
-            "episode_length:200",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    training = ["--conf-file", conf_file, "-n", "1024", "--seed", "1", "--eval-freq", "-1"]
+    result = run_zoo_ppo("train", tmp_path, *training, "--log-folder", str(tmp_path))
     assert result.returncode == 0, result.stderr[-2000:]
     assert (
         tmp_path / "ppo" / "opsgym-LoadBalancing-v0_1" / "opsgym-LoadBalancing-v0.zip"
     ).is_file()
-    enjoyed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "rl_zoo3.enjoy",
-            "--algo",
-            "ppo",
-            "--env",
-            LB,
-            "--gym-packages",
-            "opsgym.envs",
-            "--folder",
-            str(tmp_path),
-            "--exp-id",
-            "1",
-            "-n",
-            "300",
-            "--no-render",
-            "--env-kwargs",
-            "episode_length:200",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    enjoying = ["--folder", str(tmp_path), "--exp-id", "1", "-n", "300", "--no-render"]
+    enjoyed = run_zoo_ppo("enjoy", tmp_path, *enjoying)
     assert enjoyed.returncode == 0, enjoyed.stderr[-2000:]
     assert "Episode Reward" in enjoyed.stdout
 

@@ -8,14 +8,16 @@ from pathlib import Path
 import optuna
 import pytest
 import yaml
+from quiet_training import quiet_training
 
 from opsgym.agents import make_agent
 from opsgym.baselines import agent_hyperparams, sb3
 from opsgym.train import benchmark, tune
 from opsgym.train.benchmark_summary import Scorer
+from opsgym.train.run_folder import read_evaluations
 from opsgym.train.runner import evaluation_seeds, make_env, validation_seeds
 from opsgym.train.search_spaces import AGENT_SPACES, SB3_SPACES
-from opsgym.train.training import TrainSettings, train
+from opsgym.train.training import train
 
 LB = "opsgym/LoadBalancing-v0"
 SHORT = {"episode_length": 100}
@@ -131,15 +133,13 @@ def test_the_median_pruner_stops_a_trial_whose_evaluation_is_obviously_bad():
 def test_a_pruned_training_stops_early_and_says_so(tmp_path):
     seen = []
     run = train(
-        TrainSettings(
+        quiet_training(
+            tmp_path,
             LB,
             "ucb1",
             timesteps=1000,
             env_kwargs=SHORT,
             eval_every=100,
-            eval_episodes=1,
-            out=str(tmp_path),
-            progress=False,
             evaluation_seeds=[500_000],
             on_evaluation=lambda row: seen.append(row["step"]) or len(seen) < 2,
         )
@@ -168,6 +168,20 @@ def test_a_tiny_ppo_trial_trains_with_the_drawn_hyperparameters(tmp_path):
         assert config["hyperparams"][key] == value
     width, depth = trial["params"]["net_width"], trial["params"]["net_depth"]
     assert config["hyperparams"]["policy_kwargs"] == {"net_arch": [width] * depth}
+
+
+def test_a_ppo_trial_evaluates_its_final_model_once_and_scores_that(tmp_path):
+    settings, record = small_study(tmp_path, trials=1, agent="ppo", budget=512)
+    trial = record["trials"][0]
+    run = next((tmp_path / "runs" / settings.name / "trial0000").iterdir())
+    rows = read_evaluations(run)
+    steps = [row["step"] for row in rows]
+    # one evaluation per pruning point, the last of the model as training left it
+    assert len(steps) == settings.evaluations and steps == sorted(set(steps))
+    assert steps[-1] == json.loads((run / "config.json").read_text())["steps_done"]
+    scorer = Scorer(record["references"])
+    assert trial["score"] == pytest.approx(scorer(rows[-1]["return"]))
+    assert sorted(trial["intermediate_values"]) == ["1", "2", "3"]
 
 
 def test_write_hyperparams_replaces_one_block_with_a_status_line(tmp_path):
@@ -217,16 +231,8 @@ def test_hand_written_agents_read_their_block_and_set_overrides_it(tmp_path, mon
 
     def trained(**overrides) -> dict:
         run = train(
-            TrainSettings(
-                LB,
-                "sw_ucb",
-                timesteps=50,
-                env_kwargs=SHORT,
-                eval_every=0,
-                eval_episodes=1,
-                out=str(tmp_path / "runs"),
-                progress=False,
-                overrides=overrides,
+            quiet_training(
+                tmp_path / "runs", LB, "sw_ucb", timesteps=50, env_kwargs=SHORT, overrides=overrides
             )
         )
         return json.loads((run / "config.json").read_text())["hyperparams"]

@@ -8,9 +8,10 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from env_configs import SHORT_EPISODES, VECTOR_IDS, VECTOR_IN_DISTRIBUTION, VECTOR_TO_ROUNDING
+from quiet_training import quiet_training
 from stable_baselines3.common.vec_env import VecNormalize
 
-import opsgym.envs
 from opsgym.baselines import sb3
 from opsgym.baselines.vec_env import (
     MAKE_VEC_ENV,
@@ -19,34 +20,18 @@ from opsgym.baselines.vec_env import (
     make_training_env,
     unbatch_info,
 )
+from opsgym.envs.packages import PACKAGES
 from opsgym.train.cli import main
 from opsgym.train.run_folder import read_config
-from opsgym.train.training import TrainSettings, make_sb3_model, train
+from opsgym.train.training import make_sb3_model, train
 
-VECTOR_IDS = [
-    env_id for env_id in opsgym.envs.opsgym_ids() if gym.spec(env_id).vector_entry_point is not None
-]
-# Short episodes, so that every instance's episode ends several times within a test.
-SHORT_EPISODES = {
-    "opsgym/LoadBalancing-v0": {"episode_length": 40},
-    "opsgym/ConfigTuning-v0": {"episode_length": 30},
-    "opsgym/Autoscaling-v0": {"episode_steps": 60},
-    "opsgym/IndexSelection-v0": {"episode_length": 30, "phase_length": 10},
-    "opsgym/ServiceRouting-v0": {"episode_length": 40},
-    "opsgym/AnomalyDetection-v0": {"episode_length": 60, "anomalies_per_week": 40.0},
-    "opsgym/ResourceAllocation-v0": {"n_jobs": 10, "load": 1.2},
-    "opsgym/Routing-v1": {"episode_length": 60},
-}
-# How closely each vector env follows its single env, as its docstring says: bit for bit,
-# to rounding (a relative tolerance), or in distribution (tested apart).
-RELATIVE_TOLERANCE = {env_id: 0.0 for env_id in VECTOR_IDS} | {"opsgym/Autoscaling-v0": 1e-6}
-IN_DISTRIBUTION = {"opsgym/IndexSelection-v0"}
-MASKED_IDS = {"opsgym/ResourceAllocation-v0", "opsgym/Routing-v1"}  # action_masks()
+MASKED_IDS = {env_id for env_id in VECTOR_IDS if hasattr(PACKAGES[env_id].ENV, "action_masks")}
 
 
 def pair(env_id: str, n_envs: int, seed: int):
-    """The adapter over the native vector env, and make_vec_env, with the same seed."""
-    kwargs = SHORT_EPISODES[env_id]
+    """The adapter over the native vector env, and make_vec_env, with the same seed, on
+    short episodes, so that every instance's episode ends several times within a test."""
+    kwargs = SHORT_EPISODES[env_id].kwargs
     native = make_training_env(env_id, n_envs, seed, kwargs, NATIVE)
     reference = make_training_env(env_id, n_envs, seed, kwargs, MAKE_VEC_ENV)
     assert (native.backend, reference.backend) == (NATIVE, MAKE_VEC_ENV)
@@ -82,9 +67,9 @@ def assert_same_info(a: dict, b: dict, rtol: float, what: str) -> None:
             assert_close(a[key], value, rtol, f"{what}[{key}]")
 
 
-@pytest.mark.parametrize("env_id", sorted(set(VECTOR_IDS) - IN_DISTRIBUTION))
+@pytest.mark.parametrize("env_id", sorted(set(VECTOR_IDS) - VECTOR_IN_DISTRIBUTION))
 def test_sb3_receives_the_transitions_of_make_vec_env(env_id):
-    rtol = RELATIVE_TOLERANCE[env_id]
+    rtol = VECTOR_TO_ROUNDING.get(env_id, 0.0)
     native, reference = pair(env_id, 3, seed=7)
     assert_close(native.reset(), reference.reset(), rtol, "first observations")
     ended = np.zeros(3, dtype=int)
@@ -180,7 +165,7 @@ def test_seed_applies_at_the_next_reset_and_later_resets_continue():
     native.seed(11)
     reference.seed(11)
     assert np.array_equal(native.reset(), reference.reset())
-    single = gym.make("opsgym/LoadBalancing-v0", **SHORT_EPISODES["opsgym/LoadBalancing-v0"])
+    single = gym.make("opsgym/LoadBalancing-v0", **SHORT_EPISODES["opsgym/LoadBalancing-v0"].kwargs)
     native.seed(11)
     assert np.array_equal(native.reset()[1], single.reset(seed=12)[0])
 
@@ -267,17 +252,14 @@ def test_auto_falls_back_to_make_vec_env_and_says_why():
 
 def test_train_records_which_environments_it_trained_on(tmp_path, capsys):
     def run(env_id: str, env_kwargs: dict, vec_env: str = "auto") -> dict:
-        settings = TrainSettings(
-            env_id=env_id,
-            agent="a2c",
+        settings = quiet_training(
+            tmp_path,
+            env_id,
+            "a2c",
             timesteps=64,
             n_envs=2,
             overrides={"n_steps": 8},
             env_kwargs=env_kwargs,
-            eval_every=0,
-            eval_episodes=1,
-            out=str(tmp_path),
-            progress=False,
             vec_env=vec_env,
         )
         return read_config(train(settings))

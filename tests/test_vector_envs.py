@@ -7,56 +7,28 @@ import functools
 import gymnasium as gym
 import numpy as np
 import pytest
-from env_configs import without_unused
+from env_configs import (
+    EXACT_VECTOR_IDS,
+    SHORT_EPISODES,
+    VECTOR_IDS,
+    VECTOR_IN_DISTRIBUTION,
+    VECTOR_TO_ROUNDING,
+    without_unused,
+)
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
-import opsgym.envs
 from opsgym.envs.core import batch, fcfs, queueing, seasonal
 from opsgym.envs.load_balancing.simulator import LoadBalancerSimulator
 from opsgym.envs.resource_allocation import workloads
 from opsgym.envs.routing.simulator import FLOW_SLOTS
 from opsgym.envs.scenarios import scenarios
 
-VECTOR_IDS = [
-    env_id for env_id in opsgym.envs.opsgym_ids() if gym.spec(env_id).vector_entry_point is not None
-]
-# Short episodes, so that autoreset happens within a few hundred steps.
-SHORT_EPISODES = {
-    "opsgym/LoadBalancing-v0": {"episode_length": 40},
-    "opsgym/ConfigTuning-v0": {"episode_length": 30},
-    "opsgym/Autoscaling-v0": {"episode_steps": 60},
-    "opsgym/IndexSelection-v0": {"episode_length": 30, "phase_length": 10},
-    "opsgym/ServiceRouting-v0": {"episode_length": 40},
-    "opsgym/AnomalyDetection-v0": {"episode_length": 60, "anomalies_per_week": 40.0},
-    "opsgym/ResourceAllocation-v0": {"n_jobs": 30, "load": 1.2},
-    "opsgym/Routing-v1": {"episode_length": 60},
-}
-# Ids whose vector env follows the single env bit for bit (instance i seeded s + i).
-EXACT_IDS = {
-    "opsgym/LoadBalancing-v0",
-    "opsgym/ConfigTuning-v0",
-    "opsgym/ServiceRouting-v0",
-    "opsgym/AnomalyDetection-v0",
-    "opsgym/ResourceAllocation-v0",
-    "opsgym/Routing-v1",
-}
-# The domain metric compared in distribution, per id.
-METRIC = {
-    "opsgym/LoadBalancing-v0": "mean_latency_ms",
-    "opsgym/ConfigTuning-v0": "p95_latency_ms",
-    "opsgym/Autoscaling-v0": "objective_usd",
-    "opsgym/IndexSelection-v0": "pages_per_query",
-    "opsgym/ServiceRouting-v0": "mean_latency_ms",
-    "opsgym/AnomalyDetection-v0": "reward_score",
-    "opsgym/ResourceAllocation-v0": "mean_slowdown",
-    "opsgym/Routing-v1": "mean_delay_ms",
-}
-
 
 def make_vector(env_id: str, num_envs: int, vectorization: str = "vector_entry_point", **kwargs):
     # the short-episode arguments that ``kwargs``' modes leave unused are left out
-    kwargs = {**without_unused(env_id, {**SHORT_EPISODES.get(env_id, {}), **kwargs}), **kwargs}
+    short = SHORT_EPISODES[env_id].kwargs
+    kwargs = {**without_unused(env_id, {**short, **kwargs}), **kwargs}
     return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=vectorization, **kwargs)
 
 
@@ -113,9 +85,14 @@ def test_loadbalancing_has_a_vector_entry_point():
     assert "opsgym/LoadBalancing-v0" in VECTOR_IDS
 
 
+def test_every_vector_env_has_short_episodes_and_its_parity_stated():
+    assert sorted(SHORT_EPISODES) == sorted(VECTOR_IDS)
+    assert set(VECTOR_TO_ROUNDING) | VECTOR_IN_DISTRIBUTION <= set(VECTOR_IDS)
+
+
 def test_spaces_metadata_and_shapes(env_id):
     env = make_vector(env_id, 3)
-    single = gym.make(env_id, **SHORT_EPISODES.get(env_id, {}))
+    single = gym.make(env_id, **SHORT_EPISODES[env_id].kwargs)
     assert env.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP
     assert env.single_observation_space == single.observation_space
     assert env.single_action_space == single.action_space
@@ -131,7 +108,7 @@ def test_spaces_metadata_and_shapes(env_id):
 
 @pytest.mark.parametrize("num_envs", [1, 5])
 def test_same_trajectory_as_sync_vector_env(env_id, num_envs):
-    if env_id not in EXACT_IDS:
+    if env_id not in EXACT_VECTOR_IDS:
         pytest.skip(f"{env_id}'s vector env is not bit for bit: its own tests say how close")
     # the comparison crosses autoresets
     assert assert_follows_sync(env_id, num_envs, 7, 300) >= num_envs
@@ -175,7 +152,7 @@ def test_next_step_autoreset(env_id):
 
 
 def test_domain_metrics_match_the_single_env_in_distribution(env_id):
-    episodes, metric = 96, METRIC[env_id]
+    episodes, metric = 96, SHORT_EPISODES[env_id].metric
     vector = make_vector(env_id, episodes)
     vector.reset(seed=0)
     ended = np.zeros(episodes, dtype=bool)
@@ -188,7 +165,7 @@ def test_domain_metrics_match_the_single_env_in_distribution(env_id):
             continue
         vector_values[done] = info["episode_metrics"][metric][done]
         ended |= done
-    single = gym.make(env_id, **SHORT_EPISODES.get(env_id, {}))
+    single = gym.make(env_id, **SHORT_EPISODES[env_id].kwargs)
     single.action_space.seed(0)
     single_values = []
     for seed in range(100_000, 100_000 + episodes):

@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from quiet_training import quiet_training
 
 from opsgym.agents.protocol import MaskAwareCaller
 from opsgym.baselines import default_teacher, make_policy, sb3
@@ -19,7 +20,7 @@ from opsgym.train.checkpoints import load_trained_policy
 from opsgym.train.rule_comparison import Dip, dip, rule_comparison_table, trial_dip
 from opsgym.train.rule_started import expand
 from opsgym.train.runner import evaluation_seeds, is_online, make_env, run_episode
-from opsgym.train.training import TrainSettings, make_sb3_model, sb3_policy_of, train
+from opsgym.train.training import make_sb3_model, sb3_policy_of, train
 from opsgym.train.warm_start import (
     RuleData,
     RuleGuard,
@@ -215,18 +216,16 @@ def test_residual_spaces_add_the_follow_action_and_the_rules_one_hot():
 @pytest.mark.parametrize("learner", ["ppo_warm", "ppo_residual"])
 def test_rule_started_runs_train_evaluate_from_step_zero_and_load(tmp_path, learner):
     run = train(
-        TrainSettings(
-            env_id=LOAD_BALANCING,
-            agent=learner,
+        quiet_training(
+            tmp_path,
+            LOAD_BALANCING,
+            learner,
             timesteps=512,
             n_envs=8,
             overrides={"n_steps": 64, "batch_size": 256, "warm_samples": 500}
             if learner == "ppo_warm"
             else {"n_steps": 64, "batch_size": 256},
             eval_every=512,
-            eval_episodes=1,
-            out=str(tmp_path),
-            progress=False,
         )
     )
     config = json.loads((run / "config.json").read_text())

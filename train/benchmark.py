@@ -163,22 +163,14 @@ class Trial:
         return Path(root) / name.replace("/", "-")
 
 
-def plan_trials(plan: BenchmarkPlan) -> list[Trial]:
-    """The trials of ``plan``, in a fixed order (environment, scenario, policy, seed).
-
-    Raises:
-        ValueError: a requested policy or scenario exists on none of the environments, or
-            a requested policy refuses every configuration (the message says why: what a
-            configuration hides, or the optional package to install).
-    """
-    trials, known_policies, known_scenarios = [], set(), {"default"}
-    refusals: dict[str, str] = {}
+def configurations(plan: BenchmarkPlan) -> Iterator[tuple[str, str, dict, dict]]:
+    """Each configuration ``plan`` runs, in order: its environment, its scenario (or
+    "default"), its arguments, and every reference policy of it with None where that
+    policy can run there, else the reason it refuses."""
     for env_id in plan.envs:
-        override = plan.overrides.get(env_id, {})
-        base_kwargs = override.get("env_kwargs", {})
+        base_kwargs = plan.overrides.get(env_id, {}).get("env_kwargs", {})
         configs = {"default": dict(base_kwargs)}
         for name, scenario in scenarios(env_id).items():
-            known_scenarios.add(name)
             if plan.scenarios is None or name in plan.scenarios:
                 configs[name] = {**base_kwargs, **scenario.env_kwargs}
         if plan.scenarios is not None and "default" not in plan.scenarios:
@@ -187,32 +179,59 @@ def plan_trials(plan: BenchmarkPlan) -> list[Trial]:
             env = make_env(env_id, env_kwargs)
             availability = policy_availability(env)
             env.close()
-            references = [name for name, refusal in availability.items() if refusal is None]
-            for name, refusal in availability.items():
-                if refusal is not None:
-                    refusals.setdefault(name, f"{name} cannot run on {env_id}: {refusal}")
-            available = references + list(plan.sb3_algorithms) + list(plan.agents)
-            known_policies.update(available)
-            names = available if plan.policies is None else plan.policies
-            for name in (n for n in names if n in available):
-                kind = REFERENCE if name in references else TRAINED
-                budget = override.get("budget", plan.learner_budgets.get(name, plan.budget))
-                for seed in range(plan.seeds):
-                    trials.append(
-                        Trial(
-                            env_id,
-                            name,
-                            kind,
-                            seed,
-                            budget,
-                            plan.episodes,
-                            env_kwargs,
-                            scenario,
-                            plan.curve_points,
-                            plan.curve_episodes,
-                            plan.cold_start_steps if kind == TRAINED else 0,
-                        )
+            yield env_id, scenario, env_kwargs, availability
+
+
+def not_installed(plan: BenchmarkPlan) -> dict[str, str]:
+    """'policy (env id)' -> the ``pip install`` that adds it, for the reference policies
+    that ``plan`` leaves out on this machine for want of an optional package."""
+    missing = {}
+    for env_id, _, _, availability in configurations(plan):
+        for name, refusal in availability.items():
+            if refusal is not None and "pip install" in refusal:
+                missing[f"{name} ({env_id})"] = refusal.split(": ", 1)[-1]
+    return missing
+
+
+def plan_trials(plan: BenchmarkPlan) -> list[Trial]:
+    """The trials of ``plan``, in a fixed order (environment, scenario, policy, seed).
+
+    Raises:
+        ValueError: a requested policy or scenario exists on none of the environments, or
+            a requested policy refuses every configuration (the message says why: what a
+            configuration hides, or the optional package to install).
+    """
+    trials, known_policies = [], set()
+    known_scenarios = {"default"} | {name for env_id in plan.envs for name in scenarios(env_id)}
+    refusals: dict[str, str] = {}
+    for env_id, scenario, env_kwargs, availability in configurations(plan):
+        references = [name for name, refusal in availability.items() if refusal is None]
+        for name, refusal in availability.items():
+            if refusal is not None:
+                refusals.setdefault(name, f"{name} cannot run on {env_id}: {refusal}")
+        available = references + list(plan.sb3_algorithms) + list(plan.agents)
+        known_policies.update(available)
+        names = available if plan.policies is None else plan.policies
+        override = plan.overrides.get(env_id, {})
+        for name in (n for n in names if n in available):
+            kind = REFERENCE if name in references else TRAINED
+            budget = override.get("budget", plan.learner_budgets.get(name, plan.budget))
+            for seed in range(plan.seeds):
+                trials.append(
+                    Trial(
+                        env_id,
+                        name,
+                        kind,
+                        seed,
+                        budget,
+                        plan.episodes,
+                        env_kwargs,
+                        scenario,
+                        plan.curve_points,
+                        plan.curve_episodes,
+                        plan.cold_start_steps if kind == TRAINED else 0,
                     )
+                )
     unknown = sorted(set(plan.policies or ()) - known_policies)
     refused = [refusals[name] for name in unknown if name in refusals]
     if refused:

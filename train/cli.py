@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import dataclasses
 import json
 import os
 import signal
@@ -78,25 +79,26 @@ def _policy_line(env_id: str) -> str:
     )
 
 
-def _not_installed(env_ids) -> str:
+def _not_installed_sentence(missing: dict[str, str]) -> str:
     """A sentence naming the reference policies this machine leaves out for want of an
     optional package (so a default run says what its installation decided), or ''."""
-    from opsgym.baselines import policy_availability
-    from opsgym.train.runner import make_env
-
-    missing = {}
-    for env_id in env_ids:
-        env = make_env(env_id)
-        for name, refusal in policy_availability(env).items():
-            if refusal is not None and "pip install" in refusal:
-                missing[f"{name} ({env_id})"] = refusal.split(": ", 1)[-1]
-        env.close()
     if not missing:
         return ""
-    return (
-        " Not run here, for want of an optional package: "
-        + "; ".join(f"{name}: {hint}" for name, hint in missing.items())
-        + "."
+    hints = "; ".join(f"{name}: {hint}" for name, hint in missing.items())
+    return f" Not run here, for want of an optional package: {hints}."
+
+
+def _settings(settings_class: type, args: argparse.Namespace, **values: object):
+    """A command's settings dataclass built from ``values`` and, for its other fields, the
+    command-line arguments of the same names: ``env_id`` from ``--env`` and ``env_kwargs``
+    from ``--env-arg``."""
+    given = vars(args) | {"env_id": args.env}
+    if "env_arg" in given:
+        given["env_kwargs"] = parse_assignments(args.env_arg, "--env-arg")
+    names = [item.name for item in dataclasses.fields(settings_class)]
+    return settings_class(
+        **{name: given[name] for name in names if name in given and name not in values},
+        **values,
     )
 
 
@@ -155,21 +157,12 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 def cmd_train(args: argparse.Namespace) -> None:
     from opsgym.train.training import TrainSettings, train
 
-    settings = TrainSettings(
-        env_id=args.env,
-        agent=args.agent,
-        seed=args.seed,
-        timesteps=args.timesteps,
-        n_envs=args.n_envs,
+    settings = _settings(
+        TrainSettings,
+        args,
         config_file=args.config,
         overrides=parse_assignments(args.set, "--set"),
-        env_kwargs=parse_assignments(args.env_arg, "--env-arg"),
-        eval_every=args.eval_every,
-        eval_episodes=args.eval_episodes,
-        out=args.out,
-        tensorboard=args.tensorboard,
         progress=not args.quiet,
-        vec_env=args.vec_env,
     )
     path = train(settings)
     print(f"run folder: {path}")
@@ -178,22 +171,10 @@ def cmd_train(args: argparse.Namespace) -> None:
 def cmd_tune(args: argparse.Namespace) -> None:
     from opsgym.train.tune import TuneSettings, record_path, run_study
 
-    settings = TuneSettings(
-        env_id=args.env,
-        agent=args.agent,
-        trials=args.trials,
-        budget=args.budget,
+    settings = _settings(
+        TuneSettings,
+        args,
         seeds=tuple(args.training_seeds),
-        episodes=args.episodes,
-        evaluations=args.evaluations,
-        sampler_seed=args.sampler_seed,
-        env_kwargs=parse_assignments(args.env_arg, "--env-arg"),
-        storage=args.storage,
-        study_name=args.study_name,
-        out=args.out,
-        records=args.records,
-        write_hyperparams=args.write_hyperparams,
-        confirm=args.confirm,
         confirm_seeds=tuple(args.confirm_seeds),
     )
     record = run_study(settings)
@@ -243,6 +224,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         TRIALS_FILE,
         BenchmarkPlan,
         describe_overrides,
+        not_installed,
         read_trials,
         run_benchmark,
     )
@@ -280,7 +262,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         "evaluation seeds they never trained on: SB3 models and tabular agents frozen "
         "(greedy), bandits still learning, as online learners do in production."
         f"{' ' + describe_overrides(plan.overrides) if plan.overrides else ''}"
-        f"{_not_installed(plan.envs)}\n\n"
+        f"{_not_installed_sentence(not_installed(plan))}\n\n"
     )
     started = time.perf_counter()
     statuses: list[str] = []  # of the trials this run ran
@@ -332,23 +314,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
 def cmd_federated(args: argparse.Namespace) -> None:
     from opsgym.train.federated import FederatedSettings, federated_table, run_federated
 
-    settings = FederatedSettings(
-        env_id=args.env,
-        agent=args.agent,
-        nodes=args.nodes,
-        rounds=args.rounds,
-        steps_per_round=args.steps_per_round,
-        participation=args.participation,
-        dp_clip=args.dp_clip,
-        dp_noise=args.dp_noise,
-        dp_delta=args.dp_delta,
-        backend=args.backend,
-        address=args.address,
-        seed=args.seed,
-        eval_episodes=args.eval_episodes,
-        env_kwargs=parse_assignments(args.env_arg, "--env-arg"),
-        overrides=parse_assignments(args.set, "--set"),
-    )
+    settings = _settings(FederatedSettings, args, overrides=parse_assignments(args.set, "--set"))
     result = run_federated(settings)
     if args.json:
         print(json.dumps(result, indent=2))
@@ -525,24 +491,11 @@ def _add_record_command(commands) -> None:
         required=True,
         help="episode.mp4 (needs opsgym[video]), episode.gif, or frame.png (the last frame)",
     )
-    record.add_argument(
-        "--seed",
-        type=non_negative_int,
-        default=0,
-        help="the seed of 'opsgym evaluate': its first episode",
+    _option(
+        record, "--seed", non_negative_int, 0, "the seed of 'opsgym evaluate': its first episode"
     )
-    record.add_argument(
-        "--steps",
-        type=positive_int,
-        default=None,
-        help="stop after this many steps (default: the end)",
-    )
-    record.add_argument(
-        "--fps",
-        type=positive_int,
-        default=None,
-        help="video frames per second (default: the env's)",
-    )
+    _option(record, "--steps", positive_int, None, "stop after this many steps (default: the end)")
+    _option(record, "--fps", positive_int, None, "video frames per second (default: the env's)")
     _add_env_arg(record)
     record.set_defaults(run=cmd_record)
 
@@ -557,13 +510,14 @@ def _add_docs_command(commands) -> None:
     docs = commands.add_parser(
         "docs", help="build the documentation site strictly (warnings are errors), from a clone"
     )
-    docs.add_argument(
+    _option(
+        docs,
         "--config-file",
-        type=existing_file,
-        default="mkdocs.yml",
-        help="the site's MkDocs configuration, in the clone's top folder",
+        existing_file,
+        "mkdocs.yml",
+        "the site's MkDocs configuration, in the clone's top folder",
     )
-    docs.add_argument("--site-dir", type=output_folder, default="site", help="where to build")
+    _option(docs, "--site-dir", output_folder, "site", "where to build")
     mode = docs.add_mutually_exclusive_group()
     mode.add_argument(
         "--serve",
@@ -576,6 +530,26 @@ def _add_docs_command(commands) -> None:
         help="then load every page in headless Chromium (docs/check_site.py)",
     )
     docs.set_defaults(run=cmd_docs)
+
+
+def _option(parser: argparse.ArgumentParser, flag: str, kind, default, help: str, **more) -> None:
+    """Add the option ``flag``: its type (a checker of :mod:`opsgym.train.arguments`),
+    its default and its help, then what else argparse takes (``nargs``, ``metavar``)."""
+    parser.add_argument(flag, type=kind, default=default, help=help, **more)
+
+
+def _add_set_arg(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"{what}, value as JSON (repeatable)",
+    )
+
+
+def _add_json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
 def _add_env_arg(parser: argparse.ArgumentParser) -> None:
@@ -652,9 +626,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser(
         "evaluate", help="run policies on evaluation seeds and tabulate the domain metrics"
     )
-    evaluate.add_argument(
-        "--env", type=ENV_ID, default=None, help="environment id, e.g. opsgym/LoadBalancing-v0"
-    )
+    _option(evaluate, "--env", ENV_ID, None, "environment id, e.g. opsgym/LoadBalancing-v0")
     evaluate.add_argument(
         "--policy",
         nargs="+",
@@ -662,20 +634,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="heuristic or oracle names (default: every reference policy of the env)",
     )
-    evaluate.add_argument(
+    _option(
+        evaluate,
         "--model",
+        existing_folder,
+        None,
+        "run folders written by 'opsgym train' (SB3 models or hand-written agents)",
         nargs="+",
-        type=existing_folder,
-        default=None,
         metavar="RUN",
-        help="run folders written by 'opsgym train' (SB3 models or hand-written agents)",
     )
-    evaluate.add_argument("--episodes", type=positive_int, default=10, help="episodes per policy")
-    evaluate.add_argument(
-        "--seed", type=non_negative_int, default=0, help="base seed of the evaluation"
-    )
+    _option(evaluate, "--episodes", positive_int, 10, "episodes per policy")
+    _option(evaluate, "--seed", non_negative_int, 0, "base seed of the evaluation")
     _add_env_arg(evaluate)
-    evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_json_flag(evaluate)
     evaluate.set_defaults(run=cmd_evaluate)
 
     training = commands.add_parser(
@@ -689,46 +660,30 @@ def build_parser() -> argparse.ArgumentParser:
         "rule: <algo>_warm, <algo>_residual (ppo_warm, ...) and "
         + ", ".join(agent_rule_started_names()),
     )
-    training.add_argument(
-        "--timesteps",
-        type=positive_int,
-        default=None,
-        help="environment steps (default: from config)",
+    _option(training, "--timesteps", positive_int, None, "environment steps (default: from config)")
+    _option(training, "--seed", non_negative_int, 0, "training seed")
+    _option(
+        training, "--n-envs", positive_int, None, "parallel environments (default: from config)"
     )
-    training.add_argument("--seed", type=non_negative_int, default=0, help="training seed")
-    training.add_argument(
-        "--n-envs",
-        type=positive_int,
-        default=None,
-        help="parallel environments (default: from config)",
-    )
-    training.add_argument(
+    _option(
+        training,
         "--config",
-        type=existing_file,
-        default=None,
+        existing_file,
+        None,
+        "rl-zoo3-format YAML instead of ours",
         metavar="FILE",
-        help="rl-zoo3-format YAML instead of ours",
     )
-    training.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a hyperparameter, value as JSON (repeatable)",
-    )
+    _add_set_arg(training, "override a hyperparameter")
     _add_env_arg(training)
-    training.add_argument(
+    _option(
+        training,
         "--eval-every",
-        type=non_negative_int,
-        default=10_000,
-        help="steps between evaluations (0: only at the end)",
+        non_negative_int,
+        10_000,
+        "steps between evaluations (0: only at the end)",
     )
-    training.add_argument(
-        "--eval-episodes", type=positive_int, default=5, help="episodes per evaluation"
-    )
-    training.add_argument(
-        "--out", type=output_folder, default="runs", help="folder that holds the run folders"
-    )
+    _option(training, "--eval-episodes", positive_int, 5, "episodes per evaluation")
+    _option(training, "--out", output_folder, "runs", "folder that holds the run folders")
     training.add_argument(
         "--tensorboard",
         action="store_true",
@@ -757,55 +712,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tune.add_argument("--trials", type=positive_int, required=True, help="finished trials to reach")
     tune.add_argument("--budget", type=positive_int, required=True, help="training steps per trial")
-    tune.add_argument(
+    _option(
+        tune,
         "--seeds",
-        type=Number(int, 0, 9_999),
+        Number(int, 0, 9_999),
+        [0],
+        "training seeds (one run each per trial)",
         nargs="+",
-        default=[0],
         dest="training_seeds",
         metavar="SEED",
-        help="training seeds (one run each per trial)",
     )
-    tune.add_argument(
+    _option(
+        tune,
         "--confirm",
-        type=non_negative_int,
-        default=0,
+        non_negative_int,
+        0,
+        "retrain the K best complete trials on --confirm-seeds; the best mean wins",
         metavar="K",
-        help="retrain the K best complete trials on --confirm-seeds; the best mean wins",
     )
-    tune.add_argument(
+    _option(
+        tune,
         "--confirm-seeds",
-        type=Number(int, 0, 9_999),
+        Number(int, 0, 9_999),
+        [1, 2],
+        "training seeds of the confirmation runs (not among --seeds)",
         nargs="+",
-        default=[1, 2],
         metavar="SEED",
-        help="training seeds of the confirmation runs (not among --seeds)",
     )
-    tune.add_argument(
-        "--episodes", type=positive_int, default=5, help="validation episodes per evaluation"
-    )
-    tune.add_argument(
-        "--evaluations", type=positive_int, default=5, help="evaluations per run (pruning points)"
-    )
-    tune.add_argument(
-        "--sampler-seed", type=non_negative_int, default=0, help="seed of the TPE sampler"
-    )
+    _option(tune, "--episodes", positive_int, 5, "validation episodes per evaluation")
+    _option(tune, "--evaluations", positive_int, 5, "evaluations per run (pruning points)")
+    _option(tune, "--sampler-seed", non_negative_int, 0, "seed of the TPE sampler")
     _add_env_arg(tune)
     tune.add_argument(
         "--storage", default=None, help="Optuna storage URL (default: sqlite in --out)"
     )
     tune.add_argument("--study-name", default=None, help="study name (default: <Name>-v0__<agent>)")
-    tune.add_argument(
-        "--out",
-        type=output_folder,
-        default="runs/tune",
-        help="folder of the SQLite study and the trials' runs",
+    _option(
+        tune, "--out", output_folder, "runs/tune", "folder of the SQLite study and the trials' runs"
     )
-    tune.add_argument(
+    _option(
+        tune,
         "--records",
-        type=output_folder,
-        default=None,
-        help="folder of the JSON record (default: baselines/tuning)",
+        output_folder,
+        None,
+        "folder of the JSON record (default: baselines/tuning)",
     )
     tune.add_argument(
         "--write-hyperparams",
@@ -817,34 +767,20 @@ def build_parser() -> argparse.ArgumentParser:
     imitate = commands.add_parser(
         "imitate", help="behaviour cloning of each id's best heuristic, against the heuristic"
     )
-    imitate.add_argument("--envs", nargs="+", type=ENV_ID, default=None, help="ids (default: all)")
-    imitate.add_argument(
-        "--timesteps", type=positive_int, default=50_000, help="labelled states per clone"
-    )
-    imitate.add_argument(
-        "--seed", type=non_negative_int, default=0, help="training and evaluation seed"
-    )
-    imitate.add_argument("--episodes", type=positive_int, default=10, help="evaluation episodes")
-    imitate.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="bc setting (teacher, dagger_rounds, epochs, ...), value as JSON (repeatable)",
-    )
-    imitate.add_argument(
-        "--out", type=output_folder, default="runs/imitation", help="folder of the run folders"
-    )
-    imitate.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _option(imitate, "--envs", ENV_ID, None, "ids (default: all)", nargs="+")
+    _option(imitate, "--timesteps", positive_int, 50_000, "labelled states per clone")
+    _option(imitate, "--seed", non_negative_int, 0, "training and evaluation seed")
+    _option(imitate, "--episodes", positive_int, 10, "evaluation episodes")
+    _add_set_arg(imitate, "bc setting (teacher, dagger_rounds, epochs, ...)")
+    _option(imitate, "--out", output_folder, "runs/imitation", "folder of the run folders")
+    _add_json_flag(imitate)
     imitate.add_argument("--quiet", action="store_true", help="no progress bar")
     imitate.set_defaults(run=cmd_imitate)
 
     benchmark = commands.add_parser(
         "benchmark", help="every policy on every environment, with intervals over seeds"
     )
-    benchmark.add_argument(
-        "--envs", nargs="+", type=ENV_ID, default=None, help="ids (default: all)"
-    )
+    _option(benchmark, "--envs", ENV_ID, None, "ids (default: all)", nargs="+")
     benchmark.add_argument(
         "--policies", nargs="+", default=None, help="policy names (default: all)"
     )
@@ -855,57 +791,53 @@ def build_parser() -> argparse.ArgumentParser:
         help="configurations to run: 'default' and scenario names "
         "(default: all; with --quick only 'default')",
     )
-    benchmark.add_argument("--seeds", type=positive_int, default=None, help="seeds per policy")
-    benchmark.add_argument(
-        "--budget", type=positive_int, default=None, help="training steps per learner"
-    )
-    benchmark.add_argument(
-        "--episodes", type=positive_int, default=None, help="evaluation episodes per seed"
-    )
-    benchmark.add_argument(
+    _option(benchmark, "--seeds", positive_int, None, "seeds per policy")
+    _option(benchmark, "--budget", positive_int, None, "training steps per learner")
+    _option(benchmark, "--episodes", positive_int, None, "evaluation episodes per seed")
+    _option(
+        benchmark,
         "--sb3",
-        nargs="*",
-        type=Name(_sb3_learner_names, "SB3 learner"),
-        default=None,
-        metavar="ALGO",
-        help="SB3 learners to include, from scratch (ppo) or from the rule (ppo_warm, "
+        Name(_sb3_learner_names, "SB3 learner"),
+        None,
+        "SB3 learners to include, from scratch (ppo) or from the rule (ppo_warm, "
         "ppo_residual) (default: the preset's; none with no names)",
-    )
-    benchmark.add_argument(
-        "--agents",
         nargs="*",
-        type=Name(_agent_learner_names, "hand-written agent"),
-        default=None,
-        metavar="NAME",
-        help="hand-written agents to include, from scratch (ucb1) or from the rule "
+        metavar="ALGO",
+    )
+    _option(
+        benchmark,
+        "--agents",
+        Name(_agent_learner_names, "hand-written agent"),
+        None,
+        "hand-written agents to include, from scratch (ucb1) or from the rule "
         "(ucb1_warm, q_learning_warm) (default: the preset's; none with no names)",
+        nargs="*",
+        metavar="NAME",
     )
     benchmark.add_argument(
         "--quick",
         action="store_true",
         help="small budgets and few seeds: minutes on a laptop (stated in the output)",
     )
-    benchmark.add_argument(
-        "--jobs", type=positive_int, default=None, help="parallel trials (default: cores)"
-    )
-    benchmark.add_argument(
+    _option(benchmark, "--jobs", positive_int, None, "parallel trials (default: cores)")
+    _option(
+        benchmark,
         "--cold-start-steps",
-        type=non_negative_int,
-        default=2000,
-        help="first training steps over which each learner's regret against the oracle "
+        non_negative_int,
+        2000,
+        "first training steps over which each learner's regret against the oracle "
         "(or the best heuristic) is reported; 0 skips it",
     )
     benchmark.add_argument("--backend", choices=["local", "ray"], default="local")
-    benchmark.add_argument(
+    _option(
+        benchmark,
         "--address",
-        type=ray_address,
-        default=None,
-        help="host:port of a running Ray cluster (with --backend ray); without it, Ray "
+        ray_address,
+        None,
+        "host:port of a running Ray cluster (with --backend ray); without it, Ray "
         "runs a private local instance and ignores RAY_ADDRESS and past `ray start`s",
     )
-    benchmark.add_argument(
-        "--out", type=output_folder, default="results/benchmark", help="results folder"
-    )
+    _option(benchmark, "--out", output_folder, "results/benchmark", "results folder")
     benchmark.add_argument(
         "--resume", action="store_true", help="skip the trials already in the results folder"
     )
@@ -918,33 +850,24 @@ def build_parser() -> argparse.ArgumentParser:
     federated.add_argument(
         "--agent", required=True, help="hand-written agent name, or ppo, a2c, dqn"
     )
-    federated.add_argument(
-        "--nodes", type=positive_int, default=4, help="nodes (own workload each)"
-    )
-    federated.add_argument("--rounds", type=positive_int, default=10, help="federated rounds")
-    federated.add_argument(
-        "--steps-per-round",
-        type=positive_int,
-        default=2000,
-        help="steps each node learns per round",
-    )
-    federated.add_argument(
+    _option(federated, "--nodes", positive_int, 4, "nodes (own workload each)")
+    _option(federated, "--rounds", positive_int, 10, "federated rounds")
+    _option(federated, "--steps-per-round", positive_int, 2000, "steps each node learns per round")
+    _option(
+        federated,
         "--participation",
-        type=Number(float, 0.0, 1.0, low_open=True),
-        default=1.0,
-        help="fraction of nodes per round",
+        Number(float, 0.0, 1.0, low_open=True),
+        1.0,
+        "fraction of nodes per round",
     )
-    federated.add_argument(
-        "--dp-clip", type=Number(float, low=0.0, low_open=True), default=None, help="DP: L2 clip C"
-    )
-    federated.add_argument(
-        "--dp-noise", type=Number(float, low=0.0), default=None, help="DP: noise multiplier z"
-    )
-    federated.add_argument(
+    _option(federated, "--dp-clip", Number(float, low=0.0, low_open=True), None, "DP: L2 clip C")
+    _option(federated, "--dp-noise", Number(float, low=0.0), None, "DP: noise multiplier z")
+    _option(
+        federated,
         "--dp-delta",
-        type=Number(float, 0.0, 1.0, low_open=True, high_open=True),
-        default=1e-5,
-        help="DP: delta",
+        Number(float, 0.0, 1.0, low_open=True, high_open=True),
+        1e-5,
+        "DP: delta",
     )
     federated.add_argument(
         "--backend",
@@ -952,32 +875,23 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="where nodes run; auto is ray when Ray is installed (printed), else local",
     )
-    federated.add_argument(
+    _option(
+        federated,
         "--address",
-        type=ray_address,
-        default=None,
-        help="host:port of a running Ray cluster; without it, a private local instance",
+        ray_address,
+        None,
+        "host:port of a running Ray cluster; without it, a private local instance",
     )
-    federated.add_argument("--seed", type=non_negative_int, default=0, help="base seed")
-    federated.add_argument(
-        "--eval-episodes", type=positive_int, default=5, help="evaluation episodes per node"
-    )
-    federated.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override an agent hyperparameter, value as JSON (repeatable)",
-    )
+    _option(federated, "--seed", non_negative_int, 0, "base seed")
+    _option(federated, "--eval-episodes", positive_int, 5, "evaluation episodes per node")
+    _add_set_arg(federated, "override an agent hyperparameter")
     _add_env_arg(federated)
-    federated.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_json_flag(federated)
     federated.set_defaults(run=cmd_federated)
 
     plot = commands.add_parser("plot", help="learning curves of run folders, as PNG")
     plot.add_argument("runs", nargs="+", type=existing_folder, metavar="RUN", help="run folders")
-    plot.add_argument(
-        "--out", type=output_file, default="learning_curves.png", help="PNG file to write"
-    )
+    _option(plot, "--out", output_file, "learning_curves.png", "PNG file to write")
     plot.add_argument(
         "--metric", nargs="+", default=None, help="metrics to plot (default: return and one)"
     )
@@ -997,32 +911,36 @@ def build_parser() -> argparse.ArgumentParser:
     throughput = commands.add_parser(
         "throughput", help="env steps per second, as a ratio to CartPole-v1"
     )
-    throughput.add_argument(
+    _option(
+        throughput,
         "--env",
-        type=Name(lambda: ["all", *opsgym_ids()], "environment"),
-        default="all",
-        help="environment id, or 'all'",
+        Name(lambda: ["all", *opsgym_ids()], "environment"),
+        "all",
+        "environment id, or 'all'",
     )
-    throughput.add_argument("--steps", type=positive_int, default=20_000, help="steps per round")
-    throughput.add_argument("--rounds", type=positive_int, default=3, help="interleaved rounds")
-    throughput.add_argument(
+    _option(throughput, "--steps", positive_int, 20_000, "steps per round")
+    _option(throughput, "--rounds", positive_int, 3, "interleaved rounds")
+    _option(
+        throughput,
         "--num-envs",
-        type=positive_int,
+        positive_int,
+        [64, 1024],
+        "instances for the native vector env against SyncVectorEnv (ids that have one)",
         nargs="+",
-        default=[64, 1024],
-        help="instances for the native vector env against SyncVectorEnv (ids that have one)",
     )
-    throughput.add_argument(
+    _option(
+        throughput,
         "--vector-steps",
-        type=positive_int,
-        default=100_000,
-        help="instance steps per round of the native vector env (SyncVectorEnv: a tenth)",
+        positive_int,
+        100_000,
+        "instance steps per round of the native vector env (SyncVectorEnv: a tenth)",
     )
-    throughput.add_argument(
+    _option(
+        throughput,
         "--ppo-timesteps",
-        type=non_negative_int,
-        default=8192,
-        help="SB3 PPO steps to profile for the environment's share of training; 0 skips",
+        non_negative_int,
+        8192,
+        "SB3 PPO steps to profile for the environment's share of training; 0 skips",
     )
     throughput.add_argument(
         "--clock",
@@ -1037,26 +955,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="PPO training steps per second with each id's block instead, as a ratio to "
         "make_vec_env with 4 envs",
     )
-    throughput.add_argument(
+    _option(
+        throughput,
         "--training-rollouts",
-        type=positive_int,
-        default=2,
-        help="timed PPO rollouts and updates per measurement (after one of warm-up)",
+        positive_int,
+        2,
+        "timed PPO rollouts and updates per measurement (after one of warm-up)",
     )
     throughput.add_argument(
         "--oracles",
         action="store_true",
         help="time the oracles (Belady, the autoscaling plan, the routing LP) instead",
     )
-    throughput.add_argument(
-        "--oracle-requests",
-        type=positive_int,
-        default=1_000_000,
-        help="requests of Belady's trace",
-    )
-    throughput.add_argument(
-        "--oracle-steps", type=positive_int, default=10_080, help="steps of the autoscaling plan"
-    )
+    _option(throughput, "--oracle-requests", positive_int, 1_000_000, "requests of Belady's trace")
+    _option(throughput, "--oracle-steps", positive_int, 10_080, "steps of the autoscaling plan")
     _add_env_arg(throughput)
     throughput.set_defaults(run=cmd_throughput)
     _add_record_command(commands)

@@ -28,7 +28,6 @@ is all that a clone's training costs in the environment.
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -52,6 +51,7 @@ from opsgym.train.training import (
     NORMALIZER_FILE,
     PeriodicEvaluator,
     ProgressBar,
+    TrainingSession,
     TrainSettings,
     train,
 )
@@ -231,9 +231,9 @@ def train_cloning(settings: TrainSettings) -> Path:
     progress = ProgressBar(samples, settings.progress)
     rollouts = Rollouts(env, teacher, settings.seed)
     dataset = Dataset()
-    history, status, started = [], "finished", time.perf_counter()
+    history = []
     normalizer = None
-    try:
+    with TrainingSession(evaluator, progress) as session:
         for index in range(rounds):
             steps = samples // rounds + (index < samples % rounds)
             learner = None if index == 0 else sb3.SB3Policy(model, normalizer=normalizer)
@@ -258,13 +258,7 @@ def train_cloning(settings: TrainSettings) -> Path:
             if settings.eval_every > 0 or index == rounds - 1:
                 evaluator(sb3.SB3Policy(model, normalizer=normalizer), len(dataset))
                 if evaluator.stopped:
-                    status = "stopped"
                     break
-    except KeyboardInterrupt:
-        status = "interrupted"
-    finally:
-        progress.close()
-    elapsed = time.perf_counter() - started
     with atomic_write(run.path / MODEL_FILE, binary=True) as handle:
         model.save(handle)
     if settings.cold_start_steps > 0:  # the first round is the teacher's play
@@ -273,9 +267,9 @@ def train_cloning(settings: TrainSettings) -> Path:
     if norm_obs:
         sb3.save_observation_statistics(venv, run.path / NORMALIZER_FILE)
     run.finish(
-        status,
+        session.status,
         steps_done=len(dataset),
-        train_seconds=elapsed,
+        train_seconds=session.seconds,
         rounds=history,
         last_evaluation=evaluator.last,
     )

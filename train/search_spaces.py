@@ -54,13 +54,19 @@ def _network_and_normalization(draw: dict, block: dict) -> dict:
     }
 
 
+def _as_drawn(draw: dict, *derived: str) -> dict:
+    """The drawn values that are hyperparameters as drawn: all but the network's shape, the
+    normalization and the ``derived`` ones, in the order of the space."""
+    shaping = {*NETWORK, *OBSERVATION_NORMALIZATION, *derived}
+    return {key: value for key, value in draw.items() if key not in shaping}
+
+
 def _ppo(draw: dict, block: dict, budget: int) -> dict:
     n_envs = draw["n_envs"]
     # at least two rollouts within the budget, and minibatches no larger than a rollout
     n_steps = min(draw["n_steps"], max(budget // (2 * n_envs), 8))
-    keys = ("learning_rate", "n_epochs", "gamma", "gae_lambda", "ent_coef", "clip_range")
     return (
-        {key: draw[key] for key in keys}
+        _as_drawn(draw, "n_envs", "n_steps", "batch_size")
         | {
             "n_envs": n_envs,
             "n_steps": n_steps,
@@ -71,34 +77,12 @@ def _ppo(draw: dict, block: dict, budget: int) -> dict:
 
 
 def _a2c(draw: dict, block: dict, budget: int) -> dict:
-    keys = (
-        "n_envs",
-        "learning_rate",
-        "n_steps",
-        "gamma",
-        "gae_lambda",
-        "ent_coef",
-        "vf_coef",
-        "max_grad_norm",
-        "use_rms_prop",
-    )
-    return {key: draw[key] for key in keys} | _network_and_normalization(draw, block)
+    return _as_drawn(draw) | _network_and_normalization(draw, block)
 
 
 def _dqn(draw: dict, block: dict, budget: int) -> dict:
-    keys = (
-        "learning_rate",
-        "batch_size",
-        "buffer_size",
-        "gamma",
-        "train_freq",
-        "gradient_steps",
-        "target_update_interval",
-        "exploration_fraction",
-        "exploration_final_eps",
-    )
     return (
-        {key: draw[key] for key in keys}
+        _as_drawn(draw, "learning_starts")
         | {"learning_starts": min(draw["learning_starts"], budget // 4)}
         | _network_and_normalization(draw, block)
     )

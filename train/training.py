@@ -124,6 +124,34 @@ class ProgressBar:
         self.bar.close()
 
 
+class TrainingSession:
+    """The span of a training loop, which breaks when ``evaluator.stopped``: after
+    ``with TrainingSession(evaluator, progress) as session:``, ``session.status`` says how
+    it ended ("finished"; "stopped", as an evaluation asked; "interrupted", by Ctrl-C,
+    which the session catches so that what was learned is still saved),
+    ``session.seconds`` how long it took, and the progress bar is closed."""
+
+    def __init__(self, evaluator: PeriodicEvaluator, progress: ProgressBar) -> None:
+        self.evaluator = evaluator
+        self.progress = progress
+        self.status = "finished"
+        self.seconds = 0.0
+
+    def __enter__(self) -> TrainingSession:
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, kind, error, traceback) -> bool:
+        self.progress.close()
+        self.seconds = time.perf_counter() - self.started
+        if kind is KeyboardInterrupt:
+            self.status = "interrupted"
+            return True
+        if kind is None and self.evaluator.stopped:
+            self.status = "stopped"
+        return False
+
+
 def train(settings: TrainSettings) -> Path:
     """Run one training described by ``settings``; return its run folder."""
     if settings.agent in sb3.ALGORITHMS:
@@ -192,13 +220,11 @@ def train_agent(settings: TrainSettings) -> Path:
     evaluator = PeriodicEvaluator(settings, run)
     if rule_start and settings.eval_every > 0:  # where learning starts from
         evaluator(evaluation_copy(agent), 0)
-    progress = ProgressBar(timesteps, settings.progress)
-    status, step, episode, episode_return = "finished", 0, 0, 0.0
-    started = time.perf_counter()
+    step, episode, episode_return = 0, 0, 0.0
     caller = MaskAwareCaller(agent)
     first_rewards: list[float] = []
-    observation, info = env.reset(seed=settings.seed)
-    try:
+    with TrainingSession(evaluator, ProgressBar(timesteps, settings.progress)) as session:
+        observation, info = env.reset(seed=settings.seed)
         while step < timesteps:
             action = caller.act(observation, info)
             next_observation, reward, terminated, truncated, info = env.step(action)
@@ -213,27 +239,22 @@ def train_agent(settings: TrainSettings) -> Path:
                 finished = (episode_return,)
                 episode, episode_return = episode + 1, 0.0
                 observation, info = env.reset(seed=settings.seed + episode)
-            progress.advance(1, finished)
-            if settings.eval_every > 0 and step % settings.eval_every == 0:
+            session.progress.advance(1, finished)
+            # a periodic evaluation at the end would be the final model's, made once below
+            if settings.eval_every > 0 and step % settings.eval_every == 0 and step < timesteps:
                 evaluator(evaluation_copy(agent), step)
                 if evaluator.stopped:
-                    status = "stopped"
                     break
-    except KeyboardInterrupt:
-        status = "interrupted"
-    finally:
-        progress.close()
-    elapsed = time.perf_counter() - started
     agent.save(run.path / AGENT_FILE)
     if settings.cold_start_steps > 0:
         write_rewards(run.path, first_rewards, reseed_episodes=True)
-    if status == "finished" and (settings.eval_every <= 0 or step % settings.eval_every):
+    if session.status == "finished":
         evaluator(evaluation_copy(agent), step)
     run.finish(
-        status,
+        session.status,
         steps_done=step,
-        train_seconds=elapsed,
-        steps_per_second=step / max(elapsed, 1e-9),
+        train_seconds=session.seconds,
+        steps_per_second=step / max(session.seconds, 1e-9),
         last_evaluation=evaluator.last,
     )
     evaluator.close()
@@ -309,30 +330,21 @@ def train_sb3(settings: TrainSettings) -> Path:
     callback = _SB3Callback(evaluator, settings, timesteps, play)
     if start.used and settings.eval_every > 0:  # where fine-tuning starts from
         evaluator(play(model), 0)
-    status = "finished"
-    started = time.perf_counter()
-    try:
+    with TrainingSession(evaluator, callback.progress) as session:
         model.learn(total_timesteps=timesteps, callback=[callback, guard] if guard else callback)
-        if evaluator.stopped:
-            status = "stopped"
-    except KeyboardInterrupt:
-        status = "interrupted"
-    finally:
-        callback.progress.close()
-    elapsed = time.perf_counter() - started
     with atomic_write(run.path / MODEL_FILE, binary=True) as handle:
         model.save(handle)
     if settings.cold_start_steps > 0:
         write_rewards(run.path, callback.first_rewards, reseed_episodes=False)
     if isinstance(venv, VecNormalize) and venv.norm_obs:
         sb3.save_observation_statistics(venv, run.path / NORMALIZER_FILE)
-    if status == "finished":
+    if session.status == "finished":
         evaluator(play(model), model.num_timesteps)
     run.finish(
-        status,
+        session.status,
         steps_done=int(model.num_timesteps),
-        train_seconds=elapsed,
-        steps_per_second=model.num_timesteps / max(elapsed, 1e-9),
+        train_seconds=session.seconds,
+        steps_per_second=model.num_timesteps / max(session.seconds, 1e-9),
         last_evaluation=evaluator.last,
         **({"rule_fit": fitted} if fitted else {}),
     )
@@ -394,6 +406,7 @@ class _SB3Callback(BaseCallback):
         self.play = play
         self.eval_every = settings.eval_every
         self.progress = ProgressBar(total, settings.progress)
+        self.total = total
         self.next_evaluation = settings.eval_every
         self.cold_start_steps = settings.cold_start_steps
         self.first_rewards: list[float] = []  # of the first env, before any normalization
@@ -407,7 +420,10 @@ class _SB3Callback(BaseCallback):
         infos = self.locals.get("infos", ())
         finished = [info["episode"]["r"] for info in infos if "episode" in info]
         self.progress.advance(self.training_env.num_envs, finished)
-        if self.eval_every > 0 and self.num_timesteps >= self.next_evaluation:
+        # SB3 finishes its last rollout past ``total`` and updates the model after it: the
+        # evaluation due there is the final model's, made once after ``learn``
+        due = self.eval_every > 0 and self.num_timesteps >= self.next_evaluation
+        if due and self.num_timesteps < self.total:
             self.evaluator(self.play(self.model), self.num_timesteps)
             self.next_evaluation += self.eval_every
         return not self.evaluator.stopped

@@ -204,7 +204,9 @@ class EvaluationReporter:
         index = min(max(round(row["step"] / self.eval_every), 1), self.evaluations)
         step = self.offset + index
         if step in self.reported:
-            return True  # SB3 evaluates once more at the end: the last one is the score
+            # a budget that eval_every does not divide evaluates the final model a few steps
+            # after the last periodic evaluation, at the same point: the final one is the score
+            return True
         self.reported.add(step)
         self.trial.report(score, step)
         if self.trial.should_prune():
