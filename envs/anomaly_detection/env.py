@@ -24,7 +24,12 @@ from opsgym.envs.core.episode_guard import EpisodeGuard
 FEATURE_NAMES = ("level", "rolling", "seasonal", "change")
 
 
-class AnomalyDetectionEnv(ConfiguredEnv[np.ndarray, int], config_class=AnomalyDetectionConfig):
+class AnomalyDetectionEnv(
+    ConfiguredEnv[np.ndarray, int],
+    config_class=AnomalyDetectionConfig,
+    env_id="opsgym/AnomalyDetection-v0",
+    example={"workload": "nyc_taxi"},
+):
     """Decide at every step whether a service's metrics deserve paging a human.
 
     ## Description
@@ -90,26 +95,10 @@ class AnomalyDetectionEnv(ConfiguredEnv[np.ndarray, int], config_class=AnomalyDe
     is detected) and the counts of windows, alerts
     and false alerts.
 
-    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
-    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
-
-    ## Arguments
-
     {ARGUMENTS}
 
-    >>> import gymnasium as gym
-    >>> import opsgym.envs
-    >>> env = gym.make("opsgym/AnomalyDetection-v0", workload="nyc_taxi")
-    >>> observation, info = env.reset(seed=0)
-    >>> observation.shape
-    (8,)
 
-    ## Vector Environment
-
-    `gym.make_vec("opsgym/AnomalyDetection-v0", num_envs=N,
-    vectorization_mode="vector_entry_point")` advances N instances in numpy arrays
-    (`opsgym.envs.anomaly_detection.vector`); instance i reset with seed s + i follows
-    this env reset with seed s + i bit for bit.
+    {VECTOR_ENV}
 
     ## Version History
 

@@ -124,7 +124,12 @@ def summarize_totals(totals: dict[str, float], steps: int) -> dict[str, float]:
     }
 
 
-class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingConfig):
+class AutoscalingEnv(
+    ConfiguredEnv[np.ndarray, int],
+    config_class=AutoscalingConfig,
+    env_id="opsgym/Autoscaling-v0",
+    example={"workload": "nasa", "boot_steps": 5},
+):
     """Scale a fleet of identical instances to a request load that rises and falls.
 
     ## Description
@@ -227,22 +232,11 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
     requests), `mean_instances` (billed), `mean_utilization` and `mean_latency_ms`
     (request-weighted).
 
-    Each id registers `max_episode_steps` = `episode_steps`, the step on which the env ends the
-    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
-
-    ## Arguments
-
     {ARGUMENTS}
 
     A week of minutes: `episode_steps=10080`; a week of 5-minute steps:
     `step_seconds=300, episode_steps=2016` (with `boot_steps=1`).
 
-    >>> import gymnasium as gym
-    >>> import opsgym.envs
-    >>> env = gym.make("opsgym/Autoscaling-v0", workload="nasa", boot_steps=5)
-    >>> observation, info = env.reset(seed=0)
-    >>> observation.shape
-    (26,)
 
     ## Vector Environment
 

@@ -20,7 +20,12 @@ from opsgym.envs.core.episode_guard import EpisodeGuard
 CANDIDATE_FEATURES = ("recency", "frequency", "age", "size")
 
 
-class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
+class CachingEnv(
+    ConfiguredEnv[np.ndarray, int],
+    config_class=CachingConfig,
+    env_id="opsgym/Caching-v0",
+    example={"workload": "web07", "capacity": 500},
+):
     """Decide what a full cache evicts, or whether it admits the newcomer at all.
 
     ## Description
@@ -110,19 +115,11 @@ class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
     `info["episode_metrics"]` holds the hit ratio, byte hit ratio, Belady's hit ratio and
     byte hit ratio on the same requests, and the fraction of decisions that bypassed.
 
-    Each id registers `max_episode_steps` = `episode_length`, a bound: a step is a decision, at
-    most one per request. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
-
-    ## Arguments
+    `episode_length` bounds the steps of an episode: a step is a decision, at most one per
+    request.
 
     {ARGUMENTS}
 
-    >>> import gymnasium as gym
-    >>> import opsgym.envs
-    >>> env = gym.make("opsgym/Caching-v0", workload="web07", capacity=500)
-    >>> observation, info = env.reset(seed=0)
-    >>> observation.shape
-    (35,)
 
     ## Vector Environment
 

@@ -21,7 +21,12 @@ CANDIDATE_FEATURES = ("observed", "frequency", "cached", "recency")
 REQUEST_FEATURES = ("hit", "useful_hit", "observations", "unused_share")
 
 
-class CachingPrefetchEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingPrefetchConfig):
+class CachingPrefetchEnv(
+    ConfiguredEnv[np.ndarray, int],
+    config_class=CachingPrefetchConfig,
+    env_id="opsgym/CachingPrefetch-v0",
+    example={"workload": "sequential"},
+):
     """After serving each request, decide whether to prefetch an object predicted to come next.
 
     ## Description
@@ -112,19 +117,8 @@ class CachingPrefetchEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingPre
     issued), and the hit ratio of the same cache without prefetching on the same
     requests.
 
-    Each id registers `max_episode_steps` = `episode_length - 1`, the step on which the env ends the
-    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
-
-    ## Arguments
-
     {ARGUMENTS}
 
-    >>> import gymnasium as gym
-    >>> import opsgym.envs
-    >>> env = gym.make("opsgym/CachingPrefetch-v0", workload="sequential")
-    >>> observation, info = env.reset(seed=0)
-    >>> observation.shape
-    (20,)
 
     ## Vector Environment
 

@@ -36,7 +36,12 @@ class Push(NamedTuple):
     obj: int | None
 
 
-class CDNEnv(ConfiguredEnv[np.ndarray, int], config_class=CDNConfig):
+class CDNEnv(
+    ConfiguredEnv[np.ndarray, int],
+    config_class=CDNConfig,
+    env_id="opsgym/CDN-v0",
+    example={"viral_per_hour": 6.0},
+):
     """Pre-position content at the edges of a CDN whose origin link is limited.
 
     ## Description
@@ -146,19 +151,8 @@ class CDNEnv(ConfiguredEnv[np.ndarray, int], config_class=CDNConfig):
     ratio, byte hit ratio, per-edge hit ratios, origin egress [Mbit/s] and backlog [s],
     pushed MB, waiting and shed requests, and the push's outcome.
 
-    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
-    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
-
-    ## Arguments
-
     {ARGUMENTS}
 
-    >>> import gymnasium as gym
-    >>> import opsgym.envs
-    >>> env = gym.make("opsgym/CDN-v0", viral_per_hour=6.0)
-    >>> observation, info = env.reset(seed=0)
-    >>> observation.shape, env.action_space.n
-    ((104,), 33)
 
     ## Vector Environment
 

@@ -22,7 +22,12 @@ from opsgym.envs.core.elementwise import SCALAR
 from opsgym.envs.core.episode_guard import EpisodeGuard
 
 
-class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningConfig):
+class ConfigTuningEnv(
+    ConfiguredEnv[np.ndarray, int],
+    config_class=ConfigTuningConfig,
+    env_id="opsgym/ConfigTuning-v0",
+    example={"drift": "none", "io_share": 0.5},
+):
     """Tune a service's worker threads, connection pool, cache size and timeout online.
 
     ## Description
@@ -103,26 +108,10 @@ class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningC
     [requests/s] and memory [GB] over the episode's intervals, and the share of intervals
     whose p95 missed the target.
 
-    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
-    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
-
-    ## Arguments
-
     {ARGUMENTS}
 
-    >>> import gymnasium as gym
-    >>> import opsgym.envs
-    >>> env = gym.make("opsgym/ConfigTuning-v0", drift="none", io_share=0.5)
-    >>> observation, info = env.reset(seed=0)
-    >>> observation.shape
-    (12,)
 
-    ## Vector Environment
-
-    `gym.make_vec("opsgym/ConfigTuning-v0", num_envs=N,
-    vectorization_mode="vector_entry_point")` advances N instances in numpy arrays
-    (`opsgym.envs.config_tuning.vector`); instance i reset with seed s + i follows this
-    env reset with seed s + i bit for bit.
+    {VECTOR_ENV}
 
     ## Version History
 

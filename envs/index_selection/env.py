@@ -56,7 +56,12 @@ def window_rewards(
     return reward, rewards, (queries, query_pages, writes, write_pages, served)
 
 
-class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelectionConfig):
+class IndexSelectionEnv(
+    ConfiguredEnv[np.ndarray, int],
+    config_class=IndexSelectionConfig,
+    env_id="opsgym/IndexSelection-v0",
+    example={"write_share": 0.5, "storage_budget_mb": 100},
+):
     """Choose which B-tree indexes a table keeps, under a storage budget, as queries drift.
 
     ## Description
@@ -135,19 +140,8 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
     used [MB], the share of queries an index served and, with `backend="sqlite"`, the
     plan agreement.
 
-    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
-    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
-
-    ## Arguments
-
     {ARGUMENTS}
 
-    >>> import gymnasium as gym
-    >>> import opsgym.envs
-    >>> env = gym.make("opsgym/IndexSelection-v0", write_share=0.5, storage_budget_mb=100)
-    >>> observation, info = env.reset(seed=0)
-    >>> observation.shape
-    (44,)
 
     ## Vector Environment
 

@@ -15,7 +15,12 @@ from opsgym.envs.load_balancing.config import LoadBalancingConfig
 from opsgym.envs.load_balancing.simulator import DRAW_BLOCK, LoadBalancerSimulator
 
 
-class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancingConfig):
+class LoadBalancingEnv(
+    ConfiguredEnv[np.ndarray, int],
+    config_class=LoadBalancingConfig,
+    env_id="opsgym/LoadBalancing-v0",
+    example={"load": 0.9, "size_distribution": "pareto"},
+):
     """Dispatch each arriving request to one of N heterogeneous, failure-prone backends.
 
     ## Description
@@ -88,26 +93,10 @@ class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancin
     step `info["episode_metrics"]` holds the episode's mean, p50, p95 and p99 response
     time [ms] and its error rate.
 
-    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
-    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
-
-    ## Arguments
-
     {ARGUMENTS}
 
-    >>> import gymnasium as gym
-    >>> import opsgym.envs
-    >>> env = gym.make("opsgym/LoadBalancing-v0", load=0.9, size_distribution="pareto")
-    >>> observation, info = env.reset(seed=0)
-    >>> observation.shape
-    (21,)
 
-    ## Vector Environment
-
-    `gym.make_vec("opsgym/LoadBalancing-v0", num_envs=N,
-    vectorization_mode="vector_entry_point")` advances N instances in numpy arrays
-    (`opsgym.envs.load_balancing.vector`); instance i reset with seed s + i follows this
-    env reset with seed s + i bit for bit.
+    {VECTOR_ENV}
 
     ## Version History
 

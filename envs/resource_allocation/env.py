@@ -21,7 +21,12 @@ from opsgym.envs.resource_allocation.simulator import (
 )
 
 
-class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=ResourceAllocationConfig):
+class ResourceAllocationEnv(
+    ConfiguredEnv[np.ndarray, int],
+    config_class=ResourceAllocationConfig,
+    env_id="opsgym/ResourceAllocation-v0",
+    example={"load": 1.5},
+):
     """Pack jobs with multi-resource demands onto a cluster to minimize their slowdown.
 
     ## Description
@@ -116,29 +121,16 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
     `info` carries the running mean slowdown and completion time of finished jobs, the
     utilization so far and the jobs dropped so far.
 
-    Each id registers `max_episode_steps` of its configuration, a bound no episode
-    exceeds: `n_jobs` placements plus the steps to `time_limit` after the latest arrival
-    the workload can draw. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
-
-    ## Arguments
+    The steps of an episode are bounded: at most `n_jobs` placements plus the steps to
+    `time_limit` after the latest arrival the workload can draw.
 
     {ARGUMENTS}
 
-    >>> import gymnasium as gym
-    >>> import opsgym.envs
-    >>> env = gym.make("opsgym/ResourceAllocation-v0", load=1.5)
-    >>> observation, info = env.reset(seed=0)
-    >>> observation.shape, info["action_mask"].shape
-    ((62,), (6,))
 
-    ## Vector Environment
+    {VECTOR_ENV}
 
-    `gym.make_vec("opsgym/ResourceAllocation-v0", num_envs=N,
-    vectorization_mode="vector_entry_point")` advances N instances in numpy arrays
-    (`opsgym.envs.resource_allocation.vector`), with every argument (surge, job-mix
-    drift, traces); instance i reset with seed s + i follows this env reset with seed
-    s + i bit for bit: rewards, observations, infos (`utilization` as an (N, R) array)
-    and episode metrics.
+    It takes every argument (surge, job-mix drift, traces); its infos carry `utilization`
+    as an (N, R) array.
 
     ## Version History
 

@@ -47,7 +47,12 @@ def flow_rewards(config: RoutingConfig, delay_s, admitted, delay_scale: float):
     return reward, rewards
 
 
-class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
+class RoutingEnv(
+    ConfiguredEnv[np.ndarray, int],
+    config_class=RoutingConfig,
+    env_id="opsgym/Routing-v1",
+    example={"load": 0.8},
+):
     """Route each arriving flow on one of the K shortest paths of a real backbone.
 
     ## Description
@@ -127,26 +132,12 @@ class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
     solve takes about 2 ms, a fifth of a thousand steps' time; pass `lp_snapshots=1` (or
     `--env-arg lp_snapshots=1` on the command line) to evaluate against it.
 
-    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
-    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
-
-    ## Arguments
-
     {ARGUMENTS}
 
-    >>> import gymnasium as gym
-    >>> import opsgym.envs
-    >>> env = gym.make("opsgym/Routing-v1", load=0.8)
-    >>> observation, info = env.reset(seed=0)
-    >>> observation.shape
-    (26,)
 
-    ## Vector Environment
+    {VECTOR_ENV}
 
-    `gym.make_vec("opsgym/Routing-v1", num_envs=N, vectorization_mode="vector_entry_point")`
-    advances N instances in numpy arrays (`opsgym.envs.routing.vector`); instance i reset
-    with seed s + i follows this env reset with seed s + i bit for bit. It refuses
-    `lp_snapshots > 0`: the LP is an evaluation diagnostic of this env.
+    It refuses `lp_snapshots > 0`: the LP is an evaluation diagnostic of this env.
 
     ## Version History
 

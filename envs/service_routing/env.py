@@ -25,7 +25,12 @@ from opsgym.envs.service_routing.simulator import (
 REQUEST_BLOCK = 64
 
 
-class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRoutingConfig):
+class ServiceRoutingEnv(
+    ConfiguredEnv[np.ndarray, int],
+    config_class=ServiceRoutingConfig,
+    env_id="opsgym/ServiceRouting-v0",
+    example={"drift": "swap"},
+):
     """Route each request, by what it is, to one of S service replicas.
 
     ## Description
@@ -85,26 +90,10 @@ class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRout
     the mean, p95 and p99 latency [ms], the high-priority mean latency [ms] and the
     timeout rate.
 
-    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
-    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
-
-    ## Arguments
-
     {ARGUMENTS}
 
-    >>> import gymnasium as gym
-    >>> import opsgym.envs
-    >>> env = gym.make("opsgym/ServiceRouting-v0", drift="swap")
-    >>> observation, info = env.reset(seed=0)
-    >>> observation.shape
-    (16,)
 
-    ## Vector Environment
-
-    `gym.make_vec("opsgym/ServiceRouting-v0", num_envs=N,
-    vectorization_mode="vector_entry_point")` advances N instances in numpy arrays
-    (`opsgym.envs.service_routing.vector`); instance i reset with seed s + i follows this
-    env reset with seed s + i bit for bit.
+    {VECTOR_ENV}
 
     ## Version History
 
