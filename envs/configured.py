@@ -19,37 +19,32 @@ VECTOR_ENV_MARKER = "{VECTOR_ENV}"
 
 
 class ConfiguredEnv(gym.Env[ObsType, ActType], Generic[ObsType, ActType]):
-    """An env built from a configuration: ``class XEnv(ConfiguredEnv[...], config_class=XConfig,
-    env_id="opsgym/X-v0", example={...})``.
+    """An env built from a configuration, ``class XEnv(ConfiguredEnv[...], config_class=XConfig)``
+    with the class attributes ``env_id`` (its Gymnasium id) and ``example`` (arguments that
+    show it off).
 
     The constructor takes the configuration's fields as keyword arguments (``gym.make``'s),
     or a whole one as ``config=``; it stores it as ``self.config``, builds the spaces with
     the subclass's ``spaces(config)`` and leaves the rest to its ``_set_up(config)``.
     The subclass's docstring is completed from these facts: its line ``{ARGUMENTS}``
     becomes the Arguments section (the table of the fields, the horizon its id registers,
-    ``gym.make`` with the arguments ``example``), and a line ``{VECTOR_ENV}``,
-    where the env has a native vector env that follows it bit for bit, the Vector
-    Environment section saying so.
+    ``gym.make`` with the arguments ``example``), and a line ``{VECTOR_ENV}``, where the env
+    has a native vector env that follows it bit for bit, the Vector Environment section
+    saying so.
     It renders with its package's ``render.rgb_frame`` and its ``_text_frame()``.
     """
 
     config_class: type[EnvConfig]
     env_id: str
+    example: dict[str, Any] = {}
 
-    def __init_subclass__(
-        cls,
-        config_class: type[EnvConfig] | None = None,
-        env_id: str = "",
-        example: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ):
+    def __init_subclass__(cls, config_class: type[EnvConfig] | None = None, **kwargs: Any):
         super().__init_subclass__(**kwargs)
         if config_class is None:
             return
         cls.config_class = config_class
-        cls.env_id = env_id
         if cls.__doc__ is not None:  # python -OO strips docstrings
-            cls.__doc__ = _completed_docstring(cls, example or {})
+            cls.__doc__ = _completed_docstring(cls)
 
     def __init__(
         self, config: EnvConfig | None = None, render_mode: str | None = None, **kwargs: Any
@@ -85,9 +80,9 @@ class ConfiguredEnv(gym.Env[ObsType, ActType], Generic[ObsType, ActType]):
         raise NotImplementedError
 
 
-def _completed_docstring(cls: type[ConfiguredEnv], example: dict[str, Any]) -> str:
+def _completed_docstring(cls: type[ConfiguredEnv]) -> str:
     sections = {
-        ARGUMENTS_MARKER: _arguments_section(cls, example),
+        ARGUMENTS_MARKER: _arguments_section(cls),
         VECTOR_ENV_MARKER: _vector_env_section(cls),
     }
     lines = cls.__doc__.split("\n")
@@ -108,10 +103,10 @@ def _completed_docstring(cls: type[ConfiguredEnv], example: dict[str, Any]) -> s
     return "\n".join(completed)
 
 
-def _arguments_section(cls: type[ConfiguredEnv], example: dict[str, Any]) -> list[str]:
+def _arguments_section(cls: type[ConfiguredEnv]) -> list[str]:
     """The Arguments section: the table of the configuration's fields, the horizon the id
     registers, and ``gym.make`` with the arguments ``example``."""
-    arguments = "".join(f", {name}={_literal(value)}" for name, value in example.items())
+    arguments = "".join(f", {name}={_literal(value)}" for name, value in cls.example.items())
     return [
         "## Arguments",
         "",

@@ -24,12 +24,7 @@ from opsgym.envs.core.episode_guard import EpisodeGuard
 FEATURE_NAMES = ("level", "rolling", "seasonal", "change")
 
 
-class AnomalyDetectionEnv(
-    ConfiguredEnv[np.ndarray, int],
-    config_class=AnomalyDetectionConfig,
-    env_id="opsgym/AnomalyDetection-v0",
-    example={"workload": "nyc_taxi"},
-):
+class AnomalyDetectionEnv(ConfiguredEnv[np.ndarray, int], config_class=AnomalyDetectionConfig):
     """Decide at every step whether a service's metrics deserve paging a human.
 
     ## Description
@@ -106,6 +101,8 @@ class AnomalyDetectionEnv(
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    env_id = "opsgym/AnomalyDetection-v0"
+    example = {"workload": "nyc_taxi"}  # the arguments of the docstring's example
 
     def _set_up(self, config: AnomalyDetectionConfig) -> None:
         self._replay = prepared_replay(config)

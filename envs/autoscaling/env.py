@@ -124,12 +124,7 @@ def summarize_totals(totals: dict[str, float], steps: int) -> dict[str, float]:
     }
 
 
-class AutoscalingEnv(
-    ConfiguredEnv[np.ndarray, int],
-    config_class=AutoscalingConfig,
-    env_id="opsgym/Autoscaling-v0",
-    example={"workload": "nasa", "boot_steps": 5},
-):
+class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingConfig):
     """Scale a fleet of identical instances to a request load that rises and falls.
 
     ## Description
@@ -253,6 +248,8 @@ class AutoscalingEnv(
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    env_id = "opsgym/Autoscaling-v0"
+    example = {"workload": "nasa", "boot_steps": 5}  # the arguments of the docstring's example
 
     def _set_up(self, config: AutoscalingConfig) -> None:
         self.workload = EpisodeWorkload(config)

@@ -20,12 +20,7 @@ from opsgym.envs.core.episode_guard import EpisodeGuard
 CANDIDATE_FEATURES = ("recency", "frequency", "age", "size")
 
 
-class CachingEnv(
-    ConfiguredEnv[np.ndarray, int],
-    config_class=CachingConfig,
-    env_id="opsgym/Caching-v0",
-    example={"workload": "web07", "capacity": 500},
-):
+class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
     """Decide what a full cache evicts, or whether it admits the newcomer at all.
 
     ## Description
@@ -136,6 +131,8 @@ class CachingEnv(
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    env_id = "opsgym/Caching-v0"
+    example = {"workload": "web07", "capacity": 500}  # the arguments of the docstring's example
 
     def _set_up(self, config: CachingConfig) -> None:
         self.workload = Workload.build(config)

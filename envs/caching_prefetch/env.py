@@ -21,12 +21,7 @@ CANDIDATE_FEATURES = ("observed", "frequency", "cached", "recency")
 REQUEST_FEATURES = ("hit", "useful_hit", "observations", "unused_share")
 
 
-class CachingPrefetchEnv(
-    ConfiguredEnv[np.ndarray, int],
-    config_class=CachingPrefetchConfig,
-    env_id="opsgym/CachingPrefetch-v0",
-    example={"workload": "sequential"},
-):
+class CachingPrefetchEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingPrefetchConfig):
     """After serving each request, decide whether to prefetch an object predicted to come next.
 
     ## Description
@@ -135,6 +130,8 @@ class CachingPrefetchEnv(
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    env_id = "opsgym/CachingPrefetch-v0"
+    example = {"workload": "sequential"}  # the arguments of the docstring's example
 
     def _set_up(self, config: CachingPrefetchConfig) -> None:
         self.workload = PrefetchWorkload(config)

@@ -36,12 +36,7 @@ class Push(NamedTuple):
     obj: int | None
 
 
-class CDNEnv(
-    ConfiguredEnv[np.ndarray, int],
-    config_class=CDNConfig,
-    env_id="opsgym/CDN-v0",
-    example={"viral_per_hour": 6.0},
-):
+class CDNEnv(ConfiguredEnv[np.ndarray, int], config_class=CDNConfig):
     """Pre-position content at the edges of a CDN whose origin link is limited.
 
     ## Description
@@ -169,6 +164,8 @@ class CDNEnv(
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    env_id = "opsgym/CDN-v0"
+    example = {"viral_per_hour": 6.0}  # the arguments of the docstring's example
 
     @staticmethod
     def spaces(config: CDNConfig) -> tuple[spaces.Discrete, spaces.Box]:

@@ -22,12 +22,7 @@ from opsgym.envs.core.elementwise import SCALAR
 from opsgym.envs.core.episode_guard import EpisodeGuard
 
 
-class ConfigTuningEnv(
-    ConfiguredEnv[np.ndarray, int],
-    config_class=ConfigTuningConfig,
-    env_id="opsgym/ConfigTuning-v0",
-    example={"drift": "none", "io_share": 0.5},
-):
+class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningConfig):
     """Tune a service's worker threads, connection pool, cache size and timeout online.
 
     ## Description
@@ -119,6 +114,8 @@ class ConfigTuningEnv(
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    env_id = "opsgym/ConfigTuning-v0"
+    example = {"drift": "none", "io_share": 0.5}  # the arguments of the docstring's example
 
     def _set_up(self, config: ConfigTuningConfig) -> None:
         self.model = ServiceModel(cores=config.cores)

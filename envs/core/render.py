@@ -180,6 +180,24 @@ class Canvas:
         box = (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
         self.draw.rectangle(box, fill=fill, outline=outline, width=width)
 
+    def cell(
+        self,
+        origin: tuple[float, float],
+        columns: int,
+        side: float,
+        k: int,
+        fill: Colour,
+        outline: Colour | None = None,
+        width: int = 1,
+    ) -> tuple[float, float]:
+        """Cell ``k`` of a grid of ``side``-pixel squares, ``columns`` to a row from
+        ``origin`` (its top left, as :func:`grid_shape` lays them out), drawn a pixel inside
+        its square; returns the square's top-left corner."""
+        row, column = divmod(k, columns)
+        x0, y0 = origin[0] + column * side, origin[1] + row * side
+        self.rect(x0 + 1, y0 + 1, x0 + side - 1, y0 + side - 1, fill, outline, width)
+        return x0, y0
+
     def line(self, points: Sequence[tuple[float, float]], color: Colour, width: int = 1) -> None:
         """A polyline through ``points``."""
         if len(points) > 1:

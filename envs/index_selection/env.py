@@ -56,12 +56,7 @@ def window_rewards(
     return reward, rewards, (queries, query_pages, writes, write_pages, served)
 
 
-class IndexSelectionEnv(
-    ConfiguredEnv[np.ndarray, int],
-    config_class=IndexSelectionConfig,
-    env_id="opsgym/IndexSelection-v0",
-    example={"write_share": 0.5, "storage_budget_mb": 100},
-):
+class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelectionConfig):
     """Choose which B-tree indexes a table keeps, under a storage budget, as queries drift.
 
     ## Description
@@ -157,6 +152,11 @@ class IndexSelectionEnv(
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    env_id = "opsgym/IndexSelection-v0"
+    example = {
+        "write_share": 0.5,
+        "storage_budget_mb": 100,
+    }  # the arguments of the docstring's example
 
     def _set_up(self, config: IndexSelectionConfig) -> None:
         self.table = Table(config.table_rows, config.row_bytes, config.column_distinct)

@@ -15,12 +15,7 @@ from opsgym.envs.load_balancing.config import LoadBalancingConfig
 from opsgym.envs.load_balancing.simulator import DRAW_BLOCK, LoadBalancerSimulator
 
 
-class LoadBalancingEnv(
-    ConfiguredEnv[np.ndarray, int],
-    config_class=LoadBalancingConfig,
-    env_id="opsgym/LoadBalancing-v0",
-    example={"load": 0.9, "size_distribution": "pareto"},
-):
+class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancingConfig):
     """Dispatch each arriving request to one of N heterogeneous, failure-prone backends.
 
     ## Description
@@ -104,6 +99,11 @@ class LoadBalancingEnv(
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    env_id = "opsgym/LoadBalancing-v0"
+    example = {
+        "load": 0.9,
+        "size_distribution": "pareto",
+    }  # the arguments of the docstring's example
 
     def _set_up(self, config: LoadBalancingConfig) -> None:
         self.simulator = LoadBalancerSimulator(

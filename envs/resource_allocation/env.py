@@ -21,12 +21,7 @@ from opsgym.envs.resource_allocation.simulator import (
 )
 
 
-class ResourceAllocationEnv(
-    ConfiguredEnv[np.ndarray, int],
-    config_class=ResourceAllocationConfig,
-    env_id="opsgym/ResourceAllocation-v0",
-    example={"load": 1.5},
-):
+class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=ResourceAllocationConfig):
     """Pack jobs with multi-resource demands onto a cluster to minimize their slowdown.
 
     ## Description
@@ -143,6 +138,8 @@ class ResourceAllocationEnv(
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    env_id = "opsgym/ResourceAllocation-v0"
+    example = {"load": 1.5}  # the arguments of the docstring's example
 
     def _set_up(self, config: ResourceAllocationConfig) -> None:
         # units / capacity by table look-up, cheaper than a division per grid cell

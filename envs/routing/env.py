@@ -47,12 +47,7 @@ def flow_rewards(config: RoutingConfig, delay_s, admitted, delay_scale: float):
     return reward, rewards
 
 
-class RoutingEnv(
-    ConfiguredEnv[np.ndarray, int],
-    config_class=RoutingConfig,
-    env_id="opsgym/Routing-v1",
-    example={"load": 0.8},
-):
+class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
     """Route each arriving flow on one of the K shortest paths of a real backbone.
 
     ## Description
@@ -156,6 +151,8 @@ class RoutingEnv(
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    env_id = "opsgym/Routing-v1"
+    example = {"load": 0.8}  # the arguments of the docstring's example
 
     def _set_up(self, config: RoutingConfig) -> None:
         self.topology = topo = load_topology(config.topology, config.default_capacity_kbps)

@@ -25,12 +25,7 @@ from opsgym.envs.service_routing.simulator import (
 REQUEST_BLOCK = 64
 
 
-class ServiceRoutingEnv(
-    ConfiguredEnv[np.ndarray, int],
-    config_class=ServiceRoutingConfig,
-    env_id="opsgym/ServiceRouting-v0",
-    example={"drift": "swap"},
-):
+class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRoutingConfig):
     """Route each request, by what it is, to one of S service replicas.
 
     ## Description
@@ -103,6 +98,8 @@ class ServiceRoutingEnv(
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    env_id = "opsgym/ServiceRouting-v0"
+    example = {"drift": "swap"}  # the arguments of the docstring's example
 
     def _set_up(self, config: ServiceRoutingConfig) -> None:
         self.requests_source = request_source(config)
