@@ -5,12 +5,13 @@ from __future__ import annotations
 import importlib
 import json
 import textwrap
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, SupportsFloat, TypeVar
 
 import gymnasium as gym
 
 from opsgym.envs.core import validation
 from opsgym.envs.core.config import EnvConfig, arguments_table
+from opsgym.envs.core.episode_guard import EpisodeGuard
 
 ObsType = TypeVar("ObsType")
 ActType = TypeVar("ActType")
@@ -26,6 +27,9 @@ class ConfiguredEnv(gym.Env[ObsType, ActType], Generic[ObsType, ActType]):
     The constructor takes the configuration's fields as keyword arguments (``gym.make``'s),
     or a whole one as ``config=``; it stores it as ``self.config``, builds the spaces with
     the subclass's ``spaces(config)`` and leaves the rest to its ``_set_up(config)``.
+    ``reset`` seeds ``np_random`` and lets ``_start`` draw the episode; ``step`` checks the
+    order of calls and the action, lets ``_advance`` take it, and adds the
+    ``episode_metrics()`` to the info of the step that ends the episode.
     The subclass's docstring is completed from these facts: its line ``{ARGUMENTS}``
     becomes the Arguments section (the table of the fields, the horizon its id registers,
     ``gym.make`` with the arguments ``example``), and a line ``{VECTOR_ENV}``, where the env
@@ -52,7 +56,25 @@ class ConfiguredEnv(gym.Env[ObsType, ActType], Generic[ObsType, ActType]):
         self.config = self.config_class.build(config, **kwargs)
         self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
         self.action_space, self.observation_space = self.spaces(self.config)
+        self._guard = EpisodeGuard()
         self._set_up(self.config)
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[ObsType, dict[str, Any]]:
+        super().reset(seed=seed)
+        observation, info = self._start(options)
+        self._guard.start()
+        return observation, info
+
+    def step(self, action: ActType) -> tuple[ObsType, SupportsFloat, bool, bool, dict[str, Any]]:
+        self._guard.check()
+        index = validation.action_index(action, int(self.action_space.n))
+        observation, reward, terminated, truncated, info = self._advance(index)
+        if terminated or truncated:
+            self._guard.end()
+            info["episode_metrics"] = self.episode_metrics()
+        return observation, reward, terminated, truncated, info
 
     @staticmethod
     def spaces(config: Any) -> tuple[gym.Space, gym.Space]:
@@ -61,6 +83,20 @@ class ConfiguredEnv(gym.Env[ObsType, ActType], Generic[ObsType, ActType]):
 
     def _set_up(self, config: Any) -> None:
         """Build the simulator and the state of an env of ``config``."""
+        raise NotImplementedError
+
+    def _start(self, options: dict[str, Any] | None) -> tuple[ObsType, dict[str, Any]]:
+        """Draw a new episode from ``self.np_random`` (seeded by ``reset``); return its
+        first observation and info."""
+        raise NotImplementedError
+
+    def _advance(self, action: int) -> tuple[ObsType, SupportsFloat, bool, bool, dict[str, Any]]:
+        """Take ``action`` (an index checked against the action space); return ``step``'s
+        5-tuple, whose info ``step`` completes with the episode metrics when it ends."""
+        raise NotImplementedError
+
+    def episode_metrics(self) -> dict[str, float]:
+        """The metrics of the episode so far, in operators' units."""
         raise NotImplementedError
 
     def render(self) -> Any:

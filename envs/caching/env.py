@@ -14,8 +14,6 @@ from opsgym.envs.caching.simulator import DecisionCache
 from opsgym.envs.caching.workloads import Workload
 from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import exact_caches as exact
-from opsgym.envs.core import validation
-from opsgym.envs.core.episode_guard import EpisodeGuard
 
 CANDIDATE_FEATURES = ("recency", "frequency", "age", "size")
 
@@ -137,7 +135,6 @@ class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
     def _set_up(self, config: CachingConfig) -> None:
         self.workload = Workload.build(config)
         self.simulator = DecisionCache(config.capacity, config.n_candidates, config.count_half_life)
-        self._guard = EpisodeGuard()
         self._time_scale = 1.0 / math.log1p(config.episode_length)
         self._size_scale = 1.0 / math.log1p(config.capacity)
         self._stream = self.workload.episode(np.random.default_rng(0))
@@ -152,10 +149,7 @@ class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
         k = config.n_candidates
         return spaces.Discrete(k + 1), spaces.Box(0.0, 1.0, shape=(4 * k + 3,), dtype=np.float32)
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
+    def _start(self, options: dict[str, Any] | None) -> tuple[np.ndarray, dict[str, Any]]:
         rng = self.np_random
         stream = self._stream = self.workload.episode(rng)
         candidate_rng = random.Random(int(rng.integers(2**63)))  # before any chunk is drawn
@@ -164,12 +158,9 @@ class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
         sim = self.simulator
         sim.reset(stream.ids, stream.sizes, candidate_rng, stream.extend, stream.length)
         self._carried_hits = sim.run_until_decision()
-        self._guard.start()
         return self._observation(), {}
 
-    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        self._guard.check()
-        choice = validation.action_index(action, self.config.n_candidates + 1)
+    def _advance(self, choice: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         sim = self.simulator
         hits, bytes_hit = self._carried_hits
         self._carried_hits = (0, 0)
@@ -192,9 +183,6 @@ class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
             "rewards": rewards,
         }
         truncated = sim.done
-        if truncated:
-            self._guard.end()
-            info["episode_metrics"] = self.episode_metrics()
         return self._observation(), rewards[self.config.reward_metric], False, truncated, info
 
     def next_use(self) -> list[int]:

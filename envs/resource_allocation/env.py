@@ -8,9 +8,7 @@ import numpy as np
 from gymnasium import spaces
 
 from opsgym.envs.configured import ConfiguredEnv
-from opsgym.envs.core import validation
 from opsgym.envs.core.drift import drift_start
-from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.core.masks import info_mask
 from opsgym.envs.resource_allocation import workloads
 from opsgym.envs.resource_allocation.config import ResourceAllocationConfig
@@ -152,7 +150,6 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
                 config.trace_path, config.capacities, config.horizon
             )
         self.simulator = ClusterSimulator(config.capacities, config.horizon, config.queue_limit)
-        self._guard = EpisodeGuard()
 
     @staticmethod
     def spaces(config: ResourceAllocationConfig) -> tuple[spaces.Discrete, spaces.Box]:
@@ -187,19 +184,13 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
             self.config.mix_shift(start),
         )
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
+    def _start(self, options: dict[str, Any] | None) -> tuple[np.ndarray, dict[str, Any]]:
         self.simulator.reset(self.episode_jobs(*self.draw_episode(self.np_random)))
         self._job_features.clear()
-        self._guard.start()
         return self._observation(), self._info(False)
 
-    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        self._guard.check()
+    def _advance(self, slot: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         config = self.config
-        slot = validation.action_index(action, config.n_slots + 1)
         sim = self.simulator
         invalid = False
         reward = 0.0
@@ -215,9 +206,6 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
             and sim.now >= sim.last_arrival + config.time_limit
         )
         info = self._info(invalid)
-        if terminated or truncated:
-            self._guard.end()
-            info["episode_metrics"] = self.episode_metrics()
         return self._observation(), reward, terminated, truncated, info
 
     def action_masks(self) -> np.ndarray:
