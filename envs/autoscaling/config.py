@@ -7,18 +7,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from opsgym.envs.core.config import (
-    Choice,
-    EnvConfig,
-    Flag,
-    Integer,
-    OrNone,
-    Real,
-    Text,
-    setting,
-    unless,
-    when,
-)
+from opsgym.envs.core.config import EnvConfig, setting, unless, when
+from opsgym.envs.core.kinds import Choice, Flag, Integer, OrNone, Real, Text
 from opsgym.envs.core.seasonal import SECONDS_PER_DAY, SeasonalShape
 
 DRIFTS = ("none", "level", "shape")

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from opsgym.envs.core.config import (
-    Choice,
-    EnvConfig,
-    Integer,
-    OrNone,
-    Real,
-    Text,
-    setting,
-    when,
-)
+from opsgym.envs.core.config import EnvConfig, setting, when
+from opsgym.envs.core.kinds import Choice, Integer, OrNone, Real, Text
 from opsgym.envs.core.traces import FORMATS
 
 SYNTHETIC = ("zipf", "drift", "periodic", "scan", "one_hit_wonders", "flood")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from opsgym.envs.caching_prefetch.simulator import REPLACEMENTS
-from opsgym.envs.core.config import Choice, EnvConfig, Integer, Real, setting, when
+from opsgym.envs.core.config import EnvConfig, setting, when
+from opsgym.envs.core.kinds import Choice, Integer, Real
 
 WORKLOADS = ("markov", "sequential", "loops", "zipf")
 MAX_REQUESTS = 10_000_000  # an episode keeps each request's object

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from opsgym.envs.core.config import Choice, EnvConfig, Integer, Items, Real, setting, unless, when
+from opsgym.envs.core.config import EnvConfig, setting, unless, when
+from opsgym.envs.core.kinds import Choice, Integer, Items, Real
 
 POPULARITIES = ("web07", "zipf")
 EVICTIONS = ("lru", "fifo")

@@ -7,16 +7,8 @@ from functools import cached_property
 from typing import Any
 
 from opsgym.envs.config_tuning.simulator import Config
-from opsgym.envs.core.config import (
-    Choice,
-    EnvConfig,
-    Integer,
-    Items,
-    Real,
-    setting,
-    unless,
-    when,
-)
+from opsgym.envs.core.config import EnvConfig, setting, unless, when
+from opsgym.envs.core.kinds import Choice, Integer, Items, Real
 
 KNOBS = ("threads", "pool", "cache_mb", "timeout_ms")
 DRIFTS = ("none", "io_shift")

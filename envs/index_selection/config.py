@@ -7,7 +7,8 @@ from functools import cached_property
 
 import numpy as np
 
-from opsgym.envs.core.config import Choice, EnvConfig, Integer, Items, Real, setting, when
+from opsgym.envs.core.config import EnvConfig, setting, when
+from opsgym.envs.core.kinds import Choice, Integer, Items, Real
 from opsgym.envs.index_selection.cost_model import PAGE_BYTES, column_sets
 
 DRIFTS = ("none", "shuffle")

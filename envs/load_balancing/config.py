@@ -5,18 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from opsgym.envs.core.config import (
-    Choice,
-    EnvConfig,
-    Flag,
-    Integer,
-    Items,
-    Real,
-    setting,
-    unless,
-    when,
-)
+from opsgym.envs.core.config import EnvConfig, setting, unless, when
 from opsgym.envs.core.drift import interpolate, ramp_fraction
+from opsgym.envs.core.kinds import Choice, Flag, Integer, Items, Real
 
 MODES = ("full", "feedback")
 SIZE_DISTRIBUTIONS = ("exponential", "pareto")

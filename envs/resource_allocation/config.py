@@ -5,18 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from opsgym.envs.core.config import (
-    Choice,
-    EnvConfig,
-    Flag,
-    Integer,
-    Items,
-    OrNone,
-    Real,
-    Text,
-    setting,
-    when,
-)
+from opsgym.envs.core.config import EnvConfig, setting, when
+from opsgym.envs.core.kinds import Choice, Flag, Integer, Items, OrNone, Real, Text
 from opsgym.envs.resource_allocation import workloads
 
 WORKLOADS = ("synthetic", "trace")

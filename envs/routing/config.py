@@ -7,7 +7,8 @@ from functools import cached_property
 
 import networkx as nx
 
-from opsgym.envs.core.config import Choice, EnvConfig, Integer, Real, Text, setting, unless
+from opsgym.envs.core.config import EnvConfig, setting, unless
+from opsgym.envs.core.kinds import Choice, Integer, Real, Text
 from opsgym.envs.routing.topology import OC192_KBPS
 
 ENDPOINTS = ("gravity", "uniform")

@@ -5,16 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from opsgym.envs.core.config import (
-    Choice,
-    EnvConfig,
-    Integer,
-    Items,
-    Real,
-    setting,
-    unless,
-    when,
-)
+from opsgym.envs.core.config import EnvConfig, setting, unless, when
+from opsgym.envs.core.kinds import Choice, Integer, Items, Real
 from opsgym.envs.service_routing.simulator import (
     DEFAULT_REGIONS,
     DEFAULT_SERVICE_MS,
