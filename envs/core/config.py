@@ -26,7 +26,11 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from opsgym.envs.core.kinds import Kind
+from opsgym.envs.core.kinds import Kind, Real
+
+# the kinds most fields take
+POSITIVE = Real(0.0, open_low=True)
+PROBABILITY = Real(0.0, 1.0)
 
 
 @dataclass(frozen=True)

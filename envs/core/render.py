@@ -272,7 +272,7 @@ class Canvas:
     ) -> Chart:
         """Axes in the box ``(x0, y0, x1, y1)``, with grid lines at the y ``ticks``
         (value, label): by default the bottom, the middle and the top."""
-        chart = Chart(self, x0, y0, x1, y1, x_range, y_range)
+        chart = Chart(self, (x0, y0, x1, y1), x_range, y_range)
         self.rect(x0, y0, x1, y1, fill=BACKGROUND, outline=GRID)
         low, high = y_range
         for value, label in ticks or [(v, compact(v)) for v in (low, (low + high) / 2, high)]:
@@ -294,15 +294,12 @@ class Chart:
     def __init__(
         self,
         canvas: Canvas,
-        x0: float,
-        y0: float,
-        x1: float,
-        y1: float,
+        box: tuple[float, float, float, float],
         x_range: tuple[float, float],
         y_range: tuple[float, float],
     ) -> None:
         self.canvas = canvas
-        self.box = (x0, y0, x1, y1)
+        self.box = box  # (x0, y0, x1, y1) [pixels]
         self.x_range, self.y_range = x_range, y_range
 
     def x(self, value: float) -> float:

@@ -7,7 +7,7 @@ from functools import cached_property
 
 import numpy as np
 
-from opsgym.envs.core.config import EnvConfig, setting, when
+from opsgym.envs.core.config import POSITIVE, EnvConfig, setting, when
 from opsgym.envs.core.kinds import Choice, Integer, Items, Real
 from opsgym.envs.index_selection.cost_model import PAGE_BYTES, column_sets
 
@@ -32,7 +32,7 @@ class IndexSelectionConfig(EnvConfig):
     row_bytes: int = setting(100, Integer(1, PAGE_BYTES), "bytes per row, at most one page")
     storage_budget_mb: float = setting(
         50.0,
-        Real(0.0, open_low=True),
+        POSITIVE,
         "space the indexes may use [MB] (a single-column index takes 15.3 MB, a pair 23.0 MB)",
     )
     window: int = setting(200, Integer(1, 1_000_000_000), "operations per step")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from opsgym.envs.core.config import EnvConfig, setting, unless, when
+from opsgym.envs.core.config import POSITIVE, PROBABILITY, EnvConfig, setting, unless, when
 from opsgym.envs.core.kinds import Choice, Integer, Items, Real
 from opsgym.envs.service_routing.simulator import (
     DEFAULT_REGIONS,
@@ -27,7 +27,7 @@ class ServiceRoutingConfig(EnvConfig):
 
     service_ms: tuple[tuple[float, ...], ...] = setting(
         DEFAULT_SERVICE_MS,
-        Items(Items(Real(0.0, open_low=True), length=len(REQUEST_TYPES)), max_length=MAX_REPLICAS),
+        Items(Items(POSITIVE, length=len(REQUEST_TYPES)), max_length=MAX_REPLICAS),
         "each replica's mean service time [ms] per type (read, write, search); their number sets S",
     )
     regions: tuple[int, ...] = setting(
@@ -46,16 +46,14 @@ class ServiceRoutingConfig(EnvConfig):
         "relative frequency of read, write, search (a positive sum)",
     )
     priority_share: float = setting(
-        0.2, Real(0.0, 1.0), "probability that a request has high priority"
+        0.2, PROBABILITY, "probability that a request has high priority"
     )
     priority_weight: float = setting(
         1.0, Real(0.0), "extra reward weight of a high-priority request", PRIORITIES
     )
     local_delay_ms: float = setting(1.0, Real(0.0), "network delay inside a region [ms]")
     remote_delay_ms: float = setting(40.0, Real(0.0), "network delay across regions [ms]")
-    timeout_ms: float = setting(
-        250.0, Real(0.0, open_low=True), "latency beyond which a request times out [ms]"
-    )
+    timeout_ms: float = setting(250.0, POSITIVE, "latency beyond which a request times out [ms]")
     latency_weight: float = setting(1.0, Real(0.0), "reward weight of the latency [1/s]")
     timeout_weight: float = setting(1.0, Real(0.0), "reward weight of a timeout")
     drift: str = setting("none", Choice(DRIFTS), "whether two replicas swap profiles")
