@@ -133,4 +133,3 @@ class Items:
             count = "1 or more" if self.max_length is None else f"1 to {self.max_length:,}"
         inner = self.kind.describe()
         return f"list of {count} ({inner})" if " " in inner else f"list of {count} {inner}"
-
