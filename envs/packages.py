@@ -4,7 +4,7 @@ Each exports the same surface, which the registry, the scenarios, the reference
 policies, the benchmark, ``opsgym list``, federated training and the tests read instead
 of keeping tables of their own. A package's ``__init__.py`` states what is its own
 (``ENV``, ``SCENARIOS``, and ``VECTOR_ENV`` and ``NODE_VARIATIONS`` where it has them);
-:func:`complete_surface` derives the rest when the packages are found:
+this module derives the rest when it finds the packages:
 
 | name | what it is |
 |------|------------|
@@ -31,7 +31,7 @@ _STATED = ("ENV", "SCENARIOS")  # what every package states; the rest may be der
 _NOT_ENVIRONMENTS = {"core"}
 
 
-def complete_surface(package: ModuleType) -> None:
+def _complete_surface(package: ModuleType) -> None:
     """Give ``package`` the surface names its ``__init__`` does not state (see the module's
     docstring), and list them all in its ``__all__``.
 
@@ -61,7 +61,7 @@ def _environment_packages() -> dict[str, ModuleType]:
         if name in _NOT_ENVIRONMENTS:
             continue
         package = importlib.import_module(f"opsgym.envs.{name}")
-        complete_surface(package)
+        _complete_surface(package)
         packages[package.ID] = package
     return packages
 
