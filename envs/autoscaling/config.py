@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from opsgym.envs.core.config import POSITIVE, PROBABILITY, EnvConfig, setting, unless, when
+from opsgym.envs.core.drift import ramp_setting
 from opsgym.envs.core.kinds import Choice, Flag, Integer, OrNone, Real, Text
 from opsgym.envs.core.seasonal import SECONDS_PER_DAY, SeasonalShape
 
@@ -108,11 +109,8 @@ class AutoscalingConfig(EnvConfig):
     drift_shift_hours: float = setting(
         3.0, Real(0.0, 24.0), "delay of the daily pattern in a shape drift [h]", SHAPE_DRIFT
     )
-    drift_ramp: int = setting(
-        0,
-        Integer(0, MAX_STEPS),
-        "steps over which the drift phases in linearly (0: abrupt)",
-        DRIFTING,
+    drift_ramp: int = ramp_setting(
+        MAX_STEPS, "steps over which the drift phases in linearly", DRIFTING
     )
     attack: str = setting("none", Choice(ATTACKS), "adversarial bursts, see Description")
     attack_size: float = setting(

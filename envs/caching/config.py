@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from opsgym.envs.core.config import POSITIVE, PROBABILITY, EnvConfig, setting, when
+from opsgym.envs.core.drift import ramp_setting
 from opsgym.envs.core.kinds import Choice, Integer, OrNone, Real, Text
 from opsgym.envs.core.traces import FORMATS
 
@@ -49,11 +50,8 @@ class CachingConfig(EnvConfig):
     drift_shift: int = setting(
         500, Integer(0, MAX_OBJECTS), "popularity ranks shifted at each period", DRIFT_WORKLOAD
     )
-    drift_ramp: int = setting(
-        0,
-        Integer(0, MAX_REQUESTS),
-        "requests over which each shift phases in, <= `drift_period` (0: abrupt)",
-        DRIFT_WORKLOAD,
+    drift_ramp: int = ramp_setting(
+        MAX_REQUESTS, "requests over which each shift phases in, <= `drift_period`", DRIFT_WORKLOAD
     )
     scan_every: int = setting(
         2_000,

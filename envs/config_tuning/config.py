@@ -8,6 +8,7 @@ from typing import Any
 
 from opsgym.envs.config_tuning.simulator import Config
 from opsgym.envs.core.config import POSITIVE, PROBABILITY, EnvConfig, setting, unless, when
+from opsgym.envs.core.drift import ramp_setting
 from opsgym.envs.core.kinds import Choice, Integer, Items, Real
 
 KNOBS = ("threads", "pool", "cache_mb", "timeout_ms")
@@ -29,11 +30,8 @@ class ConfigTuningConfig(EnvConfig):
     io_share: float = setting(0.2, PROBABILITY, "the share of I/O-bound requests at the start")
     io_share_after: float = setting(0.8, PROBABILITY, "that share after the drift", IO_SHIFT)
     drift: str = setting("io_shift", Choice(DRIFTS), "how the workload mix changes")
-    drift_ramp: int = setting(
-        0,
-        Integer(0, MAX_INTERVALS),
-        "intervals over which the I/O share moves linearly (0: abrupt)",
-        IO_SHIFT,
+    drift_ramp: int = ramp_setting(
+        MAX_INTERVALS, "intervals over which the I/O share moves linearly", IO_SHIFT
     )
     burst_prob: float = setting(0.02, PROBABILITY, "probability that a burst starts at an interval")
     burst_factor: float = setting(

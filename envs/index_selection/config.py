@@ -8,6 +8,7 @@ from functools import cached_property
 import numpy as np
 
 from opsgym.envs.core.config import POSITIVE, EnvConfig, setting, when
+from opsgym.envs.core.drift import ramp_setting
 from opsgym.envs.core.kinds import Choice, Integer, Items, Real
 from opsgym.envs.index_selection.cost_model import PAGE_BYTES, column_sets
 
@@ -44,10 +45,9 @@ class IndexSelectionConfig(EnvConfig):
     phase_length: int = setting(
         50, Integer(1, MAX_WINDOWS), "windows per popularity phase", SHUFFLED
     )
-    drift_ramp: int = setting(
-        0,
-        Integer(0, MAX_WINDOWS),
-        "windows over which a new phase's popularity phases in, <= `phase_length` (0: abrupt)",
+    drift_ramp: int = ramp_setting(
+        MAX_WINDOWS,
+        "windows over which a new phase's popularity phases in, <= `phase_length`",
         SHUFFLED,
     )
     episode_length: int = setting(200, Integer(1, MAX_WINDOWS), "windows per episode")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from opsgym.envs.core.config import POSITIVE, PROBABILITY, EnvConfig, setting, unless, when
-from opsgym.envs.core.drift import interpolate, ramp_fraction
+from opsgym.envs.core.drift import interpolate, ramp_fraction, ramp_setting
 from opsgym.envs.core.kinds import Choice, Flag, Integer, Items, Real
 
 MODES = ("full", "feedback")
@@ -67,11 +67,8 @@ class LoadBalancingConfig(EnvConfig):
     drift_failure_prob: float = setting(
         0.5, PROBABILITY, "failure probability of the degraded backend", FAILURES_DRIFT
     )
-    drift_ramp: int = setting(
-        0,
-        Integer(0, MAX_REQUESTS),
-        "requests over which the drift phases in linearly (0: abrupt)",
-        DRIFTING,
+    drift_ramp: int = ramp_setting(
+        MAX_REQUESTS, "requests over which the drift phases in linearly", DRIFTING
     )
     latency_weight: float = setting(1.0, Real(0.0), "reward weight of the response time [1/s]")
     error_weight: float = setting(

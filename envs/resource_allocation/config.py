@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from opsgym.envs.core.config import POSITIVE, PROBABILITY, EnvConfig, setting, when
+from opsgym.envs.core.drift import ramp_setting
 from opsgym.envs.core.kinds import Choice, Flag, Integer, Items, OrNone, Real, Text
 from opsgym.envs.resource_allocation import workloads
 
@@ -66,9 +67,7 @@ class ResourceAllocationConfig(EnvConfig):
     long_fraction_after: float = setting(
         0.5, PROBABILITY, "the share of long jobs after the drift", MIX_DRIFT
     )
-    drift_ramp: int = setting(
-        0, Integer(0, MAX_JOBS), "jobs over which the mix shifts linearly (0: abrupt)", MIX_DRIFT
-    )
+    drift_ramp: int = ramp_setting(MAX_JOBS, "jobs over which the mix shifts linearly", MIX_DRIFT)
     workload: str = setting("synthetic", Choice(WORKLOADS), "DeepRM's jobs, or a trace's")
     trace_path: str | None = setting(
         None, OrNone(Text()), "the CSV trace to replay", TRACE, required=True

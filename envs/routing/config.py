@@ -8,6 +8,7 @@ from functools import cached_property
 import networkx as nx
 
 from opsgym.envs.core.config import POSITIVE, EnvConfig, setting, unless
+from opsgym.envs.core.drift import ramp_setting
 from opsgym.envs.core.kinds import Choice, Integer, Real, Text
 from opsgym.envs.routing.topology import OC192_KBPS
 
@@ -63,11 +64,8 @@ class RoutingConfig(EnvConfig):
     hotspot_factor: float = setting(
         5.0, POSITIVE, "gravity-mass multiplier of the hot spot node", DRIFTING
     )
-    drift_ramp: int = setting(
-        0,
-        Integer(0, MAX_FLOWS),
-        "flows over which the drift phases in linearly (0: abrupt)",
-        DRIFTING,
+    drift_ramp: int = ramp_setting(
+        MAX_FLOWS, "flows over which the drift phases in linearly", DRIFTING
     )
     packet_bytes: float = setting(
         1500.0, Real(0.0, 1e6, open_low=True), "mean packet length in the queueing term [bytes]"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from opsgym.envs.core.config import POSITIVE, PROBABILITY, EnvConfig, setting, unless, when
+from opsgym.envs.core.drift import ramp_setting
 from opsgym.envs.core.kinds import Choice, Integer, Items, Real
 from opsgym.envs.service_routing.simulator import (
     DEFAULT_REGIONS,
@@ -57,11 +58,8 @@ class ServiceRoutingConfig(EnvConfig):
     latency_weight: float = setting(1.0, Real(0.0), "reward weight of the latency [1/s]")
     timeout_weight: float = setting(1.0, Real(0.0), "reward weight of a timeout")
     drift: str = setting("none", Choice(DRIFTS), "whether two replicas swap profiles")
-    drift_ramp: int = setting(
-        0,
-        Integer(0, MAX_REQUESTS),
-        "requests over which the swap phases in linearly (0: abrupt)",
-        SWAP_DRIFT,
+    drift_ramp: int = ramp_setting(
+        MAX_REQUESTS, "requests over which the swap phases in linearly", SWAP_DRIFT
     )
     episode_length: int = setting(1000, Integer(1, MAX_REQUESTS), "requests per episode")
     feedback_smoothing: float = setting(
