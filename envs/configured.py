@@ -56,6 +56,7 @@ class ConfiguredEnv(gym.Env[ObsType, ActType], Generic[ObsType, ActType]):
         self.config = self.config_class.build(config, **kwargs)
         self.render_mode = validation.render_mode(render_mode, self.metadata["render_modes"])
         self.action_space, self.observation_space = self.spaces(self.config)
+        self._actions = int(self.action_space.n)
         self._guard = EpisodeGuard()
         self._set_up(self.config)
 
@@ -69,12 +70,11 @@ class ConfiguredEnv(gym.Env[ObsType, ActType], Generic[ObsType, ActType]):
 
     def step(self, action: ActType) -> tuple[ObsType, SupportsFloat, bool, bool, dict[str, Any]]:
         self._guard.check()
-        index = validation.action_index(action, int(self.action_space.n))
-        observation, reward, terminated, truncated, info = self._advance(index)
-        if terminated or truncated:
+        result = self._advance(validation.action_index(action, self._actions))
+        if result[2] or result[3]:  # terminated or truncated
             self._guard.end()
-            info["episode_metrics"] = self.episode_metrics()
-        return observation, reward, terminated, truncated, info
+            result[4]["episode_metrics"] = self.episode_metrics()
+        return result
 
     @staticmethod
     def spaces(config: Any) -> tuple[gym.Space, gym.Space]:
