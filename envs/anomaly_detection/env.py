@@ -90,7 +90,6 @@ class AnomalyDetectionEnv(ConfiguredEnv[np.ndarray, int], config_class=AnomalyDe
 
     {ARGUMENTS}
 
-
     {VECTOR_ENV}
 
     ## Version History
@@ -100,7 +99,7 @@ class AnomalyDetectionEnv(ConfiguredEnv[np.ndarray, int], config_class=AnomalyDe
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
     env_id = "opsgym/AnomalyDetection-v0"
-    example = {"workload": "nyc_taxi"}  # the arguments of the docstring's example
+    example = {"workload": "nyc_taxi"}
 
     def _set_up(self, config: AnomalyDetectionConfig) -> None:
         self._replay = prepared_replay(config)

@@ -230,7 +230,6 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
     A week of minutes: `episode_steps=10080`; a week of 5-minute steps:
     `step_seconds=300, episode_steps=2016` (with `boot_steps=1`).
 
-
     ## Vector Environment
 
     `gym.make_vec("opsgym/Autoscaling-v0", num_envs=N,
@@ -247,7 +246,7 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
     env_id = "opsgym/Autoscaling-v0"
-    example = {"workload": "nasa", "boot_steps": 5}  # the arguments of the docstring's example
+    example = {"workload": "nasa", "boot_steps": 5}
 
     def _set_up(self, config: AutoscalingConfig) -> None:
         self.workload = EpisodeWorkload(config)

@@ -113,7 +113,6 @@ class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
 
     {ARGUMENTS}
 
-
     ## Vector Environment
 
     None native: between two decisions the cache serves a number of requests that
@@ -130,7 +129,7 @@ class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
     env_id = "opsgym/Caching-v0"
-    example = {"workload": "web07", "capacity": 500}  # the arguments of the docstring's example
+    example = {"workload": "web07", "capacity": 500}
 
     def _set_up(self, config: CachingConfig) -> None:
         self.workload = Workload.build(config)

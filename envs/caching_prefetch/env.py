@@ -112,7 +112,6 @@ class CachingPrefetchEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingPre
 
     {ARGUMENTS}
 
-
     ## Vector Environment
 
     None native: each instance's state is an ordered (LRU) cache and a table of
@@ -129,7 +128,7 @@ class CachingPrefetchEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingPre
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
     env_id = "opsgym/CachingPrefetch-v0"
-    example = {"workload": "sequential"}  # the arguments of the docstring's example
+    example = {"workload": "sequential"}
 
     def _set_up(self, config: CachingPrefetchConfig) -> None:
         self.workload = PrefetchWorkload(config)

@@ -163,7 +163,7 @@ class CDNEnv(ConfiguredEnv[np.ndarray, int], config_class=CDNConfig):
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
     env_id = "opsgym/CDN-v0"
-    example = {"viral_per_hour": 6.0}  # the arguments of the docstring's example
+    example = {"viral_per_hour": 6.0}
 
     @staticmethod
     def spaces(config: CDNConfig) -> tuple[spaces.Discrete, spaces.Box]:

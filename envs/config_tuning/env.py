@@ -103,7 +103,6 @@ class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningC
 
     {ARGUMENTS}
 
-
     {VECTOR_ENV}
 
     ## Version History
@@ -113,7 +112,7 @@ class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningC
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
     env_id = "opsgym/ConfigTuning-v0"
-    example = {"drift": "none", "io_share": 0.5}  # the arguments of the docstring's example
+    example = {"drift": "none", "io_share": 0.5}
 
     def _set_up(self, config: ConfigTuningConfig) -> None:
         self.model = ServiceModel(cores=config.cores)

@@ -135,7 +135,6 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
 
     {ARGUMENTS}
 
-
     ## Vector Environment
 
     `gym.make_vec("opsgym/IndexSelection-v0", num_envs=N,
@@ -151,10 +150,7 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
     env_id = "opsgym/IndexSelection-v0"
-    example = {
-        "write_share": 0.5,
-        "storage_budget_mb": 100,
-    }  # the arguments of the docstring's example
+    example = {"write_share": 0.5, "storage_budget_mb": 100}
 
     def _set_up(self, config: IndexSelectionConfig) -> None:
         self.table = Table(config.table_rows, config.row_bytes, config.column_distinct)

@@ -88,7 +88,6 @@ class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancin
 
     {ARGUMENTS}
 
-
     {VECTOR_ENV}
 
     ## Version History
@@ -98,10 +97,7 @@ class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancin
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
     env_id = "opsgym/LoadBalancing-v0"
-    example = {
-        "load": 0.9,
-        "size_distribution": "pareto",
-    }  # the arguments of the docstring's example
+    example = {"load": 0.9, "size_distribution": "pareto"}
 
     def _set_up(self, config: LoadBalancingConfig) -> None:
         self.simulator = LoadBalancerSimulator(

@@ -119,7 +119,6 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
 
     {ARGUMENTS}
 
-
     {VECTOR_ENV}
 
     It takes every argument (surge, job-mix drift, traces); its infos carry `utilization`
@@ -137,7 +136,7 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
     env_id = "opsgym/ResourceAllocation-v0"
-    example = {"load": 1.5}  # the arguments of the docstring's example
+    example = {"load": 1.5}
 
     def _set_up(self, config: ResourceAllocationConfig) -> None:
         # units / capacity by table look-up, cheaper than a division per grid cell

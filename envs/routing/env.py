@@ -127,7 +127,6 @@ class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
 
     {ARGUMENTS}
 
-
     {VECTOR_ENV}
 
     It refuses `lp_snapshots > 0`: the LP is an evaluation diagnostic of this env.
@@ -150,7 +149,7 @@ class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
     env_id = "opsgym/Routing-v1"
-    example = {"load": 0.8}  # the arguments of the docstring's example
+    example = {"load": 0.8}
 
     def _set_up(self, config: RoutingConfig) -> None:
         self.topology = topo = load_topology(config.topology, config.default_capacity_kbps)

@@ -85,7 +85,6 @@ class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRout
 
     {ARGUMENTS}
 
-
     {VECTOR_ENV}
 
     ## Version History
@@ -97,7 +96,7 @@ class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRout
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
     env_id = "opsgym/ServiceRouting-v0"
-    example = {"drift": "swap"}  # the arguments of the docstring's example
+    example = {"drift": "swap"}
 
     def _set_up(self, config: ServiceRoutingConfig) -> None:
         self.requests_source = request_source(config)
