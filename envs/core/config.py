@@ -2,9 +2,9 @@
 
 An environment's arguments are the fields of one frozen dataclass deriving from
 :class:`EnvConfig`, each declared with :func:`setting`: its default, its *kind* (the
-values it takes, with their limits: :mod:`opsgym.envs.core.kinds`) and one line of documentation. One mechanism then
-validates every environment's arguments and writes its docstring's Arguments table
-(:func:`arguments_table`):
+values it takes, with their limits: :mod:`opsgym.envs.core.kinds`) and one line of
+documentation. One mechanism then validates every environment's arguments and writes its
+docstring's Arguments table (:func:`arguments_table`):
 
 - numpy scalars and arrays are accepted wherever the equivalent Python value is, and are
   stored as plain Python values, so that a configuration stays hashable and JSON-able;
