@@ -6,8 +6,9 @@ otherwise, follows the single env operation for operation: instance i of a vecto
 reset with seed s + i follows exactly the trajectory of the single env reset with seed
 s + i under the same actions.
 
-A subclass keeps the state of its ``num_envs`` instances in numpy arrays and implements
-four methods on rows (instance indices):
+A subclass keeps the state of its ``num_envs`` instances in numpy arrays, which it
+allocates in ``_set_up(config, num_envs)``, and implements four methods on rows
+(instance indices):
 
 - ``_reset_rows(rows)``: start a new episode in each of ``rows``, drawing from
   ``self.generators[i]``, the instance's own random generator;
@@ -84,6 +85,7 @@ class BatchedVectorEnv(VectorEnv):
         self._autoreset = np.zeros(num_envs, dtype=bool)
         self._all_rows = np.arange(num_envs)
         self._guard = EpisodeGuard()  # autoreset starts the next ones: never ended
+        self._set_up(self.config, num_envs)
 
     def reset(
         self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
@@ -159,6 +161,10 @@ class BatchedVectorEnv(VectorEnv):
         that reading state gives a view and writing it skips the fancy indexing; mind
         that a view changes with the state."""
         return slice(None) if rows.size == self.num_envs else rows
+
+    def _set_up(self, config: Any, num_envs: int) -> None:
+        """Allocate the state arrays of ``num_envs`` instances of ``config``."""
+        raise NotImplementedError
 
     def _reset_rows(self, rows: np.ndarray) -> None:
         raise NotImplementedError

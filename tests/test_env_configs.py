@@ -20,7 +20,8 @@ from gymnasium.envs.registration import load_env_creator
 
 import opsgym.envs
 from opsgym.envs.core import validation
-from opsgym.envs.core.config import Choice, Flag, Integer, Items, OrNone, Real, settings
+from opsgym.envs.core.config import settings
+from opsgym.envs.core.kinds import Choice, Flag, Integer, Items, OrNone, Real
 from opsgym.envs.core.load_traces import load_trace
 from opsgym.train.cli import parse_assignments
 

@@ -6,10 +6,8 @@ from opsgym.envs.anomaly_detection.oracle import LabelOracle
 from opsgym.envs.anomaly_detection.simulator import AlertScorer
 from opsgym.envs.anomaly_detection.vector import AnomalyDetectionVectorEnv
 
-ID = "opsgym/AnomalyDetection-v0"
 ENV = AnomalyDetectionEnv
 VECTOR_ENV = AnomalyDetectionVectorEnv
-CONFIG = AnomalyDetectionConfig
 SCENARIOS = {
     "nyc-taxi": (
         "NAB's NYC taxi series with its five labelled windows (marathon, holidays, blizzard)",
@@ -17,19 +15,4 @@ SCENARIOS = {
     ),
 }
 
-POLICIES = "opsgym.baselines.anomaly_detection"
-NODE_VARIATIONS: list[dict] = []
-
-__all__ = [
-    "AlertScorer",
-    "AnomalyDetectionConfig",
-    "AnomalyDetectionEnv",
-    "CONFIG",
-    "ENV",
-    "ID",
-    "LabelOracle",
-    "NODE_VARIATIONS",
-    "POLICIES",
-    "SCENARIOS",
-    "VECTOR_ENV",
-]
+__all__ = ["AlertScorer", "AnomalyDetectionConfig", "AnomalyDetectionEnv", "LabelOracle"]

@@ -6,16 +6,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from opsgym.envs.anomaly_detection.simulator import SYNTHETIC_METRICS, history_length
-from opsgym.envs.core.config import (
-    Choice,
-    EnvConfig,
-    Integer,
-    OrNone,
-    Real,
-    Text,
-    setting,
-    when,
-)
+from opsgym.envs.core.config import EnvConfig, setting, when
+from opsgym.envs.core.kinds import Choice, Integer, OrNone, Real, Text
 
 WORKLOADS = ("synthetic", "nyc_taxi", "csv")
 MAX_STEPS = 1_000_000  # an episode keeps each step's features

@@ -18,8 +18,6 @@ from opsgym.envs.anomaly_detection.simulator import (
     synthetic_metrics,
 )
 from opsgym.envs.configured import ConfiguredEnv
-from opsgym.envs.core import validation
-from opsgym.envs.core.episode_guard import EpisodeGuard
 
 FEATURE_NAMES = ("level", "rolling", "seasonal", "change")
 
@@ -90,26 +88,9 @@ class AnomalyDetectionEnv(ConfiguredEnv[np.ndarray, int], config_class=AnomalyDe
     is detected) and the counts of windows, alerts
     and false alerts.
 
-    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
-    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
-
-    ## Arguments
-
     {ARGUMENTS}
 
-    >>> import gymnasium as gym
-    >>> import opsgym.envs
-    >>> env = gym.make("opsgym/AnomalyDetection-v0", workload="nyc_taxi")
-    >>> observation, info = env.reset(seed=0)
-    >>> observation.shape
-    (8,)
-
-    ## Vector Environment
-
-    `gym.make_vec("opsgym/AnomalyDetection-v0", num_envs=N,
-    vectorization_mode="vector_entry_point")` advances N instances in numpy arrays
-    (`opsgym.envs.anomaly_detection.vector`); instance i reset with seed s + i follows
-    this env reset with seed s + i bit for bit.
+    {VECTOR_ENV}
 
     ## Version History
 
@@ -117,10 +98,11 @@ class AnomalyDetectionEnv(ConfiguredEnv[np.ndarray, int], config_class=AnomalyDe
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    env_id = "opsgym/AnomalyDetection-v0"
+    example = {"workload": "nyc_taxi"}
 
     def _set_up(self, config: AnomalyDetectionConfig) -> None:
         self._replay = prepared_replay(config)
-        self._guard = EpisodeGuard()
         self._features = np.zeros((1, self.observation_space.shape[0]), dtype=np.float32)
         self.windows: list[tuple[int, int]] = []
         self.scorer = AlertScorer([], config.episode_length)
@@ -132,19 +114,14 @@ class AnomalyDetectionEnv(ConfiguredEnv[np.ndarray, int], config_class=AnomalyDe
         n_features = FEATURES_PER_METRIC * len(config.metric_names) + TIME_FEATURES
         return spaces.Discrete(2), spaces.Box(-1.0, 1.0, shape=(n_features,), dtype=np.float32)
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
+    def _start(self, options: dict[str, Any] | None) -> tuple[np.ndarray, dict[str, Any]]:
         self._features, self.scorer = draw_episode(self.config, self.np_random, self._replay)
         self.windows = self.scorer.windows
         self._step = 0
-        self._guard.start()
         return self._features[0].copy(), {}
 
-    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        self._guard.check()
-        alert = validation.action_index(action, 2) == 1
+    def _advance(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        alert = action == 1
         config = self.config
         k = self._step
         scorer = self.scorer
@@ -157,13 +134,12 @@ class AnomalyDetectionEnv(ConfiguredEnv[np.ndarray, int], config_class=AnomalyDe
         }
         self._step = k + 1
         truncated = self._step == config.episode_length
-        if truncated:
-            self._guard.end()
-            info["episode_metrics"] = scorer.metrics()
-            observation = self._features[k].copy()
-        else:
-            observation = self._features[self._step].copy()
+        observation = self._features[k if truncated else self._step].copy()
         return observation, reward, False, truncated, info
+
+    def episode_metrics(self) -> dict[str, float]:
+        """Window-level precision, recall, F1, detection delay and NAB's score so far."""
+        return self.scorer.metrics()
 
     @property
     def current_step(self) -> int:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from opsgym.envs.anomaly_detection.config import AnomalyDetectionConfig
 from opsgym.envs.anomaly_detection.env import AnomalyDetectionEnv, draw_episode, prepared_replay
 from opsgym.envs.anomaly_detection.simulator import AlertScorers
 from opsgym.envs.vector import BatchedVectorEnv
@@ -22,9 +23,7 @@ class AnomalyDetectionVectorEnv(BatchedVectorEnv):
 
     single_env_class = AnomalyDetectionEnv
 
-    def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
-        super().__init__(num_envs, **kwargs)
-        config = self.config
+    def _set_up(self, config: AnomalyDetectionConfig, num_envs: int) -> None:
         count = config.episode_length
         features = self.single_observation_space.shape[0]
         self.replay = prepared_replay(config)

@@ -6,10 +6,8 @@ from opsgym.envs.autoscaling.oracle import PerfectForesightOracle, optimal_plan
 from opsgym.envs.autoscaling.simulator import Fleet, ServiceModel
 from opsgym.envs.autoscaling.vector import AutoscalingVectorEnv
 
-ID = "opsgym/Autoscaling-v0"
 ENV = AutoscalingEnv
 VECTOR_ENV = AutoscalingVectorEnv
-CONFIG = AutoscalingConfig
 SCENARIOS = {
     "nasa": (
         "replay of the NASA Kennedy Space Center web server's requests per minute (1995)",
@@ -49,7 +47,6 @@ SCENARIOS = {
     ),
 }
 
-POLICIES = "opsgym.baselines.autoscaling"
 # Federated nodes: sites in other time zones (the daily cycle shifted against the shared
 # UTC clock), of different size and daily shape (peak, office-hours boost, lunch peak).
 NODE_VARIATIONS = [
@@ -62,15 +59,8 @@ NODE_VARIATIONS = [
 __all__ = [
     "AutoscalingConfig",
     "AutoscalingEnv",
-    "CONFIG",
-    "ENV",
     "Fleet",
-    "ID",
-    "NODE_VARIATIONS",
-    "POLICIES",
     "PerfectForesightOracle",
-    "SCENARIOS",
     "ServiceModel",
-    "VECTOR_ENV",
     "optimal_plan",
 ]

@@ -7,18 +7,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from opsgym.envs.core.config import (
-    Choice,
-    EnvConfig,
-    Flag,
-    Integer,
-    OrNone,
-    Real,
-    Text,
-    setting,
-    unless,
-    when,
-)
+from opsgym.envs.core.config import POSITIVE, PROBABILITY, EnvConfig, setting, unless, when
+from opsgym.envs.core.drift import ramp_setting
+from opsgym.envs.core.kinds import Choice, Flag, Integer, OrNone, Real, Text
 from opsgym.envs.core.seasonal import SECONDS_PER_DAY, SeasonalShape
 
 DRIFTS = ("none", "level", "shape")
@@ -42,14 +33,14 @@ class AutoscalingConfig(EnvConfig):
     workload: str = setting("synthetic", Text(), '"synthetic", "nasa", or the path of a CSV trace')
     peak_rate: float = setting(
         1200.0,
-        Real(0.0, open_low=True),
+        POSITIVE,
         "synthetic weekday peak [requests/s]; a trace's 99.9th percentile when `trace_scale` is unset",
     )
     trace_scale: float | None = setting(
-        None, OrNone(Real(0.0, open_low=True)), "multiplier of a trace's rates", REPLAYED
+        None, OrNone(POSITIVE), "multiplier of a trace's rates", REPLAYED
     )
     daily_trough: float = setting(
-        0.2, Real(0.0, 1.0), "night low as a fraction of the daily high", SYNTHETIC
+        0.2, PROBABILITY, "night low as a fraction of the daily high", SYNTHETIC
     )
     business_boost: float = setting(
         0.4, Real(0.0), "extra load in weekday business hours", SYNTHETIC
@@ -82,7 +73,7 @@ class AutoscalingConfig(EnvConfig):
     )
     window: int = setting(15, Integer(1, 10_080), "steps of recent load in the observation")
     capacity_per_instance: float = setting(
-        100.0, Real(0.0, open_low=True), "requests per second one instance serves"
+        100.0, POSITIVE, "requests per second one instance serves"
     )
     min_instances: int = setting(1, Integer(1, MAX_INSTANCES), "fewest instances")
     max_instances: int = setting(20, Integer(1, MAX_INSTANCES), "most instances")
@@ -101,9 +92,7 @@ class AutoscalingConfig(EnvConfig):
     bill_booting: bool = setting(True, Flag(), "whether booting instances are billed")
     instance_price: float = setting(0.10, Real(0.0), "price of an instance-hour [$]")
     latency_target: float = setting(
-        0.05,
-        Real(0.0, open_low=True),
-        "SLA latency target [s]; above the service time's own quantile",
+        0.05, POSITIVE, "SLA latency target [s]; above the service time's own quantile"
     )
     latency_quantile: float = setting(
         0.95,
@@ -116,21 +105,16 @@ class AutoscalingConfig(EnvConfig):
         "admission limit; the excess is dropped",
     )
     drift: str = setting("none", Choice(DRIFTS), "how the load changes mid-episode")
-    drift_factor: float = setting(
-        1.5, Real(0.0, open_low=True), "load multiplier of a level drift", LEVEL_DRIFT
-    )
+    drift_factor: float = setting(1.5, POSITIVE, "load multiplier of a level drift", LEVEL_DRIFT)
     drift_shift_hours: float = setting(
         3.0, Real(0.0, 24.0), "delay of the daily pattern in a shape drift [h]", SHAPE_DRIFT
     )
-    drift_ramp: int = setting(
-        0,
-        Integer(0, MAX_STEPS),
-        "steps over which the drift phases in linearly (0: abrupt)",
-        DRIFTING,
+    drift_ramp: int = ramp_setting(
+        MAX_STEPS, "steps over which the drift phases in linearly", DRIFTING
     )
     attack: str = setting("none", Choice(ATTACKS), "adversarial bursts, see Description")
     attack_size: float = setting(
-        0.5, Real(0.0, open_low=True), "a burst's extra load as a fraction of `peak_rate`", ATTACKED
+        0.5, POSITIVE, "a burst's extra load as a fraction of `peak_rate`", ATTACKED
     )
     attack_steps: int = setting(5, Integer(1, MAX_STEPS), "a burst's length [steps]", ATTACKED)
     attack_bursts: int = setting(3, Integer(1, 1000), "bursts per day", TROUGH_ATTACK)

@@ -13,9 +13,7 @@ from opsgym.envs.autoscaling.config import AutoscalingConfig
 from opsgym.envs.autoscaling.simulator import Fleet, ServiceModel
 from opsgym.envs.autoscaling.workload import EpisodeLoad, EpisodeWorkload
 from opsgym.envs.configured import ConfiguredEnv
-from opsgym.envs.core import validation
 from opsgym.envs.core.elementwise import SCALAR
-from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.core.seasonal import SECONDS_PER_DAY, SECONDS_PER_WEEK
 
 TOTALS = (
@@ -227,22 +225,10 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
     requests), `mean_instances` (billed), `mean_utilization` and `mean_latency_ms`
     (request-weighted).
 
-    Each id registers `max_episode_steps` = `episode_steps`, the step on which the env ends the
-    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
-
-    ## Arguments
-
     {ARGUMENTS}
 
     A week of minutes: `episode_steps=10080`; a week of 5-minute steps:
     `step_seconds=300, episode_steps=2016` (with `boot_steps=1`).
-
-    >>> import gymnasium as gym
-    >>> import opsgym.envs
-    >>> env = gym.make("opsgym/Autoscaling-v0", workload="nasa", boot_steps=5)
-    >>> observation, info = env.reset(seed=0)
-    >>> observation.shape
-    (26,)
 
     ## Vector Environment
 
@@ -259,6 +245,8 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    env_id = "opsgym/Autoscaling-v0"
+    example = {"workload": "nasa", "boot_steps": 5}
 
     def _set_up(self, config: AutoscalingConfig) -> None:
         self.workload = EpisodeWorkload(config)
@@ -266,7 +254,6 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
             config.min_instances, config.max_instances, config.boot_steps, config.cooldown_steps
         )
         self.service = service_model(config)
-        self._guard = EpisodeGuard()
         self._episode: EpisodeLoad | None = None
         self._load: list[float] = []
         self._start_seconds = 0.0
@@ -286,10 +273,7 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
 
     # ------------------------------------------------------------------ Gymnasium API
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
+    def _start(self, options: dict[str, Any] | None) -> tuple[np.ndarray, dict[str, Any]]:
         self._episode = self.workload.start(self.np_random)
         self._start_seconds = self._episode.start_seconds
         self._load = self._episode.rates
@@ -297,12 +281,9 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
         self.fleet.reset(running)
         self._step = 0
         self._totals = [0.0] * len(TOTALS)
-        self._guard.start()
         return self._observation(), {}
 
-    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        self._guard.check()
-        action_index = validation.action_index(action, self.action_space.n)
+    def _advance(self, action_index: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         config = self.config
         t = self._step
         fleet = self.fleet
@@ -329,9 +310,6 @@ class AutoscalingEnv(ConfiguredEnv[np.ndarray, int], config_class=AutoscalingCon
         recent.append(rate / (rate + config.full_capacity))
         self._step = t + 1
         truncated = self._step == config.episode_steps
-        if truncated:
-            self._guard.end()
-            info["episode_metrics"] = self.episode_metrics()
         return self._observation(), -step_cost, False, truncated, info
 
     def _text_frame(self) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from opsgym.envs.autoscaling.config import AutoscalingConfig
 from opsgym.envs.autoscaling.env import (
     TOTALS,
     AutoscalingEnv,
@@ -37,9 +38,7 @@ class AutoscalingVectorEnv(BatchedVectorEnv):
 
     single_env_class = AutoscalingEnv
 
-    def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
-        super().__init__(num_envs, **kwargs)
-        config = self.config
+    def _set_up(self, config: AutoscalingConfig, num_envs: int) -> None:
         self.workload = EpisodeWorkload(config)
         self.service = service_model(config)
         self.synthetic = config.workload == "synthetic"

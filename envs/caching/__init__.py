@@ -5,10 +5,7 @@ from opsgym.envs.caching.env import CachingEnv
 from opsgym.envs.caching.oracle import BeladyOracle
 from opsgym.envs.caching.simulator import DecisionCache
 
-ID = "opsgym/Caching-v0"
 ENV = CachingEnv
-VECTOR_ENV = None
-CONFIG = CachingConfig
 SCENARIOS = {
     "web07": (
         "windows of a real e-commerce product-page trace (Web07, cache2k), 500 objects cached",
@@ -40,7 +37,6 @@ SCENARIOS = {
     ),
 }
 
-POLICIES = "opsgym.baselines.caching"
 # Federated nodes: caches whose popularity is more or less skewed and drifts at different
 # speeds (the drift workload: its arguments are refused under any other).
 NODE_VARIATIONS = [
@@ -50,16 +46,4 @@ NODE_VARIATIONS = [
     {"workload": "drift", "zipf_exponent": 0.8, "drift_shift": 250},
 ]
 
-__all__ = [
-    "BeladyOracle",
-    "CONFIG",
-    "CachingConfig",
-    "CachingEnv",
-    "DecisionCache",
-    "ENV",
-    "ID",
-    "NODE_VARIATIONS",
-    "POLICIES",
-    "SCENARIOS",
-    "VECTOR_ENV",
-]
+__all__ = ["BeladyOracle", "CachingConfig", "CachingEnv", "DecisionCache"]

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from opsgym.envs.core.config import (
-    Choice,
-    EnvConfig,
-    Integer,
-    OrNone,
-    Real,
-    Text,
-    setting,
-    when,
-)
+from opsgym.envs.core.config import POSITIVE, PROBABILITY, EnvConfig, setting, when
+from opsgym.envs.core.drift import ramp_setting
+from opsgym.envs.core.kinds import Choice, Integer, OrNone, Real, Text
 from opsgym.envs.core.traces import FORMATS
 
 SYNTHETIC = ("zipf", "drift", "periodic", "scan", "one_hit_wonders", "flood")
@@ -57,11 +50,8 @@ class CachingConfig(EnvConfig):
     drift_shift: int = setting(
         500, Integer(0, MAX_OBJECTS), "popularity ranks shifted at each period", DRIFT_WORKLOAD
     )
-    drift_ramp: int = setting(
-        0,
-        Integer(0, MAX_REQUESTS),
-        "requests over which each shift phases in, <= `drift_period` (0: abrupt)",
-        DRIFT_WORKLOAD,
+    drift_ramp: int = ramp_setting(
+        MAX_REQUESTS, "requests over which each shift phases in, <= `drift_period`", DRIFT_WORKLOAD
     )
     scan_every: int = setting(
         2_000,
@@ -81,17 +71,15 @@ class CachingConfig(EnvConfig):
     )
     loop_size: int = setting(80, Integer(1, MAX_OBJECTS), "objects in the loop", PERIODIC)
     loop_fraction: float = setting(
-        0.3, Real(0.0, 1.0), "fraction of requests going round the loop", PERIODIC
+        0.3, PROBABILITY, "fraction of requests going round the loop", PERIODIC
     )
     one_hit_fraction: float = setting(
-        0.3, Real(0.0, 1.0), "fraction of one-hit-wonder requests", ONE_HIT_WONDERS
+        0.3, PROBABILITY, "fraction of one-hit-wonder requests", ONE_HIT_WONDERS
     )
     size_distribution: str = setting(
         "unit", Choice(SIZE_DISTRIBUTIONS), "object sizes (a trace's own sizes come first)"
     )
-    size_median: float = setting(
-        100.0, Real(0.0, open_low=True), "median lognormal object size [bytes]", LOGNORMAL
-    )
+    size_median: float = setting(100.0, POSITIVE, "median lognormal object size [bytes]", LOGNORMAL)
     size_sigma: float = setting(
         1.0, Real(0.0, 5.0), "sigma of the log of lognormal sizes", LOGNORMAL
     )

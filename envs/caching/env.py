@@ -14,8 +14,6 @@ from opsgym.envs.caching.simulator import DecisionCache
 from opsgym.envs.caching.workloads import Workload
 from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import exact_caches as exact
-from opsgym.envs.core import validation
-from opsgym.envs.core.episode_guard import EpisodeGuard
 
 CANDIDATE_FEATURES = ("recency", "frequency", "age", "size")
 
@@ -110,19 +108,10 @@ class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
     `info["episode_metrics"]` holds the hit ratio, byte hit ratio, Belady's hit ratio and
     byte hit ratio on the same requests, and the fraction of decisions that bypassed.
 
-    Each id registers `max_episode_steps` = `episode_length`, a bound: a step is a decision, at
-    most one per request. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
-
-    ## Arguments
+    `episode_length` bounds the steps of an episode: a step is a decision, at most one per
+    request.
 
     {ARGUMENTS}
-
-    >>> import gymnasium as gym
-    >>> import opsgym.envs
-    >>> env = gym.make("opsgym/Caching-v0", workload="web07", capacity=500)
-    >>> observation, info = env.reset(seed=0)
-    >>> observation.shape
-    (35,)
 
     ## Vector Environment
 
@@ -139,11 +128,12 @@ class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    env_id = "opsgym/Caching-v0"
+    example = {"workload": "web07", "capacity": 500}
 
     def _set_up(self, config: CachingConfig) -> None:
         self.workload = Workload.build(config)
         self.simulator = DecisionCache(config.capacity, config.n_candidates, config.count_half_life)
-        self._guard = EpisodeGuard()
         self._time_scale = 1.0 / math.log1p(config.episode_length)
         self._size_scale = 1.0 / math.log1p(config.capacity)
         self._stream = self.workload.episode(np.random.default_rng(0))
@@ -158,10 +148,7 @@ class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
         k = config.n_candidates
         return spaces.Discrete(k + 1), spaces.Box(0.0, 1.0, shape=(4 * k + 3,), dtype=np.float32)
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
+    def _start(self, options: dict[str, Any] | None) -> tuple[np.ndarray, dict[str, Any]]:
         rng = self.np_random
         stream = self._stream = self.workload.episode(rng)
         candidate_rng = random.Random(int(rng.integers(2**63)))  # before any chunk is drawn
@@ -170,12 +157,9 @@ class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
         sim = self.simulator
         sim.reset(stream.ids, stream.sizes, candidate_rng, stream.extend, stream.length)
         self._carried_hits = sim.run_until_decision()
-        self._guard.start()
         return self._observation(), {}
 
-    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        self._guard.check()
-        choice = validation.action_index(action, self.config.n_candidates + 1)
+    def _advance(self, choice: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         sim = self.simulator
         hits, bytes_hit = self._carried_hits
         self._carried_hits = (0, 0)
@@ -198,9 +182,6 @@ class CachingEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingConfig):
             "rewards": rewards,
         }
         truncated = sim.done
-        if truncated:
-            self._guard.end()
-            info["episode_metrics"] = self.episode_metrics()
         return self._observation(), rewards[self.config.reward_metric], False, truncated, info
 
     def next_use(self) -> list[int]:

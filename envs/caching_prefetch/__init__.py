@@ -5,10 +5,7 @@ from opsgym.envs.caching_prefetch.env import CachingPrefetchEnv
 from opsgym.envs.caching_prefetch.oracle import SoonestUseOracle
 from opsgym.envs.caching_prefetch.simulator import PrefetchCache
 
-ID = "opsgym/CachingPrefetch-v0"
 ENV = CachingPrefetchEnv
-VECTOR_ENV = None
-CONFIG = CachingPrefetchConfig
 SCENARIOS = {
     "sequential": (
         "4 interleaved readers read 32-block files in order: next-block prefetch pays",
@@ -24,19 +21,4 @@ SCENARIOS = {
     ),
 }
 
-POLICIES = "opsgym.baselines.caching_prefetch"
-NODE_VARIATIONS: list[dict] = []
-
-__all__ = [
-    "CONFIG",
-    "CachingPrefetchConfig",
-    "CachingPrefetchEnv",
-    "ENV",
-    "ID",
-    "NODE_VARIATIONS",
-    "POLICIES",
-    "PrefetchCache",
-    "SCENARIOS",
-    "SoonestUseOracle",
-    "VECTOR_ENV",
-]
+__all__ = ["CachingPrefetchConfig", "CachingPrefetchEnv", "PrefetchCache", "SoonestUseOracle"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from opsgym.envs.caching_prefetch.simulator import REPLACEMENTS
-from opsgym.envs.core.config import Choice, EnvConfig, Integer, Real, setting, when
+from opsgym.envs.core.config import PROBABILITY, EnvConfig, setting, when
+from opsgym.envs.core.kinds import Choice, Integer, Real
 
 WORKLOADS = ("markov", "sequential", "loops", "zipf")
 MAX_REQUESTS = 10_000_000  # an episode keeps each request's object
@@ -35,13 +36,13 @@ class CachingPrefetchConfig(EnvConfig):
         3, Integer(1, 1000), "likely successors of each object", MARKOV
     )
     jump_probability: float = setting(
-        0.1, Real(0.0, 1.0), "probability of a jump to a popular object", MARKOV
+        0.1, PROBABILITY, "probability of a jump to a popular object", MARKOV
     )
     n_readers: int = setting(4, Integer(1, 10_000), "interleaved readers", SEQUENTIAL)
     file_blocks: int = setting(32, Integer(1, MAX_OBJECTS), "blocks per file", SEQUENTIAL)
     loop_size: int = setting(150, Integer(1, MAX_OBJECTS), "objects in the loop", LOOPS)
     loop_fraction: float = setting(
-        0.5, Real(0.0, 1.0), "fraction of requests going round the loop", LOOPS
+        0.5, PROBABILITY, "fraction of requests going round the loop", LOOPS
     )
 
     @property

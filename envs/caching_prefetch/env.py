@@ -13,8 +13,6 @@ from opsgym.envs.caching_prefetch.simulator import PrefetchCache
 from opsgym.envs.caching_prefetch.workloads import PrefetchWorkload
 from opsgym.envs.configured import ConfiguredEnv
 from opsgym.envs.core import exact_caches as exact
-from opsgym.envs.core import validation
-from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.core.masks import info_mask
 
 CANDIDATE_FEATURES = ("observed", "frequency", "cached", "recency")
@@ -112,19 +110,7 @@ class CachingPrefetchEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingPre
     issued), and the hit ratio of the same cache without prefetching on the same
     requests.
 
-    Each id registers `max_episode_steps` = `episode_length - 1`, the step on which the env ends the
-    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
-
-    ## Arguments
-
     {ARGUMENTS}
-
-    >>> import gymnasium as gym
-    >>> import opsgym.envs
-    >>> env = gym.make("opsgym/CachingPrefetch-v0", workload="sequential")
-    >>> observation, info = env.reset(seed=0)
-    >>> observation.shape
-    (20,)
 
     ## Vector Environment
 
@@ -141,11 +127,12 @@ class CachingPrefetchEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingPre
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    env_id = "opsgym/CachingPrefetch-v0"
+    example = {"workload": "sequential"}
 
     def _set_up(self, config: CachingPrefetchConfig) -> None:
         self.workload = PrefetchWorkload(config)
         self.simulator = PrefetchCache(config.capacity, config.n_successors, config.replacement)
-        self._guard = EpisodeGuard()
         self._time_scale = 1.0 / math.log1p(config.episode_length)
         self._stream = self.workload.episode(np.random.default_rng(0))
         self._candidates: list[int] = []
@@ -159,21 +146,15 @@ class CachingPrefetchEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingPre
         observations = spaces.Box(0.0, 1.0, shape=(4 * slots + 4,), dtype=np.float32)
         return spaces.Discrete(slots + 1), observations
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
+    def _start(self, options: dict[str, Any] | None) -> tuple[np.ndarray, dict[str, Any]]:
         stream = self._stream = self.workload.episode(self.np_random)
         self._next_use = None
         sim = self.simulator
         sim.reset(stream.ids, stream.extend, stream.length)
         sim.serve()
-        self._guard.start()
         return self._observe(), {"action_mask": info_mask(self.action_masks())}
 
-    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        self._guard.check()
-        choice = validation.action_index(action, self.config.n_successors + 2)
+    def _advance(self, choice: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         sim = self.simulator
         fetched = False
         if 0 < choice <= len(self._candidates):
@@ -184,9 +165,6 @@ class CachingPrefetchEnv(ConfiguredEnv[np.ndarray, int], config_class=CachingPre
         observation = self._observe()
         info: dict[str, Any] = {**self._metrics(), "rewards": rewards}
         info["action_mask"] = info_mask(self.action_masks())
-        if truncated:
-            self._guard.end()
-            info["episode_metrics"] = self.episode_metrics()
         return observation, rewards["hit"] + rewards["prefetch"], False, truncated, info
 
     def action_masks(self) -> np.ndarray:

@@ -6,22 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from opsgym.envs.core.render import (
-    BLUE,
-    GREEN,
-    GRID,
-    HEIGHT,
-    INK,
-    MUTED,
-    ORANGE,
-    PANEL,
-    TITLE_HEIGHT,
-    WIDTH,
-    Canvas,
-    grid_shape,
-    nice_ceiling,
-    trail_of,
-)
+from opsgym.envs.core import render as draw
 
 if TYPE_CHECKING:
     from opsgym.envs.caching_prefetch.env import CachingPrefetchEnv
@@ -34,33 +19,33 @@ def rgb_frame(env: CachingPrefetchEnv) -> np.ndarray:
     sim = env.simulator
     served = sim.served
     hit_ratio = sim.hits / served if served else 0.0
-    trail = trail_of(env, config.episode_length)
+    trail = draw.trail_of(env, config.episode_length)
     trail.record(served, hit_ratio)
-    canvas = Canvas(
+    canvas = draw.Canvas(
         f"CachingPrefetch: {config.replacement.upper()} cache of {config.capacity} objects",
         f"request {served:,}/{sim.length:,}",
     )
 
-    left, top, right, bottom = 20, TITLE_HEIGHT + 30, 340, HEIGHT - 40
+    left, top, right, bottom = 20, draw.TITLE_HEIGHT + 30, 340, draw.HEIGHT - 40
     canvas.text(left, top - 6, f"cache, next victim first: {len(sim.cache)} objects", anchor="ld")
-    columns, side = grid_shape(config.capacity, right - left, bottom - top)
+    columns, side = draw.grid_shape(config.capacity, right - left, bottom - top)
     current = sim.current if served else None
     for k, x in enumerate(sim.cache):
-        row, column = divmod(k, columns)
-        x0, y0 = left + column * side, top + row * side
-        fill = ORANGE if x in sim.unused else BLUE
-        outline = INK if x == current else None
-        canvas.rect(x0 + 1, y0 + 1, x0 + side - 1, y0 + side - 1, fill, outline, 2)
+        fill = draw.ORANGE if x in sim.unused else draw.BLUE
+        outline = draw.INK if x == current else None
+        x0, y0 = canvas.cell((left, top), columns, side, k, fill, outline, 2)
         if side >= 26:
             canvas.text(x0 + side / 2, y0 + side / 2, str(x), 9, (255, 255, 255), "mm")
     for k in range(len(sim.cache), config.capacity):
-        row, column = divmod(k, columns)
-        x0, y0 = left + column * side, top + row * side
-        canvas.rect(x0 + 1, y0 + 1, x0 + side - 1, y0 + side - 1, PANEL, GRID)
+        canvas.cell((left, top), columns, side, k, draw.PANEL, draw.GRID)
     canvas.legend(
         left,
-        HEIGHT - 24,
-        [(BLUE, "fetched on demand"), (ORANGE, "prefetched, not used yet"), (INK, "just served")],
+        draw.HEIGHT - 24,
+        [
+            (draw.BLUE, "fetched on demand"),
+            (draw.ORANGE, "prefetched, not used yet"),
+            (draw.INK, "just served"),
+        ],
     )
 
     panel = 365
@@ -69,7 +54,7 @@ def rgb_frame(env: CachingPrefetchEnv) -> np.ndarray:
         return canvas.frame()
     outcome = "hit" if sim.last_hit else "miss"
     canvas.text(panel, top, f"served object {current}: {outcome}", size=12)
-    canvas.text(panel, top + 20, "prefetch candidates (action: object)", size=10, color=MUTED)
+    canvas.text(panel, top + 20, "prefetch candidates (action: object)", size=10, color=draw.MUTED)
     counts = sim.counts.get(current, {})
     total = sim.totals.get(current, 0)
     mask = env.action_masks()
@@ -77,18 +62,25 @@ def rgb_frame(env: CachingPrefetchEnv) -> np.ndarray:
         y = top + 36 + 16 * j
         source = "next id" if j == 0 else f"followed {counts.get(x, 0)}/{total}"
         state = "would fetch" if mask[j + 1] else "cached"
-        color = GREEN if mask[j + 1] else MUTED
+        color = draw.GREEN if mask[j + 1] else draw.MUTED
         canvas.text(panel, y, f"{j + 1}: {x}  ({source}) {state}", size=11, color=color)
 
     y = top + 40 + 16 * (config.n_successors + 1)
-    canvas.gauge(panel, y, WIDTH - panel - 15, 18, hit_ratio, BLUE, f"hit ratio {hit_ratio:.3f}")
-    shown = min(sim.length, nice_ceiling(max(served, 100)))  # the axis grows in steps
-    chart = canvas.chart(
-        panel + 25, y + 44, WIDTH - 15, bottom - 40, (0, shown), (0.0, 1.0), "hit ratio so far"
+    canvas.gauge(
+        panel, y, draw.WIDTH - panel - 15, 18, hit_ratio, draw.BLUE, f"hit ratio {hit_ratio:.3f}"
     )
-    chart.series(trail.steps, trail.column(0), BLUE)
+    shown = min(sim.length, draw.nice_ceiling(max(served, 100)))  # the axis grows in steps
+    chart = canvas.chart(
+        panel + 25, y + 44, draw.WIDTH - 15, bottom - 40, (0, shown), (0.0, 1.0), "hit ratio so far"
+    )
+    chart.series(trail.steps, trail.column(0), draw.BLUE)
     canvas.text(
-        WIDTH - 15, bottom - 36, f"{shown:,.0f} requests", size=10, color=MUTED, anchor="ra"
+        draw.WIDTH - 15,
+        bottom - 36,
+        f"{shown:,.0f} requests",
+        size=10,
+        color=draw.MUTED,
+        anchor="ra",
     )
     useful = f"{sim.useful / sim.prefetches:.0%}" if sim.prefetches else "-"
     canvas.text(

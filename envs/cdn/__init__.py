@@ -4,10 +4,7 @@ from opsgym.envs.cdn.config import CDNConfig
 from opsgym.envs.cdn.env import CDNEnv
 from opsgym.envs.cdn.oracle import LookaheadOracle, reward_bound
 
-ID = "opsgym/CDN-v0"
 ENV = CDNEnv
-VECTOR_ENV = None
-CONFIG = CDNConfig
 
 SCENARIOS = {
     "drift": (
@@ -23,8 +20,6 @@ SCENARIOS = {
         {"max_pull_mb": 1000.0},
     ),
 }
-
-POLICIES = "opsgym.baselines.cdn"
 
 # Federated nodes: CDNs of their own, each with its regions' clocks, traffic and tastes.
 NODE_VARIATIONS = [
@@ -48,16 +43,4 @@ NODE_VARIATIONS = [
     },
 ]
 
-__all__ = [
-    "CDNConfig",
-    "CDNEnv",
-    "CONFIG",
-    "ENV",
-    "ID",
-    "LookaheadOracle",
-    "NODE_VARIATIONS",
-    "POLICIES",
-    "SCENARIOS",
-    "VECTOR_ENV",
-    "reward_bound",
-]
+__all__ = ["CDNConfig", "CDNEnv", "LookaheadOracle", "reward_bound"]

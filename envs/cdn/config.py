@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from opsgym.envs.core.config import Choice, EnvConfig, Integer, Items, Real, setting, unless, when
+from opsgym.envs.core.config import POSITIVE, PROBABILITY, EnvConfig, setting, unless, when
+from opsgym.envs.core.kinds import Choice, Integer, Items, Real
 
 POPULARITIES = ("web07", "zipf")
 EVICTIONS = ("lru", "fifo")
@@ -30,13 +31,13 @@ class CDNConfig(EnvConfig):
     )
     peak_rps: tuple[float, ...] = setting(
         (5.0, 4.0, 3.0, 2.5),
-        Items(Real(0.0, open_low=True), max_length=MAX_EDGES),
+        Items(POSITIVE, max_length=MAX_EDGES),
         "each edge's request rate at its daily peak [requests/s], one per edge",
     )
     daily_trough: float = setting(
         0.25, Real(0.0, 1.0, open_low=True), "an edge's night-time rate as a fraction of its peak"
     )
-    capacity_mb: float = setting(256.0, Real(0.0, open_low=True), "each edge's cache [MB]")
+    capacity_mb: float = setting(256.0, POSITIVE, "each edge's cache [MB]")
     eviction: str = setting("lru", Choice(EVICTIONS), "each edge's eviction, byte-aware")
     max_pull_mb: float = setting(
         1.0,
@@ -58,11 +59,11 @@ class CDNConfig(EnvConfig):
     )
     regional_share: float = setting(
         0.3,
-        Real(0.0, 1.0),
+        PROBABILITY,
         "share of a region's requests that follow its own ranking, the rest the global one",
     )
     size_median_kb: float = setting(
-        200.0, Real(0.0, open_low=True), "median catalogue object size [kB] (lognormal)"
+        200.0, POSITIVE, "median catalogue object size [kB] (lognormal)"
     )
     size_sigma: float = setting(
         1.0, Real(0.0, 3.0), "sigma of the log of object sizes (0: every object the median size)"
@@ -77,15 +78,10 @@ class CDNConfig(EnvConfig):
         VIRAL,
     )
     viral_size_mb: float = setting(
-        4.0,
-        Real(0.0, open_low=True),
-        "median size of viral and flash-crowd objects [MB] (lognormal, sigma 0.5)",
+        4.0, POSITIVE, "median size of viral and flash-crowd objects [MB] (lognormal, sigma 0.5)"
     )
     viral_lifetime_minutes: float = setting(
-        120.0,
-        Real(0.0, open_low=True),
-        "decay time constant of a viral object's demand [minutes]",
-        VIRAL,
+        120.0, POSITIVE, "decay time constant of a viral object's demand [minutes]", VIRAL
     )
     spread_delay_minutes: float = setting(
         60.0,
@@ -103,20 +99,13 @@ class CDNConfig(EnvConfig):
         FLASH_CROWDS,
     )
     flash_crowd_objects: int = setting(
-        5,
-        Integer(1, MAX_OBJECTS),
-        "new objects a flash crowd's extra requests share",
-        FLASH_CROWDS,
+        5, Integer(1, MAX_OBJECTS), "new objects a flash crowd's extra requests share", FLASH_CROWDS
     )
     origin_mbps: float = setting(
-        12.0,
-        Real(0.0, open_low=True),
-        "the origin link's rate, shared by misses and pushes [Mbit/s]",
+        12.0, POSITIVE, "the origin link's rate, shared by misses and pushes [Mbit/s]"
     )
     origin_timeout_seconds: float = setting(
-        30.0,
-        Real(0.0, open_low=True),
-        "the origin refuses a transfer it could not deliver within this time [s]",
+        30.0, POSITIVE, "the origin refuses a transfer it could not deliver within this time [s]"
     )
     interval_seconds: float = setting(
         60.0, Real(1.0, 3600.0), "simulated time between two decisions [s]"
@@ -124,7 +113,7 @@ class CDNConfig(EnvConfig):
     episode_length: int = setting(720, Integer(1, MAX_INTERVALS), "decision intervals per episode")
     n_candidates: int = setting(8, Integer(1, MAX_CANDIDATES), "push candidates shown per interval")
     egress_cost: float = setting(
-        0.5, Real(0.0, 1.0), "cost of one origin egress byte, in bytes served"
+        0.5, PROBABILITY, "cost of one origin egress byte, in bytes served"
     )
     push_cost: float = setting(0.1, Real(0.0), "extra cost of one pushed byte, in bytes served")
 

@@ -18,8 +18,6 @@ from opsgym.envs.cdn.simulator import (
 )
 from opsgym.envs.cdn.workload import Workload
 from opsgym.envs.configured import ConfiguredEnv
-from opsgym.envs.core import validation
-from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.core.masks import info_mask
 
 SHORT_HALF_LIFE_MINUTES = 2.0  # the observed "now" of request rates
@@ -146,19 +144,8 @@ class CDNEnv(ConfiguredEnv[np.ndarray, int], config_class=CDNConfig):
     ratio, byte hit ratio, per-edge hit ratios, origin egress [Mbit/s] and backlog [s],
     pushed MB, waiting and shed requests, and the push's outcome.
 
-    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
-    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
-
-    ## Arguments
-
     {ARGUMENTS}
 
-    >>> import gymnasium as gym
-    >>> import opsgym.envs
-    >>> env = gym.make("opsgym/CDN-v0", viral_per_hour=6.0)
-    >>> observation, info = env.reset(seed=0)
-    >>> observation.shape, env.action_space.n
-    ((104,), 33)
 
     ## Vector Environment
 
@@ -175,6 +162,8 @@ class CDNEnv(ConfiguredEnv[np.ndarray, int], config_class=CDNConfig):
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    env_id = "opsgym/CDN-v0"
+    example = {"viral_per_hour": 6.0}
 
     @staticmethod
     def spaces(config: CDNConfig) -> tuple[spaces.Discrete, spaces.Box]:
@@ -194,13 +183,9 @@ class CDNEnv(ConfiguredEnv[np.ndarray, int], config_class=CDNConfig):
         self.peak_requests = np.array(config.peak_rps) * config.interval_seconds
         self._fields = _layout(self.n_candidates, self.n_edges)
         self._size_scale = 1.0 / math.log1p(self.capacity)
-        self._guard = EpisodeGuard()
         self._t: int | None = None
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
+    def _start(self, options: dict[str, Any] | None) -> tuple[np.ndarray, dict[str, Any]]:
         config, n_edges = self.config, self.n_edges
         self.workload = workload = Workload(config, self.np_random)
         self.simulator = caches = EdgeCaches(
@@ -226,12 +211,9 @@ class CDNEnv(ConfiguredEnv[np.ndarray, int], config_class=CDNConfig):
         self.last_push = Push("none", None, None)
         self.totals = Traffic.empty(n_edges)
         self.candidates = self.tracker.candidates(caches, self.n_candidates)
-        self._guard.start()
         return self._observation(), {"action_mask": info_mask(self.action_masks())}
 
-    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        self._guard.check()
-        choice = validation.action_index(action, self.action_space.n)
+    def _advance(self, choice: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         caches, now = self.simulator, self._now()
         caches.begin_interval()
         outcome, edge, obj = "none", None, None
@@ -254,9 +236,6 @@ class CDNEnv(ConfiguredEnv[np.ndarray, int], config_class=CDNConfig):
         rewards = reward_components(traffic, self.config.egress_cost, self.config.push_cost)
         info = self._info(traffic, outcome, rewards)
         truncated = self._t >= self.config.episode_length
-        if truncated:
-            self._guard.end()
-            info["episode_metrics"] = self.episode_metrics()
         return self._observation(), sum(rewards.values()), False, truncated, info
 
     def action_masks(self) -> np.ndarray:

@@ -6,10 +6,8 @@ from opsgym.envs.config_tuning.oracle import PhaseBestOracle, best_configuration
 from opsgym.envs.config_tuning.simulator import Config, ServiceModel, performance
 from opsgym.envs.config_tuning.vector import ConfigTuningVectorEnv
 
-ID = "opsgym/ConfigTuning-v0"
 ENV = ConfigTuningEnv
 VECTOR_ENV = ConfigTuningVectorEnv
-CONFIG = ConfigTuningConfig
 SCENARIOS = {
     "stationary": (
         "the workload mix never changes: the default's I/O shift switched off",
@@ -21,22 +19,12 @@ SCENARIOS = {
     ),
 }
 
-POLICIES = "opsgym.baselines.config_tuning"
-NODE_VARIATIONS: list[dict] = []
-
 __all__ = [
-    "CONFIG",
     "Config",
     "ConfigTuningConfig",
     "ConfigTuningEnv",
-    "ENV",
-    "ID",
-    "NODE_VARIATIONS",
-    "POLICIES",
     "PhaseBestOracle",
-    "SCENARIOS",
     "ServiceModel",
-    "VECTOR_ENV",
     "best_configuration",
     "performance",
 ]

@@ -7,16 +7,9 @@ from functools import cached_property
 from typing import Any
 
 from opsgym.envs.config_tuning.simulator import Config
-from opsgym.envs.core.config import (
-    Choice,
-    EnvConfig,
-    Integer,
-    Items,
-    Real,
-    setting,
-    unless,
-    when,
-)
+from opsgym.envs.core.config import POSITIVE, PROBABILITY, EnvConfig, setting, unless, when
+from opsgym.envs.core.drift import ramp_setting
+from opsgym.envs.core.kinds import Choice, Integer, Items, Real
 
 KNOBS = ("threads", "pool", "cache_mb", "timeout_ms")
 DRIFTS = ("none", "io_shift")
@@ -33,21 +26,14 @@ class ConfigTuningConfig(EnvConfig):
     """The arguments of :class:`~opsgym.envs.config_tuning.env.ConfigTuningEnv`."""
 
     cores: int = setting(8, Integer(1, 4096), "the machine's cores")
-    request_rate: float = setting(
-        600.0, Real(0.0, open_low=True), "the arrival rate outside bursts [requests/s]"
-    )
-    io_share: float = setting(0.2, Real(0.0, 1.0), "the share of I/O-bound requests at the start")
-    io_share_after: float = setting(0.8, Real(0.0, 1.0), "that share after the drift", IO_SHIFT)
+    request_rate: float = setting(600.0, POSITIVE, "the arrival rate outside bursts [requests/s]")
+    io_share: float = setting(0.2, PROBABILITY, "the share of I/O-bound requests at the start")
+    io_share_after: float = setting(0.8, PROBABILITY, "that share after the drift", IO_SHIFT)
     drift: str = setting("io_shift", Choice(DRIFTS), "how the workload mix changes")
-    drift_ramp: int = setting(
-        0,
-        Integer(0, MAX_INTERVALS),
-        "intervals over which the I/O share moves linearly (0: abrupt)",
-        IO_SHIFT,
+    drift_ramp: int = ramp_setting(
+        MAX_INTERVALS, "intervals over which the I/O share moves linearly", IO_SHIFT
     )
-    burst_prob: float = setting(
-        0.02, Real(0.0, 1.0), "probability that a burst starts at an interval"
-    )
+    burst_prob: float = setting(0.02, PROBABILITY, "probability that a burst starts at an interval")
     burst_factor: float = setting(
         1.3, Real(1.0, 100.0), "arrival rate multiplier during a burst", BURSTY
     )
@@ -69,7 +55,7 @@ class ConfigTuningConfig(EnvConfig):
     )
     timeout_options_ms: tuple[float, ...] = setting(
         (100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 30000.0),
-        Items(Real(0.0, open_low=True), max_length=MAX_GRID),
+        Items(POSITIVE, max_length=MAX_GRID),
         "the timeout knob's grid [ms], increasing",
     )
     initial_config: tuple[float, ...] = setting(
@@ -79,16 +65,12 @@ class ConfigTuningConfig(EnvConfig):
     )
     episode_length: int = setting(200, Integer(1, MAX_INTERVALS), "tuning intervals per episode")
     interval_seconds: float = setting(
-        60.0,
-        Real(0.0, open_low=True),
-        "traffic per interval [s]; sets the measurement noise of counts",
+        60.0, POSITIVE, "traffic per interval [s]; sets the measurement noise of counts"
     )
     latency_noise: float = setting(
         0.05, Real(0.0, 10.0), "log-normal noise of the measured p95 (its log's standard deviation)"
     )
-    latency_target_ms: float = setting(
-        50.0, Real(0.0, open_low=True), "the p95 latency target [ms]"
-    )
+    latency_target_ms: float = setting(50.0, POSITIVE, "the p95 latency target [ms]")
     latency_weight: float = setting(1.0, Real(0.0), "reward weight of the relative p95 overshoot")
     error_weight: float = setting(20.0, Real(0.0), "reward weight of the error rate")
     memory_weight: float = setting(0.05, Real(0.0), "reward weight of memory [1/GB]")

@@ -16,10 +16,8 @@ from opsgym.envs.config_tuning.simulator import (
     performance,
 )
 from opsgym.envs.configured import ConfiguredEnv
-from opsgym.envs.core import validation
 from opsgym.envs.core.drift import drift_start, interpolate, ramp_fraction
 from opsgym.envs.core.elementwise import SCALAR
-from opsgym.envs.core.episode_guard import EpisodeGuard
 
 
 class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningConfig):
@@ -103,26 +101,9 @@ class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningC
     [requests/s] and memory [GB] over the episode's intervals, and the share of intervals
     whose p95 missed the target.
 
-    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
-    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
-
-    ## Arguments
-
     {ARGUMENTS}
 
-    >>> import gymnasium as gym
-    >>> import opsgym.envs
-    >>> env = gym.make("opsgym/ConfigTuning-v0", drift="none", io_share=0.5)
-    >>> observation, info = env.reset(seed=0)
-    >>> observation.shape
-    (12,)
-
-    ## Vector Environment
-
-    `gym.make_vec("opsgym/ConfigTuning-v0", num_envs=N,
-    vectorization_mode="vector_entry_point")` advances N instances in numpy arrays
-    (`opsgym.envs.config_tuning.vector`); instance i reset with seed s + i follows this
-    env reset with seed s + i bit for bit.
+    {VECTOR_ENV}
 
     ## Version History
 
@@ -130,10 +111,11 @@ class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningC
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    env_id = "opsgym/ConfigTuning-v0"
+    example = {"drift": "none", "io_share": 0.5}
 
     def _set_up(self, config: ConfigTuningConfig) -> None:
         self.model = ServiceModel(cores=config.cores)
-        self._guard = EpisodeGuard()
         # the model is deterministic and the workload takes few distinct values, so each
         # (configuration, rate, mix) is computed once per environment
         self._performance_cache: dict[tuple, Performance] = {}
@@ -155,10 +137,7 @@ class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningC
         observations = spaces.Box(0.0, 1.0, shape=(12,), dtype=np.float32)
         return spaces.Discrete(1 + 2 * len(KNOBS)), observations
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
+    def _start(self, options: dict[str, Any] | None) -> tuple[np.ndarray, dict[str, Any]]:
         rng = self.np_random
         self._drift_at, burst_starts, latency_factors, self._noise = draw_episode(self.config, rng)
         self._burst_starts = burst_starts.tolist()
@@ -168,12 +147,9 @@ class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningC
         self._interval = 0
         self._serve_interval()
         self._interval = 1
-        self._guard.start()
         return self._observation(), {}
 
-    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        self._guard.check()
-        index = validation.action_index(action, 1 + 2 * len(KNOBS))
+    def _advance(self, index: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if index > 0:
             knob, up = divmod(index - 1, 2)
             moved = self.indices[knob] + (1 if up else -1)
@@ -194,9 +170,6 @@ class ConfigTuningEnv(ConfiguredEnv[np.ndarray, int], config_class=ConfigTuningC
         }
         truncated = self._interval == self.config.episode_length
         self._interval += 1
-        if truncated:
-            self._guard.end()
-            info["episode_metrics"] = self.episode_metrics()
         return self._observation(), reward, False, truncated, info
 
     def config_values(self) -> dict[str, float]:

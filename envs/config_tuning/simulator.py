@@ -38,6 +38,7 @@ mix as one class with the mean demands (exponential service, as M/M/c assumes).
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -271,15 +272,22 @@ class PerformanceTable:
         flat = indices @ self.strides
         workloads = burst * (self.ramp + 1) + level
         missing = ~self.known[flat, workloads]
-        for number, workload in set(zip(flat[missing].tolist(), workloads[missing].tolist())):
-            grid = tuple(int(x) for x in np.unravel_index(number, tuple(self.sizes)))
-            burst_index, level_index = divmod(workload, self.ramp + 1)
-            truth = performance(
-                self.model,
-                self.config.config_at(grid),
-                self.rates[burst_index],
-                float(self.mixes[level_index]),
-            )
-            self.values[number, workload] = [getattr(truth, name) for name in self.COLUMNS]
-            self.known[number, workload] = True
+        if missing.any():
+            width = self.known.shape[1]
+            self._compute(*np.divmod(np.unique(flat[missing] * width + workloads[missing]), width))
         return self.values[flat, workloads]
+
+    def _compute(self, numbers: np.ndarray, workloads: np.ndarray) -> None:
+        """Fill the table's entries of configurations ``numbers`` under ``workloads``
+        (distinct pairs), with the grid indices and workloads unpacked in bulk."""
+        grids = np.stack(np.unravel_index(numbers, tuple(self.sizes)), axis=1).tolist()
+        bursts, levels = np.divmod(workloads, self.ramp + 1)
+        mixes = self.mixes.tolist()
+        self.values[numbers, workloads] = [
+            _columns(performance(self.model, self.config.config_at(grid), self.rates[b], mixes[m]))
+            for grid, b, m in zip(grids, bursts.tolist(), levels.tolist())
+        ]
+        self.known[numbers, workloads] = True
+
+
+_columns = operator.attrgetter(*PerformanceTable.COLUMNS)  # a Performance as a table row

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from opsgym.envs.config_tuning.config import ConfigTuningConfig
 from opsgym.envs.config_tuning.env import (
     KNOBS,
     ConfigTuningEnv,
@@ -36,9 +37,7 @@ class ConfigTuningVectorEnv(BatchedVectorEnv):
 
     single_env_class = ConfigTuningEnv
 
-    def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
-        super().__init__(num_envs, **kwargs)
-        config = self.config
+    def _set_up(self, config: ConfigTuningConfig, num_envs: int) -> None:
         self.table = PerformanceTable(config)
         self.options = [np.array(o) for o in config.knob_options]
         self.knob_scale = np.maximum(1, self.table.sizes - 1).astype(np.float64)

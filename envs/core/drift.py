@@ -2,7 +2,8 @@
 
 Every environment with a ``drift`` argument draws the start of its change with
 :func:`drift_start` and, with ``drift_ramp`` > 0, phases it in linearly over that many
-steps (gradual drift) instead of at once (abrupt drift, ``drift_ramp=0``). A changed
+steps (gradual drift) instead of at once (abrupt drift, ``drift_ramp=0``), a field each
+configuration declares with :func:`ramp_setting`. A changed
 *parameter* (a service rate, a load level) is interpolated by :func:`ramp_fraction`; a
 changed *distribution* (popularity, traffic endpoints) becomes a mixture in which each
 draw comes from the new distribution with that fraction's probability (:func:`mix`).
@@ -10,7 +11,12 @@ draw comes from the new distribution with that fraction's probability (:func:`mi
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+from opsgym.envs.core.config import When, setting
+from opsgym.envs.core.kinds import Integer
 
 
 def drift_start(rng: np.random.Generator, steps: int) -> int:
@@ -53,3 +59,9 @@ def interpolate(old: float, new: float, fraction):
     if isinstance(fraction, (int, float)):
         return new if fraction >= 1.0 else old + fraction * (new - old)
     return np.where(fraction >= 1.0, new, old + fraction * (new - old))
+
+
+def ramp_setting(maximum: int, doc: str, used_when: When | None = None) -> Any:
+    """Declare a ``drift_ramp`` field: the steps over which a drift phases in, at most
+    ``maximum``; 0, the default, is abrupt. ``doc`` says what the steps are."""
+    return setting(0, Integer(0, maximum), f"{doc} (0: abrupt)", used_when)

@@ -108,30 +108,27 @@ def next_use_indices(ids: Sequence) -> list[int]:
 
 def fifo(ids: Sequence, capacity: int, sizes: Sequence[int] | None = None) -> CacheStats:
     """First in, first out."""
-    ids, sizes_list = _as_lists(ids, sizes)
-    cache: OrderedDict = OrderedDict()
-    used = 0
-    hit = bytearray(len(ids))
-    for i, (x, s) in enumerate(zip(ids, sizes_list or repeat(1))):
-        if x in cache:
-            hit[i] = 1
-        elif s <= capacity:
-            used += s
-            while used > capacity:
-                used -= cache.popitem(last=False)[1]
-            cache[x] = s
-    return _stats(hit, sizes)
+    return _queue_cache(ids, capacity, sizes, requeue_hits=False)
 
 
 def lru(ids: Sequence, capacity: int, sizes: Sequence[int] | None = None) -> CacheStats:
     """Least recently used."""
+    return _queue_cache(ids, capacity, sizes, requeue_hits=True)
+
+
+def _queue_cache(
+    ids: Sequence, capacity: int, sizes: Sequence[int] | None, requeue_hits: bool
+) -> CacheStats:
+    """A cache that admits at the back of a queue and evicts from its front; a hit moves
+    its object to the back with ``requeue_hits`` (LRU) and leaves it in place without (FIFO)."""
     ids, sizes_list = _as_lists(ids, sizes)
     cache: OrderedDict = OrderedDict()
     used = 0
     hit = bytearray(len(ids))
     for i, (x, s) in enumerate(zip(ids, sizes_list or repeat(1))):
         if x in cache:
-            cache.move_to_end(x)
+            if requeue_hits:
+                cache.move_to_end(x)
             hit[i] = 1
         elif s <= capacity:
             used += s

@@ -27,7 +27,8 @@ def erlang_b(servers: int, offered_load: float) -> float:
     """
     blocking = 1.0
     for k in range(1, servers + 1):
-        blocking = offered_load * blocking / (k + offered_load * blocking)
+        carried = offered_load * blocking
+        blocking = carried / (k + carried)
     return blocking
 
 

@@ -180,6 +180,24 @@ class Canvas:
         box = (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
         self.draw.rectangle(box, fill=fill, outline=outline, width=width)
 
+    def cell(
+        self,
+        origin: tuple[float, float],
+        columns: int,
+        side: float,
+        k: int,
+        fill: Colour,
+        outline: Colour | None = None,
+        width: int = 1,
+    ) -> tuple[float, float]:
+        """Cell ``k`` of a grid of ``side``-pixel squares, ``columns`` to a row from
+        ``origin`` (its top left, as :func:`grid_shape` lays them out), drawn a pixel inside
+        its square; returns the square's top-left corner."""
+        row, column = divmod(k, columns)
+        x0, y0 = origin[0] + column * side, origin[1] + row * side
+        self.rect(x0 + 1, y0 + 1, x0 + side - 1, y0 + side - 1, fill, outline, width)
+        return x0, y0
+
     def line(self, points: Sequence[tuple[float, float]], color: Colour, width: int = 1) -> None:
         """A polyline through ``points``."""
         if len(points) > 1:
@@ -254,7 +272,7 @@ class Canvas:
     ) -> Chart:
         """Axes in the box ``(x0, y0, x1, y1)``, with grid lines at the y ``ticks``
         (value, label): by default the bottom, the middle and the top."""
-        chart = Chart(self, x0, y0, x1, y1, x_range, y_range)
+        chart = Chart(self, (x0, y0, x1, y1), x_range, y_range)
         self.rect(x0, y0, x1, y1, fill=BACKGROUND, outline=GRID)
         low, high = y_range
         for value, label in ticks or [(v, compact(v)) for v in (low, (low + high) / 2, high)]:
@@ -276,15 +294,12 @@ class Chart:
     def __init__(
         self,
         canvas: Canvas,
-        x0: float,
-        y0: float,
-        x1: float,
-        y1: float,
+        box: tuple[float, float, float, float],
         x_range: tuple[float, float],
         y_range: tuple[float, float],
     ) -> None:
         self.canvas = canvas
-        self.box = (x0, y0, x1, y1)
+        self.box = box  # (x0, y0, x1, y1) [pixels]
         self.x_range, self.y_range = x_range, y_range
 
     def x(self, value: float) -> float:

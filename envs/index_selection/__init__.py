@@ -5,10 +5,8 @@ from opsgym.envs.index_selection.env import IndexSelectionEnv
 from opsgym.envs.index_selection.oracle import PhaseBestOracle, best_index_set
 from opsgym.envs.index_selection.vector import IndexSelectionVectorEnv
 
-ID = "opsgym/IndexSelection-v0"
 ENV = IndexSelectionEnv
 VECTOR_ENV = IndexSelectionVectorEnv
-CONFIG = IndexSelectionConfig
 SCENARIOS = {
     "stationary": (
         "one popularity ranking for the whole episode: the default's shuffles switched off",
@@ -20,19 +18,4 @@ SCENARIOS = {
     ),
 }
 
-POLICIES = "opsgym.baselines.index_selection"
-NODE_VARIATIONS: list[dict] = []
-
-__all__ = [
-    "CONFIG",
-    "ENV",
-    "ID",
-    "IndexSelectionConfig",
-    "IndexSelectionEnv",
-    "NODE_VARIATIONS",
-    "POLICIES",
-    "PhaseBestOracle",
-    "SCENARIOS",
-    "VECTOR_ENV",
-    "best_index_set",
-]
+__all__ = ["IndexSelectionConfig", "IndexSelectionEnv", "PhaseBestOracle", "best_index_set"]

@@ -7,7 +7,9 @@ from functools import cached_property
 
 import numpy as np
 
-from opsgym.envs.core.config import Choice, EnvConfig, Integer, Items, Real, setting, when
+from opsgym.envs.core.config import POSITIVE, EnvConfig, setting, when
+from opsgym.envs.core.drift import ramp_setting
+from opsgym.envs.core.kinds import Choice, Integer, Items, Real
 from opsgym.envs.index_selection.cost_model import PAGE_BYTES, column_sets
 
 DRIFTS = ("none", "shuffle")
@@ -31,7 +33,7 @@ class IndexSelectionConfig(EnvConfig):
     row_bytes: int = setting(100, Integer(1, PAGE_BYTES), "bytes per row, at most one page")
     storage_budget_mb: float = setting(
         50.0,
-        Real(0.0, open_low=True),
+        POSITIVE,
         "space the indexes may use [MB] (a single-column index takes 15.3 MB, a pair 23.0 MB)",
     )
     window: int = setting(200, Integer(1, 1_000_000_000), "operations per step")
@@ -43,10 +45,9 @@ class IndexSelectionConfig(EnvConfig):
     phase_length: int = setting(
         50, Integer(1, MAX_WINDOWS), "windows per popularity phase", SHUFFLED
     )
-    drift_ramp: int = setting(
-        0,
-        Integer(0, MAX_WINDOWS),
-        "windows over which a new phase's popularity phases in, <= `phase_length` (0: abrupt)",
+    drift_ramp: int = ramp_setting(
+        MAX_WINDOWS,
+        "windows over which a new phase's popularity phases in, <= `phase_length`",
         SHUFFLED,
     )
     episode_length: int = setting(200, Integer(1, MAX_WINDOWS), "windows per episode")

@@ -10,9 +10,7 @@ import numpy as np
 from gymnasium import spaces
 
 from opsgym.envs.configured import ConfiguredEnv
-from opsgym.envs.core import validation
 from opsgym.envs.core.drift import interpolate, ramp_fraction
-from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.index_selection import cost_model
 from opsgym.envs.index_selection.config import IndexSelectionConfig
 from opsgym.envs.index_selection.cost_model import Table
@@ -135,19 +133,7 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
     used [MB], the share of queries an index served and, with `backend="sqlite"`, the
     plan agreement.
 
-    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
-    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
-
-    ## Arguments
-
     {ARGUMENTS}
-
-    >>> import gymnasium as gym
-    >>> import opsgym.envs
-    >>> env = gym.make("opsgym/IndexSelection-v0", write_share=0.5, storage_budget_mb=100)
-    >>> observation, info = env.reset(seed=0)
-    >>> observation.shape
-    (44,)
 
     ## Vector Environment
 
@@ -163,6 +149,8 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    env_id = "opsgym/IndexSelection-v0"
+    example = {"write_share": 0.5, "storage_budget_mb": 100}
 
     def _set_up(self, config: IndexSelectionConfig) -> None:
         self.table = Table(config.table_rows, config.row_bytes, config.column_distinct)
@@ -174,7 +162,6 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
             self.planner = SqlitePlanner(
                 config.column_distinct, config.sqlite_rows, config.table_rows
             )
-        self._guard = EpisodeGuard()
         self._costs: dict[int, np.ndarray] = {}  # path costs per set of built indexes (a mask)
         self._observation_base: dict[int, np.ndarray] = {}  # the observation's part per set
         self._per_window = 1.0 / config.window
@@ -204,10 +191,7 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
         """The candidates currently built, by number."""
         return [k for k in range(len(self.config.candidates)) if self.built_mask >> k & 1]
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
+    def _start(self, options: dict[str, Any] | None) -> tuple[np.ndarray, dict[str, Any]]:
         self.built_mask = 0
         self.storage_mb = 0.0
         self._window_index = 0
@@ -216,14 +200,10 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
         self._storage_sum = 0.0
         self._draw_phase()
         self._counts = self._probabilities * self.config.window
-        self._guard.start()
         return self._observation(), {}
 
-    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        self._guard.check()
+    def _advance(self, index: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         config = self.config
-        k_all = len(self.config.candidates)
-        index = validation.action_index(action, 1 + 2 * k_all)
         build_pages, refused = 0.0, False
         if index > 0:
             candidate, drop = divmod(index - 1, 2)
@@ -272,10 +252,7 @@ class IndexSelectionEnv(ConfiguredEnv[np.ndarray, int], config_class=IndexSelect
 
         self._window_index += 1
         truncated = self._window_index == config.episode_length
-        if truncated:
-            self._guard.end()
-            info["episode_metrics"] = self.episode_metrics()
-        elif config.drift == "shuffle":
+        if not truncated and config.drift == "shuffle":
             into_phase = self._window_index % config.phase_length
             if into_phase == 0:
                 self._draw_phase()

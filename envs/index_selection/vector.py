@@ -24,6 +24,7 @@ import numpy as np
 from opsgym.envs.core import batch
 from opsgym.envs.core.drift import ramp_fraction
 from opsgym.envs.core.lazy_table import LazyTable
+from opsgym.envs.index_selection.config import IndexSelectionConfig
 from opsgym.envs.index_selection.env import IndexSelectionEnv, summarize_windows, window_rewards
 from opsgym.envs.vector import BatchedVectorEnv
 
@@ -33,9 +34,7 @@ class IndexSelectionVectorEnv(BatchedVectorEnv):
 
     single_env_class = IndexSelectionEnv
 
-    def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
-        super().__init__(num_envs, **kwargs)
-        config = self.config
+    def _set_up(self, config: IndexSelectionConfig, num_envs: int) -> None:
         if config.backend != "model":
             raise ValueError(
                 f"backend: the vector env supports only 'model', got {config.backend!r}"

@@ -6,10 +6,8 @@ from opsgym.envs.load_balancing.oracle import ExpectedCostOracle
 from opsgym.envs.load_balancing.simulator import LoadBalancerSimulator
 from opsgym.envs.load_balancing.vector import LoadBalancingVectorEnv
 
-ID = "opsgym/LoadBalancing-v0"
 ENV = LoadBalancingEnv
 VECTOR_ENV = LoadBalancingVectorEnv
-CONFIG = LoadBalancingConfig
 SCENARIOS = {
     "drift-slowdown": (
         "a backend slows to a quarter of its rate mid-episode, unannounced",
@@ -37,7 +35,6 @@ SCENARIOS = {
     ),
 }
 
-POLICIES = "opsgym.baselines.load_balancing"
 # Federated nodes: backends of different speeds, each site's fastest one another backend.
 NODE_VARIATIONS = [
     {"service_rates": [100.0, 80.0, 60.0, 40.0, 20.0]},
@@ -47,16 +44,4 @@ NODE_VARIATIONS = [
     {"service_rates": [80.0, 60.0, 40.0, 20.0, 100.0]},
 ]
 
-__all__ = [
-    "CONFIG",
-    "ENV",
-    "ExpectedCostOracle",
-    "ID",
-    "LoadBalancerSimulator",
-    "LoadBalancingConfig",
-    "LoadBalancingEnv",
-    "NODE_VARIATIONS",
-    "POLICIES",
-    "SCENARIOS",
-    "VECTOR_ENV",
-]
+__all__ = ["ExpectedCostOracle", "LoadBalancerSimulator", "LoadBalancingConfig", "LoadBalancingEnv"]

@@ -5,18 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from opsgym.envs.core.config import (
-    Choice,
-    EnvConfig,
-    Flag,
-    Integer,
-    Items,
-    Real,
-    setting,
-    unless,
-    when,
-)
-from opsgym.envs.core.drift import interpolate, ramp_fraction
+from opsgym.envs.core.config import POSITIVE, PROBABILITY, EnvConfig, setting, unless, when
+from opsgym.envs.core.drift import interpolate, ramp_fraction, ramp_setting
+from opsgym.envs.core.kinds import Choice, Flag, Integer, Items, Real
 
 MODES = ("full", "feedback")
 SIZE_DISTRIBUTIONS = ("exponential", "pareto")
@@ -36,17 +27,17 @@ class LoadBalancingConfig(EnvConfig):
 
     service_rates: tuple[float, ...] = setting(
         (100.0, 80.0, 60.0, 40.0, 20.0),
-        Items(Real(0.0, open_low=True), max_length=MAX_BACKENDS),
+        Items(POSITIVE, max_length=MAX_BACKENDS),
         "each backend's rate [work units/s]; their number sets N",
     )
     failure_probs: tuple[float, ...] = setting(
         (0.05, 0.01, 0.01, 0.002, 0.002),
-        Items(Real(0.0, 1.0), max_length=MAX_BACKENDS),
+        Items(PROBABILITY, max_length=MAX_BACKENDS),
         "each backend's error probability per request, one per backend",
     )
     load: float = setting(
         0.85,
-        Real(0.0, open_low=True),
+        POSITIVE,
         "mean arrival rate as a fraction of `sum(service_rates)`; < 1 unless `allow_overload`",
     )
     allow_overload: bool = setting(
@@ -63,9 +54,7 @@ class LoadBalancingConfig(EnvConfig):
         Real(0.0, 1.0, open_high=True),
         "relative depth of a sinusoidal modulation of the arrival rate",
     )
-    arrival_period: float = setting(
-        2.0, Real(0.0, open_low=True), "period of that modulation [s]", MODULATED
-    )
+    arrival_period: float = setting(2.0, POSITIVE, "period of that modulation [s]", MODULATED)
     mode: str = setting("full", Choice(MODES), "what the agent observes (see Observation Space)")
     episode_length: int = setting(1000, Integer(1, MAX_REQUESTS), "requests per episode")
     drift: str = setting("none", Choice(DRIFTS), "how one backend degrades mid-episode")
@@ -76,13 +65,10 @@ class LoadBalancingConfig(EnvConfig):
         SLOWDOWN_DRIFT,
     )
     drift_failure_prob: float = setting(
-        0.5, Real(0.0, 1.0), "failure probability of the degraded backend", FAILURES_DRIFT
+        0.5, PROBABILITY, "failure probability of the degraded backend", FAILURES_DRIFT
     )
-    drift_ramp: int = setting(
-        0,
-        Integer(0, MAX_REQUESTS),
-        "requests over which the drift phases in linearly (0: abrupt)",
-        DRIFTING,
+    drift_ramp: int = ramp_setting(
+        MAX_REQUESTS, "requests over which the drift phases in linearly", DRIFTING
     )
     latency_weight: float = setting(1.0, Real(0.0), "reward weight of the response time [1/s]")
     error_weight: float = setting(

@@ -8,8 +8,6 @@ import numpy as np
 from gymnasium import spaces
 
 from opsgym.envs.configured import ConfiguredEnv
-from opsgym.envs.core import validation
-from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.load_balancing import simulator as model
 from opsgym.envs.load_balancing.config import LoadBalancingConfig
 from opsgym.envs.load_balancing.simulator import DRAW_BLOCK, LoadBalancerSimulator
@@ -88,26 +86,9 @@ class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancin
     step `info["episode_metrics"]` holds the episode's mean, p50, p95 and p99 response
     time [ms] and its error rate.
 
-    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
-    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
-
-    ## Arguments
-
     {ARGUMENTS}
 
-    >>> import gymnasium as gym
-    >>> import opsgym.envs
-    >>> env = gym.make("opsgym/LoadBalancing-v0", load=0.9, size_distribution="pareto")
-    >>> observation, info = env.reset(seed=0)
-    >>> observation.shape
-    (21,)
-
-    ## Vector Environment
-
-    `gym.make_vec("opsgym/LoadBalancing-v0", num_envs=N,
-    vectorization_mode="vector_entry_point")` advances N instances in numpy arrays
-    (`opsgym.envs.load_balancing.vector`); instance i reset with seed s + i follows this
-    env reset with seed s + i bit for bit.
+    {VECTOR_ENV}
 
     ## Version History
 
@@ -115,12 +96,13 @@ class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancin
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    env_id = "opsgym/LoadBalancing-v0"
+    example = {"load": 0.9, "size_distribution": "pareto"}
 
     def _set_up(self, config: LoadBalancingConfig) -> None:
         self.simulator = LoadBalancerSimulator(
             config.service_rates, config.failure_probs, config.feedback_smoothing
         )
-        self._guard = EpisodeGuard()
         # the workload, drawn lazily in blocks of ``DRAW_BLOCK`` requests; plain lists
         # because step reads one item. ``_block_start`` is the episode step of item 0.
         self._arrival_times: list[float] = []
@@ -141,10 +123,7 @@ class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancin
         size = 4 * n + 1 if config.mode == "full" else 2 * n
         return spaces.Discrete(n), spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
+    def _start(self, options: dict[str, Any] | None) -> tuple[np.ndarray, dict[str, Any]]:
         start = model.draw_episode_start(self.config, self.np_random)
         self._phase, self._drift_step, self._drift_backend = start
         self._arrival_times = []
@@ -154,7 +133,6 @@ class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancin
         self.simulator.reset()
         self.simulator.advance_to(self._arrival_times[0])
         self._step = 0
-        self._guard.start()
         return self._observation(), {}
 
     def _draw_block(self, start: float) -> None:
@@ -167,10 +145,8 @@ class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancin
         self._sizes = sizes.tolist()
         self._failure_draws = failure_draws.tolist()
 
-    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        self._guard.check()
+    def _advance(self, backend: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         config = self.config
-        backend = validation.action_index(action, config.n_backends)
         k = self._step
         fraction = config.drift_fraction(k, self._drift_step)
         if fraction is not None:
@@ -191,10 +167,7 @@ class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancin
 
         self._step = k + 1
         truncated = self._step == config.episode_length
-        if truncated:
-            self._guard.end()
-            info["episode_metrics"] = self.episode_metrics()
-        else:
+        if not truncated:
             if j + 1 == DRAW_BLOCK:
                 self._draw_block(self._arrival_times[j])
                 j = -1

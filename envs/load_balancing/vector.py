@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from opsgym.envs.load_balancing import simulator as model
+from opsgym.envs.load_balancing.config import LoadBalancingConfig
 from opsgym.envs.load_balancing.env import LoadBalancingEnv
 from opsgym.envs.load_balancing.simulator import DRAW_BLOCK
 from opsgym.envs.vector import BatchedVectorEnv
@@ -22,9 +23,7 @@ class LoadBalancingVectorEnv(BatchedVectorEnv):
 
     single_env_class = LoadBalancingEnv
 
-    def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
-        super().__init__(num_envs, **kwargs)
-        config = self.config
+    def _set_up(self, config: LoadBalancingConfig, num_envs: int) -> None:
         self.episode_length = config.episode_length
         self.queues = model.LoadBalancers(num_envs, config)
         # the workload blocks, one row per instance

@@ -9,10 +9,8 @@ from opsgym.envs.resource_allocation.oracle import (
 from opsgym.envs.resource_allocation.simulator import ClusterSimulator, Job, JobSequence
 from opsgym.envs.resource_allocation.vector import ResourceAllocationVectorEnv
 
-ID = "opsgym/ResourceAllocation-v0"
 ENV = ResourceAllocationEnv
 VECTOR_ENV = ResourceAllocationVectorEnv
-CONFIG = ResourceAllocationConfig
 SCENARIOS = {
     "high-load": (
         "DeepRM's synthetic jobs at load 1.2: queues build and the packing order matters",
@@ -42,22 +40,12 @@ SCENARIOS |= {
     for p, load in ((0.3, "0.55"), (0.5, "0.92"), (0.7, "1.29"))
 }
 
-POLICIES = "opsgym.baselines.resource_allocation"
-NODE_VARIATIONS: list[dict] = []
-
 __all__ = [
-    "CONFIG",
     "ClusterSimulator",
-    "ENV",
-    "ID",
     "Job",
     "JobSequence",
-    "NODE_VARIATIONS",
-    "POLICIES",
     "ResourceAllocationConfig",
     "ResourceAllocationEnv",
-    "SCENARIOS",
-    "VECTOR_ENV",
     "episode_slowdown_bound",
     "mean_slowdown_lower_bound",
 ]

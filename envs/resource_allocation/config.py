@@ -5,18 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from opsgym.envs.core.config import (
-    Choice,
-    EnvConfig,
-    Flag,
-    Integer,
-    Items,
-    OrNone,
-    Real,
-    Text,
-    setting,
-    when,
-)
+from opsgym.envs.core.config import POSITIVE, PROBABILITY, EnvConfig, setting, when
+from opsgym.envs.core.drift import ramp_setting
+from opsgym.envs.core.kinds import Choice, Flag, Integer, Items, OrNone, Real, Text
 from opsgym.envs.resource_allocation import workloads
 
 WORKLOADS = ("synthetic", "trace")
@@ -47,7 +38,7 @@ class ResourceAllocationConfig(EnvConfig):
     )
     load: float = setting(
         LOAD,
-        Real(0.0, open_low=True),
+        POSITIVE,
         "offered load: arrival probability x mean demand x mean duration / capacity (of the smallest resource), at most the load at which a job arrives every step (1.845 for 2 x 10 units)",
         SYNTHETIC,
     )
@@ -68,17 +59,15 @@ class ResourceAllocationConfig(EnvConfig):
     )
     surge_load: float | None = setting(
         None,
-        OrNone(Real(0.0, open_low=True)),
+        OrNone(POSITIVE),
         "if set, the middle third of the jobs arrive at this load, unannounced",
         SYNTHETIC,
     )
     drift: str = setting("none", Choice(DRIFTS), "whether the share of long jobs shifts", SYNTHETIC)
     long_fraction_after: float = setting(
-        0.5, Real(0.0, 1.0), "the share of long jobs after the drift", MIX_DRIFT
+        0.5, PROBABILITY, "the share of long jobs after the drift", MIX_DRIFT
     )
-    drift_ramp: int = setting(
-        0, Integer(0, MAX_JOBS), "jobs over which the mix shifts linearly (0: abrupt)", MIX_DRIFT
-    )
+    drift_ramp: int = ramp_setting(MAX_JOBS, "jobs over which the mix shifts linearly", MIX_DRIFT)
     workload: str = setting("synthetic", Choice(WORKLOADS), "DeepRM's jobs, or a trace's")
     trace_path: str | None = setting(
         None, OrNone(Text()), "the CSV trace to replay", TRACE, required=True

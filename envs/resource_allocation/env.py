@@ -8,9 +8,7 @@ import numpy as np
 from gymnasium import spaces
 
 from opsgym.envs.configured import ConfiguredEnv
-from opsgym.envs.core import validation
 from opsgym.envs.core.drift import drift_start
-from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.core.masks import info_mask
 from opsgym.envs.resource_allocation import workloads
 from opsgym.envs.resource_allocation.config import ResourceAllocationConfig
@@ -116,29 +114,15 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
     `info` carries the running mean slowdown and completion time of finished jobs, the
     utilization so far and the jobs dropped so far.
 
-    Each id registers `max_episode_steps` of its configuration, a bound no episode
-    exceeds: `n_jobs` placements plus the steps to `time_limit` after the latest arrival
-    the workload can draw. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
-
-    ## Arguments
+    The steps of an episode are bounded: at most `n_jobs` placements plus the steps to
+    `time_limit` after the latest arrival the workload can draw.
 
     {ARGUMENTS}
 
-    >>> import gymnasium as gym
-    >>> import opsgym.envs
-    >>> env = gym.make("opsgym/ResourceAllocation-v0", load=1.5)
-    >>> observation, info = env.reset(seed=0)
-    >>> observation.shape, info["action_mask"].shape
-    ((62,), (6,))
+    {VECTOR_ENV}
 
-    ## Vector Environment
-
-    `gym.make_vec("opsgym/ResourceAllocation-v0", num_envs=N,
-    vectorization_mode="vector_entry_point")` advances N instances in numpy arrays
-    (`opsgym.envs.resource_allocation.vector`), with every argument (surge, job-mix
-    drift, traces); instance i reset with seed s + i follows this env reset with seed
-    s + i bit for bit: rewards, observations, infos (`utilization` as an (N, R) array)
-    and episode metrics.
+    It takes every argument (surge, job-mix drift, traces); its infos carry `utilization`
+    as an (N, R) array.
 
     ## Version History
 
@@ -151,6 +135,8 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    env_id = "opsgym/ResourceAllocation-v0"
+    example = {"load": 1.5}
 
     def _set_up(self, config: ResourceAllocationConfig) -> None:
         # units / capacity by table look-up, cheaper than a division per grid cell
@@ -163,7 +149,6 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
                 config.trace_path, config.capacities, config.horizon
             )
         self.simulator = ClusterSimulator(config.capacities, config.horizon, config.queue_limit)
-        self._guard = EpisodeGuard()
 
     @staticmethod
     def spaces(config: ResourceAllocationConfig) -> tuple[spaces.Discrete, spaces.Box]:
@@ -198,19 +183,13 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
             self.config.mix_shift(start),
         )
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
+    def _start(self, options: dict[str, Any] | None) -> tuple[np.ndarray, dict[str, Any]]:
         self.simulator.reset(self.episode_jobs(*self.draw_episode(self.np_random)))
         self._job_features.clear()
-        self._guard.start()
         return self._observation(), self._info(False)
 
-    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        self._guard.check()
+    def _advance(self, slot: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         config = self.config
-        slot = validation.action_index(action, config.n_slots + 1)
         sim = self.simulator
         invalid = False
         reward = 0.0
@@ -226,9 +205,6 @@ class ResourceAllocationEnv(ConfiguredEnv[np.ndarray, int], config_class=Resourc
             and sim.now >= sim.last_arrival + config.time_limit
         )
         info = self._info(invalid)
-        if terminated or truncated:
-            self._guard.end()
-            info["episode_metrics"] = self.episode_metrics()
         return self._observation(), reward, terminated, truncated, info
 
     def action_masks(self) -> np.ndarray:

@@ -12,17 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from opsgym.envs.core.render import (
-    GREEN,
-    GRID,
-    HEIGHT,
-    MUTED,
-    PALETTE,
-    PANEL,
-    TITLE_HEIGHT,
-    WIDTH,
-    Canvas,
-)
+from opsgym.envs.core import render as draw
 
 if TYPE_CHECKING:
     from opsgym.envs.resource_allocation.env import ResourceAllocationEnv
@@ -32,7 +22,7 @@ MIN_CELL = 4  # unit and step lines are drawn on cells at least this wide [pixel
 
 
 def draw_grid(
-    canvas: Canvas,
+    canvas: draw.Canvas,
     box: tuple[float, float, float, float],
     capacity: int,
     horizon: int,
@@ -42,11 +32,15 @@ def draw_grid(
     units, steps) drawn from the top."""
     x0, y0, x1, y1 = box
     unit, step = (x1 - x0) / capacity, (y1 - y0) / horizon
-    canvas.rect(x0, y0, x1, y1, fill=PANEL)
+    canvas.rect(x0, y0, x1, y1, fill=draw.PANEL)
     for index, first, units, steps in blocks:
         left = x0 + first * unit
         canvas.rect(
-            left, y0, left + units * unit, y0 + steps * step, fill=PALETTE[index % len(PALETTE)]
+            left,
+            y0,
+            left + units * unit,
+            y0 + steps * step,
+            fill=draw.PALETTE[index % len(draw.PALETTE)],
         )
     if unit >= MIN_CELL:
         for u in range(1, capacity):
@@ -54,7 +48,7 @@ def draw_grid(
     if step >= MIN_CELL:
         for s in range(1, horizon):
             canvas.line([(x0, y0 + s * step), (x1, y0 + s * step)], (255, 255, 255))
-    canvas.rect(x0, y0, x1, y1, outline=GRID)
+    canvas.rect(x0, y0, x1, y1, outline=draw.GRID)
 
 
 def running_blocks(jobs: list[Job], now: int, resource: int) -> list[tuple[int, int, int, int]]:
@@ -74,26 +68,28 @@ def rgb_frame(env: ResourceAllocationEnv) -> np.ndarray:
     sim = env.simulator
     r_count, horizon = config.n_resources, config.horizon
     backlog = max(0, len(sim.waiting) - config.n_slots)
-    canvas = Canvas(
+    canvas = draw.Canvas(
         f"ResourceAllocation: {r_count} resources, {horizon}-step horizon",
         f"t = {sim.now}: {len(sim.waiting)} waiting, {len(sim.running)} running, "
         f"{len(sim.finished)}/{sim.n_jobs} finished",
     )
-    top, bottom = TITLE_HEIGHT + 40, HEIGHT - 30
+    top, bottom = draw.TITLE_HEIGHT + 40, draw.HEIGHT - 30
     gap = 14
     width = (280 - gap * (r_count - 1)) / r_count
     canvas.text(20, top - 20, "cluster: units (across) over time (down)", size=11, anchor="ld")
     for r, capacity in enumerate(config.capacities):
         x0 = 20 + r * (width + gap)
-        canvas.text(x0, top - 4, f"resource {r} ({capacity})", size=10, color=MUTED, anchor="ld")
+        canvas.text(
+            x0, top - 4, f"resource {r} ({capacity})", size=10, color=draw.MUTED, anchor="ld"
+        )
         blocks = running_blocks(sim.running, sim.now, r)
         draw_grid(canvas, (x0, top, x0 + width, bottom), capacity, horizon, blocks)
-    canvas.text(20, bottom + 4, f"{horizon} steps from now", size=10, color=MUTED)
+    canvas.text(20, bottom + 4, f"{horizon} steps from now", size=10, color=draw.MUTED)
 
     left = 330
     columns = min(config.n_slots, 3)
     rows = math.ceil(config.n_slots / columns)
-    slot_width = (WIDTH - 10 - left) / columns
+    slot_width = (draw.WIDTH - 10 - left) / columns
     slot_height = (bottom - top) / rows
     canvas.text(left, top - 20, "waiting jobs (slots)", size=11, anchor="ld")
     mask = env.action_masks()
@@ -102,7 +98,7 @@ def rgb_frame(env: ResourceAllocationEnv) -> np.ndarray:
         x0, y0 = left + column * slot_width, top + row * slot_height
         job = sim.waiting[i] if i < len(sim.waiting) else None
         label = f"{i}: waited {sim.now - job.arrival}" if job else f"{i}: empty"
-        color = GREEN if mask[i] else MUTED
+        color = draw.GREEN if mask[i] else draw.MUTED
         canvas.text(x0, y0 + 10, label + (", fits" if mask[i] else ""), 10, color, "ld")
         inner = (slot_width - 8 - 4 * (r_count - 1)) / r_count
         for r, capacity in enumerate(config.capacities):

@@ -17,6 +17,7 @@ import numpy as np
 from opsgym.envs.core.batch import builtin_sum
 from opsgym.envs.core.masks import info_mask
 from opsgym.envs.resource_allocation import workloads
+from opsgym.envs.resource_allocation.config import ResourceAllocationConfig
 from opsgym.envs.resource_allocation.env import ResourceAllocationEnv
 from opsgym.envs.resource_allocation.simulator import Clusters, episode_metrics
 from opsgym.envs.vector import BatchedVectorEnv
@@ -40,9 +41,7 @@ class ResourceAllocationVectorEnv(BatchedVectorEnv):
 
     single_env_class = ResourceAllocationEnv
 
-    def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
-        super().__init__(num_envs, **kwargs)
-        config = self.config
+    def _set_up(self, config: ResourceAllocationConfig, num_envs: int) -> None:
         # the single env reads the trace and draws the episodes' jobs
         self.model = ResourceAllocationEnv(config=config)
         self.n_jobs = jobs = config.n_jobs

@@ -7,10 +7,8 @@ from opsgym.envs.routing.oracle import GreedyDelayOracle
 from opsgym.envs.routing.topology import Topology, great_circle_km, load_topology
 from opsgym.envs.routing.vector import RoutingVectorEnv
 
-ID = "opsgym/Routing-v1"
 ENV = RoutingEnv
 VECTOR_ENV = RoutingVectorEnv
-CONFIG = RoutingConfig
 SCENARIOS = {
     "drift-hotspot": (
         "one node's traffic grows fivefold mid-episode, unannounced",
@@ -26,21 +24,11 @@ SCENARIOS = {
     ),
 }
 
-POLICIES = "opsgym.baselines.routing"
-NODE_VARIATIONS: list[dict] = []
-
 __all__ = [
-    "CONFIG",
-    "ENV",
     "GreedyDelayOracle",
-    "ID",
-    "NODE_VARIATIONS",
-    "POLICIES",
     "RoutingConfig",
     "RoutingEnv",
-    "SCENARIOS",
     "Topology",
-    "VECTOR_ENV",
     "great_circle_km",
     "load_topology",
     "min_max_utilization",

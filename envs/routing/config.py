@@ -7,7 +7,9 @@ from functools import cached_property
 
 import networkx as nx
 
-from opsgym.envs.core.config import Choice, EnvConfig, Integer, Real, Text, setting, unless
+from opsgym.envs.core.config import POSITIVE, EnvConfig, setting, unless
+from opsgym.envs.core.drift import ramp_setting
+from opsgym.envs.core.kinds import Choice, Integer, Real, Text
 from opsgym.envs.routing.topology import OC192_KBPS
 
 ENDPOINTS = ("gravity", "uniform")
@@ -45,18 +47,14 @@ class RoutingConfig(EnvConfig):
         "mean offered traffic relative to the uniform matrix the network just carries",
     )
     default_capacity_mbps: float = setting(
-        OC192_KBPS / 1000.0,
-        Real(0.0, open_low=True),
-        "capacity of links without `LinkSpeedRaw` [Mbit/s] (OC-192)",
+        OC192_KBPS / 1000.0, POSITIVE, "capacity of links without `LinkSpeedRaw` [Mbit/s] (OC-192)"
     )
-    flow_rate_mbps: float = setting(200.0, Real(0.0, open_low=True), "mean flow rate [Mbit/s]")
-    holding_time: float = setting(300.0, Real(0.0, open_low=True), "mean flow holding time [s]")
+    flow_rate_mbps: float = setting(200.0, POSITIVE, "mean flow rate [Mbit/s]")
+    holding_time: float = setting(300.0, POSITIVE, "mean flow holding time [s]")
     daily_amplitude: float = setting(
         0.5, Real(0.0, 1.0, open_high=True), "relative swing of the arrival rate over a day"
     )
-    day_length: float = setting(
-        86400.0, Real(0.0, open_low=True), "period of the daily cycle [s]", DAILY_CYCLE
-    )
+    day_length: float = setting(86400.0, POSITIVE, "period of the daily cycle [s]", DAILY_CYCLE)
     endpoints: str = setting(
         "gravity", Choice(ENDPOINTS), "how flows pick their end nodes: by gravity or uniformly"
     )
@@ -64,13 +62,10 @@ class RoutingConfig(EnvConfig):
         "none", Choice(DRIFTS), "a hot spot that appears, or that moves, mid-episode"
     )
     hotspot_factor: float = setting(
-        5.0, Real(0.0, open_low=True), "gravity-mass multiplier of the hot spot node", DRIFTING
+        5.0, POSITIVE, "gravity-mass multiplier of the hot spot node", DRIFTING
     )
-    drift_ramp: int = setting(
-        0,
-        Integer(0, MAX_FLOWS),
-        "flows over which the drift phases in linearly (0: abrupt)",
-        DRIFTING,
+    drift_ramp: int = ramp_setting(
+        MAX_FLOWS, "flows over which the drift phases in linearly", DRIFTING
     )
     packet_bytes: float = setting(
         1500.0, Real(0.0, 1e6, open_low=True), "mean packet length in the queueing term [bytes]"

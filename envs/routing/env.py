@@ -11,9 +11,7 @@ import numpy as np
 from gymnasium import spaces
 
 from opsgym.envs.configured import ConfiguredEnv
-from opsgym.envs.core import validation
 from opsgym.envs.core.drift import drift_start
-from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.core.masks import info_mask
 from opsgym.envs.core.request_streams import cumulative_weights
 from opsgym.envs.routing import traffic
@@ -127,26 +125,11 @@ class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
     solve takes about 2 ms, a fifth of a thousand steps' time; pass `lp_snapshots=1` (or
     `--env-arg lp_snapshots=1` on the command line) to evaluate against it.
 
-    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
-    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
-
-    ## Arguments
-
     {ARGUMENTS}
 
-    >>> import gymnasium as gym
-    >>> import opsgym.envs
-    >>> env = gym.make("opsgym/Routing-v1", load=0.8)
-    >>> observation, info = env.reset(seed=0)
-    >>> observation.shape
-    (26,)
+    {VECTOR_ENV}
 
-    ## Vector Environment
-
-    `gym.make_vec("opsgym/Routing-v1", num_envs=N, vectorization_mode="vector_entry_point")`
-    advances N instances in numpy arrays (`opsgym.envs.routing.vector`); instance i reset
-    with seed s + i follows this env reset with seed s + i bit for bit. It refuses
-    `lp_snapshots > 0`: the LP is an evaluation diagnostic of this env.
+    It refuses `lp_snapshots > 0`: the LP is an evaluation diagnostic of this env.
 
     ## Version History
 
@@ -165,6 +148,8 @@ class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    env_id = "opsgym/Routing-v1"
+    example = {"load": 0.8}
 
     def _set_up(self, config: RoutingConfig) -> None:
         self.topology = topo = load_topology(config.topology, config.default_capacity_kbps)
@@ -175,7 +160,6 @@ class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
         )
         self.delay_scale = mean_shortest_delay(topo)  # [s]
         self.arrival_rate = flow_arrival_rate(config, topo)  # [1/s]
-        self._guard = EpisodeGuard()
         k = config.k_paths  # entry c of the masks: the first c candidates valid
         self._masks = list(np.arange(k) < np.arange(k + 1)[:, None])
         self._running: tuple[np.ndarray, ...] = ()
@@ -197,16 +181,12 @@ class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
         observations = spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
         return spaces.Discrete(config.k_paths), observations
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
+    def _start(self, options: dict[str, Any] | None) -> tuple[np.ndarray, dict[str, Any]]:
         plan = self.start_episode(self.np_random)
         self._flows = traffic.FlowStream(plan, self.np_random, FLOW_BLOCK)
         self._snapshots = []
         self._step = 0
         self._prepare_flow()
-        self._guard.start()
         return self._observation(), {"action_mask": info_mask(self.action_masks())}
 
     def start_episode(self, rng: np.random.Generator) -> traffic.FlowPlan:
@@ -272,10 +252,8 @@ class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
         heated[node] *= self.config.hotspot_factor
         return heated
 
-    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        self._guard.check()
+    def _advance(self, index: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         config = self.config
-        index = validation.action_index(action, config.k_paths)
         k = self._step
         invalid = index >= len(self.current_paths)
         if invalid:
@@ -301,10 +279,7 @@ class RoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=RoutingConfig):
             "blocked": not admitted,
             "rewards": rewards,
         }
-        if truncated:
-            self._guard.end()
-            info["episode_metrics"] = self.episode_metrics()
-        else:
+        if not truncated:
             self._prepare_flow()
         observation = self._observation()
         info["max_utilization"] = self._max_utilization

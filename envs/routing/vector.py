@@ -16,6 +16,7 @@ import numpy as np
 from opsgym.envs.core.batch import builtin_sum
 from opsgym.envs.core.masks import info_mask
 from opsgym.envs.routing import traffic
+from opsgym.envs.routing.config import RoutingConfig
 from opsgym.envs.routing.env import FEATURES, FLOW_BLOCK, RoutingEnv, flow_metrics, flow_rewards
 from opsgym.envs.routing.simulator import MAX_QUEUEING_UTILIZATION, FlowSlots
 from opsgym.envs.vector import BatchedVectorEnv
@@ -38,9 +39,7 @@ class RoutingVectorEnv(BatchedVectorEnv):
 
     single_env_class = RoutingEnv
 
-    def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
-        super().__init__(num_envs, **kwargs)
-        config = self.config
+    def _set_up(self, config: RoutingConfig, num_envs: int) -> None:
         if config.lp_snapshots:
             raise ValueError(
                 f"lp_snapshots: the vector env solves no LP snapshots, got "

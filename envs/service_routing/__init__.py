@@ -6,10 +6,8 @@ from opsgym.envs.service_routing.oracle import TrueLatencyOracle
 from opsgym.envs.service_routing.simulator import DEFAULT_SERVICE_MS, ServiceFleet
 from opsgym.envs.service_routing.vector import ServiceRoutingVectorEnv
 
-ID = "opsgym/ServiceRouting-v0"
 ENV = ServiceRoutingEnv
 VECTOR_ENV = ServiceRoutingVectorEnv
-CONFIG = ServiceRoutingConfig
 SCENARIOS = {
     "drift-swap": (
         "two replicas swap their service profiles mid-episode, unannounced",
@@ -21,7 +19,6 @@ SCENARIOS = {
     ),
 }
 
-POLICIES = "opsgym.baselines.service_routing"
 # Federated nodes: replicas of different speeds per request type, the profiles rotated
 # between the replicas (node i's replica j has the default profile of replica j - i).
 NODE_VARIATIONS = [
@@ -29,16 +26,4 @@ NODE_VARIATIONS = [
     for i in range(len(DEFAULT_SERVICE_MS))
 ]
 
-__all__ = [
-    "CONFIG",
-    "ENV",
-    "ID",
-    "NODE_VARIATIONS",
-    "POLICIES",
-    "SCENARIOS",
-    "ServiceFleet",
-    "ServiceRoutingConfig",
-    "ServiceRoutingEnv",
-    "TrueLatencyOracle",
-    "VECTOR_ENV",
-]
+__all__ = ["ServiceFleet", "ServiceRoutingConfig", "ServiceRoutingEnv", "TrueLatencyOracle"]

@@ -5,16 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from opsgym.envs.core.config import (
-    Choice,
-    EnvConfig,
-    Integer,
-    Items,
-    Real,
-    setting,
-    unless,
-    when,
-)
+from opsgym.envs.core.config import POSITIVE, PROBABILITY, EnvConfig, setting, unless, when
+from opsgym.envs.core.drift import ramp_setting
+from opsgym.envs.core.kinds import Choice, Integer, Items, Real
 from opsgym.envs.service_routing.simulator import (
     DEFAULT_REGIONS,
     DEFAULT_SERVICE_MS,
@@ -35,7 +28,7 @@ class ServiceRoutingConfig(EnvConfig):
 
     service_ms: tuple[tuple[float, ...], ...] = setting(
         DEFAULT_SERVICE_MS,
-        Items(Items(Real(0.0, open_low=True), length=len(REQUEST_TYPES)), max_length=MAX_REPLICAS),
+        Items(Items(POSITIVE, length=len(REQUEST_TYPES)), max_length=MAX_REPLICAS),
         "each replica's mean service time [ms] per type (read, write, search); their number sets S",
     )
     regions: tuple[int, ...] = setting(
@@ -54,24 +47,19 @@ class ServiceRoutingConfig(EnvConfig):
         "relative frequency of read, write, search (a positive sum)",
     )
     priority_share: float = setting(
-        0.2, Real(0.0, 1.0), "probability that a request has high priority"
+        0.2, PROBABILITY, "probability that a request has high priority"
     )
     priority_weight: float = setting(
         1.0, Real(0.0), "extra reward weight of a high-priority request", PRIORITIES
     )
     local_delay_ms: float = setting(1.0, Real(0.0), "network delay inside a region [ms]")
     remote_delay_ms: float = setting(40.0, Real(0.0), "network delay across regions [ms]")
-    timeout_ms: float = setting(
-        250.0, Real(0.0, open_low=True), "latency beyond which a request times out [ms]"
-    )
+    timeout_ms: float = setting(250.0, POSITIVE, "latency beyond which a request times out [ms]")
     latency_weight: float = setting(1.0, Real(0.0), "reward weight of the latency [1/s]")
     timeout_weight: float = setting(1.0, Real(0.0), "reward weight of a timeout")
     drift: str = setting("none", Choice(DRIFTS), "whether two replicas swap profiles")
-    drift_ramp: int = setting(
-        0,
-        Integer(0, MAX_REQUESTS),
-        "requests over which the swap phases in linearly (0: abrupt)",
-        SWAP_DRIFT,
+    drift_ramp: int = ramp_setting(
+        MAX_REQUESTS, "requests over which the swap phases in linearly", SWAP_DRIFT
     )
     episode_length: int = setting(1000, Integer(1, MAX_REQUESTS), "requests per episode")
     feedback_smoothing: float = setting(

@@ -8,9 +8,7 @@ import numpy as np
 from gymnasium import spaces
 
 from opsgym.envs.configured import ConfiguredEnv
-from opsgym.envs.core import validation
 from opsgym.envs.core.drift import drift_start, ramp_fraction
-from opsgym.envs.core.episode_guard import EpisodeGuard
 from opsgym.envs.service_routing import simulator as model
 from opsgym.envs.service_routing.config import ServiceRoutingConfig
 from opsgym.envs.service_routing.simulator import (
@@ -85,26 +83,9 @@ class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRout
     the mean, p95 and p99 latency [ms], the high-priority mean latency [ms] and the
     timeout rate.
 
-    Each id registers `max_episode_steps` = `episode_length`, the step on which the env ends the
-    episode. A longer episode needs `max_episode_steps` too (`opsgym.envs`).
-
-    ## Arguments
-
     {ARGUMENTS}
 
-    >>> import gymnasium as gym
-    >>> import opsgym.envs
-    >>> env = gym.make("opsgym/ServiceRouting-v0", drift="swap")
-    >>> observation, info = env.reset(seed=0)
-    >>> observation.shape
-    (16,)
-
-    ## Vector Environment
-
-    `gym.make_vec("opsgym/ServiceRouting-v0", num_envs=N,
-    vectorization_mode="vector_entry_point")` advances N instances in numpy arrays
-    (`opsgym.envs.service_routing.vector`); instance i reset with seed s + i follows this
-    env reset with seed s + i bit for bit.
+    {VECTOR_ENV}
 
     ## Version History
 
@@ -114,6 +95,8 @@ class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRout
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    env_id = "opsgym/ServiceRouting-v0"
+    example = {"drift": "swap"}
 
     def _set_up(self, config: ServiceRoutingConfig) -> None:
         self.requests_source = request_source(config)
@@ -124,7 +107,6 @@ class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRout
             config.remote_delay_ms,
             config.feedback_smoothing,
         )
-        self._guard = EpisodeGuard()
         self._latencies = np.zeros(config.episode_length)
         self._timeouts = np.zeros(config.episode_length, dtype=bool)
         self._priorities = np.zeros(config.episode_length, dtype=bool)
@@ -140,10 +122,7 @@ class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRout
         observations = spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
         return spaces.Discrete(config.n_replicas), observations
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
+    def _start(self, options: dict[str, Any] | None) -> tuple[np.ndarray, dict[str, Any]]:
         rng = self.np_random
         self._drift_step, self._drift_pair = draw_drift(self.config, rng)
         self._stream = self.requests_source.episode(rng)
@@ -151,13 +130,10 @@ class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRout
         self._step = 0
         self._block_start = -REQUEST_BLOCK  # no block yet
         self._arrive(0)
-        self._guard.start()
         return self._observation(), {}
 
-    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        self._guard.check()
+    def _advance(self, replica: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         config = self.config
-        replica = validation.action_index(action, config.n_replicas)
         k = self._step
         _, kind, size, region, priority = self._request(k)
         latency_ms = self.fleet.dispatch(replica, kind, size, region)
@@ -175,10 +151,7 @@ class ServiceRoutingEnv(ConfiguredEnv[np.ndarray, int], config_class=ServiceRout
         }
         self._step = k + 1
         truncated = self._step == config.episode_length
-        if truncated:
-            self._guard.end()
-            info["episode_metrics"] = self.episode_metrics()
-        else:
+        if not truncated:
             self._arrive(self._step)
         return self._observation(), reward, False, truncated, info
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from opsgym.envs.core.drift import ramp_fraction
 from opsgym.envs.service_routing import simulator as model
+from opsgym.envs.service_routing.config import ServiceRoutingConfig
 from opsgym.envs.service_routing.env import ServiceRoutingEnv, draw_drift, request_source
 from opsgym.envs.service_routing.simulator import REQUEST_TYPES
 from opsgym.envs.vector import BatchedVectorEnv
@@ -24,9 +25,7 @@ class ServiceRoutingVectorEnv(BatchedVectorEnv):
 
     single_env_class = ServiceRoutingEnv
 
-    def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
-        super().__init__(num_envs, **kwargs)
-        config = self.config
+    def _set_up(self, config: ServiceRoutingConfig, num_envs: int) -> None:
         count = config.episode_length
         self.type_names = np.array(REQUEST_TYPES, dtype=object)
         self.queues = model.ServiceFleets(num_envs, config)
