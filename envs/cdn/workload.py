@@ -128,40 +128,20 @@ class Workload:
 
     def __init__(self, config: CDNConfig, rng: np.random.Generator) -> None:
         self.config = config
-        step, n = config.interval_seconds, config.catalog_size
-        seconds = config.episode_length * step
-        middle = (np.arange(config.episode_length) + 0.5) * step  # [s since the start]
+        middle = (np.arange(config.episode_length) + 0.5) * config.interval_seconds  # [s]
         self.start_seconds = float(rng.integers(0, 24 * 60)) * 60.0  # UTC time of day
         self.popularity = regional_popularity(config, rng)
         self._cdf = np.cumsum(self.popularity, axis=1)
         self._cdf[:, -1] = 1.0
-        viral = viral_shares(config, rng, seconds, middle)
-        self.crowd_starts = poisson_times(rng, config.flash_crowds_per_day / 24.0, seconds)
-        # extra requests of each crowd, as a multiple of an edge's rate, per interval
-        crowd = config.flash_crowd_size * seasonal.flash_crowd_shapes(
-            middle[None, :] - self.crowd_starts[:, None]
-        )
+        viral = viral_shares(config, rng, config.episode_length * config.interval_seconds, middle)
+        crowd = self._flash_crowds(rng, middle)
         hot = np.repeat(crowd / config.flash_crowd_objects, config.flash_crowd_objects, axis=0)
+        n = config.catalog_size
         self._event_ids = np.arange(n, n + len(viral) + len(hot))
         self.n_objects = n + len(self._event_ids)
-        sizes_kb = np.concatenate(
-            [
-                config.size_median_kb * rng.lognormal(0.0, config.size_sigma, n),
-                config.viral_size_mb
-                * 1e3
-                * rng.lognormal(0.0, EVENT_SIZE_SIGMA, len(hot) + len(viral)),
-            ]
-        )
-        self.sizes = np.maximum(np.rint(sizes_kb * 1e3), 1).astype(np.int64)  # [bytes]
-        local = self.start_seconds + middle[None, :] + np.array(config.utc_offsets)[:, None] * 3600
-        cycle = seasonal.SeasonalShape(config.daily_trough, 0.0, 0.0, 1.0)  # no weekly shape
+        self.sizes = self._sizes(rng, len(self._event_ids))
         surge = 1.0 + crowd.sum(axis=0)
-        self.mean_requests = (
-            np.array(config.peak_rps)[:, None]
-            * step
-            * seasonal.weekly_profile(cycle, local)
-            * surge
-        )  # (edge, interval)
+        self.mean_requests = self._mean_requests(middle, surge)  # (edge, interval)
         events = np.concatenate(
             [viral, np.broadcast_to(hot[:, None, :], (len(hot), *viral.shape[1:]))]
         )
@@ -169,6 +149,35 @@ class Workload:
         self.event_shares = np.ascontiguousarray((events / surge).transpose(2, 1, 0))
         self._rng = np.random.default_rng(rng.integers(2**63))
         self._drawn: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def _flash_crowds(self, rng: np.random.Generator, middle: np.ndarray) -> np.ndarray:
+        """Each crowd's extra requests per interval, as a multiple of an edge's rate."""
+        config = self.config
+        seconds = config.episode_length * config.interval_seconds
+        self.crowd_starts = poisson_times(rng, config.flash_crowds_per_day / 24.0, seconds)
+        return config.flash_crowd_size * seasonal.flash_crowd_shapes(
+            middle[None, :] - self.crowd_starts[:, None]
+        )
+
+    def _sizes(self, rng: np.random.Generator, events: int) -> np.ndarray:
+        """Every object's size [bytes]: the catalogue's, then the event objects'."""
+        config = self.config
+        sizes_kb = np.concatenate(
+            [
+                config.size_median_kb * rng.lognormal(0.0, config.size_sigma, config.catalog_size),
+                config.viral_size_mb * 1e3 * rng.lognormal(0.0, EVENT_SIZE_SIGMA, events),
+            ]
+        )
+        return np.maximum(np.rint(sizes_kb * 1e3), 1).astype(np.int64)
+
+    def _mean_requests(self, middle: np.ndarray, surge: np.ndarray) -> np.ndarray:
+        """Each edge's mean requests per interval: its peak rate on its local daily cycle."""
+        config = self.config
+        offsets = np.array(config.utc_offsets)[:, None] * 3600
+        local = self.start_seconds + middle[None, :] + offsets
+        cycle = seasonal.SeasonalShape(config.daily_trough, 0.0, 0.0, 1.0)  # no weekly shape
+        rates = np.array(config.peak_rps)[:, None] * config.interval_seconds
+        return rates * seasonal.weekly_profile(cycle, local) * surge
 
     def local_hours(self, t: int) -> np.ndarray:
         """Each edge's local time of day [hours] at the start of interval ``t``."""

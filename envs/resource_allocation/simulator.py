@@ -273,14 +273,7 @@ class Clusters:
         self.queue_limit = queue_limit
         self.capacities = np.array(capacities, dtype=np.int64)
         r = len(capacities)
-        self.arrival = np.full((instances, jobs + 1), NEVER, dtype=np.int64)
-        self.duration = np.ones((instances, jobs), dtype=np.int64)
-        self.inverse_duration = np.ones((instances, jobs))
-        self.demand = np.zeros((instances, jobs + 1, r), dtype=np.int64)
-        self.demand[:, jobs] = self.capacities + 1
-        self.completion = np.zeros((instances, jobs), dtype=np.int64)  # [step] once started
-        # the job admitted n-th (not dropped) at admitted[:, n]; column `jobs` stays empty
-        self.admitted = np.full((instances, jobs + 1), jobs, dtype=np.int64)
+        self._jobs(instances, jobs, r)
         # the waiting jobs: the visible slots, then admissions backlog_start .. n_admitted - 1
         self.slot_job = np.full((instances, n_slots), jobs, dtype=np.int64)
         self._counters(instances)
@@ -291,6 +284,17 @@ class Clusters:
         self._shifts = np.minimum(self._slots + (self._slots >= self._slots[:, None]), n_slots - 1)
         # row i's job k at flat position i * (jobs + 1) + k, for np.take
         self._job_base = (np.arange(instances) * (jobs + 1))[:, None]
+
+    def _jobs(self, instances: int, jobs: int, r: int) -> None:
+        # every episode job's values, and column `jobs`: the empty slot that never fits
+        self.arrival = np.full((instances, jobs + 1), NEVER, dtype=np.int64)
+        self.duration = np.ones((instances, jobs), dtype=np.int64)
+        self.inverse_duration = np.ones((instances, jobs))
+        self.demand = np.zeros((instances, jobs + 1, r), dtype=np.int64)
+        self.demand[:, jobs] = self.capacities + 1
+        self.completion = np.zeros((instances, jobs), dtype=np.int64)  # [step] once started
+        # the job admitted n-th (not dropped) at admitted[:, n]; column `jobs` stays empty
+        self.admitted = np.full((instances, jobs + 1), jobs, dtype=np.int64)
 
     def _counters(self, instances: int) -> None:
         # the per-instance counts, in one array that a reset zeroes at once
