@@ -313,8 +313,8 @@ def test_a_q_table_starts_from_the_rules_value_and_its_most_frequent_action():
 
 
 def test_the_dip_cell_counts_only_the_seeds_that_fell():
-    from opsgym.train.rule_comparison import _dip_cell
+    from opsgym.train.rule_comparison import dip_cell
 
     dips = [Dip(0.0, 0), Dip(0.2, 100), Dip(0.4, None)]
-    assert _dip_cell(dips) == "0.2, back by step 100 (1 of 3 seeds not back)"
-    assert _dip_cell([Dip(0.0, 0)] * 2) == "none"
+    assert dip_cell(dips) == "0.2, back by step 100 (1 of 3 seeds not back)"
+    assert dip_cell([Dip(0.0, 0)] * 2) == "none"

@@ -69,7 +69,7 @@ def trial_dip(record: dict, references: dict[str, dict], rule: str) -> Dip | Non
     return dip(curve, normalize(means[rule], anchor.floor, anchor.ceiling))
 
 
-def _dip_cell(dips: list[Dip]) -> str:
+def dip_cell(dips: list[Dip]) -> str:
     """Mean depth over seeds, and when the seeds that fell were back at the rule."""
     if not dips:
         return "n/a"
@@ -114,8 +114,8 @@ def rule_comparison_table(results: list[PolicyResult], records: list[dict]) -> s
                 cells += ["-", "", "", ""]
                 continue
             best = max(kind, key=lambda r: r.normalized.iqm)
-            dips = _dips(trials[config], best.policy, rule.policy)
-            cells += [best.policy, _cell(best.normalized, use_iqm=True), _dip_cell(dips)]
+            dips = seed_dips(trials[config], best.policy, rule.policy)
+            cells += [best.policy, _cell(best.normalized, use_iqm=True), dip_cell(dips)]
             cells.append(f"{best.train_steps:,}")
         best_started = max(started, key=lambda r: r.normalized.iqm)
         low = best_started.normalized.iqm_ci[0]
@@ -137,7 +137,9 @@ def rule_comparison_table(results: list[PolicyResult], records: list[dict]) -> s
     )
 
 
-def _dips(records: list[dict], policy: str, rule: str) -> list[Dip]:
+def seed_dips(records: list[dict], policy: str, rule: str) -> list[Dip]:
+    """The dip of every trial of ``policy`` in ``records`` (one configuration), each
+    against the ``rule``'s trial of the same seed."""
     references: dict[int, dict[str, dict]] = defaultdict(dict)
     for record in records:
         if record["kind"] == REFERENCE:

@@ -1,0 +1,61 @@
+"""The table of learners that start from scratch or from the rule, at equal budget.
+
+Reads a benchmark's ``trials.jsonl`` (by default the one next to this script) and prints
+Markdown: per configuration, the best heuristic (the rule), scratch PPO, warm-started PPO
+and residual PPO, each as normalized IQM over seeds with its 95% bootstrap interval, the
+learners' cold-start dips against the rule, and whether a rule-started learner's interval
+lies wholly above the rule's.
+
+    python docs/results/rule-started/report.py [RESULTS_FOLDER]
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from opsgym.train.benchmark import REFERENCE, read_trials
+from opsgym.train.benchmark_summary import summarize
+from opsgym.train.rule_comparison import dip_cell, seed_dips
+from opsgym.train.table import format_number, markdown_table
+
+LEARNERS = ("ppo", "ppo_warm", "ppo_residual")
+
+
+def cell(aggregate) -> str:
+    low, high = aggregate.iqm_ci
+    return f"{format_number(aggregate.iqm)} [{format_number(low)}, {format_number(high)}]"
+
+
+def report(folder: Path) -> str:
+    records = [r for r in read_trials(folder / "trials.jsonl") if r["status"] == "ok"]
+    results, _ = summarize(records)
+    by_config = defaultdict(dict)
+    for result in results:
+        if result.normalized is not None:
+            by_config[result.env_id, result.scenario][result.policy] = result
+    rows = []
+    for (env_id, scenario), group in by_config.items():
+        heuristics = [
+            r
+            for r in group.values()
+            if r.kind == REFERENCE and r.policy not in ("random", "oracle")
+        ]
+        rule = max(heuristics, key=lambda r: r.normalized.iqm)
+        trials = [r for r in records if (r["env_id"], r["scenario"]) == (env_id, scenario)]
+        row = [env_id.removeprefix("opsgym/"), rule.policy, cell(rule.normalized)]
+        above = []
+        for name in LEARNERS:
+            learner = group[name]
+            row += [cell(learner.normalized), dip_cell(seed_dips(trials, name, rule.policy))]
+            if name != "ppo" and learner.normalized.iqm_ci[0] > rule.normalized.iqm_ci[1]:
+                above.append(name)
+        rows.append([*row, ", ".join(above) or "-"])
+    headers = ["id", "rule", "rule IQM", "PPO", "dip", "PPO warm", "dip"]
+    headers += ["PPO residual", "dip", "above the rule"]
+    return markdown_table(headers, rows)
+
+
+if __name__ == "__main__":
+    print(report(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent))
