@@ -128,3 +128,4 @@ def test_throughput_on_the_cpu_clock(capsys):
     out = capsys.readouterr().out
     assert "(cpu clock)" in out
     assert re.search(r"LoadBalancing-v0 .*\d+\.\d\dx", out)
+    assert "native vector env against SyncVectorEnv (cpu clock)" in out
