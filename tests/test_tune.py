@@ -197,6 +197,7 @@ def test_write_hyperparams_replaces_one_block_with_a_status_line(tmp_path):
         "score": {"kind": "normalized score"},
         "base_hyperparams": sb3.load_hyperparams("ppo", LB),
         "best": {"number": 3, "score": 0.97, "hyperparams": {"gamma": 0.95, "n_steps": 128}},
+        "confirmations": {"seeds": [], "scores": {}, "means": {}},
     }
     tune.write_best_hyperparams(record, settings)
     text = file.read_text()
@@ -223,6 +224,7 @@ def test_hand_written_agents_read_their_block_and_set_overrides_it(tmp_path, mon
         "score": {"kind": "normalized score"},
         "base_hyperparams": {},
         "best": {"number": 0, "score": 0.5, "hyperparams": {"window": 77, "c": 0.3}},
+        "confirmations": {"seeds": [], "scores": {}, "means": {}},
     }
     tune.write_best_hyperparams(record, settings)
     assert agent_hyperparams.load("sw_ucb", LB, file) == {"window": 77, "c": 0.3}

@@ -23,7 +23,7 @@ from scipy import stats
 from opsgym.agents.atomic import atomic_write, write_text
 from opsgym.train.benchmark import REFERENCE
 from opsgym.train.benchmark_figures import draw_figures
-from opsgym.train.table import format_number, markdown_table
+from opsgym.train.table import format_bounds, format_number, markdown_table
 
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 0
@@ -228,18 +228,13 @@ def _order(group: list[dict], policy: str) -> tuple[int, int]:
     return rank, first
 
 
-def _interval(low: float, high: float) -> str:
-    if math.isnan(low):
-        return ""
-    return f" [{format_number(low)}, {format_number(high)}]"
-
-
-def _cell(aggregate: Aggregate | None, use_iqm: bool = False) -> str:
+def aggregate_cell(aggregate: Aggregate | None, use_iqm: bool = False) -> str:
+    """An aggregate's mean (or IQM) and its interval, as a table cell."""
     if aggregate is None:
         return "n/a"
     if use_iqm:
-        return format_number(aggregate.iqm) + _interval(*aggregate.iqm_ci)
-    return format_number(aggregate.mean) + _interval(*aggregate.mean_ci)
+        return format_bounds(aggregate.iqm, *aggregate.iqm_ci)
+    return format_bounds(aggregate.mean, *aggregate.mean_ci)
 
 
 def summary_tables(results: list[PolicyResult], max_metrics: int = 3) -> str:
@@ -259,11 +254,11 @@ def summary_tables(results: list[PolicyResult], max_metrics: int = 3) -> str:
                 [
                     r.policy,
                     kind,
-                    _cell(r.normalized),
-                    _cell(r.normalized, use_iqm=True),
-                    _cell(r.score),
+                    aggregate_cell(r.normalized),
+                    aggregate_cell(r.normalized, use_iqm=True),
+                    aggregate_cell(r.score),
                 ]
-                + [_cell(r.metrics.get(m)) for m in metric_names]
+                + [aggregate_cell(r.metrics.get(m)) for m in metric_names]
                 + [f"{r.train_seconds:.0f}" if r.train_steps else "-"]
             )
         title = env_id if scenario == "default" else f"{env_id} ({scenario})"
@@ -291,7 +286,7 @@ def cold_start_table(results: list[PolicyResult]) -> str:
                 r.policy,
                 f"{r.cold_start_steps:,}",
                 r.cold_start_reference,
-                _cell(r.cold_start),
+                aggregate_cell(r.cold_start),
                 format_number(r.cold_start.mean / r.cold_start_steps),
             ]
         )

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from opsgym.train.benchmark import REFERENCE
-from opsgym.train.benchmark_summary import PolicyResult, _cell, anchors, normalize
+from opsgym.train.benchmark_summary import PolicyResult, aggregate_cell, anchors, normalize
 from opsgym.train.rule_started import rule_started_names
 from opsgym.train.table import markdown_table
 
@@ -108,14 +108,14 @@ def rule_comparison_table(results: list[PolicyResult], records: list[dict]) -> s
             continue
         rule = max(heuristics, key=lambda r: r.normalized.iqm)
         cells = [config[0] if config[1] == "default" else f"{config[0]} ({config[1]})"]
-        cells += [rule.policy, _cell(rule.normalized, use_iqm=True)]
+        cells += [rule.policy, aggregate_cell(rule.normalized, use_iqm=True)]
         for kind in (scratch, started):
             if not kind:
                 cells += ["-", "", "", ""]
                 continue
             best = max(kind, key=lambda r: r.normalized.iqm)
             dips = seed_dips(trials[config], best.policy, rule.policy)
-            cells += [best.policy, _cell(best.normalized, use_iqm=True), dip_cell(dips)]
+            cells += [best.policy, aggregate_cell(best.normalized, use_iqm=True), dip_cell(dips)]
             cells.append(f"{best.train_steps:,}")
         best_started = max(started, key=lambda r: r.normalized.iqm)
         low = best_started.normalized.iqm_ci[0]

@@ -22,6 +22,13 @@ def format_interval(mean: float, half_width: float) -> str:
     return f"{format_number(mean)} ± {format_number(half_width)}"
 
 
+def format_bounds(value: float, low: float, high: float) -> str:
+    """``value [low, high]``, or the value alone when there is no interval (``low`` NaN)."""
+    if math.isnan(low):
+        return format_number(value)
+    return f"{format_number(value)} [{format_number(low)}, {format_number(high)}]"
+
+
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A Markdown table whose columns are padded to line up in a terminal."""
     widths = [len(h) for h in headers]

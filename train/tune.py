@@ -525,7 +525,7 @@ def write_record(study, settings: TuneSettings, context: dict) -> dict:
 def status_line(record: dict, settings: TuneSettings) -> str:
     states = [t["state"] for t in record["trials"]]
     seeds = record["validation_seeds"]
-    confirmed = record.get("confirmations", {}).get("means", {})
+    confirmed = record["confirmations"]["means"]
     best = (
         f"best of the {len(confirmed)} best retrained on training seeds "
         f"{record['confirmations']['seeds']} too: mean"

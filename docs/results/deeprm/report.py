@@ -16,16 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from opsgym.train.benchmark import REFERENCE, read_trials
-from opsgym.train.benchmark_summary import bootstrap_interval, summarize
-from opsgym.train.table import format_number, markdown_table
+from opsgym.train.benchmark_summary import aggregate_cell, bootstrap_interval, summarize
+from opsgym.train.table import format_bounds, markdown_table
 
 COLUMNS = ("mean_slowdown", "dropped_jobs")
-
-
-def cell(mean: float, low: float, high: float) -> str:
-    """The mean, then its interval where there is one."""
-    interval = "" if np.isnan(low) else f" [{format_number(low)}, {format_number(high)}]"
-    return format_number(mean) + interval
 
 
 def per_seed_slowdown(records: list[dict], scenario: str, policy: str) -> dict[int, float]:
@@ -52,7 +46,7 @@ def report(folder: Path) -> str:
                 r.policy,
                 str(r.score.n),
                 steps,
-                *(cell(r.metrics[m].mean, *r.metrics[m].mean_ci) for m in COLUMNS),
+                *(aggregate_cell(r.metrics[m]) for m in COLUMNS),
             ]
         )
         if r.policy in ("sjf", "random"):
@@ -60,7 +54,7 @@ def report(folder: Path) -> str:
         mine = per_seed_slowdown(records, r.scenario, r.policy)
         sjf = per_seed_slowdown(records, r.scenario, "sjf")
         gaps = [mine[s] - sjf[s] for s in sorted(mine) if s in sjf]
-        difference = cell(float(np.mean(gaps)), *bootstrap_interval(gaps))
+        difference = format_bounds(float(np.mean(gaps)), *bootstrap_interval(gaps))
         differences.append([p, r.policy, str(len(gaps)), difference])
     text = markdown_table(headers, rows)
     if differences:

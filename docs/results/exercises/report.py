@@ -20,7 +20,7 @@ import numpy as np
 
 from opsgym.train.benchmark import read_trials
 from opsgym.train.benchmark_summary import Scorer, bootstrap_interval
-from opsgym.train.table import format_number, markdown_table
+from opsgym.train.table import format_bounds, markdown_table
 
 # env id -> (the policies the exercises add, those they are measured against, the
 # columns: name -> per-episode value)
@@ -56,9 +56,7 @@ TABLES = {
 
 def cell(values: list[float]) -> str:
     """The mean over seeds and its 95% bootstrap interval."""
-    low, high = bootstrap_interval(values)
-    interval = "" if np.isnan(low) else f" [{format_number(low)}, {format_number(high)}]"
-    return format_number(float(np.mean(values))) + interval
+    return format_bounds(float(np.mean(values)), *bootstrap_interval(values))
 
 
 def per_seed(records: list[dict]) -> dict[tuple[str, str], dict[int, dict]]:

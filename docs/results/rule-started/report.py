@@ -16,16 +16,11 @@ from collections import defaultdict
 from pathlib import Path
 
 from opsgym.train.benchmark import REFERENCE, read_trials
-from opsgym.train.benchmark_summary import summarize
+from opsgym.train.benchmark_summary import aggregate_cell, summarize
 from opsgym.train.rule_comparison import dip_cell, seed_dips
-from opsgym.train.table import format_number, markdown_table
+from opsgym.train.table import markdown_table
 
 LEARNERS = ("ppo", "ppo_warm", "ppo_residual")
-
-
-def cell(aggregate) -> str:
-    low, high = aggregate.iqm_ci
-    return f"{format_number(aggregate.iqm)} [{format_number(low)}, {format_number(high)}]"
 
 
 def report(folder: Path) -> str:
@@ -44,11 +39,16 @@ def report(folder: Path) -> str:
         ]
         rule = max(heuristics, key=lambda r: r.normalized.iqm)
         trials = [r for r in records if (r["env_id"], r["scenario"]) == (env_id, scenario)]
-        row = [env_id.removeprefix("opsgym/"), rule.policy, cell(rule.normalized)]
+        row = [
+            env_id.removeprefix("opsgym/"),
+            rule.policy,
+            aggregate_cell(rule.normalized, use_iqm=True),
+        ]
         above = []
         for name in LEARNERS:
             learner = group[name]
-            row += [cell(learner.normalized), dip_cell(seed_dips(trials, name, rule.policy))]
+            dips = dip_cell(seed_dips(trials, name, rule.policy))
+            row += [aggregate_cell(learner.normalized, use_iqm=True), dips]
             if name != "ppo" and learner.normalized.iqm_ci[0] > rule.normalized.iqm_ci[1]:
                 above.append(name)
         rows.append([*row, ", ".join(above) or "-"])
