@@ -86,6 +86,15 @@ def dip_cell(dips: list[Dip]) -> str:
     return text
 
 
+def best_rule(results: list[PolicyResult]) -> PolicyResult | None:
+    """The heuristic with the highest normalized IQM among one configuration's results (the
+    rule an operator runs), or None without one."""
+    heuristics = [
+        r for r in results if r.kind == REFERENCE and r.policy not in ("random", "oracle")
+    ]
+    return max(heuristics, key=lambda r: r.normalized.iqm) if heuristics else None
+
+
 def rule_comparison_table(results: list[PolicyResult], records: list[dict]) -> str:
     """The Markdown section (see the module docstring), or '' without both kinds of learner."""
     trials: dict[tuple[str, str], list[dict]] = defaultdict(list)
@@ -98,15 +107,12 @@ def rule_comparison_table(results: list[PolicyResult], records: list[dict]) -> s
             by_config[(result.env_id, result.scenario)].append(result)
     rows = []
     for config, group in by_config.items():
-        heuristics = [
-            r for r in group if r.kind == REFERENCE and r.policy not in ("random", "oracle")
-        ]
+        rule = best_rule(group)
         learners = [r for r in group if r.kind != REFERENCE]
         scratch = [r for r in learners if not starts_from_rule(r.policy)]
         started = [r for r in learners if starts_from_rule(r.policy)]
-        if not heuristics or not started:
+        if rule is None or not started:
             continue
-        rule = max(heuristics, key=lambda r: r.normalized.iqm)
         cells = [config[0] if config[1] == "default" else f"{config[0]} ({config[1]})"]
         cells += [rule.policy, aggregate_cell(rule.normalized, use_iqm=True)]
         for kind in (scratch, started):

@@ -15,9 +15,9 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from opsgym.train.benchmark import REFERENCE, read_trials
+from opsgym.train.benchmark import read_trials
 from opsgym.train.benchmark_summary import aggregate_cell, summarize
-from opsgym.train.rule_comparison import dip_cell, seed_dips
+from opsgym.train.rule_comparison import best_rule, dip_cell, seed_dips
 from opsgym.train.table import markdown_table
 
 LEARNERS = ("ppo", "ppo_warm", "ppo_residual")
@@ -32,12 +32,7 @@ def report(folder: Path) -> str:
             by_config[result.env_id, result.scenario][result.policy] = result
     rows = []
     for (env_id, scenario), group in by_config.items():
-        heuristics = [
-            r
-            for r in group.values()
-            if r.kind == REFERENCE and r.policy not in ("random", "oracle")
-        ]
-        rule = max(heuristics, key=lambda r: r.normalized.iqm)
+        rule = best_rule(list(group.values()))
         trials = [r for r in records if (r["env_id"], r["scenario"]) == (env_id, scenario)]
         row = [
             env_id.removeprefix("opsgym/"),
