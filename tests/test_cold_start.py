@@ -9,7 +9,7 @@ from quiet_training import quiet_training
 
 import opsgym.envs  # noqa: F401  (registers the ids)
 from opsgym.agents import make_agent
-from opsgym.baselines import make_policy
+from opsgym.baselines import agent_hyperparams, make_policy
 from opsgym.train.benchmark import run_benchmark
 from opsgym.train.benchmark_summary import write_summary
 from opsgym.train.cold_start import (
@@ -54,7 +54,8 @@ def test_training_records_the_rewards_a_replay_of_the_learner_reproduces(tmp_pat
     )
     recorded, reseed = read_rewards(run)
     env = make_env(LB, SHORT)
-    replay = rollout_rewards(env, make_agent("ucb1", env, seed=3), 3, 100, reseed)
+    agent = make_agent("ucb1", env, seed=3, **agent_hyperparams.load("ucb1", LB))  # as trained
+    replay = rollout_rewards(env, agent, 3, 100, reseed)
     assert reseed and len(recorded) == 100 and recorded == replay
 
 
