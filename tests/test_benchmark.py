@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -170,6 +171,78 @@ def test_a_learner_budget_differs_from_the_plans_and_an_environment_override_bea
         ("opsgym/CDN-v0", "ppo"): 100,
         ("opsgym/CDN-v0", "ucb1"): 100,
     }
+
+
+def test_an_environment_learners_budget_beats_every_other_and_its_sb3_list_replaces_the_plans():
+    plan = small_plan(
+        LB,
+        "opsgym/Caching-v0",
+        budget=500,
+        sb3_algorithms=("ppo", "a2c"),
+        agents=("ucb1",),
+        scenarios=("default",),
+        learner_budgets={"ppo": 3_000},
+        overrides={
+            LB: {"budget": 100, "learner_budgets": {"ppo": 7_000}},
+            "opsgym/Caching-v0": {"sb3_algorithms": ("ppo", "dqn")},
+        },
+    )
+    budgets = {
+        (t.env_id, t.policy): t.budget for t in benchmark.plan_trials(plan) if t.kind == "trained"
+    }
+    assert budgets == {
+        (LB, "ppo"): 7_000,
+        (LB, "a2c"): 100,
+        (LB, "ucb1"): 100,
+        ("opsgym/Caching-v0", "ppo"): 3_000,
+        ("opsgym/Caching-v0", "dqn"): 500,
+        ("opsgym/Caching-v0", "ucb1"): 500,
+    }
+    assert benchmark.describe_overrides(plan.overrides) == (
+        f"{LB} runs with learners trained for 100 steps, ppo trained for 7,000 steps. "
+        "opsgym/Caching-v0 runs with SB3 learners ppo, dqn."
+    )
+
+
+def test_only_the_scenario_learners_train_on_the_scenarios():
+    plan = small_plan(
+        LB,
+        sb3_algorithms=("ppo", "a2c"),
+        agents=("ucb1", "sw_ucb"),
+        scenarios=("default", "heavy-tail"),
+        scenario_learners=("ppo", "ucb1"),
+    )
+    trained = {(t.scenario, t.policy) for t in benchmark.plan_trials(plan) if t.kind == "trained"}
+    assert trained == {
+        ("default", "ppo"),
+        ("default", "a2c"),
+        ("default", "ucb1"),
+        ("default", "sw_ucb"),
+        ("heavy-tail", "ppo"),
+        ("heavy-tail", "ucb1"),
+    }
+    # a learner left off the scenarios is still a known name there, not a typo
+    only_sw_ucb = benchmark.plan_trials(replace(plan, policies=("sw_ucb",)))
+    assert {t.scenario for t in only_sw_ucb} == {"default"}
+
+
+def test_the_full_presets_scenario_learners_and_per_id_algorithms_follow_the_command_line(
+    tmp_path, monkeypatch
+):
+    plans = []
+    monkeypatch.setattr(
+        benchmark, "run_benchmark", lambda plan, *args, **kwargs: plans.append(plan) or []
+    )
+    common = ["benchmark", "--envs", "opsgym/Caching-v0", "--out", str(tmp_path)]
+    main(common)
+    main([*common, "--sb3", "ppo", "--budget", "10", "--scenario-learners", "all"])
+    preset, given = plans
+    assert preset.scenario_learners == benchmark.FULL["scenario_learners"]
+    assert preset.learners("opsgym/Caching-v0", "default")[:2] == ["ppo", "dqn"]
+    assert given.scenario_learners is None
+    assert given.learners("opsgym/Caching-v0", "default")[0] == "ppo"
+    assert "dqn" not in given.learners("opsgym/Caching-v0", "default")
+    assert given.training_steps("opsgym/Caching-v0", "ppo") == 10
 
 
 def test_ray_backend_writes_the_same_results(tmp_path):

@@ -215,6 +215,28 @@ def _budget_exceptions(learner_budgets: dict[str, int]) -> str:
     return "".join(f", {name} {steps:,}" for name, steps in learner_budgets.items())
 
 
+def _given(args: argparse.Namespace) -> set[str]:
+    """The keys of a preset's per-id overrides that the command line replaces: a --budget
+    sets every learner's budget, and --sb3 the SB3 learners of every id."""
+    given = {"budget", "learner_budgets"} if args.budget else set()
+    return given | ({"sb3_algorithms"} if args.sb3 is not None else set())
+
+
+def _scenario_learners(names: list[str] | None, preset: dict) -> tuple[str, ...] | None:
+    """The learners that also train on the scenarios: the preset's, or those named
+    ('all': every learner)."""
+    if names is None:
+        return preset["scenario_learners"]
+    return None if names == ["all"] else tuple(names)
+
+
+def _scenario_sentence(plan) -> str:
+    """' On the scenarios only ppo and ucb1 train.' where the plan says so, else ''."""
+    if plan.scenario_learners is None or plan.scenarios == ("default",):
+        return ""
+    return f" On the scenarios only {', '.join(plan.scenario_learners)} train."
+
+
 def cmd_benchmark(args: argparse.Namespace) -> int:
     import time
 
@@ -241,12 +263,13 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         sb3_algorithms=tuple(preset["sb3_algorithms"] if args.sb3 is None else args.sb3),
         agents=tuple(preset["agents"] if args.agents is None else args.agents),
         scenarios=tuple(args.scenarios) if args.scenarios else preset["scenarios"],
+        scenario_learners=_scenario_learners(args.scenario_learners, preset),
         curve_points=preset["curve_points"],
         curve_episodes=preset["curve_episodes"],
         cold_start_steps=args.cold_start_steps,
         learner_budgets={} if args.budget else preset["learner_budgets"],
-        overrides={  # a --budget given sets every learner's budget
-            env_id: {k: v for k, v in override.items() if k != "budget" or not args.budget}
+        overrides={
+            env_id: {k: v for k, v in override.items() if k not in _given(args)}
             for env_id, override in preset["overrides"].items()
         },
     )
@@ -256,7 +279,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         f"{plan.seeds} seeds, {plan.episodes} evaluation episodes per seed, learners trained "
         f"for {plan.budget:,} steps per seed{_budget_exceptions(plan.learner_budgets)} "
         f"(SB3: {', '.join(plan.sb3_algorithms) or 'none'}; "
-        f"hand-written: {', '.join(plan.agents) or 'none'}). "
+        f"hand-written: {', '.join(plan.agents) or 'none'}).{_scenario_sentence(plan)} "
         "Normalized score: random 0, oracle (or the best heuristic) 1, per seed; "
         "mean and IQM over seeds with 95% bootstrap intervals. Learners are evaluated on "
         "evaluation seeds they never trained on: SB3 models and tabular agents frozen "
@@ -816,6 +839,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(ucb1_warm, q_learning_warm) (default: the preset's; none with no names)",
         nargs="*",
         metavar="NAME",
+    )
+    benchmark.add_argument(
+        "--scenario-learners",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="the learners that also train on the scenarios, not only on the default "
+        "configuration ('all': every learner) (default: the preset's)",
     )
     benchmark.add_argument(
         "--quick",
