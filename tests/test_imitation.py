@@ -101,6 +101,15 @@ def test_observation_normalization_is_fitted_to_the_teachers_states_and_saved(tm
     assert policy.normalizer is not None
 
 
+def test_net_arch_widens_the_clone_and_the_run_says_so(tmp_path):
+    run = clone(tmp_path, timesteps=300, net_arch=[48, 24])
+    _, policy = load_trained_policy(run, make_env(LB, SHORT))
+    weights = policy.model.policy.state_dict()
+    assert weights["mlp_extractor.policy_net.0.weight"].shape[0] == 48
+    assert weights["mlp_extractor.policy_net.2.weight"].shape == (24, 48)
+    assert json.loads((run / "config.json").read_text())["imitation"]["net_arch"] == [48, 24]
+
+
 def test_every_id_has_a_default_teacher_among_its_reference_policies():
     for env_id in opsgym_ids():
         teacher = default_teacher(env_id)
@@ -116,6 +125,8 @@ def test_bad_settings_are_named(tmp_path):
         clone(tmp_path, teacher="lru")
     with pytest.raises(ValueError, match="dagger_rounds"):
         clone(tmp_path, dagger_rounds=-1)
+    with pytest.raises(ValueError, match=r"net_arch must be .*got \[64, 0\]"):
+        clone(tmp_path, net_arch=[64, 0])
 
 
 def test_the_report_compares_clone_and_teacher_on_normalized_scores(tmp_path):

@@ -69,6 +69,7 @@ class CloningSettings:
     batch_size: int = 256
     learning_rate: float = 1e-3
     norm_obs: bool | None = None  # None: as the id's PPO block
+    net_arch: list[int] | None = None  # hidden layer sizes; None: as the id's PPO block
 
     def __post_init__(self) -> None:
         for name, minimum in (("epochs", 1), ("batch_size", 1), ("dagger_rounds", 0)):
@@ -79,6 +80,15 @@ class CloningSettings:
             raise ValueError(f"learning_rate must be a number > 0, got {self.learning_rate!r}")
         if self.norm_obs not in (None, True, False):
             raise ValueError(f"norm_obs must be true or false, got {self.norm_obs!r}")
+        if self.net_arch is not None and not (
+            isinstance(self.net_arch, list)
+            and self.net_arch
+            and all(type(size) is int and size > 0 for size in self.net_arch)
+        ):
+            raise ValueError(
+                f"net_arch must be a list of layer sizes > 0 such as [256, 256], "
+                f"got {self.net_arch!r}"
+            )
 
     @classmethod
     def from_overrides(cls, env_id: str, overrides: dict) -> CloningSettings:
@@ -205,6 +215,10 @@ def train_cloning(settings: TrainSettings) -> Path:
     venv = DummyVecEnv([lambda: make_env(settings.env_id, settings.env_kwargs)])
     if norm_obs:
         venv = VecNormalize(venv, norm_obs=True, norm_reward=False)
+    if cloning.net_arch is not None:
+        model_kwargs["policy_kwargs"] = model_kwargs.get("policy_kwargs", {}) | {
+            "net_arch": cloning.net_arch
+        }
     policy_name = model_kwargs.pop("policy", "MlpPolicy")
     model = PPO(policy_name, venv, seed=settings.seed, device="cpu", verbose=0, **model_kwargs)
     model.set_logger(Logger(folder=None, output_formats=[]))
