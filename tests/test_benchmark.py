@@ -227,7 +227,7 @@ def test_only_the_scenario_learners_train_on_the_scenarios():
 
 
 def test_the_full_presets_scenario_learners_and_per_id_algorithms_follow_the_command_line(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, capsys
 ):
     plans = []
     monkeypatch.setattr(
@@ -243,6 +243,8 @@ def test_the_full_presets_scenario_learners_and_per_id_algorithms_follow_the_com
     assert given.learners("opsgym/Caching-v0", "default")[0] == "ppo"
     assert "dqn" not in given.learners("opsgym/Caching-v0", "default")
     assert given.training_steps("opsgym/Caching-v0", "ppo") == 10
+    assert main([*common, "--scenario-learners", "ucb"]) == 2
+    assert "unknown learner 'ucb'" in capsys.readouterr().err
 
 
 def test_ray_backend_writes_the_same_results(tmp_path):

@@ -840,13 +840,15 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="*",
         metavar="NAME",
     )
-    benchmark.add_argument(
+    _option(
+        benchmark,
         "--scenario-learners",
-        nargs="+",
-        default=None,
-        metavar="NAME",
-        help="the learners that also train on the scenarios, not only on the default "
+        Name(lambda: ["all", *_sb3_learner_names(), *_agent_learner_names()], "learner"),
+        None,
+        "the learners that also train on the scenarios, not only on the default "
         "configuration ('all': every learner) (default: the preset's)",
+        nargs="+",
+        metavar="NAME",
     )
     benchmark.add_argument(
         "--quick",
