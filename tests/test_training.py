@@ -109,6 +109,15 @@ def test_the_final_model_is_evaluated_once_after_the_last_rollout(tmp_path):
     assert read_config(run)["last_evaluation"]["step"] == 1024.0
 
 
+def test_training_leaves_the_given_hyperparameters_as_they_were(tmp_path):
+    # A2C with RMSprop sets policy_kwargs["optimizer_class"] in the dict it is given; a
+    # tuning study keeps that dict and writes it to its JSON record
+    overrides = {"use_rms_prop": True, "n_steps": 8, "policy_kwargs": {"net_arch": [8]}}
+    run = tiny_run(tmp_path, "a2c", timesteps=64, eval_every=0, **overrides)
+    assert overrides["policy_kwargs"] == {"net_arch": [8]}
+    assert read_config(run)["hyperparams"]["policy_kwargs"] == {"net_arch": [8]}
+
+
 def test_evaluate_model_rejects_another_environment_and_corrupt_files(tmp_path, capsys):
     run = tiny_run(tmp_path)
     assert main(["evaluate", "--env", LB, "--model", str(run), "--env-arg", "mode=feedback"]) == 2

@@ -370,7 +370,7 @@ def make_sb3_model(
     normalization = sb3.normalize_kwargs(run_settings, model_kwargs)
     if normalization is not None:
         venv = VecNormalize(venv, **normalization)
-    kwargs = dict(model_kwargs)
+    kwargs = deepcopy(model_kwargs)  # A2C writes its RMSprop optimizer into policy_kwargs
     policy_name = kwargs.pop("policy", "MlpPolicy")
     try:
         model = sb3.ALGORITHMS[algo](
