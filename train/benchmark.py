@@ -153,6 +153,7 @@ QUICK = {
 # the caching ids have no native vector env: DQN suits their stepped training, and it is
 # their tuned second SB3 algorithm (A2C is elsewhere)
 _STEPPED_SB3 = ("ppo", "dqn", "ppo_warm", "ppo_residual", "dqn_warm")
+_PPO_FORMS_1M = dict.fromkeys(("ppo", "ppo_warm", "ppo_residual"), 1_000_000)
 FULL = {
     "seeds": 10,
     # the budget of the tuning studies (baselines/tuning/studies.sh); longer only where a
@@ -170,11 +171,10 @@ FULL = {
     "curve_points": 5,
     "curve_episodes": 2,
     "overrides": {
-        # tuned PPO's return still rose from 200,000 to 600,000 steps here (each id's
-        # long curve: docs/results/full/ppo_curves/); the rule-started forms get its budget
-        "opsgym/IndexSelection-v0": {
-            "learner_budgets": dict.fromkeys(("ppo", "ppo_warm", "ppo_residual"), 1_000_000)
-        },
+        # tuned PPO's return still rose after 200,000 steps here (each id's long curve:
+        # docs/results/full/ppo_curves/); the rule-started forms get its budget
+        "opsgym/ConfigTuning-v0": {"learner_budgets": _PPO_FORMS_1M},
+        "opsgym/IndexSelection-v0": {"learner_budgets": _PPO_FORMS_1M},
         "opsgym/CDN-v0": {"budget": 20_000},  # about 900 steps/s
         "opsgym/Caching-v0": {"sb3_algorithms": _STEPPED_SB3},
         "opsgym/CachingPrefetch-v0": {"sb3_algorithms": _STEPPED_SB3},
