@@ -11,6 +11,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import opsgym
 from opsgym.envs import opsgym_ids
@@ -27,6 +28,9 @@ from opsgym.train.arguments import (
 )
 from opsgym.train.cli_help import HelpFormatter, examples
 from opsgym.train.rule_started import agent_rule_started_names
+
+if TYPE_CHECKING:  # imported when a command runs: it pulls in SB3 and torch
+    from opsgym.train.benchmark import BenchmarkPlan
 
 
 def parse_value(text: str) -> object:
@@ -230,7 +234,7 @@ def _scenario_learners(names: list[str] | None, preset: dict) -> tuple[str, ...]
     return None if names == ["all"] else tuple(names)
 
 
-def _scenario_sentence(plan) -> str:
+def _scenario_sentence(plan: BenchmarkPlan) -> str:
     """' On the scenarios only ppo and ucb1 train.' where the plan says so, else ''."""
     if plan.scenario_learners is None or plan.scenarios == ("default",):
         return ""
