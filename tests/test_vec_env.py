@@ -282,5 +282,7 @@ def test_throughput_training_prints_the_ratio_to_make_vec_env(capsys):
     out = capsys.readouterr().out
     assert "make_vec_env(n_envs=4)" in out and "cpu clock" in out
     assert re.search(
-        r"ConfigTuning-v0 \| native +\| \d+ +\| [\d,]+ +\| [\d,]+ +\| [\d,]+ +\| [\d.]+x", out
+        r"ConfigTuning-v0 \| native +\| \d+ +\| [\d,]+ +\| [\d,]+ +\| [\d,]+ +\| [\d.]+x +"
+        r"\| [\d.]+x +\| \d+%",
+        out,
     )

@@ -406,16 +406,20 @@ def cmd_throughput(args: argparse.Namespace) -> None:
                     f"{result['steps_per_second']:,.0f}",
                     f"{result['baseline_steps_per_second']:,.0f}",
                     f"{result['ratio']:.1f}x",
+                    f"{result['collection_ratio']:.1f}x",
+                    f"{100 * result['update_share']:.0f}%",
                 ]
             )
         print(
             f"SB3 PPO training steps per second with each id's block (baselines/hyperparams/"
             f"ppo.yml), as opsgym train runs it, against make_vec_env(n_envs={BASELINE_ENVS}) "
             f"with the same rollout size, minibatches and epochs: median of {args.rounds} rounds "
-            f"of {args.training_rollouts} rollouts and updates each, {args.clock} clock\n"
+            f"of {args.training_rollouts} rollouts and updates each, {args.clock} clock. "
+            "Collection ratio: the same ratio for collecting the rollouts alone; updates: "
+            "their share of the configured training's time\n"
         )
         headers = ["env", "backend", "n_envs", "rollout", "steps/s", "make_vec_env steps/s"]
-        print(markdown_table([*headers, "ratio"], rows))
+        print(markdown_table([*headers, "ratio", "collection ratio", "updates"], rows))
         return
     rows = []
     for env_id in ids:

@@ -251,29 +251,62 @@ def ppo_training_speed(
     match), minibatch size and epochs, so both make the same gradient updates per step
     and the ratio is that of the environments' path. After one rollout and update of
     warm-up each, they take turns for ``rounds`` rounds of ``rollouts`` timed rollouts
-    and updates on ``clock``; medians over rounds.
+    and updates on ``clock``; medians over rounds. The time in the updates is also timed
+    apart, which gives the same ratio for collecting the rollouts alone and the updates'
+    share of the configured training's time.
     """
     from opsgym.baselines.vec_env import MAKE_VEC_ENV
 
     now = CLOCKS[clock]
     configured, backend = _ppo(env_id, env_kwargs, seed)
     baseline, _ = _ppo(env_id, env_kwargs, seed, BASELINE_ENVS, MAKE_VEC_ENV)
+    update_seconds = {
+        "configured": _time_updates(configured, now),
+        "baseline": _time_updates(baseline, now),
+    }
     for model in (baseline, configured):
         _learn(model, 1)
     rates: dict[str, list[float]] = {"configured": [], "baseline": []}
+    collection_rates: dict[str, list[float]] = {"configured": [], "baseline": []}
+    update_shares: dict[str, list[float]] = {"configured": [], "baseline": []}
     for _ in range(rounds):
         for name, model in (("baseline", baseline), ("configured", configured)):
+            steps = rollouts * model.n_steps * model.n_envs
+            update_seconds[name][0] = 0.0
             start = now()
             _learn(model, rollouts)
-            rates[name].append(rollouts * model.n_steps * model.n_envs / (now() - start))
+            seconds = now() - start
+            rates[name].append(steps / seconds)
+            collection_rates[name].append(steps / (seconds - update_seconds[name][0]))
+            update_shares[name].append(update_seconds[name][0] / seconds)
     for model in (baseline, configured):
         model.get_env().close()
-    ratios = [c / b for c, b in zip(rates["configured"], rates["baseline"])]
     return {
         "backend": backend,
         "n_envs": configured.n_envs,
         "rollout": configured.n_envs * configured.n_steps,
         "steps_per_second": statistics.median(rates["configured"]),
         "baseline_steps_per_second": statistics.median(rates["baseline"]),
-        "ratio": statistics.median(ratios),
+        "ratio": _median_ratio(rates),
+        "collection_ratio": _median_ratio(collection_rates),
+        "update_share": statistics.median(update_shares["configured"]),
     }
+
+
+def _median_ratio(rates: dict[str, list[float]]) -> float:
+    """The median over rounds of the configured rate over the baseline's."""
+    return statistics.median(c / b for c, b in zip(rates["configured"], rates["baseline"]))
+
+
+def _time_updates(model, now) -> list[float]:
+    """Times ``model``'s gradient updates into the one-element list returned, from now on."""
+    seconds = [0.0]
+    update = model.train
+
+    def timed_update() -> None:
+        start = now()
+        update()
+        seconds[0] += now() - start
+
+    model.train = timed_update
+    return seconds
