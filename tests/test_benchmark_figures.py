@@ -54,6 +54,9 @@ def test_families_name_rules_oracle_and_each_kind_of_learner():
     assert family("ppo", "trained") == "SB3"
     assert family("q_learning", "trained") == "hand-written learners"
     assert family("bc", "trained") == "rule-started learners"
+    assert family("ppo_warm", "trained") == "rule-started learners"
+    assert family("ppo_residual", "trained") == "rule-started learners"
+    assert family("ucb1_warm", "trained") == "rule-started learners"
 
 
 def test_scores_are_coloured_by_family_and_random_shows_at_zero():
@@ -91,6 +94,31 @@ def test_learning_curves_carry_random_the_best_rule_and_the_oracle():
     assert lines["best rule: least_connections"].get_ydata()[0] == pytest.approx(-1.9)
     assert np.allclose(lines["ppo (3 seeds)"].get_ydata(), [-7.0, -2.9])
     assert lines["ppo (3 seeds)"].get_color() == FAMILY_COLOURS["SB3"]
+    plt.close(figure)
+
+
+def test_learning_curves_draw_each_familys_best_and_keep_a_far_random_off_the_axis():
+    plt = pytest.importorskip("matplotlib.pyplot")
+    made = [
+        {**r, "returns": [-1000.0], "curve": r["curve"]} if r["policy"] == "random" else r
+        for r in records()
+    ]
+    for r in records():  # two more SB3 learners, below and above PPO
+        if r["policy"] == "ppo":
+            for policy, shift in (("a2c", -2.0), ("dqn", 0.5)):
+                curve = [[step, value + shift] for step, value in r["curve"]]
+                made.append({**r, "policy": policy, "key": r["key"] + policy, "curve": curve})
+    results, _ = summarize(made)
+    figure = curves_figure(plt, results, [r for r in made if r["curve"]])
+    axis = figure.axes[0]
+    labels = [line.get_label() for line in axis.lines]
+    assert "dqn (3 seeds)" in labels and "ppo (3 seeds)" in labels
+    assert "a2c (3 seeds)" not in labels  # the third of its family
+    assert "q_learning (3 seeds)" in labels  # the best of another family
+    assert axis.get_title().endswith("; 1 more learner not drawn")
+    assert "random (-1000, below)" in labels
+    low, high = axis.get_ylim()
+    assert -11 < low < -10 and 0 < high < 1  # q_learning's first point to the oracle
     plt.close(figure)
 
 

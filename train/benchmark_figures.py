@@ -3,8 +3,10 @@
 Every policy is coloured by its family (random, rules, the oracle, hand-written
 learners, SB3, rule-started learners), the same colour in both figures. The scores
 figure marks each policy's IQM with a dot, so that random's bar of length 0 shows, and
-writes the value beside it; the learning curves carry the returns of random, the best
-rule and the oracle as horizontal reference lines.
+writes the value beside it. The learning curves draw the best learners of each family
+(by final return) and carry the returns of random, the best rule and the oracle as
+horizontal reference lines; their vertical axis spans the curves, the best rule and the
+oracle, and random's too unless it lies far below them (its label then says where).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 from opsgym.agents import agent_names
 from opsgym.train.benchmark import REFERENCE
 from opsgym.train.plot import curve, save_figure
+from opsgym.train.rule_started import rule_started_names
 
 if TYPE_CHECKING:
     from opsgym.train.benchmark_summary import PolicyResult
@@ -36,16 +39,15 @@ FAMILY_COLOURS = {
     "SB3": "tab:orange",
     "rule-started learners": "tab:purple",
 }
-# learners that start from a rule: behaviour cloning imitates the best heuristic
-RULE_STARTED = ("bc",)
 LEARNER_STYLES = (("-", "o"), ("--", "s"), ("-.", "^"), (":", "D"))  # line, marker
+CURVES_PER_FAMILY = 2  # the learning curves of each family's best learners, per panel
 
 
 def family(policy: str, kind: str) -> str:
     """The family a benchmark policy is coloured by."""
     if kind == REFERENCE:
         return policy if policy in ("random", "oracle") else "rules"
-    if policy in RULE_STARTED:
+    if policy == "bc" or policy in rule_started_names():  # bc imitates the best heuristic
         return "rule-started learners"
     return "hand-written learners" if policy in agent_names() else "SB3"
 
@@ -161,8 +163,9 @@ def reference_lines(results: list[PolicyResult]) -> list[tuple[str, str, float]]
 
 
 def curves_figure(plt, results: list[PolicyResult], records: list[dict]):
-    """One panel per configuration: each learner's evaluation return against its training
-    steps (mean over seeds, shaded 95% t-interval), with the reference lines."""
+    """One panel per configuration: the learning curves of each family's
+    :data:`CURVES_PER_FAMILY` best learners by final return (mean over seeds, shaded 95%
+    t-interval), with the reference lines."""
     by_config: dict[tuple[str, str], dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for r in records:
         rows = [{"step": step, "return": value} for step, value in r["curve"]]
@@ -171,30 +174,59 @@ def curves_figure(plt, results: list[PolicyResult], records: list[dict]):
     columns = min(3, len(configs))
     rows_count = math.ceil(len(configs) / columns)
     figure, axes = plt.subplots(
-        rows_count, columns, figsize=(5.2 * columns, 3.6 * rows_count), squeeze=False
+        rows_count, columns, figsize=(5.2 * columns, 3.8 * rows_count), squeeze=False
     )
     for axis in axes.flat[len(configs) :]:
         axis.set_visible(False)
     for axis, config in zip(axes.flat, configs):
-        used: dict[str, int] = defaultdict(int)  # learners drawn so far, per family
-        for policy, runs in sorted(by_config[config].items()):
-            name = family(policy, "trained")
-            line, marker = LEARNER_STYLES[used[name] % len(LEARNER_STYLES)]
-            used[name] += 1
-            steps, mean, half, counts = curve(runs, "return")
-            colour = FAMILY_COLOURS[name]
+        curves = {policy: curve(runs, "return") for policy, runs in by_config[config].items()}
+        drawn = _best_per_family(curves)
+        shown = [mean for policy in drawn for mean in curves[policy][1]]
+        for policy, rank in drawn.items():
+            steps, mean, half, counts = curves[policy]
+            colour = FAMILY_COLOURS[family(policy, "trained")]
+            line, marker = LEARNER_STYLES[rank % len(LEARNER_STYLES)]
             label = f"{policy} ({int(counts.max())} seeds)"
             axis.plot(steps, mean, color=colour, ls=line, marker=marker, ms=4, label=label)
             axis.fill_between(steps, mean - half, mean + half, color=colour, alpha=0.1)
         in_config = [r for r in results if (r.env_id, r.scenario) == config]
-        for label, line_family, value in reference_lines(in_config):
+        references = reference_lines(in_config)
+        low, high = _span(shown, [value for _, name, value in references if name != "random"])
+        for label, line_family, value in references:
+            if line_family == "random" and value < low - (high - low):
+                label = f"random ({value:.4g}, below)"  # far below: drawn off the axis
+            else:
+                low, high = min(low, value), max(high, value)
             style = ":" if line_family == "random" else "--"
-            colour = FAMILY_COLOURS[line_family]
-            axis.axhline(value, color=colour, ls=style, lw=1.2, label=label)
-        axis.set_title(_title(*config), fontsize="medium")
+            axis.axhline(value, color=FAMILY_COLOURS[line_family], ls=style, lw=1.2, label=label)
+        margin = 0.08 * (high - low) or 0.08 * abs(high) or 1.0
+        axis.set_ylim(low - margin, high + margin)
+        hidden = len(curves) - len(drawn)
+        note = f"; {hidden} more learner{'s' * (hidden > 1)} not drawn" if hidden else ""
+        axis.set_title(_title(*config) + note, fontsize="medium")
         axis.set_xlabel("training steps (environment steps)")
         axis.set_ylabel("evaluation return per episode")
         axis.grid(alpha=0.3)
         axis.legend(fontsize="x-small")
     figure.tight_layout()
     return figure
+
+
+def _best_per_family(curves: dict[str, tuple]) -> dict[str, int]:
+    """The learners to draw, each with its rank in its family: the family's
+    :data:`CURVES_PER_FAMILY` best by the mean return at their last evaluation."""
+    ranked = sorted(curves, key=lambda policy: -curves[policy][1][-1])
+    drawn, per_family = {}, defaultdict(int)
+    for policy in ranked:
+        name = family(policy, "trained")
+        if per_family[name] < CURVES_PER_FAMILY:
+            drawn[policy] = per_family[name]
+            per_family[name] += 1
+    return dict(sorted(drawn.items()))
+
+
+def _span(*groups: list[float]) -> tuple[float, float]:
+    """The lowest and highest finite value among ``groups``."""
+    values = np.array([value for group in groups for value in group], dtype=float)
+    values = values[np.isfinite(values)]
+    return float(values.min()), float(values.max())
