@@ -1,10 +1,10 @@
 """The table of learners that start from scratch or from the rule, at equal budget.
 
 Reads a benchmark's ``trials.jsonl`` (by default the one next to this script) and prints
-Markdown: per configuration, the best heuristic (the rule), scratch PPO, warm-started PPO
+Markdown: per configuration where any of these learners ran, the best heuristic (the rule), scratch PPO, warm-started PPO
 and residual PPO, each as normalized IQM over seeds with its 95% bootstrap interval, the
 learners' cold-start dips against the rule, and whether a rule-started learner's interval
-lies wholly above the rule's.
+lies wholly above the rule's; "-" where a learner has no trials.
 
     python docs/results/rule-started/report.py [RESULTS_FOLDER]
 """
@@ -32,16 +32,21 @@ def report(folder: Path) -> str:
             by_config[result.env_id, result.scenario][result.policy] = result
     rows = []
     for (env_id, scenario), group in by_config.items():
+        if not any(name in group for name in LEARNERS):
+            continue
         rule = best_rule(list(group.values()))
         trials = [r for r in records if (r["env_id"], r["scenario"]) == (env_id, scenario)]
         row = [
-            env_id.removeprefix("opsgym/"),
+            env_id.removeprefix("opsgym/") + ("" if scenario == "default" else f" ({scenario})"),
             rule.policy,
             aggregate_cell(rule.normalized, use_iqm=True),
         ]
         above = []
         for name in LEARNERS:
-            learner = group[name]
+            learner = group.get(name)
+            if learner is None:  # not run here (yet)
+                row += ["-", "-"]
+                continue
             dips = dip_cell(seed_dips(trials, name, rule.policy))
             row += [aggregate_cell(learner.normalized, use_iqm=True), dips]
             if name != "ppo" and learner.normalized.iqm_ci[0] > rule.normalized.iqm_ci[1]:
