@@ -239,6 +239,9 @@ def test_the_full_presets_scenario_learners_and_per_id_algorithms_follow_the_com
     preset, given = plans
     assert preset.scenario_learners == benchmark.FULL["scenario_learners"]
     assert preset.learners("opsgym/Caching-v0", "default")[:2] == ["ppo", "dqn"]
+    # the caching ids' SB3 learners keep their studies' 50,000 steps, the agents 100,000
+    assert preset.training_steps("opsgym/Caching-v0", "dqn_warm") == 50_000
+    assert preset.training_steps("opsgym/Caching-v0", "ucb1") == 100_000
     assert given.scenario_learners is None
     assert given.learners("opsgym/Caching-v0", "default")[0] == "ppo"
     assert "dqn" not in given.learners("opsgym/Caching-v0", "default")

@@ -153,6 +153,11 @@ QUICK = {
 # the caching ids have no native vector env: DQN suits their stepped training, and it is
 # their tuned second SB3 algorithm (A2C is elsewhere)
 _STEPPED_SB3 = ("ppo", "dqn", "ppo_warm", "ppo_residual", "dqn_warm")
+# stepped one env at a time, their SB3 studies trained for 50,000 steps
+_STEPPED_SB3_OVERRIDE = {
+    "sb3_algorithms": _STEPPED_SB3,
+    "learner_budgets": dict.fromkeys(_STEPPED_SB3, 50_000),
+}
 _PPO_FORMS_1M = dict.fromkeys(("ppo", "ppo_warm", "ppo_residual"), 1_000_000)
 FULL = {
     "seeds": 10,
@@ -176,8 +181,8 @@ FULL = {
         "opsgym/ConfigTuning-v0": {"learner_budgets": _PPO_FORMS_1M},
         "opsgym/IndexSelection-v0": {"learner_budgets": _PPO_FORMS_1M},
         "opsgym/CDN-v0": {"budget": 20_000},  # about 900 steps/s
-        "opsgym/Caching-v0": {"sb3_algorithms": _STEPPED_SB3},
-        "opsgym/CachingPrefetch-v0": {"sb3_algorithms": _STEPPED_SB3},
+        "opsgym/Caching-v0": _STEPPED_SB3_OVERRIDE,
+        "opsgym/CachingPrefetch-v0": _STEPPED_SB3_OVERRIDE,
     },
 }
 
