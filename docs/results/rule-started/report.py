@@ -1,10 +1,11 @@
 """The table of learners that start from scratch or from the rule, at equal budget.
 
 Reads a benchmark's ``trials.jsonl`` (by default the one next to this script) and prints
-Markdown: per configuration where any of these learners ran, the best heuristic (the rule), scratch PPO, warm-started PPO
-and residual PPO, each as normalized IQM over seeds with its 95% bootstrap interval, the
-learners' cold-start dips against the rule, and whether a rule-started learner's interval
-lies wholly above the rule's; "-" where a learner has no trials.
+Markdown: per configuration where any of these learners ran, the best heuristic (the
+rule), scratch PPO, warm-started PPO and residual PPO, each as normalized IQM over seeds
+with its 95% bootstrap interval, the learners' cold-start dips against the rule, and
+whether a rule-started learner's interval lies wholly above the rule's; "-" where a
+learner has no trials.
 
     python docs/results/rule-started/report.py [RESULTS_FOLDER]
 """
