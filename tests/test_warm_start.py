@@ -97,14 +97,55 @@ def test_a_warm_started_ppo_plays_at_least_nine_tenths_of_the_rule_before_fine_t
     assert (warm - random) / (rule - random) >= 0.9
 
 
-def test_the_guard_fades_and_the_lr_guard_ramps_up_to_the_blocks_rate():
+def _guard_weights_per_update(guard_steps: int, guard: str = "bc") -> list[list[float]]:
+    """Train a warm-started PPO (rollouts of 4 x 64 = 256 steps, 4 minibatches x 2 epochs
+    per update) for 3 updates; the guard's weight at each of its gradient steps, per update."""
+    overrides = {"init_from": "default", "warm_samples": 500, "warm_guard": guard}
+    overrides |= {"warm_guard_steps": guard_steps, "n_epochs": 2}
+    model, start = _model("ppo", LOAD_BALANCING, overrides)
+    guard_callback, _ = start_from_rule(model, start, LOAD_BALANCING, {}, seed=0, timesteps=768)
+    steps: list[tuple[int, float]] = []
+    model.policy.optimizer.register_step_pre_hook(
+        lambda *_: steps.append((guard_callback.updates, guard_callback.weight))
+    )
+    model.learn(768, callback=guard_callback)
+    return [[w for update, w in steps if update == k] for k in (1, 2, 3)]
+
+
+def test_the_first_update_is_guarded_even_when_its_rollout_outlasts_the_guard():
+    # 100 guard steps < one 256-step rollout: the whole first update has weight 1
+    assert _guard_weights_per_update(100) == [[1.0] * 8, [0.0] * 8, [0.0] * 8]
+
+
+def test_the_guard_fades_over_updates_and_the_lr_guard_ramps_up_to_the_blocks_rate():
+    # 700 steps: K = ceil(700 / 256) = 3 guarded updates, weights 1, 2/3, 1/3
+    weights = _guard_weights_per_update(700)
+    assert weights == [[1.0] * 8, [pytest.approx(2 / 3)] * 8, [pytest.approx(1 / 3)] * 8]
     warm = WarmStart("least_work_left", guard="lr")
     guard = RuleGuard(RuleData(np.zeros((1, 1)), np.zeros(1), np.zeros(1)), warm, 1000, 0)
     guard.schedule = lambda progress: 0.01
-    for steps, weight in ((0, 1.0), (500, 0.5), (2000, 0.0)):
-        guard.num_timesteps = steps
-        assert guard.weight() == weight
+    for weight in (1.0, 0.5, 0.0):
+        guard.weight = weight
         assert guard._ramped(1.0) == pytest.approx(0.01 * (0.1 + 0.9 * (1 - weight)))
+
+
+def test_the_bc_guard_adds_the_clipped_cloning_gradient_to_the_rl_gradient():
+    model, start = _model("ppo", LOAD_BALANCING, {"init_from": "default", "warm_samples": 500})
+    guard, _ = start_from_rule(model, start, LOAD_BALANCING, {}, seed=0, timesteps=1000)
+    guard.init_callback(model)
+    guard.on_training_start({}, {})
+    params = list(model.policy.parameters())
+    rl_grads = [torch.full_like(p, 0.5) for p in params]
+    for param, grad in zip(params, rl_grads):
+        param.grad = grad.clone()
+    guard._clone_step(model.policy.optimizer, (), {})
+    cloning = [p.grad - g for p, g in zip(params, rl_grads)]
+    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(c) for c in cloning]))
+    assert 0 < float(norm) <= model.max_grad_norm + 1e-6
+    value_head = model.policy.value_net.weight
+    assert torch.equal(value_head.grad, torch.full_like(value_head, 0.5))  # cloning leaves it
+    guard.on_training_end()
+    assert not model.policy.optimizer._optimizer_step_pre_hooks
 
 
 @pytest.mark.parametrize(

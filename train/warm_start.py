@@ -22,11 +22,11 @@ step:
    ``max_a [Q(s, a) + margin [a != a_rule]] - Q(s, a_rule)``, plus the squared error of
    ``Q(s, a_rule)`` to the return, and its target network copies it;
 3. RL fine-tunes, guarded against forgetting the rule in the first updates
-   (``warm_guard``): ``bc`` repeats the fit's loss on the rule's data after every
-   rollout, as many minibatches as the algorithm takes gradient steps, weighted by a
-   factor that decays linearly from 1 to 0 over ``warm_guard_steps``; ``lr`` ramps the
-   learning rate from a tenth of the block's up to it over those steps; ``none`` does
-   neither.
+   (``warm_guard``): ``bc`` adds the fit's loss on a minibatch of the rule's data to
+   every gradient step, weighted by a factor that fades linearly from 1 to 0 over the
+   updates of the first ``warm_guard_steps`` steps (:class:`RuleGuard`; the first
+   update is always fully guarded); ``lr`` ramps the learning rate from a tenth of the
+   block's up to it over those updates; ``none`` does neither.
 
 Returns of episodes cut by the time limit are cut too, so the critic starts pessimistic
 on the last ~1/(1 - gamma) steps of an episode; fine-tuning corrects it.
@@ -98,7 +98,7 @@ class WarmStart:
     learning_rate: float = 1e-3  # of the fit, not of fine-tuning
     margin: float = 0.8  # DQfD's margin between the rule's action and the others
     guard: str = "bc"
-    guard_steps: int = 0  # steps over which the guard fades; 0: half of training
+    guard_steps: int = 0  # steps over whose updates the guard fades; 0: half of training
 
     def __post_init__(self) -> None:
         if self.samples is not None:
@@ -406,9 +406,14 @@ def prefer_following(model: BaseAlgorithm, prior: float) -> None:
 class RuleGuard(BaseCallback):
     """Keeps a warm-started model near the rule while RL fine-tunes it (``warm_guard``).
 
-    ``bc``: after every rollout, the fit's loss on the rule's data, weighted by a factor
-    fading from 1 to 0 over ``steps``; ``lr``: the learning rate ramps from
-    :data:`LR_GUARD_FLOOR` of the block's up to it over ``steps``.
+    The guard's weight fades linearly over the updates whose rollouts start within the
+    first ``steps`` environment steps: with rollouts of ``R`` steps, update ``k`` (from 0)
+    of ``K = ceil(steps / R)`` has weight ``1 - k / K``, so the first update is fully
+    guarded however long its rollout. ``bc`` adds the fit's loss on a minibatch of the
+    rule's data, times the weight, to every gradient step of the update (the augmented
+    loss of DAPG, Rajeswaran et al., RSS 2018), clipped to the algorithm's
+    ``max_grad_norm`` as its own loss is; ``lr`` scales the learning rate from
+    :data:`LR_GUARD_FLOOR` of the block's (weight 1) up to it (weight 0).
     """
 
     def __init__(self, data: RuleData, warm: WarmStart, steps: int, seed: int) -> None:
@@ -417,45 +422,61 @@ class RuleGuard(BaseCallback):
         self.warm = warm
         self.steps = steps
         self.rng = np.random.default_rng(seed)
+        self.weight = 1.0
+        self.updates = 0
+        self.guarded_updates = None
+        self.start_timesteps = 0
         self.schedule = None
-
-    def weight(self) -> float:
-        return max(0.0, 1.0 - self.num_timesteps / self.steps)
+        self.hook = None
 
     def _on_training_start(self) -> None:
+        self.start_timesteps = self.num_timesteps
         if self.warm.guard == "lr":
             self.schedule = self.model.lr_schedule
             self.model.lr_schedule = self._ramped
+        elif self.warm.guard == "bc":
+            self.hook = self.model.policy.optimizer.register_step_pre_hook(self._clone_step)
+
+    def _on_rollout_end(self) -> None:
+        if self.guarded_updates is None:
+            rollout = max(1, self.num_timesteps - self.start_timesteps)
+            self.guarded_updates = math.ceil(self.steps / rollout)
+        self.weight = max(0.0, 1.0 - self.updates / self.guarded_updates)
+        self.updates += 1
 
     def _ramped(self, progress_remaining: float) -> float:
-        ramp = LR_GUARD_FLOOR + (1 - LR_GUARD_FLOOR) * (1 - self.weight())
+        ramp = LR_GUARD_FLOOR + (1 - LR_GUARD_FLOOR) * (1 - self.weight)
         return self.schedule(progress_remaining) * ramp
 
     def _on_training_end(self) -> None:
         if self.schedule is not None:
             self.model.lr_schedule = self.schedule
+        if self.hook is not None:
+            self.hook.remove()
 
     def _on_step(self) -> bool:
         return True
 
-    def _on_rollout_end(self) -> None:
-        weight = self.weight()
-        if self.warm.guard != "bc" or weight <= 0:
+    def _clone_step(self, optimizer, args, kwargs) -> None:
+        """Add the weighted, clipped cloning gradient to the RL gradient about to be applied."""
+        if self.weight <= 0:
             return
         model, policy = self.model, self.model.policy
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        rl_grads = [p.grad for p in params]
+        optimizer.zero_grad(set_to_none=True)
         inputs, actions, returns = _tensors(self.data)
         size = getattr(model, "batch_size", None) or self.warm.batch_size
-        repeats = max(1, int(getattr(model, "n_epochs", getattr(model, "gradient_steps", 1))))
-        policy.set_training_mode(True)
-        for _ in range(repeats):
-            batch = torch.as_tensor(self.rng.integers(0, len(actions), size))
+        batch = torch.as_tensor(self.rng.integers(0, len(actions), size))
+        with torch.enable_grad():
             if isinstance(policy, ActorCriticPolicy):
                 loss = -policy.get_distribution(inputs[batch]).log_prob(actions[batch]).mean()
             else:
                 loss = q_loss(
                     model, inputs[batch], actions[batch], returns[batch], self.warm.margin
                 )
-            policy.optimizer.zero_grad()
-            (weight * loss).backward()
-            policy.optimizer.step()
-        policy.set_training_mode(False)
+            (self.weight * loss).backward()
+        torch.nn.utils.clip_grad_norm_(params, model.max_grad_norm)
+        for param, rl_grad in zip(params, rl_grads):
+            if rl_grad is not None:
+                param.grad = rl_grad if param.grad is None else param.grad + rl_grad
