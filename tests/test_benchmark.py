@@ -239,13 +239,19 @@ def test_the_full_presets_scenario_learners_and_per_id_algorithms_follow_the_com
     preset, given = plans
     assert preset.scenario_learners == benchmark.FULL["scenario_learners"]
     assert preset.learners("opsgym/Caching-v0", "default")[:2] == ["ppo", "dqn"]
-    # the caching ids' SB3 learners keep their studies' 50,000 steps, the agents 100,000
+    # the caching ids' SB3 learners keep their studies' 50,000 steps, the agents 100,000;
+    # Caching's PPO, whose curve still rose, 1,000,000 on the default configuration only
     assert preset.training_steps("opsgym/Caching-v0", "dqn_warm") == 50_000
     assert preset.training_steps("opsgym/Caching-v0", "ucb1") == 100_000
+    assert preset.training_steps("opsgym/Caching-v0", "ppo_warm") == 1_000_000
+    assert preset.training_steps("opsgym/Caching-v0", "ppo", "web07") == 50_000
+    budgets = {(t.scenario, t.budget) for t in benchmark.plan_trials(preset) if t.policy == "ppo"}
+    assert ("default", 1_000_000) in budgets and ("scans", 50_000) in budgets
     assert given.scenario_learners is None
     assert given.learners("opsgym/Caching-v0", "default")[0] == "ppo"
     assert "dqn" not in given.learners("opsgym/Caching-v0", "default")
     assert given.training_steps("opsgym/Caching-v0", "ppo") == 10
+    assert given.training_steps("opsgym/Caching-v0", "ppo", "web07") == 10
     assert main([*common, "--scenario-learners", "ucb"]) == 2
     assert "unknown learner 'ucb'" in capsys.readouterr().err
 

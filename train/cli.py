@@ -222,7 +222,7 @@ def _budget_exceptions(learner_budgets: dict[str, int]) -> str:
 def _given(args: argparse.Namespace) -> set[str]:
     """The keys of a preset's per-id overrides that the command line replaces: a --budget
     sets every learner's budget, and --sb3 the SB3 learners of every id."""
-    given = {"budget", "learner_budgets"} if args.budget else set()
+    given = {"budget", "learner_budgets", "default_learner_budgets"} if args.budget else set()
     return given | ({"sb3_algorithms"} if args.sb3 is not None else set())
 
 
