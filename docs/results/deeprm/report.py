@@ -1,6 +1,7 @@
 """The DeepRM table: mean slowdown and jobs dropped per policy at p = 0.3, 0.5, 0.7.
 
-Reads a benchmark's ``trials.jsonl`` (by default the one next to this script) and prints
+Reads a benchmark's ``trials.jsonl`` (by default the one next to this script; of a
+larger run, such as the full benchmark, only the ``deeprm-p*`` scenarios) and prints
 Markdown: per scenario and policy, the mean over seeds of each seed's mean slowdown and
 jobs dropped (over its evaluation episodes), with 95% bootstrap intervals, then each
 policy's paired difference from SJF (same seeds, hence the same evaluation episodes).
@@ -31,7 +32,11 @@ def per_seed_slowdown(records: list[dict], scenario: str, policy: str) -> dict[i
 
 
 def report(folder: Path) -> str:
-    records = read_trials(folder / "trials.jsonl")
+    records = [
+        r
+        for r in read_trials(folder / "trials.jsonl")
+        if r["env_id"] == "opsgym/ResourceAllocation-v0" and r["scenario"].startswith("deeprm-p")
+    ]
     results, failed = summarize(records)
     if failed:
         raise SystemExit(f"{len(failed)} failed trials in {folder}: rerun with --resume")
