@@ -88,8 +88,8 @@ class BenchmarkPlan:
     learner_budgets: dict[str, int] = field(default_factory=dict, hash=False)
     # env id -> what differs for it: "budget" (every learner's training steps),
     # "learner_budgets" (named learners' steps), "default_learner_budgets" (named
-    # learners' steps on the default configuration only), "sb3_algorithms" (instead of the plan's)
-    # and "env_kwargs" (under every scenario's own); how a preset keeps a slow
+    # learners' steps on the default configuration only), "sb3_algorithms" (instead of
+    # the plan's) and "env_kwargs" (under every scenario's own); how a preset keeps a slow
     # environment's share of it small and runs each id's own second SB3 algorithm
     overrides: dict[str, dict] = field(default_factory=dict, hash=False)
 

@@ -101,7 +101,9 @@ def main() -> None:
         ("future_spread", "std of the rule's return over other futures"),
     ):
         print(f"| {label} | {column[key].mean():.3f} | {np.median(column[key]):.3f} |")
-    print(f"| states where the rule's action is (one of) the best | {column['rule_is_best'].mean():.2f} | |")
+    print(
+        f"| states where the rule's action is (one of) the best | {column['rule_is_best'].mean():.2f} | |"
+    )
     print(f"\nsignal / noise: {gap / noise:.4f}; returns needed per state to see the rule's")
     print(f"gap at two standard errors: {(2 * noise / gap) ** 2:,.0f}")
 
