@@ -121,14 +121,14 @@ def describe_overrides(overrides: dict[str, dict]) -> str:
             parts.append(f"SB3 learners {', '.join(override['sb3_algorithms'])}")
         if "budget" in override:
             parts.append(f"learners trained for {override['budget']:,} steps")
-        parts += [
-            f"{name} trained for {steps:,} steps"
-            for name, steps in override.get("learner_budgets", {}).items()
-        ]
-        parts += [
-            f"{name} trained for {steps:,} steps on the default configuration"
-            for name, steps in override.get("default_learner_budgets", {}).items()
-        ]
+        for key, where in (
+            ("learner_budgets", ""),
+            ("default_learner_budgets", " on the default configuration"),
+        ):
+            parts += [
+                f"{name} trained for {steps:,} steps{where}"
+                for name, steps in override.get(key, {}).items()
+            ]
         sentences.append(f"{env_id} runs with {', '.join(parts)}.")
     return " ".join(sentences)
 

@@ -418,7 +418,7 @@ class RuleGuard(BaseCallback):
 
     def __init__(self, data: RuleData, warm: WarmStart, steps: int, seed: int) -> None:
         super().__init__()
-        self.data = data
+        self.inputs, self.actions, self.returns = _tensors(data)
         self.warm = warm
         self.steps = steps
         self.rng = np.random.default_rng(seed)
@@ -465,16 +465,14 @@ class RuleGuard(BaseCallback):
         params = [p for group in optimizer.param_groups for p in group["params"]]
         rl_grads = [p.grad for p in params]
         optimizer.zero_grad(set_to_none=True)
-        inputs, actions, returns = _tensors(self.data)
         size = getattr(model, "batch_size", None) or self.warm.batch_size
-        batch = torch.as_tensor(self.rng.integers(0, len(actions), size))
+        batch = torch.as_tensor(self.rng.integers(0, len(self.actions), size))
+        inputs, actions = self.inputs[batch], self.actions[batch]
         with torch.enable_grad():
             if isinstance(policy, ActorCriticPolicy):
-                loss = -policy.get_distribution(inputs[batch]).log_prob(actions[batch]).mean()
+                loss = -policy.get_distribution(inputs).log_prob(actions).mean()
             else:
-                loss = q_loss(
-                    model, inputs[batch], actions[batch], returns[batch], self.warm.margin
-                )
+                loss = q_loss(model, inputs, actions, self.returns[batch], self.warm.margin)
             (self.weight * loss).backward()
         torch.nn.utils.clip_grad_norm_(params, model.max_grad_norm)
         for param, rl_grad in zip(params, rl_grads):
