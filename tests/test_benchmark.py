@@ -184,7 +184,10 @@ def test_an_environment_learners_budget_beats_every_other_and_its_sb3_list_repla
         learner_budgets={"ppo": 3_000},
         overrides={
             LB: {"budget": 100, "learner_budgets": {"ppo": 7_000}},
-            "opsgym/Caching-v0": {"sb3_algorithms": ("ppo", "dqn")},
+            "opsgym/Caching-v0": {
+                "sb3_algorithms": ("ppo", "dqn"),
+                "default_learner_budgets": {"ppo": 9_000},
+            },
         },
     )
     budgets = {
@@ -194,13 +197,14 @@ def test_an_environment_learners_budget_beats_every_other_and_its_sb3_list_repla
         (LB, "ppo"): 7_000,
         (LB, "a2c"): 100,
         (LB, "ucb1"): 100,
-        ("opsgym/Caching-v0", "ppo"): 3_000,
+        ("opsgym/Caching-v0", "ppo"): 9_000,
         ("opsgym/Caching-v0", "dqn"): 500,
         ("opsgym/Caching-v0", "ucb1"): 500,
     }
     assert benchmark.describe_overrides(plan.overrides) == (
         f"{LB} runs with learners trained for 100 steps, ppo trained for 7,000 steps. "
-        "opsgym/Caching-v0 runs with SB3 learners ppo, dqn."
+        "opsgym/Caching-v0 runs with SB3 learners ppo, dqn, "
+        "ppo trained for 9,000 steps on the default configuration."
     )
 
 

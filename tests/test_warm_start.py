@@ -117,6 +117,20 @@ def test_the_first_update_is_guarded_even_when_its_rollout_outlasts_the_guard():
     assert _guard_weights_per_update(100) == [[1.0] * 8, [0.0] * 8, [0.0] * 8]
 
 
+def test_a_dqns_guard_starts_fading_at_its_first_update_not_its_first_rollout():
+    # rollouts of 4 envs x 16 steps = 64; learning starts after 300 steps, so the first
+    # update follows the fifth rollout; 200 guard steps: K = 4 updates, weights 1 to 1/4
+    overrides = {"init_from": "default", "warm_samples": 500, "warm_guard_steps": 200}
+    overrides |= {"learning_starts": 300, "train_freq": 16, "gradient_steps": 1}
+    overrides |= {"batch_size": 64}
+    model, start = _model("dqn", LOAD_BALANCING, overrides)
+    guard_callback, _ = start_from_rule(model, start, LOAD_BALANCING, {}, seed=0, timesteps=640)
+    weights: list[float] = []
+    model.policy.optimizer.register_step_pre_hook(lambda *_: weights.append(guard_callback.weight))
+    model.learn(640, callback=guard_callback)
+    assert weights == [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+
+
 def test_the_guard_fades_over_updates_and_the_lr_guard_ramps_up_to_the_blocks_rate():
     # 700 steps: K = ceil(700 / 256) = 3 guarded updates, weights 1, 2/3, 1/3
     weights = _guard_weights_per_update(700)

@@ -406,11 +406,12 @@ def prefer_following(model: BaseAlgorithm, prior: float) -> None:
 class RuleGuard(BaseCallback):
     """Keeps a warm-started model near the rule while RL fine-tunes it (``warm_guard``).
 
-    The guard's weight fades linearly over the updates whose rollouts start within the
-    first ``steps`` environment steps: with rollouts of ``R`` steps, update ``k`` (from 0)
-    of ``K = ceil(steps / R)`` has weight ``1 - k / K``, so the first update is fully
-    guarded however long its rollout. ``bc`` adds the fit's loss on a minibatch of the
-    rule's data, times the weight, to every gradient step of the update (the augmented
+    The guard's weight fades linearly over the updates of the first ``steps`` environment
+    steps of learning: with rollouts of ``R`` steps, update ``k`` (from 0) of
+    ``K = ceil(steps / R)`` has weight ``1 - k / K``, so the first update is fully guarded
+    however long its rollout. An off-policy model's rollouts up to its ``learning_starts``
+    are followed by no update and do not count. ``bc`` adds the fit's loss on a minibatch
+    of the rule's data, times the weight, to every gradient step of the update (the augmented
     loss of DAPG, Rajeswaran et al., RSS 2018), clipped to the algorithm's
     ``max_grad_norm`` as its own loss is; ``lr`` scales the learning rate from
     :data:`LR_GUARD_FLOOR` of the block's (weight 1) up to it (weight 0).
@@ -425,21 +426,25 @@ class RuleGuard(BaseCallback):
         self.weight = 1.0
         self.updates = 0
         self.guarded_updates = None
-        self.start_timesteps = 0
+        self.rollout_start = 0
         self.schedule = None
         self.hook = None
 
     def _on_training_start(self) -> None:
-        self.start_timesteps = self.num_timesteps
         if self.warm.guard == "lr":
             self.schedule = self.model.lr_schedule
             self.model.lr_schedule = self._ramped
         elif self.warm.guard == "bc":
             self.hook = self.model.policy.optimizer.register_step_pre_hook(self._clone_step)
 
+    def _on_rollout_start(self) -> None:
+        self.rollout_start = self.model.num_timesteps
+
     def _on_rollout_end(self) -> None:
+        if self.model.num_timesteps <= getattr(self.model, "learning_starts", 0):
+            return  # an off-policy model only collects until learning starts: no update
         if self.guarded_updates is None:
-            rollout = max(1, self.num_timesteps - self.start_timesteps)
+            rollout = max(1, self.model.num_timesteps - self.rollout_start)
             self.guarded_updates = math.ceil(self.steps / rollout)
         self.weight = max(0.0, 1.0 - self.updates / self.guarded_updates)
         self.updates += 1
