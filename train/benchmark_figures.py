@@ -20,7 +20,7 @@ import numpy as np
 
 from opsgym.agents import agent_names
 from opsgym.train.benchmark import REFERENCE
-from opsgym.train.plot import curve, save_figure
+from opsgym.train.plot import curve, label_steps, save_figure
 from opsgym.train.rule_started import rule_started_names
 
 if TYPE_CHECKING:
@@ -204,7 +204,7 @@ def curves_figure(plt, results: list[PolicyResult], records: list[dict]):
         hidden = len(curves) - len(drawn)
         note = f"; {hidden} more learner{'s' * (hidden > 1)} not drawn" if hidden else ""
         axis.set_title(_title(*config) + note, fontsize="medium")
-        axis.set_xlabel("training steps (environment steps)")
+        label_steps(axis, "training steps (environment steps)")
         axis.set_ylabel("evaluation return per episode")
         axis.grid(alpha=0.3)
         axis.legend(fontsize="x-small")

@@ -101,7 +101,7 @@ def plot_learning_curves(
             steps, mean, half, counts = curve(runs, metric)
             axis.plot(steps, mean, label=f"{agent} ({runs_label(counts)})")
             axis.fill_between(steps, mean - half, mean + half, alpha=0.25)
-        axis.set_xlabel("environment steps")
+        label_steps(axis, "environment steps")
         axis.set_ylabel(metric)
         axis.grid(alpha=0.3)
     axes[0][0].legend(fontsize="small")
@@ -112,6 +112,14 @@ def plot_learning_curves(
     save_figure(figure, out, dpi=120)
     plt.close(figure)
     return out
+
+
+def label_steps(axis, label: str) -> None:
+    """Name a horizontal axis of training steps and write its ticks short (20k, 1M)."""
+    from matplotlib.ticker import EngFormatter
+
+    axis.set_xlabel(label)
+    axis.xaxis.set_major_formatter(EngFormatter(sep=""))
 
 
 def runs_label(counts: np.ndarray) -> str:
