@@ -321,3 +321,13 @@ def test_confirm_retrains_the_best_trials_on_new_seeds_and_their_mean_picks_the_
     )
     with pytest.raises(ValueError, match="confirm_seeds .* must differ from the training"):
         small_study(tmp_path / "overlap", trials=1, confirm=1, confirm_seeds=(0,))
+
+
+def test_the_training_page_lists_every_study_on_record():
+    import runpy
+
+    root = Path(__file__).resolve().parents[1]
+    script = runpy.run_path(str(root / "docs" / "results" / "tuning" / "report.py"))
+    table = script["report"](root / "baselines" / "tuning")
+    assert table.count("\n") == len(list((root / "baselines" / "tuning").glob("*.json"))) + 1
+    assert table in (root / "docs" / "training.md").read_text()
