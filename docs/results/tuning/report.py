@@ -16,6 +16,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from opsgym.train.benchmark_summary import normalize
 from opsgym.train.table import markdown_table
 
 RECORDS = Path(__file__).resolve().parents[3] / "baselines" / "tuning"
@@ -38,7 +39,7 @@ def row(record: dict) -> list[str]:
         f"{record['budget']:,}",
         f"{states['complete']} / {states['pruned']}",
         f"{best['score']:.3f} (trial {best['number']})",
-        f"{best_rule} {(rules[best_rule] - floor) / (ceiling['mean_return'] - floor):.3f}",
+        f"{best_rule} {normalize(rules[best_rule], floor, ceiling['mean_return']):.3f}",
         ceiling["policy"],
     ]
 
