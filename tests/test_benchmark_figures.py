@@ -129,3 +129,27 @@ def test_the_summary_writes_the_named_figures_or_none_without_matplotlib(tmp_pat
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
     write_summary(records(), tmp_path)
     assert list(tmp_path.glob("*.png")) == []  # no stale figure left behind
+
+
+def test_panels_show_the_default_configurations_first_in_rows_of_three():
+    plt = pytest.importorskip("matplotlib.pyplot")
+    configs = [("opsgym/Z-v0", "default"), (LB, "heavy-tail"), (LB, "default"), (LB, "burst")]
+    made = [
+        {**r, "env_id": env_id, "scenario": scenario, "key": f"{env_id}|{scenario}|{r['key']}"}
+        for env_id, scenario in configs
+        for r in records()
+        if scenario == "default" or r["policy"] in ("random", "oracle", "round_robin")
+    ]
+    results, _ = summarize(made)
+    expected = [LB, "opsgym/Z-v0", f"{LB} (burst)", f"{LB} (heavy-tail)"]
+    figure = scores_figure(plt, [r for r in results if r.normalized])
+    shown = [axis for axis in figure.axes if axis.get_visible()]
+    assert [axis.get_title(loc="left") for axis in shown] == expected
+    assert len(figure.axes) == 6  # two rows of three, the last two hidden
+    # each row as tall as its most bars: 6 bars in the first row, 3 in the second
+    first, second = figure.axes[0].get_position(), figure.axes[3].get_position()
+    assert first.height > 1.3 * second.height  # equal rows would be equally tall
+    plt.close(figure)
+    figure = curves_figure(plt, results, [r for r in made if r["curve"]])
+    assert [axis.get_title() for axis in figure.axes if axis.get_visible()] == expected[:2]
+    plt.close(figure)

@@ -41,6 +41,7 @@ FAMILY_COLOURS = {
 }
 LEARNER_STYLES = (("-", "o"), ("--", "s"), ("-.", "^"), (":", "D"))  # line, marker
 CURVES_PER_FAMILY = 2  # the learning curves of each family's best learners, per panel
+PANEL_COLUMNS = 3
 
 
 def family(policy: str, kind: str) -> str:
@@ -84,21 +85,45 @@ def _title(env_id: str, scenario: str) -> str:
     return env_id if scenario == "default" else f"{env_id} ({scenario})"
 
 
+def panel_order(configs) -> list[tuple[str, str]]:
+    """The configurations (env id, scenario) in the order the figures' panels show them:
+    the default configurations first, then the scenarios, each by id."""
+    return sorted(configs, key=lambda config: (config[1] != "default", config))
+
+
+def _panel_grid(plt, count: int, width: float, row_heights):
+    """A figure of ``count`` panels ``width`` inches wide, row by row in up to
+    :data:`PANEL_COLUMNS` columns, each row as tall as ``row_heights(rows, columns)`` says
+    (inches, one per row); the panels left over in the last row are hidden."""
+    columns = min(PANEL_COLUMNS, count)
+    rows = math.ceil(count / columns)
+    heights = row_heights(rows, columns)
+    figure, axes = plt.subplots(
+        rows,
+        columns,
+        figsize=(width * columns, sum(heights)),
+        squeeze=False,
+        gridspec_kw={"height_ratios": heights},
+    )
+    for axis in axes.flat[count:]:
+        axis.set_visible(False)
+    return figure, axes
+
+
 def scores_figure(plt, results: list[PolicyResult]):
     """One panel of horizontal bars per configuration: each policy's normalized IQM with
     its 95% bootstrap interval, between the lines of random (0) and the ceiling (1)."""
-    configs = sorted({(r.env_id, r.scenario) for r in results})
+    configs = panel_order({(r.env_id, r.scenario) for r in results})
     groups = [[r for r in results if (r.env_id, r.scenario) == c] for c in configs]
     sizes = [len(group) for group in groups]
-    figure, axes = plt.subplots(
-        len(configs),
-        1,
-        figsize=(8, 0.28 * sum(sizes) + 0.9 * len(configs) + 0.6),
-        squeeze=False,
-        gridspec_kw={"height_ratios": [size + 2.5 for size in sizes]},
-    )
+
+    def row_heights(rows: int, columns: int) -> list[float]:  # as tall as the row's most bars
+        tallest = [max(sizes[row * columns : (row + 1) * columns]) for row in range(rows)]
+        return [0.28 * bars + 0.9 + 0.6 / rows for bars in tallest]
+
+    figure, axes = _panel_grid(plt, len(configs), 8, row_heights)
     families = set()
-    for axis, config, group in zip(axes[:, 0], configs, groups):
+    for axis, config, group in zip(axes.flat, configs, groups):
         names = [r.policy for r in group]
         means = np.array([r.normalized.iqm for r in group])
         lows = np.array([r.normalized.iqm_ci[0] for r in group])
@@ -170,14 +195,8 @@ def curves_figure(plt, results: list[PolicyResult], records: list[dict]):
     for r in records:
         rows = [{"step": step, "return": value} for step, value in r["curve"]]
         by_config[(r["env_id"], r["scenario"])][r["policy"]].append(rows)
-    configs = sorted(by_config)
-    columns = min(3, len(configs))
-    rows_count = math.ceil(len(configs) / columns)
-    figure, axes = plt.subplots(
-        rows_count, columns, figsize=(5.2 * columns, 3.8 * rows_count), squeeze=False
-    )
-    for axis in axes.flat[len(configs) :]:
-        axis.set_visible(False)
+    configs = panel_order(by_config)
+    figure, axes = _panel_grid(plt, len(configs), 5.2, lambda rows, _: [3.8] * rows)
     for axis, config in zip(axes.flat, configs):
         curves = {policy: curve(runs, "return") for policy, runs in by_config[config].items()}
         drawn = _best_per_family(curves)
