@@ -180,9 +180,10 @@ FULL = {
     "scenarios": None,
     # every learner trains on the default configurations; on the scenarios, tuned PPO and
     # A2C and the best hand-written learner of the quick run. Not DQN: its tuned blocks
-    # take 4 to 9 minutes a trial on the caching ids (CachingPrefetch's replays 4
-    # minibatches per step), 9 core-hours on their 10 scenarios, for a learner that ties
-    # PPO in CachingPrefetch's studies (0.409 against 0.404) and trails it in Caching's
+    # took 140 s a trial on Caching and 380 s on CachingPrefetch (whose block replays 4
+    # minibatches per step) in the full run, 6 core-hours on their 10 scenarios, for a
+    # learner that ties PPO in CachingPrefetch's study (0.409 against 0.404) and trails
+    # it far in Caching's (0.083 against 0.197)
     "scenario_learners": ("ppo", "a2c", "ucb1"),
     "curve_points": 5,
     "curve_episodes": 2,

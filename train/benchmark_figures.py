@@ -7,6 +7,7 @@ writes the value beside it. The learning curves draw the best learners of each f
 (by final return) and carry the returns of random, the best rule and the oracle as
 horizontal reference lines; their vertical axis spans the curves, the best rule and the
 oracle, and random's too unless it lies far below them (its label then says where).
+Both figures lay their panels out in rows of three, the default configurations first.
 """
 
 from __future__ import annotations
