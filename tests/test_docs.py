@@ -325,14 +325,19 @@ def test_opsgym_docs_without_mkdocs_names_the_extra(monkeypatch):
         docs.build_docs("mkdocs.yml", "site")
 
 
-def test_the_findings_page_shows_the_full_runs_table_of_the_committed_trials():
-    """The table of "Where learning stands" is the report script's output on the
-    committed trials: a snapshot of the full run cannot land without its table."""
+def test_the_findings_page_and_the_readme_show_the_full_runs_tables_of_the_committed_trials():
+    """The tables of "Where learning stands" and of the README's "When learning beats the
+    rules" are the report script's output on the committed trials: a snapshot of the full
+    run cannot land without them."""
     spec = importlib.util.spec_from_file_location(
         "full_report", ROOT / "docs" / "results" / "full" / "report.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    table = module.report(ROOT / "docs" / "results" / "full")
-    assert table.count("\n") == len(opsgym_ids()) + 1
-    assert table in (ROOT / "docs" / "findings.md").read_text()
+    run = ROOT / "docs" / "results" / "full"
+    for table, page in (
+        (module.report(run), ROOT / "docs" / "findings.md"),
+        (module.readme_report(run), ROOT / "README.md"),
+    ):
+        assert table.count("\n") == len(opsgym_ids()) + 1
+        assert table in page.read_text()

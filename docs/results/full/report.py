@@ -1,15 +1,21 @@
-"""Where learning stands: the findings page's table, from the full benchmark's trials.
+"""Where learning stands: the tables of the findings page and the README, from the full
+benchmark's trials.
 
 Reads a benchmark's ``trials.jsonl`` (by default the one next to this script) and prints
-Markdown: per id, at its default configuration, the best rule (the heuristic with the
-highest normalized IQM), tuned PPO from scratch, PPO started from the rule (warm-started
-and residual), and the best of the other learners (every SB3 algorithm and hand-written
-agent besides those three), each as normalized IQM over seeds with its 95% bootstrap
-interval: **bold** where the interval lies wholly above the rule's, *italic* where it
-lies wholly below. A learner with fewer trials than the run's seeds is shown as
-"k of N seeds: IQM" and left out of "best other"; one with none is "queued".
+two Markdown tables, per id at its default configuration, each learner as normalized IQM
+over seeds with its 95% bootstrap interval: **bold** where the interval lies wholly above
+the best rule's (the heuristic with the highest IQM), *italic* where it lies wholly below.
 
-    python docs/results/full/report.py [RESULTS_FOLDER]
+- The findings page's: the best rule, tuned PPO from scratch, PPO started from the rule
+  (warm-started and residual) and the best of the other learners (every SB3 algorithm
+  and hand-written agent besides those three). A learner with fewer trials than the
+  run's seeds is shown as "k of N seeds: IQM"; one with none is "queued".
+- The README's (``--readme``): the best rule, the best learner that starts from scratch
+  and the best that starts from the rule, of those whose every seed is in.
+
+"Best" is the highest IQM of several learners, which favours the luckiest slightly.
+
+    python docs/results/full/report.py [--readme] [RESULTS_FOLDER]
 """
 
 from __future__ import annotations
@@ -20,14 +26,14 @@ from pathlib import Path
 
 from opsgym.train.benchmark import REFERENCE, read_trials
 from opsgym.train.benchmark_summary import Aggregate, PolicyResult, summarize
-from opsgym.train.rule_comparison import best_rule
+from opsgym.train.rule_comparison import best_rule, starts_from_rule
 from opsgym.train.table import markdown_table
 
 PPO_FORMS = ("ppo", "ppo_warm", "ppo_residual")
 
 
 def budget_label(steps: int) -> str:
-    """' (1M)' or ' (50,000 steps)' where PPO trained for other than 100,000 steps."""
+    """' (1M)' or ' (50,000 steps)' for a budget other than the run's 100,000 steps."""
     if steps == 100_000:
         return ""
     return f" ({steps // 1_000_000}M)" if steps % 1_000_000 == 0 else f" ({steps:,} steps)"
@@ -51,16 +57,31 @@ def cell(learner: PolicyResult, rule: PolicyResult, seeds: int) -> str:
     return text
 
 
-def report(folder: Path) -> str:
+def best_cell(learners: list[PolicyResult], rule: PolicyResult, seeds: int) -> str:
+    """The best of ``learners`` whose every seed is in, named, or "queued"."""
+    complete = [r for r in learners if r.normalized.n == seeds]
+    best = max(complete, key=lambda r: r.normalized.iqm, default=None)
+    if best is None:
+        return "queued"
+    return f"{best.policy}{budget_label(best.train_steps)} {cell(best, rule, seeds)}"
+
+
+def default_configurations(folder: Path) -> tuple[int, list[tuple[str, dict]]]:
+    """The run's seeds, and per id (sorted) its default configuration's results by policy."""
     records = [r for r in read_trials(folder / "trials.jsonl") if r["status"] == "ok"]
-    seeds = len({r["seed"] for r in records})
     results, _ = summarize([r for r in records if r["scenario"] == "default"])
     by_env: dict[str, dict[str, PolicyResult]] = defaultdict(dict)
     for result in results:
         if result.normalized is not None:
             by_env[result.env_id][result.policy] = result
+    return len({r["seed"] for r in records}), sorted(by_env.items())
+
+
+def report(folder: Path) -> str:
+    """The findings page's table."""
+    seeds, configurations = default_configurations(folder)
     rows = []
-    for env_id, group in sorted(by_env.items()):
+    for env_id, group in configurations:
         rule = best_rule(list(group.values()))
         learners = {name: r for name, r in group.items() if r.kind != REFERENCE}
         label = budget_label(learners["ppo"].train_steps) if "ppo" in learners else ""
@@ -70,15 +91,35 @@ def report(folder: Path) -> str:
         ]
         for name in PPO_FORMS:
             row.append(cell(learners[name], rule, seeds) if name in learners else "queued")
-        others = [
-            r for name, r in learners.items() if name not in PPO_FORMS and r.normalized.n == seeds
-        ]
-        best = max(others, key=lambda r: r.normalized.iqm, default=None)
-        row.append("queued" if best is None else f"{best.policy} {cell(best, rule, seeds)}")
-        rows.append(row)
+        others = [r for name, r in learners.items() if name not in PPO_FORMS]
+        rows.append([*row, best_cell(others, rule, seeds)])
     headers = ["id", "best rule", "PPO", "PPO warm-started", "PPO residual", "best other learner"]
     return markdown_table(headers, rows)
 
 
+def readme_report(folder: Path) -> str:
+    """The README's table: the rule, and the best learner from scratch and from the rule."""
+    seeds, configurations = default_configurations(folder)
+    rows = []
+    for env_id, group in configurations:
+        rule = best_rule(list(group.values()))
+        learners = [r for r in group.values() if r.kind != REFERENCE]
+        scratch = [r for r in learners if not starts_from_rule(r.policy)]
+        started = [r for r in learners if starts_from_rule(r.policy)]
+        rows.append(
+            [
+                f"`{env_id}`",
+                f"{rule.policy} {iqm_cell(rule.normalized)}",
+                best_cell(scratch, rule, seeds),
+                best_cell(started, rule, seeds),
+            ]
+        )
+    headers = ["id", "best rule", "best learner from scratch", "best learner from the rule"]
+    return markdown_table(headers, rows)
+
+
 if __name__ == "__main__":
-    print(report(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent))
+    arguments = sys.argv[1:]
+    table = readme_report if "--readme" in arguments else report
+    folders = [a for a in arguments if a != "--readme"]
+    print(table(Path(folders[0]) if folders else Path(__file__).parent))
