@@ -11,6 +11,7 @@ import csv
 import importlib
 import importlib.util
 import inspect
+import json
 import posixpath
 import re
 import subprocess
@@ -325,15 +326,63 @@ def test_opsgym_docs_without_mkdocs_names_the_extra(monkeypatch):
         docs.build_docs("mkdocs.yml", "site")
 
 
-def test_the_findings_page_and_the_readme_show_the_full_runs_tables_of_the_committed_trials():
-    """The tables of "Where learning stands" and of the README's "When learning beats the
-    rules" are the report script's output on the committed trials: a snapshot of the full
-    run cannot land without them."""
+def load_full_report():
     spec = importlib.util.spec_from_file_location(
         "full_report", ROOT / "docs" / "results" / "full" / "report.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def test_the_full_runs_tables_mark_each_learner_against_the_rules_interval(tmp_path):
+    """Per seed random -10, the rule -2 (0.8 normalized), the oracle 0; PPO above the rule,
+    warm-started PPO level with it, A2C below it, residual PPO with one of three seeds."""
+    means = {"random": -10, "rule": -2, "oracle": 0, "ppo": -0.5, "ppo_warm": -2, "a2c": -5}
+    lines = []
+    for seed in range(3):
+        for policy, mean in {**means, "ppo_residual": -1}.items():
+            if policy == "ppo_residual" and seed > 0:
+                continue
+            record = {
+                "key": f"opsgym/X-v0|default|{policy}|{seed}",
+                "status": "ok",
+                "env_id": "opsgym/X-v0",
+                "scenario": "default",
+                "policy": policy,
+                "kind": "reference" if policy in ("random", "rule", "oracle") else "trained",
+                "seed": seed,
+                "budget": 1_000_000 if policy == "ppo" else 100_000,
+                "returns": [mean + 0.05 * seed],
+                "metrics": {},
+                "train_seconds": 1.0,
+                "train_steps": 1_000_000 if policy == "ppo" else 100_000,
+                "curve": [],
+            }
+            lines.append(json.dumps(record))
+    (tmp_path / "trials.jsonl").write_text("\n".join(lines) + "\n")
+    module = load_full_report()
+    findings = module.report(tmp_path).splitlines()[2].split("|")[1:-1]
+    assert [cell.strip() for cell in findings] == [
+        "X-v0 (1M)",
+        "rule 0.800 [0.800, 0.800]",  # the same on every seed: no spread to resample
+        "**0.950 [0.950, 0.950]**",
+        "0.800 [0.800, 0.800]",
+        "1 of 3 seeds: 0.900",
+        "a2c *0.500 [0.500, 0.500]*",
+    ]
+    readme = module.readme_report(tmp_path).splitlines()[2].split("|")[1:-1]
+    assert [cell.strip() for cell in readme][2:] == [
+        "ppo (1M) **0.950 [0.950, 0.950]**",
+        "ppo_warm 0.800 [0.800, 0.800]",  # residual PPO's single seed is left out
+    ]
+
+
+def test_the_findings_page_and_the_readme_show_the_full_runs_tables_of_the_committed_trials():
+    """The tables of "Where learning stands" and of the README's "When learning beats the
+    rules" are the report script's output on the committed trials: a snapshot of the full
+    run cannot land without them."""
+    module = load_full_report()
     run = ROOT / "docs" / "results" / "full"
     for table, page in (
         (module.report(run), ROOT / "docs" / "findings.md"),
