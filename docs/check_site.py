@@ -104,7 +104,11 @@ class DevTools:
     """A Chromium tab driven over the DevTools protocol; every event it sends is kept."""
 
     def __init__(self, websocket_url: str) -> None:
-        self.socket = websocket.create_connection(websocket_url, timeout=LOAD_TIMEOUT)
+        # no Origin header: Chromium 111+ refuses a DevTools client that sends one unless
+        # started with --remote-allow-origins
+        self.socket = websocket.create_connection(
+            websocket_url, timeout=LOAD_TIMEOUT, suppress_origin=True
+        )
         self.next_id = 0
         self.events: list[dict] = []
 
