@@ -33,7 +33,9 @@ README = (ROOT / "README.md").read_text()
 
 
 def load_docs_script(name: str):
-    spec = importlib.util.spec_from_file_location(f"docs_{name}", ROOT / "docs" / f"{name}.py")
+    """A script under docs/ by its path there without ``.py`` ("gen_pages", "results/full/report")."""
+    module_name = "docs_" + name.replace("/", "_")
+    spec = importlib.util.spec_from_file_location(module_name, ROOT / "docs" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -326,15 +328,6 @@ def test_opsgym_docs_without_mkdocs_names_the_extra(monkeypatch):
         docs.build_docs("mkdocs.yml", "site")
 
 
-def load_full_report():
-    spec = importlib.util.spec_from_file_location(
-        "full_report", ROOT / "docs" / "results" / "full" / "report.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_full_runs_tables_mark_each_learner_against_the_rules_interval(tmp_path):
     """Per seed random -10, the rule -2 (0.8 normalized), the oracle 0; PPO above the rule,
     warm-started PPO level with it, A2C below it, residual PPO with one of three seeds."""
@@ -361,7 +354,7 @@ def test_the_full_runs_tables_mark_each_learner_against_the_rules_interval(tmp_p
             }
             lines.append(json.dumps(record))
     (tmp_path / "trials.jsonl").write_text("\n".join(lines) + "\n")
-    module = load_full_report()
+    module = load_docs_script("results/full/report")
     findings = module.report(tmp_path).splitlines()[2].split("|")[1:-1]
     assert [cell.strip() for cell in findings] == [
         "X-v0 (1M)",
@@ -382,7 +375,7 @@ def test_the_findings_page_and_the_readme_show_the_full_runs_tables_of_the_commi
     """The tables of "Where learning stands" and of the README's "When learning beats the
     rules" are the report script's output on the committed trials: a snapshot of the full
     run cannot land without them."""
-    module = load_full_report()
+    module = load_docs_script("results/full/report")
     run = ROOT / "docs" / "results" / "full"
     for table, page in (
         (module.report(run), ROOT / "docs" / "findings.md"),

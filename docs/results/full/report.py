@@ -20,6 +20,7 @@ the best rule's (the heuristic with the highest IQM), *italic* where it lies who
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -66,6 +67,7 @@ def best_cell(learners: list[PolicyResult], rule: PolicyResult, seeds: int) -> s
     return f"{best.policy}{budget_label(best.train_steps)} {cell(best, rule, seeds)}"
 
 
+@functools.cache  # both tables read the same run
 def default_configurations(folder: Path) -> tuple[int, list[tuple[str, dict]]]:
     """The run's seeds, and per id (sorted) its default configuration's results by policy."""
     records = [r for r in read_trials(folder / "trials.jsonl") if r["status"] == "ok"]
