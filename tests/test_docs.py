@@ -382,4 +382,15 @@ def test_the_findings_page_and_the_readme_show_the_full_runs_tables_of_the_commi
         (module.readme_report(run), ROOT / "README.md"),
     ):
         assert table.count("\n") == len(opsgym_ids()) + 1
-        assert table in page.read_text()
+        assert module.replace_table(page.read_text(), table) == page.read_text()
+
+
+def test_the_full_runs_report_replaces_only_the_table_that_names_the_best_rule():
+    module = load_docs_script("results/full/report")
+    page = "intro\n\n| id | rule |\n|---|---|\n| a | 1 |\n\n| id | best rule |\n|---|---|\n| a | 1 |\nafter\n"
+    new = "| id | best rule |\n|---|---|\n| a | 2 |\n| b | 3 |"
+    assert module.replace_table(page, new) == page.replace(
+        "| a | 1 |\nafter", "| a | 2 |\n| b | 3 |\nafter"
+    )
+    with pytest.raises(ValueError, match="best rule"):
+        module.replace_table("intro\n| id | rule |\n", new)

@@ -14,8 +14,11 @@ the best rule's (the heuristic with the highest IQM), *italic* where it lies who
   and the best that starts from the rule, of those whose every seed is in.
 
 "Best" is the highest IQM of several learners, which favours the luckiest slightly.
+With ``--write`` the script puts both tables in their pages instead of printing one: after
+copying a snapshot of the run's ``trials.jsonl`` here, it is the one step that updates the
+pages (a test keeps them equal to the committed trials).
 
-    python docs/results/full/report.py [--readme] [RESULTS_FOLDER]
+    python docs/results/full/report.py [--readme | --write] [RESULTS_FOLDER]
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from opsgym.train.benchmark_summary import Aggregate, PolicyResult, summarize
 from opsgym.train.rule_comparison import best_rule, starts_from_rule
 from opsgym.train.table import markdown_table
 
+ROOT = Path(__file__).resolve().parents[3]
 PPO_FORMS = ("ppo", "ppo_warm", "ppo_residual")
 
 
@@ -120,8 +124,38 @@ def readme_report(folder: Path) -> str:
     return markdown_table(headers, rows)
 
 
+def replace_table(page: str, table: str) -> str:
+    """``page`` with ``table`` in place of its table whose header names "best rule"."""
+    lines = page.split("\n")
+    start = next(
+        (i for i, line in enumerate(lines) if line.startswith("| id") and "best rule" in line),
+        None,
+    )
+    if start is None:
+        raise ValueError('the page has no table whose header starts "| id" and names "best rule"')
+    end = start
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    return "\n".join([*lines[:start], table, *lines[end:]])
+
+
+def write_tables(folder: Path) -> None:
+    """Put the findings page's and the README's tables of ``folder``'s run in their pages."""
+    for table, page in (
+        (report, ROOT / "docs" / "findings.md"),
+        (readme_report, ROOT / "README.md"),
+    ):
+        page.write_text(replace_table(page.read_text(), table(folder)))
+
+
 if __name__ == "__main__":
     arguments = sys.argv[1:]
-    table = readme_report if "--readme" in arguments else report
-    folders = [a for a in arguments if a != "--readme"]
-    print(table(Path(folders[0]) if folders else Path(__file__).parent))
+    options = [a for a in arguments if a.startswith("--")]
+    folders = [a for a in arguments if not a.startswith("--")]
+    folder = Path(folders[0]) if folders else Path(__file__).parent
+    if unknown := sorted(set(options) - {"--readme", "--write"}):
+        sys.exit(f"report.py: unknown option {unknown[0]}; the options are --readme and --write")
+    if "--write" in options:
+        write_tables(folder)
+    else:
+        print((readme_report if "--readme" in options else report)(folder))
