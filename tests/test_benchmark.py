@@ -148,7 +148,7 @@ def test_an_override_sets_one_environments_budget_and_arguments_under_every_scen
     drift = trials[("opsgym/CDN-v0", "drift", "ppo")]
     assert drift.env_kwargs == {"episode_length": 7, "viral_per_hour": 6.0}
     assert benchmark.describe_overrides(plan.overrides) == (
-        "opsgym/CDN-v0 runs with episode_length=7, learners trained for 100 steps."
+        "opsgym/CDN-v0 runs with episode_length=7; learners trained for 100 steps."
     )
 
 
@@ -186,7 +186,7 @@ def test_an_environment_learners_budget_beats_every_other_and_its_sb3_list_repla
             LB: {"budget": 100, "learner_budgets": {"ppo": 7_000}},
             "opsgym/Caching-v0": {
                 "sb3_algorithms": ("ppo", "dqn"),
-                "default_learner_budgets": {"ppo": 9_000},
+                "default_learner_budgets": {"ppo": 9_000, "dqn": 9_000},
             },
         },
     )
@@ -198,13 +198,13 @@ def test_an_environment_learners_budget_beats_every_other_and_its_sb3_list_repla
         (LB, "a2c"): 100,
         (LB, "ucb1"): 100,
         ("opsgym/Caching-v0", "ppo"): 9_000,
-        ("opsgym/Caching-v0", "dqn"): 500,
+        ("opsgym/Caching-v0", "dqn"): 9_000,
         ("opsgym/Caching-v0", "ucb1"): 500,
     }
     assert benchmark.describe_overrides(plan.overrides) == (
-        f"{LB} runs with learners trained for 100 steps, ppo trained for 7,000 steps. "
-        "opsgym/Caching-v0 runs with SB3 learners ppo, dqn, "
-        "ppo trained for 9,000 steps on the default configuration."
+        f"{LB} runs with learners trained for 100 steps; ppo trained for 7,000 steps. "
+        "opsgym/Caching-v0 runs with SB3 learners ppo, dqn; "
+        "ppo, dqn trained for 9,000 steps on the default configuration."
     )
 
 

@@ -125,11 +125,14 @@ def describe_overrides(overrides: dict[str, dict]) -> str:
             ("learner_budgets", ""),
             ("default_learner_budgets", " on the default configuration"),
         ):
+            names_by_steps: dict[int, list[str]] = {}
+            for name, steps in override.get(key, {}).items():
+                names_by_steps.setdefault(steps, []).append(name)
             parts += [
-                f"{name} trained for {steps:,} steps{where}"
-                for name, steps in override.get(key, {}).items()
+                f"{', '.join(names)} trained for {steps:,} steps{where}"
+                for steps, names in names_by_steps.items()
             ]
-        sentences.append(f"{env_id} runs with {', '.join(parts)}.")
+        sentences.append(f"{env_id} runs with {'; '.join(parts)}.")
     return " ".join(sentences)
 
 
