@@ -41,6 +41,32 @@ def test_normalized_scores_are_zero_for_random_and_one_for_the_oracle(tmp_path):
     assert [r.policy for r in results][0] == "random"
 
 
+def test_the_summary_puts_the_default_configuration_first_and_a_paused_trial_aside():
+    """Scenario "adversary" sorts before "default" by name; a learner's seed whose trial
+    was paused between sessions (900 s) does not move its training time."""
+    records = [
+        {
+            "status": "ok",
+            "env_id": "opsgym/X-v0",
+            "scenario": scenario,
+            "policy": policy,
+            "kind": "trained" if policy == "ucb1" else "reference",
+            "seed": seed,
+            "returns": [float(seed + ("random", "ucb1", "oracle").index(policy))],
+            "metrics": {},
+            "train_seconds": (1.0, 2.0, 900.0)[seed] if policy == "ucb1" else 0.0,
+            "train_steps": 100 if policy == "ucb1" else 0,
+            "curve": [],
+        }
+        for scenario in ("adversary", "default")
+        for policy in ("random", "ucb1", "oracle")
+        for seed in range(3)
+    ]
+    results, _ = summarize(records)
+    assert [r.scenario for r in results[::3]] == ["default", "adversary"]
+    assert {r.train_seconds for r in results if r.policy == "ucb1"} == {2.0}
+
+
 def test_results_are_kept_unless_resumed(tmp_path):
     run_benchmark(PLAN, tmp_path)
     with pytest.raises(ValueError, match="--resume"):

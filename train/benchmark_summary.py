@@ -103,7 +103,10 @@ def summarize(records: list[dict]) -> tuple[list[PolicyResult], list[dict]]:
     for record in ok:
         by_config[(record["env_id"], record["scenario"])].append(record)
     results = []
-    for (env_id, scenario), group in sorted(by_config.items()):
+    # each id's default configuration first, then its scenarios
+    for (env_id, scenario), group in sorted(
+        by_config.items(), key=lambda item: (item[0][0], item[0][1] != "default", item[0][1])
+    ):
         score = {(r["policy"], r["seed"]): float(np.mean(r["returns"])) for r in group}
         floor, ceiling = _anchors(group, score)
         policies = sorted({r["policy"] for r in group}, key=lambda p: _order(group, p))
@@ -128,7 +131,8 @@ def summarize(records: list[dict]) -> tuple[list[PolicyResult], list[dict]]:
                         name: Aggregate.of([np.mean(r["metrics"][name]) for r in mine])
                         for name in metric_names
                     },
-                    train_seconds=float(np.mean([r["train_seconds"] for r in mine])),
+                    # the median: a trial paused between sessions counts its pause
+                    train_seconds=float(np.median([r["train_seconds"] for r in mine])),
                     train_steps=int(mine[0]["train_steps"]),
                     **_cold_start(mine),
                 )
@@ -246,7 +250,7 @@ def summary_tables(results: list[PolicyResult], max_metrics: int = 3) -> str:
     for (env_id, scenario), group in by_config.items():
         metric_names = list(group[0].metrics)[:max_metrics]
         headers = ["policy", "kind", "normalized (mean)", "normalized (IQM)", "return"]
-        headers += metric_names + ["train s"]
+        headers += metric_names + ["train s (median)"]
         rows = []
         for r in group:
             kind = "trained" if r.kind != REFERENCE else "reference"
