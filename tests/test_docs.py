@@ -328,35 +328,54 @@ def test_opsgym_docs_without_mkdocs_names_the_extra(monkeypatch):
         docs.build_docs("mkdocs.yml", "site")
 
 
+def full_run_record(env_id: str, scenario: str, policy: str, seed: int, mean: float) -> str:
+    """A trial record of the full run's kind: PPO at 1,000,000 steps, other learners 100,000."""
+    budget = 1_000_000 if policy == "ppo" else 100_000
+    return json.dumps(
+        {
+            "key": f"{env_id}|{scenario}|{policy}|{seed}",
+            "status": "ok",
+            "env_id": env_id,
+            "scenario": scenario,
+            "policy": policy,
+            "kind": "reference" if policy in ("random", "rule", "oracle") else "trained",
+            "seed": seed,
+            "budget": budget,
+            "returns": [mean + 0.05 * seed],
+            "metrics": {},
+            "train_seconds": 1.0,
+            "train_steps": budget,
+            "curve": [],
+        }
+    )
+
+
 def test_the_full_runs_tables_mark_each_learner_against_the_rules_interval(tmp_path):
     """Per seed random -10, the rule -2 (0.8 normalized), the oracle 0; PPO above the rule,
-    warm-started PPO level with it, A2C below it, residual PPO with one of three seeds."""
+    warm-started PPO level with it, A2C below it, residual PPO with one of three seeds.
+    On Caching's scenario, which has no A2C, the rule has two seeds of three and UCB1 none."""
     means = {"random": -10, "rule": -2, "oracle": 0, "ppo": -0.5, "ppo_warm": -2, "a2c": -5}
-    lines = []
-    for seed in range(3):
-        for policy, mean in {**means, "ppo_residual": -1}.items():
-            if policy == "ppo_residual" and seed > 0:
-                continue
-            record = {
-                "key": f"opsgym/X-v0|default|{policy}|{seed}",
-                "status": "ok",
-                "env_id": "opsgym/X-v0",
-                "scenario": "default",
-                "policy": policy,
-                "kind": "reference" if policy in ("random", "rule", "oracle") else "trained",
-                "seed": seed,
-                "budget": 1_000_000 if policy == "ppo" else 100_000,
-                "returns": [mean + 0.05 * seed],
-                "metrics": {},
-                "train_seconds": 1.0,
-                "train_steps": 1_000_000 if policy == "ppo" else 100_000,
-                "curve": [],
-            }
-            lines.append(json.dumps(record))
+    lines = [
+        full_run_record("opsgym/X-v0", "default", policy, seed, mean)
+        for seed in range(3)
+        for policy, mean in means.items()
+    ]
+    lines.append(full_run_record("opsgym/X-v0", "default", "ppo_residual", 0, -1))
+    lines += [
+        full_run_record("opsgym/Caching-v0", "drift", policy, seed, means[policy])
+        for seed in range(3)
+        for policy in ("random", "oracle", "ppo")
+    ]
+    lines += [full_run_record("opsgym/Caching-v0", "drift", "rule", seed, -2) for seed in (0, 1)]
     (tmp_path / "trials.jsonl").write_text("\n".join(lines) + "\n")
     module = load_docs_script("results/full/report")
-    findings = module.report(tmp_path).splitlines()[2].split("|")[1:-1]
-    assert [cell.strip() for cell in findings] == [
+
+    def cells(table: str) -> list[str]:
+        """The cells of a table's one row."""
+        assert table.count("\n") == 2
+        return [cell.strip() for cell in table.splitlines()[2].split("|")[1:-1]]
+
+    assert cells(module.report(tmp_path)) == [
         "X-v0 (1M)",
         "rule 0.800 [0.800, 0.800]",  # the same on every seed: no spread to resample
         "**0.950 [0.950, 0.950]**",
@@ -364,33 +383,38 @@ def test_the_full_runs_tables_mark_each_learner_against_the_rules_interval(tmp_p
         "1 of 3 seeds: 0.900",
         "a2c *0.500 [0.500, 0.500]*",
     ]
-    readme = module.readme_report(tmp_path).splitlines()[2].split("|")[1:-1]
-    assert [cell.strip() for cell in readme][2:] == [
+    assert cells(module.readme_report(tmp_path))[2:] == [
         "ppo (1M) **0.950 [0.950, 0.950]**",
         "ppo_warm 0.800 [0.800, 0.800]",  # residual PPO's single seed is left out
+    ]
+    assert cells(module.scenario_report(tmp_path)) == [
+        "Caching-v0 drift (1M)",
+        "rule 2 of 3 seeds: 0.800",
+        "0.950 [0.950, 0.950]",  # unmarked: the rule's interval is not in yet
+        "not run",
+        "queued",
     ]
 
 
 def test_the_findings_page_and_the_readme_show_the_full_runs_tables_of_the_committed_trials():
-    """The tables of "Where learning stands" and of the README's "When learning beats the
-    rules" are the report script's output on the committed trials: a snapshot of the full
-    run cannot land without them."""
+    """The tables of "Where learning stands", of its scenarios and of the README's "When
+    learning beats the rules" are the report script's output on the committed trials: a
+    snapshot of the full run cannot land without them."""
     module = load_docs_script("results/full/report")
     run = ROOT / "docs" / "results" / "full"
-    for table, page in (
-        (module.report(run), ROOT / "docs" / "findings.md"),
-        (module.readme_report(run), ROOT / "README.md"),
-    ):
-        assert table.count("\n") == len(opsgym_ids()) + 1
-        assert module.replace_table(page.read_text(), table) == page.read_text()
+    for table, page in module.TABLES.items():
+        text = (ROOT / page.relative_to(module.ROOT)).read_text()
+        assert module.replace_table(text, table(run)) == text
+    assert module.report(run).count("\n") == len(opsgym_ids()) + 1
 
 
-def test_the_full_runs_report_replaces_only_the_table_that_names_the_best_rule():
+def test_the_full_runs_report_replaces_only_the_table_with_the_same_columns():
     module = load_docs_script("results/full/report")
-    page = "intro\n\n| id | rule |\n|---|---|\n| a | 1 |\n\n| id | best rule |\n|---|---|\n| a | 1 |\nafter\n"
+    page = "intro\n\n| id | rule |\n|---|---|\n| a | 1 |\n\n| id  | best rule |\n|---|---|\n| a | 1 |\nafter\n"
     new = "| id | best rule |\n|---|---|\n| a | 2 |\n| b | 3 |"
     assert module.replace_table(page, new) == page.replace(
-        "| a | 1 |\nafter", "| a | 2 |\n| b | 3 |\nafter"
+        "| id  | best rule |\n|---|---|\n| a | 1 |\nafter", new + "\nafter"
     )
-    with pytest.raises(ValueError, match="best rule"):
-        module.replace_table("intro\n| id | rule |\n", new)
+    for wrong in ("intro\n| id | rule |\n", page + "\n" + new + "\n"):
+        with pytest.raises(ValueError, match="columns id | best rule, not one"):
+            module.replace_table(wrong, new)

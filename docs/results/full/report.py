@@ -2,23 +2,27 @@
 benchmark's trials.
 
 Reads a benchmark's ``trials.jsonl`` (by default the one next to this script) and prints
-two Markdown tables, per id at its default configuration, each learner as normalized IQM
-over seeds with its 95% bootstrap interval: **bold** where the interval lies wholly above
-the best rule's (the heuristic with the highest IQM), *italic* where it lies wholly below.
+a Markdown table, per id (at its default configuration, or per scenario), each learner
+as normalized IQM over seeds with its 95% bootstrap interval: **bold** where the interval
+lies wholly above the best rule's (the heuristic with the highest IQM), *italic* where it
+lies wholly below. A rule or learner with fewer trials than the run's seeds is shown as
+"k of N seeds: IQM" and marks nothing; one with none is "queued".
 
 - The findings page's: the best rule, tuned PPO from scratch, PPO started from the rule
   (warm-started and residual) and the best of the other learners (every SB3 algorithm
-  and hand-written agent besides those three). A learner with fewer trials than the
-  run's seeds is shown as "k of N seeds: IQM"; one with none is "queued".
+  and hand-written agent besides those three).
+- The findings page's table of the scenarios (``--scenarios``): per id and scenario with
+  results, the best rule and each learner the run trains on the scenarios.
 - The README's (``--readme``): the best rule, the best learner that starts from scratch
   and the best that starts from the rule, of those whose every seed is in.
 
 "Best" is the highest IQM of several learners, which favours the luckiest slightly.
-With ``--write`` the script puts both tables in their pages instead of printing one: after
-copying a snapshot of the run's ``trials.jsonl`` here, it is the one step that updates the
-pages (a test keeps them equal to the committed trials).
+With ``--write`` the script puts every table in its page instead of printing one, in
+place of the page's table with the same column names: after copying a snapshot of the
+run's ``trials.jsonl`` here, it is the one step that updates the pages (a test keeps them
+equal to the committed trials).
 
-    python docs/results/full/report.py [--readme | --write] [RESULTS_FOLDER]
+    python docs/results/full/report.py [--scenarios | --readme | --write] [RESULTS_FOLDER]
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from opsgym.train.benchmark import REFERENCE, read_trials
+from opsgym.train.benchmark import FULL, REFERENCE, BenchmarkPlan, read_trials
 from opsgym.train.benchmark_summary import Aggregate, PolicyResult, summarize
 from opsgym.train.rule_comparison import best_rule, starts_from_rule
 from opsgym.train.table import markdown_table
@@ -49,11 +53,21 @@ def iqm_cell(aggregate: Aggregate) -> str:
     return f"{aggregate.iqm:.3f} [{low:.3f}, {high:.3f}]"
 
 
+def rule_cell(rule: PolicyResult, seeds: int) -> str:
+    """The rule's name, normalized IQM and interval (or its seeds so far)."""
+    if rule.normalized.n < seeds:
+        return f"{rule.policy} {rule.normalized.n} of {seeds} seeds: {rule.normalized.iqm:.3f}"
+    return f"{rule.policy} {iqm_cell(rule.normalized)}"
+
+
 def cell(learner: PolicyResult, rule: PolicyResult, seeds: int) -> str:
-    """A learner's normalized IQM and interval, marked against the rule's interval."""
+    """A learner's normalized IQM and interval, marked against the rule's interval once
+    the rule's every seed is in."""
     if learner.normalized.n < seeds:
         return f"{learner.normalized.n} of {seeds} seeds: {learner.normalized.iqm:.3f}"
     text = iqm_cell(learner.normalized)
+    if rule.normalized.n < seeds:
+        return text
     low, high = learner.normalized.iqm_ci
     if low > rule.normalized.iqm_ci[1]:
         return f"**{text}**"
@@ -71,29 +85,38 @@ def best_cell(learners: list[PolicyResult], rule: PolicyResult, seeds: int) -> s
     return f"{best.policy}{budget_label(best.train_steps)} {cell(best, rule, seeds)}"
 
 
-@functools.cache  # both tables read the same run
-def default_configurations(folder: Path) -> tuple[int, list[tuple[str, dict]]]:
-    """The run's seeds, and per id (sorted) its default configuration's results by policy."""
+@functools.cache  # every table reads the same run
+def configurations(folder: Path) -> tuple[int, list[tuple[tuple[str, str], dict]]]:
+    """The run's seeds, and per (id, scenario), sorted with each id's default
+    configuration first, its results by policy."""
     records = [r for r in read_trials(folder / "trials.jsonl") if r["status"] == "ok"]
-    results, _ = summarize([r for r in records if r["scenario"] == "default"])
-    by_env: dict[str, dict[str, PolicyResult]] = defaultdict(dict)
+    results, _ = summarize(records)
+    by_configuration: dict[tuple[str, str], dict[str, PolicyResult]] = defaultdict(dict)
     for result in results:
         if result.normalized is not None:
-            by_env[result.env_id][result.policy] = result
-    return len({r["seed"] for r in records}), sorted(by_env.items())
+            by_configuration[(result.env_id, result.scenario)][result.policy] = result
+    return len({r["seed"] for r in records}), list(by_configuration.items())
+
+
+def default_configurations(folder: Path) -> tuple[int, list[tuple[str, dict]]]:
+    """The run's seeds, and per id (sorted) its default configuration's results by policy."""
+    seeds, results = configurations(folder)
+    return seeds, [
+        (env_id, group) for (env_id, scenario), group in results if scenario == "default"
+    ]
 
 
 def report(folder: Path) -> str:
     """The findings page's table."""
-    seeds, configurations = default_configurations(folder)
+    seeds, defaults = default_configurations(folder)
     rows = []
-    for env_id, group in configurations:
+    for env_id, group in defaults:
         rule = best_rule(list(group.values()))
         learners = {name: r for name, r in group.items() if r.kind != REFERENCE}
         label = budget_label(learners["ppo"].train_steps) if "ppo" in learners else ""
         row = [
             f"{env_id.removeprefix('opsgym/')}{label}",
-            f"{rule.policy} {iqm_cell(rule.normalized)}",
+            rule_cell(rule, seeds),
         ]
         for name in PPO_FORMS:
             row.append(cell(learners[name], rule, seeds) if name in learners else "queued")
@@ -105,9 +128,9 @@ def report(folder: Path) -> str:
 
 def readme_report(folder: Path) -> str:
     """The README's table: the rule, and the best learner from scratch and from the rule."""
-    seeds, configurations = default_configurations(folder)
+    seeds, defaults = default_configurations(folder)
     rows = []
-    for env_id, group in configurations:
+    for env_id, group in defaults:
         rule = best_rule(list(group.values()))
         learners = [r for r in group.values() if r.kind != REFERENCE]
         scratch = [r for r in learners if not starts_from_rule(r.policy)]
@@ -115,7 +138,7 @@ def readme_report(folder: Path) -> str:
         rows.append(
             [
                 f"`{env_id}`",
-                f"{rule.policy} {iqm_cell(rule.normalized)}",
+                rule_cell(rule, seeds),
                 best_cell(scratch, rule, seeds),
                 best_cell(started, rule, seeds),
             ]
@@ -124,27 +147,78 @@ def readme_report(folder: Path) -> str:
     return markdown_table(headers, rows)
 
 
-def replace_table(page: str, table: str) -> str:
-    """``page`` with ``table`` in place of its table whose header names "best rule"."""
-    lines = page.split("\n")
-    start = next(
-        (i for i, line in enumerate(lines) if line.startswith("| id") and "best rule" in line),
-        None,
+def scenario_report(folder: Path) -> str:
+    """The findings page's table of the scenarios: the best rule and each learner the full
+    run trains there ("not run" where the id's learners do not include it)."""
+    seeds, results = configurations(folder)
+    learners = FULL["scenario_learners"]
+    plan = BenchmarkPlan(
+        envs=(),
+        policies=None,
+        seeds=seeds,
+        budget=FULL["budget"],
+        episodes=FULL["episodes"],
+        sb3_algorithms=FULL["sb3_algorithms"],
+        agents=FULL["agents"],
+        scenario_learners=learners,
+        overrides=FULL["overrides"],
     )
-    if start is None:
-        raise ValueError('the page has no table whose header starts "| id" and names "best rule"')
-    end = start
+    rows = []
+    for (env_id, scenario), group in results:
+        rule = best_rule(list(group.values()))
+        if scenario == "default" or rule is None:
+            continue
+        planned = plan.learners(env_id, scenario)
+        steps = {r.train_steps for r in group.values() if r.kind != REFERENCE}
+        label = budget_label(steps.pop()) if len(steps) == 1 else ""
+        row = [
+            f"{env_id.removeprefix('opsgym/')} {scenario}{label}",
+            rule_cell(rule, seeds),
+        ]
+        for name in learners:
+            if name not in planned:
+                row.append("not run")
+            else:
+                row.append(cell(group[name], rule, seeds) if name in group else "queued")
+        rows.append(row)
+    return markdown_table(["id and scenario", "best rule", *learners], rows)
+
+
+TABLES = {
+    report: ROOT / "docs" / "findings.md",
+    scenario_report: ROOT / "docs" / "findings.md",
+    readme_report: ROOT / "README.md",
+}
+
+
+def header_cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def replace_table(page: str, table: str) -> str:
+    """``page`` with ``table`` in place of its one table with the same column names."""
+    lines = page.split("\n")
+    headers = header_cells(table.split("\n")[0])
+    starts = [
+        i
+        for i, line in enumerate(lines)
+        if line.startswith("|")
+        and (i == 0 or not lines[i - 1].startswith("|"))
+        and header_cells(line) == headers
+    ]
+    if len(starts) != 1:
+        raise ValueError(
+            f"the page has {len(starts)} tables with the columns {' | '.join(headers)}, not one"
+        )
+    end = start = starts[0]
     while end < len(lines) and lines[end].startswith("|"):
         end += 1
     return "\n".join([*lines[:start], table, *lines[end:]])
 
 
 def write_tables(folder: Path) -> None:
-    """Put the findings page's and the README's tables of ``folder``'s run in their pages."""
-    for table, page in (
-        (report, ROOT / "docs" / "findings.md"),
-        (readme_report, ROOT / "README.md"),
-    ):
+    """Put every table of ``folder``'s run in its page."""
+    for table, page in TABLES.items():
         page.write_text(replace_table(page.read_text(), table(folder)))
 
 
@@ -153,9 +227,13 @@ if __name__ == "__main__":
     options = [a for a in arguments if a.startswith("--")]
     folders = [a for a in arguments if not a.startswith("--")]
     folder = Path(folders[0]) if folders else Path(__file__).parent
-    if unknown := sorted(set(options) - {"--readme", "--write"}):
-        sys.exit(f"report.py: unknown option {unknown[0]}; the options are --readme and --write")
+    printers = {"--scenarios": scenario_report, "--readme": readme_report}
+    if unknown := sorted(set(options) - {*printers, "--write"}):
+        sys.exit(
+            f"report.py: unknown option {unknown[0]}; the options are --scenarios, --readme "
+            "and --write"
+        )
     if "--write" in options:
         write_tables(folder)
     else:
-        print((readme_report if "--readme" in options else report)(folder))
+        print(next((printers[o] for o in options if o in printers), report)(folder))
