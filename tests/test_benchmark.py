@@ -286,6 +286,19 @@ def test_the_full_presets_scenario_learners_and_per_id_algorithms_follow_the_com
     assert "unknown learner 'ucb'" in capsys.readouterr().err
 
 
+def test_a_preset_plan_keeps_the_presets_fields_but_those_given():
+    ids = ("opsgym/Caching-v0",)
+    preset = benchmark.preset_plan(benchmark.QUICK, ids)
+    assert preset.seeds == benchmark.QUICK["seeds"] and preset.policies is None
+    assert preset.training_steps("opsgym/Caching-v0", "ppo") == 20_000
+    assert preset.training_steps("opsgym/LoadBalancing-v0", "ppo") == 100_000
+    given = benchmark.preset_plan(benchmark.QUICK, ids, seeds=2, budget=10)
+    assert given.seeds == 2 and given.learner_budgets == {}
+    assert given.training_steps("opsgym/Caching-v0", "ppo") == 10
+    assert given.training_steps("opsgym/CDN-v0", "ppo") == 10
+    assert given.overrides["opsgym/CDN-v0"] == {"env_kwargs": {"episode_length": 60}}
+
+
 def test_ray_backend_writes_the_same_results(tmp_path):
     pytest.importorskip("ray")
     plan = small_plan(LB, policies=("random", "oracle"), seeds=2)

@@ -203,6 +203,23 @@ FULL = {
 }
 
 
+def preset_plan(preset: dict, envs: tuple[str, ...], **given) -> BenchmarkPlan:
+    """The plan that runs ``preset`` (QUICK or FULL) on ``envs``, with the fields in
+    ``given`` in place of the preset's. A given budget replaces every learner's, the
+    per-id ones too; given SB3 learners replace every id's."""
+    replaced = {"sb3_algorithms"} & set(given)
+    if "budget" in given:
+        replaced |= {"budget", "learner_budgets", "default_learner_budgets"}
+    kept = {
+        "learner_budgets": {} if "budget" in given else preset["learner_budgets"],
+        "overrides": {
+            env_id: {key: value for key, value in override.items() if key not in replaced}
+            for env_id, override in preset["overrides"].items()
+        },
+    }
+    return BenchmarkPlan(envs=envs, **({"policies": None} | preset | kept | given))
+
+
 @dataclass(frozen=True)
 class Trial:
     env_id: str

@@ -219,19 +219,23 @@ def _budget_exceptions(learner_budgets: dict[str, int]) -> str:
     return "".join(f", {name} {steps:,}" for name, steps in learner_budgets.items())
 
 
-def _given(args: argparse.Namespace) -> set[str]:
-    """The keys of a preset's per-id overrides that the command line replaces: a --budget
-    sets every learner's budget, and --sb3 the SB3 learners of every id."""
-    given = {"budget", "learner_budgets", "default_learner_budgets"} if args.budget else set()
-    return given | ({"sb3_algorithms"} if args.sb3 is not None else set())
-
-
-def _scenario_learners(names: list[str] | None, preset: dict) -> tuple[str, ...] | None:
-    """The learners that also train on the scenarios: the preset's, or those named
-    ('all': every learner)."""
-    if names is None:
-        return preset["scenario_learners"]
-    return None if names == ["all"] else tuple(names)
+def _given(args: argparse.Namespace) -> dict:
+    """The fields of the benchmark's plan that the command line sets, in place of the
+    preset's."""
+    given = {
+        "seeds": args.seeds,
+        "budget": args.budget,
+        "episodes": args.episodes,
+        "policies": tuple(args.policies) if args.policies else None,
+        "scenarios": tuple(args.scenarios) if args.scenarios else None,
+        "sb3_algorithms": None if args.sb3 is None else tuple(args.sb3),
+        "agents": None if args.agents is None else tuple(args.agents),
+    }
+    given = {key: value for key, value in given.items() if value is not None}
+    if args.scenario_learners is not None:  # 'all': every learner
+        names = args.scenario_learners
+        given["scenario_learners"] = None if names == ["all"] else tuple(names)
+    return given | {"cold_start_steps": args.cold_start_steps}
 
 
 def _scenario_sentence(plan: BenchmarkPlan) -> str:
@@ -248,9 +252,9 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         FULL,
         QUICK,
         TRIALS_FILE,
-        BenchmarkPlan,
         describe_overrides,
         not_installed,
+        preset_plan,
         read_trials,
         run_benchmark,
     )
@@ -258,25 +262,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     from opsgym.train.benchmark_summary import write_summary
 
     preset = QUICK if args.quick else FULL
-    plan = BenchmarkPlan(
-        envs=tuple(args.envs or opsgym_ids()),
-        policies=tuple(args.policies) if args.policies else None,
-        seeds=args.seeds or preset["seeds"],
-        budget=args.budget or preset["budget"],
-        episodes=args.episodes or preset["episodes"],
-        sb3_algorithms=tuple(preset["sb3_algorithms"] if args.sb3 is None else args.sb3),
-        agents=tuple(preset["agents"] if args.agents is None else args.agents),
-        scenarios=tuple(args.scenarios) if args.scenarios else preset["scenarios"],
-        scenario_learners=_scenario_learners(args.scenario_learners, preset),
-        curve_points=preset["curve_points"],
-        curve_episodes=preset["curve_episodes"],
-        cold_start_steps=args.cold_start_steps,
-        learner_budgets={} if args.budget else preset["learner_budgets"],
-        overrides={
-            env_id: {k: v for k, v in override.items() if k not in _given(args)}
-            for env_id, override in preset["overrides"].items()
-        },
-    )
+    plan = preset_plan(preset, tuple(args.envs or opsgym_ids()), **_given(args))
     jobs = args.jobs or os.cpu_count() or 1
     header = (
         f"# opsgym benchmark{' (quick)' if args.quick else ''}\n\n"

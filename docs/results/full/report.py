@@ -32,7 +32,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from opsgym.train.benchmark import FULL, REFERENCE, BenchmarkPlan, read_trials
+from opsgym.train.benchmark import FULL, REFERENCE, preset_plan, read_trials
 from opsgym.train.benchmark_summary import Aggregate, PolicyResult, summarize
 from opsgym.train.rule_comparison import best_rule, starts_from_rule
 from opsgym.train.table import markdown_table
@@ -151,18 +151,8 @@ def scenario_report(folder: Path) -> str:
     """The findings page's table of the scenarios: the best rule and each learner the full
     run trains there ("not run" where the id's learners do not include it)."""
     seeds, results = configurations(folder)
-    learners = FULL["scenario_learners"]
-    plan = BenchmarkPlan(
-        envs=(),
-        policies=None,
-        seeds=seeds,
-        budget=FULL["budget"],
-        episodes=FULL["episodes"],
-        sb3_algorithms=FULL["sb3_algorithms"],
-        agents=FULL["agents"],
-        scenario_learners=learners,
-        overrides=FULL["overrides"],
-    )
+    plan = preset_plan(FULL, envs=(), seeds=seeds)
+    learners = plan.scenario_learners
     rows = []
     for (env_id, scenario), group in results:
         rule = best_rule(list(group.values()))
