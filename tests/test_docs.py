@@ -328,7 +328,9 @@ def test_opsgym_docs_without_mkdocs_names_the_extra(monkeypatch):
         docs.build_docs("mkdocs.yml", "site")
 
 
-def full_run_record(env_id: str, scenario: str, policy: str, seed: int, mean: float) -> str:
+def full_run_record(
+    env_id: str, scenario: str, policy: str, seed: int, mean: float, wall: float = 1.0
+) -> str:
     """A trial record of the full run's kind: PPO at 1,000,000 steps, other learners 100,000."""
     budget = 1_000_000 if policy == "ppo" else 100_000
     return json.dumps(
@@ -346,6 +348,7 @@ def full_run_record(env_id: str, scenario: str, policy: str, seed: int, mean: fl
             "train_seconds": 1.0,
             "train_steps": budget,
             "curve": [],
+            "wall_seconds": wall,
         }
     )
 
@@ -394,6 +397,23 @@ def test_the_full_runs_tables_mark_each_learner_against_the_rules_interval(tmp_p
         "not run",
         "queued",
     ]
+
+
+def test_the_full_runs_compute_counts_a_paused_trial_at_its_policys_median(tmp_path):
+    """PPO's fourth seed was paused (200 s against a median of 10); A2C's third took 2.5
+    times its median, which is a slow trial, not a pause."""
+    walls = {"ppo": [10, 10, 10, 200], "a2c": [100, 100, 250]}
+    lines = [
+        full_run_record("opsgym/X-v0", "default", policy, seed, 0.0, wall)
+        for policy, policy_walls in walls.items()
+        for seed, wall in enumerate(policy_walls)
+    ]
+    (tmp_path / "trials.jsonl").write_text("\n".join(lines) + "\n")
+    compute = load_docs_script("results/full/report").compute_report(tmp_path)
+    assert "| `opsgym/X-v0` | 7      | 0.1        |" in compute  # 490 s
+    assert compute.endswith(
+        "Trials paused for a while, counted at their policy's median wall time: 1."
+    )
 
 
 def test_the_findings_page_and_the_readme_show_the_full_runs_tables_of_the_committed_trials():

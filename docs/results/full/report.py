@@ -15,6 +15,7 @@ lies wholly below. A rule or learner with fewer trials than the run's seeds is s
   results, the best rule and each learner the run trains on the scenarios.
 - The README's (``--readme``): the best rule, the best learner that starts from scratch
   and the best that starts from the rule, of those whose every seed is in.
+- The run's compute (``--compute``): per id, its trials and the core-hours they took.
 
 "Best" is the highest IQM of several learners, which favours the luckiest slightly.
 With ``--write`` the script puts every table in its page instead of printing one, in
@@ -22,12 +23,13 @@ place of the page's table with the same column names: after copying a snapshot o
 run's ``trials.jsonl`` here, it is the one step that updates the pages (a test keeps them
 equal to the committed trials).
 
-    python docs/results/full/report.py [--scenarios | --readme | --write] [RESULTS_FOLDER]
+    python docs/results/full/report.py [--scenarios | --readme | --compute | --write] [RESULTS_FOLDER]
 """
 
 from __future__ import annotations
 
 import functools
+import statistics
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -174,6 +176,37 @@ def scenario_report(folder: Path) -> str:
     return markdown_table(["id and scenario", "best rule", *learners], rows)
 
 
+def compute_report(folder: Path) -> str:
+    """The run's compute per id: the sum of its trials' wall times. A trial that took over
+    three times its policy's median there and a minute more was stopped for a while by a
+    pause (``kill -STOP``), whose time its wall time includes: it counts at the median."""
+    by_policy: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    for record in read_trials(folder / "trials.jsonl"):
+        key = (record["env_id"], record["scenario"], record["policy"])
+        by_policy[key].append(record["wall_seconds"])
+    seconds: dict[str, float] = defaultdict(float)
+    trials: dict[str, int] = defaultdict(int)
+    paused = 0
+    for (env_id, _, _), walls in by_policy.items():
+        median = statistics.median(walls)
+        for wall in walls:
+            stopped = wall > 3 * median and wall - median > 60
+            paused += stopped
+            seconds[env_id] += median if stopped else wall
+            trials[env_id] += 1
+    rows = [
+        [f"`{env_id}`", f"{trials[env_id]:,}", f"{seconds[env_id] / 3600:.1f}"]
+        for env_id in sorted(seconds)
+    ]
+    total = sum(seconds.values()) / 3600
+    rows.append(["all", f"{sum(trials.values()):,}", f"{total:.1f}"])
+    table = markdown_table(["id", "trials", "core-hours"], rows)
+    return (
+        f"{table}\n\nTrials paused for a while, counted at their policy's median wall "
+        f"time: {paused}."
+    )
+
+
 TABLES = {
     report: ROOT / "docs" / "findings.md",
     scenario_report: ROOT / "docs" / "findings.md",
@@ -217,11 +250,15 @@ if __name__ == "__main__":
     options = [a for a in arguments if a.startswith("--")]
     folders = [a for a in arguments if not a.startswith("--")]
     folder = Path(folders[0]) if folders else Path(__file__).parent
-    printers = {"--scenarios": scenario_report, "--readme": readme_report}
+    printers = {
+        "--scenarios": scenario_report,
+        "--readme": readme_report,
+        "--compute": compute_report,
+    }
     if unknown := sorted(set(options) - {*printers, "--write"}):
         sys.exit(
-            f"report.py: unknown option {unknown[0]}; the options are --scenarios, --readme "
-            "and --write"
+            f"report.py: unknown option {unknown[0]}; the options are --scenarios, --readme, "
+            "--compute and --write"
         )
     if "--write" in options:
         write_tables(folder)
