@@ -9,6 +9,7 @@ import pytest
 
 from opsgym.train.benchmark_figures import (
     FAMILY_COLOURS,
+    FIGURE_NAMES,
     FIGURES,
     curves_figure,
     family,
@@ -124,8 +125,14 @@ def test_learning_curves_draw_each_familys_best_and_keep_a_far_random_off_the_ax
 
 def test_the_summary_writes_the_named_figures_or_none_without_matplotlib(tmp_path, monkeypatch):
     pytest.importorskip("matplotlib")
+    default_only = sorted(FIGURE_NAMES[True])
     write_summary(records(), tmp_path)
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == default_only
+    on_a_scenario = [{**r, "scenario": "burst", "key": "burst" + r["key"]} for r in records()]
+    write_summary([*records(), *on_a_scenario], tmp_path)
     assert sorted(p.name for p in tmp_path.glob("*.png")) == sorted(FIGURES)
+    write_summary(records(), tmp_path)
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == default_only
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
     write_summary(records(), tmp_path)
     assert list(tmp_path.glob("*.png")) == []  # no stale figure left behind

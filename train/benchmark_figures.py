@@ -7,7 +7,10 @@ writes the value beside it. The learning curves draw the best learners of each f
 (by final return) and carry the returns of random, the best rule and the oracle as
 horizontal reference lines; their vertical axis spans the curves, the best rule and the
 oracle, and random's too unless it lies far below them (its label then says where).
-Both figures lay their panels out in rows of three, the default configurations first.
+Both figures lay their panels out in rows of three, by id. The default configurations
+and the scenarios are drawn apart (``normalized_scores.png`` and ``learning_curves.png``,
+``scenario_scores.png`` and ``scenario_curves.png``), so that a run of every scenario
+does not make one figure too long to read.
 """
 
 from __future__ import annotations
@@ -27,9 +30,12 @@ from opsgym.train.rule_started import rule_started_names
 if TYPE_CHECKING:
     from opsgym.train.benchmark_summary import PolicyResult
 
-SCORES_FIGURE = "normalized_scores.png"
-CURVES_FIGURE = "learning_curves.png"
-FIGURES = (SCORES_FIGURE, CURVES_FIGURE)
+# whether a figure shows the default configurations -> its (scores, curves) file names
+FIGURE_NAMES = {
+    True: ("normalized_scores.png", "learning_curves.png"),
+    False: ("scenario_scores.png", "scenario_curves.png"),
+}
+FIGURES = tuple(name for names in FIGURE_NAMES.values() for name in names)
 
 # family -> colour, in legend order
 FAMILY_COLOURS = {
@@ -67,18 +73,21 @@ def draw_figures(results: list[PolicyResult], records: list[dict], out: Path) ->
     except ImportError:
         return []  # plots are optional: opsgym[plot]
     written = []
-    scored = [r for r in results if r.normalized]
-    if scored:
-        figure = scores_figure(plt, scored)
-        save_figure(figure, out / SCORES_FIGURE, dpi=110)
-        plt.close(figure)
-        written.append(SCORES_FIGURE)
-    curves = [r for r in records if r.get("status") == "ok" and r.get("curve")]
-    if curves:
-        figure = curves_figure(plt, results, curves)
-        save_figure(figure, out / CURVES_FIGURE, dpi=110)
-        plt.close(figure)
-        written.append(CURVES_FIGURE)
+    with_curves = [r for r in records if r.get("status") == "ok" and r.get("curve")]
+    for default, (scores_name, curves_name) in FIGURE_NAMES.items():
+        part = [r for r in results if (r.scenario == "default") == default]
+        scored = [r for r in part if r.normalized]
+        if scored:
+            figure = scores_figure(plt, scored)
+            save_figure(figure, out / scores_name, dpi=110)
+            plt.close(figure)
+            written.append(scores_name)
+        curves = [r for r in with_curves if (r["scenario"] == "default") == default]
+        if curves:
+            figure = curves_figure(plt, part, curves)
+            save_figure(figure, out / curves_name, dpi=110)
+            plt.close(figure)
+            written.append(curves_name)
     return written
 
 
