@@ -7,7 +7,10 @@ is exactly a learning load balancer choosing backends from observed responses.
 Rewards on any scale are accepted. Algorithms whose theory needs rewards in [0, 1]
 (UCB's confidence widths, Thompson's Beta posterior, EXP3's weights) map them through a
 :class:`~opsgym.agents.scaling.RewardScaler`: exact with a stated ``reward_range``,
-else adaptive (the range seen so far). Epsilon-greedy and LinUCB use raw rewards.
+else adaptive (the range seen so far). The UCB family keeps raw means and maps them at
+each decision, so an arm left early is judged on today's range, not on the narrower one
+of its last pull. Thompson's Beta posterior and EXP3's weights take each reward mapped as
+it arrives. Epsilon-greedy, Gaussian Thompson sampling and LinUCB use raw rewards.
 
 All bandits are *online* learners: they keep updating while they serve, in training and
 in evaluation alike, as a deployed bandit does. Given an ``action_mask`` (see
@@ -50,7 +53,7 @@ class Bandit:
         self.rng = np.random.default_rng(seed)
         self.scale = RewardScaler(reward_range)
         self.counts = np.zeros(self.n_arms)
-        self.values = np.zeros(self.n_arms)  # mean (scaled, where the algorithm scales)
+        self.values = np.zeros(self.n_arms)  # mean reward (clipped to a stated range)
         self.t = 0
 
     def hyperparameters(self) -> dict:
@@ -73,8 +76,9 @@ class Bandit:
         self.values[action] += (self.target(reward) - self.values[action]) / self.counts[action]
 
     def target(self, reward: float) -> float:
-        """The reward as this algorithm averages it: scaled into [0, 1] by default."""
-        return self.scale(float(reward))
+        """The reward as this algorithm averages it: widening an adaptive range, clipped
+        to a stated one."""
+        return self.scale.observe(float(reward))
 
     def replay(self, contexts, arms, rewards, pulls_per_arm: int) -> np.ndarray:
         """Learn from another policy's logged pulls as if this bandit had made them.
@@ -249,7 +253,7 @@ class UCB1(Bandit):
 
     def choose(self, observation, action_mask):
         bonus = np.sqrt(self.c * math.log(max(self.t, 1)) / np.maximum(self.counts, 1e-12))
-        return self._argmax(self.values + bonus, action_mask)
+        return self._argmax(self.scale.normalize(self.values) + bonus, action_mask)
 
 
 class ThompsonBernoulli(Bandit):
@@ -269,7 +273,7 @@ class ThompsonBernoulli(Bandit):
         return self._argmax(samples, action_mask)
 
     def update(self, observation, action, reward, next_observation, terminated):
-        scaled = self.target(reward)
+        scaled = self.scale(float(reward))
         super().update(observation, action, reward, next_observation, terminated)
         if self.rng.random() < scaled:
             self.successes[action] += 1
@@ -346,7 +350,7 @@ class SlidingWindowUCB(Bandit):
         return super().hyperparameters() | {"window": self.window, "c": self.c}
 
     def choose(self, observation, action_mask):
-        means = self.sums / np.maximum(self.counts, 1)
+        means = self.scale.normalize(self.sums / np.maximum(self.counts, 1))
         horizon = min(self.t, self.window)
         bonus = np.sqrt(self.c * math.log(max(horizon, 2)) / np.maximum(self.counts, 1e-9))
         return self._argmax(np.where(self.counts > 0, means + bonus, np.inf), action_mask)
@@ -356,10 +360,10 @@ class SlidingWindowUCB(Bandit):
 
     def update(self, observation, action, reward, next_observation, terminated):
         self.t += 1
-        scaled = self.target(reward)
-        self.history.append((action, scaled))
+        value = self.target(reward)
+        self.history.append((action, value))
         self.counts[action] += 1
-        self.sums[action] += scaled
+        self.sums[action] += value
         if len(self.history) > self.window:
             old_action, old_reward = self.history.popleft()
             self.counts[old_action] -= 1
@@ -407,17 +411,17 @@ class DiscountedUCB(Bandit):
 
     def choose(self, observation, action_mask):
         total = max(self.counts.sum(), 2.0)
-        means = self.sums / np.maximum(self.counts, 1e-12)
+        means = self.scale.normalize(self.sums / np.maximum(self.counts, 1e-12))
         bonus = np.sqrt(self.c * math.log(total) / np.maximum(self.counts, 1e-12))
         return self._argmax(means + bonus, action_mask)
 
     def update(self, observation, action, reward, next_observation, terminated):
         self.t += 1
-        scaled = self.target(reward)
+        value = self.target(reward)
         self.counts *= self.gamma
         self.sums *= self.gamma
         self.counts[action] += 1.0
-        self.sums[action] += scaled
+        self.sums[action] += value
         self.values = self.sums / np.maximum(self.counts, 1e-12)
 
     def shared_state(self):

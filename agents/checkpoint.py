@@ -18,7 +18,7 @@ import numpy as np
 from opsgym.agents.atomic import atomic_write
 from opsgym.agents.schema import ArraySpec, JsonSpec, check, check_arrays, open_arrays
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the UCB family keeps raw mean rewards, no longer scaled ones
 _HEADER = "__header__"
 
 

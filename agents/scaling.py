@@ -3,13 +3,20 @@
 Bandit theory mostly assumes rewards in [0, 1]; opsgym rewards are latencies, costs and
 hit counts. :class:`RewardScaler` maps them into [0, 1] either with a range the user
 states (exact, and what the regret bounds need) or, when none is given, with the range
-observed so far (adaptive: early rewards are rescaled as the range widens, so it is a
-heuristic, documented as such).
+observed so far (adaptive, a heuristic, documented as such).
+
+The map is affine, so a mean of rewards maps as the rewards do: a learner that keeps raw
+means and maps them when it decides (:meth:`RewardScaler.normalize`) weighs every past
+reward on the range known now. One that needs each reward in [0, 1] as it arrives (a
+Bernoulli draw, an importance weight) calls the scaler itself; under an adaptive range
+its first rewards are then mapped with a narrower range than later ones.
 """
 
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 
 class RewardScaler:
@@ -31,13 +38,25 @@ class RewardScaler:
         else:
             self.low, self.high, self.fixed = math.inf, -math.inf, False
 
-    def __call__(self, reward: float) -> float:
-        if not self.fixed:
-            self.low = min(self.low, reward)
-            self.high = max(self.high, reward)
+    def observe(self, reward: float) -> float:
+        """Widen an adaptive range to hold ``reward``; return the reward as a mean should
+        count it (clipped to a stated range)."""
+        if self.fixed:
+            return min(self.high, max(self.low, reward))
+        self.low = min(self.low, reward)
+        self.high = max(self.high, reward)
+        return reward
+
+    def normalize(self, value):
+        """A reward or a mean of rewards (or an array of them) mapped into [0, 1] by the
+        range so far; 0.5 while the range holds a single value."""
         if self.high <= self.low:
-            return 0.5
-        return min(1.0, max(0.0, (reward - self.low) / (self.high - self.low)))
+            return np.full(np.shape(value), 0.5)[()]
+        return np.clip((np.asarray(value, dtype=float) - self.low) / (self.high - self.low), 0, 1)
+
+    def __call__(self, reward: float) -> float:
+        """Observe ``reward`` and return it mapped into [0, 1]."""
+        return float(self.normalize(self.observe(reward)))
 
     def state(self) -> dict:
         return {"low": self.low, "high": self.high, "fixed": self.fixed}

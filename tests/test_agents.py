@@ -75,6 +75,26 @@ def test_forgetting_bandits_recover_after_the_best_arm_changes():
     assert second_half_regret(bandits.DiscountedUCB, gamma=0.998, c=0.5) < 0.5 * ucb
 
 
+@pytest.mark.parametrize(
+    "factory",
+    [bandits.UCB1, bandits.SlidingWindowUCB, lambda n: bandits.DiscountedUCB(n, gamma=1.0)],
+    ids=["ucb1", "sw_ucb", "discounted_ucb"],
+)
+def test_the_ucb_family_judges_every_past_reward_on_the_range_known_now(factory):
+    """Arm 0 earned 0 twice while the range was [-0.11, 1], which maps 0 to 0.1; then
+    arm 1 lost 1. On the range known now, [-1, 1], arm 0's mean is 0.5, above arm 1's
+    (1 + 0.445 + 0) / 3. Mapped as they came, arm 0's would be 0.1 and arm 1's 0.17: a
+    UCB index would not return to arm 0 for long (UCB1 started from anomaly detection's
+    rule stayed on its alert arm that way)."""
+    agent = factory(2)
+    stream = [(1, 1.0), (1, -0.11), (0, 0.0), (0, 0.0), (1, -1.0)]
+    for arm, reward in stream:
+        agent.update(None, arm, reward, None, False)
+    means = agent.scale.normalize(agent.values)
+    np.testing.assert_allclose(means, [0.5, (1.0 + 0.445 + 0.0) / 3])
+    assert means[0] > means[1]
+
+
 def test_exp3_stays_within_its_regret_bound():
     # Auer et al. (2002), Theorem 3.1: G_max - E[G] <= (e - 1) gamma G_max + K ln K / gamma
     horizon, k, gamma = 20_000, len(MEANS), 0.05

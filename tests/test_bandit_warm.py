@@ -69,9 +69,9 @@ def test_a_replayed_arm_holds_its_mean_with_the_capped_count():
     rewards = np.array([10.0, 0.0, 5.0, 2.0, 10.0])
     replayed = bandit.replay([None] * 5, arms, rewards, 3)
     # arm 0's pulls 0, 1, 2, 4 spread to three: the first, the third (position 1.5,
-    # rounded to even) and the last, rewards 10, 5 and 10 (scaled by 10)
+    # rounded to even) and the last, rewards 10, 5 and 10
     assert replayed.tolist() == [3, 1, 0]
-    np.testing.assert_allclose(bandit.values, [25 / 30, 0.2, 0.0])
+    np.testing.assert_allclose(bandit.values, [25 / 3, 2.0, 0.0])
     assert bandit.counts.tolist() == [3, 1, 0] and bandit.t == 4
     assert bandit.act(None) == 2  # the arm the log never pulled comes first
 
