@@ -62,6 +62,11 @@ def _ucb_with_adwin(env, seed=None, delta: float = 0.002, max_window: int = 2000
     )
 
 
+# agents built around another one, by that agent's name: they take its tuned
+# hyperparameters (baselines/hyperparams/agents.yml), so that what they add is compared
+# at equal settings
+WRAPS = {"ucb1_drift_reset": "ucb1", "ucb1_adwin": "ucb1"}
+
 AGENTS: dict[str, Callable[..., Learner]] = {
     "epsilon_greedy": _bandit(bandits.EpsilonGreedy, epsilon=0.1),
     "epsilon_greedy_decay": _bandit(bandits.EpsilonGreedy, epsilon=1.0, decay=50.0),

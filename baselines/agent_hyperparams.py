@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from opsgym.agents import WRAPS
+
 
 def hyperparams_path() -> Path:
     """The shipped YAML file of the hand-written agents' hyperparameters."""
@@ -21,6 +23,8 @@ def hyperparams_path() -> Path:
 
 def load(agent: str, env_id: str, path: str | Path | None = None) -> dict:
     """The constructor arguments of ``agent`` for ``env_id`` (empty if it has no block).
+    An agent built around another (:data:`opsgym.agents.WRAPS`) starts from that
+    agent's block; its own block overrides it.
 
     Raises:
         ValueError: the file cannot be read, or a block is not a mapping.
@@ -35,4 +39,5 @@ def load(agent: str, env_id: str, path: str | Path | None = None) -> dict:
     block = blocks.get(agent, {}).get(env_id, {})
     if not isinstance(block, dict):
         raise ValueError(f"{path}: the block of {agent} on {env_id} is not a mapping")
-    return dict(block)
+    wrapped = WRAPS.get(agent)
+    return (load(wrapped, env_id, path) if wrapped else {}) | block

@@ -229,6 +229,12 @@ def test_hand_written_agents_read_their_block_and_set_overrides_it(tmp_path, mon
     tune.write_best_hyperparams(record, settings)
     assert agent_hyperparams.load("sw_ucb", LB, file) == {"window": 77, "c": 0.3}
     assert agent_hyperparams.load("sw_ucb", "opsgym/Caching-v0", file) == {}
+    # a drift detector around UCB1 runs at UCB1's tuned c unless it has its own block
+    ucb1 = agent_hyperparams.load("ucb1", LB, file)
+    assert set(ucb1) == {"c"}
+    assert agent_hyperparams.load("ucb1_adwin", LB, file) == ucb1
+    file.write_text(file.read_text() + "ucb1_adwin:\n  opsgym/LoadBalancing-v0:\n    delta: 0.01\n")
+    assert agent_hyperparams.load("ucb1_adwin", LB, file) == ucb1 | {"delta": 0.01}
     monkeypatch.setattr(agent_hyperparams, "hyperparams_path", lambda: file)
 
     def trained(**overrides) -> dict:
