@@ -23,6 +23,7 @@ def hyperparams_path() -> Path:
 
 def load(agent: str, env_id: str, path: str | Path | None = None) -> dict:
     """The constructor arguments of ``agent`` for ``env_id`` (empty if it has no block).
+
     An agent built around another (:data:`opsgym.agents.WRAPS`) starts from that
     agent's block; its own block overrides it.
 
