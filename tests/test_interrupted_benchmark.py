@@ -7,6 +7,7 @@ are found in /proc, and the parent is killed the ways a user or a system kills i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -23,8 +24,8 @@ from opsgym.train.cli import main
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 
 LB = "opsgym/LoadBalancing-v0"
-DEADLINE_SECONDS = 120  # for the benchmark to start training on a loaded machine
-EXIT_SECONDS = 10  # for processes to be gone once their parent is
+DEADLINE_SECONDS = 180  # for the benchmark to start training, or to stop, on a loaded machine
+EXIT_SECONDS = 30  # for processes to be gone once their parent is
 
 
 def benchmark_args(out: Path, jobs: int, budget: int) -> list[str]:
@@ -84,22 +85,42 @@ def alive(pids: set[int]) -> set[int]:
     return {pid for pid in pids if (_state(pid) or ("Z",))[0] != "Z"}
 
 
-def start_training(out: Path, jobs: int) -> tuple[subprocess.Popen, set[int]]:
+@pytest.fixture
+def start_training():
     """Start a benchmark and wait until ``jobs`` trials are training; return it and its
-    pool workers (none with one job: it trains in its own process)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "opsgym.train.cli", *benchmark_args(out, jobs, 10**9)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    pool workers (none with one job: it trains in its own process).
+
+    Whatever the test does, the benchmark and its workers are killed when it ends: their
+    training would otherwise run on for days."""
+    started = []
+
+    def start(out: Path, jobs: int) -> tuple[subprocess.Popen, set[int]]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "opsgym.train.cli", *benchmark_args(out, jobs, 10**9)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        started.append(process)
+        return process, wait_for_training(process, out, jobs)
+
+    yield start
+    for process in started:
+        for pid in children(process.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        process.kill()
+        process.communicate()
+
+
+def wait_for_training(process: subprocess.Popen, out: Path, jobs: int) -> set[int]:
     deadline = time.monotonic() + DEADLINE_SECONDS
     while len(run_configs(out)) < jobs and time.monotonic() < deadline:
         time.sleep(0.1)
     assert len(run_configs(out)) == jobs, "the benchmark did not start training"
     workers = children(process.pid) if jobs > 1 else set()
     assert len(workers) >= jobs if jobs > 1 else True
-    return process, workers
+    return workers
 
 
 def run_configs(out: Path) -> list[dict]:
@@ -115,7 +136,7 @@ def wait_gone(pids: set[int]) -> set[int]:
     return alive(pids)
 
 
-def test_pool_workers_exit_when_the_benchmark_is_killed(tmp_path):
+def test_pool_workers_exit_when_the_benchmark_is_killed(tmp_path, start_training):
     out = tmp_path / "out"
     process, workers = start_training(out, jobs=2)
     process.kill()  # SIGKILL: the parent runs no cleanup at all
@@ -135,14 +156,13 @@ def test_pool_workers_exit_when_the_benchmark_is_killed(tmp_path):
     ("signum", "jobs"),
     [(signal.SIGTERM, 2), (signal.SIGINT, 2), (signal.SIGINT, 1)],
 )
-def test_a_stopped_benchmark_stops_its_workers_and_marks_its_runs(tmp_path, signum, jobs):
+def test_a_stopped_benchmark_stops_its_workers_and_marks_its_runs(
+    tmp_path, start_training, signum, jobs
+):
     out = tmp_path / "out"
     process, workers = start_training(out, jobs)
     process.send_signal(signum)
-    try:
-        _, stderr = process.communicate(timeout=60)
-    finally:
-        process.kill()
+    _, stderr = process.communicate(timeout=DEADLINE_SECONDS)
     assert process.returncode == 128 + signum, stderr
     assert "Traceback" not in stderr and "--resume" in stderr
     assert wait_gone(workers) == set()
@@ -181,7 +201,7 @@ if __name__ == "__main__":
     assert wait_gone({worker}) == set()
 
 
-def test_workers_ignore_ctrl_c_sent_to_the_whole_process_group(tmp_path):
+def test_workers_ignore_ctrl_c_sent_to_the_whole_process_group(tmp_path, start_training):
     out = tmp_path / "out"
     process, workers = start_training(out, jobs=2)
     for worker in workers:
@@ -189,5 +209,5 @@ def test_workers_ignore_ctrl_c_sent_to_the_whole_process_group(tmp_path):
     time.sleep(1)
     assert alive(workers) == workers
     process.send_signal(signal.SIGINT)
-    process.communicate(timeout=60)
+    process.communicate(timeout=DEADLINE_SECONDS)
     assert wait_gone(workers) == set()
