@@ -1,7 +1,7 @@
 """The table of learners that start from scratch or from the rule, at equal budget.
 
 Reads a benchmark's ``trials.jsonl`` (by default the one next to this script) and prints
-Markdown: per configuration where any of these learners ran, the best heuristic (the
+Markdown: per configuration where a rule-started learner ran, the best heuristic (the
 rule), scratch PPO, warm-started PPO and residual PPO, each as normalized IQM over seeds
 with its 95% bootstrap interval, the learners' cold-start dips against the rule, and
 whether a rule-started learner's interval lies wholly above the rule's; "-" where a
@@ -21,7 +21,9 @@ from opsgym.train.benchmark_summary import aggregate_cell, summarize
 from opsgym.train.rule_comparison import best_rule, dip_cell, seed_dips
 from opsgym.train.table import markdown_table
 
-LEARNERS = ("ppo", "ppo_warm", "ppo_residual")
+SCRATCH = "ppo"
+RULE_STARTED = ("ppo_warm", "ppo_residual")
+LEARNERS = (SCRATCH, *RULE_STARTED)
 
 
 def report(folder: Path) -> str:
@@ -33,7 +35,7 @@ def report(folder: Path) -> str:
             by_config[result.env_id, result.scenario][result.policy] = result
     rows = []
     for (env_id, scenario), group in by_config.items():
-        if not any(name in group for name in LEARNERS):
+        if not any(name in group for name in RULE_STARTED):
             continue
         rule = best_rule(list(group.values()))
         trials = [r for r in records if (r["env_id"], r["scenario"]) == (env_id, scenario)]
@@ -50,7 +52,7 @@ def report(folder: Path) -> str:
                 continue
             dips = dip_cell(seed_dips(trials, name, rule.policy))
             row += [aggregate_cell(learner.normalized, use_iqm=True), dips]
-            if name != "ppo" and learner.normalized.iqm_ci[0] > rule.normalized.iqm_ci[1]:
+            if name in RULE_STARTED and learner.normalized.iqm_ci[0] > rule.normalized.iqm_ci[1]:
                 above.append(name)
         rows.append([*row, ", ".join(above) or "-"])
     headers = ["id", "rule", "rule IQM", "PPO", "dip", "PPO warm", "dip"]
