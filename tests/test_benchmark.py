@@ -67,6 +67,32 @@ def test_the_summary_puts_the_default_configuration_first_and_a_paused_trial_asi
     assert {r.train_seconds for r in results if r.policy == "ucb1"} == {2.0}
 
 
+def test_no_normalized_scores_where_the_ceiling_barely_beats_random(tmp_path):
+    """As on CDN's pull-everything: the oracle earns 0.3% more than random, so a policy
+    0.5% below random would score -1.7; the summary gives the returns alone."""
+    records = [
+        {
+            "status": "ok",
+            "env_id": "opsgym/X-v0",
+            "scenario": "default",
+            "policy": policy,
+            "kind": "reference",
+            "seed": seed,
+            "returns": [value + seed],
+            "metrics": {},
+            "train_seconds": 0.0,
+            "train_steps": 0,
+            "curve": [],
+        }
+        for policy, value in (("random", 152.7), ("lru", 151.9), ("oracle", 153.2))
+        for seed in range(3)
+    ]
+    results, _ = summarize(records)
+    assert [r.normalized for r in results] == [None, None, None]
+    assert results[1].score.mean == pytest.approx(152.9)
+    assert "No normalized scores" in write_summary(records, tmp_path)
+
+
 def test_results_are_kept_unless_resumed(tmp_path):
     run_benchmark(PLAN, tmp_path)
     with pytest.raises(ValueError, match="--resume"):

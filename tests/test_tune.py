@@ -150,12 +150,19 @@ def test_a_pruned_training_stops_early_and_says_so(tmp_path):
 
 
 def test_scorer_uses_the_oracle_else_the_best_heuristic_else_the_return():
+    """... and the return too where the ceiling beats random by less than 1% of them."""
     with_oracle = Scorer({"random": -10.0, "a": -2.0, "oracle": 0.0})
     assert with_oracle(-5.0) == 0.5 and with_oracle.kind == "normalized score"
     without = Scorer({"random": -10.0, "a": -2.0, "b": -6.0})
     assert without(-2.0) == 1.0 and without.describe()["ceiling"]["policy"] == "a"
     tied = Scorer({"random": 3.0, "oracle": 3.0})
     assert tied(7.5) == 7.5 and tied.kind == "mean return"
+    within_one_percent = Scorer({"random": 152.7, "oracle": 153.2})
+    assert within_one_percent(150.0) == 150.0 and within_one_percent.kind == "mean return"
+    inverted = Scorer({"random": -2.0, "oracle": -10.0})
+    assert inverted(-6.0) == -6.0 and inverted.kind == "mean return"
+    apart = Scorer({"random": 100.0, "oracle": 102.0})
+    assert apart(101.0) == 0.5
 
 
 def test_a_tiny_ppo_trial_trains_with_the_drawn_hyperparameters(tmp_path):

@@ -2,7 +2,9 @@
 
 Per seed, a policy's score is its mean return over that seed's evaluation episodes.
 The normalized score maps the same seed's random policy to 0 and its ceiling to 1: the
-oracle where the environment has one, else the best reference policy of that seed.
+oracle where the environment has one, else the best reference policy of that seed. Where
+the ceiling does not earn measurably more than random (:attr:`Anchors.span`), there is
+no normalized score: the returns are reported alone.
 Across seeds each quantity is reported as its mean and interquartile mean (IQM, the
 robust aggregate recommended by Agarwal et al., "Deep RL at the Edge of the Statistical
 Precipice", NeurIPS 2021), each with a 95% percentile-bootstrap interval from
@@ -28,6 +30,7 @@ from opsgym.train.table import format_bounds, format_number, markdown_table
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 0
 FEW_SEEDS = 5
+MIN_SPAN = 0.01  # of the anchors' magnitude, by which the ceiling must beat random
 
 
 def iqm(values: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -108,15 +111,15 @@ def summarize(records: list[dict]) -> tuple[list[PolicyResult], list[dict]]:
         by_config.items(), key=lambda item: (item[0][0], item[0][1] != "default", item[0][1])
     ):
         score = {(r["policy"], r["seed"]): float(np.mean(r["returns"])) for r in group}
-        floor, ceiling = _anchors(group, score)
+        scale = _anchors(group, score)
         policies = sorted({r["policy"] for r in group}, key=lambda p: _order(group, p))
         for policy in policies:
             mine = sorted((r for r in group if r["policy"] == policy), key=lambda r: r["seed"])
             seeds = [r["seed"] for r in mine]
             normalized = [
-                normalize(score[(policy, s)], floor[s], ceiling[s])
+                normalize(score[(policy, s)], scale[s].floor, scale[s].ceiling)
                 for s in seeds
-                if s in floor and s in ceiling and ceiling[s] != floor[s]
+                if s in scale
             ]
             metric_names = list(mine[0]["metrics"])
             results.append(
@@ -152,9 +155,9 @@ def _cold_start(records: list[dict]) -> dict:
     }
 
 
-def _anchors(group: list[dict], score: dict) -> tuple[dict[int, float], dict[int, float]]:
-    """Per seed, the score of random (0) and of the ceiling (1)."""
-    floor, ceiling = {}, {}
+def _anchors(group: list[dict], score: dict) -> dict[int, Anchors]:
+    """The anchors of each seed whose anchors span a scale."""
+    scale = {}
     for seed in sorted({s for _, s in score}):
         references = {
             r["policy"]: score[(r["policy"], seed)]
@@ -162,11 +165,9 @@ def _anchors(group: list[dict], score: dict) -> tuple[dict[int, float], dict[int
             if r["kind"] == REFERENCE and r["seed"] == seed
         }
         anchor = anchors(references)
-        if anchor.floor is not None:
-            floor[seed] = anchor.floor
-        if anchor.ceiling is not None:
-            ceiling[seed] = anchor.ceiling
-    return floor, ceiling
+        if anchor.span:
+            scale[seed] = anchor
+    return scale
 
 
 @dataclass
@@ -176,6 +177,17 @@ class Anchors:
     floor: float | None
     ceiling: float | None
     ceiling_policy: str | None
+
+    @property
+    def span(self) -> bool:
+        """Whether the anchors make a scale: the ceiling earns more than random by at least
+        ``MIN_SPAN`` of the larger of their magnitudes. A narrower scale would magnify the
+        evaluation's noise into normalized scores far outside [0, 1] (on CDN's
+        ``pull-everything`` every policy earns within 0.5% of random), and an inverted
+        one would turn every score's sign."""
+        if self.floor is None or self.ceiling is None:
+            return False
+        return self.ceiling - self.floor > MIN_SPAN * max(abs(self.floor), abs(self.ceiling))
 
 
 def anchors(references: dict[str, float]) -> Anchors:
@@ -202,8 +214,7 @@ class Scorer:
 
     def __init__(self, references: dict[str, float]) -> None:
         self.anchor = anchors(references)
-        floor, ceiling = self.anchor.floor, self.anchor.ceiling
-        self.normalized = floor is not None and ceiling is not None and ceiling != floor
+        self.normalized = self.anchor.span
 
     @property
     def kind(self) -> str:
@@ -273,6 +284,11 @@ def summary_tables(results: list[PolicyResult], max_metrics: int = 3) -> str:
             if seeds < FEW_SEEDS
             else f"{seeds} seeds."
         )
+        if all(r.normalized is None for r in group):
+            note += (
+                " No normalized scores: the ceiling does not earn "
+                f"{MIN_SPAN:.0%} more than random here, so compare the returns."
+            )
         sections.append(f"### {title}\n\n{note}\n\n{markdown_table(headers, rows)}")
     return "\n\n".join(sections)
 

@@ -61,7 +61,7 @@ def trial_dip(record: dict, references: dict[str, dict], rule: str) -> Dip | Non
         return None
     means = {name: float(np.mean(r["returns"][:episodes])) for name, r in references.items()}
     anchor = anchors(means)
-    if anchor.floor is None or anchor.ceiling is None or anchor.floor == anchor.ceiling:
+    if not anchor.span:
         return None
     curve = [
         (step, normalize(value, anchor.floor, anchor.ceiling)) for step, value in record["curve"]
