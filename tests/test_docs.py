@@ -391,9 +391,9 @@ def test_the_full_runs_tables_mark_each_learner_against_the_rules_interval(tmp_p
         "ppo_warm 0.800 [0.800, 0.800]",  # residual PPO's single seed is left out
     ]
     assert cells(module.scenario_report(tmp_path)) == [
-        "Caching-v0 drift (1M)",
+        "Caching-v0 drift",
         "rule 2 of 3 seeds: 0.800",
-        "0.950 [0.950, 0.950]",  # unmarked: the rule's interval is not in yet
+        "0.950 [0.950, 0.950] (1M)",  # unmarked: the rule's interval is not in yet
         "not run",
         "queued",
     ]

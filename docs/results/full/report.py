@@ -161,17 +161,15 @@ def scenario_report(folder: Path) -> str:
         if scenario == "default" or rule is None:
             continue
         planned = plan.learners(env_id, scenario)
-        steps = {r.train_steps for r in group.values() if r.kind != REFERENCE}
-        label = budget_label(steps.pop()) if len(steps) == 1 else ""
-        row = [
-            f"{env_id.removeprefix('opsgym/')} {scenario}{label}",
-            rule_cell(rule, seeds),
-        ]
+        row = [f"{env_id.removeprefix('opsgym/')} {scenario}", rule_cell(rule, seeds)]
         for name in learners:
             if name not in planned:
                 row.append("not run")
+            elif name not in group:
+                row.append("queued")
             else:
-                row.append(cell(group[name], rule, seeds) if name in group else "queued")
+                learner = group[name]
+                row.append(cell(learner, rule, seeds) + budget_label(learner.train_steps))
         rows.append(row)
     return markdown_table(["id and scenario", "best rule", *learners], rows)
 
