@@ -100,6 +100,7 @@ def start_training():
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=as_from_a_terminal,
         )
         started.append(process)
         return process, wait_for_training(process, out, jobs)
@@ -111,6 +112,12 @@ def start_training():
                 os.kill(pid, signal.SIGKILL)
         process.kill()
         process.communicate()
+
+
+def as_from_a_terminal() -> None:
+    """Let SIGINT reach the benchmark even where pytest itself runs as a background job of
+    a script, which POSIX starts with SIGINT ignored (and children inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for_training(process: subprocess.Popen, out: Path, jobs: int) -> set[int]:
