@@ -68,8 +68,8 @@ def test_the_summary_puts_the_default_configuration_first_and_a_paused_trial_asi
 
 
 def test_no_normalized_scores_where_the_ceiling_barely_beats_random(tmp_path):
-    """As on CDN's pull-everything: the oracle earns 0.3% more than random, so a policy
-    0.5% below random would score -1.7; the summary gives the returns alone."""
+    """As on CDN's pull-everything: the oracle earns 0.3% more than random, so lru, 0.5%
+    below random, would score -1.6; the summary gives the returns alone."""
     records = [
         {
             "status": "ok",
