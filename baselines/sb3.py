@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 import yaml
 from stable_baselines3 import A2C, DQN, PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
@@ -209,28 +210,45 @@ class SB3Policy:
     Args:
         model: the trained algorithm.
         normalizer: the frozen observation normalization the model was trained with.
-        deterministic: take the most likely action rather than sampling.
+        sample_seed: sample each action from the policy's action distribution, with a
+            generator of this seed, rather than take the most likely action (``None``).
+            Only the actor-critic algorithms (PPO, A2C) have a distribution to sample.
+
+    Raises:
+        ValueError: ``sample_seed`` is given for a model without an action distribution.
     """
 
     def __init__(
         self,
         model: BaseAlgorithm,
         normalizer: ObservationNormalizer | None = None,
-        deterministic: bool = True,
+        sample_seed: int | None = None,
     ) -> None:
         self.model = model
         self.normalizer = normalizer
-        self.deterministic = deterministic
         self.masked = type(model).__name__ == "MaskablePPO"
+        self.rng = None if sample_seed is None else np.random.default_rng(sample_seed)
+        if self.rng is not None and not hasattr(model.policy, "get_distribution"):
+            raise ValueError(
+                f"a {type(model).__name__} model has no action distribution to sample; "
+                "its greedy action is its policy"
+            )
 
     def act(self, observation: Any, action_mask: np.ndarray | None = None) -> int:
         if self.normalizer is not None:
             observation = self.normalizer(observation)
-        kwargs: dict[str, Any] = {"deterministic": self.deterministic}
+        mask: dict[str, Any] = {}
         if self.masked and action_mask is not None:
-            kwargs["action_masks"] = action_mask
-        action, _ = self.model.predict(observation, **kwargs)
-        return int(action)
+            mask["action_masks"] = action_mask
+        if self.rng is None:
+            action, _ = self.model.predict(observation, deterministic=True, **mask)
+            return int(action)
+        policy = self.model.policy
+        observation_tensor, _ = policy.obs_to_tensor(observation)
+        with torch.no_grad():
+            distribution = policy.get_distribution(observation_tensor, **mask)
+        probs = distribution.distribution.probs[0].numpy().astype(np.float64)
+        return int(self.rng.choice(len(probs), p=probs / probs.sum()))
 
 
 def load_model(algo: str, path: str | Path) -> BaseAlgorithm:

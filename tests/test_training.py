@@ -16,6 +16,7 @@ from opsgym.baselines import sb3
 from opsgym.train.cli import main
 from opsgym.train.evaluate import evaluate_policies
 from opsgym.train.run_folder import read_config, read_evaluations
+from opsgym.train.runner import make_env
 from opsgym.train.training import train
 
 LB = "opsgym/LoadBalancing-v0"
@@ -172,6 +173,42 @@ def test_short_ppo_run_beats_random(tmp_path):
     results = evaluate_policies(LB, ["random"], episodes=5, env_kwargs=SMALL, runs=[run])
     random_return, ppo_return = (r.summary()["return"][0] for r in results)
     assert ppo_return > 0.5 * random_return  # returns are negative: at least twice as good
+
+
+def test_a_sampling_policy_draws_from_the_model_distribution_reproducibly():
+    import torch
+    from stable_baselines3 import DQN, PPO
+
+    model = PPO("MlpPolicy", make_env(LB, SMALL), seed=0, device="cpu")
+    observation = np.linspace(0.0, 1.0, model.observation_space.shape[0], dtype=np.float32)
+    with torch.no_grad():
+        distribution = model.policy.get_distribution(model.policy.obs_to_tensor(observation)[0])
+    probs = distribution.distribution.probs[0].numpy()
+    draws = 20_000
+    sampler = sb3.SB3Policy(model, sample_seed=3)
+    actions = np.array([sampler.act(observation) for _ in range(draws)])
+    counts = np.bincount(actions, minlength=len(probs))
+    # each count is binomial: within 5 standard deviations of draws * p
+    assert np.all(np.abs(counts - draws * probs) < 5 * np.sqrt(draws * probs * (1 - probs)) + 1)
+    again = sb3.SB3Policy(model, sample_seed=3)
+    assert [again.act(observation) for _ in range(200)] == actions[:200].tolist()
+    greedy = sb3.SB3Policy(model)
+    assert {greedy.act(observation) for _ in range(20)} == {int(np.argmax(probs))}
+
+    with pytest.raises(ValueError, match="DQN model has no action distribution"):
+        sb3.SB3Policy(DQN("MlpPolicy", make_env(LB, SMALL), device="cpu"), sample_seed=0)
+
+
+def test_evaluate_stochastic_samples_the_model_and_repeats_itself(tmp_path):
+    run = tiny_run(tmp_path)
+    first, again = (
+        run_cli("evaluate", "--model", str(run), "--episodes", "2", "--stochastic", "--json")
+        for _ in range(2)
+    )
+    greedy = run_cli("evaluate", "--model", str(run), "--episodes", "2", "--json")
+    assert first.returncode == again.returncode == greedy.returncode == 0, first.stderr
+    assert first.stdout == again.stdout
+    assert json.loads(first.stdout)["policies"] != json.loads(greedy.stdout)["policies"]
 
 
 def test_plot_writes_a_png_of_learning_curves(tmp_path):

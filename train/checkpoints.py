@@ -15,8 +15,17 @@ from opsgym.train.run_folder import CONFIG_FILE, read_config
 from opsgym.train.training import AGENT_FILE, MODEL_FILE, NORMALIZER_FILE
 
 
-def load_trained_policy(run_path: str | Path, env: gym.Env) -> tuple[str, Policy]:
+def load_trained_policy(
+    run_path: str | Path, env: gym.Env, sample_seed: int | None = None
+) -> tuple[str, Policy]:
     """The policy saved in a run folder, ready to act in ``env``, and its display name.
+
+    Args:
+        run_path: a run folder written by ``opsgym train``.
+        env: the environment the policy will act in.
+        sample_seed: an SB3 model samples its actions with a generator of this seed
+            rather than take the most likely one (:class:`~opsgym.baselines.sb3.SB3Policy`);
+            hand-written agents act greedily either way.
 
     Raises:
         ValueError: not a run folder, a corrupt or missing model, a model trained on
@@ -40,7 +49,7 @@ def load_trained_policy(run_path: str | Path, env: gym.Env) -> tuple[str, Policy
         normalizer = None
         if normalizer_file.is_file():
             normalizer = sb3.ObservationNormalizer.load(normalizer_file, spaces[0].shape)
-        policy = sb3.SB3Policy(model, normalizer=normalizer)
+        policy = sb3.SB3Policy(model, normalizer=normalizer, sample_seed=sample_seed)
         if rule is not None:
             policy = residual_policy(policy, env, rule, config["seed"])
         return label, policy

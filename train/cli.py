@@ -138,6 +138,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         seed=args.seed,
         env_kwargs=env_kwargs,
         runs=args.model or (),
+        stochastic=args.stochastic,
     )
     if args.json:
         payload = {
@@ -665,6 +666,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _option(evaluate, "--episodes", positive_int, 10, "episodes per policy")
     _option(evaluate, "--seed", non_negative_int, 0, "base seed of the evaluation")
+    evaluate.add_argument(
+        "--stochastic",
+        action="store_true",
+        help="the --model SB3 models (PPO, A2C) sample their actions from their action "
+        "distributions instead of taking the most likely one",
+    )
     _add_env_arg(evaluate)
     _add_json_flag(evaluate)
     evaluate.set_defaults(run=cmd_evaluate)

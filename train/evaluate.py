@@ -42,6 +42,7 @@ def evaluate_policies(
     seed: int = 0,
     env_kwargs: dict | None = None,
     runs: Sequence[str | Path] = (),
+    stochastic: bool = False,
 ) -> list[Evaluation]:
     """Run each named reference policy and each trained run for ``episodes`` episodes.
 
@@ -57,12 +58,15 @@ def evaluate_policies(
         seed: the base seed of the evaluation episodes and of the policies' generators.
         env_kwargs: constructor arguments of the environment.
         runs: run folders written by ``opsgym train``.
+        stochastic: the trained SB3 models sample their actions (from a generator seeded
+            with ``seed``) instead of taking the most likely one.
     """
     env = make_env(env_id, env_kwargs)
     if policies is None:
         policies = [] if runs else policy_names(env)
     named = [(name, make_policy(env, name, seed=seed)) for name in policies]
-    named += [load_trained_policy(path, env) for path in runs]
+    sample_seed = seed if stochastic else None
+    named += [load_trained_policy(path, env, sample_seed) for path in runs]
     seeds = evaluation_seeds(seed, episodes)
     results = [
         Evaluation(name, [run_episode(env, policy, s, is_online(policy)) for s in seeds])

@@ -40,7 +40,10 @@ class LoadBalancingEnv(ConfiguredEnv[np.ndarray, int], config_class=LoadBalancin
     In `mode="feedback"` the agent sees only what a balancer learns from responses (each
     backend's recent latency and error rate), the setting of learning load balancers that
     cannot see queues. The feedback is delayed as in reality: a backend's recent latency
-    changes only when its responses come back.
+    changes only when its responses come back. So the observation stays the same over runs
+    of consecutive requests, and a policy that maps it to one action herds: it sends the
+    whole run to the backend that looked best. A memoryless policy must mix its actions
+    (sample them) to spread load; round robin and the bandits keep their own memory.
 
     ## Action Space
 
