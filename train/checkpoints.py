@@ -29,7 +29,8 @@ def load_trained_policy(
 
     Raises:
         ValueError: not a run folder, a corrupt or missing model, a model trained on
-            another environment or with another observation space.
+            another environment or with another observation space, a ``sample_seed`` for
+            a model with no action distribution to sample (DQN).
     """
     run_path = Path(run_path)
     config = read_config(run_path)
