@@ -317,7 +317,9 @@ def test_a_preset_plan_keeps_the_presets_fields_but_those_given():
     preset = benchmark.preset_plan(benchmark.QUICK, ids)
     assert preset.seeds == benchmark.QUICK["seeds"] and preset.policies is None
     assert preset.training_steps("opsgym/Caching-v0", "ppo") == 20_000
-    assert preset.training_steps("opsgym/LoadBalancing-v0", "ppo") == 100_000
+    assert preset.training_steps("opsgym/LoadBalancing-v0", "ppo") == 50_000
+    assert preset.training_steps("opsgym/LoadBalancing-v0", "ppo_residual") == 10_000
+    assert preset.training_steps("opsgym/LoadBalancing-v0", "ucb1") == 20_000
     given = benchmark.preset_plan(benchmark.QUICK, ids, seeds=2, budget=10)
     assert given.seeds == 2 and given.learner_budgets == {}
     assert given.training_steps("opsgym/Caching-v0", "ppo") == 10

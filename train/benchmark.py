@@ -139,11 +139,11 @@ def describe_overrides(overrides: dict[str, dict]) -> str:
 QUICK = {
     "seeds": 3,
     "budget": 20_000,
-    # the batched PPO blocks make 8,192-step rollouts: 20,000 steps are two updates;
-    # ppo_residual steps its rule in Python per instance, 2.5 to 3 times PPO's cost per
-    # step: at 50,000 steps it made the quick run about 10 minutes on 2 cores, so it
-    # keeps the plan's 20,000 (where it follows the rule: docs/warm_start.md)
-    "learner_budgets": {"ppo": 100_000},
+    # PPO and ppo_residual are most of the quick run's time (70% with PPO at 100,000 and
+    # ppo_residual at 20,000 steps: 12 minutes of trials on a slower 2-core machine than
+    # the development one); ppo_residual steps its rule in Python per instance, 2.5 to 3
+    # times PPO's cost per step, and follows the rule at these budgets (docs/warm_start.md)
+    "learner_budgets": {"ppo": 50_000, "ppo_residual": 10_000},
     "episodes": 3,
     # ppo_residual: the rule-started learner that never fell below the rule in
     # docs/warm_start.md's runs, and the cheapest (no rule play to clone)
