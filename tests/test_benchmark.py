@@ -316,7 +316,7 @@ def test_a_preset_plan_keeps_the_presets_fields_but_those_given():
     ids = ("opsgym/Caching-v0",)
     preset = benchmark.preset_plan(benchmark.QUICK, ids)
     assert preset.seeds == benchmark.QUICK["seeds"] and preset.policies is None
-    assert preset.training_steps("opsgym/Caching-v0", "ppo") == 20_000
+    assert preset.training_steps("opsgym/Caching-v0", "ppo") == 10_000
     assert preset.training_steps("opsgym/LoadBalancing-v0", "ppo") == 50_000
     assert preset.training_steps("opsgym/LoadBalancing-v0", "ppo_residual") == 10_000
     assert preset.training_steps("opsgym/LoadBalancing-v0", "ucb1") == 20_000

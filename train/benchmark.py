@@ -139,26 +139,30 @@ def describe_overrides(overrides: dict[str, dict]) -> str:
 QUICK = {
     "seeds": 3,
     "budget": 20_000,
-    # PPO and ppo_residual are most of the quick run's time (70% with PPO at 100,000 and
-    # ppo_residual at 20,000 steps: 12 minutes of trials on a slower 2-core machine than
-    # the development one); ppo_residual steps its rule in Python per instance, 2.5 to 3
-    # times PPO's cost per step, and follows the rule at these budgets (docs/warm_start.md)
+    # the budgets keep the quick start under 10 minutes on a 2-core AMD EPYC that runs
+    # a trial 1.8 times slower than the development machine. PPO and ppo_residual were
+    # 70% of its time at 100,000 and 20,000 steps; ppo_residual steps its rule in Python
+    # per instance, 2.5 to 3 times PPO's cost per step, and follows the rule at these
+    # budgets (docs/warm_start.md)
     "learner_budgets": {"ppo": 50_000, "ppo_residual": 10_000},
     "episodes": 3,
     # ppo_residual: the rule-started learner that never fell below the rule in
     # docs/warm_start.md's runs, and the cheapest (no rule play to clone)
     "sb3_algorithms": ("ppo", "ppo_residual"),
-    "agents": ("ucb1", "sw_ucb", "q_learning"),
+    # a bandit and a Q-learner; the drift-aware bandits have nothing to adapt to on the
+    # default configurations, the only ones the quick run has
+    "agents": ("ucb1", "q_learning"),
     "scenarios": ("default",),
     "scenario_learners": None,
     "curve_points": 2,
     "curve_episodes": 1,
     # CDN-v0 steps at about 860/s: shorter episodes and training keep it near a CPU minute;
-    # the caching ids have no native vector env: PPO at 100,000 steps would take 45 s there
+    # the caching ids have no native vector env: a PPO trial of 20,000 steps took 24 s
+    # there (10 s of it evaluation); the two ids were a third of the quick run's time
     "overrides": {
         "opsgym/CDN-v0": {"budget": 1_000, "env_kwargs": {"episode_length": 60}},
-        "opsgym/Caching-v0": {"budget": 20_000},
-        "opsgym/CachingPrefetch-v0": {"budget": 20_000},
+        "opsgym/Caching-v0": {"budget": 10_000},
+        "opsgym/CachingPrefetch-v0": {"budget": 10_000},
     },
 }
 # the caching ids have no native vector env: DQN suits their stepped training, and it is
