@@ -140,7 +140,7 @@ QUICK = {
     "seeds": 3,
     "budget": 20_000,
     # the budgets keep the quick start under 10 minutes on a 2-core AMD EPYC that runs
-    # a trial 1.8 times slower than the development machine. PPO and ppo_residual were
+    # a trial 1.8 times slower than the Intel Xeon of earlier runs. PPO and ppo_residual were
     # 70% of its time at 100,000 and 20,000 steps; ppo_residual steps its rule in Python
     # per instance, 2.5 to 3 times PPO's cost per step, and follows the rule at these
     # budgets (docs/warm_start.md)
